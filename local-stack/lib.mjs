@@ -1,0 +1,264 @@
+// The Docker-free local Supabase stack: a private PostgreSQL 15 cluster from
+// Debian packages, the Supabase baseline, and the real Supabase CLI applying
+// migrations as the non-superuser `postgres`. Shared by start/stop/status and
+// by the test runner.
+import { spawnSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, rmSync, chownSync, statSync, mkdtempSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const stateDir = path.join(repoRoot, '.local-stack');
+
+// Fixed local values, identical to what `supabase start` uses.
+export const local = {
+  apiPort: Number(process.env.LOCAL_STACK_API_PORT ?? 54321),
+  dbPort: Number(process.env.LOCAL_STACK_DB_PORT ?? 54322),
+  password: 'postgres',
+  jwtSecret: 'super-secret-jwt-token-with-at-least-32-characters-long',
+  anonKey:
+    'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZS1kZW1vIiwicm9sZSI6ImFub24iLCJleHAiOjE5ODM4MTI5OTZ9.CRXP1A7WOeoJeXxjNni43kdQwgnWNReilDMblYTn_I0',
+  serviceRoleKey:
+    'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZS1kZW1vIiwicm9sZSI6InNlcnZpY2Vfcm9sZSIsImV4cCI6MTk4MzgxMjk5Nn0.EGIM96RAZx35lJzdJsyH-qQwv8Hdp7fsn3W0YpN81IU',
+  publishableKey: 'sb_publishable_ACJWlzQHlZjBrEguHvfOxg_3BJgxAaH',
+  secretKey: 'sb_secret_N7UND0UgjKTVK-Uodkm0Hg_xSvEMPvz',
+};
+
+export const dbUrl = (port, { user = 'postgres', db = 'postgres' } = {}) =>
+  `postgresql://${user}:${local.password}@127.0.0.1:${port}/${db}`;
+
+const pgBinDir = process.env.PG_BIN_DIR ?? '/usr/lib/postgresql/15/bin';
+const pgShareDir = process.env.PG_SHARE_DIR ?? '/usr/share/postgresql/15';
+export const pgBin = (name) => path.join(pgBinDir, name);
+
+export const log = (msg) => process.stderr.write(`${msg}\n`);
+
+export class StackError extends Error {}
+
+export function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, ...opts });
+  if (r.error) throw new StackError(`${cmd}: ${r.error.message}`);
+  if (r.status !== 0 && !opts.allowFail) {
+    throw new StackError(`${cmd} ${args.join(' ')} exited ${r.status}\n${r.stdout ?? ''}${r.stderr ?? ''}`);
+  }
+  return r;
+}
+
+const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
+
+// PostgreSQL refuses to run as root: when we are root, the server and initdb
+// run as the `postgres` OS user that the Debian package creates.
+function asServerUser(cmd, args) {
+  return isRoot() ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args];
+}
+
+function runAsServerUser(cmd, args, opts) {
+  const [c, a] = asServerUser(cmd, args);
+  return run(c, a, opts);
+}
+
+// ---------------------------------------------------------------------------
+// System packages
+// ---------------------------------------------------------------------------
+const required = [
+  { pkg: 'postgresql-15', present: () => existsSync(pgBin('postgres')) },
+  { pkg: 'postgresql-15-pgtap', present: () => existsSync(path.join(pgShareDir, 'extension/pgtap.control')) },
+  { pkg: 'libtap-parser-sourcehandler-pgtap-perl', present: () => commandExists('pg_prove') },
+  { pkg: 'postgresql-15-cron', present: () => existsSync(path.join(pgShareDir, 'extension/pg_cron.control')) },
+  {
+    pkg: 'postgresql-15-plpgsql-check',
+    present: () => existsSync(path.join(pgShareDir, 'extension/plpgsql_check.control')),
+  },
+];
+
+function commandExists(name) {
+  return spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).status === 0;
+}
+
+export function ensurePackages() {
+  const missing = required.filter((r) => !r.present()).map((r) => r.pkg);
+  if (missing.length === 0) return;
+  if (isRoot() && commandExists('apt-get')) {
+    log(`Installing missing system packages: ${missing.join(' ')}`);
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    run('apt-get', ['update', '-qq'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+    run('apt-get', ['install', '-y', '-qq', ...missing], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+    const still = required.filter((r) => !r.present()).map((r) => r.pkg);
+    if (still.length) throw new StackError(`apt-get did not provide: ${still.join(' ')}`);
+    return;
+  }
+  throw new StackError(
+    `Missing system packages: ${missing.join(' ')}\n` +
+      `Install them (as root): apt-get update && apt-get install -y ${missing.join(' ')}\n` +
+      `or point the scripts at an existing Supabase database with SUPABASE_DB_URL (see README).`,
+  );
+}
+
+// ---------------------------------------------------------------------------
+// Cluster
+// ---------------------------------------------------------------------------
+export function portInUse(port) {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(true));
+    srv.once('listening', () => srv.close(() => resolve(false)));
+    srv.listen(port, '127.0.0.1');
+  });
+}
+
+export async function freePort(from) {
+  for (let p = from; p < from + 200; p++) if (!(await portInUse(p))) return p;
+  throw new StackError(`no free port from ${from}`);
+}
+
+// Where the project's cluster lives. In the repo when the server's OS user can
+// reach it; otherwise (root, repo under a private directory such as a mktemp
+// folder) in a per-repo folder under /var/tmp, recorded in .local-stack.
+export function devDataDir() {
+  const inRepo = path.join(stateDir, 'data');
+  if (!isRoot()) return inRepo;
+  const reachable = spawnSync('runuser', ['-u', 'postgres', '--', 'test', '-x', repoRoot]).status === 0;
+  if (reachable) return inRepo;
+  const tag = createHash('sha1').update(repoRoot).digest('hex').slice(0, 10);
+  return path.join('/var/tmp', `chat-backend-local-stack-${tag}`, 'data');
+}
+
+function chownToServerUser(dir) {
+  if (!isRoot()) return;
+  const uid = Number(run('id', ['-u', 'postgres']).stdout.trim());
+  const gid = Number(run('id', ['-g', 'postgres']).stdout.trim());
+  chownSync(dir, uid, gid);
+}
+
+export function isInitialized(dataDir) {
+  return existsSync(path.join(dataDir, 'PG_VERSION'));
+}
+
+export function initCluster(dataDir, { port, throwaway = false }) {
+  mkdirSync(path.dirname(dataDir), { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  chownToServerUser(path.dirname(dataDir));
+  chownToServerUser(dataDir);
+  const pwfile = path.join(path.dirname(dataDir), 'pwfile');
+  writeFileSync(pwfile, `${local.password}\n`, { mode: 0o600 });
+  chownToServerUser(pwfile);
+  runAsServerUser(pgBin('initdb'), [
+    '-D', dataDir,
+    '-U', 'supabase_admin',
+    `--pwfile=${pwfile}`,
+    '--auth-local=trust',
+    '--auth-host=scram-sha-256',
+    '--encoding=UTF8',
+    '--locale=C.UTF-8',
+    '--no-instructions',
+  ]);
+  rmSync(pwfile);
+  const settings = {
+    port,
+    listen_addresses: "'127.0.0.1'",
+    // TCP only: no socket directory to own or keep short.
+    unix_socket_directories: "''",
+    shared_preload_libraries: "'pg_cron,pg_stat_statements'",
+    'cron.database_name': "'postgres'",
+    // Supabase runs with logical WAL (Realtime); the publication wants it.
+    wal_level: 'logical',
+    max_connections: 200,
+    max_wal_senders: 10,
+    max_replication_slots: 10,
+    log_min_messages: 'warning',
+    log_destination: "'stderr'",
+    logging_collector: 'off',
+    timezone: "'UTC'",
+  };
+  // A test cluster is thrown away after the run: durability buys nothing there.
+  if (throwaway) Object.assign(settings, { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' });
+  const conf = Object.entries(settings).map(([k, v]) => `${k} = ${v}`).join('\n');
+  writeFileSync(path.join(dataDir, 'postgresql.auto.conf'), `# written by local-stack/lib.mjs\n${conf}\n`);
+  chownToServerUser(path.join(dataDir, 'postgresql.auto.conf'));
+}
+
+export function clusterRunning(dataDir) {
+  if (!isInitialized(dataDir)) return false;
+  const r = spawnSync(...asServerUser(pgBin('pg_ctl'), ['status', '-D', dataDir]), { encoding: 'utf8' });
+  return r.status === 0;
+}
+
+export function clusterPort(dataDir) {
+  const conf = readFileSync(path.join(dataDir, 'postgresql.auto.conf'), 'utf8');
+  return Number(/^port = (\d+)/m.exec(conf)[1]);
+}
+
+export function startCluster(dataDir, logFile) {
+  mkdirSync(path.dirname(logFile), { recursive: true });
+  if (isRoot() && !logFile.startsWith(path.dirname(dataDir))) {
+    // the server user must be able to write its log
+    writeFileSync(logFile, '', { flag: 'a' });
+    chownToServerUser(logFile);
+  }
+  runAsServerUser(pgBin('pg_ctl'), ['start', '-w', '-t', '60', '-D', dataDir, '-l', logFile], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+}
+
+export function stopCluster(dataDir) {
+  if (!clusterRunning(dataDir)) return false;
+  runAsServerUser(pgBin('pg_ctl'), ['stop', '-w', '-m', 'fast', '-D', dataDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+  return true;
+}
+
+export function newThrowawayDir() {
+  const base = mkdtempSync(path.join(os.tmpdir(), 'chat-backend-test-'));
+  chownToServerUser(base);
+  return path.join(base, 'data');
+}
+
+// ---------------------------------------------------------------------------
+// SQL
+// ---------------------------------------------------------------------------
+export function psql(url, args, opts = {}) {
+  return run(pgBin('psql'), ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url, ...args], opts);
+}
+
+export function autoExpose() {
+  const toml = readFileSync(path.join(repoRoot, 'supabase/config.toml'), 'utf8');
+  const m = /^\s*auto_expose_new_tables\s*=\s*(true|false)/m.exec(toml);
+  return m ? m[1] === 'true' : true; // the CLI's own default when unset
+}
+
+export function applyBaseline(port, db = 'postgres') {
+  psql(dbUrl(port, { user: 'supabase_admin', db }), [
+    '-v', `auto_expose=${autoExpose()}`,
+    '-f', path.join(repoRoot, 'local-stack/baseline.sql'),
+  ]);
+}
+
+// ---------------------------------------------------------------------------
+// The real Supabase CLI
+// ---------------------------------------------------------------------------
+export const supabaseBin = path.join(repoRoot, 'node_modules/.bin/supabase');
+
+export function supabase(args, opts = {}) {
+  if (!existsSync(supabaseBin)) throw new StackError('node_modules/.bin/supabase is missing: run npm install (or npm ci) first');
+  return run(supabaseBin, args, {
+    cwd: repoRoot,
+    env: { ...process.env, SUPABASE_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1', SUPABASE_YES: '1' },
+    ...opts,
+  });
+}
+
+// Migrations (and the seed) go in exactly as users deploy: `supabase db push`,
+// connected as postgres, which is not a superuser.
+export function dbPush(url, { seed = true } = {}) {
+  const args = ['db', 'push', `--remote=${url}`, '--yes', '--include-all'];
+  if (seed) args.push('--include-seed');
+  return supabase(args);
+}
+
+export function waitForExit(child) {
+  return new Promise((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
+}
+
+export { spawn, existsSync, statSync, readFileSync, writeFileSync, mkdirSync, rmSync };

@@ -1,0 +1,239 @@
+-- Runs first (files run in name order). Installs pgTAP and the `tests` helpers
+-- every other file uses; vendored here, as supabase/dbdev does, so the suite
+-- needs no network. Modelled on usebasejump/supabase-test-helpers, with the
+-- JWT claims GoTrue really issues (aud, exp, iat, aal, amr, session_id,
+-- is_anonymous, app_metadata, user_metadata).
+--
+-- Runs unchanged under `supabase test db` and `pg_prove`; everything here is
+-- idempotent, and it is the only file whose effects outlive its run.
+
+\set ON_ERROR_STOP on
+set client_min_messages = warning;
+
+create extension if not exists pgtap with schema extensions;
+
+create schema if not exists tests;
+comment on schema tests is 'pgTAP helpers (supabase/tests/000-setup-tests-hooks.sql). Not exposed by the Data API.';
+revoke all on schema tests from public;
+grant usage on schema tests to anon, authenticated, service_role;
+
+-- Creates (or returns) a user in auth.users named by `identifier`; the
+-- on_auth_user_created trigger then creates its profile, as GoTrue's insert would.
+create or replace function tests.create_supabase_user(
+  identifier text,
+  email text default null,
+  phone text default null,
+  metadata jsonb default null,
+  app_metadata jsonb default null
+)
+returns uuid
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_id uuid;
+begin
+  select u.id into v_id from auth.users as u where u.raw_user_meta_data ->> 'test_identifier' = identifier;
+  if found then
+    return v_id;
+  end if;
+  insert into auth.users (
+    instance_id, id, aud, role, email, phone, encrypted_password, email_confirmed_at,
+    raw_app_meta_data, raw_user_meta_data, created_at, updated_at, last_sign_in_at
+  )
+  values (
+    '00000000-0000-0000-0000-000000000000',
+    gen_random_uuid(),
+    'authenticated',
+    'authenticated',
+    coalesce(email, identifier || '@test.local'),
+    phone,
+    '',
+    now(),
+    jsonb_build_object('provider', 'email', 'providers', jsonb_build_array('email')) || coalesce(app_metadata, '{}'::jsonb),
+    jsonb_build_object('test_identifier', identifier) || coalesce(metadata, '{}'::jsonb),
+    now(),
+    now(),
+    now()
+  )
+  returning id into v_id;
+  return v_id;
+end;
+$$;
+
+comment on function tests.create_supabase_user(text, text, text, jsonb, jsonb) is
+  'Creates a named test user in auth.users (or returns the existing one); app_metadata sets roles, e.g. {"role":"admin"}.';
+
+create or replace function tests.get_supabase_user(identifier text)
+returns jsonb
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  select jsonb_build_object(
+    'id', u.id,
+    'email', u.email,
+    'phone', u.phone,
+    'raw_app_meta_data', u.raw_app_meta_data,
+    'raw_user_meta_data', u.raw_user_meta_data,
+    'is_anonymous', u.is_anonymous
+  )
+  from auth.users as u
+  where u.raw_user_meta_data ->> 'test_identifier' = identifier;
+$$;
+
+comment on function tests.get_supabase_user(text) is 'The named test user as JSON, or null.';
+
+create or replace function tests.get_supabase_uid(identifier text)
+returns uuid
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+  v_id uuid;
+begin
+  select u.id into v_id from auth.users as u where u.raw_user_meta_data ->> 'test_identifier' = identifier;
+  if v_id is null then
+    raise exception 'test user "%" does not exist; create it with tests.create_supabase_user', identifier;
+  end if;
+  return v_id;
+end;
+$$;
+
+comment on function tests.get_supabase_uid(text) is 'The id of the named test user; raises if there is none.';
+
+-- Not security definer: PostgreSQL forbids changing role inside one. Both
+-- settings are transaction-local, so the file's ROLLBACK undoes them.
+create or replace function tests.authenticate_as(identifier text)
+returns void
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_user jsonb := tests.get_supabase_user(identifier);
+  v_now bigint := extract(epoch from now())::bigint;
+begin
+  if v_user is null then
+    raise exception 'test user "%" does not exist; create it with tests.create_supabase_user', identifier;
+  end if;
+  perform set_config('role', 'authenticated', true);
+  perform set_config('request.jwt.claims', jsonb_build_object(
+    'iss', 'http://127.0.0.1:54321/auth/v1',
+    'sub', v_user ->> 'id',
+    'aud', 'authenticated',
+    'exp', v_now + 3600,
+    'iat', v_now,
+    'email', v_user ->> 'email',
+    'phone', coalesce(v_user ->> 'phone', ''),
+    'role', 'authenticated',
+    'app_metadata', coalesce(v_user -> 'raw_app_meta_data', '{}'::jsonb),
+    'user_metadata', coalesce(v_user -> 'raw_user_meta_data', '{}'::jsonb),
+    'aal', 'aal1',
+    'amr', jsonb_build_array(jsonb_build_object('method', 'password', 'timestamp', v_now)),
+    'session_id', gen_random_uuid(),
+    'is_anonymous', coalesce((v_user ->> 'is_anonymous')::boolean, false)
+  )::text, true);
+end;
+$$;
+
+comment on function tests.authenticate_as(text) is
+  'Acts as the named user for the rest of the transaction: role authenticated and GoTrue-shaped request.jwt.claims.';
+
+create or replace function tests.authenticate_as_service_role()
+returns void
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_now bigint := extract(epoch from now())::bigint;
+begin
+  perform set_config('role', 'service_role', true);
+  perform set_config('request.jwt.claims',
+    jsonb_build_object('iss', 'supabase-demo', 'role', 'service_role', 'iat', v_now, 'exp', v_now + 3600)::text, true);
+end;
+$$;
+
+comment on function tests.authenticate_as_service_role() is 'Acts as the service role (the secret key) for the rest of the transaction.';
+
+-- What PostgREST sets for a request without a JWT.
+create or replace function tests.clear_authentication()
+returns void
+language plpgsql
+set search_path = ''
+as $$
+begin
+  perform set_config('role', 'anon', true);
+  perform set_config('request.jwt.claims', '{"role":"anon"}', true);
+end;
+$$;
+
+comment on function tests.clear_authentication() is 'Acts as an anonymous API caller (role anon, claims {"role":"anon"}) for the rest of the transaction.';
+
+-- Returns to the session user (postgres) without a JWT, e.g. for setup between assertions.
+create or replace function tests.reset_role()
+returns void
+language plpgsql
+set search_path = ''
+as $$
+begin
+  perform set_config('role', 'none', true);
+  perform set_config('request.jwt.claims', '', true);
+end;
+$$;
+
+comment on function tests.reset_role() is 'Back to the session user with no JWT claims.';
+
+-- pgTAP check (pgTAP calls its own functions unqualified, hence the path):
+-- every table in the schema (or the one named) has RLS enabled.
+create or replace function tests.rls_enabled(testing_schema text)
+returns text
+language sql
+security invoker
+set search_path = extensions
+as $$
+  select extensions.is(
+    (select count(*)::int
+       from pg_catalog.pg_class as c
+       join pg_catalog.pg_namespace as n on n.oid = c.relnamespace
+      where n.nspname = testing_schema
+        and c.relkind in ('r', 'p')
+        and not c.relrowsecurity),
+    0,
+    format('every table in schema %I has row level security enabled', testing_schema)
+  );
+$$;
+
+create or replace function tests.rls_enabled(testing_schema text, testing_table text)
+returns text
+language sql
+security invoker
+set search_path = extensions
+as $$
+  select extensions.ok(
+    coalesce((select c.relrowsecurity
+                from pg_catalog.pg_class as c
+                join pg_catalog.pg_namespace as n on n.oid = c.relnamespace
+               where n.nspname = testing_schema and c.relname = testing_table), false),
+    format('table %I.%I has row level security enabled', testing_schema, testing_table)
+  );
+$$;
+
+comment on function tests.rls_enabled(text) is 'pgTAP assertion: every table in the schema has RLS enabled.';
+comment on function tests.rls_enabled(text, text) is 'pgTAP assertion: the table has RLS enabled.';
+
+revoke execute on all functions in schema tests from public;
+grant execute on all functions in schema tests to anon, authenticated, service_role;
+
+-- The file must itself be a test for pg_prove.
+begin;
+select plan(4);
+select has_function('tests', 'create_supabase_user', array['text', 'text', 'text', 'jsonb', 'jsonb'], 'tests.create_supabase_user exists');
+select has_function('tests', 'authenticate_as', array['text'], 'tests.authenticate_as exists');
+select has_function('tests', 'authenticate_as_service_role', 'tests.authenticate_as_service_role exists');
+select has_function('tests', 'clear_authentication', 'tests.clear_authentication exists');
+select * from finish();
+rollback;

@@ -1,0 +1,90 @@
+-- Project-wide invariants: the rules every migration must keep. These fail
+-- when a later migration forgets a grant, a comment, RLS or a search_path.
+begin;
+select plan(14);
+
+-- The baseline the migrations were applied on behaves like Supabase's.
+select is((select rolsuper from pg_catalog.pg_roles where rolname = 'postgres'), false,
+  'postgres is not a superuser (as on hosted Supabase)');
+select is((select rolbypassrls from pg_catalog.pg_roles where rolname = 'service_role'), true,
+  'service_role bypasses RLS');
+select ok(exists (select 1 from supabase_migrations.schema_migrations where name = 'foundation'),
+  'migrations are recorded by the Supabase CLI in supabase_migrations.schema_migrations');
+
+-- RLS on every table the API could reach, and on our internal ones.
+select tests.rls_enabled('public');
+select tests.rls_enabled('private');
+
+-- Every function in our schemas pins its search_path (advisor 0011) ...
+select is_empty($$
+  select p.oid::regprocedure::text
+    from pg_catalog.pg_proc as p
+    join pg_catalog.pg_namespace as n on n.oid = p.pronamespace
+   where n.nspname in ('public', 'private')
+     and not exists (select 1 from pg_catalog.pg_depend as d where d.objid = p.oid and d.deptype = 'e')
+     and not coalesce(p.proconfig::text[] @> array['search_path=""'], false)
+$$, 'every function in public and private has search_path = ''''');
+
+-- ... and is not executable by PUBLIC: execute is granted per function.
+select is_empty($$
+  select p.oid::regprocedure::text
+    from pg_catalog.pg_proc as p
+    join pg_catalog.pg_namespace as n on n.oid = p.pronamespace
+   where n.nspname in ('public', 'private')
+     and not exists (select 1 from pg_catalog.pg_depend as d where d.objid = p.oid and d.deptype = 'e')
+     and (p.proacl is null or exists (select 1 from aclexplode(p.proacl) as a where a.grantee = 0))
+$$, 'no function in public or private is executable by PUBLIC');
+
+-- anon gets no function in public unless one is deliberately listed here.
+select is_empty($$
+  select p.oid::regprocedure::text
+    from pg_catalog.pg_proc as p
+    join pg_catalog.pg_namespace as n on n.oid = p.pronamespace
+   where n.nspname = 'public'
+     and has_function_privilege('anon', p.oid, 'execute')
+     and p.proname not in (select unnest(array[]::text[]))
+$$, 'anon can execute no public function beyond the allow-list');
+
+-- Security definer only in private: public RPCs are security invoker.
+select is_empty($$
+  select p.oid::regprocedure::text
+    from pg_catalog.pg_proc as p
+    join pg_catalog.pg_namespace as n on n.oid = p.pronamespace
+   where n.nspname = 'public' and p.prosecdef
+$$, 'no security definer function in the exposed schema');
+
+-- Internal tables are never granted to the API roles.
+select is_empty($$
+  select c.oid::regclass::text
+    from pg_catalog.pg_class as c
+    join pg_catalog.pg_namespace as n on n.oid = c.relnamespace
+   where n.nspname = 'private' and c.relkind in ('r', 'p', 'v', 'm')
+     and (has_table_privilege('anon', c.oid, 'select,insert,update,delete')
+       or has_table_privilege('authenticated', c.oid, 'select,insert,update,delete'))
+$$, 'no table in private is granted to anon or authenticated');
+
+-- Every table and RPC is documented.
+select is_empty($$
+  select c.oid::regclass::text
+    from pg_catalog.pg_class as c
+    join pg_catalog.pg_namespace as n on n.oid = c.relnamespace
+   where n.nspname in ('public', 'private') and c.relkind in ('r', 'p', 'v', 'm')
+     and c.relispartition is false
+     and obj_description(c.oid, 'pg_class') is null
+$$, 'every table and view in public and private has a comment');
+select is_empty($$
+  select p.oid::regprocedure::text
+    from pg_catalog.pg_proc as p
+    join pg_catalog.pg_namespace as n on n.oid = p.pronamespace
+   where n.nspname in ('public', 'private')
+     and not exists (select 1 from pg_catalog.pg_depend as d where d.objid = p.oid and d.deptype = 'e')
+     and obj_description(p.oid, 'pg_proc') is null
+$$, 'every function in public and private has a comment');
+
+-- The private schema is not part of the Data API.
+select ok(not ('private' = any (string_to_array(replace(current_setting('pgrst.db_schemas', true), ' ', ''), ','))),
+  'private is not an exposed schema');
+select ok(has_table_privilege('postgres', 'public.profiles', 'select'), 'migrations are owned by postgres');
+
+select * from finish();
+rollback;
