@@ -218,6 +218,21 @@ export function newThrowawayDir() {
 // ---------------------------------------------------------------------------
 // SQL
 // ---------------------------------------------------------------------------
+// libpq environment for a postgres:// URL (for tools that take no URL).
+export function pgEnv(url) {
+  const u = new URL(url);
+  const env = {
+    PGHOST: u.hostname,
+    PGPORT: u.port || '5432',
+    PGUSER: decodeURIComponent(u.username),
+    PGPASSWORD: decodeURIComponent(u.password),
+    PGDATABASE: decodeURIComponent(u.pathname.slice(1)) || 'postgres',
+  };
+  const sslmode = u.searchParams.get('sslmode');
+  if (sslmode) env.PGSSLMODE = sslmode;
+  return env;
+}
+
 export function psql(url, args, opts = {}) {
   return run(pgBin('psql'), ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url, ...args], opts);
 }

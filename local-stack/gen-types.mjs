@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+// npm run gen:types: regenerate shared/database.types.ts from a freshly
+// migrated throwaway database (or SUPABASE_DB_URL when given), so the result
+// depends only on supabase/migrations — exactly what `npm test` compares.
+import path from 'node:path';
+import { dbPush, log, repoRoot } from './lib.mjs';
+import { createThrowawayDatabase } from './throwaway.mjs';
+import { generateTypes } from './types.mjs';
+
+let db;
+try {
+  let url = process.env.SUPABASE_DB_URL;
+  if (url) dbPush(url);
+  else {
+    db = await createThrowawayDatabase();
+    db.push();
+    url = db.url;
+  }
+  log(`Wrote ${path.relative(repoRoot, generateTypes(url))}`);
+} finally {
+  db?.destroy();
+}

@@ -1,0 +1,148 @@
+#!/usr/bin/env node
+// npm test: fresh throwaway database -> Supabase baseline -> migrations and seed
+// (supabase db push) -> pgTAP (pg_prove over supabase/tests) -> vitest ->
+// supabase db advisors -> TypeScript check -> generated-types drift check.
+// Prints one closing line `N passed, N failed` and exits non-zero on any failure.
+//
+// With SUPABASE_DB_URL set (a `supabase start` stack or a hosted project), the
+// same steps run against that database instead of a throwaway one: nothing is
+// created or dropped, pgTAP files roll back, vitest tests clean up after
+// themselves.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { dbPush, log, pgEnv, psql, repoRoot, supabase, StackError } from './lib.mjs';
+import { createThrowawayDatabase } from './throwaway.mjs';
+import { parseProve } from './tap-summary.mjs';
+import { typesDrift } from './types.mjs';
+
+// Advisor findings we accept on purpose, by lint name, each with the reason.
+// Keep this empty unless a finding is deliberate.
+const acceptedAdvisorFindings = new Map([
+  // [ 'lint_name', 'why it is deliberate' ],
+]);
+
+const totals = { passed: 0, failed: 0 };
+const failures = [];
+
+function record(name, passed, failed, detail) {
+  totals.passed += passed;
+  totals.failed += failed;
+  if (failed) failures.push(`${name}: ${failed} failed${detail ? `\n${detail}` : ''}`);
+}
+
+function stream(cmd, args, opts = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+    let out = '';
+    child.stdout.on('data', (d) => { out += d; process.stdout.write(d); });
+    child.stderr.on('data', (d) => { out += d; process.stderr.write(d); });
+    child.on('error', (e) => resolve({ code: 127, out: `${out}\n${e.message}` }));
+    child.on('exit', (code) => resolve({ code: code ?? 1, out }));
+  });
+}
+
+async function step(title, fn) {
+  const t0 = Date.now();
+  log(`\n=== ${title}`);
+  try {
+    await fn();
+  } finally {
+    log(`--- ${title}: ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+  }
+}
+
+async function pgTap(url) {
+  // As `supabase test db` does: pgTAP in extensions, over a normal connection.
+  psql(url, ['-c', 'create extension if not exists pgtap with schema extensions'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // pg_prove hands its connection to psql through the libpq environment, as
+  // `supabase test db` does (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE).
+  const { out } = await stream('pg_prove', ['--ext', '.pg', '--ext', '.sql', '-r', 'supabase/tests'], {
+    env: { ...process.env, ...pgEnv(url) },
+  });
+  const r = parseProve(out);
+  record('pgTAP', r.passed, r.failed);
+}
+
+async function vitest(url) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'vitest-report-'));
+  const report = path.join(dir, 'report.json');
+  const { code } = await stream(
+    path.join(repoRoot, 'node_modules/.bin/vitest'),
+    ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`],
+    { env: { ...process.env, SUPABASE_DB_URL: url, CI: process.env.CI ?? 'true' } },
+  );
+  let r;
+  try {
+    r = JSON.parse(readFileSync(report, 'utf8'));
+  } catch {
+    record('vitest', 0, 1, `vitest exited ${code} without a report`);
+    return;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const brokenFiles = (r.testResults ?? []).filter((f) => f.status === 'failed' && (f.assertionResults ?? []).length === 0).length;
+  record('vitest', r.numPassedTests, r.numFailedTests + brokenFiles + (code !== 0 && !r.numFailedTests && !brokenFiles ? 1 : 0));
+}
+
+async function advisors(url) {
+  const res = supabase(['db', 'advisors', `--remote=${url}`, '--level', 'info', '--output-format', 'json'], { allowFail: true });
+  let findings;
+  try {
+    findings = JSON.parse(res.stdout).results ?? [];
+  } catch {
+    record('advisors', 0, 1, `supabase db advisors failed:\n${res.stderr}`);
+    return;
+  }
+  for (const f of findings) log(`  [${f.level}] ${f.name}: ${f.detail}`);
+  const blocking = findings.filter((f) => f.level !== 'INFO' && !acceptedAdvisorFindings.has(f.name));
+  log(`  ${findings.length} finding(s), ${blocking.length} at WARN or ERROR not accepted`);
+  record('advisors', blocking.length ? 0 : 1, blocking.length ? 1 : 0,
+    blocking.map((f) => `  [${f.level}] ${f.name}: ${f.detail}`).join('\n'));
+}
+
+async function typecheck() {
+  const { code } = await stream(path.join(repoRoot, 'node_modules/.bin/tsc'), ['--noEmit', '-p', 'tsconfig.json']);
+  record('typecheck', code === 0 ? 1 : 0, code === 0 ? 0 : 1);
+}
+
+async function types(url) {
+  const drift = typesDrift(url);
+  if (drift) log(`${drift}\nRun \`npm run gen:types\` and commit the result.`);
+  else log('shared/database.types.ts matches the migrations');
+  record('types', drift ? 0 : 1, drift ? 1 : 0, drift ?? '');
+}
+
+async function main() {
+  const t0 = Date.now();
+  let db;
+  let url = process.env.SUPABASE_DB_URL;
+  try {
+    if (url) {
+      log(`Testing against SUPABASE_DB_URL (${url.replace(/:[^:@/]*@/, ':***@')})`);
+      await step('migrations and seed (supabase db push)', () => dbPush(url));
+    } else {
+      await step('throwaway database with the Supabase baseline', async () => {
+        db = await createThrowawayDatabase();
+        url = db.url;
+      });
+      await step('migrations and seed (supabase db push)', () => db.push());
+    }
+    await step('pgTAP (pg_prove supabase/tests)', () => pgTap(url));
+    await step('vitest', () => vitest(url));
+    await step('supabase db advisors', () => advisors(url));
+    await step('typecheck (tsc --noEmit)', () => typecheck());
+    await step('generated types are current', () => types(url));
+  } catch (e) {
+    record('setup', 0, 1, e instanceof StackError ? e.message : e.stack);
+  } finally {
+    db?.destroy();
+  }
+  if (failures.length) log(`\nFailures:\n${failures.join('\n')}`);
+  log(`\nTotal time ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+  process.stdout.write(`${totals.passed} passed, ${totals.failed} failed\n`);
+  process.exitCode = totals.failed || totals.passed === 0 ? 1 : 0;
+}
+
+await main();

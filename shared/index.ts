@@ -1,0 +1,6 @@
+// Shared by edge functions (Deno, through supabase/functions/deno.json) and
+// client apps (Node/bundlers): generated database types, zod schemas of the
+// RPC contract, error codes.
+export type { Database, Json, Tables, TablesInsert, TablesUpdate } from './database.types.ts';
+export * from './errors.ts';
+export * as identity from './schemas/identity.ts';

@@ -1,0 +1,105 @@
+// Identity under real concurrency, and the zod contract against the SQL rules.
+import { afterAll, describe, expect, it } from 'vitest';
+import { SqlState } from '../shared/errors.ts';
+import { updateMyProfileArgs } from '../shared/schemas/identity.ts';
+import { asAnon, asUser, createPool, createUser, deleteUsers, type TestUser } from './support/db.ts';
+
+const db = createPool(20);
+const created: TestUser[] = [];
+afterAll(async () => {
+  await deleteUsers(db, created);
+  await db.end();
+});
+
+async function newUser(opts?: Parameters<typeof createUser>[1]): Promise<TestUser> {
+  const u = await createUser(db, opts);
+  created.push(u);
+  return u;
+}
+
+describe('sign-up', () => {
+  it('gives every user created in parallel exactly one profile', async () => {
+    const users = await Promise.all(Array.from({ length: 30 }, () => newUser()));
+    const { rows } = await db.query('select count(*)::int as n from public.profiles where id = any($1::uuid[])', [
+      users.map((u) => u.id),
+    ]);
+    expect(rows[0].n).toBe(30);
+  });
+});
+
+describe('update_my_profile', () => {
+  it('lets exactly one of many parallel callers claim a username', async () => {
+    const users = await Promise.all(Array.from({ length: 16 }, () => newUser()));
+    const wanted = `race_${Date.now().toString(36)}`;
+    const results = await Promise.allSettled(
+      users.map((u, i) =>
+        // alternate the case: uniqueness ignores it
+        asUser(db, u, 'select username from public.update_my_profile(p_username => $1)', [
+          i % 2 ? wanted.toUpperCase() : wanted,
+        ]),
+      ),
+    );
+    const ok = results.filter((r) => r.status === 'fulfilled');
+    const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(ok).toHaveLength(1);
+    expect(failed).toHaveLength(15);
+    for (const f of failed) {
+      expect(f.reason.code).toBe(SqlState.uniqueViolation);
+      expect(f.reason.message).toMatch(/^username ".*" is already taken$/);
+    }
+    const { rows } = await db.query('select count(*)::int as n from public.profiles where lower(username) = lower($1)', [
+      wanted,
+    ]);
+    expect(rows[0].n).toBe(1);
+  });
+
+  it('is refused to anon with 42501', async () => {
+    await expect(asAnon(db, `select public.update_my_profile(p_username => 'nobody')`)).rejects.toMatchObject({
+      code: SqlState.insufficientPrivilege,
+    });
+  });
+
+  it('reads the admin role from app_metadata only', async () => {
+    const admin = await newUser({ appMetadata: { role: 'admin' } });
+    const pretender = await newUser({ userMetadata: { role: 'admin' } });
+    const q = 'select public.is_current_user_admin() as admin, public.get_user_role() as role';
+    expect((await asUser(db, admin, q)).rows[0]).toEqual({ admin: true, role: 'admin' });
+    expect((await asUser(db, pretender, q)).rows[0]).toEqual({ admin: false, role: 'user' });
+  });
+});
+
+describe('the zod contract agrees with the SQL checks', () => {
+  const cases: Array<[string, Record<string, unknown>]> = [
+    ['valid username', { p_username: 'good_name_1' }],
+    ['username with a space', { p_username: 'bad name' }],
+    ['username too short', { p_username: 'ab' }],
+    ['username of 30', { p_username: 'x'.repeat(30) }],
+    ['username of 31', { p_username: 'x'.repeat(31) }],
+    ['unicode username', { p_username: 'héllo' }],
+    ['display name of 100', { p_display_name: 'd'.repeat(100) }],
+    ['display name of 101', { p_display_name: 'd'.repeat(101) }],
+    ['padded display name', { p_display_name: `  ${'d'.repeat(100)}  ` }],
+    ['https avatar', { p_avatar_url: 'https://cdn.example.com/a.png' }],
+    ['cleared avatar', { p_avatar_url: '' }],
+    ['ftp avatar', { p_avatar_url: 'ftp://example.com/a.png' }],
+    ['avatar with a space', { p_avatar_url: 'https://example.com/a b.png' }],
+    ['object metadata', { p_metadata: { theme: 'dark' } }],
+    ['array metadata', { p_metadata: [1, 2] }],
+  ];
+
+  it.each(cases)('%s', async (_name, args) => {
+    const user = await newUser();
+    const zodOk = updateMyProfileArgs.safeParse(args).success;
+    const keys = Object.keys(args);
+    const sql = `select public.update_my_profile(${keys.map((k, i) => `${k} => $${i + 1}`).join(', ')})`;
+    const params = keys.map((k) => (k === 'p_metadata' ? JSON.stringify(args[k]) : args[k]));
+    const sqlOk = await asUser(db, user, sql, params).then(
+      () => true,
+      (e) => {
+        expect(e.code).toBe(SqlState.invalidParameterValue);
+        return false;
+      },
+    );
+    expect(zodOk).toBe(sqlOk);
+  });
+});
