@@ -8,6 +8,7 @@
 //   stop    stop the cluster (data is kept; `npm run reset` wipes it).
 //   status  print the addresses and keys.
 //   reset   stop, delete the cluster's data, start fresh.
+//   packages  install the Debian packages the stack needs (as root), or say which.
 import path from 'node:path';
 import {
   StackError, applyBaseline, clusterPort, clusterRunning, dbPush, dbUrl, devDataDir, ensurePackages,
@@ -83,7 +84,12 @@ async function reset() {
   await start();
 }
 
-const commands = { start, stop, status, reset };
+function packages() {
+  ensurePackages();
+  log('System packages for the local stack are installed.');
+}
+
+const commands = { start, stop, status, reset, packages };
 const cmd = process.argv[2];
 if (!commands[cmd]) {
   log(`usage: node local-stack/stack.mjs ${Object.keys(commands).join('|')}`);
