@@ -253,11 +253,21 @@ export function applyBaseline(port, db = 'postgres') {
 // ---------------------------------------------------------------------------
 // The real Supabase CLI
 // ---------------------------------------------------------------------------
-export const supabaseBin = path.join(repoRoot, 'node_modules/.bin/supabase');
+// The real CLI, pinned in package.json. We depend on its binary package
+// (@supabase/cli-linux-x64, what the `supabase` npm shim would load) directly:
+// the registry reachable here serves only that platform's package, so `npm ci`
+// cannot validate the shim's other optional platform packages. Elsewhere a
+// `supabase` on PATH (same major version) is used.
+const pinnedCli = path.join(repoRoot, 'node_modules/@supabase/cli-linux-x64/bin/supabase');
+
+export function supabaseBin() {
+  if (existsSync(pinnedCli)) return pinnedCli;
+  if (commandExists('supabase')) return 'supabase';
+  throw new StackError('The Supabase CLI is missing: run npm ci (Linux x64), or install the supabase CLI 3.x on PATH.');
+}
 
 export function supabase(args, opts = {}) {
-  if (!existsSync(supabaseBin)) throw new StackError('node_modules/.bin/supabase is missing: run npm install (or npm ci) first');
-  return run(supabaseBin, args, {
+  return run(supabaseBin(), args, {
     cwd: repoRoot,
     env: { ...process.env, SUPABASE_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1', SUPABASE_YES: '1' },
     ...opts,
