@@ -8,11 +8,11 @@ import {
   startCluster, stopCluster,
 } from './lib.mjs';
 
-export async function createThrowawayDatabase() {
+export async function createThrowawayDatabase({ durable = false } = {}) {
   ensurePackages();
   const dataDir = newThrowawayDir();
   const port = await freePort(54330);
-  initCluster(dataDir, { port, throwaway: true });
+  initCluster(dataDir, { port, durable });
   startCluster(dataDir, path.join(path.dirname(dataDir), 'postgres.log'));
   applyBaseline(port);
   const url = `${dbUrl(port)}?sslmode=disable`;

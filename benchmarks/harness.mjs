@@ -1,0 +1,104 @@
+// The benchmark harness: pgbench against a migrated database, every figure
+// reported as a ratio to `select 1` measured in the same run (these machines
+// are shared and noisy; absolute numbers mean little).
+//
+// A suite is a module in benchmarks/suites/ exporting
+//   name: string
+//   setup(ctx): Promise<void>   load data (ctx.sql, ctx.createBenchUsers)
+//   cases: Array<{
+//     name, script,            pgbench script text (may use \set, :vars)
+//     clients?: 8, threads?: 2, seconds?: BENCH_SECONDS,
+//     target?: number,         minimum ratio to `select 1`, reported as ok/LOW
+//     latency?: true,          also report p50/p99 latency from pgbench's log
+//   }>
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pgBin, pgEnv, psql } from '../local-stack/lib.mjs';
+
+export const defaults = {
+  clients: Number(process.env.BENCH_CLIENTS ?? 8),
+  threads: Number(process.env.BENCH_THREADS ?? 2),
+  seconds: Number(process.env.BENCH_SECONDS ?? 10),
+};
+
+/** A deterministic user id for bench user n, so pgbench scripts can build claims from an integer. */
+export const benchUserId = (n) => `00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
+
+/**
+ * SQL that sets role and JWT claims for bench user `:var`, as PostgREST does at
+ * the start of each request. Use inside a transaction in a pgbench script.
+ */
+export const actAsBenchUser = (variable = 'u') =>
+  `select set_config('role', 'authenticated', true), set_config('request.jwt.claims', ` +
+  `'{"role":"authenticated","aud":"authenticated","sub":"00000000-0000-4000-8000-' || lpad(to_hex(:${variable}::int), 12, '0') || '"}', true);`;
+
+/**
+ * A pgbench script for one API request by a random bench user in 1..users:
+ * begin, role and claims, `call` (one or more statements), commit — sent as
+ * one pipeline (pgbench \\startpipeline), so the figure measures the
+ * server's work rather than loopback round trips.
+ */
+export function asRequest(call, { users, variable = 'u' }) {
+  return `\\set ${variable} random(1, ${users})\n\\startpipeline\nbegin;\n${actAsBenchUser(variable)}\n${call.trim()}\ncommit;\n\\endpipeline\n`;
+}
+
+export function makeContext(url) {
+  return {
+    url,
+    sql: (text) => psql(url, ['-c', text], { stdio: ['ignore', 'pipe', 'pipe'] }).stdout,
+    sqlFile: (file) => psql(url, ['-f', file], { stdio: ['ignore', 'pipe', 'pipe'] }).stdout,
+    /** Creates users 1..count in auth.users (profiles follow by trigger); idempotent. */
+    createBenchUsers(count) {
+      return psql(url, ['-c', `
+        insert into auth.users (instance_id, id, aud, role, email, encrypted_password, raw_app_meta_data,
+                                raw_user_meta_data, created_at, updated_at)
+        select '00000000-0000-0000-0000-000000000000',
+               ('00000000-0000-4000-8000-' || lpad(to_hex(n), 12, '0'))::uuid,
+               'authenticated', 'authenticated', 'bench' || n || '@bench.local', '',
+               '{"provider":"email"}', '{}', now(), now()
+          from generate_series(1, ${Number(count)}) as n
+        on conflict (id) do nothing`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    },
+  };
+}
+
+function percentile(sorted, p) {
+  if (!sorted.length) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/** Runs one pgbench case; returns { tps, latencyAvgMs, p50Ms?, p99Ms? }. */
+export function pgbench(url, { script, clients = defaults.clients, threads = defaults.threads, seconds = defaults.seconds, latency = false }) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-'));
+  try {
+    const file = path.join(dir, 'script.sql');
+    writeFileSync(file, script);
+    const args = ['-n', '-M', 'prepared', '-c', String(clients), '-j', String(Math.min(threads, clients)), '-T', String(seconds), '-f', file];
+    if (latency) args.push('-l', '--log-prefix', path.join(dir, 'log'));
+    const r = spawnSync(pgBin('pgbench'), args, { encoding: 'utf8', cwd: dir, env: { ...process.env, ...pgEnv(url) } });
+    if (r.status !== 0) throw new Error(`pgbench failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
+    const tps = Number(/tps = ([\d.]+) \(without initial connection time\)/.exec(r.stdout)?.[1]);
+    const latencyAvgMs = Number(/latency average = ([\d.]+) ms/.exec(r.stdout)?.[1]);
+    const failed = Number(/number of failed transactions: (\d+)/.exec(r.stdout)?.[1] ?? 0);
+    if (failed) throw new Error(`pgbench: ${failed} failed transactions\n${r.stdout}\n${r.stderr}`);
+    const out = { tps, latencyAvgMs };
+    if (latency) {
+      const lat = [];
+      for (const f of readdirSync(dir).filter((x) => x.startsWith('log'))) {
+        for (const line of readFileSync(path.join(dir, f), 'utf8').split('\n')) {
+          const us = Number(line.split(' ')[2]);
+          if (Number.isFinite(us)) lat.push(us / 1000);
+        }
+      }
+      lat.sort((a, b) => a - b);
+      Object.assign(out, { p50Ms: percentile(lat, 50), p99Ms: percentile(lat, 99), samples: lat.length });
+    }
+    return out;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export const selectOne = { name: 'select 1', script: 'select 1;\n' };
