@@ -1,0 +1,73 @@
+-- Partition maintenance: partitions made ahead, a default so no insert fails,
+-- rows rescued from the default, retention by dropping whole partitions, and
+-- the daily pg_cron job. The clock is p_now throughout.
+begin;
+select plan(22);
+
+create table private.test_events (
+  id uuid not null default gen_random_uuid(),
+  created_at timestamptz not null,
+  payload text,
+  primary key (id, created_at)
+) partition by range (created_at);
+
+select throws_ok($$select private.ensure_partitions('private.partitioned_tables'::regclass)$$, '22023',
+  'ensure_partitions: private.partitioned_tables is not a partitioned table', 'a plain table is rejected');
+
+select lives_ok($$select private.register_partitioned_table('private.test_events', p_premake => 3, p_retention => interval '90 days')$$,
+  'registering a table creates its partitions');
+-- register used now(); redo the layout with a fixed clock for exact names
+select private.drop_expired_partitions('private.test_events', interval '1 day', '2100-01-01');
+select is(private.ensure_partitions('private.test_events', 3, '2026-11-15'), 4, 'four monthly partitions from the current month');
+select is(private.ensure_partitions('private.test_events', 3, '2026-11-15'), 0, 'a second run creates nothing');
+select is(
+  array(select partition::text from private.list_partitions('private.test_events') order by range_from),
+  array['private.test_events_p202611', 'private.test_events_p202612', 'private.test_events_p202701', 'private.test_events_p202702'],
+  'partitions are named by month');
+select is(
+  (select (range_from, range_to)::text from private.list_partitions('private.test_events') where partition = 'private.test_events_p202611'::regclass),
+  ('2026-11-01 00:00+00'::timestamptz, '2026-12-01 00:00+00'::timestamptz)::text,
+  'a partition covers one UTC month');
+select ok(to_regclass('private.test_events_default') is not null, 'a default partition exists');
+
+insert into private.test_events (created_at, payload) values
+  ('2026-11-20', 'nov'), ('2026-12-10', 'dec'), ('2027-01-31 23:59:59+00', 'jan'),
+  ('2001-01-01', 'ancient'), ('2030-01-05', 'far future');
+select is((select count(*)::int from private.test_events_p202612), 1, 'a row goes to its month''s partition');
+select is((select count(*)::int from private.test_events_default), 2, 'rows outside the made range land in the default, not in an error');
+
+-- Maintenance that fell behind: the month now being made holds rows in the default.
+select is(private.ensure_partitions('private.test_events', 0, '2030-01-01'), 1, 'the missing month is created');
+select is((select payload from private.test_events_p203001), 'far future', 'its rows are moved out of the default');
+select is((select count(*)::int from private.test_events_default), 1, 'the default keeps only rows of months not made');
+select is((select count(*)::int from private.test_events), 5, 'no row is lost');
+
+-- Every partition is locked down like a table of its own.
+select is_empty($$
+  select l.partition::text from private.list_partitions('private.test_events') as l
+    join pg_class as c on c.oid = l.partition
+   where not c.relrowsecurity or has_table_privilege('anon', c.oid, 'select') or has_table_privilege('authenticated', c.oid, 'select')
+$$, 'partitions have RLS on and no API-role privileges');
+select ok((select relrowsecurity from pg_class where oid = 'private.test_events_default'::regclass), 'so does the default');
+
+-- Retention: whole partitions older than 90 days at 2027-04-15 go.
+select is(private.drop_expired_partitions('private.test_events', interval '90 days', '2027-04-15'), 2,
+  'two partitions ended before the retention horizon');
+select is(
+  array(select partition::text from private.list_partitions('private.test_events') order by range_from),
+  array['private.test_events_p202701', 'private.test_events_p202702', 'private.test_events_p203001'],
+  'exactly the old partitions were dropped');
+select is((select count(*)::int from private.test_events where payload in ('nov', 'dec')), 0, 'their rows went with them');
+select is((select count(*)::int from private.test_events where payload in ('jan', 'ancient')), 2, 'newer rows and the default are kept');
+
+-- The scheduled job runs every registered table.
+select is(
+  (select count(*)::int from private.run_partition_maintenance('2027-01-10') where parent = 'private.test_events'::regclass),
+  1, 'run_partition_maintenance covers registered tables');
+select is((select last_maintained_at from private.partitioned_tables where parent = 'private.test_events'::regclass),
+  '2027-01-10'::timestamptz, 'and records when it ran');
+select is((select schedule from private.scheduled_job_status where jobname = 'partition-maintenance'), '17 0 * * *',
+  'the daily pg_cron job is registered and visible with its last run');
+
+select * from finish();
+rollback;
