@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // npm test: fresh throwaway database -> Supabase baseline -> migrations and seed
 // (supabase db push) -> pgTAP (pg_prove over supabase/tests) -> vitest ->
-// supabase db advisors -> TypeScript check -> generated-types drift check.
+// supabase db advisors -> supabase db lint -> TypeScript check -> generated-types
+// drift check.
 // Prints one closing line `N passed, N failed` and exits non-zero on any failure.
 //
 // With SUPABASE_DB_URL set (a `supabase start` stack or a hosted project), the
@@ -102,6 +103,24 @@ async function advisors(url) {
     blocking.map((f) => `  [${f.level}] ${f.name}: ${f.detail}`).join('\n'));
 }
 
+// plpgsql_check over every function in our schemas (`supabase db lint`):
+// errors (a missing column, a wrong type) fail the run; warnings are shown.
+async function lint(url) {
+  const res = supabase(['db', 'lint', `--remote=${url}`, '--schema', 'public,private', '--level', 'warning', '--output-format', 'json'], { allowFail: true });
+  let results;
+  try {
+    results = JSON.parse(res.stdout).results ?? [];
+  } catch {
+    record('lint', 0, 1, `supabase db lint failed:\n${res.stderr}`);
+    return;
+  }
+  const issues = results.flatMap((r) => r.issues.map((i) => ({ fn: r.function, ...i })));
+  for (const i of issues) log(`  [${i.level}] ${i.fn}: ${i.message}${i.query ? ` in ${i.query.text}` : ''}`);
+  const errors = issues.filter((i) => i.level === 'error');
+  log(`  ${issues.length} issue(s), ${errors.length} error(s)`);
+  record('lint', errors.length ? 0 : 1, errors.length ? 1 : 0, errors.map((i) => `  ${i.fn}: ${i.message}`).join('\n'));
+}
+
 async function typecheck() {
   const { code } = await stream(path.join(repoRoot, 'node_modules/.bin/tsc'), ['--noEmit', '-p', 'tsconfig.json']);
   record('typecheck', code === 0 ? 1 : 0, code === 0 ? 0 : 1);
@@ -132,6 +151,7 @@ async function main() {
     await step('pgTAP (pg_prove supabase/tests)', () => pgTap(url));
     await step('vitest', () => vitest(url));
     await step('supabase db advisors', () => advisors(url));
+    await step('supabase db lint (plpgsql_check)', () => lint(url));
     await step('typecheck (tsc --noEmit)', () => typecheck());
     await step('generated types are current', () => types(url));
   } catch (e) {
