@@ -17,6 +17,32 @@
 -- maintained by the usage domain from its usage records. Per-message
 -- input_tokens/output_tokens/cost are annotations and never feed them.
 
+-- Time-ordered ids (UUID version 7 layout: 48-bit millisecond timestamp, then
+-- random bits). Messages are the hottest insert path; a random v4 primary key
+-- writes into a random index page on every insert, a v7 key appends.
+create or replace function private.uuid_v7()
+returns uuid
+language sql
+volatile
+security invoker
+set search_path = ''
+as $$
+  select pg_catalog.encode(
+    pg_catalog.set_bit(pg_catalog.set_bit(
+      pg_catalog.overlay(pg_catalog.uuid_send(pg_catalog.gen_random_uuid()),
+        pg_catalog.substr(pg_catalog.int8send(pg_catalog.floor(extract(epoch from pg_catalog.clock_timestamp()) * 1000)::bigint), 3),
+        1, 6),
+      52, 1), 53, 1),
+    'hex')::uuid;
+$$;
+
+comment on function private.uuid_v7() is
+  'A new UUID with the version 7 layout (millisecond timestamp first), so that ids of new rows sort by creation time.';
+
+revoke execute on function private.uuid_v7() from public, anon, authenticated, service_role;
+-- Column defaults run with the inserting role's rights.
+grant execute on function private.uuid_v7() to authenticated, service_role;
+
 -- ---------------------------------------------------------------------------
 -- conversations (seed 000 conversations + seed 002 Chat)
 -- ---------------------------------------------------------------------------
@@ -51,7 +77,9 @@ create table if not exists public.conversations (
   constraint conversations_totals_nonnegative check (total_input_tokens >= 0 and total_output_tokens >= 0 and total_cost >= 0),
   constraint conversations_last_context_object check (jsonb_typeof(last_context) = 'object' and pg_column_size(last_context) <= 65536),
   constraint conversations_metadata_object check (jsonb_typeof(metadata) = 'object' and pg_column_size(metadata) <= 16384)
-);
+)
+-- Every message updates its conversation's row: leave room on the page.
+with (fillfactor = 90);
 
 comment on table public.conversations is
   'A chat between a user and AI models (seed 000 conversations, seed 002 Chat). Counters are kept by triggers on messages; token and cost totals by the usage domain. Deleting it deletes its messages, votes, documents and streams.';
@@ -81,7 +109,7 @@ create index if not exists conversations_public_idx
 -- messages (seed 000 messages + seed 002 Message_v2)
 -- ---------------------------------------------------------------------------
 create table if not exists public.messages (
-  id uuid primary key default gen_random_uuid(),
+  id uuid primary key default private.uuid_v7(),
   conversation_id uuid not null references public.conversations (id) on delete cascade,
   user_id uuid not null,
   role text not null,
@@ -124,6 +152,7 @@ comment on column public.messages.tool_calls is 'Tool calls requested by an assi
 comment on column public.messages.tool_call_id is 'For role ''tool'': the tool call this message answers (required).';
 comment on column public.messages.input_tokens is 'Per-message annotation (seed 002 Message_v2); does not feed conversation totals (the usage domain does).';
 comment on column public.messages.cost is 'Per-message cost annotation in dollars; does not feed conversation totals.';
+comment on column public.messages.id is 'Time-ordered (private.uuid_v7()) unless the client chooses one (p_id).';
 comment on column public.messages.created_at is 'clock_timestamp() rather than now(), so messages written in one transaction keep their order.';
 
 -- A conversation's messages in order (list_messages, delete_messages_after, last_message_at).
@@ -1004,7 +1033,7 @@ begin
   -- path): a duplicate p_id surfaces as the primary key's own 23505.
   insert into public.messages (id, conversation_id, role, content, parts, attachments, tool_calls, tool_call_id,
                                tool_name, status, model_used, input_tokens, output_tokens, cost, metadata)
-  values (coalesce(p_id, gen_random_uuid()), p_conversation_id, p_role, v_content, v_parts,
+  values (coalesce(p_id, private.uuid_v7()), p_conversation_id, p_role, v_content, v_parts,
           coalesce(p_attachments, '[]'::jsonb), p_tool_calls, p_tool_call_id, p_tool_name, p_status, p_model_used,
           p_input_tokens, p_output_tokens, p_cost, coalesce(p_metadata, '{}'::jsonb))
   returning * into v_row;

@@ -1,7 +1,7 @@
 -- Chat, part 2: messages, counters, pagination, votes, streams, RLS for every
 -- role, and what deleting a conversation or a user takes with it.
 begin;
-select plan(87);
+select plan(89);
 
 select tests.create_supabase_user('alice');
 select tests.create_supabase_user('bob');
@@ -27,6 +27,8 @@ select results_eq(
   format($$values ('user'::text, 'Hello, how are you?'::text, '[{"type":"text","text":"Hello, how are you?"}]'::jsonb, '[]'::jsonb,
                    'success'::text, '{}'::jsonb, %L::uuid)$$, tests.get_supabase_uid('alice')),
   'a seed 000 message (content, role) also gets the AI SDK text part, status success and its owner');
+select is(substr((select id from ids where name = 'm1')::text, 15, 1), '7', 'message ids are UUID version 7 ...');
+select ok((select id from ids where name = 'm1') < private.uuid_v7(), '... and sort by creation time');
 
 insert into ids select 'm2', (public.create_message((select id from ids where name = 'private'), p_role => 'assistant',
   p_parts => '[{"type":"reasoning","text":"thinking"},{"type":"text","text":"I can help"},{"type":"text","text":"with that."}]',
