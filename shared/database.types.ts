@@ -7,7 +7,93 @@ export type Database = {
   
   "public": {
           Tables: {
-            "profiles": {
+            "conversations": {
+                  Row: {
+                    "context_length": number | null,"created_at": string,"id": string,"is_archived": boolean,"last_context": Json | null,"last_message_at": string | null,"max_tokens": number | null,"message_count": number,"metadata": NonNullable<Json>,"model_name": string | null,"system_prompt": string | null,"temperature": number | null,"title": string,"total_cost": number,"total_input_tokens": number,"total_output_tokens": number,"updated_at": string,"user_id": string,"visibility": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "context_length"?: number | null,"created_at"?: string,"id"?: string,"is_archived"?: boolean,"last_context"?: Json | null,"last_message_at"?: string | null,"max_tokens"?: number | null,"message_count"?: number,"metadata"?: NonNullable<Json>,"model_name"?: string | null,"system_prompt"?: string | null,"temperature"?: number | null,"title": string,"total_cost"?: number,"total_input_tokens"?: number,"total_output_tokens"?: number,"updated_at"?: string,"user_id": string,"visibility"?: string
+                  }
+                  Update: {
+                    "context_length"?: number | null,"created_at"?: string,"id"?: string,"is_archived"?: boolean,"last_context"?: Json | null,"last_message_at"?: string | null,"max_tokens"?: number | null,"message_count"?: number,"metadata"?: NonNullable<Json>,"model_name"?: string | null,"system_prompt"?: string | null,"temperature"?: number | null,"title"?: string,"total_cost"?: number,"total_input_tokens"?: number,"total_output_tokens"?: number,"updated_at"?: string,"user_id"?: string,"visibility"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"documents": {
+                  Row: {
+                    "content": string | null,"conversation_id": string | null,"created_at": string,"id": string,"kind": string,"metadata": NonNullable<Json>,"parent_version": number | null,"title": string,"user_id": string,"version_number": number
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "content"?: string | null,"conversation_id"?: string | null,"created_at"?: string,"id": string,"kind"?: string,"metadata"?: NonNullable<Json>,"parent_version"?: number | null,"title": string,"user_id": string,"version_number": number
+                  }
+                  Update: {
+                    "content"?: string | null,"conversation_id"?: string | null,"created_at"?: string,"id"?: string,"kind"?: string,"metadata"?: NonNullable<Json>,"parent_version"?: number | null,"title"?: string,"user_id"?: string,"version_number"?: number
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "documents_conversation_id_fkey"
+      columns: ["conversation_id"]
+isOneToOne: false
+      referencedRelation: "conversations"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "documents_parent_version_fkey"
+      columns: ["id","parent_version"]
+isOneToOne: false
+      referencedRelation: "documents"
+      referencedColumns: ["id","version_number"]
+    }
+                  ]
+                },"message_votes": {
+                  Row: {
+                    "conversation_id": string,"created_at": string,"is_upvoted": boolean,"message_id": string,"updated_at": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "conversation_id": string,"created_at"?: string,"is_upvoted": boolean,"message_id": string,"updated_at"?: string,"user_id": string
+                  }
+                  Update: {
+                    "conversation_id"?: string,"created_at"?: string,"is_upvoted"?: boolean,"message_id"?: string,"updated_at"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "message_votes_conversation_id_fkey"
+      columns: ["conversation_id"]
+isOneToOne: false
+      referencedRelation: "conversations"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "message_votes_message_id_fkey"
+      columns: ["message_id"]
+isOneToOne: true
+      referencedRelation: "messages"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"messages": {
+                  Row: {
+                    "attachments": NonNullable<Json>,"content": string,"conversation_id": string,"cost": number | null,"created_at": string,"id": string,"input_tokens": number | null,"metadata": NonNullable<Json>,"model_used": string | null,"output_tokens": number | null,"parts": NonNullable<Json>,"role": string,"status": string,"tool_call_id": string | null,"tool_calls": Json | null,"tool_name": string | null,"updated_at": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "attachments"?: NonNullable<Json>,"content"?: string,"conversation_id": string,"cost"?: number | null,"created_at"?: string,"id"?: string,"input_tokens"?: number | null,"metadata"?: NonNullable<Json>,"model_used"?: string | null,"output_tokens"?: number | null,"parts"?: NonNullable<Json>,"role": string,"status"?: string,"tool_call_id"?: string | null,"tool_calls"?: Json | null,"tool_name"?: string | null,"updated_at"?: string,"user_id": string
+                  }
+                  Update: {
+                    "attachments"?: NonNullable<Json>,"content"?: string,"conversation_id"?: string,"cost"?: number | null,"created_at"?: string,"id"?: string,"input_tokens"?: number | null,"metadata"?: NonNullable<Json>,"model_used"?: string | null,"output_tokens"?: number | null,"parts"?: NonNullable<Json>,"role"?: string,"status"?: string,"tool_call_id"?: string | null,"tool_calls"?: Json | null,"tool_name"?: string | null,"updated_at"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "messages_conversation_id_fkey"
+      columns: ["conversation_id"]
+isOneToOne: false
+      referencedRelation: "conversations"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"profiles": {
                   Row: {
                     "avatar_url": string | null,"created_at": string,"display_name": string | null,"email": string | null,"id": string,"last_seen_at": string | null,"metadata": NonNullable<Json>,"role": string,"updated_at": string,"username": string | null
                   }
@@ -21,13 +107,224 @@ export type Database = {
                   Relationships: [
                     
                   ]
+                },"streams": {
+                  Row: {
+                    "conversation_id": string,"created_at": string,"id": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "conversation_id": string,"created_at"?: string,"id"?: string,"user_id": string
+                  }
+                  Update: {
+                    "conversation_id"?: string,"created_at"?: string,"id"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "streams_conversation_id_fkey"
+      columns: ["conversation_id"]
+isOneToOne: false
+      referencedRelation: "conversations"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"suggestions": {
+                  Row: {
+                    "created_at": string,"description": string | null,"document_id": string,"document_version": number,"id": string,"is_resolved": boolean,"original_text": string,"resolved_at": string | null,"suggested_text": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "created_at"?: string,"description"?: string | null,"document_id": string,"document_version": number,"id"?: string,"is_resolved"?: boolean,"original_text": string,"resolved_at"?: string | null,"suggested_text": string,"user_id": string
+                  }
+                  Update: {
+                    "created_at"?: string,"description"?: string | null,"document_id"?: string,"document_version"?: number,"id"?: string,"is_resolved"?: boolean,"original_text"?: string,"resolved_at"?: string | null,"suggested_text"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "suggestions_document_fkey"
+      columns: ["document_id","document_version"]
+isOneToOne: false
+      referencedRelation: "documents"
+      referencedColumns: ["id","version_number"]
+    }
+                  ]
                 }
           }
           Views: {
             [_ in never]: never
           }
           Functions: {
-            "get_my_profile":
+            "archive_conversation":
+{ Args: { "p_archived"?: boolean,"p_id": string }; Returns: {
+              "context_length": number | null,
+"created_at": string,
+"id": string,
+"is_archived": boolean,
+"last_context": Json | null,
+"last_message_at": string | null,
+"max_tokens": number | null,
+"message_count": number,
+"metadata": NonNullable<Json>,
+"model_name": string | null,
+"system_prompt": string | null,
+"temperature": number | null,
+"title": string,
+"total_cost": number,
+"total_input_tokens": number,
+"total_output_tokens": number,
+"updated_at": string,
+"user_id": string,
+"visibility": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "conversations"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"create_conversation":
+{ Args: { "p_context_length"?: number,"p_id"?: string,"p_max_tokens"?: number,"p_metadata"?: Json,"p_model_name"?: string,"p_system_prompt"?: string,"p_temperature"?: number,"p_title": string,"p_visibility"?: string }; Returns: {
+              "context_length": number | null,
+"created_at": string,
+"id": string,
+"is_archived": boolean,
+"last_context": Json | null,
+"last_message_at": string | null,
+"max_tokens": number | null,
+"message_count": number,
+"metadata": NonNullable<Json>,
+"model_name": string | null,
+"system_prompt": string | null,
+"temperature": number | null,
+"title": string,
+"total_cost": number,
+"total_input_tokens": number,
+"total_output_tokens": number,
+"updated_at": string,
+"user_id": string,
+"visibility": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "conversations"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"create_message":
+{ Args: { "p_attachments"?: Json,"p_content"?: string,"p_conversation_id": string,"p_cost"?: number,"p_id"?: string,"p_input_tokens"?: number,"p_metadata"?: Json,"p_model_used"?: string,"p_output_tokens"?: number,"p_parts"?: Json,"p_role"?: string,"p_status"?: string,"p_tool_call_id"?: string,"p_tool_calls"?: Json,"p_tool_name"?: string }; Returns: {
+              "attachments": NonNullable<Json>,
+"content": string,
+"conversation_id": string,
+"cost": number | null,
+"created_at": string,
+"id": string,
+"input_tokens": number | null,
+"metadata": NonNullable<Json>,
+"model_used": string | null,
+"output_tokens": number | null,
+"parts": NonNullable<Json>,
+"role": string,
+"status": string,
+"tool_call_id": string | null,
+"tool_calls": Json | null,
+"tool_name": string | null,
+"updated_at": string,
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "messages"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"create_stream":
+{ Args: { "p_conversation_id": string,"p_id"?: string }; Returns: {
+              "conversation_id": string,
+"created_at": string,
+"id": string,
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "streams"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"create_suggestions":
+{ Args: { "p_document_id": string,"p_document_version"?: number,"p_suggestions": Json }; Returns: {
+              "created_at": string,
+"description": string | null,
+"document_id": string,
+"document_version": number,
+"id": string,
+"is_resolved": boolean,
+"original_text": string,
+"resolved_at": string | null,
+"suggested_text": string,
+"user_id": string
+            }[]
+                          SetofOptions: {
+        from: "*"
+        to: "suggestions"
+        isOneToOne: false
+        isSetofReturn: true
+      } },
+"delete_conversation":
+{ Args: { "p_id": string }; Returns: undefined
+                           },
+"delete_message":
+{ Args: { "p_id": string }; Returns: undefined
+                           },
+"delete_messages_after":
+{ Args: { "p_inclusive"?: boolean,"p_message_id": string }; Returns: number
+                           },
+"get_conversation":
+{ Args: { "p_id": string }; Returns: {
+              "context_length": number | null,
+"created_at": string,
+"id": string,
+"is_archived": boolean,
+"last_context": Json | null,
+"last_message_at": string | null,
+"max_tokens": number | null,
+"message_count": number,
+"metadata": NonNullable<Json>,
+"model_name": string | null,
+"system_prompt": string | null,
+"temperature": number | null,
+"title": string,
+"total_cost": number,
+"total_input_tokens": number,
+"total_output_tokens": number,
+"updated_at": string,
+"user_id": string,
+"visibility": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "conversations"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"get_document":
+{ Args: { "p_id": string,"p_version"?: number }; Returns: {
+              "content": string | null,
+"conversation_id": string | null,
+"created_at": string,
+"id": string,
+"kind": string,
+"metadata": NonNullable<Json>,
+"parent_version": number | null,
+"title": string,
+"user_id": string,
+"version_number": number
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "documents"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"get_my_profile":
 { Args: Record<PropertyKey, never>; Returns: {
               "avatar_url": string | null,
 "created_at": string,
@@ -49,12 +346,226 @@ export type Database = {
 "get_user_role":
 { Args: Record<PropertyKey, never>; Returns: string
                            },
+"get_votes":
+{ Args: { "p_conversation_id": string }; Returns: {
+              "conversation_id": string,
+"created_at": string,
+"is_upvoted": boolean,
+"message_id": string,
+"updated_at": string,
+"user_id": string
+            }[]
+                          SetofOptions: {
+        from: "*"
+        to: "message_votes"
+        isOneToOne: false
+        isSetofReturn: true
+      } },
 "is_current_user_admin":
 { Args: Record<PropertyKey, never>; Returns: boolean
                            },
+"list_conversations":
+{ Args: { "p_before_id"?: string,"p_before_updated_at"?: string,"p_include_archived"?: boolean,"p_limit"?: number,"p_offset"?: number }; Returns: {
+              "context_length": number | null,
+"created_at": string,
+"id": string,
+"is_archived": boolean,
+"last_context": Json | null,
+"last_message_at": string | null,
+"max_tokens": number | null,
+"message_count": number,
+"metadata": NonNullable<Json>,
+"model_name": string | null,
+"system_prompt": string | null,
+"temperature": number | null,
+"title": string,
+"total_cost": number,
+"total_input_tokens": number,
+"total_output_tokens": number,
+"updated_at": string,
+"user_id": string,
+"visibility": string
+            }[]
+                          SetofOptions: {
+        from: "*"
+        to: "conversations"
+        isOneToOne: false
+        isSetofReturn: true
+      } },
+"list_document_versions":
+{ Args: { "p_id": string }; Returns: {
+              "content": string | null,
+"conversation_id": string | null,
+"created_at": string,
+"id": string,
+"kind": string,
+"metadata": NonNullable<Json>,
+"parent_version": number | null,
+"title": string,
+"user_id": string,
+"version_number": number
+            }[]
+                          SetofOptions: {
+        from: "*"
+        to: "documents"
+        isOneToOne: false
+        isSetofReturn: true
+      } },
+"list_messages":
+{ Args: { "p_before"?: string,"p_conversation_id": string,"p_limit"?: number }; Returns: {
+              "attachments": NonNullable<Json>,
+"content": string,
+"conversation_id": string,
+"cost": number | null,
+"created_at": string,
+"id": string,
+"input_tokens": number | null,
+"metadata": NonNullable<Json>,
+"model_used": string | null,
+"output_tokens": number | null,
+"parts": NonNullable<Json>,
+"role": string,
+"status": string,
+"tool_call_id": string | null,
+"tool_calls": Json | null,
+"tool_name": string | null,
+"updated_at": string,
+"user_id": string
+            }[]
+                          SetofOptions: {
+        from: "*"
+        to: "messages"
+        isOneToOne: false
+        isSetofReturn: true
+      } },
+"list_streams":
+{ Args: { "p_conversation_id": string }; Returns: {
+              "conversation_id": string,
+"created_at": string,
+"id": string,
+"user_id": string
+            }[]
+                          SetofOptions: {
+        from: "*"
+        to: "streams"
+        isOneToOne: false
+        isSetofReturn: true
+      } },
+"resolve_suggestion":
+{ Args: { "p_id": string }; Returns: {
+              "created_at": string,
+"description": string | null,
+"document_id": string,
+"document_version": number,
+"id": string,
+"is_resolved": boolean,
+"original_text": string,
+"resolved_at": string | null,
+"suggested_text": string,
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "suggestions"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"revert_document":
+{ Args: { "p_id": string,"p_version": number }; Returns: {
+              "content": string | null,
+"conversation_id": string | null,
+"created_at": string,
+"id": string,
+"kind": string,
+"metadata": NonNullable<Json>,
+"parent_version": number | null,
+"title": string,
+"user_id": string,
+"version_number": number
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "documents"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"save_document":
+{ Args: { "p_content"?: string,"p_conversation_id"?: string,"p_expected_version"?: number,"p_id"?: string,"p_kind"?: string,"p_metadata"?: Json,"p_title": string }; Returns: {
+              "content": string | null,
+"conversation_id": string | null,
+"created_at": string,
+"id": string,
+"kind": string,
+"metadata": NonNullable<Json>,
+"parent_version": number | null,
+"title": string,
+"user_id": string,
+"version_number": number
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "documents"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "touch_last_seen":
 { Args: Record<PropertyKey, never>; Returns: string
                            },
+"update_conversation":
+{ Args: { "p_context_length"?: number,"p_id": string,"p_last_context"?: Json,"p_max_tokens"?: number,"p_metadata"?: Json,"p_model_name"?: string,"p_system_prompt"?: string,"p_temperature"?: number,"p_title"?: string,"p_visibility"?: string }; Returns: {
+              "context_length": number | null,
+"created_at": string,
+"id": string,
+"is_archived": boolean,
+"last_context": Json | null,
+"last_message_at": string | null,
+"max_tokens": number | null,
+"message_count": number,
+"metadata": NonNullable<Json>,
+"model_name": string | null,
+"system_prompt": string | null,
+"temperature": number | null,
+"title": string,
+"total_cost": number,
+"total_input_tokens": number,
+"total_output_tokens": number,
+"updated_at": string,
+"user_id": string,
+"visibility": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "conversations"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"update_message":
+{ Args: { "p_content"?: string,"p_cost"?: number,"p_id": string,"p_input_tokens"?: number,"p_metadata"?: Json,"p_model_used"?: string,"p_output_tokens"?: number,"p_parts"?: Json,"p_status"?: string }; Returns: {
+              "attachments": NonNullable<Json>,
+"content": string,
+"conversation_id": string,
+"cost": number | null,
+"created_at": string,
+"id": string,
+"input_tokens": number | null,
+"metadata": NonNullable<Json>,
+"model_used": string | null,
+"output_tokens": number | null,
+"parts": NonNullable<Json>,
+"role": string,
+"status": string,
+"tool_call_id": string | null,
+"tool_calls": Json | null,
+"tool_name": string | null,
+"updated_at": string,
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "messages"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "update_my_profile":
 { Args: { "p_avatar_url"?: string,"p_display_name"?: string,"p_metadata"?: Json,"p_username"?: string }; Returns: {
               "avatar_url": string | null,
@@ -71,6 +582,21 @@ export type Database = {
                           SetofOptions: {
         from: "*"
         to: "profiles"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"vote_message":
+{ Args: { "p_message_id": string,"p_type": string }; Returns: {
+              "conversation_id": string,
+"created_at": string,
+"is_upvoted": boolean,
+"message_id": string,
+"updated_at": string,
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "message_votes"
         isOneToOne: true
         isSetofReturn: false
       } }

@@ -1,0 +1,115 @@
+// Chat: 100k conversations and 1M messages, then create_message throughput and
+// first-page vs deep-page latency of list_conversations and list_messages.
+//
+// Data (deterministic ids, so the scripts can name rows without a lookup):
+//   users 1..10,000 (the harness's bench users)
+//   conversations k = 1..100,000, id convId(k):
+//     k = 1..25,000       owned by user 1 ("heavy user"), updated_at = base + k s
+//     k = 25,001..100,000 owned by users 2..10,000 (7-8 each)
+//   messages, 1,000,000:
+//     60,000 in conversation 1 (the heavy conversation), id msgId(n), created_at = base + n ms
+//     940,000 spread over conversations 2..100,000 (about 9 each)
+// Deep pages: list_conversations with p_limit 20 at rank 20,001 (1,000 pages of
+// 20 down), list_messages with p_limit 50 before message 10,000 (1,000 pages of
+// 50 back from the newest of 60,000) — both through the keyset cursor.
+import { actAsBenchUser } from '../harness.mjs';
+
+export const name = 'chat';
+
+const users = 10_000;
+const conversations = 100_000;
+const heavyUserConversations = 25_000;
+const heavyConversationMessages = 60_000;
+const messages = 1_000_000;
+const base = Date.parse('2026-01-01T00:00:00Z');
+
+const hex12 = (n) => n.toString(16).padStart(12, '0');
+const convId = (k) => `00000000-0000-4000-9000-${hex12(k)}`;
+const msgId = (n) => `00000000-0000-4000-a000-${hex12(n)}`;
+
+// 1,000 pages of 20 below the newest of the heavy user's conversations.
+const convDepth = 1_000 * 20;
+const convCursorK = heavyUserConversations - convDepth; // rank convDepth from the top
+const convCursorAt = new Date(base + convCursorK * 1000).toISOString();
+// 1,000 pages of 50 back from the newest message of the heavy conversation.
+const msgCursorN = heavyConversationMessages - 1_000 * 50;
+
+export async function setup(ctx) {
+  ctx.createBenchUsers(users);
+  const sqlConvId = (k) => `('00000000-0000-4000-9000-' || lpad(to_hex(${k}), 12, '0'))::uuid`;
+  const owner = (k) => `case when ${k} <= ${heavyUserConversations} then 1 else 2 + (${k} - ${heavyUserConversations + 1}) % ${users - 1} end`;
+  const sqlUserId = (n) => `('00000000-0000-4000-8000-' || lpad(to_hex(${n}), 12, '0'))::uuid`;
+  ctx.sql(`
+    insert into public.conversations (id, user_id, title, model_name, created_at, updated_at)
+    select ${sqlConvId('k')}, ${sqlUserId(owner('k'))}, 'Conversation ' || k, 'gpt-4o-mini',
+           timestamptz '2026-01-01 00:00:00+00' + k * interval '1 second',
+           timestamptz '2026-01-01 00:00:00+00' + k * interval '1 second'
+      from generate_series(1, ${conversations}) as k
+    on conflict (id) do nothing;
+  `);
+  // Bulk load: the per-row owner and counter triggers are switched off for the
+  // load (owners are given directly) and the counters are set once afterwards.
+  ctx.sql(`
+    alter table public.messages disable trigger user;
+    insert into public.messages (id, conversation_id, user_id, role, content, parts, created_at)
+    select ('00000000-0000-4000-a000-' || lpad(to_hex(n), 12, '0'))::uuid, ${sqlConvId(1)}, ${sqlUserId(1)},
+           case when n % 2 = 1 then 'user' else 'assistant' end,
+           'Message ' || n || ' of the long conversation, with a sentence or two of ordinary length.',
+           jsonb_build_array(jsonb_build_object('type', 'text', 'text', 'Message ' || n || ' of the long conversation, with a sentence or two of ordinary length.')),
+           timestamptz '2026-01-01 00:00:00+00' + n * interval '1 millisecond'
+      from generate_series(1, ${heavyConversationMessages}) as n
+    on conflict (id) do nothing;
+    insert into public.messages (conversation_id, user_id, role, content, parts, created_at)
+    select ${sqlConvId('k')}, ${sqlUserId(owner('k'))},
+           case when n % 2 = 1 then 'user' else 'assistant' end,
+           'Message ' || n || ': a question or an answer of ordinary length for a chat benchmark.',
+           jsonb_build_array(jsonb_build_object('type', 'text', 'text', 'Message ' || n || ': a question or an answer of ordinary length for a chat benchmark.')),
+           timestamptz '2026-01-01 00:00:00+00' + n * interval '1 millisecond'
+      from generate_series(1, ${messages - heavyConversationMessages}) as n,
+           lateral (select 2 + (n - 1) % ${conversations - 1} as k) as pick;
+    alter table public.messages enable trigger user;
+    update public.conversations as c
+       set message_count = s.n, last_message_at = s.last
+      from (select conversation_id, count(*)::int as n, max(created_at) as last from public.messages group by conversation_id) as s
+     where c.id = s.conversation_id;
+  `);
+}
+
+// The heavy user (1) reads; writers are the other users, each into their own conversations.
+const asHeavyUser = (call) =>
+  `\\set u 1\n\\startpipeline\nbegin;\n${actAsBenchUser('u')}\n${call.trim()}\ncommit;\n\\endpipeline\n`;
+
+export const cases = [
+  {
+    name: 'create_message (random user, own conversation)',
+    target: 0.25,
+    script:
+      `\\set k random(${heavyUserConversations + 1}, ${conversations})\n` +
+      `\\set u 2 + (:k - ${heavyUserConversations + 1}) % ${users - 1}\n` +
+      `\\startpipeline\nbegin;\n${actAsBenchUser('u')}\n` +
+      `select public.create_message(('00000000-0000-4000-9000-' || lpad(to_hex(:k::int), 12, '0'))::uuid, 'A new question from the benchmark.', 'user');\n` +
+      `commit;\n\\endpipeline\n`,
+  },
+  {
+    name: 'list_conversations first page (20 of 25,000)',
+    latency: true,
+    script: asHeavyUser(`select * from public.list_conversations(p_limit => 20);`),
+  },
+  {
+    name: 'list_conversations 1,000 pages deep (cursor)',
+    latency: true,
+    script: asHeavyUser(
+      `select * from public.list_conversations(p_limit => 20, p_before_updated_at => '${convCursorAt}', p_before_id => '${convId(convCursorK)}');`,
+    ),
+  },
+  {
+    name: 'list_messages first page (50 of 60,000)',
+    latency: true,
+    script: asHeavyUser(`select * from public.list_messages('${convId(1)}', 50);`),
+  },
+  {
+    name: 'list_messages 1,000 pages deep (cursor)',
+    latency: true,
+    script: asHeavyUser(`select * from public.list_messages('${convId(1)}', 50, p_before => '${msgId(msgCursorN)}');`),
+  },
+];

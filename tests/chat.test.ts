@@ -1,0 +1,173 @@
+// Chat under real concurrency (parallel connections, exact counts), and the
+// zod contract against the SQL checks.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SqlState } from '../shared/errors.ts';
+import { createConversationArgs, createMessageArgs } from '../shared/schemas/chat.ts';
+import { asUser, createPool, createUser, deleteUsers, type TestUser } from './support/db.ts';
+
+const db = createPool(24);
+const created: TestUser[] = [];
+let alice: TestUser;
+
+beforeAll(async () => {
+  alice = await createUser(db);
+  created.push(alice);
+});
+afterAll(async () => {
+  await deleteUsers(db, created);
+  await db.end();
+});
+
+async function newConversation(user: TestUser, title = 'concurrency'): Promise<string> {
+  const { rows } = await asUser(db, user, 'select id from public.create_conversation($1)', [title]);
+  return rows[0]!.id;
+}
+
+async function counters(conversationId: string) {
+  const { rows } = await db.query(
+    `select c.message_count,
+            (select count(*)::int from public.messages m where m.conversation_id = c.id) as actual,
+            c.last_message_at = (select max(m.created_at) from public.messages m where m.conversation_id = c.id)
+              or (c.last_message_at is null and not exists (select 1 from public.messages m where m.conversation_id = c.id)) as last_ok
+       from public.conversations c where c.id = $1`,
+    [conversationId],
+  );
+  return rows[0] as { message_count: number; actual: number; last_ok: boolean };
+}
+
+const createMessage = (user: TestUser, conversationId: string, content: string) =>
+  asUser(db, user, `select id from public.create_message(p_conversation_id => $1, p_content => $2, p_role => 'user')`, [
+    conversationId,
+    content,
+  ]);
+
+describe('message counters under concurrency', () => {
+  it('counts 240 create_message calls from 24 connections exactly', async () => {
+    const conversationId = await newConversation(alice);
+    await Promise.all(Array.from({ length: 240 }, (_, i) => createMessage(alice, conversationId, `m${i}`)));
+    expect(await counters(conversationId)).toEqual({ message_count: 240, actual: 240, last_ok: true });
+  });
+
+  it('stays exact when inserts and deletes race', async () => {
+    const conversationId = await newConversation(alice);
+    const first = await Promise.all(Array.from({ length: 60 }, (_, i) => createMessage(alice, conversationId, `a${i}`)));
+    const ids = first.map((r) => r.rows[0]!.id as string);
+    await Promise.all([
+      ...Array.from({ length: 60 }, (_, i) => createMessage(alice, conversationId, `b${i}`)),
+      ...ids.slice(0, 40).map((id) => asUser(db, alice, 'select public.delete_message($1)', [id])),
+    ]);
+    expect(await counters(conversationId)).toEqual({ message_count: 80, actual: 80, last_ok: true });
+  });
+
+  it('keeps last_message_at on a surviving message when the newest ones are deleted in parallel', async () => {
+    const conversationId = await newConversation(alice);
+    const ids: string[] = [];
+    for (let i = 0; i < 20; i++) ids.push((await createMessage(alice, conversationId, `s${i}`)).rows[0]!.id);
+    await Promise.all(ids.slice(10).map((id) => asUser(db, alice, 'select public.delete_message($1)', [id])));
+    expect(await counters(conversationId)).toEqual({ message_count: 10, actual: 10, last_ok: true });
+    // edit-and-regenerate racing a new message
+    await Promise.all([
+      asUser(db, alice, 'select public.delete_messages_after($1)', [ids[4]]),
+      createMessage(alice, conversationId, 'late'),
+    ]);
+    const after = await counters(conversationId);
+    expect(after.message_count).toBe(after.actual);
+    expect(after.last_ok).toBe(true);
+  });
+});
+
+describe('documents under concurrency', () => {
+  it('numbers 30 parallel saves of one document 1..30 without gaps', async () => {
+    const { rows } = await asUser(db, alice, `select id from public.save_document('Shared', 'v0')`);
+    const id = rows[0]!.id as string;
+    await Promise.all(
+      Array.from({ length: 29 }, (_, i) =>
+        asUser(db, alice, 'select public.save_document($1, $2, p_id => $3)', ['Shared', `v${i + 1}`, id]),
+      ),
+    );
+    const versions = await asUser(db, alice, 'select version_number, parent_version from public.list_document_versions($1)', [id]);
+    expect(versions.rows.map((r) => r.version_number)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    expect(versions.rows.every((r) => r.parent_version === (r.version_number === 1 ? null : r.version_number - 1))).toBe(true);
+  });
+
+  it('lets exactly one of parallel saves based on the same version win (PT409 for the rest)', async () => {
+    const { rows } = await asUser(db, alice, `select id from public.save_document('Race', 'v1')`);
+    const id = rows[0]!.id as string;
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, i) =>
+        asUser(db, alice, 'select public.save_document($1, $2, p_id => $3, p_expected_version => 1)', ['Race', `edit ${i}`, id]),
+      ),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    for (const r of results.filter((x): x is PromiseRejectedResult => x.status === 'rejected')) expect(r.reason.code).toBe('PT409');
+  });
+});
+
+describe('the zod contract agrees with the SQL checks', () => {
+  let conversationId: string;
+  beforeAll(async () => {
+    conversationId = await newConversation(alice, 'contract');
+  });
+
+  const conversationCases: Array<[string, Record<string, unknown>]> = [
+    ['plain title', { p_title: 'Hello' }],
+    ['blank title', { p_title: '   ' }],
+    ['title of 200', { p_title: 't'.repeat(200) }],
+    ['title of 201', { p_title: 't'.repeat(201) }],
+    ['temperature 2', { p_title: 't', p_temperature: 2 }],
+    ['temperature 2.5', { p_title: 't', p_temperature: 2.5 }],
+    ['temperature -1', { p_title: 't', p_temperature: -1 }],
+    ['max tokens 0', { p_title: 't', p_max_tokens: 0 }],
+    ['max tokens 1', { p_title: 't', p_max_tokens: 1 }],
+    ['context length -3', { p_title: 't', p_context_length: -3 }],
+    ['public', { p_title: 't', p_visibility: 'public' }],
+    ['secret', { p_title: 't', p_visibility: 'secret' }],
+    ['array metadata', { p_title: 't', p_metadata: [1] }],
+  ];
+  it.each(conversationCases)('create_conversation: %s', async (_name, args) => {
+    const zodOk = createConversationArgs.safeParse(args).success;
+    const keys = Object.keys(args);
+    const sql = `select public.create_conversation(${keys.map((k, i) => `${k} => $${i + 1}`).join(', ')})`;
+    const params = keys.map((k) => (k === 'p_metadata' ? JSON.stringify(args[k]) : args[k]));
+    const sqlOk = await asUser(db, alice, sql, params).then(
+      () => true,
+      (e) => {
+        expect(e.code).toBe(SqlState.invalidParameterValue);
+        return false;
+      },
+    );
+    expect(zodOk).toBe(sqlOk);
+  });
+
+  const messageCases: Array<[string, Record<string, unknown>]> = [
+    ['content', { p_content: 'hi' }],
+    ['empty content', { p_content: '' }],
+    ['parts only', { p_parts: [{ type: 'text', text: 'hi' }] }],
+    ['part without type', { p_parts: [{ text: 'hi' }] }],
+    ['empty parts', { p_parts: [] }],
+    ['unknown role', { p_content: 'x', p_role: 'robot' }],
+    ['system role', { p_content: 'x', p_role: 'system' }],
+    ['tool without call id', { p_content: 'x', p_role: 'tool' }],
+    ['tool with call id', { p_content: 'x', p_role: 'tool', p_tool_call_id: 'call_1' }],
+    ['unknown status', { p_content: 'x', p_status: 'done' }],
+    ['aborted', { p_content: 'x', p_status: 'aborted' }],
+    ['tool calls only', { p_role: 'assistant', p_tool_calls: [{ id: 't', name: 'search' }] }],
+    ['negative tokens', { p_content: 'x', p_input_tokens: -1 }],
+  ];
+  const jsonArgs = new Set(['p_parts', 'p_tool_calls', 'p_metadata', 'p_attachments']);
+  it.each(messageCases)('create_message: %s', async (_name, extra) => {
+    const args = { p_conversation_id: conversationId, ...extra };
+    const zodOk = createMessageArgs.safeParse(args).success;
+    const keys = Object.keys(args);
+    const sql = `select public.create_message(${keys.map((k, i) => `${k} => $${i + 1}`).join(', ')})`;
+    const params = keys.map((k) => (jsonArgs.has(k) ? JSON.stringify((args as Record<string, unknown>)[k]) : (args as Record<string, unknown>)[k]));
+    const sqlOk = await asUser(db, alice, sql, params).then(
+      () => true,
+      (e) => {
+        expect(e.code).toBe(SqlState.invalidParameterValue);
+        return false;
+      },
+    );
+    expect(zodOk).toBe(sqlOk);
+  });
+});
