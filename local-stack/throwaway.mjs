@@ -1,19 +1,36 @@
-// A fresh, throwaway cluster for one run (npm test, npm run gen:types): its own
-// port and temp folder, the Supabase baseline, migrations and seed applied by
-// the Supabase CLI. Cheap (about a second for initdb) and never touches the
-// developer's stack on 54322.
+// A fresh, throwaway cluster for one run (npm test, npm run gen:types, npm run
+// bench): its own port and temp folder, the Supabase baseline, migrations and
+// seed applied by the Supabase CLI. Cheap (about a second for initdb) and never
+// touches the developer's stack on 54322.
 import path from 'node:path';
 import {
-  applyBaseline, dbPush, dbUrl, ensurePackages, freePort, initCluster, log, newThrowawayDir, rmSync,
+  StackError, applyBaseline, dbPush, dbUrl, ensurePackages, freePort, initCluster, log, newThrowawayDir, rmSync,
   startCluster, stopCluster,
 } from './lib.mjs';
 
+// Another run (a parallel `npm test`) may take the port between our probe and
+// the server's bind: start on a fresh port a few times before giving up.
+async function startOnFreePort(durable) {
+  let lastError;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const dataDir = newThrowawayDir();
+    const port = await freePort(54330 + Math.floor(Math.random() * 500));
+    try {
+      initCluster(dataDir, { port, durable });
+      startCluster(dataDir, path.join(path.dirname(dataDir), 'postgres.log'));
+      return { dataDir, port };
+    } catch (e) {
+      lastError = e;
+      try { stopCluster(dataDir); } catch { /* not started */ }
+      rmSync(path.dirname(dataDir), { recursive: true, force: true });
+    }
+  }
+  throw new StackError(`could not start a throwaway cluster: ${lastError?.message}`);
+}
+
 export async function createThrowawayDatabase({ durable = false } = {}) {
   ensurePackages();
-  const dataDir = newThrowawayDir();
-  const port = await freePort(54330);
-  initCluster(dataDir, { port, durable });
-  startCluster(dataDir, path.join(path.dirname(dataDir), 'postgres.log'));
+  const { dataDir, port } = await startOnFreePort(durable);
   applyBaseline(port);
   const url = `${dbUrl(port)}?sslmode=disable`;
   return {
