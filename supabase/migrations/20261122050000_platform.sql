@@ -1739,6 +1739,7 @@ comment on table private.event_streams is
 
 alter table private.event_streams enable row level security;
 revoke all on table private.event_streams from public, anon, authenticated, service_role;
+grant select on table private.event_streams to service_role;
 
 create or replace function private.append_event(
   p_aggregate_id text,
