@@ -1543,18 +1543,18 @@ begin
          ) order by q.name), '[]'::jsonb)
     into v_result
     from private.job_queues as q
+    -- One subquery per state, each answered by the partial index for that
+    -- state, so the history kept for retention is never scanned for the live counts.
     cross join lateral (
-      select count(*) filter (where j.status = 'queued' and j.run_at <= p_now) as ready,
-             count(*) filter (where j.status = 'queued' and j.run_at > p_now) as scheduled,
-             count(*) filter (where j.status = 'queued' and j.attempts > 0) as retrying,
-             count(*) filter (where j.status = 'active') as in_flight,
-             count(*) filter (where j.status = 'active' and j.locked_until <= p_now) as lease_expired,
-             count(*) filter (where j.status = 'dead') as dead,
-             count(*) filter (where j.status = 'completed') as completed,
-             count(*) filter (where j.status = 'cancelled') as cancelled,
-             min(j.run_at) filter (where j.status = 'queued' and j.run_at <= p_now) as oldest_ready
-        from private.jobs as j
-       where j.queue_name = q.name
+      select (select count(*) from private.jobs as j where j.queue_name = q.name and j.status = 'queued' and j.run_at <= p_now) as ready,
+             (select count(*) from private.jobs as j where j.queue_name = q.name and j.status = 'queued' and j.run_at > p_now) as scheduled,
+             (select count(*) from private.jobs as j where j.queue_name = q.name and j.status = 'queued' and j.attempts > 0) as retrying,
+             (select count(*) from private.jobs as j where j.queue_name = q.name and j.status = 'active') as in_flight,
+             (select count(*) from private.jobs as j where j.queue_name = q.name and j.status = 'active' and j.locked_until <= p_now) as lease_expired,
+             (select count(*) from private.jobs as j where j.queue_name = q.name and j.status = 'dead') as dead,
+             (select count(*) from private.jobs as j where j.queue_name = q.name and j.status = 'completed') as completed,
+             (select count(*) from private.jobs as j where j.queue_name = q.name and j.status = 'cancelled') as cancelled,
+             (select min(j.run_at) from private.jobs as j where j.queue_name = q.name and j.status = 'queued' and j.run_at <= p_now) as oldest_ready
     ) as m
    where p_queue is null or q.name = p_queue;
   return v_result;

@@ -1,7 +1,7 @@
 -- Platform: the cache. Key/value with TTL and tags, counters, lists, sets,
 -- hashes, statistics, cleanup, and who may use it.
 begin;
-select plan(72);
+select plan(75);
 
 select tests.create_supabase_user('cache_alice');
 select tests.create_supabase_user('cache_admin', app_metadata => '{"role":"admin"}');
@@ -142,6 +142,35 @@ select throws_ok($$select * from private.cache_entries$$, '42501', null, 'a user
 select throws_ok($$select * from public.cache_stats$$, '42501', null, 'a user cannot read cache_stats');
 select tests.authenticate_as('cache_admin');
 select throws_ok($$select public.invalidate_cache_by_tag('student:2')$$, '42501', null, 'an admin user cannot call the cache RPCs either');
+
+-- ---------------------------------------------------------------------------
+-- Every service-only platform RPC, for every role: execute for the service
+-- role only (admins are `authenticated`, so this covers them and other users).
+-- ---------------------------------------------------------------------------
+select tests.reset_role();
+create temporary table service_only_rpcs on commit drop as
+select p.oid::regprocedure as fn
+  from pg_catalog.pg_proc as p
+ where p.pronamespace = 'public'::regnamespace
+   and p.proname in ('set_cache', 'get_cache', 'delete_cache', 'delete_cache_by_prefix', 'invalidate_cache_by_tag',
+                     'increment_cache', 'cache_list_push', 'cache_list_pop', 'cache_set_add', 'cache_set_members',
+                     'cache_hash_set', 'cache_hash_get', 'cleanup_expired_cache', 'create_queue', 'enqueue_job',
+                     'claim_jobs', 'complete_job', 'fail_job', 'extend_job_lease', 'requeue_job', 'requeue_dead_jobs',
+                     'get_queue_metrics', 'mark_message_processed', 'cleanup_old_job_queue_records',
+                     'append_event', 'get_aggregate_events', 'read_events');
+select is((select count(*)::int from service_only_rpcs), 27, 'the 27 service-only platform RPCs exist');
+select is_empty($$
+  select fn::text from service_only_rpcs
+   where has_function_privilege('anon', fn, 'execute') or has_function_privilege('authenticated', fn, 'execute')
+      or not has_function_privilege('service_role', fn, 'execute')
+$$, 'each is executable by the service role and by neither anon nor signed-in users (admins included)');
+select is_empty($$
+  select p.oid::regprocedure::text from pg_catalog.pg_proc as p
+   where p.pronamespace = 'public'::regnamespace
+     and p.proname in ('schedule_job', 'cancel_job', 'list_jobs', 'get_job')
+     and (has_function_privilege('anon', p.oid, 'execute') or not has_function_privilege('authenticated', p.oid, 'execute')
+          or not has_function_privilege('service_role', p.oid, 'execute'))
+$$, 'the user-facing job RPCs are for signed-in users and the service role, not anon');
 
 select * from finish();
 rollback;

@@ -2,7 +2,7 @@
 -- complete, fail with backoff, dead letters and requeue, cancel, metrics,
 -- idempotent consumers, retention, and each role.
 begin;
-select plan(95);
+select plan(98);
 
 select tests.create_supabase_user('q_alice');
 select tests.create_supabase_user('q_bob');
@@ -108,7 +108,12 @@ select is((select jsonb_array_length(errors) from public.job_queue where id = (s
 select is((public.fail_job((select id from j where name = 'dedupe'), 'w1', 'bad payload', false, p_now => '2026-01-01 00:04+00')).status, 'dead',
   'a non-retryable failure is dead at once');
 
-select is(public.get_queue_metrics('t-work', '2026-01-01 00:05+00') -> 0 ->> 'dead', '2', 'metrics count the dead letters');
+select is(public.get_queue_metrics('t-work', '2026-01-01 00:05+00'),
+  '[{"queue":"t-work","ready":0,"scheduled":1,"retrying":0,"in_flight":0,"lease_expired":0,"dead":2,"completed":1,"cancelled":0,"oldest_ready_age_seconds":0}]'::jsonb,
+  'get_queue_metrics counts each state: one scheduled, two dead letters, one completed');
+select is(public.get_queue_metrics('t-work', '2026-01-01 01:30+00') -> 0 -> 'ready', '1'::jsonb, 'a scheduled job becomes ready at its run_at ...');
+select is(public.get_queue_metrics('t-work', '2026-01-01 01:30+00') -> 0 -> 'oldest_ready_age_seconds', '1800'::jsonb, '... and its wait is measured from then');
+select throws_ok($$select public.get_queue_metrics('t-nowhere')$$, 'PT404', 'unknown queue: t-nowhere', 'metrics of an unknown queue are 404');
 select is((public.requeue_job((select id from j where name = 'low'), '2026-01-01 00:06+00')).status, 'queued', 'requeue_job brings a dead job back');
 select is((select attempts from public.job_queue where id = (select id from j where name = 'low')), 0, '... with its attempts reset');
 select is(public.requeue_dead_jobs('t-work', '2026-01-01 00:06+00'), 1, 'requeue_dead_jobs redrives the rest of the dead letters');
