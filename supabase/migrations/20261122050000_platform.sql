@@ -327,20 +327,27 @@ as $$
 declare
   v_value bigint;
 begin
-  perform private.cache_check_key(p_key);
+  -- Checks inline: this is a hot path (rate-limit counters).
+  if p_key is null or char_length(p_key) not between 1 and 512 then
+    raise exception 'invalid key: must be 1 to 512 characters' using errcode = '22023';
+  end if;
+  if p_ttl_seconds is not null and (p_ttl_seconds < 1 or p_ttl_seconds > 31536000) then
+    raise exception 'invalid ttl: p_ttl_seconds must be between 1 and 31536000 (a year), or null for no expiry'
+      using errcode = '22023';
+  end if;
   if p_amount is null then
     raise exception 'invalid amount: must not be null' using errcode = '22023';
   end if;
   -- One statement: concurrent increments serialise on the row, none is lost.
   -- The TTL is set when the counter starts (a fixed window) and kept after.
   insert into private.cache_entries as e (key, kind, value, expires_at, created_at, updated_at)
-  values (p_key, 'counter', pg_catalog.to_jsonb(p_amount), private.cache_expiry(p_ttl_seconds, p_now), p_now, p_now)
+  values (p_key, 'counter', pg_catalog.to_jsonb(p_amount), p_now + pg_catalog.make_interval(secs => p_ttl_seconds), p_now, p_now)
   on conflict (key) do update
     set kind = 'counter',
-        value = case when (e.expires_at is null or e.expires_at > p_now) and private.cache_tags_current(e.tags, e.tag_versions)
+        value = case when (e.expires_at is null or e.expires_at > p_now) and (e.tags = '{}' or private.cache_tags_current(e.tags, e.tag_versions))
                      then pg_catalog.to_jsonb((e.value)::bigint + p_amount)
                      else excluded.value end,
-        expires_at = case when (e.expires_at is null or e.expires_at > p_now) and private.cache_tags_current(e.tags, e.tag_versions)
+        expires_at = case when (e.expires_at is null or e.expires_at > p_now) and (e.tags = '{}' or private.cache_tags_current(e.tags, e.tag_versions))
                           then e.expires_at
                           else excluded.expires_at end,
         tags = case when (e.expires_at is null or e.expires_at > p_now) then e.tags else '{}' end,
@@ -349,7 +356,7 @@ begin
     where e.kind = 'counter'
        or (e.kind = 'value' and pg_catalog.jsonb_typeof(e.value) = 'number' and (e.value)::numeric = pg_catalog.trunc((e.value)::numeric))
        or (e.expires_at is not null and e.expires_at <= p_now)
-       or not private.cache_tags_current(e.tags, e.tag_versions)
+       or not (e.tags = '{}' or private.cache_tags_current(e.tags, e.tag_versions))
   returning (e.value)::bigint into v_value;
   if not found then
     raise exception 'cache key % does not hold an integer', p_key using errcode = '22023';
@@ -373,7 +380,7 @@ as $$
     from private.cache_entries as e
    where e.key = p_key
      and (e.expires_at is null or e.expires_at > p_now)
-     and private.cache_tags_current(e.tags, e.tag_versions);
+     and (e.tags = '{}' or private.cache_tags_current(e.tags, e.tag_versions));
 $$;
 
 comment on function private.cache_live_kind(text, timestamptz) is 'The kind of the live entry at p_key, or null.';
@@ -400,12 +407,12 @@ begin
   insert into private.cache_entries as e (key, kind, value, expires_at, created_at, updated_at)
   values (p_key, 'list', pg_catalog.jsonb_build_array(p_value), private.cache_expiry(p_ttl_seconds, p_now), p_now, p_now)
   on conflict (key) do update
-    set value = case when e.kind = 'list' and (e.expires_at is null or e.expires_at > p_now) and private.cache_tags_current(e.tags, e.tag_versions)
+    set value = case when e.kind = 'list' and (e.expires_at is null or e.expires_at > p_now) and (e.tags = '{}' or private.cache_tags_current(e.tags, e.tag_versions))
                      then e.value || pg_catalog.jsonb_build_array(p_value) else excluded.value end,
-        expires_at = case when e.kind = 'list' and (e.expires_at is null or e.expires_at > p_now) and private.cache_tags_current(e.tags, e.tag_versions)
+        expires_at = case when e.kind = 'list' and (e.expires_at is null or e.expires_at > p_now) and (e.tags = '{}' or private.cache_tags_current(e.tags, e.tag_versions))
                           then e.expires_at else excluded.expires_at end,
         kind = 'list', tags = '{}', tag_versions = '{}', updated_at = excluded.updated_at
-    where e.kind = 'list' or (e.expires_at is not null and e.expires_at <= p_now) or not private.cache_tags_current(e.tags, e.tag_versions)
+    where e.kind = 'list' or (e.expires_at is not null and e.expires_at <= p_now) or not (e.tags = '{}' or private.cache_tags_current(e.tags, e.tag_versions))
   returning pg_catalog.jsonb_array_length(e.value) into v_length;
   if not found then
     raise exception 'cache key % does not hold a list', p_key using errcode = '22023';
@@ -433,7 +440,7 @@ begin
     from private.cache_entries as e
    where e.key = p_key
      and (e.expires_at is null or e.expires_at > p_now)
-     and private.cache_tags_current(e.tags, e.tag_versions)
+     and (e.tags = '{}' or private.cache_tags_current(e.tags, e.tag_versions))
      for update;
   if not found then
     return null;
@@ -477,12 +484,12 @@ begin
   insert into private.cache_entries as e (key, kind, value, expires_at, created_at, updated_at)
   values (p_key, 'set', v_add, private.cache_expiry(p_ttl_seconds, p_now), p_now, p_now)
   on conflict (key) do update
-    set value = case when e.kind = 'set' and (e.expires_at is null or e.expires_at > p_now) and private.cache_tags_current(e.tags, e.tag_versions)
+    set value = case when e.kind = 'set' and (e.expires_at is null or e.expires_at > p_now) and (e.tags = '{}' or private.cache_tags_current(e.tags, e.tag_versions))
                      then e.value || v_add else excluded.value end,
-        expires_at = case when e.kind = 'set' and (e.expires_at is null or e.expires_at > p_now) and private.cache_tags_current(e.tags, e.tag_versions)
+        expires_at = case when e.kind = 'set' and (e.expires_at is null or e.expires_at > p_now) and (e.tags = '{}' or private.cache_tags_current(e.tags, e.tag_versions))
                           then e.expires_at else excluded.expires_at end,
         kind = 'set', tags = '{}', tag_versions = '{}', updated_at = excluded.updated_at
-    where e.kind = 'set' or (e.expires_at is not null and e.expires_at <= p_now) or not private.cache_tags_current(e.tags, e.tag_versions)
+    where e.kind = 'set' or (e.expires_at is not null and e.expires_at <= p_now) or not (e.tags = '{}' or private.cache_tags_current(e.tags, e.tag_versions))
   returning (select count(*) from pg_catalog.jsonb_object_keys(e.value)) into v_after;
   if not found then
     raise exception 'cache key % does not hold a set', p_key using errcode = '22023';
@@ -509,7 +516,7 @@ begin
     from private.cache_entries as e
    where e.key = p_key
      and (e.expires_at is null or e.expires_at > p_now)
-     and private.cache_tags_current(e.tags, e.tag_versions);
+     and (e.tags = '{}' or private.cache_tags_current(e.tags, e.tag_versions));
   if not found then
     return '{}';
   end if;
@@ -547,12 +554,12 @@ begin
   insert into private.cache_entries as e (key, kind, value, expires_at, created_at, updated_at)
   values (p_key, 'hash', pg_catalog.jsonb_build_object(p_field, p_value), private.cache_expiry(p_ttl_seconds, p_now), p_now, p_now)
   on conflict (key) do update
-    set value = case when e.kind = 'hash' and (e.expires_at is null or e.expires_at > p_now) and private.cache_tags_current(e.tags, e.tag_versions)
+    set value = case when e.kind = 'hash' and (e.expires_at is null or e.expires_at > p_now) and (e.tags = '{}' or private.cache_tags_current(e.tags, e.tag_versions))
                      then e.value || excluded.value else excluded.value end,
-        expires_at = case when e.kind = 'hash' and (e.expires_at is null or e.expires_at > p_now) and private.cache_tags_current(e.tags, e.tag_versions)
+        expires_at = case when e.kind = 'hash' and (e.expires_at is null or e.expires_at > p_now) and (e.tags = '{}' or private.cache_tags_current(e.tags, e.tag_versions))
                           then e.expires_at else excluded.expires_at end,
         kind = 'hash', tags = '{}', tag_versions = '{}', updated_at = excluded.updated_at
-    where e.kind = 'hash' or (e.expires_at is not null and e.expires_at <= p_now) or not private.cache_tags_current(e.tags, e.tag_versions);
+    where e.kind = 'hash' or (e.expires_at is not null and e.expires_at <= p_now) or not (e.tags = '{}' or private.cache_tags_current(e.tags, e.tag_versions));
   if not found then
     raise exception 'cache key % does not hold a hash', p_key using errcode = '22023';
   end if;
@@ -580,7 +587,7 @@ begin
     from private.cache_entries as e
    where e.key = p_key
      and (e.expires_at is null or e.expires_at > p_now)
-     and private.cache_tags_current(e.tags, e.tag_versions);
+     and (e.tags = '{}' or private.cache_tags_current(e.tags, e.tag_versions));
   if found and v_entry.kind <> 'hash' then
     raise exception 'cache key % does not hold a hash', p_key using errcode = '22023';
   end if;
@@ -642,7 +649,7 @@ begin
   loop
     delete from private.cache_entries as e
      where e.tags @> array[v_tag.tag]
-       and not private.cache_tags_current(e.tags, e.tag_versions);
+       and not (e.tags = '{}' or private.cache_tags_current(e.tags, e.tag_versions));
     get diagnostics v_n = row_count;
     v_invalidated := v_invalidated + v_n;
     update private.cache_tag_versions as t set purge_pending = false
