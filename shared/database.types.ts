@@ -393,6 +393,28 @@ export type Database = {
 "get_cache":
 { Args: { "p_key": string,"p_now"?: string }; Returns: Json
                            },
+"get_correlated_events":
+{ Args: { "p_correlation_id": string,"p_limit"?: number }; Returns: {
+              "aggregate_id": string,
+"aggregate_type": string,
+"causation_id": string | null,
+"correlation_id": string | null,
+"created_at": string,
+"created_by": string | null,
+"event_id": string,
+"event_type": string,
+"global_position": number,
+"metadata": NonNullable<Json>,
+"payload": NonNullable<Json>,
+"transaction_order": number,
+"version": number
+            }[]
+                          SetofOptions: {
+        from: "*"
+        to: "event_store"
+        isOneToOne: false
+        isSetofReturn: true
+      } },
 "get_job":
 { Args: { "p_job_id": number }; Returns: {
               "attempts": number,

@@ -287,6 +287,10 @@ describe('event store', () => {
 
     expect(seen).toHaveLength(streams * perStream);
     expect(new Set(seen.map((r) => `${r.aggregate_id}/${r.version}`)).size).toBe(streams * perStream);
+    const byType = await svc<{ n: number }>('select count(*)::int as n from public.read_events(0, 0, 10000, $1, $2)', [category, 'tick']);
+    expect(byType.rows[0]!.n).toBe(streams * perStream);
+    const otherType = await svc<{ n: number }>('select count(*)::int as n from public.read_events(0, 0, 10000, $1, $2)', [category, 'tock']);
+    expect(otherType.rows[0]!.n).toBe(0);
     for (let s = 0; s < streams; s++) {
       const versions = seen.filter((r) => r.aggregate_id === `s${s}`).map((r) => Number(r.version));
       expect(versions).toEqual(Array.from({ length: perStream }, (_, i) => i + 1));

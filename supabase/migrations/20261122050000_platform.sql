@@ -1925,6 +1925,31 @@ $$;
 comment on function public.read_events(bigint, bigint, integer, text, text) is
   'Events across streams in commit-safe order for position-based readers (projections, outboxes): after the cursor (transaction_order, global_position) of the last event read, optionally of one aggregate type (category) or event type. Returns only events no running transaction can still precede, so a late-committing event is never skipped: it shows up later, after the cursor. Service role.';
 
+create or replace function public.get_correlated_events(p_correlation_id uuid, p_limit integer default 1000)
+returns setof public.event_store
+language plpgsql
+stable
+security invoker
+set search_path = ''
+as $$
+begin
+  if p_correlation_id is null then
+    raise exception 'invalid correlation id: required' using errcode = '22023';
+  end if;
+  if p_limit is null or p_limit not between 1 and 10000 then
+    raise exception 'invalid limit: must be between 1 and 10000' using errcode = '22023';
+  end if;
+  return query
+    select e.* from public.event_store as e
+     where e.correlation_id = p_correlation_id
+     order by e.global_position
+     limit p_limit;
+end;
+$$;
+
+comment on function public.get_correlated_events(uuid, integer) is
+  'Every event of one request or workflow across streams, by correlation id (seed 004 "use correlation IDs for distributed tracing"). Service role.';
+
 revoke execute on function private.append_event(text, text, text, jsonb, jsonb, bigint, uuid, uuid, uuid) from public, anon, authenticated, service_role;
 revoke execute on function public.append_event(text, text, text, jsonb, jsonb, bigint, uuid, uuid, uuid) from public, anon, authenticated, service_role;
 revoke execute on function public.get_aggregate_events(text, text, bigint, integer) from public, anon, authenticated, service_role;
@@ -1933,6 +1958,8 @@ grant execute on function private.append_event(text, text, text, jsonb, jsonb, b
 grant execute on function public.append_event(text, text, text, jsonb, jsonb, bigint, uuid, uuid, uuid) to service_role;
 grant execute on function public.get_aggregate_events(text, text, bigint, integer) to service_role;
 grant execute on function public.read_events(bigint, bigint, integer, text, text) to service_role;
+revoke execute on function public.get_correlated_events(uuid, integer) from public, anon, authenticated, service_role;
+grant execute on function public.get_correlated_events(uuid, integer) to service_role;
 
 -- ===========================================================================
 -- Scheduled maintenance (cron.schedule upserts by name)

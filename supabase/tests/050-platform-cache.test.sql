@@ -157,8 +157,8 @@ select p.oid::regprocedure as fn
                      'cache_hash_set', 'cache_hash_get', 'cleanup_expired_cache', 'create_queue', 'enqueue_job',
                      'claim_jobs', 'complete_job', 'fail_job', 'extend_job_lease', 'requeue_job', 'requeue_dead_jobs',
                      'get_queue_metrics', 'mark_message_processed', 'cleanup_old_job_queue_records',
-                     'append_event', 'get_aggregate_events', 'read_events');
-select is((select count(*)::int from service_only_rpcs), 27, 'the 27 service-only platform RPCs exist');
+                     'append_event', 'get_aggregate_events', 'read_events', 'get_correlated_events');
+select is((select count(*)::int from service_only_rpcs), 28, 'the 28 service-only platform RPCs exist');
 select is_empty($$
   select fn::text from service_only_rpcs
    where has_function_privilege('anon', fn, 'execute') or has_function_privilege('authenticated', fn, 'execute')

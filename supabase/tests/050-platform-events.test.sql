@@ -3,7 +3,7 @@
 -- (Reading events other transactions commit, late or not, is in
 -- tests/platform.test.ts: it needs parallel connections.)
 begin;
-select plan(42);
+select plan(44);
 
 select tests.create_supabase_user('ev_alice');
 select tests.create_supabase_user('ev_admin', app_metadata => '{"role":"admin"}');
@@ -64,6 +64,11 @@ select is(array(select version from public.get_aggregate_events('trip', 'trip-12
   '... from a version');
 select is(array(select version from public.get_aggregate_events('trip', 'trip-123', p_limit => 1)), array[1]::bigint[], '... at most p_limit');
 select is_empty($$select * from public.get_aggregate_events('trip', 'no-such-trip')$$, 'an unknown stream is empty');
+
+select public.append_event('user-1', 'user', 'user_charged', '{}', p_correlation_id => '11111111-1111-4111-8111-111111111111');
+select is(array(select aggregate_type || '/' || event_type from public.get_correlated_events('11111111-1111-4111-8111-111111111111')),
+  array['trip/trip_requested', 'user/user_charged'], 'get_correlated_events follows one correlation id across streams, in order');
+select throws_ok($$select * from public.get_correlated_events(null)$$, '22023', 'invalid correlation id: required', 'get_correlated_events needs an id');
 
 select is_empty($$select * from public.read_events() where aggregate_id in ('trip-123', 'trip-9', 'user-1')$$,
   'read_events does not return events of a transaction still running, not even to itself (the horizon)');
