@@ -47,6 +47,90 @@ isOneToOne: false
       referencedColumns: ["id","version_number"]
     }
                   ]
+                },"event_store": {
+                  Row: {
+                    "aggregate_id": string,"aggregate_type": string,"causation_id": string | null,"correlation_id": string | null,"created_at": string,"created_by": string | null,"event_id": string,"event_type": string,"global_position": number,"metadata": NonNullable<Json>,"payload": NonNullable<Json>,"transaction_order": number,"version": number
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "aggregate_id": string,"aggregate_type": string,"causation_id"?: string | null,"correlation_id"?: string | null,"created_at"?: string,"created_by"?: string | null,"event_id": string,"event_type": string,"global_position": number,"metadata"?: NonNullable<Json>,"payload": NonNullable<Json>,"transaction_order": number,"version": number
+                  }
+                  Update: {
+                    "aggregate_id"?: string,"aggregate_type"?: string,"causation_id"?: string | null,"correlation_id"?: string | null,"created_at"?: string,"created_by"?: string | null,"event_id"?: string,"event_type"?: string,"global_position"?: number,"metadata"?: NonNullable<Json>,"payload"?: NonNullable<Json>,"transaction_order"?: number,"version"?: number
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"event_store_default": {
+                  Row: {
+                    "aggregate_id": string,"aggregate_type": string,"causation_id": string | null,"correlation_id": string | null,"created_at": string,"created_by": string | null,"event_id": string,"event_type": string,"global_position": number,"metadata": NonNullable<Json>,"payload": NonNullable<Json>,"transaction_order": number,"version": number
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "aggregate_id": string,"aggregate_type": string,"causation_id"?: string | null,"correlation_id"?: string | null,"created_at"?: string,"created_by"?: string | null,"event_id": string,"event_type": string,"global_position": number,"metadata"?: NonNullable<Json>,"payload": NonNullable<Json>,"transaction_order": number,"version": number
+                  }
+                  Update: {
+                    "aggregate_id"?: string,"aggregate_type"?: string,"causation_id"?: string | null,"correlation_id"?: string | null,"created_at"?: string,"created_by"?: string | null,"event_id"?: string,"event_type"?: string,"global_position"?: number,"metadata"?: NonNullable<Json>,"payload"?: NonNullable<Json>,"transaction_order"?: number,"version"?: number
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"event_store_p202611": {
+                  Row: {
+                    "aggregate_id": string,"aggregate_type": string,"causation_id": string | null,"correlation_id": string | null,"created_at": string,"created_by": string | null,"event_id": string,"event_type": string,"global_position": number,"metadata": NonNullable<Json>,"payload": NonNullable<Json>,"transaction_order": number,"version": number
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "aggregate_id": string,"aggregate_type": string,"causation_id"?: string | null,"correlation_id"?: string | null,"created_at"?: string,"created_by"?: string | null,"event_id": string,"event_type": string,"global_position": number,"metadata"?: NonNullable<Json>,"payload": NonNullable<Json>,"transaction_order": number,"version": number
+                  }
+                  Update: {
+                    "aggregate_id"?: string,"aggregate_type"?: string,"causation_id"?: string | null,"correlation_id"?: string | null,"created_at"?: string,"created_by"?: string | null,"event_id"?: string,"event_type"?: string,"global_position"?: number,"metadata"?: NonNullable<Json>,"payload"?: NonNullable<Json>,"transaction_order"?: number,"version"?: number
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"event_store_p202612": {
+                  Row: {
+                    "aggregate_id": string,"aggregate_type": string,"causation_id": string | null,"correlation_id": string | null,"created_at": string,"created_by": string | null,"event_id": string,"event_type": string,"global_position": number,"metadata": NonNullable<Json>,"payload": NonNullable<Json>,"transaction_order": number,"version": number
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "aggregate_id": string,"aggregate_type": string,"causation_id"?: string | null,"correlation_id"?: string | null,"created_at"?: string,"created_by"?: string | null,"event_id": string,"event_type": string,"global_position": number,"metadata"?: NonNullable<Json>,"payload": NonNullable<Json>,"transaction_order": number,"version": number
+                  }
+                  Update: {
+                    "aggregate_id"?: string,"aggregate_type"?: string,"causation_id"?: string | null,"correlation_id"?: string | null,"created_at"?: string,"created_by"?: string | null,"event_id"?: string,"event_type"?: string,"global_position"?: number,"metadata"?: NonNullable<Json>,"payload"?: NonNullable<Json>,"transaction_order"?: number,"version"?: number
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"event_store_p202701": {
+                  Row: {
+                    "aggregate_id": string,"aggregate_type": string,"causation_id": string | null,"correlation_id": string | null,"created_at": string,"created_by": string | null,"event_id": string,"event_type": string,"global_position": number,"metadata": NonNullable<Json>,"payload": NonNullable<Json>,"transaction_order": number,"version": number
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "aggregate_id": string,"aggregate_type": string,"causation_id"?: string | null,"correlation_id"?: string | null,"created_at"?: string,"created_by"?: string | null,"event_id": string,"event_type": string,"global_position": number,"metadata"?: NonNullable<Json>,"payload": NonNullable<Json>,"transaction_order": number,"version": number
+                  }
+                  Update: {
+                    "aggregate_id"?: string,"aggregate_type"?: string,"causation_id"?: string | null,"correlation_id"?: string | null,"created_at"?: string,"created_by"?: string | null,"event_id"?: string,"event_type"?: string,"global_position"?: number,"metadata"?: NonNullable<Json>,"payload"?: NonNullable<Json>,"transaction_order"?: number,"version"?: number
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"event_store_p202702": {
+                  Row: {
+                    "aggregate_id": string,"aggregate_type": string,"causation_id": string | null,"correlation_id": string | null,"created_at": string,"created_by": string | null,"event_id": string,"event_type": string,"global_position": number,"metadata": NonNullable<Json>,"payload": NonNullable<Json>,"transaction_order": number,"version": number
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "aggregate_id": string,"aggregate_type": string,"causation_id"?: string | null,"correlation_id"?: string | null,"created_at"?: string,"created_by"?: string | null,"event_id": string,"event_type": string,"global_position": number,"metadata"?: NonNullable<Json>,"payload": NonNullable<Json>,"transaction_order": number,"version": number
+                  }
+                  Update: {
+                    "aggregate_id"?: string,"aggregate_type"?: string,"causation_id"?: string | null,"correlation_id"?: string | null,"created_at"?: string,"created_by"?: string | null,"event_id"?: string,"event_type"?: string,"global_position"?: number,"metadata"?: NonNullable<Json>,"payload"?: NonNullable<Json>,"transaction_order"?: number,"version"?: number
+                  }
+                  Relationships: [
+                    
+                  ]
                 },"message_votes": {
                   Row: {
                     "conversation_id": string,"created_at": string,"is_upvoted": boolean,"message_id": string,"updated_at": string,"user_id": string
@@ -150,10 +234,54 @@ isOneToOne: false
                 }
           }
           Views: {
-            [_ in never]: never
+            "cache_stats": {
+                  Row: {
+                    "hit_rate": number | null,"hits": number | null,"live_entries": number | null,"misses": number | null,"stored_entries": number | null,"total_bytes": number | null
+                  }
+                  ComputedFields: never
+                  Relationships: [
+                    
+                  ]
+                },"job_queue": {
+                  Row: {
+                    "attempts": number,"created_at": string,"created_by": string | null,"dedupe_key": string | null,"errors": NonNullable<Json>,"finished_at": string | null,"id": number,"job_name": string | null,"job_type": string,"last_error": string | null,"locked_by": string | null,"locked_until": string | null,"max_attempts": number,"payload": NonNullable<Json>,"priority": number,"queue_name": string,"result": Json | null,"run_at": string,"started_at": string | null,"status": string,"updated_at": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                           "attempts"?: number | null,"created_at"?: string | null,"created_by"?: string | null,"dedupe_key"?: string | null,"errors"?: Json | null,"finished_at"?: string | null,"id"?: number | null,"job_name"?: string | null,"job_type"?: string | null,"last_error"?: string | null,"locked_by"?: string | null,"locked_until"?: string | null,"max_attempts"?: number | null,"payload"?: Json | null,"priority"?: number | null,"queue_name"?: string | null,"result"?: Json | null,"run_at"?: string | null,"started_at"?: string | null,"status"?: string | null,"updated_at"?: string | null
+                         }
+                        Update: {
+                           "attempts"?: number | null,"created_at"?: string | null,"created_by"?: string | null,"dedupe_key"?: string | null,"errors"?: Json | null,"finished_at"?: string | null,"id"?: number | null,"job_name"?: string | null,"job_type"?: string | null,"last_error"?: string | null,"locked_by"?: string | null,"locked_until"?: string | null,"max_attempts"?: number | null,"payload"?: Json | null,"priority"?: number | null,"queue_name"?: string | null,"result"?: Json | null,"run_at"?: string | null,"started_at"?: string | null,"status"?: string | null,"updated_at"?: string | null
+                         }
+                        Relationships: [
+                    
+                  ]
+                }
           }
           Functions: {
-            "archive_conversation":
+            "append_event":
+{ Args: { "p_aggregate_id": string,"p_aggregate_type": string,"p_causation_id"?: string,"p_correlation_id"?: string,"p_event_id"?: string,"p_event_type": string,"p_expected_version"?: number,"p_metadata"?: Json,"p_payload": Json }; Returns: {
+              "aggregate_id": string,
+"aggregate_type": string,
+"causation_id": string | null,
+"correlation_id": string | null,
+"created_at": string,
+"created_by": string | null,
+"event_id": string,
+"event_type": string,
+"global_position": number,
+"metadata": NonNullable<Json>,
+"payload": NonNullable<Json>,
+"transaction_order": number,
+"version": number
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "event_store"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"archive_conversation":
 { Args: { "p_archived"?: boolean,"p_id": string }; Returns: {
               "context_length": number | null,
 "created_at": string,
@@ -178,6 +306,120 @@ isOneToOne: false
                           SetofOptions: {
         from: "*"
         to: "conversations"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"cache_hash_get":
+{ Args: { "p_field": string,"p_key": string,"p_now"?: string }; Returns: Json
+                           },
+"cache_hash_set":
+{ Args: { "p_field": string,"p_key": string,"p_now"?: string,"p_ttl_seconds"?: number,"p_value": Json }; Returns: undefined
+                           },
+"cache_list_pop":
+{ Args: { "p_key": string,"p_now"?: string }; Returns: Json
+                           },
+"cache_list_push":
+{ Args: { "p_key": string,"p_now"?: string,"p_ttl_seconds"?: number,"p_value": Json }; Returns: number
+                           },
+"cache_set_add":
+{ Args: { "p_key": string,"p_members": (string)[],"p_now"?: string,"p_ttl_seconds"?: number }; Returns: number
+                           },
+"cache_set_members":
+{ Args: { "p_key": string,"p_now"?: string }; Returns: (string)[]
+                           },
+"cancel_job":
+{ Args: { "p_job_id": number }; Returns: {
+              "attempts": number,
+"created_at": string,
+"created_by": string | null,
+"dedupe_key": string | null,
+"errors": NonNullable<Json>,
+"finished_at": string | null,
+"id": number,
+"job_name": string | null,
+"job_type": string,
+"last_error": string | null,
+"locked_by": string | null,
+"locked_until": string | null,
+"max_attempts": number,
+"payload": NonNullable<Json>,
+"priority": number,
+"queue_name": string,
+"result": Json | null,
+"run_at": string,
+"started_at": string | null,
+"status": string,
+"updated_at": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "job_queue"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"claim_jobs":
+{ Args: { "p_lease_seconds"?: number,"p_limit"?: number,"p_now"?: string,"p_queue": string,"p_worker_id": string }; Returns: {
+              "attempts": number,
+"created_at": string,
+"created_by": string | null,
+"dedupe_key": string | null,
+"errors": NonNullable<Json>,
+"finished_at": string | null,
+"id": number,
+"job_name": string | null,
+"job_type": string,
+"last_error": string | null,
+"locked_by": string | null,
+"locked_until": string | null,
+"max_attempts": number,
+"payload": NonNullable<Json>,
+"priority": number,
+"queue_name": string,
+"result": Json | null,
+"run_at": string,
+"started_at": string | null,
+"status": string,
+"updated_at": string
+            }[]
+                          SetofOptions: {
+        from: "*"
+        to: "job_queue"
+        isOneToOne: false
+        isSetofReturn: true
+      } },
+"cleanup_expired_cache":
+{ Args: { "p_now"?: string }; Returns: number
+                           },
+"cleanup_old_job_queue_records":
+{ Args: { "p_now"?: string }; Returns: number
+                           },
+"complete_job":
+{ Args: { "p_job_id": number,"p_now"?: string,"p_result"?: Json,"p_worker_id": string }; Returns: {
+              "attempts": number,
+"created_at": string,
+"created_by": string | null,
+"dedupe_key": string | null,
+"errors": NonNullable<Json>,
+"finished_at": string | null,
+"id": number,
+"job_name": string | null,
+"job_type": string,
+"last_error": string | null,
+"locked_by": string | null,
+"locked_until": string | null,
+"max_attempts": number,
+"payload": NonNullable<Json>,
+"priority": number,
+"queue_name": string,
+"result": Json | null,
+"run_at": string,
+"started_at": string | null,
+"status": string,
+"updated_at": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "job_queue"
         isOneToOne: true
         isSetofReturn: false
       } },
@@ -236,6 +478,9 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"create_queue":
+{ Args: { "p_backoff_base_seconds"?: number,"p_backoff_max_seconds"?: number,"p_description"?: string,"p_lease_seconds"?: number,"p_max_attempts"?: number,"p_queue": string,"p_retention"?: string }; Returns: undefined
+                           },
 "create_stream":
 { Args: { "p_conversation_id": string,"p_id"?: string }; Returns: {
               "conversation_id": string,
@@ -268,6 +513,12 @@ isOneToOne: false
         isOneToOne: false
         isSetofReturn: true
       } },
+"delete_cache":
+{ Args: { "p_key": string }; Returns: boolean
+                           },
+"delete_cache_by_prefix":
+{ Args: { "p_prefix": string }; Returns: number
+                           },
 "delete_conversation":
 { Args: { "p_id": string }; Returns: undefined
                            },
@@ -276,6 +527,121 @@ isOneToOne: false
                            },
 "delete_messages_after":
 { Args: { "p_inclusive"?: boolean,"p_message_id": string }; Returns: number
+                           },
+"enqueue_job":
+{ Args: { "p_dedupe_key"?: string,"p_delay_seconds"?: number,"p_job_name"?: string,"p_job_type"?: string,"p_max_attempts"?: number,"p_now"?: string,"p_payload"?: Json,"p_priority"?: number,"p_queue": string,"p_run_at"?: string }; Returns: {
+              "attempts": number,
+"created_at": string,
+"created_by": string | null,
+"dedupe_key": string | null,
+"errors": NonNullable<Json>,
+"finished_at": string | null,
+"id": number,
+"job_name": string | null,
+"job_type": string,
+"last_error": string | null,
+"locked_by": string | null,
+"locked_until": string | null,
+"max_attempts": number,
+"payload": NonNullable<Json>,
+"priority": number,
+"queue_name": string,
+"result": Json | null,
+"run_at": string,
+"started_at": string | null,
+"status": string,
+"updated_at": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "job_queue"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"extend_job_lease":
+{ Args: { "p_job_id": number,"p_lease_seconds"?: number,"p_now"?: string,"p_worker_id": string }; Returns: {
+              "attempts": number,
+"created_at": string,
+"created_by": string | null,
+"dedupe_key": string | null,
+"errors": NonNullable<Json>,
+"finished_at": string | null,
+"id": number,
+"job_name": string | null,
+"job_type": string,
+"last_error": string | null,
+"locked_by": string | null,
+"locked_until": string | null,
+"max_attempts": number,
+"payload": NonNullable<Json>,
+"priority": number,
+"queue_name": string,
+"result": Json | null,
+"run_at": string,
+"started_at": string | null,
+"status": string,
+"updated_at": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "job_queue"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"fail_job":
+{ Args: { "p_error": string,"p_job_id": number,"p_now"?: string,"p_retry_in_seconds"?: number,"p_retryable"?: boolean,"p_worker_id": string }; Returns: {
+              "attempts": number,
+"created_at": string,
+"created_by": string | null,
+"dedupe_key": string | null,
+"errors": NonNullable<Json>,
+"finished_at": string | null,
+"id": number,
+"job_name": string | null,
+"job_type": string,
+"last_error": string | null,
+"locked_by": string | null,
+"locked_until": string | null,
+"max_attempts": number,
+"payload": NonNullable<Json>,
+"priority": number,
+"queue_name": string,
+"result": Json | null,
+"run_at": string,
+"started_at": string | null,
+"status": string,
+"updated_at": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "job_queue"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"get_aggregate_events":
+{ Args: { "p_aggregate_id": string,"p_aggregate_type": string,"p_from_version"?: number,"p_limit"?: number }; Returns: {
+              "aggregate_id": string,
+"aggregate_type": string,
+"causation_id": string | null,
+"correlation_id": string | null,
+"created_at": string,
+"created_by": string | null,
+"event_id": string,
+"event_type": string,
+"global_position": number,
+"metadata": NonNullable<Json>,
+"payload": NonNullable<Json>,
+"transaction_order": number,
+"version": number
+            }[]
+                          SetofOptions: {
+        from: "*"
+        to: "event_store"
+        isOneToOne: false
+        isSetofReturn: true
+      } },
+"get_cache":
+{ Args: { "p_key": string,"p_now"?: string }; Returns: Json
                            },
 "get_conversation":
 { Args: { "p_id": string }; Returns: {
@@ -305,6 +671,28 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"get_correlated_events":
+{ Args: { "p_correlation_id": string,"p_limit"?: number }; Returns: {
+              "aggregate_id": string,
+"aggregate_type": string,
+"causation_id": string | null,
+"correlation_id": string | null,
+"created_at": string,
+"created_by": string | null,
+"event_id": string,
+"event_type": string,
+"global_position": number,
+"metadata": NonNullable<Json>,
+"payload": NonNullable<Json>,
+"transaction_order": number,
+"version": number
+            }[]
+                          SetofOptions: {
+        from: "*"
+        to: "event_store"
+        isOneToOne: false
+        isSetofReturn: true
+      } },
 "get_document":
 { Args: { "p_id": string,"p_version"?: number }; Returns: {
               "content": string | null,
@@ -321,6 +709,36 @@ isOneToOne: false
                           SetofOptions: {
         from: "*"
         to: "documents"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"get_job":
+{ Args: { "p_job_id": number }; Returns: {
+              "attempts": number,
+"created_at": string,
+"created_by": string | null,
+"dedupe_key": string | null,
+"errors": NonNullable<Json>,
+"finished_at": string | null,
+"id": number,
+"job_name": string | null,
+"job_type": string,
+"last_error": string | null,
+"locked_by": string | null,
+"locked_until": string | null,
+"max_attempts": number,
+"payload": NonNullable<Json>,
+"priority": number,
+"queue_name": string,
+"result": Json | null,
+"run_at": string,
+"started_at": string | null,
+"status": string,
+"updated_at": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "job_queue"
         isOneToOne: true
         isSetofReturn: false
       } },
@@ -343,6 +761,9 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"get_queue_metrics":
+{ Args: { "p_now"?: string,"p_queue"?: string }; Returns: Json
+                           },
 "get_user_role":
 { Args: Record<PropertyKey, never>; Returns: string
                            },
@@ -361,6 +782,12 @@ isOneToOne: false
         isOneToOne: false
         isSetofReturn: true
       } },
+"increment_cache":
+{ Args: { "p_amount"?: number,"p_key": string,"p_now"?: string,"p_ttl_seconds"?: number }; Returns: number
+                           },
+"invalidate_cache_by_tag":
+{ Args: { "p_now"?: string,"p_tag": string }; Returns: number
+                           },
 "is_current_user_admin":
 { Args: Record<PropertyKey, never>; Returns: boolean
                            },
@@ -411,6 +838,36 @@ isOneToOne: false
         isOneToOne: false
         isSetofReturn: true
       } },
+"list_jobs":
+{ Args: { "p_limit"?: number,"p_queue"?: string,"p_status"?: string }; Returns: {
+              "attempts": number,
+"created_at": string,
+"created_by": string | null,
+"dedupe_key": string | null,
+"errors": NonNullable<Json>,
+"finished_at": string | null,
+"id": number,
+"job_name": string | null,
+"job_type": string,
+"last_error": string | null,
+"locked_by": string | null,
+"locked_until": string | null,
+"max_attempts": number,
+"payload": NonNullable<Json>,
+"priority": number,
+"queue_name": string,
+"result": Json | null,
+"run_at": string,
+"started_at": string | null,
+"status": string,
+"updated_at": string
+            }[]
+                          SetofOptions: {
+        from: "*"
+        to: "job_queue"
+        isOneToOne: false
+        isSetofReturn: true
+      } },
 "list_messages":
 { Args: { "p_before"?: string,"p_conversation_id": string,"p_limit"?: number }; Returns: {
               "attachments": NonNullable<Json>,
@@ -450,6 +907,64 @@ isOneToOne: false
         to: "streams"
         isOneToOne: false
         isSetofReturn: true
+      } },
+"mark_message_processed":
+{ Args: { "p_consumer": string,"p_message_key": string,"p_now"?: string }; Returns: boolean
+                           },
+"read_events":
+{ Args: { "p_after_position"?: number,"p_after_transaction_order"?: number,"p_aggregate_type"?: string,"p_event_type"?: string,"p_limit"?: number }; Returns: {
+              "aggregate_id": string,
+"aggregate_type": string,
+"causation_id": string | null,
+"correlation_id": string | null,
+"created_at": string,
+"created_by": string | null,
+"event_id": string,
+"event_type": string,
+"global_position": number,
+"metadata": NonNullable<Json>,
+"payload": NonNullable<Json>,
+"transaction_order": number,
+"version": number
+            }[]
+                          SetofOptions: {
+        from: "*"
+        to: "event_store"
+        isOneToOne: false
+        isSetofReturn: true
+      } },
+"requeue_dead_jobs":
+{ Args: { "p_now"?: string,"p_queue": string }; Returns: number
+                           },
+"requeue_job":
+{ Args: { "p_job_id": number,"p_now"?: string }; Returns: {
+              "attempts": number,
+"created_at": string,
+"created_by": string | null,
+"dedupe_key": string | null,
+"errors": NonNullable<Json>,
+"finished_at": string | null,
+"id": number,
+"job_name": string | null,
+"job_type": string,
+"last_error": string | null,
+"locked_by": string | null,
+"locked_until": string | null,
+"max_attempts": number,
+"payload": NonNullable<Json>,
+"priority": number,
+"queue_name": string,
+"result": Json | null,
+"run_at": string,
+"started_at": string | null,
+"status": string,
+"updated_at": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "job_queue"
+        isOneToOne: true
+        isSetofReturn: false
       } },
 "resolve_suggestion":
 { Args: { "p_id": string }; Returns: {
@@ -508,6 +1023,39 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"schedule_job":
+{ Args: { "p_dedupe_key"?: string,"p_job_name"?: string,"p_job_type": string,"p_max_attempts"?: number,"p_payload"?: Json,"p_priority"?: number,"p_run_at"?: string }; Returns: {
+              "attempts": number,
+"created_at": string,
+"created_by": string | null,
+"dedupe_key": string | null,
+"errors": NonNullable<Json>,
+"finished_at": string | null,
+"id": number,
+"job_name": string | null,
+"job_type": string,
+"last_error": string | null,
+"locked_by": string | null,
+"locked_until": string | null,
+"max_attempts": number,
+"payload": NonNullable<Json>,
+"priority": number,
+"queue_name": string,
+"result": Json | null,
+"run_at": string,
+"started_at": string | null,
+"status": string,
+"updated_at": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "job_queue"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"set_cache":
+{ Args: { "p_key": string,"p_now"?: string,"p_tags"?: (string)[],"p_ttl_seconds"?: number,"p_value": Json }; Returns: undefined
+                           },
 "touch_last_seen":
 { Args: Record<PropertyKey, never>; Returns: string
                            },

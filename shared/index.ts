@@ -5,3 +5,4 @@ export type { Database, Json, Tables, TablesInsert, TablesUpdate } from './datab
 export * from './errors.ts';
 export * as identity from './schemas/identity.ts';
 export * as chat from './schemas/chat.ts';
+export * as platform from './schemas/platform.ts';

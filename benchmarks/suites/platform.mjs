@@ -1,0 +1,55 @@
+// Platform primitives: cache reads and writes, the job queue's full cycle,
+// and event appends. Cache calls are made the way server-side code makes
+// them (a plain call), plus one as a PostgREST request by the service role.
+export const name = 'platform';
+
+const keys = 10_000;
+const streams = 100_000;
+
+export async function setup(ctx) {
+  ctx.sql(`select public.set_cache('bench:' || n, jsonb_build_object('id', n, 'title', 'video ' || n, 'duration', 600), 3600)
+             from generate_series(1, ${keys}) as n`);
+  ctx.sql(`select public.create_queue('bench', 'benchmark queue', p_lease_seconds => 60)`);
+}
+
+const asServiceRequest = (call) =>
+  `\\startpipeline\nbegin;\nselect set_config('role', 'service_role', true), set_config('request.jwt.claims', '{"role":"service_role"}', true);\n${call}\ncommit;\n\\endpipeline\n`;
+
+export const cases = [
+  {
+    name: 'get_cache (hit, server-side call)',
+    script: `\\set k random(1, ${keys})\nselect public.get_cache('bench:' || :k);\n`,
+    target: 0.6,
+    latency: true,
+  },
+  {
+    name: 'set_cache (overwrite, TTL, server-side call)',
+    script: `\\set k random(1, ${keys})\nselect public.set_cache('bench:' || :k, '{"id":1,"title":"video","duration":600}', 3600);\n`,
+    target: 0.4,
+    latency: true,
+  },
+  {
+    name: 'get_cache as a service-role API request',
+    script: `\\set k random(1, ${keys})\n${asServiceRequest(`select public.get_cache('bench:' || :k);`)}`,
+  },
+  {
+    name: 'increment_cache (rate-limit counter)',
+    script: `\\set k random(1, ${keys})\nselect public.increment_cache('bench-counter-' || :k, 60);\n`,
+  },
+  {
+    // One loop = one job through its whole life: enqueue, claim (lease), complete.
+    name: 'job enqueue + claim + complete (4 workers; tps = jobs/s)',
+    clients: 4,
+    script: `select public.enqueue_job('bench', '{"video":"v1"}');
+select coalesce((select id from public.claim_jobs('bench', 'w' || :client_id, 1)), 0) as job_id \\gset
+\\if :job_id > 0
+select public.complete_job(:job_id, 'w' || :client_id);
+\\endif
+`,
+  },
+  {
+    name: 'append_event (100k streams)',
+    script: `\\set a random(1, ${streams})\nselect public.append_event('trip-' || :a, 'trip', 'trip_updated', '{"fare":5000}');\n`,
+    latency: true,
+  },
+];
