@@ -19,6 +19,10 @@ export const SqlState = {
   insufficientPrivilege: '42501',
   /** The thing asked for does not exist (or is not visible to the caller). HTTP 404 via PostgREST's PTxyz. */
   notFound: 'PT404',
+  /** Conflicts with the current state: a stale expected version, a lost lease, a wrong lifecycle step. HTTP 409. */
+  conflict: 'PT409',
+  /** A rate limit or quota is exhausted. HTTP 429. */
+  rateLimited: 'PT429',
   /** A value is not valid for its type (e.g. a malformed uuid). HTTP 400. */
   invalidTextRepresentation: '22P02',
 } as const;
