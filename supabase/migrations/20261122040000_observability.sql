@@ -1626,7 +1626,9 @@ security invoker
 set search_path = ''
 as $$
 begin
-  execute format('drop trigger if exists audit_row_change on %s', p_table);
+  if exists (select 1 from pg_catalog.pg_trigger as t where t.tgrelid = p_table and t.tgname = 'audit_row_change') then
+    execute format('drop trigger audit_row_change on %s', p_table);
+  end if;
   execute format(
     'create trigger audit_row_change after insert or update or delete on %s for each row execute function private.audit_row_change(%s)',
     p_table,
