@@ -4,3 +4,4 @@
 export type { Database, Json, Tables, TablesInsert, TablesUpdate } from './database.types.ts';
 export * from './errors.ts';
 export * as identity from './schemas/identity.ts';
+export * as observability from './schemas/observability.ts';
