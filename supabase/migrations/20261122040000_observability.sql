@@ -272,18 +272,14 @@ stable
 security definer
 set search_path = ''
 as $$
-  select coalesce(
-    (select jsonb_object_agg(
-              d.key,
-              case when jsonb_typeof(d.value) = 'object' and jsonb_typeof(s.config_data -> d.key) = 'object'
-                   then d.value || (s.config_data -> d.key)
-                   else coalesce(s.config_data -> d.key, d.value) end)
-            || (s.config_data - array(select jsonb_object_keys(private.default_logging_settings())))
-       from public.admin_config as s,
-            jsonb_each(private.default_logging_settings()) as d
-      where s.config_key = 'logging_settings'
-      group by s.config_data),
-    private.default_logging_settings());
+  select case when s.config_data is null then d.v
+              else d.v || s.config_data || jsonb_build_object(
+                'log_retention_days', (d.v -> 'log_retention_days') || coalesce(s.config_data -> 'log_retention_days', '{}'),
+                'category_toggles', (d.v -> 'category_toggles') || coalesce(s.config_data -> 'category_toggles', '{}'),
+                'performance_settings', (d.v -> 'performance_settings') || coalesce(s.config_data -> 'performance_settings', '{}'),
+                'privacy_settings', (d.v -> 'privacy_settings') || coalesce(s.config_data -> 'privacy_settings', '{}')) end
+    from (select private.default_logging_settings() as v) as d
+    left join public.admin_config as s on s.config_key = 'logging_settings';
 $$;
 
 comment on function private.get_logging_config() is
@@ -341,8 +337,12 @@ security invoker
 set search_path = ''
 as $$
 declare
-  v_uid uuid := (select auth.uid());
-  v_role text := coalesce((select auth.jwt()) ->> 'role', pg_catalog.current_setting('role', true));
+  -- the claims once (auth.uid() and auth.jwt() would each parse them again);
+  -- a plain call rather than (select ...): this runs once per call, and a
+  -- subquery would cost an executor start each time
+  v_jwt jsonb := auth.jwt();
+  v_uid uuid := (v_jwt ->> 'sub')::uuid;
+  v_role text := coalesce(v_jwt ->> 'role', pg_catalog.current_setting('role', true));
 begin
   if v_uid is not null then
     if p_user_id is not null and p_user_id <> v_uid then
@@ -383,16 +383,27 @@ comment on function private.is_operator() is
 -- request.headers; null when neither is a uuid.
 create or replace function private.current_correlation_id()
 returns uuid
-language sql
+language plpgsql
 stable
 security invoker
 set search_path = ''
 as $$
-  select case when v ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then v::uuid end
-    from (select coalesce(
-                   nullif(pg_catalog.current_setting('app.correlation_id', true), ''),
-                   nullif(pg_catalog.current_setting('request.headers', true), '')::jsonb ->> 'x-correlation-id',
-                   nullif(pg_catalog.current_setting('request.headers', true), '')::jsonb ->> 'x-request-id') as v) as h;
+declare
+  v text := nullif(pg_catalog.current_setting('app.correlation_id', true), '');
+  v_headers text;
+begin
+  if v is null then
+    v_headers := nullif(pg_catalog.current_setting('request.headers', true), '');
+    if v_headers is null then
+      return null;
+    end if;
+    v := coalesce(v_headers::jsonb ->> 'x-correlation-id', v_headers::jsonb ->> 'x-request-id');
+  end if;
+  if v ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then
+    return v::uuid;
+  end if;
+  return null;
+end;
 $$;
 
 comment on function private.current_correlation_id() is
@@ -621,7 +632,8 @@ comment on column public.user_activity_logs.correlation_id is 'Shared with the a
 
 create index if not exists user_activity_logs_user_created_idx on public.user_activity_logs (user_id, created_at desc);
 create index if not exists user_activity_logs_correlation_idx on public.user_activity_logs (correlation_id);
-create index if not exists user_activity_logs_created_idx on public.user_activity_logs (created_at desc);
+-- brin: cheap to keep up on an append-only log, enough for time-range scans
+create index if not exists user_activity_logs_created_idx on public.user_activity_logs using brin (created_at);
 
 alter table public.user_activity_logs enable row level security;
 create policy user_activity_logs_select on public.user_activity_logs
@@ -844,6 +856,33 @@ select private.register_partitioned_table('public.api_request_logs', p_premake =
 select private.register_partitioned_table('public.system_health_logs', p_premake => 3, p_retention => interval '30 days');
 select private.register_partitioned_table('public.analytics_events', p_premake => 3, p_retention => interval '400 days');
 
+-- Telemetry (activity, metrics, events, request and health logs, errors) is
+-- committed asynchronously when it is the whole transaction: the commit does
+-- not wait for its WAL flush, which is what bounds a log write's throughput.
+-- A crash can lose the last few hundred milliseconds of telemetry (at most
+-- 3 x wal_writer_delay), never corrupt anything, and never the audit trail
+-- (log_audit_event stays synchronous). Only when the transaction has written
+-- nothing yet: a caller whose own writes must be durable keeps them durable.
+-- Other domains' functions call the private writers, which never relax it.
+create or replace function private.relax_commit_for_telemetry()
+returns void
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+begin
+  if pg_catalog.pg_current_xact_id_if_assigned() is null then
+    perform pg_catalog.set_config('synchronous_commit', 'off', true);
+  end if;
+end;
+$$;
+
+comment on function private.relax_commit_for_telemetry() is
+  'Switches the current transaction to asynchronous commit if it has written nothing yet (telemetry RPCs: a crash may lose the last few hundred ms of telemetry).';
+revoke execute on function private.relax_commit_for_telemetry() from public, anon, authenticated, service_role;
+grant execute on function private.relax_commit_for_telemetry() to authenticated, service_role;
+
 -- ---------------------------------------------------------------------------
 -- Write RPCs: invoker wrappers around definer writers (the API roles have no
 -- insert privilege on the log tables).
@@ -870,7 +909,8 @@ set search_path = ''
 as $$
 declare
   v_user uuid := private.log_actor(p_user_id);
-  v_config jsonb := private.get_logging_config();
+  -- the stored row as is (one index lookup); each read below defaults like get_logging_config()
+  v_config jsonb := (select s.config_data from public.admin_config as s where s.config_key = 'logging_settings');
   v_row public.error_logs;
   v_id uuid;
 begin
@@ -888,11 +928,11 @@ begin
     private.require_label(p_error_category, 'error_category', 100),
     p_error_message,
     case when p_error_details is not null then private.optional_object(p_error_details, 'error_details') end,
-    private.optional_text(p_request_path, 'request_path', 500),
-    private.optional_method(p_request_method),
-    private.optional_text(p_user_agent, 'user_agent', 1000),
+    case when p_request_path is null then null else private.optional_text(p_request_path, 'request_path', 500) end,
+    case when p_request_method is null then null else private.optional_method(p_request_method) end,
+    case when p_user_agent is null then null else private.optional_text(p_user_agent, 'user_agent', 1000) end,
     private.prepare_ip(p_ip_address, coalesce((v_config -> 'privacy_settings' ->> 'anonymize_ip')::boolean, false)),
-    private.optional_text(p_session_id, 'session_id', 100),
+    case when p_session_id is null then null else private.optional_text(p_session_id, 'session_id', 100) end,
     coalesce(p_correlation_id, private.current_correlation_id()),
     coalesce(p_severity, 'error'), false, null, null, null, pg_catalog.now());
   if not coalesce((v_config ->> 'error_logging_enabled')::boolean, true) then
@@ -931,6 +971,7 @@ volatile
 security invoker
 set search_path = ''
 as $$
+  select private.relax_commit_for_telemetry();
   select private.log_error(p_error_type, p_error_category, p_error_message, p_error_details, p_request_path,
                            p_request_method, p_user_agent, p_ip_address, p_session_id, p_severity, p_correlation_id, p_user_id);
 $$;
@@ -962,7 +1003,8 @@ set search_path = ''
 as $$
 declare
   v_user uuid := private.log_actor(p_user_id);
-  v_config jsonb := private.get_logging_config();
+  -- the stored row as is (one index lookup); each read below defaults like get_logging_config()
+  v_config jsonb := (select s.config_data from public.admin_config as s where s.config_key = 'logging_settings');
   v_category text := private.require_label(p_activity_category, 'activity_category', 50);
   v_toggle text := 'log_' || case lower(v_category) when 'authentication' then 'auth' else lower(v_category) end || '_events';
   v_row public.user_activity_logs;
@@ -975,16 +1017,16 @@ begin
     coalesce(p_correlation_id, private.current_correlation_id(), gen_random_uuid()),
     private.require_label(p_activity_type, 'activity_type', 50),
     v_category,
-    private.optional_object(p_activity_metadata, 'activity_metadata'),
+    case when p_activity_metadata is null then '{}'::jsonb else private.optional_object(p_activity_metadata, 'activity_metadata') end,
     p_resource_id,
-    private.optional_text(p_resource_type, 'resource_type', 50),
+    case when p_resource_type is null then null else private.optional_text(p_resource_type, 'resource_type', 50) end,
     private.prepare_ip(p_ip_address, coalesce((v_config -> 'privacy_settings' ->> 'anonymize_ip')::boolean, false)),
-    private.optional_text(p_user_agent, 'user_agent', 1000),
-    private.optional_text(p_request_path, 'request_path', 500),
-    private.optional_method(p_request_method),
-    private.optional_text(p_session_id, 'session_id', 100),
+    case when p_user_agent is null then null else private.optional_text(p_user_agent, 'user_agent', 1000) end,
+    case when p_request_path is null then null else private.optional_text(p_request_path, 'request_path', 500) end,
+    case when p_request_method is null then null else private.optional_method(p_request_method) end,
+    case when p_session_id is null then null else private.optional_text(p_session_id, 'session_id', 100) end,
     coalesce(p_success, true),
-    private.optional_text(p_error_message, 'error_message', 10000),
+    case when p_error_message is null then null else private.optional_text(p_error_message, 'error_message', 10000) end,
     pg_catalog.now());
   if not (coalesce((v_config ->> 'user_activity_logging_enabled')::boolean, false)
           and coalesce((v_config -> 'category_toggles' ->> v_toggle)::boolean, true)) then
@@ -1020,6 +1062,7 @@ volatile
 security invoker
 set search_path = ''
 as $$
+  select private.relax_commit_for_telemetry();
   select private.log_user_activity(p_activity_type, p_activity_category, p_correlation_id, p_activity_metadata,
                                    p_resource_id, p_resource_type, p_ip_address, p_user_agent, p_request_path,
                                    p_request_method, p_session_id, p_success, p_error_message, p_user_id);
@@ -1063,7 +1106,8 @@ set search_path = ''
 as $$
 declare
   v_user uuid := private.log_actor(p_user_id);
-  v_config jsonb := private.get_logging_config();
+  -- the stored row as is (one index lookup); each read below defaults like get_logging_config()
+  v_config jsonb := (select s.config_data from public.admin_config as s where s.config_key = 'logging_settings');
   v_row public.agent_activity_logs;
 begin
   if least(p_duration_ms, p_input_tokens, p_output_tokens, p_reasoning_tokens, p_total_tokens, p_retry_count) < 0
@@ -1083,13 +1127,13 @@ begin
     private.require_label(p_agent_type, 'agent_type', 50),
     private.require_label(p_operation_type, 'operation_type', 50),
     private.require_label(p_operation_category, 'operation_category', 50),
-    private.optional_object(p_operation_metadata, 'operation_metadata'),
+    case when p_operation_metadata is null then '{}'::jsonb else private.optional_object(p_operation_metadata, 'operation_metadata') end,
     p_resource_id,
-    private.optional_text(p_resource_type, 'resource_type', 50),
+    case when p_resource_type is null then null else private.optional_text(p_resource_type, 'resource_type', 50) end,
     coalesce(p_duration_ms, (extract(epoch from p_end_time - p_start_time) * 1000)::integer),
     p_start_time, p_end_time,
-    private.optional_text(p_model_id, 'model_id', 100),
-    private.optional_text(p_provider, 'provider', 50),
+    case when p_model_id is null then null else private.optional_text(p_model_id, 'model_id', 100) end,
+    case when p_provider is null then null else private.optional_text(p_provider, 'provider', 50) end,
     coalesce(p_thinking_mode, false),
     p_input_tokens, p_output_tokens, p_reasoning_tokens,
     coalesce(p_total_tokens, nullif(coalesce(p_input_tokens, 0) + coalesce(p_output_tokens, 0) + coalesce(p_reasoning_tokens, 0), 0)),
@@ -1097,8 +1141,8 @@ begin
     coalesce(p_total_cost, case when p_input_cost is not null or p_output_cost is not null
                                 then coalesce(p_input_cost, 0) + coalesce(p_output_cost, 0) end),
     coalesce(p_success, true),
-    private.optional_text(p_error_type, 'error_type', 100),
-    private.optional_text(p_error_message, 'error_message', 10000),
+    case when p_error_type is null then null else private.optional_text(p_error_type, 'error_type', 100) end,
+    case when p_error_message is null then null else private.optional_text(p_error_message, 'error_message', 10000) end,
     coalesce(p_retry_count, 0),
     pg_catalog.now());
   if not (coalesce((v_config ->> 'agent_activity_logging_enabled')::boolean, false)
@@ -1146,6 +1190,7 @@ volatile
 security invoker
 set search_path = ''
 as $$
+  select private.relax_commit_for_telemetry();
   select private.log_agent_activity(p_agent_type, p_operation_type, p_operation_category, p_correlation_id,
                                     p_operation_metadata, p_resource_id, p_resource_type, p_duration_ms, p_start_time,
                                     p_end_time, p_model_id, p_provider, p_thinking_mode, p_input_tokens, p_output_tokens,
@@ -1183,8 +1228,8 @@ begin
           private.require_label(p_metric_type, 'metric_type', 50),
           private.require_label(p_metric_name, 'metric_name', 200),
           p_value,
-          private.optional_text(p_unit, 'unit', 20),
-          private.optional_object(p_tags, 'tags'),
+          case when p_unit is null then null else private.optional_text(p_unit, 'unit', 20) end,
+          case when p_tags is null then '{}'::jsonb else private.optional_object(p_tags, 'tags') end,
           coalesce(p_correlation_id, private.current_correlation_id()),
           v_user)
   returning id into v_id;
@@ -1210,6 +1255,7 @@ volatile
 security invoker
 set search_path = ''
 as $$
+  select private.relax_commit_for_telemetry();
   select private.record_metric(p_service_name, p_metric_type, p_metric_name, p_value, p_unit, p_tags, p_correlation_id);
 $$;
 
@@ -1275,14 +1321,14 @@ begin
   values (v_actor_type, v_actor, v_role,
           private.require_label(p_action, 'action', 100),
           private.require_label(p_resource_type, 'resource_type', 100),
-          private.optional_text(p_resource_id, 'resource_id', 200),
+          case when p_resource_id is null then null else private.optional_text(p_resource_id, 'resource_id', 200) end,
           p_old_values, p_new_values,
           case when p_old_values is not null and p_new_values is not null then
             array(select k from (select jsonb_object_keys(p_old_values) union select jsonb_object_keys(p_new_values)) as u(k)
                    where p_old_values -> k is distinct from p_new_values -> k order by k)
           end,
           coalesce(p_correlation_id, private.current_correlation_id()),
-          private.optional_object(p_metadata, 'metadata'))
+          case when p_metadata is null then '{}'::jsonb else private.optional_object(p_metadata, 'metadata') end)
   returning id into v_id;
   return v_id;
 end;
@@ -1350,8 +1396,8 @@ begin
                                        ip_address, user_agent, correlation_id)
   values (v_user, private.optional_method(p_method), private.require_label(p_path, 'path', 500), p_status_code,
           p_duration_ms, p_request_size, p_response_size,
-          private.prepare_ip(p_ip_address, coalesce((private.get_logging_config() -> 'privacy_settings' ->> 'anonymize_ip')::boolean, false)),
-          private.optional_text(p_user_agent, 'user_agent', 1000),
+          private.prepare_ip(p_ip_address, coalesce(((select s.config_data from public.admin_config as s where s.config_key = 'logging_settings') -> 'privacy_settings' ->> 'anonymize_ip')::boolean, false)),
+          case when p_user_agent is null then null else private.optional_text(p_user_agent, 'user_agent', 1000) end,
           coalesce(p_correlation_id, private.current_correlation_id()))
   returning id into v_id;
   return v_id;
@@ -1379,6 +1425,7 @@ volatile
 security invoker
 set search_path = ''
 as $$
+  select private.relax_commit_for_telemetry();
   select private.log_api_request(p_method, p_path, p_status_code, p_duration_ms, p_request_size, p_response_size,
                                  p_ip_address, p_user_agent, p_correlation_id, p_user_id);
 $$;
@@ -1408,7 +1455,7 @@ begin
     raise exception 'invalid latency_ms: must not be negative' using errcode = '22023';
   end if;
   insert into public.system_health_logs (component, status, latency_ms, details)
-  values (private.require_label(p_component, 'component', 100), p_status, p_latency_ms, private.optional_object(p_details, 'details'))
+  values (private.require_label(p_component, 'component', 100), p_status, p_latency_ms, case when p_details is null then '{}'::jsonb else private.optional_object(p_details, 'details') end)
   returning id into v_id;
   return v_id;
 end;
@@ -1428,6 +1475,7 @@ volatile
 security invoker
 set search_path = ''
 as $$
+  select private.relax_commit_for_telemetry();
   select private.record_health_check(p_component, p_status, p_latency_ms, p_details);
 $$;
 
@@ -1454,10 +1502,10 @@ declare
 begin
   insert into public.analytics_events (user_id, session_id, event_name, event_category, properties, correlation_id)
   values (v_user,
-          private.optional_text(p_session_id, 'session_id', 100),
+          case when p_session_id is null then null else private.optional_text(p_session_id, 'session_id', 100) end,
           private.require_label(p_event_name, 'event_name', 100),
           private.require_label(p_event_category, 'event_category', 50),
-          private.optional_object(p_properties, 'properties'),
+          case when p_properties is null then '{}'::jsonb else private.optional_object(p_properties, 'properties') end,
           coalesce(p_correlation_id, private.current_correlation_id()))
   returning id into v_id;
   return v_id;
@@ -1480,6 +1528,7 @@ volatile
 security invoker
 set search_path = ''
 as $$
+  select private.relax_commit_for_telemetry();
   select private.track_event(p_event_name, p_event_category, p_properties, p_session_id, p_correlation_id, p_user_id);
 $$;
 

@@ -1,0 +1,36 @@
+// Observability: the per-request cost of writing a log row through the RPCs
+// (actor from the JWT, settings read, validation, insert into a monthly
+// partition with its indexes), as a ratio to `select 1`.
+import { asRequest } from '../harness.mjs';
+
+export const name = 'observability';
+
+const users = 10_000;
+
+export async function setup(ctx) {
+  ctx.createBenchUsers(users);
+  // log_user_activity records nothing while user activity logging is off (the seed default)
+  ctx.sql(`update public.admin_config
+              set config_data = config_data || '{"user_activity_logging_enabled": true, "agent_activity_logging_enabled": true}'
+            where config_key = 'logging_settings'`);
+}
+
+export const cases = [
+  {
+    name: 'log_user_activity (as a user)',
+    script: asRequest(
+      `select public.log_user_activity('chat_message_send', 'chat', p_session_id => 'bench', p_request_method => 'POST', p_request_path => '/api/chat');`,
+      { users },
+    ),
+    target: 0.3,
+  },
+  {
+    name: 'record_metric (as a user)',
+    script: asRequest(`select public.record_metric('web', 'latency', 'request_duration', 12.5, 'ms');`, { users }),
+    target: 0.3,
+  },
+  {
+    name: 'track_event (as a user)',
+    script: asRequest(`select public.track_event('page_view', p_session_id => 'bench');`, { users }),
+  },
+];
