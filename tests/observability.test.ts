@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqlState } from '../shared/errors.ts';
 import { logUserActivityArgs, purgeResult, recordMetricArgs, trackEventArgs } from '../shared/schemas/observability.ts';
-import { asRole, asUser, createPool, createUser, deleteUsers, type TestUser } from './support/db.ts';
+import { asRole, asUser, claimsFor, createPool, createUser, deleteUsers, type TestUser } from './support/db.ts';
 
 const db = createPool(20);
 const created: TestUser[] = [];
@@ -123,6 +123,38 @@ describe('purge_old_activity_logs', () => {
     await db.query(
       `select private.drop_partitions_before('public.user_activity_logs', '2024-05-01')`,
     );
+  });
+});
+
+describe('asynchronous commit of telemetry', () => {
+  it('relaxes only a transaction that has written nothing else, and never for the audit trail', async () => {
+    const user = await newUser();
+    const client = await db.connect();
+    const commitModeAfter = async (statements: string[]) => {
+      await client.query('begin');
+      try {
+        // the throwaway test cluster may default to off: start each case from on
+        await client.query('set local synchronous_commit = on');
+        await client.query(`select set_config('role', 'authenticated', true), set_config('request.jwt.claims', $1, true)`, [
+          JSON.stringify(claimsFor(user)),
+        ]);
+        for (const sql of statements) await client.query(sql);
+        return (await client.query('show synchronous_commit')).rows[0]?.synchronous_commit;
+      } finally {
+        await client.query('rollback');
+      }
+    };
+    try {
+      expect(await commitModeAfter([`select public.record_metric('web', 'latency', 'ttfb', 1)`])).toBe('off');
+      expect(await commitModeAfter([`select public.log_user_activity('chat_view', 'chat')`])).toBe('off');
+      expect(await commitModeAfter([`select public.track_event('page_view')`])).toBe('off');
+      expect(await commitModeAfter([`select public.log_audit_event(null, null, 'chat_deleted', 'chat')`])).toBe('on');
+      expect(
+        await commitModeAfter([`select public.touch_last_seen()`, `select public.record_metric('web', 'latency', 'ttfb', 1)`]),
+      ).toBe('on');
+    } finally {
+      client.release();
+    }
   });
 });
 

@@ -2,7 +2,9 @@
 -- actors refused), the opt-in audit trigger, request and health logs,
 -- correlation ids from the request, scheduled jobs.
 begin;
-select plan(52);
+select plan(53);
+-- the throwaway test cluster may run with synchronous_commit off; start from on
+set local synchronous_commit = on;
 
 select tests.create_supabase_user('alice');
 select tests.create_supabase_user('bob');
@@ -12,6 +14,8 @@ select tests.create_supabase_user('root', app_metadata => '{"role":"admin"}');
 select tests.authenticate_as('alice');
 select isnt(public.record_metric(p_service_name => 'web', p_metric_type => 'latency', p_metric_name => 'page_load',
   p_value => 812.5, p_unit => 'ms', p_tags => '{"route": "/chat"}'), null, 'a user records a metric');
+select is(current_setting('synchronous_commit'), 'on',
+  'inside a transaction that had already written, a telemetry call keeps synchronous commit');
 select throws_ok($$select public.record_metric('web', 'latency', 'x', 'NaN')$$, '22023', 'invalid value: a finite number is required', 'NaN is refused');
 select throws_ok($$select public.record_metric('web', 'latency', 'x', 'Infinity')$$, '22023', 'invalid value: a finite number is required', 'infinity is refused');
 select throws_ok($$select public.record_metric('web', 'latency', 'x', null)$$, '22023', 'invalid value: a finite number is required', 'a value is required');
