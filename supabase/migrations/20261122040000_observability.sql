@@ -864,24 +864,7 @@ select private.register_partitioned_table('public.analytics_events', p_premake =
 -- (log_audit_event stays synchronous). Only when the transaction has written
 -- nothing yet: a caller whose own writes must be durable keeps them durable.
 -- Other domains' functions call the private writers, which never relax it.
-create or replace function private.relax_commit_for_telemetry()
-returns void
-language plpgsql
-volatile
-security invoker
-set search_path = ''
-as $$
-begin
-  if pg_catalog.pg_current_xact_id_if_assigned() is null then
-    perform pg_catalog.set_config('synchronous_commit', 'off', true);
-  end if;
-end;
-$$;
-
-comment on function private.relax_commit_for_telemetry() is
-  'Switches the current transaction to asynchronous commit if it has written nothing yet (telemetry RPCs: a crash may lose the last few hundred ms of telemetry).';
-revoke execute on function private.relax_commit_for_telemetry() from public, anon, authenticated, service_role;
-grant execute on function private.relax_commit_for_telemetry() to authenticated, service_role;
+-- The public telemetry wrappers below do it first thing.
 
 -- ---------------------------------------------------------------------------
 -- Write RPCs: invoker wrappers around definer writers (the API roles have no
@@ -966,14 +949,20 @@ create or replace function public.log_error(
   p_user_id uuid default null
 )
 returns uuid
-language sql
+language plpgsql
 volatile
 security invoker
 set search_path = ''
 as $$
-  select private.relax_commit_for_telemetry();
-  select private.log_error(p_error_type, p_error_category, p_error_message, p_error_details, p_request_path,
+begin
+  -- asynchronous commit when the call is the whole transaction (see the note
+  -- above the write RPCs)
+  if pg_catalog.pg_current_xact_id_if_assigned() is null then
+    perform pg_catalog.set_config('synchronous_commit', 'off', true);
+  end if;
+  return private.log_error(p_error_type, p_error_category, p_error_message, p_error_details, p_request_path,
                            p_request_method, p_user_agent, p_ip_address, p_session_id, p_severity, p_correlation_id, p_user_id);
+end;
 $$;
 
 comment on function public.log_error(text, text, text, jsonb, text, text, text, text, text, text, uuid, uuid) is
@@ -1057,15 +1046,21 @@ create or replace function public.log_user_activity(
   p_user_id uuid default null
 )
 returns uuid
-language sql
+language plpgsql
 volatile
 security invoker
 set search_path = ''
 as $$
-  select private.relax_commit_for_telemetry();
-  select private.log_user_activity(p_activity_type, p_activity_category, p_correlation_id, p_activity_metadata,
+begin
+  -- asynchronous commit when the call is the whole transaction (see the note
+  -- above the write RPCs)
+  if pg_catalog.pg_current_xact_id_if_assigned() is null then
+    perform pg_catalog.set_config('synchronous_commit', 'off', true);
+  end if;
+  return private.log_user_activity(p_activity_type, p_activity_category, p_correlation_id, p_activity_metadata,
                                    p_resource_id, p_resource_type, p_ip_address, p_user_agent, p_request_path,
                                    p_request_method, p_session_id, p_success, p_error_message, p_user_id);
+end;
 $$;
 
 comment on function public.log_user_activity(text, text, uuid, jsonb, uuid, text, text, text, text, text, text, boolean, text, uuid) is
@@ -1185,17 +1180,23 @@ create or replace function public.log_agent_activity(
   p_user_id uuid default null
 )
 returns uuid
-language sql
+language plpgsql
 volatile
 security invoker
 set search_path = ''
 as $$
-  select private.relax_commit_for_telemetry();
-  select private.log_agent_activity(p_agent_type, p_operation_type, p_operation_category, p_correlation_id,
+begin
+  -- asynchronous commit when the call is the whole transaction (see the note
+  -- above the write RPCs)
+  if pg_catalog.pg_current_xact_id_if_assigned() is null then
+    perform pg_catalog.set_config('synchronous_commit', 'off', true);
+  end if;
+  return private.log_agent_activity(p_agent_type, p_operation_type, p_operation_category, p_correlation_id,
                                     p_operation_metadata, p_resource_id, p_resource_type, p_duration_ms, p_start_time,
                                     p_end_time, p_model_id, p_provider, p_thinking_mode, p_input_tokens, p_output_tokens,
                                     p_reasoning_tokens, p_total_tokens, p_input_cost, p_output_cost, p_total_cost,
                                     p_success, p_error_type, p_error_message, p_retry_count, p_user_id);
+end;
 $$;
 
 comment on function public.log_agent_activity(text, text, text, uuid, jsonb, uuid, text, integer, timestamptz, timestamptz, text, text, boolean, integer, integer, integer, integer, numeric, numeric, numeric, boolean, text, text, integer, uuid) is
@@ -1250,13 +1251,19 @@ create or replace function public.record_metric(
   p_correlation_id uuid default null
 )
 returns uuid
-language sql
+language plpgsql
 volatile
 security invoker
 set search_path = ''
 as $$
-  select private.relax_commit_for_telemetry();
-  select private.record_metric(p_service_name, p_metric_type, p_metric_name, p_value, p_unit, p_tags, p_correlation_id);
+begin
+  -- asynchronous commit when the call is the whole transaction (see the note
+  -- above the write RPCs)
+  if pg_catalog.pg_current_xact_id_if_assigned() is null then
+    perform pg_catalog.set_config('synchronous_commit', 'off', true);
+  end if;
+  return private.record_metric(p_service_name, p_metric_type, p_metric_name, p_value, p_unit, p_tags, p_correlation_id);
+end;
 $$;
 
 comment on function public.record_metric(text, text, text, double precision, text, jsonb, uuid) is
@@ -1420,14 +1427,20 @@ create or replace function public.log_api_request(
   p_user_id uuid default null
 )
 returns uuid
-language sql
+language plpgsql
 volatile
 security invoker
 set search_path = ''
 as $$
-  select private.relax_commit_for_telemetry();
-  select private.log_api_request(p_method, p_path, p_status_code, p_duration_ms, p_request_size, p_response_size,
+begin
+  -- asynchronous commit when the call is the whole transaction (see the note
+  -- above the write RPCs)
+  if pg_catalog.pg_current_xact_id_if_assigned() is null then
+    perform pg_catalog.set_config('synchronous_commit', 'off', true);
+  end if;
+  return private.log_api_request(p_method, p_path, p_status_code, p_duration_ms, p_request_size, p_response_size,
                                  p_ip_address, p_user_agent, p_correlation_id, p_user_id);
+end;
 $$;
 
 comment on function public.log_api_request(text, text, integer, integer, integer, integer, text, text, uuid, uuid) is
@@ -1470,13 +1483,19 @@ create or replace function public.record_health_check(
   p_details jsonb default null
 )
 returns uuid
-language sql
+language plpgsql
 volatile
 security invoker
 set search_path = ''
 as $$
-  select private.relax_commit_for_telemetry();
-  select private.record_health_check(p_component, p_status, p_latency_ms, p_details);
+begin
+  -- asynchronous commit when the call is the whole transaction (see the note
+  -- above the write RPCs)
+  if pg_catalog.pg_current_xact_id_if_assigned() is null then
+    perform pg_catalog.set_config('synchronous_commit', 'off', true);
+  end if;
+  return private.record_health_check(p_component, p_status, p_latency_ms, p_details);
+end;
 $$;
 
 comment on function public.record_health_check(text, text, integer, jsonb) is
@@ -1523,13 +1542,19 @@ create or replace function public.track_event(
   p_user_id uuid default null
 )
 returns uuid
-language sql
+language plpgsql
 volatile
 security invoker
 set search_path = ''
 as $$
-  select private.relax_commit_for_telemetry();
-  select private.track_event(p_event_name, p_event_category, p_properties, p_session_id, p_correlation_id, p_user_id);
+begin
+  -- asynchronous commit when the call is the whole transaction (see the note
+  -- above the write RPCs)
+  if pg_catalog.pg_current_xact_id_if_assigned() is null then
+    perform pg_catalog.set_config('synchronous_commit', 'off', true);
+  end if;
+  return private.track_event(p_event_name, p_event_category, p_properties, p_session_id, p_correlation_id, p_user_id);
+end;
 $$;
 
 comment on function public.track_event(text, text, jsonb, text, uuid, uuid) is
