@@ -1,7 +1,7 @@
 -- Logging settings (seed 002 app settings, config_key 'logging_settings').
 -- Seed 002 elides part of the JSON with "..."; the keys filled in here are the
 -- ones the logging RPCs read (docs/observability.md lists each). Re-running
--- keeps what an admin has changed since: only missing keys are added.
+-- keeps what an admin has changed since: only missing top-level keys are added.
 insert into public.admin_config (config_key, config_data)
 values ('logging_settings', '{
   "error_logging_enabled": true,
