@@ -7,7 +7,63 @@ export type Database = {
   
   "public": {
           Tables: {
-            "conversations": {
+            "admin_config": {
+                  Row: {
+                    "config_data": NonNullable<Json>,"config_key": string,"created_at": string,"id": string,"updated_at": string,"updated_by": string | null
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "config_data": NonNullable<Json>,"config_key": string,"created_at"?: string,"id"?: string,"updated_at"?: string,"updated_by"?: string | null
+                  }
+                  Update: {
+                    "config_data"?: NonNullable<Json>,"config_key"?: string,"created_at"?: string,"id"?: string,"updated_at"?: string,"updated_by"?: string | null
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"agent_activity_logs": {
+                  Row: {
+                    "agent_type": string,"correlation_id": string,"created_at": string,"duration_ms": number | null,"end_time": string | null,"error_message": string | null,"error_type": string | null,"id": string,"input_cost": number | null,"input_tokens": number | null,"model_id": string | null,"operation_category": string,"operation_metadata": NonNullable<Json>,"operation_type": string,"output_cost": number | null,"output_tokens": number | null,"provider": string | null,"reasoning_tokens": number | null,"resource_id": string | null,"resource_type": string | null,"retry_count": number,"start_time": string | null,"success": boolean,"thinking_mode": boolean,"total_cost": number | null,"total_tokens": number | null,"user_id": string | null
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "agent_type": string,"correlation_id": string,"created_at"?: string,"duration_ms"?: number | null,"end_time"?: string | null,"error_message"?: string | null,"error_type"?: string | null,"id"?: string,"input_cost"?: number | null,"input_tokens"?: number | null,"model_id"?: string | null,"operation_category": string,"operation_metadata"?: NonNullable<Json>,"operation_type": string,"output_cost"?: number | null,"output_tokens"?: number | null,"provider"?: string | null,"reasoning_tokens"?: number | null,"resource_id"?: string | null,"resource_type"?: string | null,"retry_count"?: number,"start_time"?: string | null,"success"?: boolean,"thinking_mode"?: boolean,"total_cost"?: number | null,"total_tokens"?: number | null,"user_id"?: string | null
+                  }
+                  Update: {
+                    "agent_type"?: string,"correlation_id"?: string,"created_at"?: string,"duration_ms"?: number | null,"end_time"?: string | null,"error_message"?: string | null,"error_type"?: string | null,"id"?: string,"input_cost"?: number | null,"input_tokens"?: number | null,"model_id"?: string | null,"operation_category"?: string,"operation_metadata"?: NonNullable<Json>,"operation_type"?: string,"output_cost"?: number | null,"output_tokens"?: number | null,"provider"?: string | null,"reasoning_tokens"?: number | null,"resource_id"?: string | null,"resource_type"?: string | null,"retry_count"?: number,"start_time"?: string | null,"success"?: boolean,"thinking_mode"?: boolean,"total_cost"?: number | null,"total_tokens"?: number | null,"user_id"?: string | null
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"analytics_events": {
+                  Row: {
+                    "correlation_id": string | null,"created_at": string,"event_category": string,"event_name": string,"id": string,"properties": NonNullable<Json>,"session_id": string | null,"user_id": string | null
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "correlation_id"?: string | null,"created_at"?: string,"event_category": string,"event_name": string,"id"?: string,"properties"?: NonNullable<Json>,"session_id"?: string | null,"user_id"?: string | null
+                  }
+                  Update: {
+                    "correlation_id"?: string | null,"created_at"?: string,"event_category"?: string,"event_name"?: string,"id"?: string,"properties"?: NonNullable<Json>,"session_id"?: string | null,"user_id"?: string | null
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"api_request_logs": {
+                  Row: {
+                    "correlation_id": string | null,"created_at": string,"duration_ms": number,"id": string,"ip_address": string | null,"method": string,"path": string,"request_size": number | null,"response_size": number | null,"status_code": number,"user_agent": string | null,"user_id": string | null
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "correlation_id"?: string | null,"created_at"?: string,"duration_ms": number,"id"?: string,"ip_address"?: string | null,"method": string,"path": string,"request_size"?: number | null,"response_size"?: number | null,"status_code": number,"user_agent"?: string | null,"user_id"?: string | null
+                  }
+                  Update: {
+                    "correlation_id"?: string | null,"created_at"?: string,"duration_ms"?: number,"id"?: string,"ip_address"?: string | null,"method"?: string,"path"?: string,"request_size"?: number | null,"response_size"?: number | null,"status_code"?: number,"user_agent"?: string | null,"user_id"?: string | null
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"conversations": {
                   Row: {
                     "context_length": number | null,"created_at": string,"id": string,"is_archived": boolean,"last_context": Json | null,"last_message_at": string | null,"max_tokens": number | null,"message_count": number,"metadata": NonNullable<Json>,"model_name": string | null,"system_prompt": string | null,"temperature": number | null,"title": string,"total_cost": number,"total_input_tokens": number,"total_output_tokens": number,"updated_at": string,"user_id": string,"visibility": string
                   }
@@ -47,77 +103,21 @@ isOneToOne: false
       referencedColumns: ["id","version_number"]
     }
                   ]
+                },"error_logs": {
+                  Row: {
+                    "correlation_id": string | null,"created_at": string,"error_category": string,"error_details": Json | null,"error_message": string,"error_type": string,"id": string,"ip_address": string | null,"request_method": string | null,"request_path": string | null,"resolution_notes": string | null,"resolved": boolean,"resolved_at": string | null,"resolved_by": string | null,"session_id": string | null,"severity": string,"user_agent": string | null,"user_id": string | null
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "correlation_id"?: string | null,"created_at"?: string,"error_category": string,"error_details"?: Json | null,"error_message": string,"error_type": string,"id"?: string,"ip_address"?: string | null,"request_method"?: string | null,"request_path"?: string | null,"resolution_notes"?: string | null,"resolved"?: boolean,"resolved_at"?: string | null,"resolved_by"?: string | null,"session_id"?: string | null,"severity"?: string,"user_agent"?: string | null,"user_id"?: string | null
+                  }
+                  Update: {
+                    "correlation_id"?: string | null,"created_at"?: string,"error_category"?: string,"error_details"?: Json | null,"error_message"?: string,"error_type"?: string,"id"?: string,"ip_address"?: string | null,"request_method"?: string | null,"request_path"?: string | null,"resolution_notes"?: string | null,"resolved"?: boolean,"resolved_at"?: string | null,"resolved_by"?: string | null,"session_id"?: string | null,"severity"?: string,"user_agent"?: string | null,"user_id"?: string | null
+                  }
+                  Relationships: [
+                    
+                  ]
                 },"event_store": {
-                  Row: {
-                    "aggregate_id": string,"aggregate_type": string,"causation_id": string | null,"correlation_id": string | null,"created_at": string,"created_by": string | null,"event_id": string,"event_type": string,"global_position": number,"metadata": NonNullable<Json>,"payload": NonNullable<Json>,"transaction_order": number,"version": number
-                  }
-                  ComputedFields: never
-                  Insert: {
-                    "aggregate_id": string,"aggregate_type": string,"causation_id"?: string | null,"correlation_id"?: string | null,"created_at"?: string,"created_by"?: string | null,"event_id": string,"event_type": string,"global_position": number,"metadata"?: NonNullable<Json>,"payload": NonNullable<Json>,"transaction_order": number,"version": number
-                  }
-                  Update: {
-                    "aggregate_id"?: string,"aggregate_type"?: string,"causation_id"?: string | null,"correlation_id"?: string | null,"created_at"?: string,"created_by"?: string | null,"event_id"?: string,"event_type"?: string,"global_position"?: number,"metadata"?: NonNullable<Json>,"payload"?: NonNullable<Json>,"transaction_order"?: number,"version"?: number
-                  }
-                  Relationships: [
-                    
-                  ]
-                },"event_store_default": {
-                  Row: {
-                    "aggregate_id": string,"aggregate_type": string,"causation_id": string | null,"correlation_id": string | null,"created_at": string,"created_by": string | null,"event_id": string,"event_type": string,"global_position": number,"metadata": NonNullable<Json>,"payload": NonNullable<Json>,"transaction_order": number,"version": number
-                  }
-                  ComputedFields: never
-                  Insert: {
-                    "aggregate_id": string,"aggregate_type": string,"causation_id"?: string | null,"correlation_id"?: string | null,"created_at"?: string,"created_by"?: string | null,"event_id": string,"event_type": string,"global_position": number,"metadata"?: NonNullable<Json>,"payload": NonNullable<Json>,"transaction_order": number,"version": number
-                  }
-                  Update: {
-                    "aggregate_id"?: string,"aggregate_type"?: string,"causation_id"?: string | null,"correlation_id"?: string | null,"created_at"?: string,"created_by"?: string | null,"event_id"?: string,"event_type"?: string,"global_position"?: number,"metadata"?: NonNullable<Json>,"payload"?: NonNullable<Json>,"transaction_order"?: number,"version"?: number
-                  }
-                  Relationships: [
-                    
-                  ]
-                },"event_store_p202611": {
-                  Row: {
-                    "aggregate_id": string,"aggregate_type": string,"causation_id": string | null,"correlation_id": string | null,"created_at": string,"created_by": string | null,"event_id": string,"event_type": string,"global_position": number,"metadata": NonNullable<Json>,"payload": NonNullable<Json>,"transaction_order": number,"version": number
-                  }
-                  ComputedFields: never
-                  Insert: {
-                    "aggregate_id": string,"aggregate_type": string,"causation_id"?: string | null,"correlation_id"?: string | null,"created_at"?: string,"created_by"?: string | null,"event_id": string,"event_type": string,"global_position": number,"metadata"?: NonNullable<Json>,"payload": NonNullable<Json>,"transaction_order": number,"version": number
-                  }
-                  Update: {
-                    "aggregate_id"?: string,"aggregate_type"?: string,"causation_id"?: string | null,"correlation_id"?: string | null,"created_at"?: string,"created_by"?: string | null,"event_id"?: string,"event_type"?: string,"global_position"?: number,"metadata"?: NonNullable<Json>,"payload"?: NonNullable<Json>,"transaction_order"?: number,"version"?: number
-                  }
-                  Relationships: [
-                    
-                  ]
-                },"event_store_p202612": {
-                  Row: {
-                    "aggregate_id": string,"aggregate_type": string,"causation_id": string | null,"correlation_id": string | null,"created_at": string,"created_by": string | null,"event_id": string,"event_type": string,"global_position": number,"metadata": NonNullable<Json>,"payload": NonNullable<Json>,"transaction_order": number,"version": number
-                  }
-                  ComputedFields: never
-                  Insert: {
-                    "aggregate_id": string,"aggregate_type": string,"causation_id"?: string | null,"correlation_id"?: string | null,"created_at"?: string,"created_by"?: string | null,"event_id": string,"event_type": string,"global_position": number,"metadata"?: NonNullable<Json>,"payload": NonNullable<Json>,"transaction_order": number,"version": number
-                  }
-                  Update: {
-                    "aggregate_id"?: string,"aggregate_type"?: string,"causation_id"?: string | null,"correlation_id"?: string | null,"created_at"?: string,"created_by"?: string | null,"event_id"?: string,"event_type"?: string,"global_position"?: number,"metadata"?: NonNullable<Json>,"payload"?: NonNullable<Json>,"transaction_order"?: number,"version"?: number
-                  }
-                  Relationships: [
-                    
-                  ]
-                },"event_store_p202701": {
-                  Row: {
-                    "aggregate_id": string,"aggregate_type": string,"causation_id": string | null,"correlation_id": string | null,"created_at": string,"created_by": string | null,"event_id": string,"event_type": string,"global_position": number,"metadata": NonNullable<Json>,"payload": NonNullable<Json>,"transaction_order": number,"version": number
-                  }
-                  ComputedFields: never
-                  Insert: {
-                    "aggregate_id": string,"aggregate_type": string,"causation_id"?: string | null,"correlation_id"?: string | null,"created_at"?: string,"created_by"?: string | null,"event_id": string,"event_type": string,"global_position": number,"metadata"?: NonNullable<Json>,"payload": NonNullable<Json>,"transaction_order": number,"version": number
-                  }
-                  Update: {
-                    "aggregate_id"?: string,"aggregate_type"?: string,"causation_id"?: string | null,"correlation_id"?: string | null,"created_at"?: string,"created_by"?: string | null,"event_id"?: string,"event_type"?: string,"global_position"?: number,"metadata"?: NonNullable<Json>,"payload"?: NonNullable<Json>,"transaction_order"?: number,"version"?: number
-                  }
-                  Relationships: [
-                    
-                  ]
-                },"event_store_p202702": {
                   Row: {
                     "aggregate_id": string,"aggregate_type": string,"causation_id": string | null,"correlation_id": string | null,"created_at": string,"created_by": string | null,"event_id": string,"event_type": string,"global_position": number,"metadata": NonNullable<Json>,"payload": NonNullable<Json>,"transaction_order": number,"version": number
                   }
@@ -231,10 +231,74 @@ isOneToOne: false
       referencedColumns: ["id","version_number"]
     }
                   ]
+                },"system_audit_logs": {
+                  Row: {
+                    "action": string,"actor_identifier": string,"actor_role": string | null,"actor_type": string,"changed_columns": (string)[] | null,"correlation_id": string | null,"created_at": string,"id": string,"metadata": NonNullable<Json>,"new_values": Json | null,"old_values": Json | null,"resource_id": string | null,"resource_type": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "action": string,"actor_identifier": string,"actor_role"?: string | null,"actor_type": string,"changed_columns"?: (string)[] | null,"correlation_id"?: string | null,"created_at"?: string,"id"?: string,"metadata"?: NonNullable<Json>,"new_values"?: Json | null,"old_values"?: Json | null,"resource_id"?: string | null,"resource_type": string
+                  }
+                  Update: {
+                    "action"?: string,"actor_identifier"?: string,"actor_role"?: string | null,"actor_type"?: string,"changed_columns"?: (string)[] | null,"correlation_id"?: string | null,"created_at"?: string,"id"?: string,"metadata"?: NonNullable<Json>,"new_values"?: Json | null,"old_values"?: Json | null,"resource_id"?: string | null,"resource_type"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"system_health_logs": {
+                  Row: {
+                    "checked_at": string,"component": string,"details": NonNullable<Json>,"id": string,"latency_ms": number | null,"status": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "checked_at"?: string,"component": string,"details"?: NonNullable<Json>,"id"?: string,"latency_ms"?: number | null,"status": string
+                  }
+                  Update: {
+                    "checked_at"?: string,"component"?: string,"details"?: NonNullable<Json>,"id"?: string,"latency_ms"?: number | null,"status"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"system_metrics": {
+                  Row: {
+                    "correlation_id": string | null,"id": string,"metric_name": string,"metric_type": string,"recorded_at": string,"service_name": string,"tags": NonNullable<Json>,"unit": string | null,"user_id": string | null,"value": number
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "correlation_id"?: string | null,"id"?: string,"metric_name": string,"metric_type": string,"recorded_at"?: string,"service_name": string,"tags"?: NonNullable<Json>,"unit"?: string | null,"user_id"?: string | null,"value": number
+                  }
+                  Update: {
+                    "correlation_id"?: string | null,"id"?: string,"metric_name"?: string,"metric_type"?: string,"recorded_at"?: string,"service_name"?: string,"tags"?: NonNullable<Json>,"unit"?: string | null,"user_id"?: string | null,"value"?: number
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"user_activity_logs": {
+                  Row: {
+                    "activity_category": string,"activity_metadata": NonNullable<Json>,"activity_type": string,"correlation_id": string,"created_at": string,"error_message": string | null,"id": string,"ip_address": string | null,"request_method": string | null,"request_path": string | null,"resource_id": string | null,"resource_type": string | null,"session_id": string | null,"success": boolean,"user_agent": string | null,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "activity_category": string,"activity_metadata"?: NonNullable<Json>,"activity_type": string,"correlation_id": string,"created_at"?: string,"error_message"?: string | null,"id"?: string,"ip_address"?: string | null,"request_method"?: string | null,"request_path"?: string | null,"resource_id"?: string | null,"resource_type"?: string | null,"session_id"?: string | null,"success"?: boolean,"user_agent"?: string | null,"user_id": string
+                  }
+                  Update: {
+                    "activity_category"?: string,"activity_metadata"?: NonNullable<Json>,"activity_type"?: string,"correlation_id"?: string,"created_at"?: string,"error_message"?: string | null,"id"?: string,"ip_address"?: string | null,"request_method"?: string | null,"request_path"?: string | null,"resource_id"?: string | null,"resource_type"?: string | null,"session_id"?: string | null,"success"?: boolean,"user_agent"?: string | null,"user_id"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
                 }
           }
           Views: {
-            "cache_stats": {
+            "analytics_summary": {
+                  Row: {
+                    "event_category": string,"event_name": string,"first_event_at": string | null,"last_event_at": string | null,"total_events": number | null,"unique_sessions": number | null,"unique_users": number | null
+                  }
+                  ComputedFields: never
+                  Relationships: [
+                    
+                  ]
+                },"cache_stats": {
                   Row: {
                     "hit_rate": number | null,"hits": number | null,"live_entries": number | null,"misses": number | null,"stored_entries": number | null,"total_bytes": number | null
                   }
@@ -254,6 +318,14 @@ isOneToOne: false
                            "attempts"?: number | null,"created_at"?: string | null,"created_by"?: string | null,"dedupe_key"?: string | null,"errors"?: Json | null,"finished_at"?: string | null,"id"?: number | null,"job_name"?: string | null,"job_type"?: string | null,"last_error"?: string | null,"locked_by"?: string | null,"locked_until"?: string | null,"max_attempts"?: number | null,"payload"?: Json | null,"priority"?: number | null,"queue_name"?: string | null,"result"?: Json | null,"run_at"?: string | null,"started_at"?: string | null,"status"?: string | null,"updated_at"?: string | null
                          }
                         Relationships: [
+                    
+                  ]
+                },"user_engagement_metrics": {
+                  Row: {
+                    "active_days": number | null,"events_per_session": number | null,"first_event_at": string | null,"last_event_at": string | null,"total_events": number | null,"total_sessions": number | null,"user_id": string | null
+                  }
+                  ComputedFields: never
+                  Relationships: [
                     
                   ]
                 }
@@ -390,7 +462,13 @@ isOneToOne: false
 "cleanup_expired_cache":
 { Args: { "p_now"?: string }; Returns: number
                            },
+"cleanup_old_api_logs":
+{ Args: { "p_now"?: string }; Returns: number
+                           },
 "cleanup_old_job_queue_records":
+{ Args: { "p_now"?: string }; Returns: number
+                           },
+"cleanup_old_performance_metrics":
 { Args: { "p_now"?: string }; Returns: number
                            },
 "complete_job":
@@ -618,6 +696,9 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"get_activity_trace":
+{ Args: { "p_correlation_id": string }; Returns: Json
+                           },
 "get_aggregate_events":
 { Args: { "p_aggregate_id": string,"p_aggregate_type": string,"p_from_version"?: number,"p_limit"?: number }; Returns: {
               "aggregate_id": string,
@@ -693,6 +774,9 @@ isOneToOne: false
         isOneToOne: false
         isSetofReturn: true
       } },
+"get_daily_metrics":
+{ Args: { "p_from"?: string,"p_source"?: string,"p_to"?: string }; Returns: Json
+                           },
 "get_document":
 { Args: { "p_id": string,"p_version"?: number }; Returns: {
               "content": string | null,
@@ -742,6 +826,9 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"get_logging_config":
+{ Args: Record<PropertyKey, never>; Returns: Json
+                           },
 "get_my_profile":
 { Args: Record<PropertyKey, never>; Returns: {
               "avatar_url": string | null,
@@ -763,6 +850,12 @@ isOneToOne: false
       } },
 "get_queue_metrics":
 { Args: { "p_now"?: string,"p_queue"?: string }; Returns: Json
+                           },
+"get_scheduled_jobs":
+{ Args: Record<PropertyKey, never>; Returns: Json
+                           },
+"get_system_health":
+{ Args: Record<PropertyKey, never>; Returns: Json
                            },
 "get_user_role":
 { Args: Record<PropertyKey, never>; Returns: string
@@ -788,7 +881,13 @@ isOneToOne: false
 "invalidate_cache_by_tag":
 { Args: { "p_now"?: string,"p_tag": string }; Returns: number
                            },
+"is_agent_activity_logging_enabled":
+{ Args: Record<PropertyKey, never>; Returns: boolean
+                           },
 "is_current_user_admin":
+{ Args: Record<PropertyKey, never>; Returns: boolean
+                           },
+"is_user_activity_logging_enabled":
 { Args: Record<PropertyKey, never>; Returns: boolean
                            },
 "list_conversations":
@@ -908,8 +1007,28 @@ isOneToOne: false
         isOneToOne: false
         isSetofReturn: true
       } },
+"log_agent_activity":
+{ Args: { "p_agent_type": string,"p_correlation_id"?: string,"p_duration_ms"?: number,"p_end_time"?: string,"p_error_message"?: string,"p_error_type"?: string,"p_input_cost"?: number,"p_input_tokens"?: number,"p_model_id"?: string,"p_operation_category": string,"p_operation_metadata"?: Json,"p_operation_type": string,"p_output_cost"?: number,"p_output_tokens"?: number,"p_provider"?: string,"p_reasoning_tokens"?: number,"p_resource_id"?: string,"p_resource_type"?: string,"p_retry_count"?: number,"p_start_time"?: string,"p_success"?: boolean,"p_thinking_mode"?: boolean,"p_total_cost"?: number,"p_total_tokens"?: number,"p_user_id"?: string }; Returns: string
+                           },
+"log_api_request":
+{ Args: { "p_correlation_id"?: string,"p_duration_ms": number,"p_ip_address"?: string,"p_method": string,"p_path": string,"p_request_size"?: number,"p_response_size"?: number,"p_status_code": number,"p_user_agent"?: string,"p_user_id"?: string }; Returns: string
+                           },
+"log_audit_event":
+{ Args: { "p_action": string,"p_actor_identifier": string,"p_actor_type": string,"p_correlation_id"?: string,"p_metadata"?: Json,"p_new_values"?: Json,"p_old_values"?: Json,"p_resource_id"?: string,"p_resource_type": string }; Returns: string
+                           },
+"log_error":
+{ Args: { "p_correlation_id"?: string,"p_error_category": string,"p_error_details"?: Json,"p_error_message": string,"p_error_type": string,"p_ip_address"?: string,"p_request_method"?: string,"p_request_path"?: string,"p_session_id"?: string,"p_severity"?: string,"p_user_agent"?: string,"p_user_id"?: string }; Returns: string
+                           },
+"log_user_activity":
+{ Args: { "p_activity_category": string,"p_activity_metadata"?: Json,"p_activity_type": string,"p_correlation_id"?: string,"p_error_message"?: string,"p_ip_address"?: string,"p_request_method"?: string,"p_request_path"?: string,"p_resource_id"?: string,"p_resource_type"?: string,"p_session_id"?: string,"p_success"?: boolean,"p_user_agent"?: string,"p_user_id"?: string }; Returns: string
+                           },
 "mark_message_processed":
 { Args: { "p_consumer": string,"p_message_key": string,"p_now"?: string }; Returns: boolean
+                           },
+"purge_old_activity_logs":
+{ Args: { "p_now"?: string }; Returns: {
+              "agent_logs_deleted": number,"error_logs_deleted": number,"user_logs_deleted": number
+            }[]
                            },
 "read_events":
 { Args: { "p_after_position"?: number,"p_after_transaction_order"?: number,"p_aggregate_type"?: string,"p_event_type"?: string,"p_limit"?: number }; Returns: {
@@ -933,6 +1052,15 @@ isOneToOne: false
         isOneToOne: false
         isSetofReturn: true
       } },
+"record_health_check":
+{ Args: { "p_component": string,"p_details"?: Json,"p_latency_ms"?: number,"p_status": string }; Returns: string
+                           },
+"record_metric":
+{ Args: { "p_correlation_id"?: string,"p_metric_name": string,"p_metric_type": string,"p_service_name": string,"p_tags"?: Json,"p_unit"?: string,"p_value": number }; Returns: string
+                           },
+"refresh_daily_metrics":
+{ Args: Record<PropertyKey, never>; Returns: number
+                           },
 "requeue_dead_jobs":
 { Args: { "p_now"?: string,"p_queue": string }; Returns: number
                            },
@@ -963,6 +1091,33 @@ isOneToOne: false
                           SetofOptions: {
         from: "*"
         to: "job_queue"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"resolve_error":
+{ Args: { "p_error_id": string,"p_resolution_notes"?: string }; Returns: {
+              "correlation_id": string | null,
+"created_at": string,
+"error_category": string,
+"error_details": Json | null,
+"error_message": string,
+"error_type": string,
+"id": string,
+"ip_address": string | null,
+"request_method": string | null,
+"request_path": string | null,
+"resolution_notes": string | null,
+"resolved": boolean,
+"resolved_at": string | null,
+"resolved_by": string | null,
+"session_id": string | null,
+"severity": string,
+"user_agent": string | null,
+"user_id": string | null
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "error_logs"
         isOneToOne: true
         isSetofReturn: false
       } },
@@ -1058,6 +1213,9 @@ isOneToOne: false
                            },
 "touch_last_seen":
 { Args: Record<PropertyKey, never>; Returns: string
+                           },
+"track_event":
+{ Args: { "p_correlation_id"?: string,"p_event_category"?: string,"p_event_name": string,"p_properties"?: Json,"p_session_id"?: string,"p_user_id"?: string }; Returns: string
                            },
 "update_conversation":
 { Args: { "p_context_length"?: number,"p_id": string,"p_last_context"?: Json,"p_max_tokens"?: number,"p_metadata"?: Json,"p_model_name"?: string,"p_system_prompt"?: string,"p_temperature"?: number,"p_title"?: string,"p_visibility"?: string }; Returns: {

@@ -74,7 +74,11 @@ $$;
 comment on function private.secure_partition(regclass) is 'Enables RLS and revokes API-role privileges on one partition.';
 
 -- Creates the default partition and one partition per month from the month of
--- p_now through p_premake months ahead. Rows already in the default partition
+-- p_now through p_premake months ahead. Partitions live in `private` whatever
+-- the parent's schema: a partition is reached only through its parent, and next
+-- to a public parent every month's partitions would appear in the Data API's
+-- schema (in `supabase gen types` output, which would then change each month,
+-- and as tables the advisors inspect). Rows already in the default partition
 -- for a month being created are moved into it, so no insert ever fails and no
 -- row is lost.
 create or replace function private.ensure_partitions(
@@ -87,7 +91,7 @@ language plpgsql
 set search_path = ''
 as $$
 declare
-  v_schema text;
+  v_part_schema constant text := 'private';
   v_table text;
   v_key text;
   v_default regclass;
@@ -97,9 +101,7 @@ declare
   v_created integer := 0;
   v_moved boolean;
 begin
-  select n.nspname, c.relname into v_schema, v_table
-    from pg_catalog.pg_class as c join pg_catalog.pg_namespace as n on n.oid = c.relnamespace
-   where c.oid = p_parent and c.relkind = 'p';
+  select c.relname into v_table from pg_catalog.pg_class as c where c.oid = p_parent and c.relkind = 'p';
   if v_table is null then
     raise exception 'ensure_partitions: % is not a partitioned table', p_parent using errcode = '22023';
   end if;
@@ -119,8 +121,8 @@ begin
     join pg_catalog.pg_class as c on c.oid = i.inhrelid
    where i.inhparent = p_parent and pg_catalog.pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT';
   if v_default is null then
-    execute format('create table %I.%I partition of %s default', v_schema, v_table || '_default', p_parent);
-    v_default := format('%I.%I', v_schema, v_table || '_default')::regclass;
+    execute format('create table %I.%I partition of %s default', v_part_schema, v_table || '_default', p_parent);
+    v_default := format('%I.%I', v_part_schema, v_table || '_default')::regclass;
     perform private.secure_partition(v_default);
   end if;
 
@@ -142,14 +144,14 @@ begin
       execute format('with moved as (delete from %s where %I >= %L and %I < %L returning *) insert into pg_temp.moving_rows select * from moved',
                      v_default, v_key, v_from, v_key, v_to);
     end if;
-    execute format('create table %I.%I partition of %s for values from (%L) to (%L)', v_schema, v_name, p_parent, v_from, v_to);
+    execute format('create table %I.%I partition of %s for values from (%L) to (%L)', v_part_schema, v_name, p_parent, v_from, v_to);
     if v_moved then
-      execute format('alter table %I.%I disable trigger user', v_schema, v_name);
-      execute format('insert into %I.%I select * from pg_temp.moving_rows', v_schema, v_name);
-      execute format('alter table %I.%I enable trigger user', v_schema, v_name);
+      execute format('alter table %I.%I disable trigger user', v_part_schema, v_name);
+      execute format('insert into %I.%I select * from pg_temp.moving_rows', v_part_schema, v_name);
+      execute format('alter table %I.%I enable trigger user', v_part_schema, v_name);
       drop table pg_temp.moving_rows;
     end if;
-    perform private.secure_partition(format('%I.%I', v_schema, v_name)::regclass);
+    perform private.secure_partition(format('%I.%I', v_part_schema, v_name)::regclass);
     v_created := v_created + 1;
   end loop;
   return v_created;
@@ -157,7 +159,7 @@ end;
 $$;
 
 comment on function private.ensure_partitions(regclass, integer, timestamptz) is
-  'Creates the default partition and monthly partitions from the month of p_now to p_premake months ahead; moves matching rows out of the default. Returns how many were created.';
+  'Creates the default partition and monthly partitions (in schema private) from the month of p_now to p_premake months ahead; moves matching rows out of the default. Returns how many were created.';
 
 -- Drops whole partitions whose range ends at or before p_now - p_retention.
 create or replace function private.drop_expired_partitions(

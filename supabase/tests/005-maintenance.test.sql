@@ -2,7 +2,7 @@
 -- rows rescued from the default, retention by dropping whole partitions, and
 -- the daily pg_cron job. The clock is p_now throughout.
 begin;
-select plan(22);
+select plan(24);
 
 create table private.test_events (
   id uuid not null default gen_random_uuid(),
@@ -68,6 +68,15 @@ select is((select last_maintained_at from private.partitioned_tables where paren
   '2027-01-10'::timestamptz, 'and records when it ran');
 select is((select schedule from private.scheduled_job_status where jobname = 'partition-maintenance'), '17 0 * * *',
   'the daily pg_cron job is registered and visible with its last run');
+
+-- A public parent's partitions go to private, out of the Data API's schema.
+create table public.test_public_events (id uuid not null default gen_random_uuid(), created_at timestamptz not null,
+  primary key (id, created_at)) partition by range (created_at);
+select is(private.ensure_partitions('public.test_public_events', 1, '2026-11-15'), 2, 'partitions are made for a public parent');
+select is(
+  array(select c.relnamespace::regnamespace::text from pg_inherits as i join pg_class as c on c.oid = i.inhrelid
+         where i.inhparent = 'public.test_public_events'::regclass group by 1),
+  array['private'], 'and they live in private, not in the exposed schema');
 
 select * from finish();
 rollback;

@@ -1,0 +1,2044 @@
+-- Observability: logging settings, error and activity logs, metrics, audit
+-- trail, request and health logs, product analytics, retention.
+--
+-- Seeds: 002 (admin_config 'logging_settings', error_logs, user_activity_logs,
+-- agent_activity_logs, get_logging_config, is_user_activity_logging_enabled,
+-- is_agent_activity_logging_enabled, purge_old_activity_logs), 001
+-- (performance_metrics, system_health_logs, api_request_logs,
+-- cleanup_old_performance_metrics, cleanup_old_api_logs, structured logging),
+-- 004 (system_metrics, system_audit_logs, record_metric, log_audit_event,
+-- analytics_events, track_event, daily_metrics, refresh_daily_metrics,
+-- analytics_summary, user_engagement_metrics, correlation ids, monthly
+-- partitions). Mapping and choices: docs/observability.md.
+--
+-- Every log write goes through an RPC that takes the actor from the JWT: seed
+-- 002's "System can insert ... (true)" policies let anyone write any row as
+-- anyone; here the API roles have no insert privilege on a log table at all.
+-- High-volume tables are partitioned by month and kept by the maintenance in
+-- 20261122010200_maintenance.sql (our own functions rather than pg_partman:
+-- the reasons are in that file's header).
+
+-- ---------------------------------------------------------------------------
+-- admin_config (seed 002). The admin domain adds agent-config validation and
+-- the agent configs; this domain needs the 'logging_settings' row.
+-- ---------------------------------------------------------------------------
+create table if not exists public.admin_config (
+  id uuid primary key default gen_random_uuid(),
+  config_key varchar(100) not null unique,
+  config_data jsonb not null,
+  updated_by uuid references auth.users (id) on delete set null,
+  updated_at timestamptz not null default now(),
+  created_at timestamptz not null default now(),
+  constraint admin_config_key_format check (config_key ~ '^[a-z0-9_]{1,100}$'),
+  constraint admin_config_data_object check (jsonb_typeof(config_data) = 'object')
+);
+
+comment on table public.admin_config is
+  'Operational settings edited by admins (seed 002): agent configs, app_settings, logging_settings. Admins only; the service role bypasses RLS.';
+comment on column public.admin_config.config_key is 'Unique key: {agent_type}_{provider}, app_settings, logging_settings.';
+comment on column public.admin_config.updated_by is 'The admin who last wrote the row, taken from the JWT (set null when that user is deleted).';
+
+create index if not exists admin_config_updated_by_idx on public.admin_config (updated_by);
+
+alter table public.admin_config enable row level security;
+
+create policy admin_config_select on public.admin_config
+  for select to authenticated using ((select public.is_current_user_admin()));
+create policy admin_config_insert on public.admin_config
+  for insert to authenticated with check ((select public.is_current_user_admin()));
+create policy admin_config_update on public.admin_config
+  for update to authenticated
+  using ((select public.is_current_user_admin()))
+  with check ((select public.is_current_user_admin()));
+create policy admin_config_delete on public.admin_config
+  for delete to authenticated using ((select public.is_current_user_admin()));
+
+revoke all on table public.admin_config from anon, authenticated, service_role;
+grant select, delete on table public.admin_config to authenticated;
+grant insert (config_key, config_data), update (config_key, config_data) on table public.admin_config to authenticated;
+grant select, insert, update, delete on table public.admin_config to service_role;
+
+create trigger admin_config_set_updated_at
+  before update of config_key, config_data on public.admin_config
+  for each row execute function private.set_updated_at();
+
+-- updated_by is whoever the JWT says wrote the row; a service-role or SQL
+-- write (no user in the JWT) keeps the value it supplies.
+create or replace function private.set_admin_config_updated_by()
+returns trigger
+language plpgsql
+security invoker
+set search_path = ''
+as $$
+declare
+  v_uid uuid := (select auth.uid());
+begin
+  if v_uid is not null then
+    new.updated_by := v_uid;
+  end if;
+  return new;
+end;
+$$;
+
+comment on function private.set_admin_config_updated_by() is
+  'Trigger on admin_config: fills updated_by from the JWT''s user, so an admin cannot attribute a change to someone else.';
+revoke execute on function private.set_admin_config_updated_by() from public, anon, authenticated, service_role;
+
+create trigger admin_config_set_updated_by
+  before insert or update on public.admin_config
+  for each row execute function private.set_admin_config_updated_by();
+
+-- ---------------------------------------------------------------------------
+-- Logging settings (seed 002 get_logging_config & co.)
+-- ---------------------------------------------------------------------------
+
+-- What applies when the row or a key is missing. The stored row is merged on
+-- top, one level deep, so a partial row never switches a setting off by omission.
+create or replace function private.default_logging_settings()
+returns jsonb
+language sql
+immutable
+security invoker
+set search_path = ''
+as $$
+  select '{
+    "error_logging_enabled": true,
+    "user_activity_logging_enabled": false,
+    "agent_activity_logging_enabled": false,
+    "log_retention_days": {"error_logs": 90, "user_activity_logs": 30, "agent_activity_logs": 7},
+    "category_toggles": {},
+    "performance_settings": {"batch_writes": true, "batch_size": 100},
+    "privacy_settings": {"anonymize_ip": false}
+  }'::jsonb;
+$$;
+
+comment on function private.default_logging_settings() is 'Seed 002''s default logging_settings, used for any key the stored row lacks.';
+
+-- Rejects a logging_settings document whose known keys have the wrong type,
+-- so that a typo cannot silently switch logging off or keep logs forever.
+create or replace function private.validate_logging_settings()
+returns trigger
+language plpgsql
+security invoker
+set search_path = ''
+as $$
+declare
+  v jsonb := new.config_data;
+  v_key text;
+  v_val jsonb;
+begin
+  if new.config_key <> 'logging_settings' then
+    return new;
+  end if;
+  foreach v_key in array array['error_logging_enabled', 'user_activity_logging_enabled', 'agent_activity_logging_enabled'] loop
+    if v ? v_key and jsonb_typeof(v -> v_key) <> 'boolean' then
+      raise exception 'invalid logging_settings: % must be true or false', v_key using errcode = '22023';
+    end if;
+  end loop;
+  foreach v_key in array array['log_retention_days', 'category_toggles', 'performance_settings', 'privacy_settings'] loop
+    if v ? v_key and jsonb_typeof(v -> v_key) <> 'object' then
+      raise exception 'invalid logging_settings: % must be an object', v_key using errcode = '22023';
+    end if;
+  end loop;
+  for v_key, v_val in select e.key, e.value from jsonb_each(coalesce(v -> 'log_retention_days', '{}')) as e loop
+    if v_key not in ('error_logs', 'user_activity_logs', 'agent_activity_logs') then
+      raise exception 'invalid logging_settings: unknown log_retention_days key %', v_key using errcode = '22023';
+    end if;
+    if jsonb_typeof(v_val) <> 'number' or v_val::numeric <> trunc(v_val::numeric) or v_val::numeric not between 1 and 3650 then
+      raise exception 'invalid logging_settings: log_retention_days.% must be a whole number of days from 1 to 3650', v_key
+        using errcode = '22023';
+    end if;
+  end loop;
+  for v_key, v_val in select e.key, e.value from jsonb_each(coalesce(v -> 'category_toggles', '{}')) as e loop
+    if jsonb_typeof(v_val) <> 'boolean' then
+      raise exception 'invalid logging_settings: category_toggles.% must be true or false', v_key using errcode = '22023';
+    end if;
+  end loop;
+  if jsonb_typeof(v -> 'privacy_settings' -> 'anonymize_ip') is distinct from 'boolean'
+     and v -> 'privacy_settings' ? 'anonymize_ip' then
+    raise exception 'invalid logging_settings: privacy_settings.anonymize_ip must be true or false' using errcode = '22023';
+  end if;
+  return new;
+end;
+$$;
+
+comment on function private.validate_logging_settings() is
+  'Trigger on admin_config: checks the types of the known logging_settings keys (22023 otherwise).';
+revoke execute on function private.validate_logging_settings() from public, anon, authenticated, service_role;
+
+create trigger admin_config_validate_logging_settings
+  before insert or update of config_key, config_data on public.admin_config
+  for each row execute function private.validate_logging_settings();
+
+-- Definer: every signed-in caller's log writes depend on these settings, but
+-- only admins may read admin_config.
+create or replace function private.get_logging_config()
+returns jsonb
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  select case when s.config_data is null then d.v
+              else d.v || s.config_data || jsonb_build_object(
+                'log_retention_days', (d.v -> 'log_retention_days') || coalesce(s.config_data -> 'log_retention_days', '{}'),
+                'category_toggles', (d.v -> 'category_toggles') || coalesce(s.config_data -> 'category_toggles', '{}'),
+                'performance_settings', (d.v -> 'performance_settings') || coalesce(s.config_data -> 'performance_settings', '{}'),
+                'privacy_settings', (d.v -> 'privacy_settings') || coalesce(s.config_data -> 'privacy_settings', '{}')) end
+    from (select private.default_logging_settings() as v) as d
+    left join public.admin_config as s on s.config_key = 'logging_settings';
+$$;
+
+comment on function private.get_logging_config() is
+  'The effective logging settings: the admin_config ''logging_settings'' row merged one level deep over the defaults.';
+
+create or replace function public.get_logging_config()
+returns jsonb
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+  select private.get_logging_config();
+$$;
+
+comment on function public.get_logging_config() is
+  'The effective logging settings (seed 002): enabled flags, retention days, category toggles, performance and privacy settings; defaults for missing keys.';
+
+create or replace function public.is_user_activity_logging_enabled()
+returns boolean
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+  select coalesce((private.get_logging_config() ->> 'user_activity_logging_enabled')::boolean, false);
+$$;
+
+comment on function public.is_user_activity_logging_enabled() is 'Whether log_user_activity records anything (logging_settings.user_activity_logging_enabled).';
+
+create or replace function public.is_agent_activity_logging_enabled()
+returns boolean
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+  select coalesce((private.get_logging_config() ->> 'agent_activity_logging_enabled')::boolean, false);
+$$;
+
+comment on function public.is_agent_activity_logging_enabled() is 'Whether log_agent_activity records anything (logging_settings.agent_activity_logging_enabled).';
+
+-- ---------------------------------------------------------------------------
+-- Shared helpers for the log writers
+-- ---------------------------------------------------------------------------
+
+-- The user a log row is about. A signed-in user is always themselves; only
+-- the service role (or a direct SQL session: pg_cron, migrations) may name
+-- another user or none.
+create or replace function private.log_actor(p_user_id uuid)
+returns uuid
+language plpgsql
+stable
+security invoker
+set search_path = ''
+as $$
+declare
+  -- the claims once (auth.uid() and auth.jwt() would each parse them again);
+  -- a plain call rather than (select ...): this runs once per call, and a
+  -- subquery would cost an executor start each time
+  v_jwt jsonb := auth.jwt();
+  v_uid uuid := (v_jwt ->> 'sub')::uuid;
+  v_role text := coalesce(v_jwt ->> 'role', pg_catalog.current_setting('role', true));
+begin
+  if v_uid is not null then
+    if p_user_id is not null and p_user_id <> v_uid then
+      raise exception 'cannot write a log entry as another user' using errcode = '42501',
+        hint = 'Leave p_user_id out: the user comes from your JWT. Only the service role may name a user.';
+    end if;
+    return v_uid;
+  end if;
+  if v_role in ('anon', 'authenticated') then
+    raise exception 'you must be signed in to write a log entry' using errcode = '42501';
+  end if;
+  return p_user_id;
+end;
+$$;
+
+comment on function private.log_actor(uuid) is
+  'The user for a log row: the JWT''s user (42501 if p_user_id names someone else), or p_user_id for the service role and SQL sessions.';
+
+-- True for the service role, admins, and direct SQL sessions (pg_cron).
+create or replace function private.is_operator()
+returns boolean
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+  select case coalesce((select auth.jwt()) ->> 'role', pg_catalog.current_setting('role', true))
+           when 'authenticated' then public.is_current_user_admin()
+           when 'anon' then false
+           else true end;
+$$;
+
+comment on function private.is_operator() is
+  'True for admins, the service role and direct SQL sessions (pg_cron, migrations); false for other API callers.';
+
+-- Correlation id of the current request: app.correlation_id if a caller set
+-- it, else the X-Correlation-Id / X-Request-Id header PostgREST exposes in
+-- request.headers; null when neither is a uuid.
+create or replace function private.current_correlation_id()
+returns uuid
+language plpgsql
+stable
+security invoker
+set search_path = ''
+as $$
+declare
+  v text := nullif(pg_catalog.current_setting('app.correlation_id', true), '');
+  v_headers text;
+begin
+  if v is null then
+    v_headers := nullif(pg_catalog.current_setting('request.headers', true), '');
+    if v_headers is null then
+      return null;
+    end if;
+    v := coalesce(v_headers::jsonb ->> 'x-correlation-id', v_headers::jsonb ->> 'x-request-id');
+  end if;
+  if v ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then
+    return v::uuid;
+  end if;
+  return null;
+end;
+$$;
+
+comment on function private.current_correlation_id() is
+  'The request''s correlation id (setting app.correlation_id, or header X-Correlation-Id / X-Request-Id), or null.';
+
+-- Required short label: trimmed, non-empty, at most p_max characters.
+create or replace function private.require_label(p_value text, p_field text, p_max integer)
+returns text
+language plpgsql
+immutable
+security invoker
+set search_path = ''
+as $$
+declare
+  v text := btrim(p_value);
+begin
+  if v is null or v = '' then
+    raise exception 'invalid %: required', p_field using errcode = '22023';
+  end if;
+  if char_length(v) > p_max then
+    raise exception 'invalid %: at most % characters', p_field, p_max using errcode = '22023';
+  end if;
+  return v;
+end;
+$$;
+
+comment on function private.require_label(text, text, integer) is 'Validates a required text field (trimmed, 1..p_max characters); 22023 otherwise.';
+
+-- Optional text: null stays null; longer than p_max is an error.
+create or replace function private.optional_text(p_value text, p_field text, p_max integer)
+returns text
+language plpgsql
+immutable
+security invoker
+set search_path = ''
+as $$
+begin
+  if char_length(p_value) > p_max then
+    raise exception 'invalid %: at most % characters', p_field, p_max using errcode = '22023';
+  end if;
+  return nullif(p_value, '');
+end;
+$$;
+
+comment on function private.optional_text(text, text, integer) is 'Validates an optional text field (at most p_max characters; '''' becomes null); 22023 otherwise.';
+
+-- Optional JSON object of at most 16 KiB.
+create or replace function private.optional_object(p_value jsonb, p_field text)
+returns jsonb
+language plpgsql
+immutable
+security invoker
+set search_path = ''
+as $$
+begin
+  if p_value is null then
+    return '{}'::jsonb;
+  end if;
+  if jsonb_typeof(p_value) <> 'object' then
+    raise exception 'invalid %: must be a JSON object', p_field using errcode = '22023';
+  end if;
+  if pg_catalog.pg_column_size(p_value) > 16384 then
+    raise exception 'invalid %: at most 16 KiB', p_field using errcode = '22023';
+  end if;
+  return p_value;
+end;
+$$;
+
+comment on function private.optional_object(jsonb, text) is 'Validates an optional JSON object of at most 16 KiB (null becomes {}); 22023 otherwise.';
+
+-- An IP address as stored: validated, and with the host part zeroed (IPv4 /24,
+-- IPv6 /48) when privacy_settings.anonymize_ip is on.
+create or replace function private.prepare_ip(p_ip text, p_anonymize boolean)
+returns text
+language plpgsql
+immutable
+security invoker
+set search_path = ''
+as $$
+declare
+  v inet;
+  v_host_bits integer;
+  v_keep_bits integer;
+begin
+  if p_ip is null or p_ip = '' then
+    return null;
+  end if;
+  begin
+    v := p_ip::inet;
+  exception when others then
+    raise exception 'invalid ip address: %', left(p_ip, 60) using errcode = '22023';
+  end;
+  v_host_bits := 32;
+  v_keep_bits := 24;
+  if pg_catalog.family(v) = 6 then
+    v_host_bits := 128;
+    v_keep_bits := 48;
+  end if;
+  if pg_catalog.masklen(v) <> v_host_bits then
+    raise exception 'invalid ip address: %: a host address, not a network', left(p_ip, 60) using errcode = '22023';
+  end if;
+  if p_anonymize then
+    return pg_catalog.host(pg_catalog.network(pg_catalog.set_masklen(v, v_keep_bits)));
+  end if;
+  return pg_catalog.host(v);
+end;
+$$;
+
+comment on function private.prepare_ip(text, boolean) is
+  'Validates an IP address (22023 otherwise) and, when p_anonymize, zeroes its host part (IPv4 /24, IPv6 /48).';
+
+-- HTTP method or null.
+create or replace function private.optional_method(p_method text)
+returns text
+language plpgsql
+immutable
+security invoker
+set search_path = ''
+as $$
+begin
+  if p_method is null or p_method = '' then
+    return null;
+  end if;
+  if upper(p_method) not in ('GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS') then
+    raise exception 'invalid request method: %', left(p_method, 20) using errcode = '22023';
+  end if;
+  return upper(p_method);
+end;
+$$;
+
+comment on function private.optional_method(text) is 'Validates an HTTP method (upper-cased) or null; 22023 otherwise.';
+
+revoke execute on function private.default_logging_settings() from public, anon, authenticated, service_role;
+revoke execute on function private.get_logging_config() from public, anon, authenticated, service_role;
+revoke execute on function public.get_logging_config() from public, anon, authenticated, service_role;
+revoke execute on function public.is_user_activity_logging_enabled() from public, anon, authenticated, service_role;
+revoke execute on function public.is_agent_activity_logging_enabled() from public, anon, authenticated, service_role;
+revoke execute on function private.log_actor(uuid) from public, anon, authenticated, service_role;
+revoke execute on function private.is_operator() from public, anon, authenticated, service_role;
+revoke execute on function private.current_correlation_id() from public, anon, authenticated, service_role;
+revoke execute on function private.require_label(text, text, integer) from public, anon, authenticated, service_role;
+revoke execute on function private.optional_text(text, text, integer) from public, anon, authenticated, service_role;
+revoke execute on function private.optional_object(jsonb, text) from public, anon, authenticated, service_role;
+revoke execute on function private.prepare_ip(text, boolean) from public, anon, authenticated, service_role;
+revoke execute on function private.optional_method(text) from public, anon, authenticated, service_role;
+
+grant execute on function private.get_logging_config() to authenticated, service_role;
+grant execute on function public.get_logging_config() to authenticated, service_role;
+grant execute on function public.is_user_activity_logging_enabled() to authenticated, service_role;
+grant execute on function public.is_agent_activity_logging_enabled() to authenticated, service_role;
+grant execute on function private.is_operator() to authenticated, service_role;
+
+-- ---------------------------------------------------------------------------
+-- error_logs (seed 002). Not partitioned: unresolved errors are kept until an
+-- admin resolves them (seed 002 purges only resolved ones), and resolve_error
+-- addresses a row by id alone.
+-- ---------------------------------------------------------------------------
+create table if not exists public.error_logs (
+  id uuid primary key default gen_random_uuid(),
+  user_id uuid references auth.users (id) on delete set null,
+  error_type varchar(50) not null check (error_type in ('auth', 'api', 'admin', 'app', 'user', 'permission', 'system')),
+  error_category varchar(100) not null,
+  error_message text not null check (char_length(error_message) <= 10000),
+  error_details jsonb,
+  request_path varchar(500),
+  request_method varchar(10),
+  user_agent text,
+  ip_address varchar(45),
+  session_id varchar(100),
+  correlation_id uuid,
+  severity varchar(20) not null default 'error' check (severity in ('info', 'warning', 'error', 'critical')),
+  resolved boolean not null default false,
+  resolved_by uuid references auth.users (id) on delete set null,
+  resolved_at timestamptz,
+  resolution_notes text,
+  created_at timestamptz not null default now(),
+  constraint error_logs_resolution_consistent check (resolved = (resolved_at is not null))
+);
+
+comment on table public.error_logs is
+  'Application errors (seed 002). Written by log_error (actor from the JWT), resolved by admins with resolve_error; resolved rows purged after log_retention_days.error_logs.';
+comment on column public.error_logs.ip_address is 'Client IP, with the host part zeroed when privacy_settings.anonymize_ip is on.';
+comment on column public.error_logs.correlation_id is 'Links the error to the user action and agent operations of the same request.';
+
+create index if not exists error_logs_user_created_idx on public.error_logs (user_id, created_at desc);
+create index if not exists error_logs_unresolved_idx on public.error_logs (severity, created_at desc) where not resolved;
+create index if not exists error_logs_resolved_created_idx on public.error_logs (created_at) where resolved;
+create index if not exists error_logs_resolved_by_idx on public.error_logs (resolved_by) where resolved_by is not null;
+create index if not exists error_logs_correlation_idx on public.error_logs (correlation_id) where correlation_id is not null;
+
+alter table public.error_logs enable row level security;
+create policy error_logs_select on public.error_logs
+  for select to authenticated
+  using (user_id = (select auth.uid()) or (select public.is_current_user_admin()));
+
+revoke all on table public.error_logs from anon, authenticated, service_role;
+grant select on table public.error_logs to authenticated;
+grant select, insert, update, delete on table public.error_logs to service_role;
+
+-- ---------------------------------------------------------------------------
+-- user_activity_logs and agent_activity_logs (seed 002), monthly partitions.
+-- ---------------------------------------------------------------------------
+create table if not exists public.user_activity_logs (
+  id uuid not null default gen_random_uuid(),
+  user_id uuid not null references auth.users (id) on delete cascade,
+  correlation_id uuid not null,
+  activity_type varchar(50) not null,
+  activity_category varchar(50) not null,
+  activity_metadata jsonb not null default '{}'::jsonb,
+  resource_id uuid,
+  resource_type varchar(50),
+  ip_address varchar(45),
+  user_agent text,
+  request_path varchar(500),
+  request_method varchar(10),
+  session_id varchar(100),
+  success boolean not null default true,
+  error_message text,
+  created_at timestamptz not null default now(),
+  primary key (id, created_at)
+) partition by range (created_at);
+
+comment on table public.user_activity_logs is
+  'What users did (seed 002), partitioned by month. Written by log_user_activity when user_activity_logging_enabled and the category toggle allow it; users read their own, admins all.';
+comment on column public.user_activity_logs.correlation_id is 'Shared with the agent_activity_logs rows the action caused.';
+
+create index if not exists user_activity_logs_user_created_idx on public.user_activity_logs (user_id, created_at desc);
+create index if not exists user_activity_logs_correlation_idx on public.user_activity_logs (correlation_id);
+-- brin: cheap to keep up on an append-only log, enough for time-range scans
+create index if not exists user_activity_logs_created_idx on public.user_activity_logs using brin (created_at);
+
+alter table public.user_activity_logs enable row level security;
+create policy user_activity_logs_select on public.user_activity_logs
+  for select to authenticated
+  using (user_id = (select auth.uid()) or (select public.is_current_user_admin()));
+
+revoke all on table public.user_activity_logs from anon, authenticated, service_role;
+grant select on table public.user_activity_logs to authenticated;
+grant select, insert, delete on table public.user_activity_logs to service_role;
+
+create table if not exists public.agent_activity_logs (
+  id uuid not null default gen_random_uuid(),
+  user_id uuid references auth.users (id) on delete cascade,
+  correlation_id uuid not null,
+  agent_type varchar(50) not null,
+  operation_type varchar(50) not null,
+  operation_category varchar(50) not null,
+  operation_metadata jsonb not null default '{}'::jsonb,
+  resource_id uuid,
+  resource_type varchar(50),
+  duration_ms integer check (duration_ms >= 0),
+  start_time timestamptz,
+  end_time timestamptz,
+  model_id varchar(100),
+  provider varchar(50),
+  thinking_mode boolean not null default false,
+  input_tokens integer check (input_tokens >= 0),
+  output_tokens integer check (output_tokens >= 0),
+  reasoning_tokens integer check (reasoning_tokens >= 0),
+  total_tokens integer check (total_tokens >= 0),
+  input_cost numeric(10, 6) check (input_cost >= 0),
+  output_cost numeric(10, 6) check (output_cost >= 0),
+  total_cost numeric(10, 6) check (total_cost >= 0),
+  success boolean not null default true,
+  error_type varchar(100),
+  error_message text,
+  retry_count integer not null default 0 check (retry_count >= 0),
+  created_at timestamptz not null default now(),
+  primary key (id, created_at),
+  constraint agent_activity_logs_time_order check (end_time is null or start_time is null or end_time >= start_time)
+) partition by range (created_at);
+
+comment on table public.agent_activity_logs is
+  'AI agent operations with model, tokens, cost and outcome (seed 002), partitioned by month. Written by log_agent_activity when agent_activity_logging_enabled; users read their own, admins all.';
+comment on column public.agent_activity_logs.user_id is 'The user the operation ran for; null for system operations (service role only).';
+comment on column public.agent_activity_logs.correlation_id is 'The user action (user_activity_logs.correlation_id) that caused the operation.';
+
+create index if not exists agent_activity_logs_user_created_idx on public.agent_activity_logs (user_id, created_at desc);
+create index if not exists agent_activity_logs_correlation_idx on public.agent_activity_logs (correlation_id);
+create index if not exists agent_activity_logs_agent_created_idx on public.agent_activity_logs (agent_type, created_at desc);
+
+alter table public.agent_activity_logs enable row level security;
+create policy agent_activity_logs_select on public.agent_activity_logs
+  for select to authenticated
+  using (user_id = (select auth.uid()) or (select public.is_current_user_admin()));
+
+revoke all on table public.agent_activity_logs from anon, authenticated, service_role;
+grant select on table public.agent_activity_logs to authenticated;
+grant select, insert, delete on table public.agent_activity_logs to service_role;
+
+-- ---------------------------------------------------------------------------
+-- system_metrics, system_audit_logs (seed 004), api_request_logs,
+-- system_health_logs (seed 001). Seed 001's performance_metrics are
+-- system_metrics rows (metric_type 'latency'/'duration'): one time series table.
+-- ---------------------------------------------------------------------------
+create table if not exists public.system_metrics (
+  id uuid not null default gen_random_uuid(),
+  service_name varchar(100) not null,
+  metric_type varchar(50) not null,
+  metric_name varchar(200) not null,
+  value double precision not null,
+  unit varchar(20),
+  tags jsonb not null default '{}'::jsonb,
+  correlation_id uuid,
+  user_id uuid,
+  recorded_at timestamptz not null default now(),
+  primary key (id, recorded_at)
+) partition by range (recorded_at);
+
+comment on table public.system_metrics is
+  'Time-series metrics (seed 004 system_metrics; seed 001 performance_metrics), partitioned by month. Written by record_metric; admins read.';
+comment on column public.system_metrics.user_id is 'The signed-in user who reported the metric (from the JWT); null for the service role.';
+
+create index if not exists system_metrics_series_idx on public.system_metrics (service_name, metric_name, recorded_at desc);
+create index if not exists system_metrics_correlation_idx on public.system_metrics (correlation_id) where correlation_id is not null;
+
+alter table public.system_metrics enable row level security;
+create policy system_metrics_select on public.system_metrics
+  for select to authenticated using ((select public.is_current_user_admin()));
+
+revoke all on table public.system_metrics from anon, authenticated, service_role;
+grant select on table public.system_metrics to authenticated;
+grant select, insert, delete on table public.system_metrics to service_role;
+
+create table if not exists public.system_audit_logs (
+  id uuid not null default gen_random_uuid(),
+  actor_type varchar(20) not null check (actor_type in ('user', 'service', 'system')),
+  actor_identifier varchar(200) not null,
+  actor_role varchar(50),
+  action varchar(100) not null,
+  resource_type varchar(100) not null,
+  resource_id varchar(200),
+  old_values jsonb,
+  new_values jsonb,
+  changed_columns text[],
+  correlation_id uuid,
+  metadata jsonb not null default '{}'::jsonb,
+  created_at timestamptz not null default now(),
+  primary key (id, created_at)
+) partition by range (created_at);
+
+comment on table public.system_audit_logs is
+  'Audit trail (seed 004): who (actor type, identifier, role) did what to which resource, with old/new values and the changed columns. Written by log_audit_event and by the opt-in audit trigger; admins read.';
+comment on column public.system_audit_logs.actor_identifier is 'The user id for actor_type user (from the JWT), else the service or system name.';
+comment on column public.system_audit_logs.changed_columns is 'For updates: the keys whose values differ between old_values and new_values.';
+
+create index if not exists system_audit_logs_resource_idx on public.system_audit_logs (resource_type, resource_id, created_at desc);
+create index if not exists system_audit_logs_actor_idx on public.system_audit_logs (actor_identifier, created_at desc);
+create index if not exists system_audit_logs_correlation_idx on public.system_audit_logs (correlation_id) where correlation_id is not null;
+
+alter table public.system_audit_logs enable row level security;
+create policy system_audit_logs_select on public.system_audit_logs
+  for select to authenticated using ((select public.is_current_user_admin()));
+
+revoke all on table public.system_audit_logs from anon, authenticated, service_role;
+grant select on table public.system_audit_logs to authenticated;
+grant select, insert on table public.system_audit_logs to service_role;
+
+create table if not exists public.api_request_logs (
+  id uuid not null default gen_random_uuid(),
+  user_id uuid references auth.users (id) on delete set null,
+  method varchar(10) not null,
+  path varchar(500) not null,
+  status_code smallint not null check (status_code between 100 and 599),
+  duration_ms integer not null check (duration_ms >= 0),
+  request_size integer check (request_size >= 0),
+  response_size integer check (response_size >= 0),
+  ip_address varchar(45),
+  user_agent text,
+  correlation_id uuid,
+  created_at timestamptz not null default now(),
+  primary key (id, created_at)
+) partition by range (created_at);
+
+comment on table public.api_request_logs is
+  'API requests (seed 001 api_request_logs), partitioned by month. Written by the service role with log_api_request; admins read; cleanup_old_api_logs keeps 30 days.';
+
+create index if not exists api_request_logs_user_created_idx on public.api_request_logs (user_id, created_at desc) where user_id is not null;
+create index if not exists api_request_logs_path_created_idx on public.api_request_logs (path, created_at desc);
+
+alter table public.api_request_logs enable row level security;
+create policy api_request_logs_select on public.api_request_logs
+  for select to authenticated using ((select public.is_current_user_admin()));
+
+revoke all on table public.api_request_logs from anon, authenticated, service_role;
+grant select on table public.api_request_logs to authenticated;
+grant select, insert, delete on table public.api_request_logs to service_role;
+
+create table if not exists public.system_health_logs (
+  id uuid not null default gen_random_uuid(),
+  component varchar(100) not null,
+  status varchar(20) not null check (status in ('healthy', 'degraded', 'unhealthy')),
+  latency_ms integer check (latency_ms >= 0),
+  details jsonb not null default '{}'::jsonb,
+  checked_at timestamptz not null default now(),
+  primary key (id, checked_at)
+) partition by range (checked_at);
+
+comment on table public.system_health_logs is
+  'Health-check history (seed 001 system_health_logs, /api/health checks), partitioned by month. Written by record_health_check; admins read get_system_health.';
+
+create index if not exists system_health_logs_component_idx on public.system_health_logs (component, checked_at desc);
+
+alter table public.system_health_logs enable row level security;
+create policy system_health_logs_select on public.system_health_logs
+  for select to authenticated using ((select public.is_current_user_admin()));
+
+revoke all on table public.system_health_logs from anon, authenticated, service_role;
+grant select on table public.system_health_logs to authenticated;
+grant select, insert, delete on table public.system_health_logs to service_role;
+
+-- ---------------------------------------------------------------------------
+-- analytics_events (seed 004), monthly partitions.
+-- ---------------------------------------------------------------------------
+create table if not exists public.analytics_events (
+  id uuid not null default gen_random_uuid(),
+  user_id uuid references auth.users (id) on delete cascade,
+  session_id varchar(100),
+  event_name varchar(100) not null,
+  event_category varchar(50) not null,
+  properties jsonb not null default '{}'::jsonb,
+  correlation_id uuid,
+  created_at timestamptz not null default now(),
+  primary key (id, created_at)
+) partition by range (created_at);
+
+comment on table public.analytics_events is
+  'Product analytics events (seed 004), partitioned by month. Written by track_event; users read their own, admins all; aggregated daily into private.daily_metrics.';
+
+create index if not exists analytics_events_user_created_idx on public.analytics_events (user_id, created_at desc);
+create index if not exists analytics_events_name_created_idx on public.analytics_events (event_category, event_name, created_at desc);
+
+alter table public.analytics_events enable row level security;
+create policy analytics_events_select on public.analytics_events
+  for select to authenticated
+  using (user_id = (select auth.uid()) or (select public.is_current_user_admin()));
+
+revoke all on table public.analytics_events from anon, authenticated, service_role;
+grant select on table public.analytics_events to authenticated;
+grant select, insert, delete on table public.analytics_events to service_role;
+
+-- Partitions: created ahead by the daily partition-maintenance job. The
+-- retention of the seed 002 tables follows logging_settings (synced by
+-- purge_old_activity_logs); these are the seed defaults.
+select private.register_partitioned_table('public.user_activity_logs', p_premake => 3, p_retention => interval '30 days');
+select private.register_partitioned_table('public.agent_activity_logs', p_premake => 3, p_retention => interval '7 days');
+select private.register_partitioned_table('public.system_metrics', p_premake => 3, p_retention => interval '90 days');
+select private.register_partitioned_table('public.system_audit_logs', p_premake => 3, p_retention => interval '400 days');
+select private.register_partitioned_table('public.api_request_logs', p_premake => 3, p_retention => interval '30 days');
+select private.register_partitioned_table('public.system_health_logs', p_premake => 3, p_retention => interval '30 days');
+select private.register_partitioned_table('public.analytics_events', p_premake => 3, p_retention => interval '400 days');
+
+-- Telemetry (activity, metrics, events, request and health logs, errors) is
+-- committed asynchronously when it is the whole transaction: the commit does
+-- not wait for its WAL flush, which is what bounds a log write's throughput.
+-- A crash can lose the last few hundred milliseconds of telemetry (at most
+-- 3 x wal_writer_delay), never corrupt anything, and never the audit trail
+-- (log_audit_event stays synchronous). Only when the transaction has written
+-- nothing yet: a caller whose own writes must be durable keeps them durable.
+-- Other domains' functions call the private writers, which never relax it.
+-- The public telemetry wrappers below do it first thing.
+
+-- ---------------------------------------------------------------------------
+-- Write RPCs: invoker wrappers around definer writers (the API roles have no
+-- insert privilege on the log tables).
+-- ---------------------------------------------------------------------------
+create or replace function private.log_error(
+  p_error_type text,
+  p_error_category text,
+  p_error_message text,
+  p_error_details jsonb,
+  p_request_path text,
+  p_request_method text,
+  p_user_agent text,
+  p_ip_address text,
+  p_session_id text,
+  p_severity text,
+  p_correlation_id uuid,
+  p_user_id uuid
+)
+returns uuid
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  v_user uuid := private.log_actor(p_user_id);
+  -- the stored row as is (one index lookup); each read below defaults like get_logging_config()
+  v_config jsonb := (select s.config_data from public.admin_config as s where s.config_key = 'logging_settings');
+  v_row public.error_logs;
+  v_id uuid;
+begin
+  if p_error_type is null or p_error_type not in ('auth', 'api', 'admin', 'app', 'user', 'permission', 'system') then
+    raise exception 'invalid error_type: must be one of auth, api, admin, app, user, permission, system' using errcode = '22023';
+  end if;
+  if coalesce(p_severity, 'error') not in ('info', 'warning', 'error', 'critical') then
+    raise exception 'invalid severity: must be one of info, warning, error, critical' using errcode = '22023';
+  end if;
+  if p_error_message is null or btrim(p_error_message) = '' or char_length(p_error_message) > 10000 then
+    raise exception 'invalid error_message: required, at most 10000 characters' using errcode = '22023';
+  end if;
+  -- validate everything, then honour the switch
+  v_row := row(null, v_user, p_error_type,
+    private.require_label(p_error_category, 'error_category', 100),
+    p_error_message,
+    case when p_error_details is not null then private.optional_object(p_error_details, 'error_details') end,
+    case when p_request_path is null then null else private.optional_text(p_request_path, 'request_path', 500) end,
+    case when p_request_method is null then null else private.optional_method(p_request_method) end,
+    case when p_user_agent is null then null else private.optional_text(p_user_agent, 'user_agent', 1000) end,
+    private.prepare_ip(p_ip_address, coalesce((v_config -> 'privacy_settings' ->> 'anonymize_ip')::boolean, false)),
+    case when p_session_id is null then null else private.optional_text(p_session_id, 'session_id', 100) end,
+    coalesce(p_correlation_id, private.current_correlation_id()),
+    coalesce(p_severity, 'error'), false, null, null, null, pg_catalog.now());
+  if not coalesce((v_config ->> 'error_logging_enabled')::boolean, true) then
+    return null;
+  end if;
+  insert into public.error_logs (user_id, error_type, error_category, error_message, error_details, request_path,
+                                 request_method, user_agent, ip_address, session_id, correlation_id, severity)
+  values (v_row.user_id, v_row.error_type, v_row.error_category, v_row.error_message, v_row.error_details,
+          v_row.request_path, v_row.request_method, v_row.user_agent, v_row.ip_address, v_row.session_id,
+          v_row.correlation_id, v_row.severity)
+  returning id into v_id;
+  return v_id;
+end;
+$$;
+
+comment on function private.log_error(text, text, text, jsonb, text, text, text, text, text, text, uuid, uuid) is
+  'Writer behind public.log_error (definer: the API roles cannot insert into error_logs).';
+
+create or replace function public.log_error(
+  p_error_type text,
+  p_error_category text,
+  p_error_message text,
+  p_error_details jsonb default null,
+  p_request_path text default null,
+  p_request_method text default null,
+  p_user_agent text default null,
+  p_ip_address text default null,
+  p_session_id text default null,
+  p_severity text default 'error',
+  p_correlation_id uuid default null,
+  p_user_id uuid default null
+)
+returns uuid
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+begin
+  -- asynchronous commit when the call is the whole transaction (see the note
+  -- above the write RPCs)
+  if pg_catalog.pg_current_xact_id_if_assigned() is null then
+    perform pg_catalog.set_config('synchronous_commit', 'off', true);
+  end if;
+  return private.log_error(p_error_type, p_error_category, p_error_message, p_error_details, p_request_path,
+                           p_request_method, p_user_agent, p_ip_address, p_session_id, p_severity, p_correlation_id, p_user_id);
+end;
+$$;
+
+comment on function public.log_error(text, text, text, jsonb, text, text, text, text, text, text, uuid, uuid) is
+  'Records an error (seed 002 error_logs) for the signed-in user (p_user_id: service role only). Returns the id, or null when error logging is off. 22023 bad input, 42501 another user.';
+
+create or replace function private.log_user_activity(
+  p_activity_type text,
+  p_activity_category text,
+  p_correlation_id uuid,
+  p_activity_metadata jsonb,
+  p_resource_id uuid,
+  p_resource_type text,
+  p_ip_address text,
+  p_user_agent text,
+  p_request_path text,
+  p_request_method text,
+  p_session_id text,
+  p_success boolean,
+  p_error_message text,
+  p_user_id uuid
+)
+returns uuid
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  v_user uuid := private.log_actor(p_user_id);
+  -- the stored row as is (one index lookup); each read below defaults like get_logging_config()
+  v_config jsonb := (select s.config_data from public.admin_config as s where s.config_key = 'logging_settings');
+  v_category text := private.require_label(p_activity_category, 'activity_category', 50);
+  v_toggle text := 'log_' || case lower(v_category) when 'authentication' then 'auth' else lower(v_category) end || '_events';
+  v_row public.user_activity_logs;
+begin
+  if v_user is null then
+    raise exception 'invalid user: p_user_id is required for a service-role activity entry' using errcode = '22023';
+  end if;
+  -- validate everything, then honour the switches
+  v_row := row(gen_random_uuid(), v_user,
+    coalesce(p_correlation_id, private.current_correlation_id(), gen_random_uuid()),
+    private.require_label(p_activity_type, 'activity_type', 50),
+    v_category,
+    case when p_activity_metadata is null then '{}'::jsonb else private.optional_object(p_activity_metadata, 'activity_metadata') end,
+    p_resource_id,
+    case when p_resource_type is null then null else private.optional_text(p_resource_type, 'resource_type', 50) end,
+    private.prepare_ip(p_ip_address, coalesce((v_config -> 'privacy_settings' ->> 'anonymize_ip')::boolean, false)),
+    case when p_user_agent is null then null else private.optional_text(p_user_agent, 'user_agent', 1000) end,
+    case when p_request_path is null then null else private.optional_text(p_request_path, 'request_path', 500) end,
+    case when p_request_method is null then null else private.optional_method(p_request_method) end,
+    case when p_session_id is null then null else private.optional_text(p_session_id, 'session_id', 100) end,
+    coalesce(p_success, true),
+    case when p_error_message is null then null else private.optional_text(p_error_message, 'error_message', 10000) end,
+    pg_catalog.now());
+  if not (coalesce((v_config ->> 'user_activity_logging_enabled')::boolean, false)
+          and coalesce((v_config -> 'category_toggles' ->> v_toggle)::boolean, true)) then
+    return null;
+  end if;
+  insert into public.user_activity_logs select v_row.*;
+  return v_row.id;
+end;
+$$;
+
+comment on function private.log_user_activity(text, text, uuid, jsonb, uuid, text, text, text, text, text, text, boolean, text, uuid) is
+  'Writer behind public.log_user_activity (definer: the API roles cannot insert into user_activity_logs).';
+
+create or replace function public.log_user_activity(
+  p_activity_type text,
+  p_activity_category text,
+  p_correlation_id uuid default null,
+  p_activity_metadata jsonb default null,
+  p_resource_id uuid default null,
+  p_resource_type text default null,
+  p_ip_address text default null,
+  p_user_agent text default null,
+  p_request_path text default null,
+  p_request_method text default null,
+  p_session_id text default null,
+  p_success boolean default true,
+  p_error_message text default null,
+  p_user_id uuid default null
+)
+returns uuid
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+begin
+  -- asynchronous commit when the call is the whole transaction (see the note
+  -- above the write RPCs)
+  if pg_catalog.pg_current_xact_id_if_assigned() is null then
+    perform pg_catalog.set_config('synchronous_commit', 'off', true);
+  end if;
+  return private.log_user_activity(p_activity_type, p_activity_category, p_correlation_id, p_activity_metadata,
+                                   p_resource_id, p_resource_type, p_ip_address, p_user_agent, p_request_path,
+                                   p_request_method, p_session_id, p_success, p_error_message, p_user_id);
+end;
+$$;
+
+comment on function public.log_user_activity(text, text, uuid, jsonb, uuid, text, text, text, text, text, text, boolean, text, uuid) is
+  'Records a user action (seed 002 user_activity_logs) for the signed-in user (p_user_id: service role only). Honours user_activity_logging_enabled, category_toggles.log_<category>_events and anonymize_ip. Returns the id, or null when not logged.';
+
+create or replace function private.log_agent_activity(
+  p_agent_type text,
+  p_operation_type text,
+  p_operation_category text,
+  p_correlation_id uuid,
+  p_operation_metadata jsonb,
+  p_resource_id uuid,
+  p_resource_type text,
+  p_duration_ms integer,
+  p_start_time timestamptz,
+  p_end_time timestamptz,
+  p_model_id text,
+  p_provider text,
+  p_thinking_mode boolean,
+  p_input_tokens integer,
+  p_output_tokens integer,
+  p_reasoning_tokens integer,
+  p_total_tokens integer,
+  p_input_cost numeric,
+  p_output_cost numeric,
+  p_total_cost numeric,
+  p_success boolean,
+  p_error_type text,
+  p_error_message text,
+  p_retry_count integer,
+  p_user_id uuid
+)
+returns uuid
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  v_user uuid := private.log_actor(p_user_id);
+  -- the stored row as is (one index lookup); each read below defaults like get_logging_config()
+  v_config jsonb := (select s.config_data from public.admin_config as s where s.config_key = 'logging_settings');
+  v_row public.agent_activity_logs;
+begin
+  if least(p_duration_ms, p_input_tokens, p_output_tokens, p_reasoning_tokens, p_total_tokens, p_retry_count) < 0
+     or least(p_input_cost, p_output_cost, p_total_cost) < 0 then
+    raise exception 'invalid agent activity: durations, token counts, costs and retry_count must not be negative'
+      using errcode = '22023';
+  end if;
+  if p_end_time < p_start_time then
+    raise exception 'invalid agent activity: end_time is before start_time' using errcode = '22023';
+  end if;
+  if greatest(p_input_cost, p_output_cost, p_total_cost) >= 10000 then
+    raise exception 'invalid agent activity: a cost must be below 10000' using errcode = '22023';
+  end if;
+  -- validate everything, then honour the switches
+  v_row := row(gen_random_uuid(), v_user,
+    coalesce(p_correlation_id, private.current_correlation_id(), gen_random_uuid()),
+    private.require_label(p_agent_type, 'agent_type', 50),
+    private.require_label(p_operation_type, 'operation_type', 50),
+    private.require_label(p_operation_category, 'operation_category', 50),
+    case when p_operation_metadata is null then '{}'::jsonb else private.optional_object(p_operation_metadata, 'operation_metadata') end,
+    p_resource_id,
+    case when p_resource_type is null then null else private.optional_text(p_resource_type, 'resource_type', 50) end,
+    coalesce(p_duration_ms, (extract(epoch from p_end_time - p_start_time) * 1000)::integer),
+    p_start_time, p_end_time,
+    case when p_model_id is null then null else private.optional_text(p_model_id, 'model_id', 100) end,
+    case when p_provider is null then null else private.optional_text(p_provider, 'provider', 50) end,
+    coalesce(p_thinking_mode, false),
+    p_input_tokens, p_output_tokens, p_reasoning_tokens,
+    coalesce(p_total_tokens, nullif(coalesce(p_input_tokens, 0) + coalesce(p_output_tokens, 0) + coalesce(p_reasoning_tokens, 0), 0)),
+    p_input_cost, p_output_cost,
+    coalesce(p_total_cost, case when p_input_cost is not null or p_output_cost is not null
+                                then coalesce(p_input_cost, 0) + coalesce(p_output_cost, 0) end),
+    coalesce(p_success, true),
+    case when p_error_type is null then null else private.optional_text(p_error_type, 'error_type', 100) end,
+    case when p_error_message is null then null else private.optional_text(p_error_message, 'error_message', 10000) end,
+    coalesce(p_retry_count, 0),
+    pg_catalog.now());
+  if not (coalesce((v_config ->> 'agent_activity_logging_enabled')::boolean, false)
+          and coalesce((v_config -> 'category_toggles' ->> 'log_agent_events')::boolean, true)) then
+    return null;
+  end if;
+  insert into public.agent_activity_logs select v_row.*;
+  return v_row.id;
+end;
+$$;
+
+comment on function private.log_agent_activity(text, text, text, uuid, jsonb, uuid, text, integer, timestamptz, timestamptz, text, text, boolean, integer, integer, integer, integer, numeric, numeric, numeric, boolean, text, text, integer, uuid) is
+  'Writer behind public.log_agent_activity (definer: the API roles cannot insert into agent_activity_logs).';
+
+create or replace function public.log_agent_activity(
+  p_agent_type text,
+  p_operation_type text,
+  p_operation_category text,
+  p_correlation_id uuid default null,
+  p_operation_metadata jsonb default null,
+  p_resource_id uuid default null,
+  p_resource_type text default null,
+  p_duration_ms integer default null,
+  p_start_time timestamptz default null,
+  p_end_time timestamptz default null,
+  p_model_id text default null,
+  p_provider text default null,
+  p_thinking_mode boolean default false,
+  p_input_tokens integer default null,
+  p_output_tokens integer default null,
+  p_reasoning_tokens integer default null,
+  p_total_tokens integer default null,
+  p_input_cost numeric default null,
+  p_output_cost numeric default null,
+  p_total_cost numeric default null,
+  p_success boolean default true,
+  p_error_type text default null,
+  p_error_message text default null,
+  p_retry_count integer default 0,
+  p_user_id uuid default null
+)
+returns uuid
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+begin
+  -- asynchronous commit when the call is the whole transaction (see the note
+  -- above the write RPCs)
+  if pg_catalog.pg_current_xact_id_if_assigned() is null then
+    perform pg_catalog.set_config('synchronous_commit', 'off', true);
+  end if;
+  return private.log_agent_activity(p_agent_type, p_operation_type, p_operation_category, p_correlation_id,
+                                    p_operation_metadata, p_resource_id, p_resource_type, p_duration_ms, p_start_time,
+                                    p_end_time, p_model_id, p_provider, p_thinking_mode, p_input_tokens, p_output_tokens,
+                                    p_reasoning_tokens, p_total_tokens, p_input_cost, p_output_cost, p_total_cost,
+                                    p_success, p_error_type, p_error_message, p_retry_count, p_user_id);
+end;
+$$;
+
+comment on function public.log_agent_activity(text, text, text, uuid, jsonb, uuid, text, integer, timestamptz, timestamptz, text, text, boolean, integer, integer, integer, integer, numeric, numeric, numeric, boolean, text, text, integer, uuid) is
+  'Records an AI agent operation (seed 002 agent_activity_logs) for the signed-in user, or for p_user_id / no user (service role). Pass the correlation id of the user action that caused it. Returns the id, or null when agent logging is off.';
+
+create or replace function private.record_metric(
+  p_service_name text,
+  p_metric_type text,
+  p_metric_name text,
+  p_value double precision,
+  p_unit text,
+  p_tags jsonb,
+  p_correlation_id uuid
+)
+returns uuid
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  v_user uuid := private.log_actor(null);
+  v_id uuid;
+begin
+  if p_value is null or p_value in ('NaN'::double precision, 'Infinity'::double precision, '-Infinity'::double precision) then
+    raise exception 'invalid value: a finite number is required' using errcode = '22023';
+  end if;
+  insert into public.system_metrics (service_name, metric_type, metric_name, value, unit, tags, correlation_id, user_id)
+  values (private.require_label(p_service_name, 'service_name', 100),
+          private.require_label(p_metric_type, 'metric_type', 50),
+          private.require_label(p_metric_name, 'metric_name', 200),
+          p_value,
+          case when p_unit is null then null else private.optional_text(p_unit, 'unit', 20) end,
+          case when p_tags is null then '{}'::jsonb else private.optional_object(p_tags, 'tags') end,
+          coalesce(p_correlation_id, private.current_correlation_id()),
+          v_user)
+  returning id into v_id;
+  return v_id;
+end;
+$$;
+
+comment on function private.record_metric(text, text, text, double precision, text, jsonb, uuid) is
+  'Writer behind public.record_metric (definer: the API roles cannot insert into system_metrics).';
+
+create or replace function public.record_metric(
+  p_service_name text,
+  p_metric_type text,
+  p_metric_name text,
+  p_value double precision,
+  p_unit text default null,
+  p_tags jsonb default null,
+  p_correlation_id uuid default null
+)
+returns uuid
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+begin
+  -- asynchronous commit when the call is the whole transaction (see the note
+  -- above the write RPCs)
+  if pg_catalog.pg_current_xact_id_if_assigned() is null then
+    perform pg_catalog.set_config('synchronous_commit', 'off', true);
+  end if;
+  return private.record_metric(p_service_name, p_metric_type, p_metric_name, p_value, p_unit, p_tags, p_correlation_id);
+end;
+$$;
+
+comment on function public.record_metric(text, text, text, double precision, text, jsonb, uuid) is
+  'Records one metric sample (seed 004 record_metric; seed 001 logPerformance is metric_type ''latency''). The reporting user comes from the JWT. Returns the id; 22023 bad input.';
+
+create or replace function private.log_audit_event(
+  p_actor_type text,
+  p_actor_identifier text,
+  p_action text,
+  p_resource_type text,
+  p_resource_id text,
+  p_old_values jsonb,
+  p_new_values jsonb,
+  p_correlation_id uuid,
+  p_metadata jsonb
+)
+returns uuid
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  v_uid uuid := (select auth.uid());
+  v_jwt_role text := coalesce((select auth.jwt()) ->> 'role', pg_catalog.current_setting('role', true));
+  v_actor_type text := p_actor_type;
+  v_actor text := p_actor_identifier;
+  v_role text;
+  v_id uuid;
+begin
+  if v_actor_type is not null and v_actor_type not in ('user', 'service', 'system') then
+    raise exception 'invalid actor_type: must be user, service or system' using errcode = '22023';
+  end if;
+  if v_uid is not null then
+    -- a signed-in user is always the actor
+    if coalesce(v_actor_type, 'user') <> 'user' or coalesce(v_actor, v_uid::text) <> v_uid::text then
+      raise exception 'cannot write an audit event as another actor' using errcode = '42501',
+        hint = 'Leave p_actor_type and p_actor_identifier out: the actor comes from your JWT.';
+    end if;
+    v_actor_type := 'user';
+    v_actor := v_uid::text;
+    v_role := public.get_user_role();
+  elsif v_jwt_role in ('anon', 'authenticated') then
+    raise exception 'you must be signed in to write an audit event' using errcode = '42501';
+  else
+    v_actor_type := coalesce(v_actor_type, case when v_jwt_role = 'service_role' then 'service' else 'system' end);
+    v_actor := coalesce(nullif(btrim(v_actor), ''), case when v_jwt_role = 'service_role' then 'service_role' else session_user::text end);
+    v_role := v_jwt_role;
+  end if;
+  if char_length(v_actor) > 200 then
+    raise exception 'invalid actor_identifier: at most 200 characters' using errcode = '22023';
+  end if;
+  if p_old_values is not null and jsonb_typeof(p_old_values) <> 'object'
+     or p_new_values is not null and jsonb_typeof(p_new_values) <> 'object' then
+    raise exception 'invalid old_values/new_values: must be JSON objects' using errcode = '22023';
+  end if;
+  if pg_catalog.pg_column_size(p_old_values) > 65536 or pg_catalog.pg_column_size(p_new_values) > 65536 then
+    raise exception 'invalid old_values/new_values: at most 64 KiB each' using errcode = '22023';
+  end if;
+  insert into public.system_audit_logs (actor_type, actor_identifier, actor_role, action, resource_type, resource_id,
+                                        old_values, new_values, changed_columns, correlation_id, metadata)
+  values (v_actor_type, v_actor, v_role,
+          private.require_label(p_action, 'action', 100),
+          private.require_label(p_resource_type, 'resource_type', 100),
+          case when p_resource_id is null then null else private.optional_text(p_resource_id, 'resource_id', 200) end,
+          p_old_values, p_new_values,
+          case when p_old_values is not null and p_new_values is not null then
+            array(select k from (select jsonb_object_keys(p_old_values) union select jsonb_object_keys(p_new_values)) as u(k)
+                   where p_old_values -> k is distinct from p_new_values -> k order by k)
+          end,
+          coalesce(p_correlation_id, private.current_correlation_id()),
+          case when p_metadata is null then '{}'::jsonb else private.optional_object(p_metadata, 'metadata') end)
+  returning id into v_id;
+  return v_id;
+end;
+$$;
+
+comment on function private.log_audit_event(text, text, text, text, text, jsonb, jsonb, uuid, jsonb) is
+  'Writer behind public.log_audit_event (definer: the API roles cannot insert into system_audit_logs).';
+
+create or replace function public.log_audit_event(
+  p_actor_type text,
+  p_actor_identifier text,
+  p_action text,
+  p_resource_type text,
+  p_resource_id text default null,
+  p_old_values jsonb default null,
+  p_new_values jsonb default null,
+  p_correlation_id uuid default null,
+  p_metadata jsonb default null
+)
+returns uuid
+language sql
+volatile
+security invoker
+set search_path = ''
+as $$
+  select private.log_audit_event(p_actor_type, p_actor_identifier, p_action, p_resource_type, p_resource_id,
+                                 p_old_values, p_new_values, p_correlation_id, p_metadata);
+$$;
+
+comment on function public.log_audit_event(text, text, text, text, text, jsonb, jsonb, uuid, jsonb) is
+  'Records an audit event (seed 004). A signed-in user is always the actor (p_actor_type ''user'' or null, p_actor_identifier their id or null; 42501 otherwise); the service role names a service or system actor. changed_columns is computed from old and new values. Returns the id.';
+
+create or replace function private.log_api_request(
+  p_method text,
+  p_path text,
+  p_status_code integer,
+  p_duration_ms integer,
+  p_request_size integer,
+  p_response_size integer,
+  p_ip_address text,
+  p_user_agent text,
+  p_correlation_id uuid,
+  p_user_id uuid
+)
+returns uuid
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  v_user uuid := private.log_actor(p_user_id);
+  v_id uuid;
+begin
+  if p_method is null then
+    raise exception 'invalid request method: required' using errcode = '22023';
+  end if;
+  if p_status_code is null or p_status_code not between 100 and 599 then
+    raise exception 'invalid status_code: must be 100 to 599' using errcode = '22023';
+  end if;
+  if p_duration_ms is null or p_duration_ms < 0 or p_request_size < 0 or p_response_size < 0 then
+    raise exception 'invalid duration_ms/sizes: required duration, none negative' using errcode = '22023';
+  end if;
+  insert into public.api_request_logs (user_id, method, path, status_code, duration_ms, request_size, response_size,
+                                       ip_address, user_agent, correlation_id)
+  values (v_user, private.optional_method(p_method), private.require_label(p_path, 'path', 500), p_status_code,
+          p_duration_ms, p_request_size, p_response_size,
+          private.prepare_ip(p_ip_address, coalesce(((select s.config_data from public.admin_config as s where s.config_key = 'logging_settings') -> 'privacy_settings' ->> 'anonymize_ip')::boolean, false)),
+          case when p_user_agent is null then null else private.optional_text(p_user_agent, 'user_agent', 1000) end,
+          coalesce(p_correlation_id, private.current_correlation_id()))
+  returning id into v_id;
+  return v_id;
+end;
+$$;
+
+comment on function private.log_api_request(text, text, integer, integer, integer, integer, text, text, uuid, uuid) is
+  'Writer behind public.log_api_request.';
+
+create or replace function public.log_api_request(
+  p_method text,
+  p_path text,
+  p_status_code integer,
+  p_duration_ms integer,
+  p_request_size integer default null,
+  p_response_size integer default null,
+  p_ip_address text default null,
+  p_user_agent text default null,
+  p_correlation_id uuid default null,
+  p_user_id uuid default null
+)
+returns uuid
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+begin
+  -- asynchronous commit when the call is the whole transaction (see the note
+  -- above the write RPCs)
+  if pg_catalog.pg_current_xact_id_if_assigned() is null then
+    perform pg_catalog.set_config('synchronous_commit', 'off', true);
+  end if;
+  return private.log_api_request(p_method, p_path, p_status_code, p_duration_ms, p_request_size, p_response_size,
+                                 p_ip_address, p_user_agent, p_correlation_id, p_user_id);
+end;
+$$;
+
+comment on function public.log_api_request(text, text, integer, integer, integer, integer, text, text, uuid, uuid) is
+  'Records one API request (seed 001 api_request_logs). Service role only (the API gateway / middleware). Returns the id.';
+
+create or replace function private.record_health_check(
+  p_component text,
+  p_status text,
+  p_latency_ms integer,
+  p_details jsonb
+)
+returns uuid
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  v_id uuid;
+begin
+  if p_status is null or p_status not in ('healthy', 'degraded', 'unhealthy') then
+    raise exception 'invalid status: must be healthy, degraded or unhealthy' using errcode = '22023';
+  end if;
+  if p_latency_ms < 0 then
+    raise exception 'invalid latency_ms: must not be negative' using errcode = '22023';
+  end if;
+  insert into public.system_health_logs (component, status, latency_ms, details)
+  values (private.require_label(p_component, 'component', 100), p_status, p_latency_ms, case when p_details is null then '{}'::jsonb else private.optional_object(p_details, 'details') end)
+  returning id into v_id;
+  return v_id;
+end;
+$$;
+
+comment on function private.record_health_check(text, text, integer, jsonb) is 'Writer behind public.record_health_check.';
+
+create or replace function public.record_health_check(
+  p_component text,
+  p_status text,
+  p_latency_ms integer default null,
+  p_details jsonb default null
+)
+returns uuid
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+begin
+  -- asynchronous commit when the call is the whole transaction (see the note
+  -- above the write RPCs)
+  if pg_catalog.pg_current_xact_id_if_assigned() is null then
+    perform pg_catalog.set_config('synchronous_commit', 'off', true);
+  end if;
+  return private.record_health_check(p_component, p_status, p_latency_ms, p_details);
+end;
+$$;
+
+comment on function public.record_health_check(text, text, integer, jsonb) is
+  'Records one health-check result (seed 001 system_health_logs; the /api/health checks). Service role only. Returns the id.';
+
+create or replace function private.track_event(
+  p_event_name text,
+  p_event_category text,
+  p_properties jsonb,
+  p_session_id text,
+  p_correlation_id uuid,
+  p_user_id uuid
+)
+returns uuid
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  v_user uuid := private.log_actor(p_user_id);
+  v_id uuid;
+begin
+  insert into public.analytics_events (user_id, session_id, event_name, event_category, properties, correlation_id)
+  values (v_user,
+          case when p_session_id is null then null else private.optional_text(p_session_id, 'session_id', 100) end,
+          private.require_label(p_event_name, 'event_name', 100),
+          private.require_label(p_event_category, 'event_category', 50),
+          case when p_properties is null then '{}'::jsonb else private.optional_object(p_properties, 'properties') end,
+          coalesce(p_correlation_id, private.current_correlation_id()))
+  returning id into v_id;
+  return v_id;
+end;
+$$;
+
+comment on function private.track_event(text, text, jsonb, text, uuid, uuid) is 'Writer behind public.track_event.';
+
+create or replace function public.track_event(
+  p_event_name text,
+  p_event_category text default 'user_action',
+  p_properties jsonb default null,
+  p_session_id text default null,
+  p_correlation_id uuid default null,
+  p_user_id uuid default null
+)
+returns uuid
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+begin
+  -- asynchronous commit when the call is the whole transaction (see the note
+  -- above the write RPCs)
+  if pg_catalog.pg_current_xact_id_if_assigned() is null then
+    perform pg_catalog.set_config('synchronous_commit', 'off', true);
+  end if;
+  return private.track_event(p_event_name, p_event_category, p_properties, p_session_id, p_correlation_id, p_user_id);
+end;
+$$;
+
+comment on function public.track_event(text, text, jsonb, text, uuid, uuid) is
+  'Records an analytics event (seed 004) for the signed-in user in session p_session_id (p_user_id: service role only). Returns the id.';
+
+create or replace function private.resolve_error(p_error_id uuid, p_resolution_notes text)
+returns public.error_logs
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  v_row public.error_logs;
+begin
+  if not (select public.is_current_user_admin()) then
+    raise exception 'only admins may resolve errors' using errcode = '42501';
+  end if;
+  if char_length(p_resolution_notes) > 10000 then
+    raise exception 'invalid resolution_notes: at most 10000 characters' using errcode = '22023';
+  end if;
+  update public.error_logs as e
+     set resolved = true,
+         resolved_by = (select auth.uid()),
+         resolved_at = pg_catalog.now(),
+         resolution_notes = nullif(btrim(p_resolution_notes), '')
+   where e.id = p_error_id and not e.resolved
+  returning e.* into v_row;
+  if v_row.id is null then
+    if exists (select 1 from public.error_logs as e where e.id = p_error_id) then
+      raise exception 'error % is already resolved', p_error_id using errcode = 'PT409';
+    end if;
+    raise exception 'error % not found', p_error_id using errcode = 'PT404';
+  end if;
+  return v_row;
+end;
+$$;
+
+comment on function private.resolve_error(uuid, text) is 'Writer behind public.resolve_error (definer: resolved_by must be the admin in the JWT).';
+
+create or replace function public.resolve_error(p_error_id uuid, p_resolution_notes text default null)
+returns public.error_logs
+language sql
+volatile
+security invoker
+set search_path = ''
+as $$
+  select private.resolve_error(p_error_id, p_resolution_notes);
+$$;
+
+comment on function public.resolve_error(uuid, text) is
+  'Marks an error resolved by the calling admin with notes (seed 002 resolved/resolved_by/resolved_at/resolution_notes). 42501 not an admin, PT404 no such error, PT409 already resolved.';
+
+revoke execute on function private.log_error(text, text, text, jsonb, text, text, text, text, text, text, uuid, uuid) from public, anon, authenticated, service_role;
+revoke execute on function public.log_error(text, text, text, jsonb, text, text, text, text, text, text, uuid, uuid) from public, anon, authenticated, service_role;
+revoke execute on function private.log_user_activity(text, text, uuid, jsonb, uuid, text, text, text, text, text, text, boolean, text, uuid) from public, anon, authenticated, service_role;
+revoke execute on function public.log_user_activity(text, text, uuid, jsonb, uuid, text, text, text, text, text, text, boolean, text, uuid) from public, anon, authenticated, service_role;
+revoke execute on function private.log_agent_activity(text, text, text, uuid, jsonb, uuid, text, integer, timestamptz, timestamptz, text, text, boolean, integer, integer, integer, integer, numeric, numeric, numeric, boolean, text, text, integer, uuid) from public, anon, authenticated, service_role;
+revoke execute on function public.log_agent_activity(text, text, text, uuid, jsonb, uuid, text, integer, timestamptz, timestamptz, text, text, boolean, integer, integer, integer, integer, numeric, numeric, numeric, boolean, text, text, integer, uuid) from public, anon, authenticated, service_role;
+revoke execute on function private.record_metric(text, text, text, double precision, text, jsonb, uuid) from public, anon, authenticated, service_role;
+revoke execute on function public.record_metric(text, text, text, double precision, text, jsonb, uuid) from public, anon, authenticated, service_role;
+revoke execute on function private.log_audit_event(text, text, text, text, text, jsonb, jsonb, uuid, jsonb) from public, anon, authenticated, service_role;
+revoke execute on function public.log_audit_event(text, text, text, text, text, jsonb, jsonb, uuid, jsonb) from public, anon, authenticated, service_role;
+revoke execute on function private.log_api_request(text, text, integer, integer, integer, integer, text, text, uuid, uuid) from public, anon, authenticated, service_role;
+revoke execute on function public.log_api_request(text, text, integer, integer, integer, integer, text, text, uuid, uuid) from public, anon, authenticated, service_role;
+revoke execute on function private.record_health_check(text, text, integer, jsonb) from public, anon, authenticated, service_role;
+revoke execute on function public.record_health_check(text, text, integer, jsonb) from public, anon, authenticated, service_role;
+revoke execute on function private.track_event(text, text, jsonb, text, uuid, uuid) from public, anon, authenticated, service_role;
+revoke execute on function public.track_event(text, text, jsonb, text, uuid, uuid) from public, anon, authenticated, service_role;
+revoke execute on function private.resolve_error(uuid, text) from public, anon, authenticated, service_role;
+revoke execute on function public.resolve_error(uuid, text) from public, anon, authenticated, service_role;
+
+grant execute on function private.log_error(text, text, text, jsonb, text, text, text, text, text, text, uuid, uuid) to authenticated, service_role;
+grant execute on function public.log_error(text, text, text, jsonb, text, text, text, text, text, text, uuid, uuid) to authenticated, service_role;
+grant execute on function private.log_user_activity(text, text, uuid, jsonb, uuid, text, text, text, text, text, text, boolean, text, uuid) to authenticated, service_role;
+grant execute on function public.log_user_activity(text, text, uuid, jsonb, uuid, text, text, text, text, text, text, boolean, text, uuid) to authenticated, service_role;
+grant execute on function private.log_agent_activity(text, text, text, uuid, jsonb, uuid, text, integer, timestamptz, timestamptz, text, text, boolean, integer, integer, integer, integer, numeric, numeric, numeric, boolean, text, text, integer, uuid) to authenticated, service_role;
+grant execute on function public.log_agent_activity(text, text, text, uuid, jsonb, uuid, text, integer, timestamptz, timestamptz, text, text, boolean, integer, integer, integer, integer, numeric, numeric, numeric, boolean, text, text, integer, uuid) to authenticated, service_role;
+grant execute on function private.record_metric(text, text, text, double precision, text, jsonb, uuid) to authenticated, service_role;
+grant execute on function public.record_metric(text, text, text, double precision, text, jsonb, uuid) to authenticated, service_role;
+grant execute on function private.log_audit_event(text, text, text, text, text, jsonb, jsonb, uuid, jsonb) to authenticated, service_role;
+grant execute on function public.log_audit_event(text, text, text, text, text, jsonb, jsonb, uuid, jsonb) to authenticated, service_role;
+grant execute on function private.log_api_request(text, text, integer, integer, integer, integer, text, text, uuid, uuid) to service_role;
+grant execute on function public.log_api_request(text, text, integer, integer, integer, integer, text, text, uuid, uuid) to service_role;
+grant execute on function private.record_health_check(text, text, integer, jsonb) to service_role;
+grant execute on function public.record_health_check(text, text, integer, jsonb) to service_role;
+grant execute on function private.track_event(text, text, jsonb, text, uuid, uuid) to authenticated, service_role;
+grant execute on function public.track_event(text, text, jsonb, text, uuid, uuid) to authenticated, service_role;
+grant execute on function private.resolve_error(uuid, text) to authenticated;
+grant execute on function public.resolve_error(uuid, text) to authenticated;
+
+-- ---------------------------------------------------------------------------
+-- Audit trigger any table can opt into (supa_audit-style):
+--   select private.enable_audit('public.x', p_excluded_columns => array['noisy_col']);
+-- ---------------------------------------------------------------------------
+create or replace function private.audit_row_change()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_excluded text[] := coalesce(tg_argv::text[], '{}');
+  v_old jsonb;
+  v_new jsonb;
+  v_changed text[];
+  v_uid uuid := (select auth.uid());
+  v_jwt_role text := coalesce((select auth.jwt()) ->> 'role', pg_catalog.current_setting('role', true));
+begin
+  if tg_op in ('UPDATE', 'DELETE') then
+    v_old := to_jsonb(old) - v_excluded;
+  end if;
+  if tg_op in ('INSERT', 'UPDATE') then
+    v_new := to_jsonb(new) - v_excluded;
+  end if;
+  if tg_op = 'UPDATE' then
+    v_changed := array(select n.key from jsonb_each(v_new) as n where v_old -> n.key is distinct from n.value order by n.key);
+    if cardinality(v_changed) = 0 then
+      return null; -- only excluded columns changed
+    end if;
+  end if;
+  insert into public.system_audit_logs (actor_type, actor_identifier, actor_role, action, resource_type, resource_id,
+                                        old_values, new_values, changed_columns, correlation_id)
+  values (case when v_uid is not null then 'user' when v_jwt_role = 'service_role' then 'service' else 'system' end,
+          coalesce(v_uid::text, case when v_jwt_role = 'service_role' then 'service_role' else session_user::text end),
+          case when v_uid is not null then public.get_user_role() else v_jwt_role end,
+          lower(tg_op),
+          tg_table_schema || '.' || tg_table_name,
+          coalesce(v_new ->> 'id', v_old ->> 'id'),
+          v_old, v_new, v_changed,
+          private.current_correlation_id());
+  return null;
+end;
+$$;
+
+comment on function private.audit_row_change() is
+  'Trigger (after insert/update/delete, for each row): records the change in system_audit_logs with the acting user or role; trigger arguments name columns to leave out. Attach with private.enable_audit().';
+
+create or replace function private.enable_audit(p_table regclass, p_excluded_columns text[] default '{}')
+returns void
+language plpgsql
+security invoker
+set search_path = ''
+as $$
+begin
+  if exists (select 1 from pg_catalog.pg_trigger as t where t.tgrelid = p_table and t.tgname = 'audit_row_change') then
+    execute format('drop trigger audit_row_change on %s', p_table);
+  end if;
+  execute format(
+    'create trigger audit_row_change after insert or update or delete on %s for each row execute function private.audit_row_change(%s)',
+    p_table,
+    coalesce((select string_agg(format('%L', c), ', ') from unnest(p_excluded_columns) as c), ''));
+end;
+$$;
+
+comment on function private.enable_audit(regclass, text[]) is
+  'Opts a table into the audit trail: every insert, update and delete is recorded in system_audit_logs (columns in p_excluded_columns left out; updates touching only those are not recorded).';
+
+create or replace function private.disable_audit(p_table regclass)
+returns void
+language plpgsql
+security invoker
+set search_path = ''
+as $$
+begin
+  execute format('drop trigger if exists audit_row_change on %s', p_table);
+end;
+$$;
+
+comment on function private.disable_audit(regclass) is 'Removes a table''s audit trigger.';
+
+revoke execute on function private.audit_row_change() from public, anon, authenticated, service_role;
+revoke execute on function private.enable_audit(regclass, text[]) from public, anon, authenticated, service_role;
+revoke execute on function private.disable_audit(regclass) from public, anon, authenticated, service_role;
+
+-- Configuration changes are audited (seed 004 "audit configuration changes").
+select private.enable_audit('public.admin_config', array['updated_at']);
+
+-- ---------------------------------------------------------------------------
+-- Analytics: daily_metrics (materialized, private: advisor 0016) and the
+-- invoker views users and admins query.
+-- ---------------------------------------------------------------------------
+create materialized view if not exists private.daily_metrics as
+  select (e.created_at at time zone 'UTC')::date as day,
+         'analytics'::text as source,
+         e.event_category::text as category,
+         e.event_name::text as name,
+         count(*) as event_count,
+         count(distinct e.user_id) as unique_users,
+         count(distinct e.session_id) as unique_sessions,
+         0::bigint as failures,
+         0::bigint as total_tokens,
+         0::numeric as total_cost
+    from public.analytics_events as e
+   group by 1, 3, 4
+  union all
+  select (u.created_at at time zone 'UTC')::date, 'user_activity', u.activity_category::text, u.activity_type::text,
+         count(*), count(distinct u.user_id), count(distinct u.session_id),
+         count(*) filter (where not u.success), 0::bigint, 0::numeric
+    from public.user_activity_logs as u
+   group by 1, 3, 4
+  union all
+  select (a.created_at at time zone 'UTC')::date, 'agent_activity', a.agent_type::text, a.operation_type::text,
+         count(*), count(distinct a.user_id), 0::bigint,
+         count(*) filter (where not a.success), coalesce(sum(a.total_tokens), 0)::bigint, coalesce(sum(a.total_cost), 0)
+    from public.agent_activity_logs as a
+   group by 1, 3, 4
+with data;
+
+comment on materialized view private.daily_metrics is
+  'Per UTC day: analytics events, user activities and agent operations by category and name with counts, unique users and sessions, failures, tokens and cost (seed 004 daily_metrics; seed 002 admin analytics). Refreshed concurrently by refresh_daily_metrics.';
+
+create unique index if not exists daily_metrics_key on private.daily_metrics (day, source, category, name);
+revoke all on private.daily_metrics from public, anon, authenticated, service_role;
+
+-- Definer: only the owner may refresh a materialized view.
+create or replace function private.refresh_daily_metrics()
+returns bigint
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  v_rows bigint;
+begin
+  if not private.is_operator() then
+    raise exception 'only admins and the service role may refresh daily metrics' using errcode = '42501';
+  end if;
+  -- concurrently: readers keep the previous contents while it runs
+  refresh materialized view concurrently private.daily_metrics;
+  select count(*) into v_rows from private.daily_metrics;
+  return v_rows;
+end;
+$$;
+
+comment on function private.refresh_daily_metrics() is 'Writer behind public.refresh_daily_metrics.';
+
+create or replace function public.refresh_daily_metrics()
+returns bigint
+language sql
+volatile
+security invoker
+set search_path = ''
+as $$
+  select private.refresh_daily_metrics();
+$$;
+
+comment on function public.refresh_daily_metrics() is
+  'Recomputes daily_metrics without blocking readers (refresh concurrently); returns its row count. Admins and the service role; pg_cron runs it hourly.';
+
+create or replace function private.get_daily_metrics(p_from date, p_to date, p_source text)
+returns jsonb
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+begin
+  if not private.is_operator() then
+    raise exception 'only admins and the service role may read daily metrics' using errcode = '42501';
+  end if;
+  if p_from > p_to then
+    raise exception 'invalid date range: p_from is after p_to' using errcode = '22023';
+  end if;
+  return coalesce((
+    select jsonb_agg(to_jsonb(m) order by m.day, m.source, m.category, m.name)
+      from private.daily_metrics as m
+     where m.day between p_from and p_to
+       and (p_source is null or m.source = p_source)), '[]'::jsonb);
+end;
+$$;
+
+comment on function private.get_daily_metrics(date, date, text) is 'Reader behind public.get_daily_metrics.';
+
+create or replace function public.get_daily_metrics(
+  p_from date default (now() at time zone 'UTC')::date - 30,
+  p_to date default (now() at time zone 'UTC')::date,
+  p_source text default null
+)
+returns jsonb
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+  select private.get_daily_metrics(p_from, p_to, p_source);
+$$;
+
+comment on function public.get_daily_metrics(date, date, text) is
+  'Admin analytics: daily_metrics rows from p_from to p_to (UTC days), optionally one source (analytics, user_activity, agent_activity), as a JSON array. Admins and the service role.';
+
+create or replace view public.analytics_summary
+with (security_invoker = true)
+as
+select e.event_category,
+       e.event_name,
+       count(*) as total_events,
+       count(distinct e.user_id) as unique_users,
+       count(distinct e.session_id) as unique_sessions,
+       min(e.created_at) as first_event_at,
+       max(e.created_at) as last_event_at
+  from public.analytics_events as e
+ group by e.event_category, e.event_name;
+
+comment on view public.analytics_summary is
+  'Events by category and name with users, sessions and first/last time (seed 004). Security invoker: a user sees their own events, an admin everyone''s.';
+
+create or replace view public.user_engagement_metrics
+with (security_invoker = true)
+as
+select e.user_id,
+       count(*) as total_events,
+       count(distinct e.session_id) as total_sessions,
+       count(distinct (e.created_at at time zone 'UTC')::date) as active_days,
+       min(e.created_at) as first_event_at,
+       max(e.created_at) as last_event_at,
+       round(count(*)::numeric / greatest(count(distinct e.session_id), 1), 2) as events_per_session
+  from public.analytics_events as e
+ where e.user_id is not null
+ group by e.user_id;
+
+comment on view public.user_engagement_metrics is
+  'Per user: events, sessions, active days, first/last event, events per session (seed 004). Security invoker: a user sees only their own row, an admin everyone''s.';
+
+revoke all on public.analytics_summary from anon, authenticated, service_role;
+revoke all on public.user_engagement_metrics from anon, authenticated, service_role;
+grant select on public.analytics_summary to authenticated, service_role;
+grant select on public.user_engagement_metrics to authenticated, service_role;
+
+-- Everything one correlation id links: the user action, the agent operations
+-- it caused, errors, and (for admins) audit events. RLS decides what shows.
+create or replace function public.get_activity_trace(p_correlation_id uuid)
+returns jsonb
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+  select jsonb_build_object(
+    'correlation_id', p_correlation_id,
+    'user_activity', coalesce((select jsonb_agg(to_jsonb(u) order by u.created_at) from public.user_activity_logs as u where u.correlation_id = p_correlation_id), '[]'::jsonb),
+    'agent_activity', coalesce((select jsonb_agg(to_jsonb(a) order by a.created_at) from public.agent_activity_logs as a where a.correlation_id = p_correlation_id), '[]'::jsonb),
+    'errors', coalesce((select jsonb_agg(to_jsonb(e) order by e.created_at) from public.error_logs as e where e.correlation_id = p_correlation_id), '[]'::jsonb),
+    'audit', coalesce((select jsonb_agg(to_jsonb(s) order by s.created_at) from public.system_audit_logs as s where s.correlation_id = p_correlation_id), '[]'::jsonb));
+$$;
+
+comment on function public.get_activity_trace(uuid) is
+  'Everything recorded under one correlation id: user activity, the agent operations it caused, errors and audit events — each filtered by RLS (users see their own rows, admins all).';
+
+revoke execute on function private.refresh_daily_metrics() from public, anon, authenticated, service_role;
+revoke execute on function public.refresh_daily_metrics() from public, anon, authenticated, service_role;
+revoke execute on function private.get_daily_metrics(date, date, text) from public, anon, authenticated, service_role;
+revoke execute on function public.get_daily_metrics(date, date, text) from public, anon, authenticated, service_role;
+revoke execute on function public.get_activity_trace(uuid) from public, anon, authenticated, service_role;
+grant execute on function private.refresh_daily_metrics() to authenticated, service_role;
+grant execute on function public.refresh_daily_metrics() to authenticated, service_role;
+grant execute on function private.get_daily_metrics(date, date, text) to authenticated, service_role;
+grant execute on function public.get_daily_metrics(date, date, text) to authenticated, service_role;
+grant execute on function public.get_activity_trace(uuid) to authenticated, service_role;
+
+-- ---------------------------------------------------------------------------
+-- Retention. Whole month partitions are dropped (no per-row delete, no WAL per
+-- row, space freed at once): a row is kept at least its retention and at most
+-- a month longer. Rows that fell into a default partition are deleted.
+-- ---------------------------------------------------------------------------
+create or replace function private.drop_partitions_before(p_parent regclass, p_cutoff timestamptz)
+returns bigint
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+declare
+  v_part regclass;
+  v_key text;
+  v_n bigint;
+  v_total bigint := 0;
+begin
+  select a.attname into v_key
+    from pg_catalog.pg_partitioned_table as pt
+    join pg_catalog.pg_attribute as a on a.attrelid = pt.partrelid and a.attnum = pt.partattrs[0]
+   where pt.partrelid = p_parent;
+  -- the lock private.ensure_partitions and drop_expired_partitions take
+  perform pg_catalog.pg_advisory_xact_lock(20261122, pg_catalog.hashtext(p_parent::text));
+  for v_part in select l.partition from private.list_partitions(p_parent) as l where l.range_to <= p_cutoff order by l.range_from loop
+    execute format('select count(*) from %s', v_part) into v_n;
+    execute format('drop table %s', v_part);
+    v_total := v_total + v_n;
+  end loop;
+  for v_part in
+    select i.inhrelid::regclass from pg_catalog.pg_inherits as i join pg_catalog.pg_class as c on c.oid = i.inhrelid
+     where i.inhparent = p_parent and pg_catalog.pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT'
+  loop
+    execute format('delete from %s where %I < %L', v_part, v_key, p_cutoff);
+    get diagnostics v_n = row_count;
+    v_total := v_total + v_n;
+  end loop;
+  return v_total;
+end;
+$$;
+
+comment on function private.drop_partitions_before(regclass, timestamptz) is
+  'Drops the month partitions of p_parent that end at or before p_cutoff and deletes older rows from its default partition; returns how many rows went.';
+
+create or replace function private.purge_old_activity_logs(p_now timestamptz)
+returns table (user_logs_deleted bigint, agent_logs_deleted bigint, error_logs_deleted bigint)
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  v_days jsonb;
+begin
+  if not private.is_operator() then
+    raise exception 'only admins and the service role may purge logs' using errcode = '42501';
+  end if;
+  v_days := private.get_logging_config() -> 'log_retention_days';
+  -- keep the partition registry's retention equal to the settings, so the
+  -- daily partition-maintenance job applies the same horizon
+  update private.partitioned_tables as t
+     set retention = pg_catalog.make_interval(days => (v_days ->> 'user_activity_logs')::integer)
+   where t.parent = 'public.user_activity_logs'::regclass;
+  update private.partitioned_tables as t
+     set retention = pg_catalog.make_interval(days => (v_days ->> 'agent_activity_logs')::integer)
+   where t.parent = 'public.agent_activity_logs'::regclass;
+
+  user_logs_deleted := private.drop_partitions_before('public.user_activity_logs',
+    p_now - pg_catalog.make_interval(days => (v_days ->> 'user_activity_logs')::integer));
+  agent_logs_deleted := private.drop_partitions_before('public.agent_activity_logs',
+    p_now - pg_catalog.make_interval(days => (v_days ->> 'agent_activity_logs')::integer));
+  delete from public.error_logs as e
+   where e.resolved
+     and e.created_at < p_now - pg_catalog.make_interval(days => (v_days ->> 'error_logs')::integer);
+  get diagnostics error_logs_deleted = row_count;
+  return next;
+end;
+$$;
+
+comment on function private.purge_old_activity_logs(timestamptz) is 'Worker behind public.purge_old_activity_logs (definer: dropping partitions needs the owner).';
+
+create or replace function public.purge_old_activity_logs(p_now timestamptz default now())
+returns table (user_logs_deleted bigint, agent_logs_deleted bigint, error_logs_deleted bigint)
+language sql
+volatile
+security invoker
+set search_path = ''
+as $$
+  select * from private.purge_old_activity_logs(p_now);
+$$;
+
+comment on function public.purge_old_activity_logs(timestamptz) is
+  'Applies logging_settings.log_retention_days (seed 002): drops user and agent activity partitions past retention, deletes resolved error logs past retention; returns the row counts. Admins and the service role; pg_cron runs it daily.';
+
+create or replace function private.cleanup_registered(p_parent regclass, p_default interval, p_now timestamptz)
+returns bigint
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+begin
+  if not private.is_operator() then
+    raise exception 'only admins and the service role may clean up logs' using errcode = '42501';
+  end if;
+  return private.drop_partitions_before(p_parent,
+    p_now - coalesce((select t.retention from private.partitioned_tables as t where t.parent = p_parent), p_default));
+end;
+$$;
+
+comment on function private.cleanup_registered(regclass, interval, timestamptz) is
+  'Drops the partitions of a registered table past its registered retention (p_default if none); returns rows removed.';
+
+create or replace function public.cleanup_old_performance_metrics(p_now timestamptz default now())
+returns bigint
+language sql
+volatile
+security invoker
+set search_path = ''
+as $$
+  select private.cleanup_registered('public.system_metrics', interval '90 days', p_now);
+$$;
+
+comment on function public.cleanup_old_performance_metrics(timestamptz) is
+  'Seed 001: removes metrics (system_metrics, which holds seed 001''s performance metrics) older than their retention (90 days) by dropping month partitions; returns rows removed. Admins and the service role; pg_cron runs it daily.';
+
+create or replace function public.cleanup_old_api_logs(p_now timestamptz default now())
+returns bigint
+language sql
+volatile
+security invoker
+set search_path = ''
+as $$
+  select private.cleanup_registered('public.api_request_logs', interval '30 days', p_now);
+$$;
+
+comment on function public.cleanup_old_api_logs(timestamptz) is
+  'Seed 001: removes API request logs older than their retention (30 days) by dropping month partitions; returns rows removed. Admins and the service role; pg_cron runs it daily.';
+
+-- Admin views of the machinery: scheduled jobs with their last run, and the
+-- latest health of each component.
+create or replace function private.get_scheduled_jobs()
+returns jsonb
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+begin
+  if not private.is_operator() then
+    raise exception 'only admins and the service role may read scheduled jobs' using errcode = '42501';
+  end if;
+  return coalesce((select jsonb_agg(to_jsonb(s) order by s.jobname) from private.scheduled_job_status as s), '[]'::jsonb);
+end;
+$$;
+
+comment on function private.get_scheduled_jobs() is 'Reader behind public.get_scheduled_jobs.';
+
+create or replace function public.get_scheduled_jobs()
+returns jsonb
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+  select private.get_scheduled_jobs();
+$$;
+
+comment on function public.get_scheduled_jobs() is
+  'Every pg_cron job (partition maintenance, purges, cleanups, metric refresh) with its schedule and last run, as a JSON array. Admins and the service role.';
+
+create or replace function public.get_system_health()
+returns jsonb
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+  select jsonb_build_object(
+    'status', case when count(*) = 0 then 'unknown'
+                   when bool_or(h.status = 'unhealthy') then 'unhealthy'
+                   when bool_or(h.status = 'degraded') then 'degraded'
+                   else 'healthy' end,
+    'checks', coalesce(jsonb_object_agg(h.component, jsonb_build_object('status', h.status, 'latency', h.latency_ms,
+                                                                       'checked_at', h.checked_at, 'details', h.details))
+                       filter (where h.component is not null), '{}'::jsonb))
+    from (select distinct on (l.component) l.component, l.status, l.latency_ms, l.checked_at, l.details
+            from public.system_health_logs as l
+           order by l.component, l.checked_at desc) as h;
+$$;
+
+comment on function public.get_system_health() is
+  'The latest check of each component and the overall status (seed 001 /api/health format: healthy, degraded, unhealthy). RLS: admins (and the service role) see the checks.';
+
+revoke execute on function private.drop_partitions_before(regclass, timestamptz) from public, anon, authenticated, service_role;
+revoke execute on function private.purge_old_activity_logs(timestamptz) from public, anon, authenticated, service_role;
+revoke execute on function public.purge_old_activity_logs(timestamptz) from public, anon, authenticated, service_role;
+revoke execute on function private.cleanup_registered(regclass, interval, timestamptz) from public, anon, authenticated, service_role;
+revoke execute on function public.cleanup_old_performance_metrics(timestamptz) from public, anon, authenticated, service_role;
+revoke execute on function public.cleanup_old_api_logs(timestamptz) from public, anon, authenticated, service_role;
+revoke execute on function private.get_scheduled_jobs() from public, anon, authenticated, service_role;
+revoke execute on function public.get_scheduled_jobs() from public, anon, authenticated, service_role;
+revoke execute on function public.get_system_health() from public, anon, authenticated, service_role;
+grant execute on function private.purge_old_activity_logs(timestamptz) to authenticated, service_role;
+grant execute on function public.purge_old_activity_logs(timestamptz) to authenticated, service_role;
+grant execute on function private.cleanup_registered(regclass, interval, timestamptz) to authenticated, service_role;
+grant execute on function public.cleanup_old_performance_metrics(timestamptz) to authenticated, service_role;
+grant execute on function public.cleanup_old_api_logs(timestamptz) to authenticated, service_role;
+grant execute on function private.get_scheduled_jobs() to authenticated, service_role;
+grant execute on function public.get_scheduled_jobs() to authenticated, service_role;
+grant execute on function public.get_system_health() to authenticated, service_role;
+
+-- ---------------------------------------------------------------------------
+-- Scheduling (cron.schedule upserts by name: re-running is harmless).
+-- ---------------------------------------------------------------------------
+select cron.schedule('purge-old-activity-logs', '30 3 * * *', 'select * from public.purge_old_activity_logs()');
+select cron.schedule('cleanup-old-performance-metrics', '40 3 * * *', 'select public.cleanup_old_performance_metrics()');
+select cron.schedule('cleanup-old-api-logs', '50 3 * * *', 'select public.cleanup_old_api_logs()');
+select cron.schedule('refresh-daily-metrics', '5 * * * *', 'select public.refresh_daily_metrics()');

@@ -1,0 +1,227 @@
+// Observability under real concurrency (parallel connections, exact counts),
+// refresh of daily_metrics without blocking readers, and the zod contract
+// against the SQL checks.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SqlState } from '../shared/errors.ts';
+import { logUserActivityArgs, purgeResult, recordMetricArgs, trackEventArgs } from '../shared/schemas/observability.ts';
+import { asRole, asUser, claimsFor, createPool, createUser, deleteUsers, type TestUser } from './support/db.ts';
+
+const db = createPool(20);
+const created: TestUser[] = [];
+const service = { role: 'service_role' };
+const metricService = `vitest-${randomUUID()}`;
+let savedSettings: unknown;
+
+async function newUser(opts?: Parameters<typeof createUser>[1]): Promise<TestUser> {
+  const u = await createUser(db, opts);
+  created.push(u);
+  return u;
+}
+
+beforeAll(async () => {
+  const { rows } = await db.query(`select config_data from public.admin_config where config_key = 'logging_settings'`);
+  savedSettings = rows[0]?.config_data;
+  await db.query(
+    `insert into public.admin_config (config_key, config_data)
+     values ('logging_settings', '{"user_activity_logging_enabled": true, "agent_activity_logging_enabled": true}')
+     on conflict (config_key) do update
+       set config_data = public.admin_config.config_data || '{"user_activity_logging_enabled": true, "agent_activity_logging_enabled": true}'`,
+  );
+});
+
+afterAll(async () => {
+  if (savedSettings === undefined) await db.query(`delete from public.admin_config where config_key = 'logging_settings'`);
+  else await db.query(`update public.admin_config set config_data = $1 where config_key = 'logging_settings'`, [savedSettings]);
+  await db.query('delete from public.system_metrics where service_name = $1', [metricService]);
+  await deleteUsers(db, created); // activity logs and analytics events go with their users
+  await db.end();
+});
+
+describe('log writers under concurrency', () => {
+  it('records every one of many parallel activity writes, each as its own caller', async () => {
+    const users = await Promise.all(Array.from({ length: 8 }, () => newUser()));
+    const correlation = randomUUID();
+    const calls = users.flatMap((u) =>
+      Array.from({ length: 15 }, (_, i) =>
+        asUser(db, u, 'select public.log_user_activity($1, $2, p_correlation_id => $3, p_session_id => $4) as id', [
+          'chat_message_send',
+          'chat',
+          correlation,
+          `s-${i % 3}`,
+        ]),
+      ),
+    );
+    const results = await Promise.all(calls);
+    expect(results.every((r) => typeof r.rows[0]?.id === 'string')).toBe(true);
+    const { rows } = await db.query(
+      'select user_id, count(*)::int as n from public.user_activity_logs where correlation_id = $1 group by user_id',
+      [correlation],
+    );
+    expect(rows).toHaveLength(8);
+    for (const r of rows) expect(r.n).toBe(15);
+    expect(new Set(rows.map((r) => r.user_id))).toEqual(new Set(users.map((u) => u.id)));
+  });
+
+  it('refuses every parallel attempt to log as someone else and writes nothing', async () => {
+    const [mallory, victim] = await Promise.all([newUser(), newUser()]);
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, () =>
+        asUser(db, mallory, 'select public.log_user_activity($1, $2, p_user_id => $3)', ['auth_login', 'authentication', victim.id]),
+      ),
+    );
+    for (const r of results) {
+      expect(r.status).toBe('rejected');
+      expect((r as PromiseRejectedResult).reason.code).toBe(SqlState.insufficientPrivilege);
+    }
+    const { rows } = await db.query('select count(*)::int as n from public.user_activity_logs where user_id = $1', [victim.id]);
+    expect(rows[0].n).toBe(0);
+  });
+
+  it('keeps every parallel metric sample and analytics event', async () => {
+    const user = await newUser();
+    await Promise.all([
+      ...Array.from({ length: 40 }, (_, i) =>
+        asRole(db, service, 'select public.record_metric($1, $2, $3, $4, $5)', [metricService, 'latency', 'request_duration', i, 'ms']),
+      ),
+      ...Array.from({ length: 30 }, (_, i) =>
+        asUser(db, user, 'select public.track_event($1, p_session_id => $2)', ['page_view', `sess-${i % 5}`]),
+      ),
+    ]);
+    const m = await db.query('select count(*)::int as n, sum(value)::int as total from public.system_metrics where service_name = $1', [
+      metricService,
+    ]);
+    expect(m.rows[0]).toEqual({ n: 40, total: (39 * 40) / 2 });
+    const e = await asUser(db, user, 'select total_events::int, total_sessions::int from public.user_engagement_metrics');
+    expect(e.rows).toEqual([{ total_events: 30, total_sessions: 5 }]);
+  });
+});
+
+describe('purge_old_activity_logs', () => {
+  it('counts each purged row exactly once when purges run in parallel', async () => {
+    const user = await newUser();
+    // months long past, so a real stack's data is not in range
+    await db.query(`select private.ensure_partitions('public.user_activity_logs', 3, '2024-01-10')`);
+    await db.query(
+      `insert into public.user_activity_logs (user_id, correlation_id, activity_type, activity_category, created_at)
+       select $1, gen_random_uuid(), 'seeded', 'test', timestamptz '2024-01-01' + n * interval '10 hours'
+         from generate_series(1, 200) as n`,
+      [user.id],
+    );
+    const { rows: expected } = await db.query(
+      `select count(*)::int as n from public.user_activity_logs where user_id = $1 and created_at < '2024-03-01'`,
+      [user.id],
+    );
+    const results = await Promise.all(
+      Array.from({ length: 4 }, () => asRole(db, service, `select * from public.purge_old_activity_logs('2024-04-10')`)),
+    );
+    const purged = results.map((r) => purgeResult.parse(normalise(r.rows[0] ?? {})).user_logs_deleted);
+    expect(purged.reduce((a, b) => a + b, 0)).toBe(expected[0].n);
+    const { rows: left } = await db.query(`select count(*)::int as n from public.user_activity_logs where user_id = $1`, [user.id]);
+    expect(left[0].n).toBe(200 - expected[0].n);
+    // drop what this test created
+    await db.query(
+      `select private.drop_partitions_before('public.user_activity_logs', '2024-05-01')`,
+    );
+  });
+});
+
+describe('asynchronous commit of telemetry', () => {
+  it('relaxes only a transaction that has written nothing else, and never for the audit trail', async () => {
+    const user = await newUser();
+    const client = await db.connect();
+    const commitModeAfter = async (statements: string[]) => {
+      await client.query('begin');
+      try {
+        // the throwaway test cluster may default to off: start each case from on
+        await client.query('set local synchronous_commit = on');
+        await client.query(`select set_config('role', 'authenticated', true), set_config('request.jwt.claims', $1, true)`, [
+          JSON.stringify(claimsFor(user)),
+        ]);
+        for (const sql of statements) await client.query(sql);
+        return (await client.query('show synchronous_commit')).rows[0]?.synchronous_commit;
+      } finally {
+        await client.query('rollback');
+      }
+    };
+    try {
+      expect(await commitModeAfter([`select public.record_metric('web', 'latency', 'ttfb', 1)`])).toBe('off');
+      expect(await commitModeAfter([`select public.log_user_activity('chat_view', 'chat')`])).toBe('off');
+      expect(await commitModeAfter([`select public.track_event('page_view')`])).toBe('off');
+      expect(await commitModeAfter([`select public.log_audit_event(null, null, 'chat_deleted', 'chat')`])).toBe('on');
+      expect(
+        await commitModeAfter([`select public.touch_last_seen()`, `select public.record_metric('web', 'latency', 'ttfb', 1)`]),
+      ).toBe('on');
+    } finally {
+      client.release();
+    }
+  });
+});
+
+describe('refresh_daily_metrics', () => {
+  it('does not block readers of daily_metrics while it runs', async () => {
+    const refresher = await db.connect();
+    const reader = await db.connect();
+    try {
+      await refresher.query('begin');
+      await refresher.query(`select set_config('role', 'service_role', true), set_config('request.jwt.claims', '{"role":"service_role"}', true)`);
+      await refresher.query('select public.refresh_daily_metrics()'); // holds its lock until commit
+      await reader.query(`set lock_timeout = '2s'`);
+      const { rows } = await reader.query('select count(*)::int as n from private.daily_metrics');
+      expect(rows[0].n).toBeGreaterThanOrEqual(0);
+      await refresher.query('commit');
+    } finally {
+      await refresher.query('rollback').catch(() => undefined);
+      await reader.query('reset lock_timeout');
+      refresher.release();
+      reader.release();
+    }
+  });
+});
+
+describe('the zod contract agrees with the SQL checks', () => {
+  const cases: Array<[string, string, Record<string, unknown>]> = [
+    ['log_user_activity', 'valid', { p_activity_type: 'chat_create', p_activity_category: 'chat' }],
+    ['log_user_activity', 'type of 50', { p_activity_type: 't'.repeat(50), p_activity_category: 'chat' }],
+    ['log_user_activity', 'type of 51', { p_activity_type: 't'.repeat(51), p_activity_category: 'chat' }],
+    ['log_user_activity', 'blank category', { p_activity_type: 'x', p_activity_category: '   ' }],
+    ['log_user_activity', 'IPv4', { p_activity_type: 'x', p_activity_category: 'chat', p_ip_address: '192.0.2.10' }],
+    ['log_user_activity', 'IPv6', { p_activity_type: 'x', p_activity_category: 'chat', p_ip_address: '2001:db8::1' }],
+    ['log_user_activity', 'bad IP', { p_activity_type: 'x', p_activity_category: 'chat', p_ip_address: '999.1.1.1' }],
+    ['log_user_activity', 'network', { p_activity_type: 'x', p_activity_category: 'chat', p_ip_address: '10.0.0.0/8' }],
+    ['log_user_activity', 'lower-case method', { p_activity_type: 'x', p_activity_category: 'chat', p_request_method: 'post' }],
+    ['log_user_activity', 'bad method', { p_activity_type: 'x', p_activity_category: 'chat', p_request_method: 'FETCH' }],
+    ['log_user_activity', 'array metadata', { p_activity_type: 'x', p_activity_category: 'chat', p_activity_metadata: [1] }],
+    ['record_metric', 'valid', { p_service_name: 'web', p_metric_type: 'latency', p_metric_name: 'ttfb', p_value: 12.5 }],
+    ['record_metric', 'unit of 21', { p_service_name: 'web', p_metric_type: 'latency', p_metric_name: 'ttfb', p_value: 1, p_unit: 'u'.repeat(21) }],
+    ['record_metric', 'blank service', { p_service_name: '', p_metric_type: 'latency', p_metric_name: 'ttfb', p_value: 1 }],
+    ['record_metric', 'tags object', { p_service_name: 'web', p_metric_type: 'l', p_metric_name: 'n', p_value: 1, p_tags: { a: 1 } }],
+    ['track_event', 'valid', { p_event_name: 'page_view', p_session_id: 's-1' }],
+    ['track_event', 'session of 101', { p_event_name: 'page_view', p_session_id: 's'.repeat(101) }],
+    ['track_event', 'category of 51', { p_event_name: 'page_view', p_event_category: 'c'.repeat(51) }],
+    ['track_event', 'string properties', { p_event_name: 'page_view', p_properties: 'x' }],
+  ];
+  const schemas = { log_user_activity: logUserActivityArgs, record_metric: recordMetricArgs, track_event: trackEventArgs };
+  const jsonArgs = new Set(['p_activity_metadata', 'p_tags', 'p_properties']);
+
+  it.each(cases)('%s: %s', async (fn, _name, args) => {
+    const user = await newUser();
+    const zodOk = schemas[fn as keyof typeof schemas].safeParse(args).success;
+    const keys = Object.keys(args);
+    const sql = `select public.${fn}(${keys.map((k, i) => `${k} => $${i + 1}`).join(', ')})`;
+    const params = keys.map((k) => (jsonArgs.has(k) ? JSON.stringify(args[k]) : args[k]));
+    const sqlOk = await asUser(db, user, sql, params).then(
+      () => true,
+      (e) => {
+        expect(e.code).toBe(SqlState.invalidParameterValue);
+        return false;
+      },
+    );
+    expect(zodOk).toBe(sqlOk);
+  });
+});
+
+/** pg returns bigint as string. */
+function normalise(row: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v]));
+}
