@@ -6,3 +6,4 @@ export * from './errors.ts';
 export * as identity from './schemas/identity.ts';
 export * as chat from './schemas/chat.ts';
 export * as platform from './schemas/platform.ts';
+export * as usage from './schemas/usage.ts';
