@@ -1327,8 +1327,8 @@ declare
   v_window interval;
   v_step interval;
   v_tat timestamptz;
-  v_consumed text[] := '{}';
-  v_consumed_steps interval[] := '{}';
+  v_consumed text[] := '{}'::text[];
+  v_consumed_steps interval[] := '{}'::interval[];
   v_remaining bigint;
   v_retry numeric;
   v_windows jsonb := '[]'::jsonb;
@@ -1336,7 +1336,6 @@ declare
   v_bind_remaining bigint;
   v_bind_retry numeric;
   v_entry jsonb;
-  i integer;
 begin
   if p_user_id is not null and p_user_id is distinct from v_uid then
     if coalesce((select auth.jwt()) ->> 'role', '') <> 'service_role' then
@@ -1377,51 +1376,39 @@ begin
          and greatest(s.tat, v_now) + v_step * p_cost <= v_now + v_window
       returning s.tat into v_tat;
       if v_tat is null then
-        select greatest(s.tat, v_now) into v_tat
-          from private.rate_limit_state as s
-         where s.user_id = v_uid and s.bucket = v_rule.bucket;
-        if v_tat is null then
-          -- first call in this bucket: create the row; if a concurrent first
-          -- call created it meanwhile, take the locked path after all
-          insert into private.rate_limit_state (user_id, bucket, tat)
-          values (v_uid, v_rule.bucket, v_now + v_step * p_cost)
-          on conflict (user_id, bucket) do nothing
-          returning tat into v_tat;
-          if v_tat is null then
-            update private.rate_limit_state as s
-               set tat = greatest(s.tat, v_now) + v_step * p_cost
-             where s.user_id = v_uid and s.bucket = v_rule.bucket
-               and greatest(s.tat, v_now) + v_step * p_cost <= v_now + v_window
-            returning s.tat into v_tat;
-          end if;
-          if v_tat is not null then
-            v_consumed := v_consumed || v_rule.bucket;
-            v_consumed_steps := v_consumed_steps || (v_step * p_cost);
-          end if;
-        else
-          -- denied: v_tat is the current state
-          v_allowed := false;
-          v_retry := extract(epoch from (v_tat + v_step * p_cost - v_window - v_now));
-          v_reason := coalesce(v_reason, 'rate_limited');
-        end if;
-      else
+        -- no row yet (first call in this bucket), or it does not fit
+        insert into private.rate_limit_state (user_id, bucket, tat)
+        values (v_uid, v_rule.bucket, v_now + v_step * p_cost)
+        on conflict (user_id, bucket) do nothing
+        returning tat into v_tat;
+      end if;
+      if v_tat is null then
+        -- the row exists: denied, unless a concurrent first call created it just now
+        update private.rate_limit_state as s
+           set tat = greatest(s.tat, v_now) + v_step * p_cost
+         where s.user_id = v_uid and s.bucket = v_rule.bucket
+           and greatest(s.tat, v_now) + v_step * p_cost <= v_now + v_window
+        returning s.tat into v_tat;
+      end if;
+      if v_tat is not null then
         v_consumed := v_consumed || v_rule.bucket;
         v_consumed_steps := v_consumed_steps || (v_step * p_cost);
       end if;
     end if;
 
     if v_tat is null then
-      -- not consumed: a peek, a rule after a denial, a cost above the limit, or a lost creation race
+      -- not consumed: a peek, a rule after a denial, or a denial (consuming
+      -- and still allowed here means this window refused)
       select greatest(s.tat, v_now) into v_tat
         from private.rate_limit_state as s
        where s.user_id = v_uid and s.bucket = v_rule.bucket;
       v_tat := coalesce(v_tat, v_now);
-      if v_tat + v_step * p_cost > v_now + v_window then
+      if v_tat + v_step * p_cost > v_now + v_window or (p_consume and v_allowed) then
         v_allowed := false;
         if p_cost > v_rule.max_requests then
           v_reason := coalesce(v_reason, 'cost_exceeds_limit');
         else
-          v_retry := extract(epoch from (v_tat + v_step * p_cost - v_window - v_now));
+          v_retry := greatest(extract(epoch from (v_tat + v_step * p_cost - v_window - v_now)), 0);
           v_reason := coalesce(v_reason, 'rate_limited');
         end if;
       end if;
@@ -1463,19 +1450,11 @@ begin
        set denied_count = v.denied_count + 1, last_denied_at = greatest(v.last_denied_at, excluded.last_denied_at);
   end if;
 
-  return jsonb_build_object(
-    'allowed', v_allowed,
-    'endpoint', p_endpoint,
-    'cost', p_cost,
-    'reason', v_reason,
-    'policy', v_bind -> 'bucket',
-    'limit', v_bind -> 'limit',
-    'window_seconds', v_bind -> 'window_seconds',
-    'remaining', v_bind -> 'remaining',
-    'reset_at', v_bind -> 'reset_at',
-    'reset_after_seconds', v_bind -> 'reset_after_seconds',
-    'retry_after_seconds', v_bind -> 'retry_after_seconds',
-    'windows', v_windows);
+  -- the binding window's figures at the top level (bucket renamed policy)
+  return (coalesce(v_bind, '{"bucket": null, "limit": null, "window_seconds": null, "remaining": null, "reset_at": null,
+                             "reset_after_seconds": null, "retry_after_seconds": null}'::jsonb) - 'bucket')
+         || jsonb_build_object('allowed', v_allowed, 'endpoint', p_endpoint, 'cost', p_cost, 'reason', v_reason,
+                               'policy', v_bind -> 'bucket', 'windows', v_windows);
 end;
 $$;
 
