@@ -243,6 +243,33 @@ describe('record_usage', () => {
     expect(rows).toEqual([{ requests_count: 30, input_tokens: 30435, total_cost: '0.0042435000' }]);
   });
 
+  it('bumps a conversation exactly under parallel calls, and once per idempotency key', async () => {
+    const user = await newUser();
+    const conv = randomUUID();
+    await db.query(`insert into public.conversations (id, user_id, title) values ($1, $2, 'usage race')`, [conv, user.id]);
+    const key = `conv-${randomUUID()}`;
+    await Promise.all([
+      // 20 distinct calls: 1000 in + 200 out each on gpt-4o-mini = 0.00027
+      ...Array.from({ length: 20 }, () =>
+        asRole(db, service, `select public.record_usage($1, 'gpt-4o-mini', 1000, 200, p_conversation_id => $2)`, [user.id, conv]),
+      ),
+      // and one call retried 8 times at once
+      ...Array.from({ length: 8 }, () =>
+        asRole(db, service, `select public.record_usage($1, 'gpt-4o-mini', 1000, 200, p_conversation_id => $2, p_idempotency_key => $3)`, [
+          user.id,
+          conv,
+          key,
+        ]),
+      ),
+    ]);
+    const { rows } = await db.query(
+      `select total_input_tokens::int as input, total_output_tokens::int as output, total_cost::text as cost
+         from public.conversations where id = $1`,
+      [conv],
+    );
+    expect(rows[0]).toEqual({ input: 21000, output: 4200, cost: '0.005670' });
+  });
+
   it('agrees with its zod schema on what is valid', async () => {
     const user = await newUser();
     const cases: Array<Record<string, unknown>> = [

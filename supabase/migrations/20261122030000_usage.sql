@@ -6,7 +6,8 @@
 -- `FeatureGateError`, `resetLimit`, "Rate Limit Check <10ms"; 002
 -- `model_config` (+ `ensure_single_default_model_per_provider`,
 -- `update_model_config_timestamp`), `usage_logs`, `rate_limit_tracking`,
--- `get_current_user_usage_summary`. Mapping and choices: docs/usage.md.
+-- `get_current_user_usage_summary`; the chat domain's conversations.total_*
+-- columns, bumped by record_usage. Mapping and choices: docs/usage.md.
 --
 -- Money is numeric, never float: prices are USD per million tokens with 4
 -- decimals, so a request's cost (tokens x price / 1e6) is exact at 10 decimals.
@@ -520,7 +521,7 @@ grant execute on function public.set_user_plan(uuid, text, boolean, date, numeri
 create table if not exists public.usage_logs (
   id uuid primary key default gen_random_uuid(),
   user_id uuid not null references auth.users (id) on delete cascade,
-  conversation_id uuid,
+  conversation_id uuid references public.conversations (id) on delete set null,
   agent_type text not null,
   model_used text not null,
   provider text not null,
@@ -549,7 +550,7 @@ create table if not exists public.usage_logs (
 
 comment on table public.usage_logs is
   'One row per model call (seed 002 usage_logs, seed 001 ai_api_usage), written by record_usage with the prices it was charged at. Users read their own, admins all.';
-comment on column public.usage_logs.conversation_id is 'The conversation the call belonged to (seed 002 chat_id).';
+comment on column public.usage_logs.conversation_id is 'The conversation the call belonged to (seed 002 chat_id); null once the conversation is deleted (the bill outlives the chat).';
 comment on column public.usage_logs.input_tokens is 'All prompt tokens, cached ones included (OpenAI/Gemini convention).';
 comment on column public.usage_logs.output_tokens is 'All output tokens, reasoning ones included.';
 comment on column public.usage_logs.input_price_per_million is 'The model''s input price when this call was recorded: later price changes do not rewrite history.';
@@ -908,8 +909,8 @@ grant execute on function public.void_credit_reservation(uuid, timestamptz) to s
 -- ---------------------------------------------------------------------------
 -- record_usage: one model call, in one transaction
 -- ---------------------------------------------------------------------------
--- Bumps the conversation's totals. The chat domain's table arrives in its own
--- migration; until then a conversation id is stored without this bump.
+-- Adds a call's tokens and cost to its conversation (the chat domain's
+-- conversations.total_* columns are maintained here, not by message inserts).
 create or replace function private.bump_conversation_usage(
   p_user_id uuid, p_conversation_id uuid, p_input_tokens bigint, p_output_tokens bigint, p_cost numeric
 )
@@ -920,8 +921,14 @@ security invoker
 set search_path = ''
 as $$
 begin
-  -- replaced by the usage-conversations migration once public.conversations exists
-  return;
+  update public.conversations as c
+     set total_input_tokens = c.total_input_tokens + p_input_tokens,
+         total_output_tokens = c.total_output_tokens + p_output_tokens,
+         total_cost = c.total_cost + p_cost
+   where c.id = p_conversation_id and c.user_id = p_user_id;
+  if not found then
+    raise exception 'conversation % not found for this user', p_conversation_id using errcode = '23503';
+  end if;
 end;
 $$;
 
@@ -996,6 +1003,10 @@ begin
   if not found then
     raise exception 'unknown model "%"', coalesce(p_model, 'null') using errcode = '22023',
       hint = 'Models and their prices are in public.model_config.';
+  end if;
+  if p_conversation_id is not null
+     and not exists (select 1 from public.conversations as c where c.id = p_conversation_id and c.user_id = p_user_id) then
+    raise exception 'conversation % not found for this user', p_conversation_id using errcode = '23503';
   end if;
 
   v_cached_price := coalesce(v_model.cached_input_pricing_per_million_tokens, v_model.input_pricing_per_million_tokens);

@@ -3,7 +3,7 @@
 -- RPC for anon, the owner, another user, an admin and the service role.
 -- Time is injected (p_now, or `set local app.usage_now`), never slept.
 begin;
-select plan(172);
+select plan(178);
 
 select tests.create_supabase_user('u_alice');                                         -- basic (no plan row)
 select tests.create_supabase_user('u_bob');                                           -- pro
@@ -196,6 +196,36 @@ select throws_ok($$select public.record_usage('00000000-0000-0000-0000-00000000d
   'an unknown user is rejected');
 select is((select count(*)::int from public.usage_logs where user_id = tests.get_supabase_uid('u_alice')), 4,
   'rejected calls recorded nothing');
+
+-- Conversations (chat domain): their token and cost totals move with record_usage.
+select tests.reset_role();
+insert into public.conversations (id, user_id, title)
+values ('00000000-0000-4000-a000-0000000000c1', tests.get_supabase_uid('u_bob'), 'Bob''s chat'),
+       ('00000000-0000-4000-a000-0000000000c2', tests.get_supabase_uid('u_carol'), 'Carol''s chat');
+select tests.authenticate_as_service_role();
+-- gpt-4o-mini: 1000 x 0.15 + 500 x 0.60 = 0.00045; 2000 x 0.15 + 100 x 0.60 = 0.00036 (per million)
+select public.record_usage(tests.get_supabase_uid('u_bob'), 'gpt-4o-mini', 1000, 500,
+  p_conversation_id => '00000000-0000-4000-a000-0000000000c1', p_idempotency_key => 'conv-1', p_now => '2026-04-15 10:00+00');
+select public.record_usage(tests.get_supabase_uid('u_bob'), 'gpt-4o-mini', 2000, 100,
+  p_conversation_id => '00000000-0000-4000-a000-0000000000c1', p_now => '2026-04-15 10:01+00');
+select is((select row(total_input_tokens, total_output_tokens, total_cost)::text from public.conversations
+            where id = '00000000-0000-4000-a000-0000000000c1'), '(3000,600,0.000810)',
+  'record_usage adds each call''s tokens and cost to its conversation');
+select public.record_usage(tests.get_supabase_uid('u_bob'), 'gpt-4o-mini', 1000, 500,
+  p_conversation_id => '00000000-0000-4000-a000-0000000000c1', p_idempotency_key => 'conv-1', p_now => '2026-04-15 10:02+00');
+select is((select total_input_tokens from public.conversations where id = '00000000-0000-4000-a000-0000000000c1'), 3000::bigint,
+  'a repeated idempotency key does not bump the conversation again');
+select throws_ok(format($$select public.record_usage(%L, 'gpt-4o-mini', 10, 10, p_conversation_id => '00000000-0000-4000-a000-0000000000c2')$$,
+                        tests.get_supabase_uid('u_bob')), '23503',
+  'conversation 00000000-0000-4000-a000-0000000000c2 not found for this user', 'usage cannot be charged to another user''s conversation');
+select throws_ok(format($$select public.record_usage(%L, 'gpt-4o-mini', 10, 10, p_conversation_id => gen_random_uuid())$$,
+                        tests.get_supabase_uid('u_bob')), '23503', null, 'an unknown conversation is rejected');
+select is((select row(total_input_tokens, total_cost)::text from public.conversations where id = '00000000-0000-4000-a000-0000000000c2'),
+  '(0,0.000000)', '... and nothing was recorded or bumped');
+select tests.reset_role();
+delete from public.conversations where id = '00000000-0000-4000-a000-0000000000c1';
+select is((select count(*)::int || '/' || count(conversation_id) from public.usage_logs where user_id = tests.get_supabase_uid('u_bob')
+            and response_timestamp >= '2026-04-15'), '2/0', 'deleting the conversation keeps its usage rows, unlinked');
 
 select tests.authenticate_as('u_alice');
 select throws_ok(format($$select public.record_usage(%L, 'gpt-4o', 10, 10)$$, tests.get_supabase_uid('u_alice')), '42501', null,
