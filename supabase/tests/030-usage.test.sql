@@ -3,7 +3,7 @@
 -- RPC for anon, the owner, another user, an admin and the service role.
 -- Time is injected (p_now, or `set local app.usage_now`), never slept.
 begin;
-select plan(178);
+select plan(186);
 
 select tests.create_supabase_user('u_alice');                                         -- basic (no plan row)
 select tests.create_supabase_user('u_bob');                                           -- pro
@@ -461,6 +461,21 @@ select tests.clear_authentication();
 select throws_ok($$select public.check_rate_limit('chat')$$, '42501', null, 'anon cannot call check_rate_limit');
 select throws_ok($$select public.get_rate_limit_status('chat')$$, '42501', null, 'anon cannot call get_rate_limit_status');
 select throws_ok($$select 1 from public.rate_limit_violations$$, '42501', null, 'anon cannot read violations');
+
+-- The service role on the user-facing reads, and anon on the admin ones.
+select tests.authenticate_as_service_role();
+select is(public.get_user_plan(tests.get_supabase_uid('u_carol')) ->> 'plan_name', 'enterprise', 'the service role reads any user''s plan');
+select is((public.check_credits(tests.get_supabase_uid('u_carol')) ->> 'plan_name'), 'enterprise', 'the service role checks any user''s credits');
+select throws_ok($$select public.check_credits()$$, '22023', 'invalid user: p_user_id is required for the service role',
+  'the service role must name the user whose credits it checks');
+select throws_ok($$select public.require_feature('chat')$$, '42501', null, 'require_feature is for signed-in users');
+select throws_ok($$select * from public.get_current_user_usage_summary()$$, '42501', null, 'the usage summary is for signed-in users');
+select is((public.get_rate_limit_status('chat', 1, tests.get_supabase_uid('u_bob')) ->> 'limit')::int, 50,
+  'the service role reads any user''s rate-limit status');
+select tests.clear_authentication();
+select throws_ok(format('select public.reset_rate_limit(%L)', tests.get_supabase_uid('u_alice')), '42501', null, 'anon cannot reset rate limits');
+select throws_ok(format($$select public.reserve_credits(%L, p_amount => 1)$$, tests.get_supabase_uid('u_alice')), '42501', null,
+  'anon cannot reserve credits');
 
 -- Housekeeping.
 select tests.reset_role();
