@@ -1329,46 +1329,98 @@ security definer
 set search_path = ''
 as $$
 declare
-  v_uid uuid := (select auth.uid());
-  v_now timestamptz := coalesce(nullif(pg_catalog.current_setting('app.usage_now', true), '')::timestamptz, pg_catalog.now());
+  -- No initializers: every plpgsql expression is re-prepared once per
+  -- transaction, and an API request is one transaction, so on this path the
+  -- number of expressions evaluated is what costs (docs/usage.md).
+  v_uid uuid;
+  v_now timestamptz;
   v_rules private.rate_limit_rule[];
+  v_result jsonb;
   v_rule private.rate_limit_rule;
-  v_allowed boolean := true;
+  v_allowed boolean;
   v_reason text;
   v_window interval;
   v_step interval;
   v_tat timestamptz;
-  v_consumed text[] := '{}'::text[];
-  v_consumed_steps interval[] := '{}'::interval[];
+  v_consumed text[];
+  v_consumed_steps interval[];
   v_remaining bigint;
   v_retry numeric;
-  v_windows jsonb := '[]'::jsonb;
+  v_windows jsonb;
   v_bind jsonb;
   v_bind_remaining bigint;
   v_bind_retry numeric;
   v_entry jsonb;
 begin
-  if p_user_id is not null and p_user_id is distinct from v_uid then
-    if coalesce((select auth.jwt()) ->> 'role', '') <> 'service_role' then
-      raise exception 'only the service role may check another user''s rate limit' using errcode = '42501';
-    end if;
+  if p_user_id is null then
+    v_uid := (select auth.uid());
+  elsif p_user_id is distinct from (select auth.uid()) and coalesce((select auth.jwt()) ->> 'role', '') <> 'service_role' then
+    raise exception 'only the service role may check another user''s rate limit' using errcode = '42501';
+  else
     v_uid := p_user_id;
   end if;
-  if v_uid is null then
-    raise exception 'you must be signed in to be rate limited' using errcode = '42501';
-  end if;
-  if p_endpoint is null or p_endpoint !~ '^[a-z][a-z0-9_:.-]{0,63}$' then
-    raise exception 'invalid endpoint: lowercase letters, digits, _ : . - (at most 64)' using errcode = '22023';
-  end if;
-  if p_cost is null or p_cost < 1 or p_cost > 1000000 then
+  if v_uid is null or p_endpoint is null or p_endpoint !~ '^[a-z][a-z0-9_:.-]{0,63}$'
+     or p_cost is null or p_cost < 1 or p_cost > 1000000 then
+    if v_uid is null then
+      raise exception 'you must be signed in to be rate limited' using errcode = '42501';
+    elsif p_endpoint is null or p_endpoint !~ '^[a-z][a-z0-9_:.-]{0,63}$' then
+      raise exception 'invalid endpoint: lowercase letters, digits, _ : . - (at most 64)' using errcode = '22023';
+    end if;
     raise exception 'invalid cost: must be between 1 and 1000000' using errcode = '22023';
   end if;
 
+  v_now := coalesce(nullif(pg_catalog.current_setting('app.usage_now', true), '')::timestamptz, pg_catalog.now());
   v_rules := private.rate_limit_rules(v_uid, p_endpoint);
+
+  -- Fast path, one statement: a single limited window (every plan rule) and
+  -- a call that fits. Anything else (several windows, unlimited, a denial)
+  -- takes the general path below, which gives the same answer.
+  if cardinality(v_rules) = 1 and (v_rules[1]).max_requests >= p_cost then
+    if p_consume then
+      insert into private.rate_limit_state as s (user_id, bucket, tat)
+      values (v_uid, (v_rules[1]).bucket,
+              v_now + pg_catalog.make_interval(secs => (v_rules[1]).window_seconds) / (v_rules[1]).max_requests * p_cost)
+      on conflict (user_id, bucket) do update
+         set tat = greatest(s.tat, v_now) + (excluded.tat - v_now)
+       where greatest(s.tat, v_now) + (excluded.tat - v_now)
+             <= v_now + pg_catalog.make_interval(secs => (v_rules[1]).window_seconds)
+      returning jsonb_build_object('allowed', true, 'endpoint', p_endpoint, 'cost', p_cost, 'reason', null,
+                'policy', (v_rules[1]).bucket, 'limit', (v_rules[1]).max_requests, 'window_seconds', (v_rules[1]).window_seconds,
+                'remaining', pg_catalog.floor(((v_rules[1]).window_seconds - extract(epoch from (s.tat - v_now))) * (v_rules[1]).max_requests / (v_rules[1]).window_seconds)::bigint,
+                'reset_at', s.tat, 'reset_after_seconds', pg_catalog.ceil(extract(epoch from (s.tat - v_now))), 'retry_after_seconds', null,
+                'windows', jsonb_build_array(jsonb_build_object('bucket', (v_rules[1]).bucket, 'limit', (v_rules[1]).max_requests,
+                  'window_seconds', (v_rules[1]).window_seconds, 'remaining', pg_catalog.floor(((v_rules[1]).window_seconds - extract(epoch from (s.tat - v_now))) * (v_rules[1]).max_requests / (v_rules[1]).window_seconds)::bigint,
+                  'reset_at', s.tat, 'reset_after_seconds', pg_catalog.ceil(extract(epoch from (s.tat - v_now))), 'retry_after_seconds', null)))
+           into v_result;
+    else
+      select jsonb_build_object('allowed', true, 'endpoint', p_endpoint, 'cost', p_cost, 'reason', null,
+               'policy', (v_rules[1]).bucket, 'limit', (v_rules[1]).max_requests, 'window_seconds', (v_rules[1]).window_seconds,
+               'remaining', pg_catalog.floor(((v_rules[1]).window_seconds - extract(epoch from (t.tat - v_now))) * (v_rules[1]).max_requests / (v_rules[1]).window_seconds)::bigint,
+               'reset_at', t.tat, 'reset_after_seconds', pg_catalog.ceil(extract(epoch from (t.tat - v_now))), 'retry_after_seconds', null,
+               'windows', jsonb_build_array(jsonb_build_object('bucket', (v_rules[1]).bucket, 'limit', (v_rules[1]).max_requests,
+                 'window_seconds', (v_rules[1]).window_seconds, 'remaining', pg_catalog.floor(((v_rules[1]).window_seconds - extract(epoch from (t.tat - v_now))) * (v_rules[1]).max_requests / (v_rules[1]).window_seconds)::bigint,
+                 'reset_at', t.tat, 'reset_after_seconds', pg_catalog.ceil(extract(epoch from (t.tat - v_now))), 'retry_after_seconds', null)))
+        into v_result
+        from (select greatest(coalesce((select s.tat from private.rate_limit_state as s
+                                         where s.user_id = v_uid and s.bucket = (v_rules[1]).bucket), v_now), v_now) as tat) as t
+       where t.tat
+             + pg_catalog.make_interval(secs => (v_rules[1]).window_seconds) / (v_rules[1]).max_requests * p_cost
+             <= v_now + pg_catalog.make_interval(secs => (v_rules[1]).window_seconds);
+    end if;
+    if v_result is not null then
+      return v_result;
+    end if;
+  end if;
+
+  -- General path: every window in order, all or nothing.
   if cardinality(v_rules) = 0 then
     raise exception 'unknown endpoint "%"', p_endpoint
       using errcode = '22023', hint = 'Rate-limited endpoints are listed in public.plan_rate_limits.';
   end if;
+  v_allowed := true;
+  v_consumed := '{}'::text[];
+  v_consumed_steps := '{}'::interval[];
+  v_windows := '[]'::jsonb;
 
   foreach v_rule in array v_rules loop
     continue when v_rule.max_requests is null;
