@@ -365,15 +365,15 @@ security invoker
 set search_path = ''
 as $$
 declare
-  v_uid uuid := coalesce(p_user_id, (select auth.uid()));
+  v_uid uuid := coalesce(p_user_id, auth.uid());
   v_result jsonb;
 begin
   if v_uid is null then
     raise exception 'you must be signed in to read a plan' using errcode = '42501';
   end if;
-  if p_user_id is not null and p_user_id is distinct from (select auth.uid())
-     and not (select public.is_current_user_admin())
-     and coalesce((select auth.jwt()) ->> 'role', '') <> 'service_role' then
+  if p_user_id is not null and p_user_id is distinct from auth.uid()
+     and not public.is_current_user_admin()
+     and coalesce(auth.jwt() ->> 'role', '') <> 'service_role' then
     raise exception 'only admins may read another user''s plan' using errcode = '42501';
   end if;
 
@@ -419,7 +419,7 @@ security invoker
 set search_path = ''
 as $$
 declare
-  v_uid uuid := (select auth.uid());
+  v_uid uuid := auth.uid();
   v_plan text;
   v_has boolean;
   v_required text;
@@ -706,14 +706,14 @@ security definer
 set search_path = ''
 as $$
 declare
-  v_uid uuid := (select auth.uid());
-  v_role text := coalesce((select auth.jwt()) ->> 'role', '');
+  v_uid uuid := auth.uid();
+  v_role text := coalesce(auth.jwt() ->> 'role', '');
 begin
   if v_uid is null and v_role <> 'service_role' then
     raise exception 'you must be signed in to check credits' using errcode = '42501';
   end if;
   if p_user_id is not null and p_user_id is distinct from v_uid
-     and v_role <> 'service_role' and not (select public.is_current_user_admin()) then
+     and v_role <> 'service_role' and not public.is_current_user_admin() then
     raise exception 'only admins may check another user''s credits' using errcode = '42501';
   end if;
   if coalesce(p_user_id, v_uid) is null then
@@ -1140,7 +1140,7 @@ security invoker
 set search_path = ''
 as $$
 declare
-  v_uid uuid := (select auth.uid());
+  v_uid uuid := auth.uid();
 begin
   if v_uid is null then
     raise exception 'you must be signed in to read usage' using errcode = '42501';
@@ -1190,7 +1190,7 @@ security invoker
 set search_path = ''
 as $$
 declare
-  v_uid uuid := (select auth.uid());
+  v_uid uuid := auth.uid();
   v_result jsonb;
 begin
   if v_uid is null then
@@ -1353,8 +1353,8 @@ declare
   v_entry jsonb;
 begin
   if p_user_id is null then
-    v_uid := (select auth.uid());
-  elsif p_user_id is distinct from (select auth.uid()) and coalesce((select auth.jwt()) ->> 'role', '') <> 'service_role' then
+    v_uid := auth.uid();
+  elsif p_user_id is distinct from auth.uid() and coalesce(auth.jwt() ->> 'role', '') <> 'service_role' then
     raise exception 'only the service role may check another user''s rate limit' using errcode = '42501';
   else
     v_uid := p_user_id;
@@ -1568,7 +1568,7 @@ as $$
 declare
   v_deleted integer;
 begin
-  if coalesce((select auth.jwt()) ->> 'role', '') <> 'service_role' and not (select public.is_current_user_admin()) then
+  if coalesce(auth.jwt() ->> 'role', '') <> 'service_role' and not public.is_current_user_admin() then
     raise exception 'only admins and the service role may reset rate limits' using errcode = '42501';
   end if;
   if p_user_id is null then
