@@ -909,35 +909,6 @@ grant execute on function public.void_credit_reservation(uuid, timestamptz) to s
 -- ---------------------------------------------------------------------------
 -- record_usage: one model call, in one transaction
 -- ---------------------------------------------------------------------------
--- Adds a call's tokens and cost to its conversation (the chat domain's
--- conversations.total_* columns are maintained here, not by message inserts).
-create or replace function private.bump_conversation_usage(
-  p_user_id uuid, p_conversation_id uuid, p_input_tokens bigint, p_output_tokens bigint, p_cost numeric
-)
-returns void
-language plpgsql
-volatile
-security invoker
-set search_path = ''
-as $$
-begin
-  update public.conversations as c
-     set total_input_tokens = c.total_input_tokens + p_input_tokens,
-         total_output_tokens = c.total_output_tokens + p_output_tokens,
-         total_cost = c.total_cost + p_cost
-   where c.id = p_conversation_id and c.user_id = p_user_id;
-  if not found then
-    raise exception 'conversation % not found for this user', p_conversation_id using errcode = '23503';
-  end if;
-end;
-$$;
-
-comment on function private.bump_conversation_usage(uuid, uuid, bigint, bigint, numeric) is
-  'Adds a call''s tokens and cost to its conversation''s totals, checking that the conversation is the user''s (23503 otherwise).';
-
-revoke execute on function private.bump_conversation_usage(uuid, uuid, bigint, bigint, numeric) from public, anon, authenticated, service_role;
-grant execute on function private.bump_conversation_usage(uuid, uuid, bigint, bigint, numeric) to service_role;
-
 create or replace function public.record_usage(
   p_user_id uuid,
   p_model text,
@@ -968,7 +939,7 @@ declare
   v_output_cost numeric(20,10);
   v_cost numeric(20,10);
   v_day date := (p_now at time zone 'UTC')::date;
-  v_month_start date;
+  v_ignored text;
 begin
   -- Validate everything before writing anything.
   if p_user_id is null then
@@ -1018,7 +989,7 @@ begin
   -- Usage records commit asynchronously: a crash can lose the last few
   -- hundred milliseconds of them (never half of one), and in exchange a
   -- commit does not wait for an fsync. docs/usage.md weighs this.
-  perform pg_catalog.set_config('synchronous_commit', 'off', true);
+  v_ignored := pg_catalog.set_config('synchronous_commit', 'off', true);
 
   -- Settling: lock the reservation first, so two settlements of it queue up.
   if p_reservation_id is not null then
@@ -1041,74 +1012,94 @@ begin
     end if;
   end if;
 
-  -- The same idempotency key twice records once: a racing duplicate waits here
-  -- for the first to commit, then finds its row.
-  insert into public.usage_logs (
-    user_id, conversation_id, agent_type, model_used, provider,
-    input_tokens, output_tokens, cached_input_tokens, reasoning_tokens, total_tokens,
-    input_cost, output_cost, total_cost,
-    input_price_per_million, output_price_per_million, cached_input_price_per_million,
-    request_timestamp, response_timestamp, duration_ms, metadata, idempotency_key, reservation_id
+  -- Every write in one statement (each plpgsql statement costs an executor
+  -- run): the usage row, and - only when that row was new - the day's
+  -- aggregate, the credits spent, the settled reservation and the
+  -- conversation's totals. The same idempotency key twice records once: a
+  -- racing duplicate waits on the unique index for the first to commit, then
+  -- inserts nothing, so nothing else is written either.
+  with log as (
+    insert into public.usage_logs (
+      user_id, conversation_id, agent_type, model_used, provider,
+      input_tokens, output_tokens, cached_input_tokens, reasoning_tokens, total_tokens,
+      input_cost, output_cost, total_cost,
+      input_price_per_million, output_price_per_million, cached_input_price_per_million,
+      request_timestamp, response_timestamp, duration_ms, metadata, idempotency_key, reservation_id
+    )
+    values (
+      p_user_id, p_conversation_id, p_agent_type, v_model.model_id, v_model.provider,
+      p_input_tokens, p_output_tokens, p_cached_input_tokens, p_reasoning_tokens, p_input_tokens + p_output_tokens,
+      v_input_cost, v_output_cost, v_cost,
+      v_model.input_pricing_per_million_tokens, v_model.output_pricing_per_million_tokens, v_cached_price,
+      p_now - pg_catalog.make_interval(secs => coalesce(p_duration_ms, 0) / 1000.0), p_now, p_duration_ms,
+      coalesce(p_metadata, '{}'::jsonb), p_idempotency_key, p_reservation_id
+    )
+    on conflict (user_id, idempotency_key) where idempotency_key is not null do nothing
+    returning *
+  ), daily as (
+    insert into public.daily_usage as d (
+      user_id, date, model_name, total_tokens, input_tokens, output_tokens,
+      cached_input_tokens, reasoning_tokens, total_cost, requests_count
+    )
+    select log.user_id, v_day, log.model_used, log.total_tokens, log.input_tokens, log.output_tokens,
+           log.cached_input_tokens, log.reasoning_tokens, log.total_cost, 1
+      from log
+    on conflict (user_id, date, model_name) do update
+       set total_tokens = d.total_tokens + excluded.total_tokens,
+           input_tokens = d.input_tokens + excluded.input_tokens,
+           output_tokens = d.output_tokens + excluded.output_tokens,
+           cached_input_tokens = d.cached_input_tokens + excluded.cached_input_tokens,
+           reasoning_tokens = d.reasoning_tokens + excluded.reasoning_tokens,
+           total_cost = d.total_cost + excluded.total_cost,
+           requests_count = d.requests_count + 1,
+           updated_at = p_now
+  ), anchor as (
+    -- the billing month of p_now (as private.credit_period computes it)
+    select a.anchor,
+           ((extract(year from v_day) - extract(year from a.anchor)) * 12
+            + extract(month from v_day) - extract(month from a.anchor))::integer as months
+      from (select coalesce((select up.reset_date from public.user_plans as up
+                              where up.user_id = p_user_id and up.active), date '2000-01-01') as anchor) as a
+  ), balance as (
+    -- spend lands in the windows of p_now; a settled reservation's hold
+    -- stops counting with its status change below
+    insert into private.credit_balances as b (user_id, day, day_spent, month_start, month_spent, updated_at)
+    select log.user_id, v_day, log.total_cost,
+           (anchor.anchor + pg_catalog.make_interval(months => case
+              when (anchor.anchor + pg_catalog.make_interval(months => anchor.months))::date <= v_day
+              then anchor.months else anchor.months - 1 end))::date,
+           log.total_cost, p_now
+      from log, anchor
+    on conflict (user_id) do update
+       set day_spent = case when b.day < excluded.day then excluded.day_spent
+                            when b.day = excluded.day then b.day_spent + excluded.day_spent
+                            else b.day_spent end,
+           day = greatest(b.day, excluded.day),
+           month_spent = case when b.month_start < excluded.month_start then excluded.month_spent
+                              when b.month_start = excluded.month_start then b.month_spent + excluded.month_spent
+                              else b.month_spent end,
+           month_start = greatest(b.month_start, excluded.month_start),
+           updated_at = p_now
+  ), settle as (
+    update private.credit_reservations as r
+       set status = 'settled', finished_at = p_now, usage_log_id = log.id
+      from log
+     where r.id = p_reservation_id
+  ), conversation as (
+    -- the chat domain's conversations.total_* are kept here, not by message inserts
+    update public.conversations as c
+       set total_input_tokens = c.total_input_tokens + log.input_tokens,
+           total_output_tokens = c.total_output_tokens + log.output_tokens,
+           total_cost = c.total_cost + log.total_cost
+      from log
+     where c.id = p_conversation_id and c.user_id = p_user_id
   )
-  values (
-    p_user_id, p_conversation_id, p_agent_type, v_model.model_id, v_model.provider,
-    p_input_tokens, p_output_tokens, p_cached_input_tokens, p_reasoning_tokens, p_input_tokens + p_output_tokens,
-    v_input_cost, v_output_cost, v_cost,
-    v_model.input_pricing_per_million_tokens, v_model.output_pricing_per_million_tokens, v_cached_price,
-    p_now - pg_catalog.make_interval(secs => coalesce(p_duration_ms, 0) / 1000.0), p_now, p_duration_ms,
-    coalesce(p_metadata, '{}'::jsonb), p_idempotency_key, p_reservation_id
-  )
-  on conflict (user_id, idempotency_key) where idempotency_key is not null do nothing
-  returning * into v_row;
+  select log.* into v_row from log;
 
   if v_row.id is null then
     select l.* into v_row from public.usage_logs as l
      where l.user_id = p_user_id and l.idempotency_key = p_idempotency_key;
-    return v_row;
   end if;
-
-  if p_reservation_id is not null then
-    update private.credit_reservations
-       set status = 'settled', finished_at = p_now, usage_log_id = v_row.id
-     where id = p_reservation_id;
-  end if;
-
-  insert into public.daily_usage as d (
-    user_id, date, model_name, total_tokens, input_tokens, output_tokens,
-    cached_input_tokens, reasoning_tokens, total_cost, requests_count
-  )
-  values (p_user_id, v_day, v_model.model_id, p_input_tokens + p_output_tokens, p_input_tokens, p_output_tokens,
-          p_cached_input_tokens, p_reasoning_tokens, v_cost, 1)
-  on conflict (user_id, date, model_name) do update
-     set total_tokens = d.total_tokens + excluded.total_tokens,
-         input_tokens = d.input_tokens + excluded.input_tokens,
-         output_tokens = d.output_tokens + excluded.output_tokens,
-         cached_input_tokens = d.cached_input_tokens + excluded.cached_input_tokens,
-         reasoning_tokens = d.reasoning_tokens + excluded.reasoning_tokens,
-         total_cost = d.total_cost + excluded.total_cost,
-         requests_count = d.requests_count + 1,
-         updated_at = p_now;
-
-  -- Spend lands in the windows of p_now; the reservation's hold stopped
-  -- counting when its status changed above.
-  select c.month_start into v_month_start from private.credit_period(p_user_id, p_now) as c;
-  insert into private.credit_balances as b (user_id, day, day_spent, month_start, month_spent, updated_at)
-  values (p_user_id, v_day, v_cost, v_month_start, v_cost, p_now)
-  on conflict (user_id) do update
-     set day_spent = case when b.day < excluded.day then excluded.day_spent
-                          when b.day = excluded.day then b.day_spent + excluded.day_spent
-                          else b.day_spent end,
-         day = greatest(b.day, excluded.day),
-         month_spent = case when b.month_start < excluded.month_start then excluded.month_spent
-                            when b.month_start = excluded.month_start then b.month_spent + excluded.month_spent
-                            else b.month_spent end,
-         month_start = greatest(b.month_start, excluded.month_start),
-         updated_at = p_now;
-
-  if p_conversation_id is not null then
-    perform private.bump_conversation_usage(p_user_id, p_conversation_id, p_input_tokens, p_output_tokens, v_cost);
-  end if;
-
   return v_row;
 end;
 $$;
