@@ -77,6 +77,20 @@ export type Database = {
                   Relationships: [
                     
                   ]
+                },"daily_usage": {
+                  Row: {
+                    "cached_input_tokens": number,"created_at": string,"date": string,"id": string,"input_tokens": number,"model_name": string,"output_tokens": number,"reasoning_tokens": number,"requests_count": number,"total_cost": number,"total_tokens": number,"updated_at": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "cached_input_tokens"?: number,"created_at"?: string,"date": string,"id"?: string,"input_tokens"?: number,"model_name": string,"output_tokens"?: number,"reasoning_tokens"?: number,"requests_count"?: number,"total_cost"?: number,"total_tokens"?: number,"updated_at"?: string,"user_id": string
+                  }
+                  Update: {
+                    "cached_input_tokens"?: number,"created_at"?: string,"date"?: string,"id"?: string,"input_tokens"?: number,"model_name"?: string,"output_tokens"?: number,"reasoning_tokens"?: number,"requests_count"?: number,"total_cost"?: number,"total_tokens"?: number,"updated_at"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
                 },"documents": {
                   Row: {
                     "content": string | null,"conversation_id": string | null,"created_at": string,"id": string,"kind": string,"metadata": NonNullable<Json>,"parent_version": number | null,"title": string,"user_id": string,"version_number": number
@@ -177,6 +191,68 @@ isOneToOne: false
       referencedColumns: ["id"]
     }
                   ]
+                },"model_config": {
+                  Row: {
+                    "cached_input_pricing_per_million_tokens": number | null,"created_at": string,"description": string | null,"id": string,"input_pricing_per_million_tokens": number,"is_active": boolean,"is_default": boolean,"metadata": NonNullable<Json>,"model_id": string,"name": string,"output_pricing_per_million_tokens": number,"provider": string,"thinking_enabled": boolean,"updated_at": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "cached_input_pricing_per_million_tokens"?: number | null,"created_at"?: string,"description"?: string | null,"id"?: string,"input_pricing_per_million_tokens": number,"is_active"?: boolean,"is_default"?: boolean,"metadata"?: NonNullable<Json>,"model_id": string,"name": string,"output_pricing_per_million_tokens": number,"provider": string,"thinking_enabled"?: boolean,"updated_at"?: string
+                  }
+                  Update: {
+                    "cached_input_pricing_per_million_tokens"?: number | null,"created_at"?: string,"description"?: string | null,"id"?: string,"input_pricing_per_million_tokens"?: number,"is_active"?: boolean,"is_default"?: boolean,"metadata"?: NonNullable<Json>,"model_id"?: string,"name"?: string,"output_pricing_per_million_tokens"?: number,"provider"?: string,"thinking_enabled"?: boolean,"updated_at"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"model_price_history": {
+                  Row: {
+                    "cached_input_pricing_per_million_tokens": number | null,"changed_by": string | null,"effective_from": string,"id": number,"input_pricing_per_million_tokens": number,"model_id": string,"output_pricing_per_million_tokens": number
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "cached_input_pricing_per_million_tokens"?: number | null,"changed_by"?: string | null,"effective_from": string,"id"?: never,"input_pricing_per_million_tokens": number,"model_id": string,"output_pricing_per_million_tokens": number
+                  }
+                  Update: {
+                    "cached_input_pricing_per_million_tokens"?: number | null,"changed_by"?: string | null,"effective_from"?: string,"id"?: never,"input_pricing_per_million_tokens"?: number,"model_id"?: string,"output_pricing_per_million_tokens"?: number
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"plan_rate_limits": {
+                  Row: {
+                    "endpoint": string,"max_requests": number | null,"plan_name": string,"window_seconds": number
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "endpoint": string,"max_requests"?: number | null,"plan_name": string,"window_seconds": number
+                  }
+                  Update: {
+                    "endpoint"?: string,"max_requests"?: number | null,"plan_name"?: string,"window_seconds"?: number
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "plan_rate_limits_plan_name_fkey"
+      columns: ["plan_name"]
+isOneToOne: false
+      referencedRelation: "plans"
+      referencedColumns: ["plan_name"]
+    }
+                  ]
+                },"plans": {
+                  Row: {
+                    "created_at": string,"display_name": string,"features": (string)[],"max_credits_per_day": number,"max_credits_per_month": number,"plan_name": string,"tier": number,"updated_at": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "created_at"?: string,"display_name": string,"features"?: (string)[],"max_credits_per_day": number,"max_credits_per_month": number,"plan_name": string,"tier": number,"updated_at"?: string
+                  }
+                  Update: {
+                    "created_at"?: string,"display_name"?: string,"features"?: (string)[],"max_credits_per_day"?: number,"max_credits_per_month"?: number,"plan_name"?: string,"tier"?: number,"updated_at"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
                 },"profiles": {
                   Row: {
                     "avatar_url": string | null,"created_at": string,"display_name": string | null,"email": string | null,"id": string,"last_seen_at": string | null,"metadata": NonNullable<Json>,"role": string,"updated_at": string,"username": string | null
@@ -187,6 +263,20 @@ isOneToOne: false
                   }
                   Update: {
                     "avatar_url"?: string | null,"created_at"?: string,"display_name"?: string | null,"email"?: string | null,"id"?: string,"last_seen_at"?: string | null,"metadata"?: NonNullable<Json>,"role"?: string,"updated_at"?: string,"username"?: string | null
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"rate_limit_violations": {
+                  Row: {
+                    "bucket": string,"denied_count": number,"endpoint": string,"first_denied_at": string,"id": number,"last_denied_at": string,"limit_value": number,"user_id": string,"window_start": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "bucket": string,"denied_count"?: number,"endpoint": string,"first_denied_at": string,"id"?: never,"last_denied_at": string,"limit_value": number,"user_id": string,"window_start": string
+                  }
+                  Update: {
+                    "bucket"?: string,"denied_count"?: number,"endpoint"?: string,"first_denied_at"?: string,"id"?: never,"last_denied_at"?: string,"limit_value"?: number,"user_id"?: string,"window_start"?: string
                   }
                   Relationships: [
                     
@@ -273,6 +363,26 @@ isOneToOne: false
                   Relationships: [
                     
                   ]
+                },"usage_logs": {
+                  Row: {
+                    "agent_type": string,"cached_input_price_per_million": number,"cached_input_tokens": number,"conversation_id": string | null,"created_at": string,"duration_ms": number | null,"id": string,"idempotency_key": string | null,"input_cost": number,"input_price_per_million": number,"input_tokens": number,"metadata": NonNullable<Json>,"model_used": string,"output_cost": number,"output_price_per_million": number,"output_tokens": number,"provider": string,"reasoning_tokens": number,"request_timestamp": string,"reservation_id": string | null,"response_timestamp": string,"total_cost": number,"total_tokens": number,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "agent_type": string,"cached_input_price_per_million": number,"cached_input_tokens"?: number,"conversation_id"?: string | null,"created_at"?: string,"duration_ms"?: number | null,"id"?: string,"idempotency_key"?: string | null,"input_cost": number,"input_price_per_million": number,"input_tokens": number,"metadata"?: NonNullable<Json>,"model_used": string,"output_cost": number,"output_price_per_million": number,"output_tokens": number,"provider": string,"reasoning_tokens"?: number,"request_timestamp": string,"reservation_id"?: string | null,"response_timestamp": string,"total_cost": number,"total_tokens": number,"user_id": string
+                  }
+                  Update: {
+                    "agent_type"?: string,"cached_input_price_per_million"?: number,"cached_input_tokens"?: number,"conversation_id"?: string | null,"created_at"?: string,"duration_ms"?: number | null,"id"?: string,"idempotency_key"?: string | null,"input_cost"?: number,"input_price_per_million"?: number,"input_tokens"?: number,"metadata"?: NonNullable<Json>,"model_used"?: string,"output_cost"?: number,"output_price_per_million"?: number,"output_tokens"?: number,"provider"?: string,"reasoning_tokens"?: number,"request_timestamp"?: string,"reservation_id"?: string | null,"response_timestamp"?: string,"total_cost"?: number,"total_tokens"?: number,"user_id"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "usage_logs_conversation_id_fkey"
+      columns: ["conversation_id"]
+isOneToOne: false
+      referencedRelation: "conversations"
+      referencedColumns: ["id"]
+    }
+                  ]
                 },"user_activity_logs": {
                   Row: {
                     "activity_category": string,"activity_metadata": NonNullable<Json>,"activity_type": string,"correlation_id": string,"created_at": string,"error_message": string | null,"id": string,"ip_address": string | null,"request_method": string | null,"request_path": string | null,"resource_id": string | null,"resource_type": string | null,"session_id": string | null,"success": boolean,"user_agent": string | null,"user_id": string
@@ -286,6 +396,26 @@ isOneToOne: false
                   }
                   Relationships: [
                     
+                  ]
+                },"user_plans": {
+                  Row: {
+                    "active": boolean,"created_at": string,"id": string,"max_credits_per_day": number | null,"max_credits_per_month": number | null,"plan_name": string,"reset_date": string,"updated_at": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "active"?: boolean,"created_at"?: string,"id"?: string,"max_credits_per_day"?: number | null,"max_credits_per_month"?: number | null,"plan_name": string,"reset_date": string,"updated_at"?: string,"user_id": string
+                  }
+                  Update: {
+                    "active"?: boolean,"created_at"?: string,"id"?: string,"max_credits_per_day"?: number | null,"max_credits_per_month"?: number | null,"plan_name"?: string,"reset_date"?: string,"updated_at"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "user_plans_plan_name_fkey"
+      columns: ["plan_name"]
+isOneToOne: false
+      referencedRelation: "plans"
+      referencedColumns: ["plan_name"]
+    }
                   ]
                 }
           }
@@ -429,6 +559,12 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"check_credits":
+{ Args: { "p_user_id"?: string }; Returns: Json
+                           },
+"check_rate_limit":
+{ Args: { "p_cost"?: number,"p_endpoint": string,"p_user_id"?: string }; Returns: Json
+                           },
 "claim_jobs":
 { Args: { "p_lease_seconds"?: number,"p_limit"?: number,"p_now"?: string,"p_queue": string,"p_worker_id": string }; Returns: {
               "attempts": number,
@@ -774,6 +910,14 @@ isOneToOne: false
         isOneToOne: false
         isSetofReturn: true
       } },
+"get_current_user_daily_usage":
+{ Args: { "p_end_date"?: string,"p_start_date"?: string }; Returns: Json
+                           },
+"get_current_user_usage_summary":
+{ Args: { "p_end_date"?: string,"p_start_date"?: string }; Returns: {
+              "agent_breakdown": Json,"total_calls": number,"total_cost": number,"total_input_tokens": number,"total_output_tokens": number,"total_tokens": number
+            }[]
+                           },
 "get_daily_metrics":
 { Args: { "p_from"?: string,"p_source"?: string,"p_to"?: string }; Returns: Json
                            },
@@ -851,11 +995,17 @@ isOneToOne: false
 "get_queue_metrics":
 { Args: { "p_now"?: string,"p_queue"?: string }; Returns: Json
                            },
+"get_rate_limit_status":
+{ Args: { "p_cost"?: number,"p_endpoint": string,"p_user_id"?: string }; Returns: Json
+                           },
 "get_scheduled_jobs":
 { Args: Record<PropertyKey, never>; Returns: Json
                            },
 "get_system_health":
 { Args: Record<PropertyKey, never>; Returns: Json
+                           },
+"get_user_plan":
+{ Args: { "p_user_id"?: string }; Returns: Json
                            },
 "get_user_role":
 { Args: Record<PropertyKey, never>; Returns: string
@@ -1058,6 +1208,39 @@ isOneToOne: false
 "record_metric":
 { Args: { "p_correlation_id"?: string,"p_metric_name": string,"p_metric_type": string,"p_service_name": string,"p_tags"?: Json,"p_unit"?: string,"p_value": number }; Returns: string
                            },
+"record_usage":
+{ Args: { "p_agent_type"?: string,"p_cached_input_tokens"?: number,"p_conversation_id"?: string,"p_duration_ms"?: number,"p_idempotency_key"?: string,"p_input_tokens": number,"p_metadata"?: Json,"p_model": string,"p_now"?: string,"p_output_tokens": number,"p_reasoning_tokens"?: number,"p_reservation_id"?: string,"p_user_id": string }; Returns: {
+              "agent_type": string,
+"cached_input_price_per_million": number,
+"cached_input_tokens": number,
+"conversation_id": string | null,
+"created_at": string,
+"duration_ms": number | null,
+"id": string,
+"idempotency_key": string | null,
+"input_cost": number,
+"input_price_per_million": number,
+"input_tokens": number,
+"metadata": NonNullable<Json>,
+"model_used": string,
+"output_cost": number,
+"output_price_per_million": number,
+"output_tokens": number,
+"provider": string,
+"reasoning_tokens": number,
+"request_timestamp": string,
+"reservation_id": string | null,
+"response_timestamp": string,
+"total_cost": number,
+"total_tokens": number,
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "usage_logs"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "refresh_daily_metrics":
 { Args: Record<PropertyKey, never>; Returns: number
                            },
@@ -1094,6 +1277,15 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"require_feature":
+{ Args: { "p_feature": string }; Returns: boolean
+                           },
+"reserve_credits":
+{ Args: { "p_amount"?: number,"p_idempotency_key"?: string,"p_input_tokens"?: number,"p_max_output_tokens"?: number,"p_model"?: string,"p_now"?: string,"p_ttl"?: string,"p_user_id": string }; Returns: Json
+                           },
+"reset_rate_limit":
+{ Args: { "p_endpoint"?: string,"p_user_id": string }; Returns: number
+                           },
 "resolve_error":
 { Args: { "p_error_id": string,"p_resolution_notes"?: string }; Returns: {
               "correlation_id": string | null,
@@ -1211,6 +1403,24 @@ isOneToOne: false
 "set_cache":
 { Args: { "p_key": string,"p_now"?: string,"p_tags"?: (string)[],"p_ttl_seconds"?: number,"p_value": Json }; Returns: undefined
                            },
+"set_user_plan":
+{ Args: { "p_active"?: boolean,"p_max_credits_per_day"?: number,"p_max_credits_per_month"?: number,"p_now"?: string,"p_plan_name": string,"p_reset_date"?: string,"p_user_id": string }; Returns: {
+              "active": boolean,
+"created_at": string,
+"id": string,
+"max_credits_per_day": number | null,
+"max_credits_per_month": number | null,
+"plan_name": string,
+"reset_date": string,
+"updated_at": string,
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "user_plans"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "touch_last_seen":
 { Args: Record<PropertyKey, never>; Returns: string
                            },
@@ -1291,6 +1501,9 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"void_credit_reservation":
+{ Args: { "p_now"?: string,"p_reservation_id": string }; Returns: Json
+                           },
 "vote_message":
 { Args: { "p_message_id": string,"p_type": string }; Returns: {
               "conversation_id": string,

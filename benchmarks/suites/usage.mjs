@@ -1,0 +1,60 @@
+// Usage: the per-request cost of the rate-limit check every API call makes,
+// and of recording one model call (usage_logs, daily_usage, credits).
+import { asRequest, benchUserId } from '../harness.mjs';
+
+export const name = 'usage';
+
+const users = 10_000;
+// Rate-limit cases draw from fewer users so that most calls meet an existing
+// window (the steady state: one UPDATE) rather than creating one; 2,000 users
+// at basic's 100 a minute stay well under the limit for a 10 s run.
+const rateLimitUsers = 2_000;
+
+export async function setup(ctx) {
+  ctx.createBenchUsers(users);
+  // Half the users on pro, so plan resolution is exercised both ways.
+  ctx.sql(`
+    insert into public.user_plans (user_id, plan_name, reset_date)
+    select ('${benchUserId(0).slice(0, -12)}' || lpad(to_hex(n), 12, '0'))::uuid, 'pro', current_date
+      from generate_series(1, ${users}, 2) as n
+    on conflict (user_id) do nothing`);
+}
+
+// record_usage is called by the server that made the model call, with the
+// secret key: a request as the service role on behalf of a random user.
+const asServiceFor = (call) =>
+  `\\set u random(1, ${users})\n\\startpipeline\nbegin;\n` +
+  `select set_config('role', 'service_role', true), set_config('request.jwt.claims', '{"role":"service_role"}', true);\n` +
+  `${call.trim()}\ncommit;\n\\endpipeline\n`;
+
+const userUuid = `('00000000-0000-4000-8000-' || lpad(to_hex(:u::int), 12, '0'))::uuid`;
+
+export const cases = [
+  {
+    name: 'check_rate_limit (as a user, consumes)',
+    script: asRequest(`select public.check_rate_limit('api_general');`, { users: rateLimitUsers }),
+    target: 0.4,
+  },
+  {
+    name: 'get_rate_limit_status (as a user, read-only)',
+    script: asRequest(`select public.get_rate_limit_status('api_general');`, { users: rateLimitUsers }),
+  },
+  {
+    name: 'record_usage (service role)',
+    script: asServiceFor(`select public.record_usage(${userUuid}, 'gpt-4o-mini', 1200, 300, 200, 0, null, 'chat_model_agent', 850);`),
+    target: 0.25,
+  },
+  // Floors, for reading the figures above: the same request shape around the
+  // least work each kind of call can do on this machine.
+  {
+    name: 'floor: one unlogged-row UPDATE per request (no function, no RLS)',
+    script:
+      `\\set u random(1, ${rateLimitUsers})\n\\startpipeline\nbegin;\n` +
+      `update private.rate_limit_state set tat = tat where user_id = ${userUuid} and bucket = 'api_general:60';\n` +
+      `commit;\n\\endpipeline\n`,
+  },
+  {
+    name: 'check_credits (as a user)',
+    script: asRequest(`select public.check_credits();`, { users }),
+  },
+];
