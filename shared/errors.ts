@@ -17,6 +17,8 @@ export const SqlState = {
   checkViolation: '23514',
   /** Not allowed: missing grant, RLS `with check`, or not signed in. HTTP 401 for anon, 403 otherwise. */
   insufficientPrivilege: '42501',
+  /** The caller's plan does not include the feature (require_feature). HTTP 403. */
+  featureNotInPlan: 'PT403',
   /** The thing asked for does not exist (or is not visible to the caller). HTTP 404 via PostgREST's PTxyz. */
   notFound: 'PT404',
   /** Conflicts with the current state: a stale expected version, a lost lease, a wrong lifecycle step. HTTP 409. */
