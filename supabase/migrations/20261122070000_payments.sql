@@ -392,7 +392,7 @@ begin
   end if;
 
   select * into v_tx from public.transactions as t where t.id = p_transaction_id for update;
-  if v_tx.id is null or (not v_is_service and v_tx.user_id <> v_uid) then
+  if v_tx.id is null or (not v_is_service and v_tx.user_id <> v_uid and not public.is_current_user_admin()) then
     raise exception 'transaction % not found', p_transaction_id using errcode = 'PT404';
   end if;
 
@@ -404,8 +404,9 @@ begin
     raise exception 'invalid status transition: % -> %', v_tx.status, p_new_status using errcode = 'PT409';
   end if;
   -- Users may only cancel their own pending transactions; everything else is
-  -- the payment backend's (service role).
-  if not v_is_service and not (v_tx.status = 'pending' and p_new_status = 'cancelled') then
+  -- the payment backend's (service role). Admins see every transaction, so
+  -- they are told no rather than not found.
+  if not v_is_service and not (v_tx.user_id = v_uid and v_tx.status = 'pending' and p_new_status = 'cancelled') then
     raise exception 'only the service role may set a transaction to %', p_new_status using errcode = '42501';
   end if;
 
