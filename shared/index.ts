@@ -7,3 +7,4 @@ export * as identity from './schemas/identity.ts';
 export * as chat from './schemas/chat.ts';
 export * as platform from './schemas/platform.ts';
 export * as observability from './schemas/observability.ts';
+export * as integrations from './schemas/integrations.ts';
