@@ -75,6 +75,69 @@ create trigger locations_set_updated_at
 -- ---------------------------------------------------------------------------
 -- find_nearby_locations
 -- ---------------------------------------------------------------------------
+-- Security definer, with the visibility rule of locations_select applied in
+-- the query: under RLS, PostGIS's index condition (the && operator is not
+-- leakproof) may not run before the policy, so every search would scan the
+-- whole table (measured: 1.5 s at 100k rows instead of about a millisecond).
+create or replace function private.find_nearby_locations(
+  p_lat double precision,
+  p_lng double precision,
+  p_radius_meters double precision,
+  p_limit integer
+)
+returns table (
+  id uuid,
+  name text,
+  category text,
+  address text,
+  lat double precision,
+  lng double precision,
+  is_public boolean,
+  distance_meters double precision
+)
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+  v_point extensions.geography;
+  v_uid uuid := (select auth.uid());
+  v_all boolean := public.is_current_user_admin() or private.is_service_role();
+begin
+  if v_uid is null and not v_all then
+    raise exception 'you must be signed in' using errcode = '42501';
+  end if;
+  if p_lat is null or p_lat not between -90 and 90 then
+    raise exception 'invalid p_lat: must be between -90 and 90' using errcode = '22023';
+  end if;
+  if p_lng is null or p_lng not between -180 and 180 then
+    raise exception 'invalid p_lng: must be between -180 and 180' using errcode = '22023';
+  end if;
+  if p_radius_meters is null or not (p_radius_meters > 0 and p_radius_meters <= 50000) then
+    raise exception 'invalid p_radius_meters: must be above 0 and at most 50000' using errcode = '22023';
+  end if;
+  if p_limit is null or p_limit not between 1 and 500 then
+    raise exception 'invalid p_limit: 1 to 500' using errcode = '22023';
+  end if;
+  v_point := extensions.st_setsrid(extensions.st_makepoint(p_lng, p_lat), 4326)::extensions.geography;
+
+  -- Visible: public places, one's own; everything for admins and the service
+  -- role (the rule of the policy locations_select).
+  return query
+  select l.id, l.name, l.category, coalesce(l.address, ''), l.lat, l.lng, l.is_public,
+         extensions.st_distance(l.position, v_point) as distance_meters
+    from public.locations as l
+   where extensions.st_dwithin(l.position, v_point, p_radius_meters)
+     and (l.is_public or l.user_id = v_uid or v_all)
+   order by 8, l.id
+   limit p_limit;
+end;
+$$;
+
+comment on function private.find_nearby_locations(double precision, double precision, double precision, integer) is
+  'Nearby search behind public.find_nearby_locations: bypasses RLS so the GiST index is used, and applies the locations_select rule itself.';
+
 create or replace function public.find_nearby_locations(
   p_lat double precision,
   p_lng double precision,
@@ -96,36 +159,13 @@ stable
 security invoker
 set search_path = ''
 as $$
-declare
-  v_point extensions.geography;
 begin
-  if p_lat is null or p_lat not between -90 and 90 then
-    raise exception 'invalid p_lat: must be between -90 and 90' using errcode = '22023';
-  end if;
-  if p_lng is null or p_lng not between -180 and 180 then
-    raise exception 'invalid p_lng: must be between -180 and 180' using errcode = '22023';
-  end if;
-  if p_radius_meters is null or not (p_radius_meters > 0 and p_radius_meters <= 50000) then
-    raise exception 'invalid p_radius_meters: must be above 0 and at most 50000' using errcode = '22023';
-  end if;
-  if p_limit is null or p_limit not between 1 and 500 then
-    raise exception 'invalid p_limit: 1 to 500' using errcode = '22023';
-  end if;
-  v_point := extensions.st_setsrid(extensions.st_makepoint(p_lng, p_lat), 4326)::extensions.geography;
-
-  -- RLS applies (security invoker): public places, one's own, all for admins.
-  return query
-  select l.id, l.name, l.category, coalesce(l.address, ''), l.lat, l.lng, l.is_public,
-         extensions.st_distance(l.position, v_point) as distance_meters
-    from public.locations as l
-   where extensions.st_dwithin(l.position, v_point, p_radius_meters)
-   order by 8, l.id
-   limit p_limit;
+  return query select * from private.find_nearby_locations(p_lat, p_lng, p_radius_meters, p_limit);
 end;
 $$;
 
 comment on function public.find_nearby_locations(double precision, double precision, double precision, integer) is
-  'Seed 004. Places the caller may see within p_radius_meters (at most 50 km) of (p_lat, p_lng), nearest first, with the distance in metres on the WGS84 spheroid; at most p_limit (default 50). address is '''' when unset. Errors: 22023 invalid input.';
+  'Seed 004. Places the caller may see (public ones and their own; all for admins and the service role) within p_radius_meters (at most 50 km) of (p_lat, p_lng), nearest first, with the distance in metres on the WGS84 spheroid; at most p_limit (default 50). address is '''' when unset. Errors: 22023 invalid input, 42501 not signed in.';
 
 -- ---------------------------------------------------------------------------
 -- routes: a cache of routing results keyed by origin, destination and profile
@@ -304,11 +344,13 @@ comment on function private.purge_expired_routes(timestamptz) is
 
 select cron.schedule('purge-expired-routes', '41 3 * * *', 'select private.purge_expired_routes()');
 
+revoke execute on function private.find_nearby_locations(double precision, double precision, double precision, integer) from public, anon, authenticated, service_role;
 revoke execute on function public.find_nearby_locations(double precision, double precision, double precision, integer) from public, anon, authenticated, service_role;
 revoke execute on function private.validate_route_endpoints(double precision, double precision, double precision, double precision, text) from public, anon, authenticated, service_role;
 revoke execute on function public.get_cached_route(double precision, double precision, double precision, double precision, text) from public, anon, authenticated, service_role;
 revoke execute on function public.cache_route(double precision, double precision, double precision, double precision, double precision, double precision, text, text, text, integer, timestamptz) from public, anon, authenticated, service_role;
 revoke execute on function private.purge_expired_routes(timestamptz) from public, anon, authenticated, service_role;
+grant execute on function private.find_nearby_locations(double precision, double precision, double precision, integer) to authenticated, service_role;
 grant execute on function public.find_nearby_locations(double precision, double precision, double precision, integer) to authenticated, service_role;
 grant execute on function private.validate_route_endpoints(double precision, double precision, double precision, double precision, text) to authenticated, service_role;
 grant execute on function public.get_cached_route(double precision, double precision, double precision, double precision, text) to authenticated, service_role;
