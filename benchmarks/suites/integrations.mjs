@@ -32,6 +32,11 @@ export async function setup(ctx) {
 
 export const cases = [
   {
+    // what any request costs before it does anything: begin, role and claims, commit
+    name: 'request framing only (select 1 as a user)',
+    script: asRequest(`select 1;`, { users }),
+  },
+  {
     name: 'create_transaction (new key, as a user)',
     script: asRequest(`select public.create_transaction((select auth.uid()), 'credit', 10, 'USD', gen_random_uuid()::text);`, { users }),
     target: 0.2,

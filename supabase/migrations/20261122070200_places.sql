@@ -123,15 +123,21 @@ begin
   v_point := extensions.st_setsrid(extensions.st_makepoint(p_lng, p_lat), 4326)::extensions.geography;
 
   -- Visible: public places, one's own; everything for admins and the service
-  -- role (the rule of the policy locations_select).
+  -- role (the rule of the policy locations_select). The index walks places
+  -- nearest first (<->, sphere distance) and stops at p_limit; only those get
+  -- the exact spheroid distance, by which they are then ordered.
   return query
-  select l.id, l.name, l.category, coalesce(l.address, ''), l.lat, l.lng, l.is_public,
-         extensions.st_distance(l.position, v_point) as distance_meters
-    from public.locations as l
-   where extensions.st_dwithin(l.position, v_point, p_radius_meters)
-     and (l.is_public or l.user_id = v_uid or v_all)
-   order by 8, l.id
-   limit p_limit;
+  select n.id, n.name, n.category, n.address, n.lat, n.lng, n.is_public, n.distance_meters
+    from (
+      select l.id, l.name, l.category, coalesce(l.address, '') as address, l.lat, l.lng, l.is_public,
+             extensions.st_distance(l.position, v_point) as distance_meters
+        from public.locations as l
+       where extensions.st_dwithin(l.position, v_point, p_radius_meters)
+         and (l.is_public or l.user_id = v_uid or v_all)
+       order by l.position operator(extensions.<->) v_point
+       limit p_limit
+    ) as n
+   order by n.distance_meters, n.id;
 end;
 $$;
 
