@@ -37,6 +37,12 @@ export const cases = [
     script: asRequest(`select 1;`, { users }),
   },
   {
+    // the cheapest durable write: an assigned xid makes the commit flush WAL.
+    // No write request can beat this; on a slow disk it, not the SQL, is the limit.
+    name: 'durable commit floor (txid_current as a user)',
+    script: asRequest(`select pg_catalog.txid_current();`, { users }),
+  },
+  {
     name: 'create_transaction (new key, as a user)',
     script: asRequest(`select public.create_transaction((select auth.uid()), 'credit', 10, 'USD', gen_random_uuid()::text);`, { users }),
     target: 0.2,
