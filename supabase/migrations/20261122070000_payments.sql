@@ -26,11 +26,13 @@ stable
 security invoker
 set search_path = ''
 as $$
-  select coalesce((select auth.jwt()) ->> 'role' = 'service_role', false);
+  -- no (select ...) wrapper: called from plpgsql, where the bare expression
+  -- is inlined as a simple expression (about 5x cheaper per call)
+  select coalesce(auth.jwt() ->> 'role' = 'service_role', false);
 $$;
 
 comment on function private.is_service_role() is
-  'True when the request carries the service role''s JWT (the secret key).';
+  'True when the request carries the service role''s JWT (the secret key). For plpgsql; policies should use (select auth.jwt()).';
 
 revoke execute on function private.is_service_role() from public, anon, authenticated, service_role;
 grant execute on function private.is_service_role() to authenticated, service_role;
@@ -271,7 +273,7 @@ set search_path = ''
 as $$
 declare
   v_is_service boolean := private.is_service_role();
-  v_uid uuid := (select auth.uid());
+  v_uid uuid := auth.uid();
   v_id uuid := gen_random_uuid();
   v_now timestamptz := pg_catalog.now();
   v_key private.transaction_idempotency_keys;
@@ -409,7 +411,7 @@ set search_path = ''
 as $$
 declare
   v_is_service boolean := private.is_service_role();
-  v_uid uuid := (select auth.uid());
+  v_uid uuid := auth.uid();
   v_now timestamptz := pg_catalog.now();
   v_tx public.transactions;
   v_old_status text;
@@ -511,7 +513,7 @@ security invoker
 set search_path = ''
 as $$
 declare
-  v_uid uuid := (select auth.uid());
+  v_uid uuid := auth.uid();
   v_pm public.payment_methods;
 begin
   if v_uid is null then

@@ -102,7 +102,7 @@ set search_path = ''
 as $$
 declare
   v_point extensions.geography;
-  v_uid uuid := (select auth.uid());
+  v_uid uuid := auth.uid();
   v_all boolean := public.is_current_user_admin() or private.is_service_role();
 begin
   if v_uid is null and not v_all then

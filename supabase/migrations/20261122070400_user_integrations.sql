@@ -97,7 +97,7 @@ security definer
 set search_path = ''
 as $$
 declare
-  v_uid uuid := (select auth.uid());
+  v_uid uuid := auth.uid();
   v_row public.user_api_keys;
   v_now timestamptz := pg_catalog.now();
 begin
