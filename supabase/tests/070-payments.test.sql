@@ -2,7 +2,7 @@
 -- update_transaction_status (lifecycle, balances, events), RLS per role,
 -- payment methods. Concurrency is in tests/integrations.test.ts.
 begin;
-select plan(77);
+select plan(79);
 
 select tests.create_supabase_user('pay_alice');
 select tests.create_supabase_user('pay_bob');
@@ -208,6 +208,10 @@ select throws_ok($$insert into public.payment_methods (user_id, method_type, pro
   '42501', null, 'users do not add payment methods directly (the backend does, after tokenising)');
 select isnt_empty($$delete from public.payment_methods where id = '00000000-0000-4000-a000-000000000001' returning id$$,
   'a user deletes their own payment method');
+select tests.clear_authentication();
+select throws_ok($$select public.set_default_payment_method('00000000-0000-4000-a000-000000000002')$$, '42501', null,
+  'anon cannot choose a default payment method');
+select throws_ok($$select 1 from public.payment_methods$$, '42501', null, 'anon reads no payment methods');
 
 select * from finish();
 rollback;

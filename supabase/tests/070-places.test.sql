@@ -1,7 +1,7 @@
 -- Places: nearby search against known distances, visibility per role,
 -- validation, and the route cache with expiry.
 begin;
-select plan(34);
+select plan(36);
 
 select tests.create_supabase_user('plc_alice');
 select tests.create_supabase_user('plc_bob');
@@ -60,8 +60,12 @@ select tests.authenticate_as('plc_admin');
 select is((select count(*)::int from public.find_nearby_locations(-1.9441, 30.0619, 2000)), 5, 'an admin finds every place, private ones included');
 select lives_ok($$insert into public.locations (name, lat, lng, is_public) values ('Airport', -1.9686, 30.1395, true)$$, 'an admin publishes a place');
 
+select tests.authenticate_as_service_role();
+select is((select count(*)::int from public.find_nearby_locations(-1.9441, 30.0619, 2000)), 5, 'the service role finds every place');
+
 select tests.clear_authentication();
 select throws_ok($$select * from public.find_nearby_locations(0, 0, 100)$$, '42501', null, 'anon cannot search');
+select throws_ok($$select public.get_cached_route(0, 0, 1, 1)$$, '42501', null, 'anon cannot read the route cache');
 
 -- ---------------------------------------------------------------------------
 -- Route cache
