@@ -38,7 +38,8 @@ select results_eq(
 select ok(exists (select 1 from pg_catalog.pg_inherits as i join pg_catalog.pg_class as c on c.oid = i.inhrelid
                    where i.inhparent = 'public.transactions'::regclass and c.relname = 'transactions_p' || to_char(now() at time zone 'UTC', 'YYYYMM')),
   'transactions has a partition for the current month');
-select is((select tableoid::regclass::text from public.transactions where id = (select id from ids where name = 'credit100')),
+select is((select c.relname::text from public.transactions as t join pg_catalog.pg_class as c on c.oid = t.tableoid
+            where t.id = (select id from ids where name = 'credit100')),
   'transactions_p' || to_char(now() at time zone 'UTC', 'YYYYMM'), 'a transaction lands in its month''s partition');
 
 select throws_ok(format($$select public.create_transaction(%L, 'credit', 1, 'USD', null)$$, gen_random_uuid()),
