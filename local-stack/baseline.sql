@@ -118,6 +118,12 @@ create extension if not exists "uuid-ossp" with schema extensions;
 create extension if not exists pgcrypto with schema extensions;
 create extension if not exists pg_stat_statements with schema extensions;
 create extension if not exists plpgsql_check with schema extensions;
+-- PostGIS: Supabase offers it (a project enables it into `extensions`); the
+-- local stack pre-creates it when the Debian package postgresql-15-postgis-3
+-- is installed, so a migration's `create extension if not exists postgis with
+-- schema extensions` is a no-op here as on a project where it is enabled.
+select 'create extension if not exists postgis with schema extensions'
+ where exists (select 1 from pg_catalog.pg_available_extensions where name = 'postgis') \gexec
 -- Supabase creates pg_cron in pg_catalog (and only in the database named by
 -- cron.database_name); its job tables live in schema cron.
 select 'create extension if not exists pg_cron with schema pg_catalog'
@@ -244,6 +250,139 @@ alter function auth.role() owner to supabase_auth_admin;
 alter function auth.email() owner to supabase_auth_admin;
 alter function auth.jwt() owner to supabase_auth_admin;
 grant execute on function auth.uid(), auth.role(), auth.email(), auth.jwt() to postgres, anon, authenticated, service_role, dashboard_user;
+
+-- ---------------------------------------------------------------------------
+-- storage: the part of Supabase Storage's schema that projects write policies
+-- against (supabase/postgres init-scripts/00000000000002-storage-schema.sql
+-- plus the columns storage-api's own migrations add). The Storage API server
+-- itself is not part of the local stack; tests act as it does, inserting into
+-- storage.objects as the requesting user's role with their JWT claims.
+-- ---------------------------------------------------------------------------
+create schema if not exists storage authorization supabase_admin;
+grant usage on schema storage to postgres, anon, authenticated, service_role;
+grant all on schema storage to supabase_storage_admin;
+grant all on schema storage to dashboard_user;
+
+create table if not exists storage.buckets (
+  id text not null primary key,
+  name text not null,
+  owner uuid,
+  created_at timestamptz default now(),
+  updated_at timestamptz default now(),
+  public boolean default false,
+  avif_autodetection boolean default false,
+  file_size_limit bigint,
+  allowed_mime_types text[],
+  owner_id text
+);
+create unique index if not exists bname on storage.buckets (name);
+comment on column storage.buckets.owner is 'Field is deprecated, use owner_id instead';
+
+create table if not exists storage.objects (
+  id uuid not null default gen_random_uuid() primary key,
+  bucket_id text references storage.buckets (id),
+  name text,
+  owner uuid,
+  created_at timestamptz default now(),
+  updated_at timestamptz default now(),
+  last_accessed_at timestamptz default now(),
+  metadata jsonb,
+  path_tokens text[] generated always as (string_to_array(name, '/')) stored,
+  version text,
+  owner_id text,
+  user_metadata jsonb
+);
+create unique index if not exists bucketid_objname on storage.objects (bucket_id, name);
+create index if not exists name_prefix_search on storage.objects (name text_pattern_ops);
+comment on column storage.objects.owner is 'Field is deprecated, use owner_id instead';
+
+create or replace function storage.foldername(name text)
+returns text[]
+language plpgsql
+immutable
+as $$
+declare
+  _parts text[];
+begin
+  select string_to_array(name, '/') into _parts;
+  return _parts[1 : array_length(_parts, 1) - 1];
+end
+$$;
+
+create or replace function storage.filename(name text)
+returns text
+language plpgsql
+immutable
+as $$
+declare
+  _parts text[];
+begin
+  select string_to_array(name, '/') into _parts;
+  return _parts[array_length(_parts, 1)];
+end
+$$;
+
+create or replace function storage.extension(name text)
+returns text
+language plpgsql
+immutable
+as $$
+declare
+  _parts text[];
+  _filename text;
+begin
+  select string_to_array(name, '/') into _parts;
+  select _parts[array_length(_parts, 1)] into _filename;
+  return reverse(split_part(reverse(_filename), '.', 1));
+end
+$$;
+
+alter table storage.buckets owner to supabase_storage_admin;
+alter table storage.objects owner to supabase_storage_admin;
+alter function storage.foldername(text) owner to supabase_storage_admin;
+alter function storage.filename(text) owner to supabase_storage_admin;
+alter function storage.extension(text) owner to supabase_storage_admin;
+alter table storage.buckets enable row level security;
+alter table storage.objects enable row level security;
+-- The storage schema's default privileges give the API roles everything on
+-- its tables and functions; RLS decides. postgres and dashboard_user too.
+grant all on storage.buckets, storage.objects to postgres, anon, authenticated, service_role, dashboard_user;
+grant execute on function storage.foldername(text), storage.filename(text), storage.extension(text)
+  to postgres, anon, authenticated, service_role, dashboard_user;
+
+-- On Supabase, `postgres` does not own the storage tables, yet migrations may
+-- create, alter and drop policies on them: supautils' `policy_grants` lets it
+-- (policy statements only; ALTER TABLE on them is refused). supautils is not
+-- packaged for Debian, so locally postgres gets the owner's rights through
+-- membership, and the event trigger below refuses every other DDL postgres
+-- runs on storage objects with the error Supabase gives, so a migration that
+-- would fail there (`alter table storage.objects enable row level security`)
+-- fails here too.
+grant supabase_storage_admin to postgres;
+
+create or replace function storage.local_stack_policy_grants_only()
+returns event_trigger
+language plpgsql
+as $$
+declare
+  v_cmd record;
+begin
+  if current_user in ('supabase_admin', 'supabase_storage_admin') then
+    return;
+  end if;
+  for v_cmd in select * from pg_catalog.pg_event_trigger_ddl_commands() loop
+    if v_cmd.schema_name = 'storage' and v_cmd.command_tag not in ('CREATE POLICY', 'ALTER POLICY', 'DROP POLICY') then
+      raise exception 'must be owner of % %', lower(v_cmd.object_type), v_cmd.object_identity
+        using errcode = '42501';
+    end if;
+  end loop;
+end
+$$;
+comment on function storage.local_stack_policy_grants_only() is
+  'Local stack only: stands in for supautils policy_grants (postgres may manage policies on storage tables, nothing else).';
+revoke execute on function storage.local_stack_policy_grants_only() from public;
+select 'create event trigger local_stack_storage_policy_grants on ddl_command_end execute function storage.local_stack_policy_grants_only()'
+ where not exists (select 1 from pg_catalog.pg_event_trigger where evtname = 'local_stack_storage_policy_grants') \gexec
 
 -- ---------------------------------------------------------------------------
 -- Realtime: the empty publication apps add their tables to.

@@ -72,6 +72,7 @@ const required = [
     pkg: 'postgresql-15-plpgsql-check',
     present: () => existsSync(path.join(pgShareDir, 'extension/plpgsql_check.control')),
   },
+  { pkg: 'postgresql-15-postgis-3', present: () => existsSync(path.join(pgShareDir, 'extension/postgis.control')) },
 ];
 
 function commandExists(name) {

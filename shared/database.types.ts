@@ -7,7 +7,21 @@ export type Database = {
   
   "public": {
           Tables: {
-            "admin_config": {
+            "account_balances": {
+                  Row: {
+                    "balance": number,"currency": string,"updated_at": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "balance"?: number,"currency": string,"updated_at"?: string,"user_id": string
+                  }
+                  Update: {
+                    "balance"?: number,"currency"?: string,"updated_at"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"admin_config": {
                   Row: {
                     "config_data": NonNullable<Json>,"config_key": string,"created_at": string,"id": string,"updated_at": string,"updated_by": string | null
                   }
@@ -145,6 +159,34 @@ isOneToOne: false
                   Relationships: [
                     
                   ]
+                },"github_repositories": {
+                  Row: {
+                    "created_at": string,"default_branch": string,"id": string,"is_active": boolean,"last_accessed": string | null,"repo_name": string,"repo_owner": string,"repo_url": string | null,"updated_at": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "created_at"?: string,"default_branch"?: string,"id"?: string,"is_active"?: boolean,"last_accessed"?: string | null,"repo_name": string,"repo_owner": string,"repo_url"?: string | null,"updated_at"?: string,"user_id"?: string
+                  }
+                  Update: {
+                    "created_at"?: string,"default_branch"?: string,"id"?: string,"is_active"?: boolean,"last_accessed"?: string | null,"repo_name"?: string,"repo_owner"?: string,"repo_url"?: string | null,"updated_at"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"locations": {
+                  Row: {
+                    "address": string | null,"category": string,"created_at": string,"id": string,"is_public": boolean,"lat": number,"lng": number,"metadata": NonNullable<Json>,"name": string,"position": unknown,"updated_at": string,"user_id": string | null
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "address"?: string | null,"category"?: string,"created_at"?: string,"id"?: string,"is_public"?: boolean,"lat": number,"lng": number,"metadata"?: NonNullable<Json>,"name": string,"position"?: never,"updated_at"?: string,"user_id"?: string | null
+                  }
+                  Update: {
+                    "address"?: string | null,"category"?: string,"created_at"?: string,"id"?: string,"is_public"?: boolean,"lat"?: number,"lng"?: number,"metadata"?: NonNullable<Json>,"name"?: string,"position"?: never,"updated_at"?: string,"user_id"?: string | null
+                  }
+                  Relationships: [
+                    
+                  ]
                 },"message_votes": {
                   Row: {
                     "conversation_id": string,"created_at": string,"is_upvoted": boolean,"message_id": string,"updated_at": string,"user_id": string
@@ -219,6 +261,34 @@ isOneToOne: false
                   Relationships: [
                     
                   ]
+                },"notifications": {
+                  Row: {
+                    "attempts": number,"body": string,"channel": string,"created_at": string,"data": NonNullable<Json>,"id": string,"last_error": string | null,"max_attempts": number,"next_attempt_at": string,"priority": number,"read_at": string | null,"sent_at": string | null,"status": string,"title": string | null,"updated_at": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "attempts"?: number,"body": string,"channel": string,"created_at"?: string,"data"?: NonNullable<Json>,"id"?: string,"last_error"?: string | null,"max_attempts"?: number,"next_attempt_at"?: string,"priority"?: number,"read_at"?: string | null,"sent_at"?: string | null,"status"?: string,"title"?: string | null,"updated_at"?: string,"user_id": string
+                  }
+                  Update: {
+                    "attempts"?: number,"body"?: string,"channel"?: string,"created_at"?: string,"data"?: NonNullable<Json>,"id"?: string,"last_error"?: string | null,"max_attempts"?: number,"next_attempt_at"?: string,"priority"?: number,"read_at"?: string | null,"sent_at"?: string | null,"status"?: string,"title"?: string | null,"updated_at"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"payment_methods": {
+                  Row: {
+                    "created_at": string,"expires_on": string | null,"id": string,"is_default": boolean,"label": string | null,"last4": string | null,"method_type": string,"provider": string,"provider_reference": string,"updated_at": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "created_at"?: string,"expires_on"?: string | null,"id"?: string,"is_default"?: boolean,"label"?: string | null,"last4"?: string | null,"method_type": string,"provider": string,"provider_reference": string,"updated_at"?: string,"user_id": string
+                  }
+                  Update: {
+                    "created_at"?: string,"expires_on"?: string | null,"id"?: string,"is_default"?: boolean,"label"?: string | null,"last4"?: string | null,"method_type"?: string,"provider"?: string,"provider_reference"?: string,"updated_at"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
                 },"plan_rate_limits": {
                   Row: {
                     "endpoint": string,"max_requests": number | null,"plan_name": string,"window_seconds": number
@@ -277,6 +347,20 @@ isOneToOne: false
                   }
                   Update: {
                     "bucket"?: string,"denied_count"?: number,"endpoint"?: string,"first_denied_at"?: string,"id"?: never,"last_denied_at"?: string,"limit_value"?: number,"user_id"?: string,"window_start"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"routes": {
+                  Row: {
+                    "created_at": string,"destination_lat": number,"destination_lng": number,"distance_meters": number,"duration_seconds": number,"expires_at": string,"geometry": string | null,"id": string,"origin_lat": number,"origin_lng": number,"profile": string,"provider": string | null
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "created_at"?: string,"destination_lat": number,"destination_lng": number,"distance_meters": number,"duration_seconds": number,"expires_at": string,"geometry"?: string | null,"id"?: string,"origin_lat": number,"origin_lng": number,"profile"?: string,"provider"?: string | null
+                  }
+                  Update: {
+                    "created_at"?: string,"destination_lat"?: number,"destination_lng"?: number,"distance_meters"?: number,"duration_seconds"?: number,"expires_at"?: string,"geometry"?: string | null,"id"?: string,"origin_lat"?: number,"origin_lng"?: number,"profile"?: string,"provider"?: string | null
                   }
                   Relationships: [
                     
@@ -363,6 +447,34 @@ isOneToOne: false
                   Relationships: [
                     
                   ]
+                },"transaction_events": {
+                  Row: {
+                    "actor_id": string | null,"actor_role": string,"created_at": string,"from_status": string | null,"id": number,"to_status": string,"transaction_id": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "actor_id"?: string | null,"actor_role": string,"created_at"?: string,"from_status"?: string | null,"id"?: number,"to_status": string,"transaction_id": string,"user_id": string
+                  }
+                  Update: {
+                    "actor_id"?: string | null,"actor_role"?: string,"created_at"?: string,"from_status"?: string | null,"id"?: number,"to_status"?: string,"transaction_id"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"transactions": {
+                  Row: {
+                    "amount": number,"completed_at": string | null,"created_at": string,"currency": string,"id": string,"idempotency_key": string | null,"status": string,"type": string,"updated_at": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "amount": number,"completed_at"?: string | null,"created_at"?: string,"currency": string,"id"?: string,"idempotency_key"?: string | null,"status"?: string,"type": string,"updated_at"?: string,"user_id": string
+                  }
+                  Update: {
+                    "amount"?: number,"completed_at"?: string | null,"created_at"?: string,"currency"?: string,"id"?: string,"idempotency_key"?: string | null,"status"?: string,"type"?: string,"updated_at"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
                 },"usage_logs": {
                   Row: {
                     "agent_type": string,"cached_input_price_per_million": number,"cached_input_tokens": number,"conversation_id": string | null,"created_at": string,"duration_ms": number | null,"id": string,"idempotency_key": string | null,"input_cost": number,"input_price_per_million": number,"input_tokens": number,"metadata": NonNullable<Json>,"model_used": string,"output_cost": number,"output_price_per_million": number,"output_tokens": number,"provider": string,"reasoning_tokens": number,"request_timestamp": string,"reservation_id": string | null,"response_timestamp": string,"total_cost": number,"total_tokens": number,"user_id": string
@@ -397,6 +509,20 @@ isOneToOne: false
                   Relationships: [
                     
                   ]
+                },"user_api_keys": {
+                  Row: {
+                    "created_at": string,"key_hint": string,"last_used_at": string | null,"service": string,"updated_at": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "created_at"?: string,"key_hint": string,"last_used_at"?: string | null,"service": string,"updated_at"?: string,"user_id": string
+                  }
+                  Update: {
+                    "created_at"?: string,"key_hint"?: string,"last_used_at"?: string | null,"service"?: string,"updated_at"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
                 },"user_plans": {
                   Row: {
                     "active": boolean,"created_at": string,"id": string,"max_credits_per_day": number | null,"max_credits_per_month": number | null,"plan_name": string,"reset_date": string,"updated_at": string,"user_id": string
@@ -416,6 +542,20 @@ isOneToOne: false
       referencedRelation: "plans"
       referencedColumns: ["plan_name"]
     }
+                  ]
+                },"whatsapp_sessions": {
+                  Row: {
+                    "context": NonNullable<Json>,"created_at": string,"expires_at": string,"last_activity_at": string,"message_count": number,"phone_number": string,"started_at": string,"status": string,"updated_at": string,"user_id": string | null
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "context"?: NonNullable<Json>,"created_at"?: string,"expires_at"?: string,"last_activity_at"?: string,"message_count"?: number,"phone_number": string,"started_at"?: string,"status"?: string,"updated_at"?: string,"user_id"?: string | null
+                  }
+                  Update: {
+                    "context"?: NonNullable<Json>,"created_at"?: string,"expires_at"?: string,"last_activity_at"?: string,"message_count"?: number,"phone_number"?: string,"started_at"?: string,"status"?: string,"updated_at"?: string,"user_id"?: string | null
+                  }
+                  Relationships: [
+                    
                   ]
                 }
           }
@@ -456,6 +596,20 @@ isOneToOne: false
                   }
                   ComputedFields: never
                   Relationships: [
+                    
+                  ]
+                },"whatsapp_message_queue": {
+                  Row: {
+                    "attempts": number,"created_at": string,"dedupe_key": string | null,"errors": NonNullable<Json>,"finished_at": string | null,"id": number,"last_error": string | null,"locked_by": string | null,"locked_until": string | null,"max_attempts": number,"message_payload": Json | null,"message_type": string | null,"priority": number,"provider_message_id": string | null,"recipient_phone": string | null,"scheduled_at": string,"started_at": string | null,"status": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                           "attempts"?: number | null,"created_at"?: string | null,"dedupe_key"?: string | null,"errors"?: Json | null,"finished_at"?: string | null,"id"?: number | null,"last_error"?: string | null,"locked_by"?: string | null,"locked_until"?: string | null,"max_attempts"?: number | null,"message_payload"?: never,"message_type"?: never,"priority"?: number | null,"provider_message_id"?: never,"recipient_phone"?: never,"scheduled_at"?: string | null,"started_at"?: string | null,"status"?: string | null
+                         }
+                        Update: {
+                           "attempts"?: number | null,"created_at"?: string | null,"dedupe_key"?: string | null,"errors"?: Json | null,"finished_at"?: string | null,"id"?: number | null,"last_error"?: string | null,"locked_by"?: string | null,"locked_until"?: string | null,"max_attempts"?: number | null,"message_payload"?: never,"message_type"?: never,"priority"?: number | null,"provider_message_id"?: never,"recipient_phone"?: never,"scheduled_at"?: string | null,"started_at"?: string | null,"status"?: string | null
+                         }
+                        Relationships: [
                     
                   ]
                 }
@@ -523,6 +677,27 @@ isOneToOne: false
 "cache_list_push":
 { Args: { "p_key": string,"p_now"?: string,"p_ttl_seconds"?: number,"p_value": Json }; Returns: number
                            },
+"cache_route":
+{ Args: { "p_destination_lat": number,"p_destination_lng": number,"p_distance_meters": number,"p_duration_seconds": number,"p_geometry"?: string,"p_now"?: string,"p_origin_lat": number,"p_origin_lng": number,"p_profile"?: string,"p_provider"?: string,"p_ttl_seconds"?: number }; Returns: {
+              "created_at": string,
+"destination_lat": number,
+"destination_lng": number,
+"distance_meters": number,
+"duration_seconds": number,
+"expires_at": string,
+"geometry": string | null,
+"id": string,
+"origin_lat": number,
+"origin_lng": number,
+"profile": string,
+"provider": string | null
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "routes"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "cache_set_add":
 { Args: { "p_key": string,"p_members": (string)[],"p_now"?: string,"p_ttl_seconds"?: number }; Returns: number
                            },
@@ -595,6 +770,58 @@ isOneToOne: false
         isOneToOne: false
         isSetofReturn: true
       } },
+"claim_notifications":
+{ Args: { "p_channel": string,"p_lease_seconds"?: number,"p_limit"?: number,"p_now"?: string }; Returns: {
+              "attempts": number,
+"body": string,
+"channel": string,
+"created_at": string,
+"data": NonNullable<Json>,
+"id": string,
+"last_error": string | null,
+"max_attempts": number,
+"next_attempt_at": string,
+"priority": number,
+"read_at": string | null,
+"sent_at": string | null,
+"status": string,
+"title": string | null,
+"updated_at": string,
+"user_id": string
+            }[]
+                          SetofOptions: {
+        from: "*"
+        to: "notifications"
+        isOneToOne: false
+        isSetofReturn: true
+      } },
+"claim_whatsapp_messages":
+{ Args: { "p_limit"?: number,"p_now"?: string,"p_worker_id": string }; Returns: {
+              "attempts": number,
+"created_at": string,
+"dedupe_key": string | null,
+"errors": NonNullable<Json>,
+"finished_at": string | null,
+"id": number,
+"last_error": string | null,
+"locked_by": string | null,
+"locked_until": string | null,
+"max_attempts": number,
+"message_payload": Json | null,
+"message_type": string | null,
+"priority": number,
+"provider_message_id": string | null,
+"recipient_phone": string | null,
+"scheduled_at": string,
+"started_at": string | null,
+"status": string
+            }[]
+                          SetofOptions: {
+        from: "*"
+        to: "whatsapp_message_queue"
+        isOneToOne: false
+        isSetofReturn: true
+      } },
 "cleanup_expired_cache":
 { Args: { "p_now"?: string }; Returns: number
                            },
@@ -634,6 +861,33 @@ isOneToOne: false
                           SetofOptions: {
         from: "*"
         to: "job_queue"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"complete_whatsapp_message":
+{ Args: { "p_message_id": number,"p_now"?: string,"p_provider_message_id"?: string,"p_worker_id": string }; Returns: {
+              "attempts": number,
+"created_at": string,
+"dedupe_key": string | null,
+"errors": NonNullable<Json>,
+"finished_at": string | null,
+"id": number,
+"last_error": string | null,
+"locked_by": string | null,
+"locked_until": string | null,
+"max_attempts": number,
+"message_payload": Json | null,
+"message_type": string | null,
+"priority": number,
+"provider_message_id": string | null,
+"recipient_phone": string | null,
+"scheduled_at": string,
+"started_at": string | null,
+"status": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "whatsapp_message_queue"
         isOneToOne: true
         isSetofReturn: false
       } },
@@ -692,6 +946,31 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"create_notification":
+{ Args: { "p_body": string,"p_channel": string,"p_data"?: Json,"p_max_attempts"?: number,"p_priority"?: number,"p_send_at"?: string,"p_title"?: string,"p_user_id": string }; Returns: {
+              "attempts": number,
+"body": string,
+"channel": string,
+"created_at": string,
+"data": NonNullable<Json>,
+"id": string,
+"last_error": string | null,
+"max_attempts": number,
+"next_attempt_at": string,
+"priority": number,
+"read_at": string | null,
+"sent_at": string | null,
+"status": string,
+"title": string | null,
+"updated_at": string,
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "notifications"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "create_queue":
 { Args: { "p_backoff_base_seconds"?: number,"p_backoff_max_seconds"?: number,"p_description"?: string,"p_lease_seconds"?: number,"p_max_attempts"?: number,"p_queue": string,"p_retention"?: string }; Returns: undefined
                            },
@@ -726,6 +1005,25 @@ isOneToOne: false
         to: "suggestions"
         isOneToOne: false
         isSetofReturn: true
+      } },
+"create_transaction":
+{ Args: { "p_amount": number,"p_currency": string,"p_idempotency_key"?: string,"p_type": string,"p_user_id": string }; Returns: {
+              "amount": number,
+"completed_at": string | null,
+"created_at": string,
+"currency": string,
+"id": string,
+"idempotency_key": string | null,
+"status": string,
+"type": string,
+"updated_at": string,
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "transactions"
+        isOneToOne: true
+        isSetofReturn: false
       } },
 "delete_cache":
 { Args: { "p_key": string }; Returns: boolean
@@ -769,6 +1067,33 @@ isOneToOne: false
                           SetofOptions: {
         from: "*"
         to: "job_queue"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"enqueue_whatsapp_message":
+{ Args: { "p_dedupe_key"?: string,"p_message_payload": Json,"p_message_type": string,"p_now"?: string,"p_priority"?: number,"p_recipient_phone": string,"p_send_at"?: string }; Returns: {
+              "attempts": number,
+"created_at": string,
+"dedupe_key": string | null,
+"errors": NonNullable<Json>,
+"finished_at": string | null,
+"id": number,
+"last_error": string | null,
+"locked_by": string | null,
+"locked_until": string | null,
+"max_attempts": number,
+"message_payload": Json | null,
+"message_type": string | null,
+"priority": number,
+"provider_message_id": string | null,
+"recipient_phone": string | null,
+"scheduled_at": string,
+"started_at": string | null,
+"status": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "whatsapp_message_queue"
         isOneToOne: true
         isSetofReturn: false
       } },
@@ -832,6 +1157,38 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"fail_whatsapp_message":
+{ Args: { "p_error": string,"p_message_id": number,"p_now"?: string,"p_retryable"?: boolean,"p_worker_id": string }; Returns: {
+              "attempts": number,
+"created_at": string,
+"dedupe_key": string | null,
+"errors": NonNullable<Json>,
+"finished_at": string | null,
+"id": number,
+"last_error": string | null,
+"locked_by": string | null,
+"locked_until": string | null,
+"max_attempts": number,
+"message_payload": Json | null,
+"message_type": string | null,
+"priority": number,
+"provider_message_id": string | null,
+"recipient_phone": string | null,
+"scheduled_at": string,
+"started_at": string | null,
+"status": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "whatsapp_message_queue"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"find_nearby_locations":
+{ Args: { "p_lat": number,"p_limit"?: number,"p_lng": number,"p_radius_meters": number }; Returns: {
+              "address": string,"category": string,"distance_meters": number,"id": string,"is_public": boolean,"lat": number,"lng": number,"name": string
+            }[]
+                           },
 "get_activity_trace":
 { Args: { "p_correlation_id": string }; Returns: Json
                            },
@@ -860,6 +1217,27 @@ isOneToOne: false
 "get_cache":
 { Args: { "p_key": string,"p_now"?: string }; Returns: Json
                            },
+"get_cached_route":
+{ Args: { "p_destination_lat": number,"p_destination_lng": number,"p_origin_lat": number,"p_origin_lng": number,"p_profile"?: string }; Returns: {
+              "created_at": string,
+"destination_lat": number,
+"destination_lng": number,
+"distance_meters": number,
+"duration_seconds": number,
+"expires_at": string,
+"geometry": string | null,
+"id": string,
+"origin_lat": number,
+"origin_lng": number,
+"profile": string,
+"provider": string | null
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "routes"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "get_conversation":
 { Args: { "p_id": string }; Returns: {
               "context_length": number | null,
@@ -1003,6 +1381,9 @@ isOneToOne: false
                            },
 "get_system_health":
 { Args: Record<PropertyKey, never>; Returns: Json
+                           },
+"get_user_api_key":
+{ Args: { "p_service": string,"p_user_id": string }; Returns: string
                            },
 "get_user_plan":
 { Args: { "p_user_id"?: string }; Returns: Json
@@ -1175,6 +1556,9 @@ isOneToOne: false
 "mark_message_processed":
 { Args: { "p_consumer": string,"p_message_key": string,"p_now"?: string }; Returns: boolean
                            },
+"mark_notifications_read":
+{ Args: { "p_notification_ids"?: (string)[] }; Returns: number
+                           },
 "purge_old_activity_logs":
 { Args: { "p_now"?: string }; Returns: {
               "agent_logs_deleted": number,"error_logs_deleted": number,"user_logs_deleted": number
@@ -1208,6 +1592,31 @@ isOneToOne: false
 "record_metric":
 { Args: { "p_correlation_id"?: string,"p_metric_name": string,"p_metric_type": string,"p_service_name": string,"p_tags"?: Json,"p_unit"?: string,"p_value": number }; Returns: string
                            },
+"record_notification_result":
+{ Args: { "p_error"?: string,"p_notification_id": string,"p_now"?: string,"p_retryable"?: boolean,"p_success": boolean }; Returns: {
+              "attempts": number,
+"body": string,
+"channel": string,
+"created_at": string,
+"data": NonNullable<Json>,
+"id": string,
+"last_error": string | null,
+"max_attempts": number,
+"next_attempt_at": string,
+"priority": number,
+"read_at": string | null,
+"sent_at": string | null,
+"status": string,
+"title": string | null,
+"updated_at": string,
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "notifications"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "record_usage":
 { Args: { "p_agent_type"?: string,"p_cached_input_tokens"?: number,"p_conversation_id"?: string,"p_duration_ms"?: number,"p_idempotency_key"?: string,"p_input_tokens": number,"p_metadata"?: Json,"p_model": string,"p_now"?: string,"p_output_tokens": number,"p_reasoning_tokens"?: number,"p_reservation_id"?: string,"p_user_id": string }; Returns: {
               "agent_type": string,
@@ -1403,6 +1812,41 @@ isOneToOne: false
 "set_cache":
 { Args: { "p_key": string,"p_now"?: string,"p_tags"?: (string)[],"p_ttl_seconds"?: number,"p_value": Json }; Returns: undefined
                            },
+"set_default_payment_method":
+{ Args: { "p_payment_method_id": string }; Returns: {
+              "created_at": string,
+"expires_on": string | null,
+"id": string,
+"is_default": boolean,
+"label": string | null,
+"last4": string | null,
+"method_type": string,
+"provider": string,
+"provider_reference": string,
+"updated_at": string,
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "payment_methods"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"set_user_api_key":
+{ Args: { "p_api_key": string,"p_service": string }; Returns: {
+              "created_at": string,
+"key_hint": string,
+"last_used_at": string | null,
+"service": string,
+"updated_at": string,
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "user_api_keys"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "set_user_plan":
 { Args: { "p_active"?: boolean,"p_max_credits_per_day"?: number,"p_max_credits_per_month"?: number,"p_now"?: string,"p_plan_name": string,"p_reset_date"?: string,"p_user_id": string }; Returns: {
               "active": boolean,
@@ -1418,6 +1862,25 @@ isOneToOne: false
                           SetofOptions: {
         from: "*"
         to: "user_plans"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"touch_github_repository":
+{ Args: { "p_repository_id": string }; Returns: {
+              "created_at": string,
+"default_branch": string,
+"id": string,
+"is_active": boolean,
+"last_accessed": string | null,
+"repo_name": string,
+"repo_owner": string,
+"repo_url": string | null,
+"updated_at": string,
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "github_repositories"
         isOneToOne: true
         isSetofReturn: false
       } },
@@ -1498,6 +1961,44 @@ isOneToOne: false
                           SetofOptions: {
         from: "*"
         to: "profiles"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"update_transaction_status":
+{ Args: { "p_new_status": string,"p_transaction_id": string }; Returns: {
+              "amount": number,
+"completed_at": string | null,
+"created_at": string,
+"currency": string,
+"id": string,
+"idempotency_key": string | null,
+"status": string,
+"type": string,
+"updated_at": string,
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "transactions"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"update_whatsapp_session_activity":
+{ Args: { "p_increment_message_count"?: boolean,"p_now"?: string,"p_phone_number": string }; Returns: {
+              "context": NonNullable<Json>,
+"created_at": string,
+"expires_at": string,
+"last_activity_at": string,
+"message_count": number,
+"phone_number": string,
+"started_at": string,
+"status": string,
+"updated_at": string,
+"user_id": string | null
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "whatsapp_sessions"
         isOneToOne: true
         isSetofReturn: false
       } },
