@@ -66,6 +66,12 @@ export function createWebhookHandler(env: FunctionEnv, deps: { client?: Supabase
         verified = true;
         break;
       } catch (e) {
+        // verify() parses the body once the signature holds: a SyntaxError
+        // means a correctly signed body that is not JSON (400 below).
+        if (e instanceof SyntaxError) {
+          verified = true;
+          break;
+        }
         if (!(e instanceof WebhookVerificationError)) throw e;
         reason = e.message;
       }
