@@ -1,6 +1,6 @@
 // JSON responses and errors for edge functions. Errors have the same shape as
 // PostgREST's ({code, message, details}) so clients handle both alike.
-import { corsHeaders } from './cors.ts';
+import { corsHeaders, preflight } from './cors.ts';
 
 export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), {
@@ -37,7 +37,8 @@ export function zodDetails(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyK
  */
 export function serve(handler: (req: Request) => Promise<Response>): (req: Request) => Promise<Response> {
   return async (req) => {
-    if (req.method === 'OPTIONS') return new Response('ok', { headers: corsHeaders });
+    const pre = preflight(req);
+    if (pre) return pre;
     try {
       return await handler(req);
     } catch (e) {
