@@ -120,11 +120,16 @@ export function createRpc({ pool, schemas, extraSearchPath = ['public', 'extensi
     await listener.query('listen pgrst');
   }
 
+  // PostgREST answers 503 (PGRST000/PGRST002) while it cannot reach the database.
+  const reloadOr503 = () => reload().catch((e) => {
+    throw fromPgError(e, false);
+  });
+
   async function resolve(schema, name, keys, { hasBody, isJsonBody }) {
-    if (!catalog) await reload();
+    if (!catalog) await reloadOr503();
     let candidates = catalog.get(`${schema}.${name}`);
     if (!candidates && Date.now() - lastReload > 1000) {
-      await reload();
+      await reloadOr503();
       candidates = catalog.get(`${schema}.${name}`);
     }
     const sorted = [...keys].sort();
@@ -310,7 +315,12 @@ export function createRpc({ pool, schemas, extraSearchPath = ['public', 'extensi
       `select ${settings.map(([k, v]) => `set_config(${literal(k)}, ${literal(v)}, true)`).join(', ')};\n` +
       `${mainQuery(f, { mode, keys, body, query })};\ncommit;`;
 
-    const client = await pool.connect();
+    let client;
+    try {
+      client = await pool.connect();
+    } catch (e) {
+      throw fromPgError(e, role === anonRole);
+    }
     let results;
     try {
       results = await client.query(sql);
@@ -387,7 +397,8 @@ function acceptsSingular(accept) {
 
 /** A PostgreSQL error as PostgREST reports it: its status, and {code,message,details,hint}. */
 export function fromPgError(e, anonymous) {
-  if (!e || typeof e.code !== 'string') {
+  // Node's network errors have codes too (ECONNREFUSED): only a SQLSTATE is a database error.
+  if (!e || typeof e.code !== 'string' || !/^[0-9A-Z]{5}$/.test(e.code)) {
     return new PgrstError(503, 'PGRST000', `Database connection error: ${e?.message ?? e}`);
   }
   if (e.code === 'PGRST') return fromPgrstRaise(e);
