@@ -84,6 +84,16 @@ describe('health', () => {
     expect(await bad.json()).toEqual({ msg: 'Invalid JWT' });
   });
 
+  it('end to end: a browser preflight passes verify_jwt and gets the CORS headers', async () => {
+    const res = await fetch(`${apiUrl}/functions/v1/health`, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://localhost:3000', 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization, apikey' },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    expect(res.headers.get('access-control-allow-headers')).toContain('authorization');
+  });
+
   it('end to end: an unknown function is 404', async () => {
     const res = await fetch(`${apiUrl}/functions/v1/no-such-function`, { headers: { apikey: keys.publishableKey } });
     expect(res.status).toBe(404);

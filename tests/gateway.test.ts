@@ -136,6 +136,17 @@ describe('RPC calls through supabase-js', () => {
     expect(await client.rpc(fn('noop'))).toMatchObject({ data: null, error: null, status: 204 });
   });
 
+  it('answers HEAD ({ head: true }) with the status and no body', async () => {
+    const res = await (await userClient(alice)).rpc(fn('add'), { p_a: 1 }, { head: true });
+    expect(res).toMatchObject({ status: 200, error: null, data: null });
+  });
+
+  it('overwrites the role claim with the role it switched to', async () => {
+    const { data } = await serviceClient().rpc(fn('request'));
+    expect(data.claims.role).toBe('service_role');
+    expect(data.claims.iss).toBe('supabase-demo'); // the legacy service_role JWT the secret key maps to
+  });
+
   it('returns a real project RPC (get_my_profile) for its owner', async () => {
     const client = await userClient(alice);
     const { data, error } = await client.rpc('get_my_profile');
