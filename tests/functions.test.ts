@@ -6,9 +6,10 @@ import { randomUUID } from 'node:crypto';
 import { FunctionsHttpError } from '@supabase/supabase-js';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { anonClient as functionAnonClient, asUser } from '../supabase/functions/_shared/clients.ts';
 import { createHealthHandler } from '../supabase/functions/health/handler.ts';
 import { createWebhookHandler } from '../supabase/functions/webhook/handler.ts';
-import { anonClient, apiUrl, functionEnv, keys, userClient, webhookSecret } from './support/api.ts';
+import { anonClient, apiUrl, functionEnv, keys, tokenFor, userClient, webhookSecret } from './support/api.ts';
 import { createPool, createUser, deleteUsers, type TestUser } from './support/db.ts';
 
 const db = createPool(4);
@@ -33,6 +34,21 @@ async function newUser() {
   users.push(u);
   return u;
 }
+
+// ---------------------------------------------------------------------------
+// _shared
+// ---------------------------------------------------------------------------
+describe('_shared/clients', () => {
+  it('asUser runs one call with the caller\'s token on the shared client; without it the call is anon', async () => {
+    const user = await newUser();
+    const client = functionAnonClient(functionEnv());
+    const mine = await asUser(client.rpc('get_my_profile'), `Bearer ${await tokenFor(user)}`);
+    expect(mine.error).toBeNull();
+    expect(mine.data).toMatchObject({ id: user.id });
+    const anon = await client.rpc('get_my_profile');
+    expect(anon.status).toBe(401);
+  });
+});
 
 // ---------------------------------------------------------------------------
 // health

@@ -4,7 +4,7 @@
 // of the IETF draft (RateLimit-Policy, RateLimit), the X-RateLimit-* trio and
 // Retry-After. Every figure is what the SQL returned; nothing is computed here.
 import { z } from 'zod';
-import { userClient } from '../_shared/clients.ts';
+import { anonClient, asUser } from '../_shared/clients.ts';
 import type { FunctionEnv } from '../_shared/env.ts';
 import { HttpError, fromPostgrest, json, serve, zodDetails } from '../_shared/errors.ts';
 
@@ -46,6 +46,7 @@ export function rateLimitHeaders(r: RateLimitResult): Record<string, string> {
 }
 
 export function createRateLimitHandler(env: FunctionEnv) {
+  const client = anonClient(env);
   return serve(async (req) => {
     if (req.method !== 'POST') throw new HttpError(405, 'method_not_allowed', 'use POST', null, { Allow: 'POST, OPTIONS' });
     const authorization = req.headers.get('Authorization');
@@ -65,7 +66,7 @@ export function createRateLimitHandler(env: FunctionEnv) {
     const args: Record<string, unknown> = { p_endpoint: endpoint };
     if (cost !== undefined) args.p_cost = cost;
     if (user_id !== undefined) args.p_user_id = user_id;
-    const { data, error, status } = await userClient(env, authorization).rpc('check_rate_limit', args);
+    const { data, error, status } = await asUser(client.rpc('check_rate_limit', args), authorization);
     if (error) throw fromPostgrest(error, status);
 
     const result = data as RateLimitResult;
