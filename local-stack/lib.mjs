@@ -170,6 +170,11 @@ export function initCluster(dataDir, { port, durable = true }) {
     unix_socket_directories: "''",
     shared_preload_libraries: "'pg_cron,pg_stat_statements'",
     'cron.database_name': "'postgres'",
+    // Jobs run in background workers: pg_cron's default (a libpq connection
+    // to localhost) cannot log in here (TCP only, scram passwords), so every
+    // job failed with "connection failed". Supabase's pg_cron runs them.
+    'cron.use_background_workers': 'on',
+    max_worker_processes: 32,
     // Supabase runs with logical WAL (Realtime); the publication wants it.
     wal_level: 'logical',
     max_connections: 200,

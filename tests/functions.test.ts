@@ -60,7 +60,10 @@ describe('health', () => {
     const body = await res.json();
     expect(body).toMatchObject({
       status: 'healthy',
-      checks: { database: { status: 'ok' }, migrations: { status: 'ok' }, scheduled_jobs: { status: 'ok' } },
+      checks: {
+        database: { status: 'ok' }, migrations: { status: 'ok' }, scheduled_jobs: { status: 'ok' },
+        queue: { status: 'ok' }, cache: { status: 'ok' },
+      },
     });
     expect(typeof body.checks.database.latency_ms).toBe('number');
     expect(new Date(body.timestamp).toString()).not.toBe('Invalid Date');

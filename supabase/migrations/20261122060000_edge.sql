@@ -3,10 +3,10 @@
 -- decisions live here.
 --
 -- Seeds: 001 "Health Checks" (`/api/health`: status healthy|degraded|unhealthy,
--- timestamp, checks) -> public.health_check(); 001 "User plan ... On
--- membership change (Whop webhook)" and the `membership/updated` job ->
--- the webhook inbox and public.ingest_webhook_event(). Mapping and choices:
--- docs/functions.md.
+-- timestamp, checks: database, cache) plus the queue backlog ->
+-- public.health_check(); 001 "User plan ... On membership change (Whop
+-- webhook)" and the `membership/updated` job -> the webhook inbox and
+-- public.ingest_webhook_event(). Mapping and choices: docs/functions.md.
 
 -- ---------------------------------------------------------------------------
 -- Health
@@ -26,6 +26,12 @@ declare
   v_applied integer;
   v_failed_jobs text[];
   v_jobs integer;
+  v_now timestamptz := pg_catalog.now();
+  v_ready bigint;
+  v_oldest_ready timestamptz;
+  v_lease_expired bigint;
+  v_hits bigint;
+  v_misses bigint;
 begin
   select max(m.version), count(*)::integer
     into v_latest, v_applied
@@ -39,6 +45,22 @@ begin
     from private.scheduled_job_status as s
    where s.active;
 
+  -- Queue backlog (the platform domain's job queues): ready jobs, how long
+  -- the oldest has waited, and leases that ran out (a worker died). The
+  -- partial indexes on queued and active jobs answer these.
+  select count(*), min(j.run_at)
+    into v_ready, v_oldest_ready
+    from private.jobs as j
+   where j.status = 'queued' and j.run_at <= v_now;
+  select count(*) into v_lease_expired
+    from private.jobs as j
+   where j.status = 'active' and j.locked_until <= v_now;
+
+  -- Cache: hits and misses since the last restart (unlogged sequences), read
+  -- without scanning the entries.
+  select case when h.is_called then h.last_value else 0 end into v_hits from private.cache_hits as h;
+  select case when m.is_called then m.last_value else 0 end into v_misses from private.cache_misses as m;
+
   return jsonb_build_object(
     'database', jsonb_build_object(
       'status', 'ok',
@@ -51,13 +73,24 @@ begin
     'scheduled_jobs', jsonb_build_object(
       'status', case when cardinality(v_failed_jobs) = 0 then 'ok' else 'degraded' end,
       'active', v_jobs,
-      'failing', to_jsonb(v_failed_jobs))
+      'failing', to_jsonb(v_failed_jobs)),
+    'queue', jsonb_build_object(
+      -- a backlog older than five minutes, or a job whose worker vanished
+      'status', case when v_oldest_ready < v_now - interval '5 minutes' or v_lease_expired > 0 then 'degraded' else 'ok' end,
+      'ready', v_ready,
+      'oldest_ready_age_seconds', coalesce(pg_catalog.floor(extract(epoch from v_now - v_oldest_ready)), 0),
+      'lease_expired', v_lease_expired),
+    'cache', jsonb_build_object(
+      'status', 'ok',
+      'hits', v_hits,
+      'misses', v_misses,
+      'hit_rate', pg_catalog.round(v_hits::numeric / nullif(v_hits + v_misses, 0), 4))
   );
 end;
 $$;
 
 comment on function private.health_snapshot() is
-  'Facts for the health endpoint: database reachable, applied migrations, scheduled jobs whose last run failed. No secrets.';
+  'Facts for the health endpoint: database reachable, applied migrations, scheduled jobs whose last run failed, queue backlog, cache hits. No secrets.';
 
 create or replace function public.health_check()
 returns jsonb
@@ -70,7 +103,7 @@ as $$
 $$;
 
 comment on function public.health_check() is
-  'Health of the backend as seen from the database (seed 001 /api/health checks): {database, migrations, scheduled_jobs}, each with a status of ok, degraded or error. Service role only (the health edge function).';
+  'Health of the backend as seen from the database (seed 001 /api/health checks): {database, migrations, scheduled_jobs, queue, cache}, each with a status of ok, degraded or error. Service role only (the health edge function).';
 
 revoke execute on function private.health_snapshot() from public, anon, authenticated, service_role;
 revoke execute on function public.health_check() from public, anon, authenticated, service_role;

@@ -2,7 +2,7 @@
 -- ingest_webhook_event() are service-role only; the webhook inbox is unique on
 -- (provider, webhook id) and applies each event once, in event-time order.
 begin;
-select plan(40);
+select plan(46);
 
 select tests.create_supabase_user('alice');
 select tests.create_supabase_user('bob');
@@ -26,8 +26,28 @@ select cmp_ok((public.health_check() -> 'migrations' ->> 'latest'), '>=', '20261
   'which is this migration or a later one');
 select is(public.health_check() -> 'scheduled_jobs' ->> 'status', 'ok', 'no scheduled job is failing');
 select is((select array_agg(k order by k) from jsonb_object_keys(public.health_check()) as k),
-  array['database', 'migrations', 'scheduled_jobs'], 'health_check reports database, migrations and scheduled jobs only');
+  array['cache', 'database', 'migrations', 'queue', 'scheduled_jobs'],
+  'health_check reports database, migrations, scheduled jobs, queue and cache');
+select is(public.health_check() -> 'queue' ->> 'status', 'ok', 'no queue backlog: the queue check is ok');
+select is(public.health_check() -> 'cache' ->> 'status', 'ok', 'the cache check is ok');
 select ok(public.health_check()::text !~* '(password|secret|postgresql://)', 'health_check output carries no secrets');
+
+-- A backlog: a job ready for ten minutes degrades the queue check (and the report).
+select tests.reset_role();
+insert into private.job_queues (name) values ('health_test');
+insert into private.jobs (queue_name, job_type, max_attempts, run_at) values ('health_test', 'health.test', 1, now() - interval '10 minutes');
+select tests.authenticate_as_service_role();
+select is(public.health_check() -> 'queue' ->> 'status', 'degraded', 'a job ready for ten minutes degrades the queue check');
+select cmp_ok((public.health_check() -> 'queue' ->> 'oldest_ready_age_seconds')::int, '>=', 600, 'and reports how long it waited');
+select tests.reset_role();
+delete from private.jobs where queue_name = 'health_test';
+insert into private.jobs (queue_name, job_type, max_attempts, status, locked_by, locked_until, started_at)
+values ('health_test', 'health.test', 1, 'active', 'worker-gone', now() - interval '1 minute', now() - interval '6 minutes');
+select tests.authenticate_as_service_role();
+select is(public.health_check() -> 'queue' ->> 'lease_expired', '1', 'a lease that ran out is counted');
+select is(public.health_check() -> 'queue' ->> 'status', 'degraded', 'and degrades the queue check');
+select tests.reset_role();
+delete from private.jobs where queue_name = 'health_test';
 
 -- ---------------------------------------------------------------------------
 -- ingest_webhook_event: who may call it
