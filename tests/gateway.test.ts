@@ -227,6 +227,16 @@ describe('errors as PostgREST reports them', () => {
     expect(error).toMatchObject({ code: 'PGRST106', message: 'Invalid schema: private' });
   });
 
+  it('answers a browser preflight for RPC with the CORS headers supabase-js needs', async () => {
+    const res = await fetch(`${apiUrl}/rest/v1/rpc/${fn('add')}`, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://localhost:3000', 'access-control-request-method': 'POST', 'access-control-request-headers': 'apikey, content-profile' },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    expect(res.headers.get('access-control-allow-headers')).toMatch(/apikey.*content-profile|content-profile.*apikey/);
+  });
+
   it('invalid JSON is 400 PGRST102; other methods are 405 PGRST101', async () => {
     const bad = await fetch(`${apiUrl}/rest/v1/rpc/${fn('add')}`, {
       method: 'POST', headers: { apikey: keys.publishableKey, 'content-type': 'application/json' }, body: '{nope',
