@@ -305,9 +305,12 @@ begin
     return;
   end if;
 
-  -- TODO(plans): set the user's plan (issue 4's set_user_plan, which also
-  -- invalidates the cached plan). Until it is wired, the entitlement is the
-  -- row above.
+  -- TODO(plans): set the user's plan with issue 4's set_user_plan once that
+  -- migration is on main. Until then the entitlement is the row above.
+
+  -- Seed 001 "invalidate membership on plan change": anything cached under
+  -- the user's membership tag (the platform cache) is stale from now on.
+  perform public.invalidate_cache_by_tag('membership:' || v_uid::text);
   return query select 'applied', format('membership %s: plan %s', case when p_valid then 'valid' else 'invalid' end, v_plan), v_uid;
 end;
 $$;

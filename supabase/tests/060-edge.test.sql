@@ -2,7 +2,7 @@
 -- ingest_webhook_event() are service-role only; the webhook inbox is unique on
 -- (provider, webhook id) and applies each event once, in event-time order.
 begin;
-select plan(46);
+select plan(48);
 
 select tests.create_supabase_user('alice');
 select tests.create_supabase_user('bob');
@@ -68,7 +68,10 @@ select throws_ok($$ select count(*) from private.provider_memberships $$, '42501
 -- ---------------------------------------------------------------------------
 -- Applying events (service role)
 -- ---------------------------------------------------------------------------
+-- something cached under alice's membership tag before her plan changes
 select tests.authenticate_as_service_role();
+select public.set_cache('plan:alice', '"basic"', null, array['membership:' || tests.get_supabase_uid('alice')]);
+select is(public.get_cache('plan:alice'), '"basic"'::jsonb, 'the cached plan is readable before the webhook');
 select is(
   public.ingest_webhook_event('whop', 'msg_1', 'membership.activated',
     jsonb_build_object('type', 'membership.activated', 'data', jsonb_build_object(
@@ -77,6 +80,8 @@ select is(
     '2026-11-01 10:00+00') - 'event_id',
   '{"duplicate": false, "outcome": "applied", "detail": "membership valid: plan pro"}'::jsonb,
   'membership.activated applies the mapped plan');
+select tests.authenticate_as_service_role();
+select is(public.get_cache('plan:alice'), null, 'and invalidates what was cached under the user''s membership tag');
 select tests.reset_role();
 select results_eq(
   $$ select user_id, valid, entitled_plan, status from private.provider_memberships where membership_id = 'mem_1' $$,
