@@ -279,6 +279,8 @@ describe('webhook end to end (functions.invoke through the gateway)', () => {
     const res = await fetch(`${apiUrl}/functions/v1/webhook`, { method: 'POST', body, headers: signed(body).headers });
     expect(res.status).toBe(200);
     expect(await membership(event.data.id)).toMatchObject({ entitled_plan: 'pro', valid: true });
+    const { rows } = await db.query('select plan_name from public.user_plans where user_id = $1', [user.id]);
+    expect(rows).toEqual([{ plan_name: 'pro' }]);
   });
 
   it('functions.invoke: valid, replayed, wrong signature, invalid input', async () => {

@@ -178,11 +178,13 @@ create table if not exists private.provider_plans (
   plan text not null,
   created_at timestamptz not null default pg_catalog.now(),
   primary key (provider, provider_plan_id),
-  constraint provider_plans_plan_format check (plan ~ '^[a-z][a-z0-9_]{0,31}$')
+  constraint provider_plans_plan_fkey foreign key (plan) references public.plans (plan_name)
 );
 
 comment on table private.provider_plans is
   'Maps a payment provider''s plan id (e.g. Whop plan_...) to the plan it grants here (basic, pro, enterprise).';
+
+create index if not exists provider_plans_plan_idx on private.provider_plans (plan);
 
 alter table private.provider_plans enable row level security;
 revoke all on table private.provider_plans from anon, authenticated, service_role;
@@ -260,6 +262,7 @@ declare
   v_plan_id text := coalesce(p_data -> 'plan' ->> 'id', p_data ->> 'plan_id');
   v_uid uuid := private.webhook_user_id(p_data);
   v_plan text;
+  v_user_plan text;
   v_rows integer;
 begin
   if v_membership_id is null then
@@ -283,6 +286,11 @@ begin
     v_plan := 'basic';
   end if;
 
+  -- One membership change per user at a time: the user's plan below is
+  -- computed from all their memberships, which a concurrent event for
+  -- another of them could otherwise change unseen.
+  perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('membership:' || v_uid::text, 0));
+
   -- One statement: insert, or update only when this event is newer than the
   -- one that set the current state (deliveries come in any order).
   insert into private.provider_memberships as m
@@ -305,8 +313,15 @@ begin
     return;
   end if;
 
-  -- TODO(plans): set the user's plan with issue 4's set_user_plan once that
-  -- migration is on main. Until then the entitlement is the row above.
+  -- The user's plan: the highest tier any of their valid memberships grants,
+  -- else basic (ending one membership keeps what another still grants).
+  select m.entitled_plan into v_user_plan
+    from private.provider_memberships as m
+    join public.plans as p on p.plan_name = m.entitled_plan
+   where m.user_id = v_uid and m.valid
+   order by p.tier desc
+   limit 1;
+  perform public.set_user_plan(p_user_id => v_uid, p_plan_name => coalesce(v_user_plan, 'basic'));
 
   -- Seed 001 "invalidate membership on plan change": anything cached under
   -- the user's membership tag (the platform cache) is stale from now on.
@@ -316,7 +331,7 @@ end;
 $$;
 
 comment on function private.apply_membership_event(text, text, boolean, jsonb, timestamptz) is
-  'Applies a membership activated/went_valid (p_valid) or deactivated/went_invalid event: records the membership and the plan it grants, ignoring events older than the stored state.';
+  'Applies a membership activated/went_valid (p_valid) or deactivated/went_invalid event: records the membership and the plan it grants (events older than the stored state are ignored), sets the user''s plan to the highest one their valid memberships grant (else basic) with set_user_plan, and invalidates the cache tag membership:<user id>.';
 
 create or replace function private.apply_payment_event(
   p_provider text,
@@ -467,7 +482,7 @@ as $$
 $$;
 
 comment on function public.ingest_webhook_event(text, text, text, jsonb, timestamptz) is
-  'Service role only (the webhook edge function, after verifying the signature): stores the event once per (provider, webhook id) and applies it — membership activated/went_valid grants the mapped plan, deactivated/went_invalid returns to basic, payments are recorded, other types are stored. Returns {event_id, duplicate, outcome, detail}; a redelivery returns duplicate = true and changes nothing. 22023 on a malformed event.';
+  'Service role only (the webhook edge function, after verifying the signature): stores the event once per (provider, webhook id) and applies it — membership activated/went_valid grants the mapped plan (set_user_plan), deactivated/went_invalid returns to basic unless another valid membership grants more, payments are recorded, other types are stored. Returns {event_id, duplicate, outcome, detail}; a redelivery returns duplicate = true and changes nothing. 22023 on a malformed event.';
 
 revoke execute on function private.webhook_user_id(jsonb) from public, anon, authenticated, service_role;
 revoke execute on function private.apply_membership_event(text, text, boolean, jsonb, timestamptz) from public, anon, authenticated, service_role;

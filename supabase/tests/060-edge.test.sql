@@ -2,12 +2,14 @@
 -- ingest_webhook_event() are service-role only; the webhook inbox is unique on
 -- (provider, webhook id) and applies each event once, in event-time order.
 begin;
-select plan(48);
+select plan(54);
 
 select tests.create_supabase_user('alice');
 select tests.create_supabase_user('bob');
 select tests.create_supabase_user('admin', app_metadata => '{"role":"admin"}');
 insert into private.provider_plans (provider, provider_plan_id, plan) values ('whop', 'plan_pro_test', 'pro');
+select throws_ok($$ insert into private.provider_plans (provider, provider_plan_id, plan) values ('whop', 'plan_x', 'gold') $$,
+  '23503', null, 'a provider plan maps only to a plan that exists');
 
 -- ---------------------------------------------------------------------------
 -- health_check: who may call it
@@ -87,6 +89,8 @@ select results_eq(
   $$ select user_id, valid, entitled_plan, status from private.provider_memberships where membership_id = 'mem_1' $$,
   $$ values (tests.get_supabase_uid('alice'), true, 'pro', 'active') $$,
   'the membership grants pro to alice');
+select is((select plan_name from public.user_plans where user_id = tests.get_supabase_uid('alice')), 'pro',
+  'alice is on pro (set_user_plan)');
 
 select tests.authenticate_as_service_role();
 select is(
@@ -108,6 +112,8 @@ select tests.reset_role();
 select results_eq(
   $$ select valid, entitled_plan, status from private.provider_memberships where membership_id = 'mem_1' $$,
   $$ values (false, 'basic', 'canceled') $$, 'a deactivated membership grants basic');
+select is((select plan_name from public.user_plans where user_id = tests.get_supabase_uid('alice')), 'basic',
+  'alice is back on basic');
 
 select tests.authenticate_as_service_role();
 select is(
@@ -119,6 +125,30 @@ select is(
 select tests.reset_role();
 select is((select entitled_plan from private.provider_memberships where membership_id = 'mem_1'), 'basic',
   'the late activation changed nothing');
+select is((select plan_name from public.user_plans where user_id = tests.get_supabase_uid('alice')), 'basic',
+  'nor alice''s plan');
+
+-- bob: two memberships; ending one keeps what the other still grants
+select tests.authenticate_as_service_role();
+select public.ingest_webhook_event('whop', 'msg_b1', 'membership.activated',
+  jsonb_build_object('data', jsonb_build_object('id', 'mem_b1', 'plan', jsonb_build_object('id', 'plan_pro_test'),
+    'metadata', jsonb_build_object('user_id', tests.get_supabase_uid('bob')))), '2026-11-01 10:00+00');
+select public.ingest_webhook_event('whop', 'msg_b2', 'membership.activated',
+  jsonb_build_object('data', jsonb_build_object('id', 'mem_b2', 'plan', jsonb_build_object('id', 'plan_pro_test'),
+    'metadata', jsonb_build_object('user_id', tests.get_supabase_uid('bob')))), '2026-11-01 10:05+00');
+select public.ingest_webhook_event('whop', 'msg_b3', 'membership.deactivated',
+  jsonb_build_object('data', jsonb_build_object('id', 'mem_b1', 'metadata', jsonb_build_object('user_id', tests.get_supabase_uid('bob')))),
+  '2026-11-01 11:00+00');
+select tests.reset_role();
+select is((select plan_name from public.user_plans where user_id = tests.get_supabase_uid('bob')), 'pro',
+  'bob stays on pro while his other membership is valid');
+select tests.authenticate_as_service_role();
+select public.ingest_webhook_event('whop', 'msg_b4', 'membership.deactivated',
+  jsonb_build_object('data', jsonb_build_object('id', 'mem_b2', 'metadata', jsonb_build_object('user_id', tests.get_supabase_uid('bob')))),
+  '2026-11-01 11:05+00');
+select tests.reset_role();
+select is((select plan_name from public.user_plans where user_id = tests.get_supabase_uid('bob')), 'basic',
+  'and goes to basic when none is');
 select is((select outcome_detail from private.webhook_events where webhook_id = 'msg_3'), 'older than the membership''s current state',
   'the inbox says why it was ignored');
 
