@@ -9,5 +9,8 @@ export default defineConfig({
     hookTimeout: 30_000,
     // Test files share one database; each cleans up the users it creates.
     fileParallelism: true,
+    // supabase-js creates a Realtime client, which needs a global WebSocket:
+    // built into Node 22+, behind this flag on Node 20.
+    execArgv: ['--experimental-websocket'],
   },
 });

@@ -25,7 +25,13 @@ export const local = {
     'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZS1kZW1vIiwicm9sZSI6InNlcnZpY2Vfcm9sZSIsImV4cCI6MTk4MzgxMjk5Nn0.EGIM96RAZx35lJzdJsyH-qQwv8Hdp7fsn3W0YpN81IU',
   publishableKey: 'sb_publishable_ACJWlzQHlZjBrEguHvfOxg_3BJgxAaH',
   secretKey: 'sb_secret_N7UND0UgjKTVK-Uodkm0Hg_xSvEMPvz',
+  // Local only, like the JWT secret: the Standard Webhooks secret the webhook
+  // function verifies with (override in supabase/functions/.env).
+  webhookSecret: 'whsec_Y2hhdC1iYWNrZW5kIGxvY2FsIHdlYmhvb2sgc2VjcmV0IQ==',
 };
+
+/** Local values edge functions get unless supabase/functions/.env sets them. */
+export const localFunctionDefaults = { WHOP_WEBHOOK_SECRET: local.webhookSecret };
 
 export const dbUrl = (port, { user = 'postgres', db = 'postgres' } = {}) =>
   `postgresql://${user}:${local.password}@127.0.0.1:${port}/${db}`;
@@ -164,6 +170,11 @@ export function initCluster(dataDir, { port, durable = true }) {
     unix_socket_directories: "''",
     shared_preload_libraries: "'pg_cron,pg_stat_statements'",
     'cron.database_name': "'postgres'",
+    // Jobs run in background workers: pg_cron's default (a libpq connection
+    // to localhost) cannot log in here (TCP only, scram passwords), so every
+    // job failed with "connection failed". Supabase's pg_cron runs them.
+    'cron.use_background_workers': 'on',
+    max_worker_processes: 32,
     // Supabase runs with logical WAL (Realtime); the publication wants it.
     wal_level: 'logical',
     max_connections: 200,

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // npm test: fresh throwaway database -> Supabase baseline -> migrations and seed
 // (supabase db push) -> pgTAP (pg_prove over supabase/tests) -> vitest ->
-// supabase db advisors -> supabase db lint -> TypeScript check -> generated-types
-// drift check.
+// supabase db advisors -> supabase db lint -> TypeScript check (tsc, deno check)
+// -> generated-types drift check. vitest talks to the database directly and, for
+// end-to-end tests, through the local API gateway and functions runtime started
+// here on a free port (SUPABASE_API_URL; set it to test against another API).
 // Prints one closing line `N passed, N failed` and exits non-zero on any failure.
 //
 // With SUPABASE_DB_URL set (a `supabase start` stack or a hosted project), the
@@ -10,10 +12,12 @@
 // created or dropped, pgTAP files roll back, vitest tests clean up after
 // themselves.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { dbPush, log, pgEnv, psql, repoRoot, supabase, StackError } from './lib.mjs';
+import { dbPush, local, localFunctionDefaults, log, pgEnv, psql, repoRoot, supabase, StackError } from './lib.mjs';
+import { startApi } from './gateway/server.mjs';
+import { denoBin } from './gateway/functions-runtime.mjs';
 import { createThrowawayDatabase } from './throwaway.mjs';
 import { parseProve } from './tap-summary.mjs';
 import { typesDrift } from './types.mjs';
@@ -67,12 +71,27 @@ async function pgTap(url) {
 }
 
 async function vitest(url) {
+  let api;
+  let apiUrl = process.env.SUPABASE_API_URL;
+  if (!apiUrl) {
+    api = await startApi({ dbUrl: url, repoRoot, keys: local, functionDefaults: localFunctionDefaults, log });
+    apiUrl = api.url;
+    log(`local API gateway on ${apiUrl} (functions: ${api.functions.join(', ')})`);
+  }
+  try {
+    await vitestRun(url, apiUrl);
+  } finally {
+    await api?.close();
+  }
+}
+
+async function vitestRun(url, apiUrl) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'vitest-report-'));
   const report = path.join(dir, 'report.json');
   const { code } = await stream(
     path.join(repoRoot, 'node_modules/.bin/vitest'),
     ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`],
-    { env: { ...process.env, SUPABASE_DB_URL: url, CI: process.env.CI ?? 'true' } },
+    { env: { ...process.env, SUPABASE_DB_URL: url, SUPABASE_API_URL: apiUrl, CI: process.env.CI ?? 'true' } },
   );
   let r;
   try {
@@ -126,6 +145,19 @@ async function typecheck() {
   record('typecheck', code === 0 ? 1 : 0, code === 0 ? 0 : 1);
 }
 
+// The edge functions' entries (Deno globals, import map) type-check under Deno,
+// as `supabase functions deploy` would bundle them.
+async function denoCheck() {
+  const entries = readdirSync(path.join(repoRoot, 'supabase/functions'), { withFileTypes: true })
+    .filter((d) => d.isDirectory() && !/^[_.]/.test(d.name))
+    .map((d) => path.join('supabase/functions', d.name, 'index.ts'))
+    .filter((f) => existsSync(path.join(repoRoot, f)));
+  const { code } = await stream(denoBin(repoRoot), ['check', '--quiet', '--no-lock', '--config', 'supabase/functions/deno.json', ...entries], {
+    env: { ...process.env, DENO_NO_UPDATE_CHECK: '1', NO_COLOR: '1', DENO_DIR: process.env.DENO_DIR ?? path.join(repoRoot, '.local-stack/deno') },
+  });
+  record('deno check', code === 0 ? 1 : 0, code === 0 ? 0 : 1);
+}
+
 async function types(url) {
   const drift = typesDrift(url);
   if (drift) log(`${drift}\nRun \`npm run gen:types\` and commit the result.`);
@@ -153,6 +185,7 @@ async function main() {
     await step('supabase db advisors', () => advisors(url));
     await step('supabase db lint (plpgsql_check)', () => lint(url));
     await step('typecheck (tsc --noEmit)', () => typecheck());
+    await step('edge functions typecheck (deno check)', () => denoCheck());
     await step('generated types are current', () => types(url));
   } catch (e) {
     record('setup', 0, 1, e instanceof StackError ? e.message : e.stack);

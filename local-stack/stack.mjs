@@ -3,25 +3,108 @@
 //
 //   start   install missing system packages (as root), create the project's
 //           cluster on first run, start it on 54322, apply the Supabase
-//           baseline, push migrations and seed with the Supabase CLI, print
-//           what `supabase status` prints. Reuses a running stack.
-//   stop    stop the cluster (data is kept; `npm run reset` wipes it).
+//           baseline, push migrations and seed with the Supabase CLI, start
+//           the API gateway and functions runtime on 54321 (in the
+//           background), print what `supabase status` prints. Reuses a
+//           running stack.
+//   stop    stop the API and the cluster (data is kept; `npm run reset` wipes it).
 //   status  print the addresses and keys.
 //   reset   stop, delete the cluster's data, start fresh.
 //   packages  install the Debian packages the stack needs (as root), or say which.
+import { closeSync, openSync } from 'node:fs';
 import path from 'node:path';
 import {
   StackError, applyBaseline, clusterPort, clusterRunning, dbPush, dbUrl, devDataDir, ensurePackages,
-  existsSync, initCluster, isInitialized, local, log, mkdirSync, portInUse, repoRoot, rmSync, startCluster,
-  stateDir, stopCluster, writeFileSync,
+  existsSync, initCluster, isInitialized, local, log, mkdirSync, portInUse, psql, readFileSync, repoRoot, rmSync,
+  spawn, startCluster, stateDir, stopCluster, writeFileSync,
 } from './lib.mjs';
 
 const dataDir = devDataDir();
 const logFile = path.join(path.dirname(dataDir), 'postgres.log');
 
-function printStatus(port) {
+const apiFile = path.join(stateDir, 'api.json');
+const apiLog = path.join(stateDir, 'api.log');
+const apiUrl = `http://127.0.0.1:${local.apiPort}`;
+
+// The API process we started, if it is still the one answering on the port.
+async function runningApi() {
+  let saved;
+  try {
+    saved = JSON.parse(readFileSync(apiFile, 'utf8'));
+  } catch {
+    return null;
+  }
+  try {
+    process.kill(saved.pid, 0);
+    const res = await fetch(`${apiUrl}/__local/status`, { signal: AbortSignal.timeout(2000) });
+    const status = await res.json();
+    return status.pid === saved.pid ? saved : null;
+  } catch {
+    return null;
+  }
+}
+
+async function startApi(dbPort) {
+  if (await runningApi()) {
+    log(`API gateway already running on ${apiUrl} (restart with npm stop && npm start to reload function code).`);
+    // new or changed functions from this push: PostgREST reloads on this notification
+    psql(dbUrl(dbPort), ['-c', `notify pgrst, 'reload schema'`], { stdio: ['ignore', 'ignore', 'pipe'] });
+    return;
+  }
+  if (await portInUse(local.apiPort)) {
+    throw new StackError(
+      `Port ${local.apiPort} is taken by another process, so the API gateway cannot start.\n` +
+        `Stop it (is \`supabase start\` running?), or use another port: LOCAL_STACK_API_PORT=<port> npm start.`,
+    );
+  }
+  log('Starting the API gateway and the functions runtime ...');
+  mkdirSync(stateDir, { recursive: true });
+  const out = openSync(apiLog, 'a');
+  const child = spawn(process.execPath, [
+    path.join(repoRoot, 'local-stack/gateway/main.mjs'),
+    '--db-url', `${dbUrl(dbPort)}?sslmode=disable`,
+    '--port', String(local.apiPort),
+  ], { detached: true, stdio: ['ignore', out, out], cwd: repoRoot });
+  closeSync(out);
+  child.unref();
+  writeFileSync(apiFile, JSON.stringify({ pid: child.pid, port: local.apiPort }, null, 2));
+  const t0 = Date.now();
+  while (Date.now() - t0 < 60_000) {
+    if (child.exitCode !== null) break;
+    if (await runningApi()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const tail = existsSync(apiLog) ? readFileSync(apiLog, 'utf8').split('\n').slice(-20).join('\n') : '';
+  throw new StackError(`The API gateway did not start (log: ${apiLog}):\n${tail}`);
+}
+
+async function stopApi() {
+  const api = await runningApi();
+  rmSync(apiFile, { force: true });
+  if (!api) return false;
+  // Its process group: the gateway and the Deno processes it started.
+  try {
+    process.kill(-api.pid, 'SIGTERM');
+  } catch {
+    process.kill(api.pid, 'SIGTERM');
+  }
+  const t0 = Date.now();
+  while (Date.now() - t0 < 10_000) {
+    try {
+      process.kill(api.pid, 0);
+    } catch {
+      return true;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return true;
+}
+
+async function printStatus(port) {
+  const api = await runningApi();
   const rows = [
-    ['API URL', `http://127.0.0.1:${local.apiPort}  (RPC gateway not part of the local stack yet: see README)`],
+    ['API URL', api ? apiUrl : `${apiUrl}  (not running: npm start)`],
+    ['Functions URL', `${apiUrl}/functions/v1`],
     ['DB URL', dbUrl(port) ],
     ['Publishable key', local.publishableKey],
     ['Secret key', local.secretKey],
@@ -60,25 +143,28 @@ async function start() {
   log(push.stderr.split('\n').filter((l) => /Applying|up to date|Seeding|Finished/.test(l)).join('\n'));
   mkdirSync(stateDir, { recursive: true });
   writeFileSync(path.join(stateDir, 'status.json'), JSON.stringify({ dataDir, port: runningPort }, null, 2));
+  await startApi(runningPort);
   log('Started local development setup.\n');
-  printStatus(runningPort);
+  await printStatus(runningPort);
 }
 
-function stop() {
+async function stop() {
+  if (await stopApi()) log('Stopped the API gateway and functions runtime.');
   if (stopCluster(dataDir)) log('Stopped the local database.');
   else log('The local database is not running.');
 }
 
-function status() {
+async function status() {
   if (!clusterRunning(dataDir)) {
     log('The local stack is not running: npm start');
     process.exitCode = 1;
     return;
   }
-  printStatus(clusterPort(dataDir));
+  await printStatus(clusterPort(dataDir));
 }
 
 async function reset() {
+  await stopApi();
   stopCluster(dataDir);
   if (existsSync(dataDir)) rmSync(path.dirname(dataDir) === stateDir ? dataDir : path.dirname(dataDir), { recursive: true, force: true });
   await start();

@@ -1406,8 +1406,14 @@ isOneToOne: false
         isOneToOne: false
         isSetofReturn: true
       } },
+"health_check":
+{ Args: Record<PropertyKey, never>; Returns: Json
+                           },
 "increment_cache":
 { Args: { "p_amount"?: number,"p_key": string,"p_now"?: string,"p_ttl_seconds"?: number }; Returns: number
+                           },
+"ingest_webhook_event":
+{ Args: { "p_event_type": string,"p_occurred_at"?: string,"p_payload": Json,"p_provider": string,"p_webhook_id": string }; Returns: Json
                            },
 "invalidate_cache_by_tag":
 { Args: { "p_now"?: string,"p_tag": string }; Returns: number

@@ -1,0 +1,240 @@
+// The local API gateway: what Kong + PostgREST + the edge runtime are under
+// `supabase start`, reduced to what this project's clients use, so that an
+// unmodified @supabase/supabase-js client works against it:
+//   /rest/v1/rpc/<fn>     PostgREST's RPC endpoint (rpc.mjs)
+//   /functions/v1/<name>  the functions runtime (functions-runtime.mjs), with
+//                         verify_jwt per function from supabase/config.toml
+// Table endpoints, /auth/v1, storage and realtime are not served: the local
+// stack has no GoTrue or PostgREST (docs/functions.md, README).
+import http from 'node:http';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { AuthError, claimsFromAuthorization, keyRewriter } from './auth.mjs';
+import { listFunctions, startFunctions, verifyJwtSettings } from './functions-runtime.mjs';
+import { PgrstError, createRpc } from './rpc.mjs';
+
+const corsAllowHeaders =
+  'authorization, x-client-info, apikey, content-type, content-profile, accept-profile, prefer, x-retry-count, range, x-region';
+
+function tomlList(toml, section, key, fallback) {
+  const body = new RegExp(`^\\[${section}\\]\\s*$([\\s\\S]*?)(?=^\\[|(?![\\s\\S]))`, 'm').exec(toml)?.[1] ?? '';
+  const m = new RegExp(`^\\s*${key}\\s*=\\s*\\[([^\\]]*)\\]`, 'm').exec(body);
+  return m ? [...m[1].matchAll(/"([^"]+)"/g)].map((x) => x[1]) : fallback;
+}
+
+/** The connection PostgREST would use: the authenticator role (same password locally). */
+export function authenticatorUrl(dbUrl) {
+  const u = new URL(dbUrl);
+  if (decodeURIComponent(u.username) === 'postgres') u.username = 'authenticator';
+  return u.toString();
+}
+
+function readBody(req, limit = 10 * 1024 * 1024) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    let size = 0;
+    req.on('data', (c) => {
+      size += c.length;
+      if (size > limit) {
+        reject(new PgrstError(413, 'PGRST413', 'Request body too large'));
+        req.destroy();
+      } else chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function send(res, status, headers, body) {
+  const h = { ...headers };
+  if (body != null) h['content-length'] = Buffer.byteLength(body);
+  res.writeHead(status, h);
+  res.end(body ?? undefined);
+}
+
+function sendError(res, err, extra = {}) {
+  const headers = {
+    'content-type': 'application/json; charset=utf-8',
+    'proxy-status': `PostgREST; error=${err.code}`,
+    ...extra,
+    ...err.headers,
+  };
+  if (err.status === 401 && !headers['www-authenticate']) {
+    headers['www-authenticate'] = `Bearer error="invalid_token", error_description="${err.message}"`;
+  }
+  send(res, err.status, headers, JSON.stringify(err.body()));
+}
+
+/**
+ * Starts the gateway (and, unless `functions: false`, the functions runtime).
+ * Returns {url, port, functions, close()}.
+ */
+export async function startApi({
+  dbUrl,
+  repoRoot,
+  keys,
+  port = 0,
+  host = '127.0.0.1',
+  functions: withFunctions = true,
+  functionDefaults = {},
+  poolSize = 10,
+  log = (m) => process.stderr.write(`${m}\n`),
+}) {
+  const toml = readFileSync(path.join(repoRoot, 'supabase/config.toml'), 'utf8');
+  const schemas = tomlList(toml, 'api', 'schemas', ['public', 'graphql_public']);
+  const extraSearchPath = tomlList(toml, 'api', 'extra_search_path', ['public', 'extensions']);
+  const secret = new TextEncoder().encode(keys.jwtSecret);
+  const rewrite = keyRewriter(keys);
+
+  const pool = new pg.Pool({ connectionString: authenticatorUrl(dbUrl), max: poolSize, application_name: 'local-api-gateway' });
+  pool.on('error', () => undefined);
+  const rpc = createRpc({ pool, schemas, extraSearchPath, listenUrl: dbUrl });
+  await rpc.reload();
+  await rpc.listen();
+
+  const names = listFunctions(path.join(repoRoot, 'supabase/functions'));
+  const verifyJwt = verifyJwtSettings(toml, names);
+  let runtime = { functions: new Map(), stop: async () => undefined };
+
+  const server = http.createServer(async (req, res) => {
+    const url = new URL(req.url, 'http://gateway');
+    const origin = req.headers.origin;
+    const cors = origin
+      ? { 'access-control-allow-origin': '*', 'access-control-expose-headers': 'Content-Encoding, Content-Location, Content-Range, Content-Type, Date, Location, Server, Transfer-Encoding, Range-Unit' }
+      : {};
+    try {
+      if (url.pathname.startsWith('/rest/v1/')) {
+        if (req.method === 'OPTIONS') {
+          return send(res, 200, {
+            'access-control-allow-origin': '*',
+            'access-control-allow-methods': 'GET, POST, HEAD, OPTIONS',
+            'access-control-allow-headers': corsAllowHeaders,
+            'access-control-max-age': '86400',
+          }, null);
+        }
+        const m = /^\/rest\/v1\/rpc\/([^/]+)$/.exec(url.pathname);
+        if (!m) {
+          throw new PgrstError(501, 'LOCAL501',
+            'The local API gateway serves only /rest/v1/rpc/<function>', null,
+            'Table endpoints need PostgREST: use `supabase start` for the full Data API.');
+        }
+        const authorization = rewrite(req.headers);
+        let claims;
+        try {
+          claims = await claimsFromAuthorization(authorization, secret);
+        } catch (e) {
+          if (e instanceof AuthError) throw new PgrstError(401, e.code, e.message);
+          throw e;
+        }
+        const body = req.method === 'POST' ? (await readBody(req)).toString('utf8') : null;
+        const headers = { ...req.headers };
+        if (authorization) headers.authorization = authorization;
+        const r = await rpc.call({
+          method: req.method,
+          name: decodeURIComponent(m[1]),
+          headers,
+          query: url.searchParams,
+          body,
+          claims,
+          path: url.pathname.slice('/rest/v1'.length),
+        });
+        return send(res, r.status, { ...cors, ...r.headers }, r.body);
+      }
+
+      if (url.pathname.startsWith('/functions/v1/')) {
+        const name = url.pathname.slice('/functions/v1/'.length).split('/')[0];
+        const fn = runtime.functions.get(name);
+        if (!fn) {
+          return send(res, 404, { 'content-type': 'application/json', ...cors },
+            JSON.stringify({ code: 'NOT_FOUND', message: 'Requested function was not found' }));
+        }
+        const authorization = rewrite(req.headers);
+        if (verifyJwt[name] !== false && req.method !== 'OPTIONS') {
+          const token = /^bearer\s+(.+)$/i.exec(authorization ?? '')?.[1];
+          if (!token) {
+            return send(res, 401, { 'content-type': 'application/json', ...cors }, JSON.stringify({ msg: 'Missing authorization header' }));
+          }
+          try {
+            await claimsFromAuthorization(`Bearer ${token}`, secret);
+          } catch {
+            return send(res, 401, { 'content-type': 'application/json', ...cors }, JSON.stringify({ msg: 'Invalid JWT' }));
+          }
+        }
+        const headers = { ...req.headers, host: `127.0.0.1:${fn.port}` };
+        if (authorization) headers.authorization = authorization;
+        const upstream = http.request(
+          { host: '127.0.0.1', port: fn.port, method: req.method, path: url.pathname.slice('/functions/v1'.length) + url.search, headers },
+          (up) => {
+            res.writeHead(up.statusCode ?? 502, up.headers);
+            up.pipe(res);
+          },
+        );
+        upstream.on('error', (e) => {
+          if (!res.headersSent) {
+            send(res, 502, { 'content-type': 'application/json', 'x-relay-error': 'true' }, JSON.stringify({ msg: `function ${name} failed: ${e.message}` }));
+          } else res.destroy();
+        });
+        req.pipe(upstream);
+        return;
+      }
+
+      if (url.pathname === '/__local/status') {
+        return send(res, 200, { 'content-type': 'application/json' },
+          JSON.stringify({ pid: process.pid, functions: [...runtime.functions.keys()], schemas }));
+      }
+      throw new PgrstError(501, 'LOCAL501', `The local API gateway does not serve ${url.pathname}`, null,
+        'It serves /rest/v1/rpc/<function> and /functions/v1/<name>; use `supabase start` for Auth, Storage, Realtime and tables.');
+    } catch (e) {
+      if (e instanceof PgrstError) return sendError(res, e, cors);
+      log(`gateway error: ${e?.stack ?? e}`);
+      return sendError(res, new PgrstError(500, 'PGRSTX00', String(e?.message ?? e)), cors);
+    }
+  });
+  server.keepAliveTimeout = 65_000;
+
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, resolve);
+  });
+  const actualPort = server.address().port;
+  const url = `http://${host}:${actualPort}`;
+
+  if (withFunctions && names.length) {
+    try {
+      runtime = await startFunctions({
+        repoRoot,
+        log,
+        env: {
+          SUPABASE_URL: url,
+          SUPABASE_ANON_KEY: keys.anonKey,
+          SUPABASE_SERVICE_ROLE_KEY: keys.serviceRoleKey,
+          SUPABASE_DB_URL: dbUrl,
+          SUPABASE_PUBLISHABLE_KEYS: JSON.stringify({ default: keys.publishableKey }),
+          SUPABASE_SECRET_KEYS: JSON.stringify({ default: keys.secretKey }),
+        },
+        defaults: functionDefaults,
+      });
+    } catch (e) {
+      server.close();
+      await rpc.close();
+      await pool.end();
+      throw e;
+    }
+  }
+
+  return {
+    url,
+    port: actualPort,
+    functions: [...runtime.functions.keys()],
+    async close() {
+      await runtime.stop();
+      await new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await rpc.close();
+      await pool.end();
+    },
+  };
+}

@@ -1,0 +1,55 @@
+// GET /functions/v1/health (seed 001 "Health Checks"): one RPC,
+// public.health_check(), timed. 200 when healthy or degraded, 503 when
+// unhealthy; no secrets or error internals in the output.
+import type { SupabaseClient } from '@supabase/supabase-js';
+import { serviceClient } from '../_shared/clients.ts';
+import type { FunctionEnv } from '../_shared/env.ts';
+import { HttpError, json, serve } from '../_shared/errors.ts';
+
+export type CheckStatus = 'ok' | 'degraded' | 'error';
+
+export interface HealthReport {
+  status: 'healthy' | 'degraded' | 'unhealthy';
+  timestamp: string;
+  version: string;
+  checks: Record<string, { status: CheckStatus; latency_ms?: number; [k: string]: unknown }>;
+}
+
+type Snapshot = Record<string, { status: CheckStatus; [k: string]: unknown }>;
+
+export function createHealthHandler(env: FunctionEnv, deps: { client?: SupabaseClient; now?: () => Date } = {}) {
+  const client = deps.client ?? serviceClient(env);
+  const now = deps.now ?? (() => new Date());
+
+  return serve(async (req) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      throw new HttpError(405, 'method_not_allowed', 'use GET', null, { Allow: 'GET, HEAD, OPTIONS' });
+    }
+    const t0 = performance.now();
+    const { data, error, status } = await client.rpc('health_check');
+    const latency_ms = Math.round((performance.now() - t0) * 10) / 10;
+
+    const report: HealthReport = { status: 'healthy', timestamp: now().toISOString(), version: env.vars.APP_VERSION ?? 'unknown', checks: {} };
+    if (error) {
+      // The database (or the API in front of it) cannot answer: the one
+      // critical failure. A missing function means the migrations are not applied.
+      const missing = error.code === 'PGRST202' || error.code === '42883';
+      report.status = 'unhealthy';
+      report.checks.database = { status: missing ? 'ok' : 'error', latency_ms };
+      if (missing) report.checks.migrations = { status: 'error', message: 'health_check() is missing: migrations not applied' };
+      else report.checks.database.message = status === 0 ? 'unreachable' : `API answered ${status}`;
+      return json(report, 503);
+    }
+
+    const snapshot = data as Snapshot;
+    for (const [name, check] of Object.entries(snapshot)) report.checks[name] = { ...check };
+    report.checks.database = { ...report.checks.database, status: report.checks.database?.status ?? 'ok', latency_ms };
+    const latest = snapshot.migrations?.latest;
+    if (!env.vars.APP_VERSION && typeof latest === 'string') report.version = latest;
+
+    const statuses = Object.values(report.checks).map((c) => c.status);
+    if (report.checks.database.status === 'error') report.status = 'unhealthy';
+    else if (statuses.some((s) => s !== 'ok')) report.status = 'degraded';
+    return json(report, report.status === 'unhealthy' ? 503 : 200);
+  });
+}

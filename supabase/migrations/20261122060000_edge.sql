@@ -1,0 +1,493 @@
+-- Edge: what the edge functions (supabase/functions/) call. The functions stay
+-- thin: each one validates its request and makes one RPC; the state and the
+-- decisions live here.
+--
+-- Seeds: 001 "Health Checks" (`/api/health`: status healthy|degraded|unhealthy,
+-- timestamp, checks: database, cache) plus the queue backlog ->
+-- public.health_check(); 001 "User plan ... On membership change (Whop
+-- webhook)" and the `membership/updated` job -> the webhook inbox and
+-- public.ingest_webhook_event(). Mapping and choices: docs/functions.md.
+
+-- ---------------------------------------------------------------------------
+-- Health
+-- ---------------------------------------------------------------------------
+
+-- Definer: reading the CLI's migration history and pg_cron's run log needs
+-- rights the service role does not have. Returns facts only, no secrets.
+create or replace function private.health_snapshot()
+returns jsonb
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+  v_latest text;
+  v_applied integer;
+  v_failed_jobs text[];
+  v_jobs integer;
+  v_now timestamptz := pg_catalog.now();
+  v_ready bigint;
+  v_oldest_ready timestamptz;
+  v_lease_expired bigint;
+  v_hits bigint;
+  v_misses bigint;
+begin
+  select max(m.version), count(*)::integer
+    into v_latest, v_applied
+    from supabase_migrations.schema_migrations as m;
+
+  -- Scheduled jobs whose latest run failed (partition maintenance and later
+  -- domains' jobs): the API still works, so this degrades, never fails.
+  select coalesce(array_agg(s.jobname order by s.jobname) filter (where s.last_status = 'failed'), '{}'),
+         count(*)::integer
+    into v_failed_jobs, v_jobs
+    from private.scheduled_job_status as s
+   where s.active;
+
+  -- Queue backlog (the platform domain's job queues): ready jobs, how long
+  -- the oldest has waited, and leases that ran out (a worker died). The
+  -- partial indexes on queued and active jobs answer these.
+  select count(*), min(j.run_at)
+    into v_ready, v_oldest_ready
+    from private.jobs as j
+   where j.status = 'queued' and j.run_at <= v_now;
+  select count(*) into v_lease_expired
+    from private.jobs as j
+   where j.status = 'active' and j.locked_until <= v_now;
+
+  -- Cache: hits and misses since the last restart (unlogged sequences), read
+  -- without scanning the entries.
+  select case when h.is_called then h.last_value else 0 end into v_hits from private.cache_hits as h;
+  select case when m.is_called then m.last_value else 0 end into v_misses from private.cache_misses as m;
+
+  return jsonb_build_object(
+    'database', jsonb_build_object(
+      'status', 'ok',
+      'server_version', pg_catalog.current_setting('server_version_num')::integer,
+      'in_recovery', pg_catalog.pg_is_in_recovery()),
+    'migrations', jsonb_build_object(
+      'status', case when v_applied > 0 then 'ok' else 'error' end,
+      'latest', v_latest,
+      'applied', v_applied),
+    'scheduled_jobs', jsonb_build_object(
+      'status', case when cardinality(v_failed_jobs) = 0 then 'ok' else 'degraded' end,
+      'active', v_jobs,
+      'failing', to_jsonb(v_failed_jobs)),
+    'queue', jsonb_build_object(
+      -- a backlog older than five minutes, or a job whose worker vanished
+      'status', case when v_oldest_ready < v_now - interval '5 minutes' or v_lease_expired > 0 then 'degraded' else 'ok' end,
+      'ready', v_ready,
+      'oldest_ready_age_seconds', coalesce(pg_catalog.floor(extract(epoch from v_now - v_oldest_ready)), 0),
+      'lease_expired', v_lease_expired),
+    'cache', jsonb_build_object(
+      'status', 'ok',
+      'hits', v_hits,
+      'misses', v_misses,
+      'hit_rate', pg_catalog.round(v_hits::numeric / nullif(v_hits + v_misses, 0), 4))
+  );
+end;
+$$;
+
+comment on function private.health_snapshot() is
+  'Facts for the health endpoint: database reachable, applied migrations, scheduled jobs whose last run failed, queue backlog, cache hits. No secrets.';
+
+create or replace function public.health_check()
+returns jsonb
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+  select private.health_snapshot();
+$$;
+
+comment on function public.health_check() is
+  'Health of the backend as seen from the database (seed 001 /api/health checks): {database, migrations, scheduled_jobs, queue, cache}, each with a status of ok, degraded or error. Service role only (the health edge function).';
+
+revoke execute on function private.health_snapshot() from public, anon, authenticated, service_role;
+revoke execute on function public.health_check() from public, anon, authenticated, service_role;
+grant execute on function private.health_snapshot() to service_role;
+grant execute on function public.health_check() to service_role;
+
+-- ---------------------------------------------------------------------------
+-- Webhook inbox: every verified delivery, once per (provider, webhook id).
+-- ---------------------------------------------------------------------------
+create table if not exists private.webhook_events (
+  id bigint generated always as identity primary key,
+  provider text not null,
+  webhook_id text not null,
+  event_type text not null,
+  occurred_at timestamptz,
+  received_at timestamptz not null default pg_catalog.now(),
+  payload jsonb not null,
+  outcome text not null,
+  outcome_detail text,
+  user_id uuid references auth.users (id) on delete set null,
+  constraint webhook_events_provider_webhook_id_key unique (provider, webhook_id),
+  constraint webhook_events_provider_format check (provider ~ '^[a-z][a-z0-9_]{0,31}$'),
+  constraint webhook_events_webhook_id_length check (char_length(webhook_id) between 1 and 200),
+  constraint webhook_events_event_type_length check (char_length(event_type) between 1 and 200),
+  constraint webhook_events_outcome check (outcome in ('applied', 'ignored', 'stored'))
+);
+
+comment on table private.webhook_events is
+  'Inbox of verified payment-provider webhook deliveries, unique on (provider, webhook_id): a redelivery is a no-op. outcome says what applying it did.';
+comment on column private.webhook_events.webhook_id is 'The Standard Webhooks `webhook-id` header: stable across retries, the idempotency key.';
+comment on column private.webhook_events.occurred_at is 'When the provider says the event happened (payload timestamp); orders membership changes.';
+comment on column private.webhook_events.outcome is
+  'applied: changed state; ignored: understood but older than the state it would change, or for an unknown user; stored: event type we do not act on (acknowledged and kept).';
+
+create index if not exists webhook_events_user_id_idx on private.webhook_events (user_id);
+create index if not exists webhook_events_received_at_idx on private.webhook_events (received_at);
+
+alter table private.webhook_events enable row level security;
+revoke all on table private.webhook_events from anon, authenticated, service_role;
+
+-- The provider's membership as we last applied it: the plan the user is
+-- entitled to through it, and the event time that set it (out-of-order
+-- deliveries older than that are ignored).
+create table if not exists private.provider_memberships (
+  provider text not null,
+  membership_id text not null,
+  user_id uuid not null references auth.users (id) on delete cascade,
+  status text not null,
+  provider_plan_id text,
+  entitled_plan text not null,
+  valid boolean not null,
+  last_event_at timestamptz not null,
+  last_webhook_id text not null,
+  updated_at timestamptz not null default pg_catalog.now(),
+  primary key (provider, membership_id)
+);
+
+comment on table private.provider_memberships is
+  'Each payment-provider membership as last applied from a webhook: whether it is valid, the plan it grants, and the event time that set it.';
+comment on column private.provider_memberships.entitled_plan is 'The plan this membership grants while valid (from private.provider_plans); basic once invalid.';
+
+create index if not exists provider_memberships_user_id_idx on private.provider_memberships (user_id);
+
+alter table private.provider_memberships enable row level security;
+revoke all on table private.provider_memberships from anon, authenticated, service_role;
+
+-- Which of our plans a provider's plan id grants. Operators fill it
+-- (service role or SQL); an unmapped plan grants nothing and is reported.
+create table if not exists private.provider_plans (
+  provider text not null,
+  provider_plan_id text not null,
+  plan text not null,
+  created_at timestamptz not null default pg_catalog.now(),
+  primary key (provider, provider_plan_id),
+  constraint provider_plans_plan_fkey foreign key (plan) references public.plans (plan_name)
+);
+
+comment on table private.provider_plans is
+  'Maps a payment provider''s plan id (e.g. Whop plan_...) to the plan it grants here (basic, pro, enterprise).';
+
+create index if not exists provider_plans_plan_idx on private.provider_plans (plan);
+
+alter table private.provider_plans enable row level security;
+revoke all on table private.provider_plans from anon, authenticated, service_role;
+
+create table if not exists private.provider_payments (
+  provider text not null,
+  payment_id text not null,
+  user_id uuid references auth.users (id) on delete set null,
+  membership_id text,
+  status text not null,
+  amount numeric(14, 4),
+  currency text,
+  last_event_at timestamptz not null,
+  last_webhook_id text not null,
+  primary key (provider, payment_id)
+);
+
+comment on table private.provider_payments is
+  'Payments reported by the provider''s webhooks (payment.succeeded / payment.failed), latest status per payment.';
+
+create index if not exists provider_payments_user_id_idx on private.provider_payments (user_id);
+
+alter table private.provider_payments enable row level security;
+revoke all on table private.provider_payments from anon, authenticated, service_role;
+
+-- ---------------------------------------------------------------------------
+-- Applying events
+-- ---------------------------------------------------------------------------
+
+-- Our user for a provider object: the id our checkout put in its metadata,
+-- else the auth user with the provider user's email.
+create or replace function private.webhook_user_id(p_data jsonb)
+returns uuid
+language plpgsql
+stable
+security invoker
+set search_path = ''
+as $$
+declare
+  v_id text := coalesce(p_data -> 'metadata' ->> 'user_id', p_data -> 'metadata' ->> 'supabase_user_id');
+  v_email text := coalesce(p_data -> 'user' ->> 'email', p_data ->> 'email');
+  v_uid uuid;
+begin
+  if v_id ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then
+    select u.id into v_uid from auth.users as u where u.id = v_id::uuid;
+    if v_uid is not null then
+      return v_uid;
+    end if;
+  end if;
+  if v_email is not null then
+    select u.id into v_uid from auth.users as u where lower(u.email) = lower(v_email) and not u.is_sso_user;
+  end if;
+  return v_uid;
+end;
+$$;
+
+comment on function private.webhook_user_id(jsonb) is
+  'Resolves the auth user a webhook object belongs to: metadata.user_id (set at checkout), else the user''s email.';
+
+create or replace function private.apply_membership_event(
+  p_provider text,
+  p_webhook_id text,
+  p_valid boolean,
+  p_data jsonb,
+  p_occurred_at timestamptz
+)
+returns table (outcome text, detail text, user_id uuid)
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+declare
+  v_membership_id text := p_data ->> 'id';
+  v_plan_id text := coalesce(p_data -> 'plan' ->> 'id', p_data ->> 'plan_id');
+  v_uid uuid := private.webhook_user_id(p_data);
+  v_plan text;
+  v_user_plan text;
+  v_rows integer;
+begin
+  if v_membership_id is null then
+    raise exception 'invalid webhook payload: membership event without data.id'
+      using errcode = '22023';
+  end if;
+  if v_uid is null then
+    return query select 'ignored', 'no user matches the membership''s metadata.user_id or email', null::uuid;
+    return;
+  end if;
+
+  if p_valid then
+    select pp.plan into v_plan
+      from private.provider_plans as pp
+     where pp.provider = p_provider and pp.provider_plan_id = v_plan_id;
+    if v_plan is null then
+      return query select 'ignored', format('plan %s is not mapped in private.provider_plans', coalesce(v_plan_id, '(none)')), v_uid;
+      return;
+    end if;
+  else
+    v_plan := 'basic';
+  end if;
+
+  -- One membership change per user at a time: the user's plan below is
+  -- computed from all their memberships, which a concurrent event for
+  -- another of them could otherwise change unseen.
+  perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('membership:' || v_uid::text, 0));
+
+  -- One statement: insert, or update only when this event is newer than the
+  -- one that set the current state (deliveries come in any order).
+  insert into private.provider_memberships as m
+         (provider, membership_id, user_id, status, provider_plan_id, entitled_plan, valid, last_event_at, last_webhook_id)
+  values (p_provider, v_membership_id, v_uid, coalesce(p_data ->> 'status', case when p_valid then 'active' else 'expired' end),
+          v_plan_id, v_plan, p_valid, p_occurred_at, p_webhook_id)
+  on conflict (provider, membership_id) do update
+     set user_id = excluded.user_id,
+         status = excluded.status,
+         provider_plan_id = coalesce(excluded.provider_plan_id, m.provider_plan_id),
+         entitled_plan = excluded.entitled_plan,
+         valid = excluded.valid,
+         last_event_at = excluded.last_event_at,
+         last_webhook_id = excluded.last_webhook_id,
+         updated_at = pg_catalog.now()
+   where m.last_event_at <= excluded.last_event_at;
+  get diagnostics v_rows = row_count;
+  if v_rows = 0 then
+    return query select 'ignored', 'older than the membership''s current state', v_uid;
+    return;
+  end if;
+
+  -- The user's plan: the highest tier any of their valid memberships grants,
+  -- else basic (ending one membership keeps what another still grants).
+  select m.entitled_plan into v_user_plan
+    from private.provider_memberships as m
+    join public.plans as p on p.plan_name = m.entitled_plan
+   where m.user_id = v_uid and m.valid
+   order by p.tier desc
+   limit 1;
+  perform public.set_user_plan(p_user_id => v_uid, p_plan_name => coalesce(v_user_plan, 'basic'));
+
+  -- Seed 001 "invalidate membership on plan change": anything cached under
+  -- the user's membership tag (the platform cache) is stale from now on.
+  perform public.invalidate_cache_by_tag('membership:' || v_uid::text);
+  return query select 'applied', format('membership %s: plan %s', case when p_valid then 'valid' else 'invalid' end, v_plan), v_uid;
+end;
+$$;
+
+comment on function private.apply_membership_event(text, text, boolean, jsonb, timestamptz) is
+  'Applies a membership activated/went_valid (p_valid) or deactivated/went_invalid event: records the membership and the plan it grants (events older than the stored state are ignored), sets the user''s plan to the highest one their valid memberships grant (else basic) with set_user_plan, and invalidates the cache tag membership:<user id>.';
+
+create or replace function private.apply_payment_event(
+  p_provider text,
+  p_webhook_id text,
+  p_status text,
+  p_data jsonb,
+  p_occurred_at timestamptz
+)
+returns table (outcome text, detail text, user_id uuid)
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+declare
+  v_payment_id text := p_data ->> 'id';
+  v_uid uuid := private.webhook_user_id(p_data);
+  v_amount numeric;
+  v_rows integer;
+begin
+  if v_payment_id is null then
+    raise exception 'invalid webhook payload: payment event without data.id' using errcode = '22023';
+  end if;
+  begin
+    v_amount := coalesce(p_data ->> 'total', p_data ->> 'final_amount', p_data ->> 'amount')::numeric;
+  exception when invalid_text_representation then
+    raise exception 'invalid webhook payload: payment amount is not a number' using errcode = '22023';
+  end;
+
+  insert into private.provider_payments as p
+         (provider, payment_id, user_id, membership_id, status, amount, currency, last_event_at, last_webhook_id)
+  values (p_provider, v_payment_id, v_uid, coalesce(p_data -> 'membership' ->> 'id', p_data ->> 'membership_id'),
+          p_status, v_amount, p_data ->> 'currency', p_occurred_at, p_webhook_id)
+  on conflict (provider, payment_id) do update
+     set status = excluded.status,
+         user_id = coalesce(excluded.user_id, p.user_id),
+         amount = coalesce(excluded.amount, p.amount),
+         currency = coalesce(excluded.currency, p.currency),
+         last_event_at = excluded.last_event_at,
+         last_webhook_id = excluded.last_webhook_id
+   where p.last_event_at <= excluded.last_event_at;
+  get diagnostics v_rows = row_count;
+  if v_rows = 0 then
+    return query select 'ignored', 'older than the payment''s current state', v_uid;
+    return;
+  end if;
+  return query select 'applied', format('payment %s', p_status), v_uid;
+end;
+$$;
+
+comment on function private.apply_payment_event(text, text, text, jsonb, timestamptz) is
+  'Records a payment.succeeded / payment.failed event (latest status per payment, older deliveries ignored).';
+
+create or replace function private.ingest_webhook_event(
+  p_provider text,
+  p_webhook_id text,
+  p_event_type text,
+  p_payload jsonb,
+  p_occurred_at timestamptz
+)
+returns jsonb
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  v_event_id bigint;
+  v_existing private.webhook_events;
+  v_data jsonb := p_payload -> 'data';
+  v_occurred_at timestamptz := coalesce(p_occurred_at, pg_catalog.now());
+  v_result record;
+begin
+  if p_provider is null or p_provider !~ '^[a-z][a-z0-9_]{0,31}$' then
+    raise exception 'invalid provider: must be 1 to 32 lowercase letters, digits or underscores'
+      using errcode = '22023';
+  end if;
+  if p_webhook_id is null or char_length(p_webhook_id) not between 1 and 200 then
+    raise exception 'invalid webhook id: must be 1 to 200 characters' using errcode = '22023';
+  end if;
+  if p_event_type is null or char_length(p_event_type) not between 1 and 200 then
+    raise exception 'invalid event type: must be 1 to 200 characters' using errcode = '22023';
+  end if;
+  if p_payload is null or jsonb_typeof(p_payload) <> 'object' then
+    raise exception 'invalid webhook payload: must be a JSON object' using errcode = '22023';
+  end if;
+
+  -- The inbox row first: a concurrent duplicate waits here on the unique
+  -- index and then finds the row, so only one delivery applies the event.
+  insert into private.webhook_events (provider, webhook_id, event_type, occurred_at, payload, outcome)
+  values (p_provider, p_webhook_id, p_event_type, p_occurred_at, p_payload, 'stored')
+  on conflict (provider, webhook_id) do nothing
+  returning id into v_event_id;
+
+  if v_event_id is null then
+    select e.* into v_existing
+      from private.webhook_events as e
+     where e.provider = p_provider and e.webhook_id = p_webhook_id;
+    return jsonb_build_object('event_id', v_existing.id, 'duplicate', true,
+                              'outcome', v_existing.outcome, 'detail', v_existing.outcome_detail);
+  end if;
+
+  if jsonb_typeof(v_data) is distinct from 'object'
+     and p_event_type in ('membership.activated', 'membership.went_valid', 'membership.deactivated',
+                          'membership.went_invalid', 'payment.succeeded', 'payment.failed') then
+    raise exception 'invalid webhook payload: % without a data object', p_event_type using errcode = '22023';
+  end if;
+
+  case p_event_type
+    when 'membership.activated', 'membership.went_valid' then
+      select * into v_result from private.apply_membership_event(p_provider, p_webhook_id, true, v_data, v_occurred_at);
+    when 'membership.deactivated', 'membership.went_invalid' then
+      select * into v_result from private.apply_membership_event(p_provider, p_webhook_id, false, v_data, v_occurred_at);
+    when 'payment.succeeded' then
+      select * into v_result from private.apply_payment_event(p_provider, p_webhook_id, 'succeeded', v_data, v_occurred_at);
+    when 'payment.failed' then
+      select * into v_result from private.apply_payment_event(p_provider, p_webhook_id, 'failed', v_data, v_occurred_at);
+    else
+      select 'stored' as outcome, 'event type not acted on' as detail, null::uuid as user_id into v_result;
+  end case;
+
+  update private.webhook_events as e
+     set outcome = v_result.outcome, outcome_detail = v_result.detail, user_id = v_result.user_id
+   where e.id = v_event_id;
+
+  return jsonb_build_object('event_id', v_event_id, 'duplicate', false,
+                            'outcome', v_result.outcome, 'detail', v_result.detail);
+end;
+$$;
+
+comment on function private.ingest_webhook_event(text, text, text, jsonb, timestamptz) is
+  'Stores a verified webhook delivery in the inbox (once per provider and webhook id) and applies it, in one transaction.';
+
+create or replace function public.ingest_webhook_event(
+  p_provider text,
+  p_webhook_id text,
+  p_event_type text,
+  p_payload jsonb,
+  p_occurred_at timestamptz default null
+)
+returns jsonb
+language sql
+volatile
+security invoker
+set search_path = ''
+as $$
+  select private.ingest_webhook_event(p_provider, p_webhook_id, p_event_type, p_payload, p_occurred_at);
+$$;
+
+comment on function public.ingest_webhook_event(text, text, text, jsonb, timestamptz) is
+  'Service role only (the webhook edge function, after verifying the signature): stores the event once per (provider, webhook id) and applies it — membership activated/went_valid grants the mapped plan (set_user_plan), deactivated/went_invalid returns to basic unless another valid membership grants more, payments are recorded, other types are stored. Returns {event_id, duplicate, outcome, detail}; a redelivery returns duplicate = true and changes nothing. 22023 on a malformed event.';
+
+revoke execute on function private.webhook_user_id(jsonb) from public, anon, authenticated, service_role;
+revoke execute on function private.apply_membership_event(text, text, boolean, jsonb, timestamptz) from public, anon, authenticated, service_role;
+revoke execute on function private.apply_payment_event(text, text, text, jsonb, timestamptz) from public, anon, authenticated, service_role;
+revoke execute on function private.ingest_webhook_event(text, text, text, jsonb, timestamptz) from public, anon, authenticated, service_role;
+revoke execute on function public.ingest_webhook_event(text, text, text, jsonb, timestamptz) from public, anon, authenticated, service_role;
+grant execute on function private.ingest_webhook_event(text, text, text, jsonb, timestamptz) to service_role;
+grant execute on function public.ingest_webhook_event(text, text, text, jsonb, timestamptz) to service_role;

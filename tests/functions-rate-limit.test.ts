@@ -1,0 +1,113 @@
+// The rate-limit function over the usage domain's check_rate_limit: the
+// handler and the deployed shape through the gateway, against the real SQL.
+import { FunctionsHttpError } from '@supabase/supabase-js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createRateLimitHandler, rateLimitHeaders, type RateLimitResult } from '../supabase/functions/rate-limit/handler.ts';
+import { anonClient, apiUrl, functionEnv, keys, serviceClient, tokenFor, userClient } from './support/api.ts';
+import { createPool, createUser, deleteUsers, type TestUser } from './support/db.ts';
+
+const db = createPool(4);
+const endpoint = 'chat';
+const users: TestUser[] = [];
+
+afterAll(async () => {
+  await deleteUsers(db, users);
+  await db.end();
+});
+
+async function newUser() {
+  const u = await createUser(db);
+  users.push(u);
+  return u;
+}
+
+const handler = createRateLimitHandler(functionEnv());
+const call = async (user: TestUser | null, body: unknown) =>
+  handler(new Request('http://local/rate-limit', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(user ? { authorization: `Bearer ${await tokenFor(user)}` } : {}) },
+    body: JSON.stringify(body),
+  }));
+
+describe('rateLimitHeaders (pure formatting of the SQL result)', () => {
+  it('writes the IETF draft fields and the X-RateLimit trio from the result, Retry-After only when denied', () => {
+    const r: RateLimitResult = {
+      allowed: false, policy: 'chat:minute', limit: 10, window_seconds: 60, remaining: 0,
+      reset_at: '2026-11-22T00:01:00Z', reset_after_seconds: 42, retry_after_seconds: 6,
+    };
+    expect(rateLimitHeaders(r)).toEqual({
+      'RateLimit-Policy': '"chat:minute";q=10;w=60',
+      RateLimit: '"chat:minute";r=0;t=42',
+      'X-RateLimit-Limit': '10',
+      'X-RateLimit-Remaining': '0',
+      'X-RateLimit-Reset': String(Date.parse('2026-11-22T00:01:00Z') / 1000),
+      'Retry-After': '6',
+    });
+    expect(rateLimitHeaders({ ...r, allowed: true, remaining: 3, retry_after_seconds: null })['Retry-After']).toBeUndefined();
+  });
+});
+
+describe('rate-limit function', () => {
+  it('allowed: 200 with headers that repeat what the SQL returned', async () => {
+    const res = await call(await newUser(), { endpoint });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as RateLimitResult;
+    expect(body.allowed).toBe(true);
+    expect(res.headers.get('x-ratelimit-limit')).toBe(String(body.limit));
+    expect(res.headers.get('x-ratelimit-remaining')).toBe(String(body.remaining));
+    expect(res.headers.get('ratelimit')).toBe(`"${body.policy}";r=${body.remaining};t=${body.reset_after_seconds}`);
+  });
+
+  it('exactly the remaining calls pass under concurrency, then 429 with Retry-After', async () => {
+    const user = await newUser();
+    const t0 = Date.now();
+    const first = (await (await call(user, { endpoint })).json()) as RateLimitResult;
+    const left = Number(first.remaining);
+    const results = await Promise.all(Array.from({ length: left + 5 }, () => call(user, { endpoint })));
+    // GCRA hands back one call every window/limit seconds: on a slow machine
+    // the burst may straddle that, so count what time could have added.
+    const step = Number(first.window_seconds) / Number(first.limit);
+    const refills = Math.floor((Date.now() - t0) / 1000 / step);
+    const allowed = results.filter((r) => r.status === 200).length;
+    expect(allowed).toBeGreaterThanOrEqual(left);
+    expect(allowed).toBeLessThanOrEqual(left + refills);
+    const denied = results.filter((r) => r.status === 429);
+    expect(denied.length).toBe(left + 5 - allowed);
+    const body = (await denied[0]!.json()) as RateLimitResult;
+    expect(body.allowed).toBe(false);
+    expect(denied[0]!.headers.get('retry-after')).toBe(String(body.retry_after_seconds));
+    expect(Number(body.retry_after_seconds)).toBeGreaterThan(0);
+  });
+
+  it('invalid input is 400 (zod, and the SQL for an unknown endpoint); no token is 401', async () => {
+    const user = await newUser();
+    expect((await call(user, {})).status).toBe(400);
+    expect((await call(user, { endpoint, cost: 0 })).status).toBe(400);
+    expect((await call(user, { endpoint, extra: 1 })).status).toBe(400);
+    const unknown = await call(user, { endpoint: 'no_such_endpoint' });
+    expect(unknown.status).toBe(400);
+    expect(await unknown.json()).toMatchObject({ code: '22023' });
+    expect((await call(null, { endpoint })).status).toBe(401);
+  });
+
+  it('end to end: a user via functions.invoke; anon is 401; only the service role checks for someone else', async () => {
+    const user = await newUser();
+    const other = await newUser();
+    const client = await userClient(user);
+    const ok = await client.functions.invoke('rate-limit', { body: { endpoint } });
+    expect(ok.error).toBeNull();
+    expect(ok.data).toMatchObject({ allowed: true });
+
+    const anon = await anonClient().functions.invoke('rate-limit', { body: { endpoint } });
+    expect((anon.error as FunctionsHttpError).context.status).toBe(401);
+    const none = await fetch(`${apiUrl}/functions/v1/rate-limit`, { method: 'POST', body: JSON.stringify({ endpoint }) });
+    expect(none.status).toBe(401);
+
+    const forOther = await client.functions.invoke('rate-limit', { body: { endpoint, user_id: other.id } });
+    expect((forOther.error as FunctionsHttpError).context.status).toBe(403);
+    const service = await serviceClient().functions.invoke('rate-limit', { body: { endpoint, user_id: other.id } });
+    expect(service.error).toBeNull();
+    expect(service.data).toMatchObject({ allowed: true });
+    expect(keys.secretKey).toMatch(/^sb_secret_/);
+  });
+});

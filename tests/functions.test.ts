@@ -1,0 +1,329 @@
+// Edge functions: their handler modules called directly (vitest imports what
+// index.ts serves) and the deployed shape end to end — the functions runtime
+// behind the local gateway, called with supabase-js functions.invoke. Both
+// reach the database only through RPCs on the API, as on Supabase.
+import { randomUUID } from 'node:crypto';
+import { FunctionsHttpError } from '@supabase/supabase-js';
+import { Webhook } from 'standardwebhooks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { anonClient as functionAnonClient, asUser } from '../supabase/functions/_shared/clients.ts';
+import { createHealthHandler } from '../supabase/functions/health/handler.ts';
+import { createWebhookHandler } from '../supabase/functions/webhook/handler.ts';
+import { anonClient, apiUrl, functionEnv, keys, tokenFor, userClient, webhookSecret } from './support/api.ts';
+import { createPool, createUser, deleteUsers, type TestUser } from './support/db.ts';
+
+const db = createPool(4);
+const tag = randomUUID().slice(0, 8);
+const planId = `plan_${tag}`;
+const users: TestUser[] = [];
+
+beforeAll(async () => {
+  await db.query(`insert into private.provider_plans (provider, provider_plan_id, plan) values ('whop', $1, 'pro')`, [planId]);
+});
+
+afterAll(async () => {
+  await db.query(`delete from private.webhook_events where webhook_id like $1`, [`msg_${tag}%`]);
+  await db.query(`delete from private.provider_payments where payment_id like $1`, [`pay_${tag}%`]);
+  await db.query(`delete from private.provider_plans where provider_plan_id = $1`, [planId]);
+  await deleteUsers(db, users);
+  await db.end();
+});
+
+async function newUser() {
+  const u = await createUser(db);
+  users.push(u);
+  return u;
+}
+
+// ---------------------------------------------------------------------------
+// _shared
+// ---------------------------------------------------------------------------
+describe('_shared/clients', () => {
+  it('asUser runs one call with the caller\'s token on the shared client; without it the call is anon', async () => {
+    const user = await newUser();
+    const client = functionAnonClient(functionEnv());
+    const mine = await asUser(client.rpc('get_my_profile'), `Bearer ${await tokenFor(user)}`);
+    expect(mine.error).toBeNull();
+    expect(mine.data).toMatchObject({ id: user.id });
+    const anon = await client.rpc('get_my_profile');
+    expect(anon.status).toBe(401);
+  });
+});
+
+// ---------------------------------------------------------------------------
+// health
+// ---------------------------------------------------------------------------
+describe('health', () => {
+  it('handler: GET reports the seed 001 shape; healthy exactly when every check is ok; no secrets', async () => {
+    const res = await createHealthHandler(functionEnv())(new Request('http://local/health'));
+    expect(res.status).toBe(200);
+    const body = await res.json();
+    expect(Object.keys(body.checks).sort()).toEqual(['cache', 'database', 'migrations', 'queue', 'scheduled_jobs']);
+    expect(body.checks).toMatchObject({ database: { status: 'ok' }, migrations: { status: 'ok' }, cache: { status: 'ok' } });
+    // Other test files share this database (queued jobs, cron runs): the
+    // degraded cases are pinned down in supabase/tests/060-edge.test.sql.
+    const allOk = Object.values(body.checks as Record<string, { status: string }>).every((c) => c.status === 'ok');
+    expect(body.status).toBe(allOk ? 'healthy' : 'degraded');
+    expect(typeof body.checks.database.latency_ms).toBe('number');
+    expect(new Date(body.timestamp).toString()).not.toBe('Invalid Date');
+    expect(body.version).toMatch(/^\d{14}$/); // the latest migration, unless APP_VERSION is set
+    const text = JSON.stringify(body);
+    for (const secret of [keys.secretKey, keys.serviceRoleKey, keys.jwtSecret, 'postgres:postgres']) expect(text).not.toContain(secret);
+  });
+
+  it('handler: unhealthy (503) when the database cannot be reached', async () => {
+    const env = { ...functionEnv(), supabaseUrl: 'http://127.0.0.1:9' };
+    const res = await createHealthHandler(env)(new Request('http://local/health'));
+    expect(res.status).toBe(503);
+    expect(await res.json()).toMatchObject({ status: 'unhealthy', checks: { database: { status: 'error', message: 'unreachable' } } });
+  });
+
+  it('handler: APP_VERSION is the version; POST is 405; OPTIONS answers CORS', async () => {
+    const handler = createHealthHandler(functionEnv({ APP_VERSION: '1.2.3' }));
+    expect((await (await handler(new Request('http://local/health'))).json()).version).toBe('1.2.3');
+    expect((await handler(new Request('http://local/health', { method: 'POST' }))).status).toBe(405);
+    const pre = await handler(new Request('http://local/health', { method: 'OPTIONS' }));
+    expect(pre.status).toBe(200);
+    expect(pre.headers.get('access-control-allow-headers')).toContain('apikey');
+  });
+
+  it('end to end: functions.invoke with the publishable key', async () => {
+    const { data, error } = await anonClient().functions.invoke('health', { method: 'GET' });
+    expect(error).toBeNull();
+    expect(data.status).toMatch(/^(healthy|degraded)$/);
+    expect(data.checks.database).toMatchObject({ status: 'ok' });
+  });
+
+  it('end to end: verify_jwt rejects a call without a token or with a bad one (401)', async () => {
+    const none = await fetch(`${apiUrl}/functions/v1/health`);
+    expect(none.status).toBe(401);
+    expect(await none.json()).toEqual({ msg: 'Missing authorization header' });
+    const bad = await fetch(`${apiUrl}/functions/v1/health`, { headers: { authorization: 'Bearer nope.nope.nope' } });
+    expect(bad.status).toBe(401);
+    expect(await bad.json()).toEqual({ msg: 'Invalid JWT' });
+  });
+
+  it('end to end: a browser preflight passes verify_jwt and gets the CORS headers', async () => {
+    const res = await fetch(`${apiUrl}/functions/v1/health`, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://localhost:3000', 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization, apikey' },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    expect(res.headers.get('access-control-allow-headers')).toContain('authorization');
+  });
+
+  it('end to end: an unknown function is 404', async () => {
+    const res = await fetch(`${apiUrl}/functions/v1/no-such-function`, { headers: { apikey: keys.publishableKey } });
+    expect(res.status).toBe(404);
+  });
+});
+
+// ---------------------------------------------------------------------------
+// webhook
+// ---------------------------------------------------------------------------
+let seq = 0;
+const msgId = () => `msg_${tag}_${++seq}`;
+
+function membershipEvent(type: string, user: TestUser, opts: { membershipId?: string; at?: Date; plan?: string } = {}) {
+  return {
+    id: `evt_${randomUUID()}`,
+    api_version: 'v1',
+    type,
+    timestamp: (opts.at ?? new Date()).toISOString(),
+    company_id: 'biz_test',
+    data: {
+      id: opts.membershipId ?? `mem_${randomUUID()}`,
+      status: type === 'membership.activated' ? 'active' : 'canceled',
+      user: { id: `user_${tag}`, email: user.email },
+      plan: { id: opts.plan ?? planId },
+      metadata: { user_id: user.id },
+    },
+  };
+}
+
+/** Signs a raw body the way the provider does (Standard Webhooks). */
+function signed(body: string, opts: { id?: string; at?: Date; secret?: string } = {}) {
+  const id = opts.id ?? msgId();
+  const at = opts.at ?? new Date();
+  const signature = new Webhook(opts.secret ?? webhookSecret).sign(id, at, body);
+  return {
+    id,
+    headers: {
+      'content-type': 'application/json',
+      'webhook-id': id,
+      'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+      'webhook-signature': signature,
+    },
+  };
+}
+
+const webhook = createWebhookHandler(functionEnv());
+const post = (body: string, headers: Record<string, string>, handler = webhook) =>
+  handler(new Request('http://local/webhook', { method: 'POST', body, headers }));
+
+const inbox = async (id: string) =>
+  (await db.query('select event_type, outcome, outcome_detail, user_id from private.webhook_events where provider = $1 and webhook_id = $2', ['whop', id])).rows;
+const membership = async (membershipId: string) =>
+  (await db.query('select user_id, valid, entitled_plan, status from private.provider_memberships where provider = $1 and membership_id = $2', ['whop', membershipId])).rows[0];
+
+describe('webhook handler', () => {
+  it('membership.activated grants the mapped plan, once', async () => {
+    const user = await newUser();
+    const event = membershipEvent('membership.activated', user);
+    const body = JSON.stringify(event);
+    const { id, headers } = signed(body);
+    const res = await post(body, headers);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ received: true, duplicate: false, outcome: 'applied' });
+    expect(await membership(event.data.id)).toEqual({ user_id: user.id, valid: true, entitled_plan: 'pro', status: 'active' });
+    expect(await inbox(id)).toEqual([{ event_type: 'membership.activated', outcome: 'applied', outcome_detail: 'membership valid: plan pro', user_id: user.id }]);
+
+    // the provider retries the same delivery (same webhook-id, new attempt timestamp)
+    const again = await post(body, signed(body, { id }).headers);
+    expect(again.status).toBe(200);
+    expect(await again.json()).toMatchObject({ duplicate: true, outcome: 'applied' });
+    expect(await inbox(id)).toHaveLength(1);
+  });
+
+  it('membership.deactivated returns the user to basic; an older activation delivered late is ignored', async () => {
+    const user = await newUser();
+    const membershipId = `mem_${randomUUID()}`;
+    const t = Date.now();
+    const on = JSON.stringify(membershipEvent('membership.activated', user, { membershipId, at: new Date(t - 60_000) }));
+    const off = JSON.stringify(membershipEvent('membership.deactivated', user, { membershipId, at: new Date(t - 30_000) }));
+    expect((await post(on, signed(on).headers)).status).toBe(200);
+    expect(await (await post(off, signed(off).headers)).json()).toMatchObject({ outcome: 'applied' });
+    expect(await membership(membershipId)).toMatchObject({ valid: false, entitled_plan: 'basic' });
+
+    const late = JSON.stringify(membershipEvent('membership.activated', user, { membershipId, at: new Date(t - 45_000) }));
+    expect(await (await post(late, signed(late).headers)).json()).toMatchObject({ outcome: 'ignored' });
+    expect(await membership(membershipId)).toMatchObject({ valid: false, entitled_plan: 'basic' });
+  });
+
+  it('legacy membership.went_valid ({action, data}) is understood', async () => {
+    const user = await newUser();
+    const membershipId = `mem_${randomUUID()}`;
+    const body = JSON.stringify({ action: 'membership.went_valid', data: { id: membershipId, plan_id: planId, metadata: { user_id: user.id } } });
+    expect(await (await post(body, signed(body).headers)).json()).toMatchObject({ outcome: 'applied' });
+    expect(await membership(membershipId)).toMatchObject({ user_id: user.id, valid: true, entitled_plan: 'pro' });
+  });
+
+  it('payments are recorded; unknown event types are stored and acknowledged', async () => {
+    const user = await newUser();
+    const paymentId = `pay_${tag}_${randomUUID()}`;
+    const pay = JSON.stringify({ type: 'payment.succeeded', timestamp: new Date().toISOString(),
+      data: { id: paymentId, total: '19.99', currency: 'usd', user: { email: user.email } } });
+    expect(await (await post(pay, signed(pay).headers)).json()).toMatchObject({ outcome: 'applied' });
+    const { rows } = await db.query('select user_id, status, amount::text, currency from private.provider_payments where payment_id = $1', [paymentId]);
+    expect(rows).toEqual([{ user_id: user.id, status: 'succeeded', amount: '19.9900', currency: 'usd' }]);
+
+    const other = JSON.stringify({ type: 'member.created', data: { id: 'mber_1' } });
+    const { id, headers } = signed(other);
+    expect(await (await post(other, headers)).json()).toMatchObject({ duplicate: false, outcome: 'stored' });
+    expect(await inbox(id)).toMatchObject([{ event_type: 'member.created', outcome: 'stored' }]);
+  });
+
+  it('a wrong signature, a stale timestamp or missing headers are 401 and store nothing', async () => {
+    const user = await newUser();
+    const body = JSON.stringify(membershipEvent('membership.activated', user));
+    const wrong = signed(body, { secret: `whsec_${Buffer.from('some other secret entirely!').toString('base64')}` });
+    const r1 = await post(body, wrong.headers);
+    expect(r1.status).toBe(401);
+    expect(await r1.json()).toMatchObject({ code: 'invalid_signature' });
+
+    const stale = signed(body, { at: new Date(Date.now() - 6 * 60_000) });
+    expect((await post(body, stale.headers)).status).toBe(401);
+
+    const tampered = signed(body);
+    expect((await post(body.replace('membership.activated', 'membership.deactivated'), tampered.headers)).status).toBe(401);
+
+    expect((await post(body, { 'content-type': 'application/json' })).status).toBe(401);
+    for (const id of [wrong.id, stale.id, tampered.id]) expect(await inbox(id)).toEqual([]);
+  });
+
+  it('accepts the old secret while rotating (several secrets configured)', async () => {
+    const newSecret = `whsec_${Buffer.from('the next webhook secret, rotated!').toString('base64')}`;
+    const rotating = createWebhookHandler(functionEnv({ WHOP_WEBHOOK_SECRET: `${newSecret} ${webhookSecret}` }));
+    const body = JSON.stringify({ type: 'member.created', data: { id: 'mber_2' } });
+    expect((await post(body, signed(body).headers, rotating)).status).toBe(200);
+    expect((await post(body, signed(body, { secret: newSecret }).headers, rotating)).status).toBe(200);
+  });
+
+  it('a malformed payload is 400 and stores nothing', async () => {
+    const notJson = signed('{nope');
+    expect((await post('{nope', notJson.headers)).status).toBe(400);
+    const noType = JSON.stringify({ data: {} });
+    const s2 = signed(noType);
+    const r2 = await post(noType, s2.headers);
+    expect(r2.status).toBe(400);
+    expect(await r2.json()).toMatchObject({ code: 'invalid_payload', details: ['type: type (or legacy action) is required'] });
+    const noId = JSON.stringify({ type: 'membership.activated', data: { plan: { id: planId } } });
+    const s3 = signed(noId);
+    const r3 = await post(noId, s3.headers);
+    expect(r3.status).toBe(400);
+    expect(await r3.json()).toMatchObject({ message: 'invalid webhook payload: membership event without data.id' });
+    for (const id of [notJson.id, s2.id, s3.id]) expect(await inbox(id)).toEqual([]);
+  });
+
+  it('GET is 405', async () => {
+    expect((await webhook(new Request('http://local/webhook'))).status).toBe(405);
+  });
+});
+
+describe('webhook end to end (functions.invoke through the gateway)', () => {
+  it('verify_jwt = false: the provider calls without any key', async () => {
+    const user = await newUser();
+    const event = membershipEvent('membership.activated', user);
+    const body = JSON.stringify(event);
+    const res = await fetch(`${apiUrl}/functions/v1/webhook`, { method: 'POST', body, headers: signed(body).headers });
+    expect(res.status).toBe(200);
+    expect(await membership(event.data.id)).toMatchObject({ entitled_plan: 'pro', valid: true });
+    const { rows } = await db.query('select plan_name from public.user_plans where user_id = $1', [user.id]);
+    expect(rows).toEqual([{ plan_name: 'pro' }]);
+  });
+
+  it('functions.invoke: valid, replayed, wrong signature, invalid input', async () => {
+    const client = anonClient();
+    const user = await newUser();
+    const body = JSON.stringify(membershipEvent('membership.activated', user));
+    const { id, headers } = signed(body);
+    const first = await client.functions.invoke('webhook', { body, headers });
+    expect(first.error).toBeNull();
+    expect(first.data).toMatchObject({ duplicate: false, outcome: 'applied' });
+    const replay = await client.functions.invoke('webhook', { body, headers });
+    expect(replay.data).toMatchObject({ duplicate: true });
+
+    const forged = await client.functions.invoke('webhook', { body, headers: { ...headers, 'webhook-signature': 'v1,AAAA' } });
+    expect(forged.error).toBeInstanceOf(FunctionsHttpError);
+    expect((forged.error as FunctionsHttpError).context.status).toBe(401);
+
+    const invalid = '{"data": 1}';
+    const bad = await client.functions.invoke('webhook', { body: invalid, headers: signed(invalid).headers });
+    expect((bad.error as FunctionsHttpError).context.status).toBe(400);
+    expect(await inbox(id)).toHaveLength(1);
+  });
+
+  it('concurrent duplicate deliveries have exactly one effect', async () => {
+    const user = await newUser();
+    const event = membershipEvent('membership.activated', user);
+    const body = JSON.stringify(event);
+    const { id, headers } = signed(body);
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => fetch(`${apiUrl}/functions/v1/webhook`, { method: 'POST', body, headers }).then((r) => r.json())),
+    );
+    expect(results.filter((r) => r.duplicate === false)).toHaveLength(1);
+    expect(results.filter((r) => r.duplicate === true)).toHaveLength(7);
+    expect(await inbox(id)).toHaveLength(1);
+    const { rows } = await db.query('select count(*)::int as n from private.provider_memberships where membership_id = $1', [event.data.id]);
+    expect(rows[0].n).toBe(1);
+  });
+
+  it('a signed-in user gets no further than anyone else: the signature decides', async () => {
+    const user = await newUser();
+    const client = await userClient(user);
+    const body = JSON.stringify(membershipEvent('membership.activated', user));
+    const { error } = await client.functions.invoke('webhook', { body, headers: { 'webhook-id': msgId(), 'webhook-timestamp': '1', 'webhook-signature': 'v1,x' } });
+    expect((error as FunctionsHttpError).context.status).toBe(401);
+  });
+});
