@@ -26,8 +26,9 @@ const apiFile = path.join(stateDir, 'api.json');
 const apiLog = path.join(stateDir, 'api.log');
 const apiUrl = `http://127.0.0.1:${local.apiPort}`;
 
-// The API process we started, if it is still the one answering on the port.
-async function runningApi() {
+// The API process we started, if it is still the one answering on the port
+// (and, with requireReady, has its functions up).
+async function runningApi({ requireReady = false } = {}) {
   let saved;
   try {
     saved = JSON.parse(readFileSync(apiFile, 'utf8'));
@@ -38,7 +39,7 @@ async function runningApi() {
     process.kill(saved.pid, 0);
     const res = await fetch(`${apiUrl}/__local/status`, { signal: AbortSignal.timeout(2000) });
     const status = await res.json();
-    return status.pid === saved.pid ? saved : null;
+    return status.pid === saved.pid && (status.ready || !requireReady) ? saved : null;
   } catch {
     return null;
   }
@@ -71,7 +72,7 @@ async function startApi(dbPort) {
   const t0 = Date.now();
   while (Date.now() - t0 < 60_000) {
     if (child.exitCode !== null) break;
-    if (await runningApi()) return;
+    if (await runningApi({ requireReady: true })) return;
     await new Promise((r) => setTimeout(r, 100));
   }
   const tail = existsSync(apiLog) ? readFileSync(apiLog, 'utf8').split('\n').slice(-20).join('\n') : '';

@@ -96,6 +96,9 @@ export async function startApi({
   const names = listFunctions(path.join(repoRoot, 'supabase/functions'));
   const verifyJwt = verifyJwtSettings(toml, names);
   let runtime = { functions: new Map(), stop: async () => undefined };
+  // The RPC endpoint serves as soon as it listens; functions once their
+  // workers are up. `npm start` waits for `ready` before it returns.
+  let ready = false;
 
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url, 'http://gateway');
@@ -181,7 +184,7 @@ export async function startApi({
 
       if (url.pathname === '/__local/status') {
         return send(res, 200, { 'content-type': 'application/json' },
-          JSON.stringify({ pid: process.pid, functions: [...runtime.functions.keys()], schemas }));
+          JSON.stringify({ pid: process.pid, ready, functions: [...runtime.functions.keys()], schemas }));
       }
       throw new PgrstError(501, 'LOCAL501', `The local API gateway does not serve ${url.pathname}`, null,
         'It serves /rest/v1/rpc/<function> and /functions/v1/<name>; use `supabase start` for Auth, Storage, Realtime and tables.');
@@ -222,6 +225,7 @@ export async function startApi({
       throw e;
     }
   }
+  ready = true;
 
   return {
     url,
