@@ -8,3 +8,4 @@ export * as chat from './schemas/chat.ts';
 export * as platform from './schemas/platform.ts';
 export * as observability from './schemas/observability.ts';
 export * as usage from './schemas/usage.ts';
+export * as admin from './schemas/admin.ts';
