@@ -595,10 +595,13 @@ comment on function private.feature_flag_conditions_match(jsonb, jsonb) is
 revoke execute on function private.feature_flag_conditions_match(jsonb, jsonb) from public, anon, authenticated, service_role;
 
 -- Definer core: reads flags users may not read (user lists) and records the
--- exposure. Returns OpenFeature-shaped details; never raises for an unknown
--- flag (value false, reason ERROR, error_code FLAG_NOT_FOUND).
+-- exposure. Two statements (evaluate; record), few plpgsql expressions: on
+-- this path each expression costs a fresh setup per transaction
+-- (docs/usage.md) and each API request is one. Returns the OpenFeature-shaped
+-- details when p_details, else just the value as a jsonb boolean; never
+-- raises for an unknown flag (off, reason ERROR, error_code FLAG_NOT_FOUND).
 create or replace function private.evaluate_feature_flag(
-  p_flag_key text, p_user_id uuid, p_environment text, p_context jsonb, p_record boolean
+  p_flag_key text, p_user_id uuid, p_environment text, p_context jsonb, p_details boolean
 )
 returns jsonb
 language plpgsql
@@ -608,73 +611,70 @@ set search_path = ''
 as $$
 declare
   v_uid uuid;
-  v_flag public.feature_flags;
-  v_value boolean;
+  v_flag_key text;
+  v_environment text;
+  v_version integer;
   v_reason text;
-  v_error text;
-  v_context jsonb;
+  v_value boolean;
 begin
-  if p_user_id is null then
-    v_uid := auth.uid();
-  elsif p_user_id is distinct from auth.uid() and coalesce(auth.jwt() ->> 'role', '') <> 'service_role'
-        and not public.is_current_user_admin() then
+  if p_user_id is not null and p_user_id is distinct from auth.uid()
+     and coalesce(auth.jwt() ->> 'role', '') <> 'service_role' and not public.is_current_user_admin() then
     raise exception 'only the service role or an admin may evaluate a flag for another user' using errcode = '42501';
-  else
-    v_uid := p_user_id;
   end if;
 
-  select f.* into v_flag
-    from public.feature_flags as f
-   where f.flag_key = p_flag_key and f.environment in (p_environment, 'all')
-   order by f.environment = 'all'
-   limit 1;
+  select s.uid, f.flag_key, f.environment, f.version,
+         case when f.id is null then 'ERROR'
+              when not f.enabled then 'DISABLED'
+              when s.uid = any (f.user_ids) then 'TARGETING_MATCH'
+              when f.strategy = 'all' then 'STATIC'
+              when f.strategy = 'user_list' then 'DEFAULT'
+              when f.strategy = 'percentage' then case when s.uid is null then 'ERROR' else 'SPLIT' end
+              when private.feature_flag_conditions_match(f.conditions,
+                     case when jsonb_typeof(p_context) = 'object' then p_context else '{}'::jsonb end - 'user_id' - 'plan'
+                     || case when s.uid is null then '{}'::jsonb
+                             else jsonb_build_object('user_id', s.uid, 'plan', private.effective_plan_name(s.uid)) end)
+                then 'TARGETING_MATCH'
+              else 'DEFAULT' end,
+         case when f.id is null or not f.enabled then false
+              when s.uid = any (f.user_ids) then true
+              when f.strategy = 'all' then true
+              when f.strategy = 'user_list' then false
+              -- first 32 bits of md5('<flag>:<user>') mod 10000 (private.feature_flag_bucket, inlined)
+              when f.strategy = 'percentage' then s.uid is not null
+                and (('x' || substr(md5(f.flag_key || ':' || s.uid::text), 1, 8))::bit(32)::bigint % 10000) < f.rollout_percentage * 100
+              else null end
+    into v_uid, v_flag_key, v_environment, v_version, v_reason, v_value
+    from (select coalesce(p_user_id, auth.uid()) as uid) as s
+    left join lateral (
+      select ff.id, ff.flag_key, ff.environment, ff.version, ff.enabled, ff.strategy, ff.user_ids,
+             ff.rollout_percentage, ff.conditions
+        from public.feature_flags as ff
+       where ff.flag_key = p_flag_key and ff.environment in (p_environment, 'all')
+       order by ff.environment = 'all'
+       limit 1) as f on true;
 
-  if v_flag.id is null then
-    v_value := false; v_reason := 'ERROR'; v_error := 'FLAG_NOT_FOUND';
-  elsif not v_flag.enabled then
-    v_value := false; v_reason := 'DISABLED';
-  elsif v_uid = any (v_flag.user_ids) then
-    v_value := true; v_reason := 'TARGETING_MATCH';
-  elsif v_flag.strategy = 'all' then
-    v_value := true; v_reason := 'STATIC';
-  elsif v_flag.strategy = 'user_list' then
-    v_value := false; v_reason := 'DEFAULT';
-  elsif v_flag.strategy = 'percentage' then
-    if v_uid is null then
-      v_value := false; v_reason := 'ERROR'; v_error := 'TARGETING_KEY_MISSING';
-    else
-      v_value := private.feature_flag_bucket(v_flag.flag_key, v_uid) < v_flag.rollout_percentage * 100;
-      v_reason := 'SPLIT';
-    end if;
-  else
-    -- condition: the client's context, with what the server knows taking precedence
-    v_context := case when jsonb_typeof(p_context) = 'object' then p_context else '{}'::jsonb end;
-    if v_uid is not null then
-      v_context := v_context || jsonb_build_object('user_id', v_uid, 'plan', private.effective_plan_name(v_uid));
-    else
-      v_context := v_context - 'user_id' - 'plan';
-    end if;
-    v_value := private.feature_flag_conditions_match(v_flag.conditions, v_context);
-    v_reason := case when v_value then 'TARGETING_MATCH' else 'DEFAULT' end;
+  -- the first evaluation of the day per user and flag version writes; the
+  -- rest meet the primary key and write nothing. A user named by the service
+  -- role may not exist (synthetic ids): only real users are kept.
+  insert into public.feature_flag_evaluations (flag_key, environment, day, user_id, flag_version, variant, reason, first_evaluated_at)
+  select v_flag_key, v_environment, (pg_catalog.now() at time zone 'UTC')::date, v_uid, v_version,
+         case when coalesce(v_value, v_reason = 'TARGETING_MATCH') then 'on' else 'off' end, v_reason, pg_catalog.now()
+   where v_uid is not null and v_flag_key is not null
+     and (p_user_id is null or exists (select 1 from auth.users as u where u.id = v_uid))
+  on conflict do nothing;
+
+  if not p_details then
+    return to_jsonb(coalesce(v_value, v_reason = 'TARGETING_MATCH'));
   end if;
-
-  -- a user named by the service role may not exist (synthetic ids): record
-  -- only real users; the caller's own id needs no check
-  if p_record and v_uid is not null and v_flag.id is not null
-     and (p_user_id is null or exists (select 1 from auth.users as u where u.id = v_uid)) then
-    insert into public.feature_flag_evaluations (flag_key, environment, day, user_id, flag_version, variant, reason, first_evaluated_at)
-    values (v_flag.flag_key, v_flag.environment, (pg_catalog.now() at time zone 'UTC')::date, v_uid, v_flag.version,
-            case when v_value then 'on' else 'off' end, v_reason, pg_catalog.now())
-    on conflict do nothing;
-  end if;
-
-  return jsonb_build_object('flag_key', p_flag_key, 'value', v_value, 'variant', case when v_value then 'on' else 'off' end,
-    'reason', v_reason, 'error_code', v_error, 'environment', v_flag.environment, 'flag_version', v_flag.version);
+  return jsonb_build_object('flag_key', p_flag_key, 'value', coalesce(v_value, v_reason = 'TARGETING_MATCH'),
+    'variant', case when coalesce(v_value, v_reason = 'TARGETING_MATCH') then 'on' else 'off' end, 'reason', v_reason,
+    'error_code', case when v_flag_key is null then 'FLAG_NOT_FOUND' when v_reason = 'ERROR' then 'TARGETING_KEY_MISSING' end,
+    'environment', v_environment, 'flag_version', v_version);
 end;
 $$;
 
 comment on function private.evaluate_feature_flag(text, uuid, text, jsonb, boolean) is
-  'Definer core of is_feature_enabled / evaluate_feature_flag: resolves the flag (environment row, else ''all''), evaluates kill switch, user overrides and the strategy, records the first exposure per user/flag version/day, returns {flag_key, value, variant, reason, error_code, environment, flag_version}.';
+  'Definer core of is_feature_enabled / evaluate_feature_flag: resolves the flag (environment row, else ''all''), evaluates kill switch, user overrides and the strategy, records the first exposure per user/flag version/day; returns {flag_key, value, variant, reason, error_code, environment, flag_version} when p_details, else the value as a jsonb boolean.';
 revoke execute on function private.evaluate_feature_flag(text, uuid, text, jsonb, boolean) from public, anon, authenticated, service_role;
 grant execute on function private.evaluate_feature_flag(text, uuid, text, jsonb, boolean) to authenticated, service_role;
 
@@ -691,7 +691,7 @@ security invoker
 set search_path = ''
 as $$
 begin
-  return (private.evaluate_feature_flag(p_flag_key, p_user_id, p_environment, p_context, true) ->> 'value')::boolean;
+  return private.evaluate_feature_flag(p_flag_key, p_user_id, p_environment, p_context, false)::boolean;
 end;
 $$;
 
