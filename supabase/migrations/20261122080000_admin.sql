@@ -616,6 +616,7 @@ declare
   v_version integer;
   v_reason text;
   v_value boolean;
+  v_seen boolean;
 begin
   if p_user_id is not null and p_user_id is distinct from auth.uid()
      and coalesce(auth.jwt() ->> 'role', '') <> 'service_role' and not public.is_current_user_admin() then
@@ -642,8 +643,14 @@ begin
               -- first 32 bits of md5('<flag>:<user>') mod 10000 (private.feature_flag_bucket, inlined)
               when f.strategy = 'percentage' then s.uid is not null
                 and (('x' || substr(md5(f.flag_key || ':' || s.uid::text), 1, 8))::bit(32)::bigint % 10000) < f.rollout_percentage * 100
-              else null end
-    into v_uid, v_flag_key, v_environment, v_version, v_reason, v_value
+              else null end,
+         -- already recorded today? (one index probe here is much cheaper than
+         -- running an INSERT that meets the primary key)
+         s.uid is null or f.id is null or exists (
+           select 1 from public.feature_flag_evaluations as e
+            where e.flag_key = f.flag_key and e.environment = f.environment
+              and e.day = (pg_catalog.now() at time zone 'UTC')::date and e.user_id = s.uid and e.flag_version = f.version)
+    into v_uid, v_flag_key, v_environment, v_version, v_reason, v_value, v_seen
     from (select coalesce(p_user_id, auth.uid()) as uid) as s
     left join lateral (
       select ff.id, ff.flag_key, ff.environment, ff.version, ff.enabled, ff.strategy, ff.user_ids,
@@ -653,15 +660,17 @@ begin
        order by ff.environment = 'all'
        limit 1) as f on true;
 
-  -- the first evaluation of the day per user and flag version writes; the
-  -- rest meet the primary key and write nothing. A user named by the service
-  -- role may not exist (synthetic ids): only real users are kept.
-  insert into public.feature_flag_evaluations (flag_key, environment, day, user_id, flag_version, variant, reason, first_evaluated_at)
-  select v_flag_key, v_environment, (pg_catalog.now() at time zone 'UTC')::date, v_uid, v_version,
-         case when coalesce(v_value, v_reason = 'TARGETING_MATCH') then 'on' else 'off' end, v_reason, pg_catalog.now()
-   where v_uid is not null and v_flag_key is not null
-     and (p_user_id is null or exists (select 1 from auth.users as u where u.id = v_uid))
-  on conflict do nothing;
+  -- the first evaluation of the day per user and flag version writes (a
+  -- concurrent first one meets the primary key and writes nothing). A user
+  -- named by the service role may not exist (synthetic ids): only real users
+  -- are kept.
+  if not v_seen then
+    insert into public.feature_flag_evaluations (flag_key, environment, day, user_id, flag_version, variant, reason, first_evaluated_at)
+    select v_flag_key, v_environment, (pg_catalog.now() at time zone 'UTC')::date, v_uid, v_version,
+           case when coalesce(v_value, v_reason = 'TARGETING_MATCH') then 'on' else 'off' end, v_reason, pg_catalog.now()
+     where p_user_id is null or exists (select 1 from auth.users as u where u.id = v_uid)
+    on conflict do nothing;
+  end if;
 
   if not p_details then
     return to_jsonb(coalesce(v_value, v_reason = 'TARGETING_MATCH'));
