@@ -1,7 +1,7 @@
 -- Admin: agent configs (seeded data, every validation rule, updated_by from
 -- the JWT), per-agent rate limits read on every call, model administration.
 begin;
-select plan(68);
+select plan(71);
 
 select tests.create_supabase_user('a_user');
 select tests.create_supabase_user('a_other');
@@ -182,6 +182,9 @@ select throws_ok($$select public.set_default_model('gpt-4o-mini')$$, '42501', 'o
 select tests.clear_authentication();
 select throws_ok($$select public.get_active_models()$$, '42501', null, 'anon cannot list models');
 select throws_ok($$select public.add_model_config('test-anon-model', 'X', 'openai', 1, 1)$$, '42501', null, 'anon cannot add models');
+select throws_ok($$select public.update_model_config('gpt-4o', p_name => 'X')$$, '42501', null, 'anon cannot change models');
+select throws_ok($$select public.set_model_active('gpt-4o', false)$$, '42501', null, 'anon cannot deactivate models');
+select throws_ok($$select public.set_default_model('gpt-4o-mini')$$, '42501', null, 'anon cannot set the default');
 select tests.authenticate_as_service_role();
 select is((public.set_model_active('test-admin-model', true)).is_active, true, 'the service role activates a model');
 select ok(exists (select 1 from public.get_active_models() where model_id = 'test-admin-model'), 'the service role lists models');

@@ -3,7 +3,7 @@
 -- history, encrypted secrets hidden from all but the service role), service
 -- registry (register, heartbeat, stale services, overview).
 begin;
-select plan(80);
+select plan(103);
 
 select tests.create_supabase_user('f_user');
 select tests.create_supabase_user('f_other');
@@ -172,6 +172,43 @@ select is((select count(*)::int from public.service_health_overview where servic
 select tests.authenticate_as('f_user');
 select is_empty($$select 1 from public.service_health_overview$$, 'a user sees no services');
 select throws_ok($$select public.register_service('test-u', 'microservice', '1')$$, '42501', null, 'a user cannot register services');
+
+-- ===========================================================================
+-- Each role on the remaining RPCs
+-- ===========================================================================
+select tests.clear_authentication();
+select throws_ok($$select public.upsert_feature_flag('test.anon')$$, '42501', null, 'anon cannot create flags');
+select throws_ok($$select public.set_feature_flag_enabled('test.split', false)$$, '42501', null, 'anon cannot use the kill switch');
+select throws_ok($$select public.get_feature_flag_stats('test.split')$$, '42501', null, 'anon cannot read flag stats');
+select throws_ok($$select public.evaluate_feature_flag('test.split')$$, '42501', null, 'anon cannot evaluate flags');
+select throws_ok($$select public.set_config('test-svc', 'x', '1', 'all', 'number')$$, '42501', null, 'anon cannot set configurations');
+select throws_ok($$select public.get_config('test-svc', 'max_transfer_amount')$$, '42501', null, 'anon cannot read a configuration');
+select throws_ok($$select public.register_service('test-anon', 'microservice', '1')$$, '42501', null, 'anon cannot register services');
+select throws_ok($$select public.service_heartbeat('test-wallet')$$, '42501', null, 'anon cannot send heartbeats');
+select throws_ok($$select public.mark_stale_services()$$, '42501', null, 'anon cannot mark services');
+select throws_ok($$select 1 from public.service_health_overview$$, '42501', null, 'anon cannot read the overview');
+
+select tests.authenticate_as('f_user');
+select throws_ok($$select public.evaluate_feature_flag('test.split', tests.get_supabase_uid('f_other'))$$, '42501',
+  'only the service role or an admin may evaluate a flag for another user', 'a user cannot read another user''s evaluation details');
+select throws_ok($$select public.service_heartbeat('test-wallet')$$, '42501', null, 'a user cannot send heartbeats');
+select throws_ok($$select public.mark_stale_services()$$, '42501', null, 'a user cannot mark services');
+
+select tests.authenticate_as('f_admin');
+select is(public.evaluate_feature_flag('test.list', tests.get_supabase_uid('f_other'), 'production') ->> 'reason', 'TARGETING_MATCH',
+  'an admin evaluates a flag for another user');
+select throws_ok($$select public.register_service('test-admin', 'microservice', '1')$$, '42501', null, 'an admin cannot register services (service role only)');
+select throws_ok($$select public.service_heartbeat('test-wallet')$$, '42501', null, 'an admin cannot send heartbeats');
+
+select tests.authenticate_as_service_role();
+select is((public.upsert_feature_flag('test.service', 'all', true, 'all')).enabled, true, 'the service role creates a flag');
+select is((public.set_feature_flag_enabled('test.service', false)).enabled, false, 'the service role uses the kill switch');
+select is(jsonb_typeof(public.get_feature_flag_stats('test.everyone')), 'array', 'the service role reads flag stats');
+select is(public.get_config('test-svc', 'max_transfer_amount', 'staging'), '20000'::jsonb, 'the service role reads a value');
+select is(public.set_config('test-svc', 'retries', '3', 'all', 'number') ->> 'value', '3', 'the service role sets a value');
+select is((select count(*)::int from public.service_health_overview where service_name like 'test-%'), 2, 'the service role reads the overview');
+select tests.reset_role();
+select is((select count(*)::int from public.feature_flags where flag_key in ('test.anon')), 0, 'refused flag writes wrote nothing');
 
 select * from finish();
 rollback;
