@@ -77,6 +77,34 @@ export type Database = {
                   Relationships: [
                     
                   ]
+                },"configuration_history": {
+                  Row: {
+                    "changed_at": string,"changed_by": string | null,"changed_by_role": string | null,"config_key": string,"configuration_id": string,"environment": string,"id": number,"is_secret": boolean,"new_value": Json | null,"new_version": number | null,"old_value": Json | null,"old_version": number | null,"operation": string,"service_name": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "changed_at"?: string,"changed_by"?: string | null,"changed_by_role"?: string | null,"config_key": string,"configuration_id": string,"environment": string,"id"?: never,"is_secret": boolean,"new_value"?: Json | null,"new_version"?: number | null,"old_value"?: Json | null,"old_version"?: number | null,"operation": string,"service_name": string
+                  }
+                  Update: {
+                    "changed_at"?: string,"changed_by"?: string | null,"changed_by_role"?: string | null,"config_key"?: string,"configuration_id"?: string,"environment"?: string,"id"?: never,"is_secret"?: boolean,"new_value"?: Json | null,"new_version"?: number | null,"old_value"?: Json | null,"old_version"?: number | null,"operation"?: string,"service_name"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"configurations": {
+                  Row: {
+                    "config_key": string,"config_value": Json | null,"created_at": string,"description": string | null,"encrypted_value": string | null,"environment": string,"id": string,"is_secret": boolean,"service_name": string,"updated_at": string,"updated_by": string | null,"value_type": string,"version": number
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "config_key": string,"config_value"?: Json | null,"created_at"?: string,"description"?: string | null,"encrypted_value"?: string | null,"environment"?: string,"id"?: string,"is_secret"?: boolean,"service_name": string,"updated_at"?: string,"updated_by"?: string | null,"value_type": string,"version"?: number
+                  }
+                  Update: {
+                    "config_key"?: string,"config_value"?: Json | null,"created_at"?: string,"description"?: string | null,"encrypted_value"?: string | null,"environment"?: string,"id"?: string,"is_secret"?: boolean,"service_name"?: string,"updated_at"?: string,"updated_by"?: string | null,"value_type"?: string,"version"?: number
+                  }
+                  Relationships: [
+                    
+                  ]
                 },"conversations": {
                   Row: {
                     "context_length": number | null,"created_at": string,"id": string,"is_archived": boolean,"last_context": Json | null,"last_message_at": string | null,"max_tokens": number | null,"message_count": number,"metadata": NonNullable<Json>,"model_name": string | null,"system_prompt": string | null,"temperature": number | null,"title": string,"total_cost": number,"total_input_tokens": number,"total_output_tokens": number,"updated_at": string,"user_id": string,"visibility": string
@@ -155,6 +183,34 @@ isOneToOne: false
                   }
                   Update: {
                     "aggregate_id"?: string,"aggregate_type"?: string,"causation_id"?: string | null,"correlation_id"?: string | null,"created_at"?: string,"created_by"?: string | null,"event_id"?: string,"event_type"?: string,"global_position"?: number,"metadata"?: NonNullable<Json>,"payload"?: NonNullable<Json>,"transaction_order"?: number,"version"?: number
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"feature_flag_evaluations": {
+                  Row: {
+                    "day": string,"environment": string,"first_evaluated_at": string,"flag_key": string,"flag_version": number,"reason": string,"user_id": string,"variant": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "day": string,"environment": string,"first_evaluated_at"?: string,"flag_key": string,"flag_version": number,"reason": string,"user_id": string,"variant": string
+                  }
+                  Update: {
+                    "day"?: string,"environment"?: string,"first_evaluated_at"?: string,"flag_key"?: string,"flag_version"?: number,"reason"?: string,"user_id"?: string,"variant"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"feature_flags": {
+                  Row: {
+                    "conditions": NonNullable<Json>,"created_at": string,"description": string | null,"enabled": boolean,"environment": string,"flag_key": string,"id": string,"rollout_percentage": number,"strategy": string,"updated_at": string,"updated_by": string | null,"user_ids": (string)[],"version": number
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "conditions"?: NonNullable<Json>,"created_at"?: string,"description"?: string | null,"enabled"?: boolean,"environment"?: string,"flag_key": string,"id"?: string,"rollout_percentage"?: number,"strategy"?: string,"updated_at"?: string,"updated_by"?: string | null,"user_ids"?: (string)[],"version"?: number
+                  }
+                  Update: {
+                    "conditions"?: NonNullable<Json>,"created_at"?: string,"description"?: string | null,"enabled"?: boolean,"environment"?: string,"flag_key"?: string,"id"?: string,"rollout_percentage"?: number,"strategy"?: string,"updated_at"?: string,"updated_by"?: string | null,"user_ids"?: (string)[],"version"?: number
                   }
                   Relationships: [
                     
@@ -361,6 +417,20 @@ isOneToOne: false
                   }
                   Update: {
                     "created_at"?: string,"destination_lat"?: number,"destination_lng"?: number,"distance_meters"?: number,"duration_seconds"?: number,"expires_at"?: string,"geometry"?: string | null,"id"?: string,"origin_lat"?: number,"origin_lng"?: number,"profile"?: string,"provider"?: string | null
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"service_registry": {
+                  Row: {
+                    "capabilities": NonNullable<Json>,"endpoint": string | null,"heartbeat_interval_seconds": number,"id": string,"last_heartbeat_at": string,"metadata": NonNullable<Json>,"registered_at": string,"service_name": string,"service_type": string,"status": string,"updated_at": string,"version": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "capabilities"?: NonNullable<Json>,"endpoint"?: string | null,"heartbeat_interval_seconds"?: number,"id"?: string,"last_heartbeat_at"?: string,"metadata"?: NonNullable<Json>,"registered_at"?: string,"service_name": string,"service_type": string,"status"?: string,"updated_at"?: string,"version": string
+                  }
+                  Update: {
+                    "capabilities"?: NonNullable<Json>,"endpoint"?: string | null,"heartbeat_interval_seconds"?: number,"id"?: string,"last_heartbeat_at"?: string,"metadata"?: NonNullable<Json>,"registered_at"?: string,"service_name"?: string,"service_type"?: string,"status"?: string,"updated_at"?: string,"version"?: string
                   }
                   Relationships: [
                     
@@ -590,6 +660,20 @@ isOneToOne: false
                         Relationships: [
                     
                   ]
+                },"service_health_overview": {
+                  Row: {
+                    "capabilities": NonNullable<Json>,"endpoint": string | null,"heartbeat_interval_seconds": number,"last_heartbeat_at": string,"registered_at": string,"seconds_since_heartbeat": number | null,"service_name": string,"service_type": string,"status": string | null,"version": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                           "capabilities"?: Json | null,"endpoint"?: string | null,"heartbeat_interval_seconds"?: number | null,"last_heartbeat_at"?: string | null,"registered_at"?: string | null,"seconds_since_heartbeat"?: never,"service_name"?: string | null,"service_type"?: string | null,"status"?: never,"version"?: string | null
+                         }
+                        Update: {
+                           "capabilities"?: Json | null,"endpoint"?: string | null,"heartbeat_interval_seconds"?: number | null,"last_heartbeat_at"?: string | null,"registered_at"?: string | null,"seconds_since_heartbeat"?: never,"service_name"?: string | null,"service_type"?: string | null,"status"?: never,"version"?: string | null
+                         }
+                        Relationships: [
+                    
+                  ]
                 },"user_engagement_metrics": {
                   Row: {
                     "active_days": number | null,"events_per_session": number | null,"first_event_at": string | null,"last_event_at": string | null,"total_events": number | null,"total_sessions": number | null,"user_id": string | null
@@ -615,7 +699,30 @@ isOneToOne: false
                 }
           }
           Functions: {
-            "append_event":
+            "add_model_config":
+{ Args: { "p_cached_input_pricing_per_million_tokens"?: number,"p_description"?: string,"p_input_pricing_per_million_tokens": number,"p_is_active"?: boolean,"p_metadata"?: Json,"p_model_id": string,"p_name": string,"p_output_pricing_per_million_tokens": number,"p_provider": string,"p_thinking_enabled"?: boolean }; Returns: {
+              "cached_input_pricing_per_million_tokens": number | null,
+"created_at": string,
+"description": string | null,
+"id": string,
+"input_pricing_per_million_tokens": number,
+"is_active": boolean,
+"is_default": boolean,
+"metadata": NonNullable<Json>,
+"model_id": string,
+"name": string,
+"output_pricing_per_million_tokens": number,
+"provider": string,
+"thinking_enabled": boolean,
+"updated_at": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "model_config"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"append_event":
 { Args: { "p_aggregate_id": string,"p_aggregate_type": string,"p_causation_id"?: string,"p_correlation_id"?: string,"p_event_id"?: string,"p_event_type": string,"p_expected_version"?: number,"p_metadata"?: Json,"p_payload": Json }; Returns: {
               "aggregate_id": string,
 "aggregate_type": string,
@@ -1097,6 +1204,9 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"evaluate_feature_flag":
+{ Args: { "p_context"?: Json,"p_environment"?: string,"p_flag_key": string,"p_user_id"?: string }; Returns: Json
+                           },
 "extend_job_lease":
 { Args: { "p_job_id": number,"p_lease_seconds"?: number,"p_now"?: string,"p_worker_id": string }; Returns: {
               "attempts": number,
@@ -1189,6 +1299,29 @@ isOneToOne: false
               "address": string,"category": string,"distance_meters": number,"id": string,"is_public": boolean,"lat": number,"lng": number,"name": string
             }[]
                            },
+"get_active_models":
+{ Args: { "p_provider"?: string }; Returns: {
+              "cached_input_pricing_per_million_tokens": number | null,
+"created_at": string,
+"description": string | null,
+"id": string,
+"input_pricing_per_million_tokens": number,
+"is_active": boolean,
+"is_default": boolean,
+"metadata": NonNullable<Json>,
+"model_id": string,
+"name": string,
+"output_pricing_per_million_tokens": number,
+"provider": string,
+"thinking_enabled": boolean,
+"updated_at": string
+            }[]
+                          SetofOptions: {
+        from: "*"
+        to: "model_config"
+        isOneToOne: false
+        isSetofReturn: true
+      } },
 "get_activity_trace":
 { Args: { "p_correlation_id": string }; Returns: Json
                            },
@@ -1238,6 +1371,9 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"get_config":
+{ Args: { "p_config_key": string,"p_environment"?: string,"p_service_name": string }; Returns: Json
+                           },
 "get_conversation":
 { Args: { "p_id": string }; Returns: {
               "context_length": number | null,
@@ -1318,6 +1454,9 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"get_feature_flag_stats":
+{ Args: { "p_end_date"?: string,"p_flag_key": string,"p_start_date"?: string }; Returns: Json
+                           },
 "get_job":
 { Args: { "p_job_id": number }; Returns: {
               "attempts": number,
@@ -1379,6 +1518,9 @@ isOneToOne: false
 "get_scheduled_jobs":
 { Args: Record<PropertyKey, never>; Returns: Json
                            },
+"get_service_configs":
+{ Args: { "p_environment"?: string,"p_include_secrets"?: boolean,"p_service_name": string }; Returns: Json
+                           },
 "get_system_health":
 { Args: Record<PropertyKey, never>; Returns: Json
                            },
@@ -1423,6 +1565,9 @@ isOneToOne: false
                            },
 "is_current_user_admin":
 { Args: Record<PropertyKey, never>; Returns: boolean
+                           },
+"is_feature_enabled":
+{ Args: { "p_context"?: Json,"p_environment"?: string,"p_flag_key": string,"p_user_id"?: string }; Returns: boolean
                            },
 "is_user_activity_logging_enabled":
 { Args: Record<PropertyKey, never>; Returns: boolean
@@ -1565,6 +1710,9 @@ isOneToOne: false
 "mark_notifications_read":
 { Args: { "p_notification_ids"?: (string)[] }; Returns: number
                            },
+"mark_stale_services":
+{ Args: { "p_now"?: string }; Returns: number
+                           },
 "purge_old_activity_logs":
 { Args: { "p_now"?: string }; Returns: {
               "agent_logs_deleted": number,"error_logs_deleted": number,"user_logs_deleted": number
@@ -1659,6 +1807,27 @@ isOneToOne: false
 "refresh_daily_metrics":
 { Args: Record<PropertyKey, never>; Returns: number
                            },
+"register_service":
+{ Args: { "p_capabilities"?: Json,"p_endpoint"?: string,"p_heartbeat_interval_seconds"?: number,"p_now"?: string,"p_service_name": string,"p_service_type": string,"p_version": string }; Returns: {
+              "capabilities": NonNullable<Json>,
+"endpoint": string | null,
+"heartbeat_interval_seconds": number,
+"id": string,
+"last_heartbeat_at": string,
+"metadata": NonNullable<Json>,
+"registered_at": string,
+"service_name": string,
+"service_type": string,
+"status": string,
+"updated_at": string,
+"version": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "service_registry"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "requeue_dead_jobs":
 { Args: { "p_now"?: string,"p_queue": string }; Returns: number
                            },
@@ -1815,9 +1984,56 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"service_heartbeat":
+{ Args: { "p_metadata"?: Json,"p_now"?: string,"p_service_name": string,"p_status"?: string }; Returns: {
+              "capabilities": NonNullable<Json>,
+"endpoint": string | null,
+"heartbeat_interval_seconds": number,
+"id": string,
+"last_heartbeat_at": string,
+"metadata": NonNullable<Json>,
+"registered_at": string,
+"service_name": string,
+"service_type": string,
+"status": string,
+"updated_at": string,
+"version": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "service_registry"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "set_cache":
 { Args: { "p_key": string,"p_now"?: string,"p_tags"?: (string)[],"p_ttl_seconds"?: number,"p_value": Json }; Returns: undefined
                            },
+"set_config":
+{ Args: { "p_config_key": string,"p_config_value": Json,"p_description"?: string,"p_environment"?: string,"p_is_secret"?: boolean,"p_service_name": string,"p_value_type"?: string }; Returns: Json
+                           },
+"set_default_model":
+{ Args: { "p_model_id": string }; Returns: {
+              "cached_input_pricing_per_million_tokens": number | null,
+"created_at": string,
+"description": string | null,
+"id": string,
+"input_pricing_per_million_tokens": number,
+"is_active": boolean,
+"is_default": boolean,
+"metadata": NonNullable<Json>,
+"model_id": string,
+"name": string,
+"output_pricing_per_million_tokens": number,
+"provider": string,
+"thinking_enabled": boolean,
+"updated_at": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "model_config"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "set_default_payment_method":
 { Args: { "p_payment_method_id": string }; Returns: {
               "created_at": string,
@@ -1835,6 +2051,51 @@ isOneToOne: false
                           SetofOptions: {
         from: "*"
         to: "payment_methods"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"set_feature_flag_enabled":
+{ Args: { "p_enabled": boolean,"p_environment"?: string,"p_flag_key": string }; Returns: {
+              "conditions": NonNullable<Json>,
+"created_at": string,
+"description": string | null,
+"enabled": boolean,
+"environment": string,
+"flag_key": string,
+"id": string,
+"rollout_percentage": number,
+"strategy": string,
+"updated_at": string,
+"updated_by": string | null,
+"user_ids": (string)[],
+"version": number
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "feature_flags"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"set_model_active":
+{ Args: { "p_is_active": boolean,"p_model_id": string }; Returns: {
+              "cached_input_pricing_per_million_tokens": number | null,
+"created_at": string,
+"description": string | null,
+"id": string,
+"input_pricing_per_million_tokens": number,
+"is_active": boolean,
+"is_default": boolean,
+"metadata": NonNullable<Json>,
+"model_id": string,
+"name": string,
+"output_pricing_per_million_tokens": number,
+"provider": string,
+"thinking_enabled": boolean,
+"updated_at": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "model_config"
         isOneToOne: true
         isSetofReturn: false
       } },
@@ -1951,6 +2212,29 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"update_model_config":
+{ Args: { "p_cached_input_pricing_per_million_tokens"?: number,"p_description"?: string,"p_input_pricing_per_million_tokens"?: number,"p_metadata"?: Json,"p_model_id": string,"p_name"?: string,"p_output_pricing_per_million_tokens"?: number,"p_thinking_enabled"?: boolean }; Returns: {
+              "cached_input_pricing_per_million_tokens": number | null,
+"created_at": string,
+"description": string | null,
+"id": string,
+"input_pricing_per_million_tokens": number,
+"is_active": boolean,
+"is_default": boolean,
+"metadata": NonNullable<Json>,
+"model_id": string,
+"name": string,
+"output_pricing_per_million_tokens": number,
+"provider": string,
+"thinking_enabled": boolean,
+"updated_at": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "model_config"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "update_my_profile":
 { Args: { "p_avatar_url"?: string,"p_display_name"?: string,"p_metadata"?: Json,"p_username"?: string }; Returns: {
               "avatar_url": string | null,
@@ -2005,6 +2289,28 @@ isOneToOne: false
                           SetofOptions: {
         from: "*"
         to: "whatsapp_sessions"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"upsert_feature_flag":
+{ Args: { "p_conditions"?: Json,"p_description"?: string,"p_enabled"?: boolean,"p_environment"?: string,"p_flag_key": string,"p_rollout_percentage"?: number,"p_strategy"?: string,"p_user_ids"?: (string)[] }; Returns: {
+              "conditions": NonNullable<Json>,
+"created_at": string,
+"description": string | null,
+"enabled": boolean,
+"environment": string,
+"flag_key": string,
+"id": string,
+"rollout_percentage": number,
+"strategy": string,
+"updated_at": string,
+"updated_by": string | null,
+"user_ids": (string)[],
+"version": number
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "feature_flags"
         isOneToOne: true
         isSetofReturn: false
       } },

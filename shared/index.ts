@@ -9,3 +9,4 @@ export * as platform from './schemas/platform.ts';
 export * as observability from './schemas/observability.ts';
 export * as usage from './schemas/usage.ts';
 export * as integrations from './schemas/integrations.ts';
+export * as admin from './schemas/admin.ts';
