@@ -10,6 +10,8 @@
 //     clients?: 8, threads?: 2, seconds?: BENCH_SECONDS,
 //     target?: number,         minimum ratio to `select 1`, reported as ok/LOW
 //     latency?: true,          also report p50/p99 latency from pgbench's log
+//     session?: { role, claims } role and JWT claims set once per connection:
+//                              a server-side call, one statement, no request frame
 //   }>
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -70,14 +72,19 @@ function percentile(sorted, p) {
 }
 
 /** Runs one pgbench case; returns { tps, latencyAvgMs, p50Ms?, p99Ms? }. */
-export function pgbench(url, { script, clients = defaults.clients, threads = defaults.threads, seconds = defaults.seconds, latency = false }) {
+export function pgbench(url, { script, clients = defaults.clients, threads = defaults.threads, seconds = defaults.seconds, latency = false, session = null }) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-'));
   try {
     const file = path.join(dir, 'script.sql');
     writeFileSync(file, script);
     const args = ['-n', '-M', 'prepared', '-c', String(clients), '-j', String(Math.min(threads, clients)), '-T', String(seconds), '-f', file];
     if (latency) args.push('-l', '--log-prefix', path.join(dir, 'log'));
-    const r = spawnSync(pgBin('pgbench'), args, { encoding: 'utf8', cwd: dir, env: { ...process.env, ...pgEnv(url) } });
+    // session: { role, claims } set once per connection (PGOPTIONS), for
+    // server-side calls measured without the per-request frame.
+    const options = session
+      ? { PGOPTIONS: `-c role=${session.role} -c request.jwt.claims=${JSON.stringify(session.claims ?? { role: session.role }).replace(/([ \\])/g, '\\$1')}` }
+      : {};
+    const r = spawnSync(pgBin('pgbench'), args, { encoding: 'utf8', cwd: dir, env: { ...process.env, ...pgEnv(url), ...options } });
     if (r.status !== 0) throw new Error(`pgbench failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
     const tps = Number(/tps = ([\d.]+) \(without initial connection time\)/.exec(r.stdout)?.[1]);
     const latencyAvgMs = Number(/latency average = ([\d.]+) ms/.exec(r.stdout)?.[1]);

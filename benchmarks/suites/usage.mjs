@@ -31,9 +31,22 @@ const userUuid = `('00000000-0000-4000-8000-' || lpad(to_hex(:u::int), 12, '0'))
 
 export const cases = [
   {
+    // The function's own cost: the service role checks for a random user, one
+    // statement per transaction like `select 1` (claims set per connection).
+    name: 'check_rate_limit (server-side call for a user, consumes)',
+    script: `\\set u random(1, ${rateLimitUsers})\nselect public.check_rate_limit('api_general', 1, ${userUuid});\n`,
+    session: { role: 'service_role' },
+    target: 0.4,
+  },
+  {
+    name: 'record_usage (server-side call for a user)',
+    script: `\\set u random(1, ${users})\nselect public.record_usage(${userUuid}, 'gpt-4o-mini', 1200, 300, 200, 0, null, 'chat_model_agent', 850);\n`,
+    session: { role: 'service_role' },
+    target: 0.25,
+  },
+  {
     name: 'check_rate_limit (as a user, consumes)',
     script: asRequest(`select public.check_rate_limit('api_general');`, { users: rateLimitUsers }),
-    target: 0.4,
   },
   {
     name: 'get_rate_limit_status (as a user, read-only)',
