@@ -57,8 +57,32 @@ export const cases = [
     script: asServiceFor(`select public.record_usage(${userUuid}, 'gpt-4o-mini', 1200, 300, 200, 0, null, 'chat_model_agent', 850);`),
     target: 0.25,
   },
-  // Floors, for reading the figures above: the same request shape around the
-  // least work each kind of call can do on this machine.
+  // Floors, for reading the figures above: the least work each kind of call
+  // can do on this machine, server-side and in the request shape.
+  {
+    name: 'floor: one unlogged-row UPDATE (server-side, no function)',
+    script:
+      `\\set u random(1, ${rateLimitUsers})\n` +
+      `update private.rate_limit_state set tat = tat where user_id = ${userUuid} and bucket = 'api_general:60';\n`,
+  },
+  {
+    // record_usage's three row writes as bare statements (no function, no
+    // validation, no pricing lookup), asynchronous commit as record_usage uses.
+    name: 'floor: record_usage\'s writes alone (usage row, day, balance; pipelined)',
+    script:
+      `\\set u random(1, ${users})\n\\startpipeline\nbegin;\nset local synchronous_commit = off;\n` +
+      `insert into public.usage_logs (user_id, agent_type, model_used, provider, input_tokens, output_tokens, total_tokens, ` +
+      `input_cost, output_cost, total_cost, input_price_per_million, output_price_per_million, cached_input_price_per_million, ` +
+      `request_timestamp, response_timestamp) values (${userUuid}, 'chat_model_agent', 'gpt-4o-mini', 'openai', 1200, 300, 1500, ` +
+      `0.00018, 0.00018, 0.00036, 0.15, 0.6, 0.075, now(), now());\n` +
+      `insert into public.daily_usage as d (user_id, date, model_name, total_tokens, input_tokens, output_tokens, total_cost, requests_count) ` +
+      `values (${userUuid}, current_date, 'gpt-4o-mini', 1500, 1200, 300, 0.00036, 1) on conflict (user_id, date, model_name) do update ` +
+      `set total_tokens = d.total_tokens + excluded.total_tokens, requests_count = d.requests_count + 1, total_cost = d.total_cost + excluded.total_cost;\n` +
+      `insert into private.credit_balances as b (user_id, day, day_spent, month_start, month_spent) ` +
+      `values (${userUuid}, current_date, 0.00036, date_trunc('month', now())::date, 0.00036) on conflict (user_id) do update ` +
+      `set day_spent = b.day_spent + excluded.day_spent, month_spent = b.month_spent + excluded.month_spent;\n` +
+      `commit;\n\\endpipeline\n`,
+  },
   {
     name: 'floor: one unlogged-row UPDATE per request (no function, no RLS)',
     script:
