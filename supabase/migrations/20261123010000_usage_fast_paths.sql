@@ -229,3 +229,10 @@ begin
 end;
 $$;
 
+-- Housekeeping on a schedule (cron.schedule upserts by job name, so
+-- re-running is harmless; private.scheduled_job_status shows each last run).
+-- State rows whose tat has passed equal no row: purging them every 15
+-- minutes keeps rate_limit_state near the number of users active in the
+-- last window. Violations are kept 30 days.
+select cron.schedule('purge-rate-limit-state', '*/15 * * * *', 'select private.purge_rate_limit_state()');
+select cron.schedule('purge-rate-limit-violations', '50 3 * * *', 'select private.purge_rate_limit_violations()');

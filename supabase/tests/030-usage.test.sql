@@ -3,7 +3,7 @@
 -- RPC for anon, the owner, another user, an admin and the service role.
 -- Time is injected (p_now, or `set local app.usage_now`), never slept.
 begin;
-select plan(186);
+select plan(188);
 
 select tests.create_supabase_user('u_alice');                                         -- basic (no plan row)
 select tests.create_supabase_user('u_bob');                                           -- pro
@@ -482,6 +482,11 @@ select tests.reset_role();
 select cmp_ok(private.purge_rate_limit_state('2027-01-01'), '>=', 1, 'state that no longer limits anyone is purged');
 select is(private.purge_rate_limit_violations('30 days', '2027-01-01'), (select count(*)::int from public.rate_limit_violations where window_start < '2026-12-02'),
   'old violations are purged');
+
+select is((select schedule from private.scheduled_job_status where jobname = 'purge-rate-limit-state'), '*/15 * * * *',
+  'rate-limit state is purged by pg_cron every 15 minutes');
+select is((select command from private.scheduled_job_status where jobname = 'purge-rate-limit-violations'), 'select private.purge_rate_limit_violations()',
+  'old rate-limit violations are purged by pg_cron daily');
 
 select * from finish();
 rollback;
