@@ -1,6 +1,9 @@
 // Platform primitives: cache reads and writes, the job queue's full cycle,
 // and event appends. Cache calls are made the way server-side code makes
-// them (a plain call), plus one as a PostgREST request by the service role.
+// them: one call per transaction with the service role and its claims set
+// once per connection (the targets are judged on these), plus one as a
+// PostgREST request by the service role. The floor cases are the same row
+// read and written by a bare statement, no function around it.
 export const name = 'platform';
 
 const keys = 10_000;
@@ -12,6 +15,8 @@ export async function setup(ctx) {
   ctx.sql(`select public.create_queue('bench', 'benchmark queue', p_lease_seconds => 60)`);
 }
 
+const serviceRole = { role: 'service_role' };
+
 const asServiceRequest = (call) =>
   `\\startpipeline\nbegin;\nselect set_config('role', 'service_role', true), set_config('request.jwt.claims', '{"role":"service_role"}', true);\n${call}\ncommit;\n\\endpipeline\n`;
 
@@ -19,14 +24,26 @@ export const cases = [
   {
     name: 'get_cache (hit, server-side call)',
     script: `\\set k random(1, ${keys})\nselect public.get_cache('bench:' || :k);\n`,
+    session: serviceRole,
     target: 0.6,
     latency: true,
   },
   {
     name: 'set_cache (overwrite, TTL, server-side call)',
     script: `\\set k random(1, ${keys})\nselect public.set_cache('bench:' || :k, '{"id":1,"title":"video","duration":600}', 3600);\n`,
+    session: serviceRole,
     target: 0.4,
     latency: true,
+  },
+  {
+    name: 'floor: primary-key read of one cache row (bare statement)',
+    script: `\\set k random(1, ${keys})\nselect e.value from private.cache_entries as e where e.key = 'bench:' || :k;\n`,
+    session: serviceRole,
+  },
+  {
+    name: 'floor: update of one cache row (bare statement)',
+    script: `\\set k random(1, ${keys})\nupdate private.cache_entries as e set value = '{"id":1,"title":"video","duration":600}', updated_at = now() where e.key = 'bench:' || :k;\n`,
+    session: serviceRole,
   },
   {
     name: 'get_cache as a service-role API request',
@@ -35,11 +52,13 @@ export const cases = [
   {
     name: 'increment_cache (rate-limit counter)',
     script: `\\set k random(1, ${keys})\nselect public.increment_cache('bench-counter-' || :k, 60);\n`,
+    session: serviceRole,
   },
   {
     // One loop = one job through its whole life: enqueue, claim (lease), complete.
     name: 'job enqueue + claim + complete (4 workers; tps = jobs/s)',
     clients: 4,
+    session: serviceRole,
     script: `select public.enqueue_job('bench', '{"video":"v1"}');
 select coalesce((select id from public.claim_jobs('bench', 'w' || :client_id, 1)), 0) as job_id \\gset
 \\if :job_id > 0
@@ -50,6 +69,7 @@ select public.complete_job(:job_id, 'w' || :client_id);
   {
     name: 'append_event (100k streams)',
     script: `\\set a random(1, ${streams})\nselect public.append_event('trip-' || :a, 'trip', 'trip_updated', '{"fare":5000}');\n`,
+    session: serviceRole,
     latency: true,
   },
 ];
