@@ -74,11 +74,11 @@ begin
     if p_value is null or p_value in ('NaN'::double precision, 'Infinity'::double precision, '-Infinity'::double precision) then
       raise exception 'invalid value: a finite number is required' using errcode = '22023';
     end if;
-    perform private.require_label(p_service_name, 'service_name', 100),
-            private.require_label(p_metric_type, 'metric_type', 50),
-            private.require_label(p_metric_name, 'metric_name', 200),
-            private.optional_text(p_unit, 'unit', 20),
-            private.optional_object(p_tags, 'tags');
+    perform private.require_label(p_service_name, 'service_name', 100);
+    perform private.require_label(p_metric_type, 'metric_type', 50);
+    perform private.require_label(p_metric_name, 'metric_name', 200);
+    perform private.optional_text(p_unit, 'unit', 20);
+    perform private.optional_object(p_tags, 'tags');
   end if;
   if p_correlation_id is null then
     -- as private.current_correlation_id()
@@ -184,22 +184,22 @@ begin
        and pg_catalog.char_length(coalesce(p_error_message, '')) <= 10000,
        false) then
     -- an IP, or something wrong: the checks one by one, as before
-    perform private.log_actor(p_user_id),
-            private.require_label(p_activity_category, 'activity_category', 50);
+    perform private.log_actor(p_user_id);
+    perform private.require_label(p_activity_category, 'activity_category', 50);
     if private.log_actor(p_user_id) is null then
       raise exception 'invalid user: p_user_id is required for a service-role activity entry' using errcode = '22023';
     end if;
-    perform private.require_label(p_activity_type, 'activity_type', 50),
-            private.optional_object(p_activity_metadata, 'activity_metadata'),
-            private.optional_text(p_resource_type, 'resource_type', 50);
+    perform private.require_label(p_activity_type, 'activity_type', 50);
+    perform private.optional_object(p_activity_metadata, 'activity_metadata');
+    perform private.optional_text(p_resource_type, 'resource_type', 50);
     v_ip := private.prepare_ip(p_ip_address,
       coalesce(((select s.config_data from public.admin_config as s where s.config_key = 'logging_settings')
                 -> 'privacy_settings' ->> 'anonymize_ip')::boolean, false));
-    perform private.optional_text(p_user_agent, 'user_agent', 1000),
-            private.optional_text(p_request_path, 'request_path', 500),
-            private.optional_method(p_request_method),
-            private.optional_text(p_session_id, 'session_id', 100),
-            private.optional_text(p_error_message, 'error_message', 10000);
+    perform private.optional_text(p_user_agent, 'user_agent', 1000);
+    perform private.optional_text(p_request_path, 'request_path', 500);
+    perform private.optional_method(p_request_method);
+    perform private.optional_text(p_session_id, 'session_id', 100);
+    perform private.optional_text(p_error_message, 'error_message', 10000);
   end if;
   if p_correlation_id is null then
     -- as private.current_correlation_id()
@@ -314,11 +314,11 @@ begin
             or pg_catalog.jsonb_typeof(p_properties) = 'object' and pg_catalog.pg_column_size(p_properties) <= 16384),
        false) then
     -- something is wrong: report it as the checks one by one would
-    perform private.log_actor(p_user_id),
-            private.optional_text(p_session_id, 'session_id', 100),
-            private.require_label(p_event_name, 'event_name', 100),
-            private.require_label(p_event_category, 'event_category', 50),
-            private.optional_object(p_properties, 'properties');
+    perform private.log_actor(p_user_id);
+    perform private.optional_text(p_session_id, 'session_id', 100);
+    perform private.require_label(p_event_name, 'event_name', 100);
+    perform private.require_label(p_event_category, 'event_category', 50);
+    perform private.optional_object(p_properties, 'properties');
   end if;
   if p_correlation_id is null then
     -- as private.current_correlation_id()
