@@ -4,21 +4,25 @@
 // Data (deterministic ids, so the scripts can name rows without a lookup):
 //   users 1..10,000 (the harness's bench users)
 //   conversations k = 1..100,000, id convId(k):
-//     k = 1..25,000       owned by user 1 ("heavy user"), updated_at = base + k s
-//     k = 25,001..100,000 owned by users 2..10,000 (7-8 each)
+//     k = 1..25,000       owned by user 1 ("heavy user", who reads), updated_at = base + k s
+//     k = 25,001..50,000  owned by user 2 ("heavy writer": the server-side create_message
+//                         case writes as one user, and must not reorder user 1's list)
+//     k = 50,001..100,000 owned by users 3..10,000 (6-7 each)
 //   messages, 1,000,000:
 //     60,000 in conversation 1 (the heavy conversation), id msgId(n), created_at = base + n ms
 //     940,000 spread over conversations 2..100,000 (about 9 each)
 // Deep pages: list_conversations with p_limit 20 at rank 20,001 (1,000 pages of
 // 20 down), list_messages with p_limit 50 before message 10,000 (1,000 pages of
 // 50 back from the newest of 60,000) — both through the keyset cursor.
-import { actAsBenchUser } from '../harness.mjs';
+import { actAsBenchUser, benchUserId } from '../harness.mjs';
 
 export const name = 'chat';
 
 const users = 10_000;
 const conversations = 100_000;
 const heavyUserConversations = 25_000;
+const writerConversations = 25_000; // user 2's, k = 25,001..50,000
+const firstSharedK = heavyUserConversations + writerConversations + 1;
 const heavyConversationMessages = 60_000;
 const messages = 1_000_000;
 const base = Date.parse('2026-01-01T00:00:00Z');
@@ -37,7 +41,7 @@ const msgCursorN = heavyConversationMessages - 1_000 * 50;
 export async function setup(ctx) {
   ctx.createBenchUsers(users);
   const sqlConvId = (k) => `('00000000-0000-4000-9000-' || lpad(to_hex(${k}), 12, '0'))::uuid`;
-  const owner = (k) => `case when ${k} <= ${heavyUserConversations} then 1 else 2 + (${k} - ${heavyUserConversations + 1}) % ${users - 1} end`;
+  const owner = (k) => `case when ${k} <= ${heavyUserConversations} then 1 when ${k} < ${firstSharedK} then 2 else 3 + (${k} - ${firstSharedK}) % ${users - 2} end`;
   const sqlUserId = (n) => `('00000000-0000-4000-8000-' || lpad(to_hex(${n}), 12, '0'))::uuid`;
   ctx.sql(`
     insert into public.conversations (id, user_id, title, model_name, created_at, updated_at)
@@ -73,23 +77,27 @@ export async function setup(ctx) {
       from (select conversation_id, count(*)::int as n, max(created_at) as last from public.messages group by conversation_id) as s
      where c.id = s.conversation_id;
   `);
+  // The floor case's table: one durable row with one sequential index, the
+  // least a durable write can do (bench database only, not a migration).
+  ctx.sql(`
+    create schema if not exists bench;
+    create table if not exists bench.durable_insert (
+      id bigint generated always as identity primary key,
+      conversation_id uuid not null,
+      content text not null
+    );
+  `);
 }
 
 // The heavy user (1) reads; writers are the other users, each into their own conversations.
 const asHeavyUser = (call) =>
   `\\set u 1\n\\startpipeline\nbegin;\n${actAsBenchUser('u')}\n${call.trim()}\ncommit;\n\\endpipeline\n`;
 
+const convIdOf = (k) => `('00000000-0000-4000-9000-' || lpad(to_hex(:${k}::int), 12, '0'))::uuid`;
+
 export const cases = [
-  {
-    name: 'create_message (random user, own conversation)',
-    target: 0.25,
-    script:
-      `\\set k random(${heavyUserConversations + 1}, ${conversations})\n` +
-      `\\set u 2 + (:k - ${heavyUserConversations + 1}) % ${users - 1}\n` +
-      `\\startpipeline\nbegin;\n${actAsBenchUser('u')}\n` +
-      `select public.create_message(('00000000-0000-4000-9000-' || lpad(to_hex(:k::int), 12, '0'))::uuid, 'A new question from the benchmark.', 'user');\n` +
-      `commit;\n\\endpipeline\n`,
-  },
+  // Reads first: they run while the checkpoint that follows the bulk load is
+  // still writing, which would otherwise land on the first write case.
   {
     name: 'list_conversations first page (20 of 25,000)',
     latency: true,
@@ -111,5 +119,41 @@ export const cases = [
     name: 'list_messages 1,000 pages deep (cursor)',
     latency: true,
     script: asHeavyUser(`select * from public.list_messages('${convId(1)}', 50, p_before => '${msgId(msgCursorN)}');`),
+  },
+  {
+    // The function's own cost, one statement per transaction like `select 1`:
+    // the heavy writer (role and claims set once per connection) writes into a
+    // random one of their 25,000 conversations.
+    name: 'create_message (server-side call, user 2, random own conversation)',
+    target: 0.25,
+    session: { role: 'authenticated', claims: { role: 'authenticated', aud: 'authenticated', sub: benchUserId(2) } },
+    script:
+      `\\set k random(${heavyUserConversations + 1}, ${firstSharedK - 1})\n` +
+      `select public.create_message(${convIdOf('k')}, 'A new question from the benchmark.', 'user');\n`,
+  },
+  {
+    // Floors, for reading the figure above (same run, same server-side shape).
+    // The same rows written by a plain INSERT as the table owner: the message,
+    // its owner and counter triggers, its foreign key, every index; no function.
+    name: 'floor: the same message as a plain INSERT (triggers, indexes, no function)',
+    script:
+      `\\set k random(${heavyUserConversations + 1}, ${firstSharedK - 1})\n` +
+      `insert into public.messages (conversation_id, role, content) values (${convIdOf('k')}, 'user', 'A new question from the benchmark.');\n`,
+  },
+  {
+    // The least any durable write can cost here: one row, one index, commit.
+    name: 'floor: durable one-row INSERT (one index, no triggers)',
+    script:
+      `\\set k random(${heavyUserConversations + 1}, ${firstSharedK - 1})\n` +
+      `insert into bench.durable_insert (conversation_id, content) values (${convIdOf('k')}, 'A new question from the benchmark.');\n`,
+  },
+  {
+    name: 'create_message (as a request, random user, own conversation)',
+    script:
+      `\\set k random(${firstSharedK}, ${conversations})\n` +
+      `\\set u 3 + (:k - ${firstSharedK}) % ${users - 2}\n` +
+      `\\startpipeline\nbegin;\n${actAsBenchUser('u')}\n` +
+      `select public.create_message(('00000000-0000-4000-9000-' || lpad(to_hex(:k::int), 12, '0'))::uuid, 'A new question from the benchmark.', 'user');\n` +
+      `commit;\n\\endpipeline\n`,
   },
 ];
