@@ -2,7 +2,7 @@
 -- update_transaction_status (lifecycle, balances, events), RLS per role,
 -- payment methods. Concurrency is in tests/integrations.test.ts.
 begin;
-select plan(79);
+select plan(82);
 
 select tests.create_supabase_user('pay_alice');
 select tests.create_supabase_user('pay_bob');
@@ -213,6 +213,22 @@ select tests.clear_authentication();
 select throws_ok($$select public.set_default_payment_method('00000000-0000-4000-a000-000000000002')$$, '42501', null,
   'anon cannot choose a default payment method');
 select throws_ok($$select 1 from public.payment_methods$$, '42501', null, 'anon reads no payment methods');
+
+-- ---------------------------------------------------------------------------
+-- Replays read the transaction itself (the key row holds only its id)
+-- ---------------------------------------------------------------------------
+select tests.reset_role();
+create temp table replay_before on commit drop as
+  select (select status from public.transactions where id = (select id from ids where name = 'credit100')) as status,
+         (select count(*)::int from public.transaction_events) as events;
+grant select on replay_before to public;
+select tests.authenticate_as_service_role();
+select is((public.create_transaction(tests.get_supabase_uid('pay_alice'), 'credit', 100, 'USD', 'fund-1')).status,
+  (select status from replay_before), 'a replay returns the transaction as it is now, after its status changed');
+select tests.reset_role();
+select is((select count(*)::int from public.transaction_events), (select events from replay_before), '... and writes no event');
+select col_is_pk('public', 'transaction_events', array['transaction_id', 'created_at', 'id'],
+  'transaction_events is keyed by (transaction_id, created_at, id): one index serves the key and reading a transaction''s trail');
 
 select * from finish();
 rollback;
