@@ -189,14 +189,14 @@ isOneToOne: false
                   ]
                 },"feature_flag_evaluations": {
                   Row: {
-                    "day": string,"environment": string,"first_evaluated_at": string,"flag_key": string,"flag_version": number,"reason": string,"user_id": string,"variant": string
+                    "day": string,"environment": string,"first_evaluated_at": string,"flag_id": string | null,"flag_key": string,"flag_version": number,"reason": string,"user_id": string,"variant": string
                   }
                   ComputedFields: never
                   Insert: {
-                    "day": string,"environment": string,"first_evaluated_at"?: string,"flag_key": string,"flag_version": number,"reason": string,"user_id": string,"variant": string
+                    "day": string,"environment": string,"first_evaluated_at"?: string,"flag_id"?: string | null,"flag_key": string,"flag_version": number,"reason": string,"user_id": string,"variant": string
                   }
                   Update: {
-                    "day"?: string,"environment"?: string,"first_evaluated_at"?: string,"flag_key"?: string,"flag_version"?: number,"reason"?: string,"user_id"?: string,"variant"?: string
+                    "day"?: string,"environment"?: string,"first_evaluated_at"?: string,"flag_id"?: string | null,"flag_key"?: string,"flag_version"?: number,"reason"?: string,"user_id"?: string,"variant"?: string
                   }
                   Relationships: [
                     
