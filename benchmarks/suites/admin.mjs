@@ -22,6 +22,41 @@ export async function setup(ctx) {
     select count(public.is_feature_enabled(f, ('00000000-0000-4000-8000-' || lpad(to_hex(n), 12, '0'))::uuid, 'production'))
       from generate_series(1, ${users}) as n, unnest(array['bench.percentage', 'bench.everyone', 'bench.condition']) as f;
     commit;`);
+  // Reference floors (bench database only): the function layers the project's
+  // rules require around a signed-in user's check, with nothing inside them
+  // but the reads. Flag definitions are admin-only, so the reads run in a
+  // security definer function, which may not sit in an exposed schema
+  // (advisor lints 0028/0029): a public invoker wrapper calls a private
+  // definer, and both set search_path (lint 0011).
+  ctx.sql(`
+    create schema if not exists bench_floor;
+    grant usage on schema bench_floor to authenticated, service_role;
+    create or replace function bench_floor.flag_and_exposure_read(p_flag_key text) returns boolean
+    language plpgsql volatile security definer set search_path = '' as $$
+    declare v boolean;
+    begin
+      select e.variant = 'on' into v
+        from public.feature_flags as f
+        join public.feature_flag_evaluations as e
+          on e.flag_key = f.flag_key and e.environment = f.environment
+         and e.day = (pg_catalog.now() at time zone 'UTC')::date and e.user_id = auth.uid() and e.flag_version = f.version
+       where f.flag_key = p_flag_key and f.environment = 'all';
+      return v;
+    end $$;
+    create or replace function bench_floor.flag_and_exposure(p_flag_key text) returns boolean
+    language plpgsql volatile security invoker set search_path = '' as $$
+    begin return bench_floor.flag_and_exposure_read(p_flag_key); end $$;
+    create or replace function bench_floor.flag_read(p_flag_key text) returns boolean
+    language plpgsql volatile security definer set search_path = '' as $$
+    declare v boolean;
+    begin
+      select f.enabled into v from public.feature_flags as f where f.flag_key = p_flag_key and f.environment = 'all';
+      return v;
+    end $$;
+    create or replace function bench_floor.flag(p_flag_key text) returns boolean
+    language plpgsql volatile security invoker set search_path = '' as $$
+    begin return bench_floor.flag_read(p_flag_key); end $$;
+    grant execute on all functions in schema bench_floor to authenticated, service_role;`);
 }
 
 const userUuid = `('00000000-0000-4000-8000-' || lpad(to_hex(:u::int), 12, '0'))::uuid`;
@@ -40,6 +75,19 @@ export const cases = [
     name: 'is_feature_enabled, percentage (server-side call, service role for a random user)',
     script: `\\set u random(1, ${users})\nselect public.is_feature_enabled('bench.percentage', ${userUuid}, 'production');\n`,
     session: { role: 'service_role' },
+  },
+  {
+    // Reference floor: the two function layers around the two reads every
+    // check makes (the flag row joined to today's exposure row), nothing else.
+    name: 'floor: public invoker -> private definer around the flag and exposure reads (server-side call as a user)',
+    script: `select bench_floor.flag_and_exposure('bench.percentage');\n`,
+    session: { role: 'authenticated', claims: { role: 'authenticated', sub: benchUserId(7) } },
+  },
+  {
+    // Reference floor: the same two layers around the flag row alone.
+    name: 'floor: public invoker -> private definer around the flag row alone (server-side call as a user)',
+    script: `select bench_floor.flag('bench.percentage');\n`,
+    session: { role: 'authenticated', claims: { role: 'authenticated', sub: benchUserId(7) } },
   },
   {
     // Reference floor: the flag's unique-key lookup as a bare statement (no

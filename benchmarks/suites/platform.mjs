@@ -13,6 +13,25 @@ export async function setup(ctx) {
   ctx.sql(`select public.set_cache('bench:' || n, jsonb_build_object('id', n, 'title', 'video ' || n, 'duration', 600), 3600)
              from generate_series(1, ${keys}) as n`);
   ctx.sql(`select public.create_queue('bench', 'benchmark queue', p_lease_seconds => 60)`);
+  // Reference floors (bench database only): the cheapest function the
+  // project's rules allow (plpgsql, search_path set: advisor lint 0011)
+  // around the same single-row read or update, with nothing else in it.
+  ctx.sql(`
+    create schema if not exists bench_floor;
+    grant usage on schema bench_floor to service_role;
+    create or replace function bench_floor.cache_read(p_key text) returns jsonb
+    language plpgsql volatile security invoker set search_path = '' as $$
+    declare v jsonb;
+    begin
+      select e.value into v from private.cache_entries as e where e.key = p_key;
+      return v;
+    end $$;
+    create or replace function bench_floor.cache_update(p_key text, p_value jsonb) returns void
+    language plpgsql volatile security invoker set search_path = '' as $$
+    begin
+      update private.cache_entries as e set value = p_value, updated_at = pg_catalog.now() where e.key = p_key;
+    end $$;
+    grant execute on all functions in schema bench_floor to service_role;`);
 }
 
 const serviceRole = { role: 'service_role' };
@@ -43,6 +62,16 @@ export const cases = [
   {
     name: 'floor: update of one cache row (bare statement)',
     script: `\\set k random(1, ${keys})\nupdate private.cache_entries as e set value = '{"id":1,"title":"video","duration":600}', updated_at = now() where e.key = 'bench:' || :k;\n`,
+    session: serviceRole,
+  },
+  {
+    name: 'floor: the same read in the cheapest function the rules allow (plpgsql, search_path set)',
+    script: `\\set k random(1, ${keys})\nselect bench_floor.cache_read('bench:' || :k);\n`,
+    session: serviceRole,
+  },
+  {
+    name: 'floor: the same update in the cheapest function the rules allow (plpgsql, search_path set)',
+    script: `\\set k random(1, ${keys})\nselect bench_floor.cache_update('bench:' || :k, '{"id":1,"title":"video","duration":600}');\n`,
     session: serviceRole,
   },
   {
