@@ -46,6 +46,21 @@ export async function setup(ctx) {
     create or replace function bench_floor.flag_and_exposure(p_flag_key text) returns boolean
     language plpgsql volatile security invoker set search_path = '' as $$
     begin return bench_floor.flag_and_exposure_read(p_flag_key); end $$;
+    -- the same reads in one function with no definer layer (what it would
+    -- cost if users could read flag definitions themselves; run as the
+    -- service role, which bypasses RLS, naming the user)
+    create or replace function bench_floor.flag_and_exposure_one_layer(p_flag_key text, p_user_id uuid) returns boolean
+    language plpgsql volatile security invoker set search_path = '' as $$
+    declare v boolean;
+    begin
+      select e.variant = 'on' into v
+        from public.feature_flags as f
+        join public.feature_flag_evaluations as e
+          on e.flag_key = f.flag_key and e.environment = f.environment
+         and e.day = (pg_catalog.now() at time zone 'UTC')::date and e.user_id = p_user_id and e.flag_version = f.version
+       where f.flag_key = p_flag_key and f.environment = 'all';
+      return v;
+    end $$;
     create or replace function bench_floor.flag_read(p_flag_key text) returns boolean
     language plpgsql volatile security definer set search_path = '' as $$
     declare v boolean;
@@ -82,6 +97,12 @@ export const cases = [
     name: 'floor: public invoker -> private definer around the flag and exposure reads (server-side call as a user)',
     script: `select bench_floor.flag_and_exposure('bench.percentage');\n`,
     session: { role: 'authenticated', claims: { role: 'authenticated', sub: benchUserId(7) } },
+  },
+  {
+    // Reference floor: the same reads in one function, no definer layer.
+    name: 'floor: one invoker function around the flag and exposure reads (server-side call, service role naming the user)',
+    script: `select bench_floor.flag_and_exposure_one_layer('bench.percentage', '${benchUserId(7)}');\n`,
+    session: { role: 'service_role' },
   },
   {
     // Reference floor: the same two layers around the flag row alone.
