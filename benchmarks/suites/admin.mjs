@@ -22,6 +22,14 @@ export async function setup(ctx) {
     select count(public.is_feature_enabled(f, ('00000000-0000-4000-8000-' || lpad(to_hex(n), 12, '0'))::uuid, 'production'))
       from generate_series(1, ${users}) as n, unnest(array['bench.percentage', 'bench.everyone', 'bench.condition']) as f;
     commit;`);
+  // ... and has used the agent endpoint before: each user's rate-limit state
+  // rows exist. Left empty, vacuum analyze records the state table as empty
+  // and the agent-endpoint case's connections scan it sequentially as it grows.
+  ctx.sql(`begin;
+    select set_config('role', 'service_role', true), set_config('request.jwt.claims', '{"role":"service_role"}', true);
+    select count(public.check_rate_limit('document_agent', 1, ('00000000-0000-4000-8000-' || lpad(to_hex(n), 12, '0'))::uuid))
+      from generate_series(1, ${users}) as n;
+    commit;`);
   // Reference floors (bench database only): the function layers the project's
   // rules require around a signed-in user's check, with nothing inside them
   // but the reads. Flag definitions are admin-only, so the reads run in a
