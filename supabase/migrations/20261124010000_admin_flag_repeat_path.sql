@@ -19,7 +19,7 @@
 
 alter table public.feature_flag_evaluations add column if not exists flag_id uuid;
 comment on column public.feature_flag_evaluations.flag_id is
-  'The feature_flags row evaluated (null for rows recorded before 2026-11-24). A repeat check is answered from this row''s variant only while the flag row with this id is still at flag_version.';
+  'The feature_flags row evaluated (null for rows recorded before the column existed). A repeat check is answered from this row''s variant only while the flag row with this id is still at flag_version.';
 
 -- ---------------------------------------------------------------------------
 -- The evaluation, with the repeat path
