@@ -107,7 +107,25 @@ async function vitestRun(url, apiUrl) {
 }
 
 async function advisors(url) {
-  const res = supabase(['db', 'advisors', `--remote=${url}`, '--level', 'info', '--output-format', 'json'], { allowFail: true });
+  // The advisors' exposure lints read pgrst.db_schemas (without it they are
+  // silently empty). PostgREST takes its schemas from its environment, so no
+  // Supabase database has the setting where a test could read it: set it for
+  // the role the CLI connects as, for this step only (a role setting, because
+  // the CLI opens its own sessions). On Supabase postgres may set pgrst.*
+  // (supautils' privileged_role_allowed_configs); in the throwaway database,
+  // without supautils, the superuser does it.
+  const u = new URL(url);
+  const role = decodeURIComponent(u.username) || 'postgres';
+  const settingUrl = process.env.SUPABASE_DB_URL ? url : Object.assign(new URL(url), { username: 'supabase_admin' }).href;
+  const schemas = exposedSchemas().join(', ');
+  const setting = (sql) => psql(settingUrl, ['-c', sql], { stdio: ['ignore', 'ignore', 'pipe'] });
+  setting(`alter role "${role.replaceAll('"', '""')}" set pgrst.db_schemas = '${schemas.replaceAll("'", "''")}'`);
+  let res;
+  try {
+    res = supabase(['db', 'advisors', `--remote=${url}`, '--level', 'info', '--output-format', 'json'], { allowFail: true });
+  } finally {
+    setting(`alter role "${role.replaceAll('"', '""')}" reset pgrst.db_schemas`);
+  }
   let findings;
   try {
     findings = JSON.parse(res.stdout).results ?? [];
@@ -120,11 +138,24 @@ async function advisors(url) {
   log(`  ${findings.length} finding(s), ${blocking.length} at WARN or ERROR not accepted`);
   record('advisors', blocking.length ? 0 : 1, blocking.length ? 1 : 0,
     blocking.map((f) => `  [${f.level}] ${f.name}: ${f.detail}`).join('\n'));
+
+  // The Data API's schemas: [api] schemas of supabase/config.toml.
+  function exposedSchemas() {
+    const toml = readFileSync(path.join(repoRoot, 'supabase/config.toml'), 'utf8');
+    const api = /^\[api\]\s*$([\s\S]*?)(?=^\[)/m.exec(toml)?.[1] ?? '';
+    const list = /^\s*schemas\s*=\s*\[([^\]]*)\]/m.exec(api)?.[1];
+    return list ? [...list.matchAll(/"([^"]+)"/g)].map((m) => m[1]) : ['public', 'graphql_public'];
+  }
 }
 
 // plpgsql_check over every function in our schemas (`supabase db lint`):
 // errors (a missing column, a wrong type) fail the run; warnings are shown.
 async function lint(url) {
+  // `supabase db lint` needs plpgsql_check in the database. A Supabase
+  // project has it once a user enables it (a privileged extension postgres
+  // may create); the baseline does not pre-create it, so enable it here as
+  // that user would.
+  psql(url, ['-c', 'create extension if not exists plpgsql_check with schema extensions'], { stdio: ['ignore', 'ignore', 'pipe'] });
   const res = supabase(['db', 'lint', `--remote=${url}`, '--schema', 'public,private', '--level', 'warning', '--output-format', 'json'], { allowFail: true });
   let results;
   try {
