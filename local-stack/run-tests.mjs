@@ -106,26 +106,12 @@ async function vitestRun(url, apiUrl) {
   record('vitest', r.numPassedTests, r.numFailedTests + brokenFiles + (code !== 0 && !r.numFailedTests && !brokenFiles ? 1 : 0));
 }
 
+// The exposure lints need the Data API's schemas. No Supabase database holds
+// them as a setting (PostgREST reads its environment); the CLI sets
+// pgrst.db_schemas from [api] schemas of supabase/config.toml in its own lint
+// session, so nothing is set here.
 async function advisors(url) {
-  // The advisors' exposure lints read pgrst.db_schemas (without it they are
-  // silently empty). PostgREST takes its schemas from its environment, so no
-  // Supabase database has the setting where a test could read it: set it for
-  // the role the CLI connects as, for this step only (a role setting, because
-  // the CLI opens its own sessions). On Supabase postgres may set pgrst.*
-  // (supautils' privileged_role_allowed_configs); in the throwaway database,
-  // without supautils, the superuser does it.
-  const u = new URL(url);
-  const role = decodeURIComponent(u.username) || 'postgres';
-  const settingUrl = process.env.SUPABASE_DB_URL ? url : Object.assign(new URL(url), { username: 'supabase_admin' }).href;
-  const schemas = exposedSchemas().join(', ');
-  const setting = (sql) => psql(settingUrl, ['-c', sql], { stdio: ['ignore', 'ignore', 'pipe'] });
-  setting(`alter role "${role.replaceAll('"', '""')}" set pgrst.db_schemas = '${schemas.replaceAll("'", "''")}'`);
-  let res;
-  try {
-    res = supabase(['db', 'advisors', `--remote=${url}`, '--level', 'info', '--output-format', 'json'], { allowFail: true });
-  } finally {
-    setting(`alter role "${role.replaceAll('"', '""')}" reset pgrst.db_schemas`);
-  }
+  const res = supabase(['db', 'advisors', `--remote=${url}`, '--level', 'info', '--output-format', 'json'], { allowFail: true });
   let findings;
   try {
     findings = JSON.parse(res.stdout).results ?? [];
@@ -138,14 +124,6 @@ async function advisors(url) {
   log(`  ${findings.length} finding(s), ${blocking.length} at WARN or ERROR not accepted`);
   record('advisors', blocking.length ? 0 : 1, blocking.length ? 1 : 0,
     blocking.map((f) => `  [${f.level}] ${f.name}: ${f.detail}`).join('\n'));
-
-  // The Data API's schemas: [api] schemas of supabase/config.toml.
-  function exposedSchemas() {
-    const toml = readFileSync(path.join(repoRoot, 'supabase/config.toml'), 'utf8');
-    const api = /^\[api\]\s*$([\s\S]*?)(?=^\[)/m.exec(toml)?.[1] ?? '';
-    const list = /^\s*schemas\s*=\s*\[([^\]]*)\]/m.exec(api)?.[1];
-    return list ? [...list.matchAll(/"([^"]+)"/g)].map((m) => m[1]) : ['public', 'graphql_public'];
-  }
 }
 
 // plpgsql_check over every function in our schemas (`supabase db lint`):
