@@ -333,6 +333,7 @@ select 'create event trigger local_stack_policy_grants_end on ddl_command_end wh
  where not exists (select 1 from pg_catalog.pg_event_trigger where evtname = 'local_stack_policy_grants_end') \gexec
 -- The membership-based stand-in of an older baseline.
 drop event trigger if exists local_stack_storage_policy_grants;
+drop function if exists storage.local_stack_policy_grants_only();
 
 -- ---------------------------------------------------------------------------
 -- auth: the schema as supabase/postgres's init script
