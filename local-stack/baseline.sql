@@ -90,8 +90,8 @@ grant all on schema public to postgres;
 grant usage on schema public to anon, authenticated, service_role;
 
 -- pgrst.db_schemas is not a database setting on Supabase (PostgREST takes its
--- schemas from its environment), so a test cannot read it here either. The
--- test runner sets it for postgres only while `supabase db advisors` runs.
+-- schemas from its environment), so a test cannot read it here either;
+-- `supabase db advisors` sets it from [api] schemas in its own session.
 -- Reset for a cluster made by an older baseline.
 select format('alter database %I reset pgrst.db_schemas', current_database()) \gexec
 
