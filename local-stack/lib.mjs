@@ -9,6 +9,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { trustPrivilegedExtensions } from './supautils.mjs';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const stateDir = path.join(repoRoot, '.local-stack');
@@ -257,6 +258,13 @@ export function autoExpose() {
 }
 
 export function applyBaseline(port, db = 'postgres') {
+  // postgres creates Supabase's privileged extensions itself (pg_cron, postgis,
+  // plpgsql_check), as supautils lets it on Supabase: see supautils.mjs.
+  try {
+    trustPrivilegedExtensions(pgShareDir);
+  } catch (e) {
+    throw new StackError(e.message);
+  }
   psql(dbUrl(port, { user: 'supabase_admin', db }), [
     '-v', `auto_expose=${autoExpose()}`,
     '-f', path.join(repoRoot, 'local-stack/baseline.sql'),

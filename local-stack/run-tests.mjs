@@ -106,6 +106,10 @@ async function vitestRun(url, apiUrl) {
   record('vitest', r.numPassedTests, r.numFailedTests + brokenFiles + (code !== 0 && !r.numFailedTests && !brokenFiles ? 1 : 0));
 }
 
+// The exposure lints need the Data API's schemas. No Supabase database holds
+// them as a setting (PostgREST reads its environment); the CLI sets
+// pgrst.db_schemas from [api] schemas of supabase/config.toml in its own lint
+// session, so nothing is set here.
 async function advisors(url) {
   const res = supabase(['db', 'advisors', `--remote=${url}`, '--level', 'info', '--output-format', 'json'], { allowFail: true });
   let findings;
@@ -125,6 +129,11 @@ async function advisors(url) {
 // plpgsql_check over every function in our schemas (`supabase db lint`):
 // errors (a missing column, a wrong type) fail the run; warnings are shown.
 async function lint(url) {
+  // `supabase db lint` needs plpgsql_check in the database. A Supabase
+  // project has it once a user enables it (a privileged extension postgres
+  // may create); the baseline does not pre-create it, so enable it here as
+  // that user would.
+  psql(url, ['-c', 'create extension if not exists plpgsql_check with schema extensions'], { stdio: ['ignore', 'ignore', 'pipe'] });
   const res = supabase(['db', 'lint', `--remote=${url}`, '--schema', 'public,private', '--level', 'warning', '--output-format', 'json'], { allowFail: true });
   let results;
   try {

@@ -44,6 +44,43 @@ describe('the database as migrations see it', () => {
     const { rowCount } = await db.query(`select 1 from pg_publication where pubname = 'supabase_realtime'`);
     expect(rowCount).toBe(1);
   });
+
+  it('does not make postgres a member of the auth or storage admin roles', async () => {
+    const { rows } = await db.query(
+      `select pg_has_role('postgres', 'supabase_auth_admin', 'member') as auth,
+              pg_has_role('postgres', 'supabase_storage_admin', 'member') as storage`,
+    );
+    expect(rows[0]).toEqual({ auth: false, storage: false });
+  });
+
+  it('has no pgrst.db_schemas database setting (PostgREST reads its schemas from its environment)', async () => {
+    const { rows } = await db.query(`select current_setting('pgrst.db_schemas', true) as v`);
+    expect(rows[0].v ?? '').toBe('');
+  });
+
+  it('lets postgres read cron.job but not write it (it schedules through cron.schedule)', async () => {
+    const { rows } = await db.query(
+      `select has_table_privilege('cron.job', 'select') as can_read,
+              has_table_privilege('cron.job', 'insert') or has_table_privilege('cron.job', 'update')
+                or has_table_privilege('cron.job', 'delete') as can_write`,
+    );
+    expect(rows[0]).toEqual({ can_read: true, can_write: false });
+  });
+
+  it('gives the privileged extensions the migrations create to supabase_admin, as supautils does', async () => {
+    const { rows } = await db.query(
+      `select extname, extowner::regrole::text as owner, extnamespace::regnamespace::text as schema
+         from pg_extension where extname in ('pg_cron', 'postgis') order by extname`,
+    );
+    expect(rows).toEqual([
+      { extname: 'pg_cron', owner: 'supabase_admin', schema: 'pg_catalog' },
+      { extname: 'postgis', owner: 'supabase_admin', schema: 'extensions' },
+    ]);
+  });
+
+  it('refuses a direct DELETE on storage.objects, as storage-api does since v1.35', async () => {
+    await expect(db.query(`delete from storage.objects where false`)).rejects.toMatchObject({ code: '42501' });
+  });
 });
 
 describe('auth helpers follow GoTrue', () => {

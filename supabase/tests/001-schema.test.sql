@@ -81,8 +81,21 @@ select is_empty($$
      and obj_description(p.oid, 'pg_proc') is null
 $$, 'every function in public and private has a comment');
 
--- The private schema is not part of the Data API.
-select ok(not ('private' = any (string_to_array(replace(current_setting('pgrst.db_schemas', true), ' ', ''), ','))),
+-- The private schema is not part of the Data API. PostgREST exposes the
+-- schemas of its configuration: [api] schemas of supabase/config.toml (public,
+-- graphql_public), unless its in-database configuration, pgrst.db_schemas on
+-- the authenticator role, says otherwise. Neither Supabase nor the local stack
+-- sets pgrst.db_schemas as a database setting.
+select ok(not ('private' = any (coalesce(
+    (select string_to_array(replace(substr(s.cfg, length('pgrst.db_schemas=') + 1), ' ', ''), ',')
+       from pg_catalog.pg_db_role_setting as d
+       cross join lateral unnest(d.setconfig) as s(cfg)
+      where d.setrole = (select oid from pg_catalog.pg_roles where rolname = 'authenticator')
+        and d.setdatabase in (0, (select oid from pg_catalog.pg_database where datname = current_database()))
+        and s.cfg like 'pgrst.db\_schemas=%'
+      order by d.setdatabase desc
+      limit 1),
+    array['public', 'graphql_public']))),
   'private is not an exposed schema');
 select ok(has_table_privilege('postgres', 'public.profiles', 'select'), 'migrations are owned by postgres');
 

@@ -2,7 +2,7 @@
 -- role and folder. The Storage API runs its queries as the requesting role
 -- with the request's JWT claims; these tests do the same.
 begin;
-select plan(27);
+select plan(28);
 
 select tests.create_supabase_user('sto_alice');
 select tests.create_supabase_user('sto_bob');
@@ -52,10 +52,17 @@ select is_empty(format($$select 1 from storage.objects where name = '%s/secret.p
   'a user cannot read another user''s document (so cannot sign a URL for it)');
 select is_empty(format($$update storage.objects set metadata = '{}' where name = '%s/avatar.png' returning id$$, tests.get_supabase_uid('sto_bob')),
   'a user cannot overwrite another user''s avatar');
+-- Deletes go through the Storage API, which removes the file as well: it runs
+-- the DELETE as the requesting role with storage.allow_delete_query on. Any
+-- other DELETE is refused (storage-api migration 0055-prevent-direct-deletes).
+select throws_ok(format($$delete from storage.objects where name = '%s/avatar.png'$$, auth.uid()),
+  '42501', null, 'a direct delete, not through the Storage API, is refused');
+set local storage.allow_delete_query = 'true';
 select is_empty(format($$delete from storage.objects where name like '%s/%%' returning id$$, tests.get_supabase_uid('sto_bob')),
   'a user cannot delete another user''s files');
 select isnt_empty(format($$delete from storage.objects where name = '%s/avatar.png' returning id$$, auth.uid()),
   'a user deletes their own file');
+set local storage.allow_delete_query = 'false';
 
 -- ---------------------------------------------------------------------------
 -- anon, service role, helpers
