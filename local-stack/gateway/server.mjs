@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { AuthError, claimsFromAuthorization, keyRewriter } from './auth.mjs';
-import { listFunctions, startFunctions, verifyJwtSettings } from './functions-runtime.mjs';
+import { listFunctions, startFunctions, supabaseFunctionEnv, verifyJwtSettings } from './functions-runtime.mjs';
 import { PgrstError, createRpc } from './rpc.mjs';
 
 const corsAllowHeaders =
@@ -208,14 +208,7 @@ export async function startApi({
       runtime = await startFunctions({
         repoRoot,
         log,
-        env: {
-          SUPABASE_URL: url,
-          SUPABASE_ANON_KEY: keys.anonKey,
-          SUPABASE_SERVICE_ROLE_KEY: keys.serviceRoleKey,
-          SUPABASE_DB_URL: dbUrl,
-          SUPABASE_PUBLISHABLE_KEYS: JSON.stringify({ default: keys.publishableKey }),
-          SUPABASE_SECRET_KEYS: JSON.stringify({ default: keys.secretKey }),
-        },
+        env: supabaseFunctionEnv({ url, keys, dbUrl }),
         defaults: functionDefaults,
       });
     } catch (e) {
