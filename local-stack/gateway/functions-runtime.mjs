@@ -135,9 +135,9 @@ async function waitForPort(port, child, name, timeoutMs = 30_000) {
  * `defaults` are local values that supabase/functions/.env may override.
  * Returns {functions: Map(name -> {port}), stop()}.
  */
-export async function startFunctions({ repoRoot, env, defaults = {}, log = () => undefined }) {
+export async function startFunctions({ repoRoot, env, names: only, defaults = {}, log = () => undefined }) {
   const functionsDir = path.join(repoRoot, 'supabase/functions');
-  const names = listFunctions(functionsDir);
+  const names = only ?? listFunctions(functionsDir);
   const toml = readFileSync(path.join(repoRoot, 'supabase/config.toml'), 'utf8');
   const deno = denoBin(repoRoot);
   const secrets = dotenv(path.join(functionsDir, '.env'));
