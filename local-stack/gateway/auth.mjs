@@ -13,7 +13,7 @@
 // local gateway refuses, says so in `X-Local-Gateway-Note`, and logs it.
 import { errors as joseErrors, jwtVerify } from 'jose';
 
-/** A refusal by the API gateway itself (not PostgREST): status, JSON body, extra headers. */
+/** A refusal by the API gateway itself (not PostgREST): status, JSON body, and a note when hosted's answer is not documented. */
 export class GatewayError extends Error {
   constructor(status, body, note) {
     super(body.message ?? body.msg ?? 'refused');
@@ -114,7 +114,7 @@ export class AuthError extends Error {
 }
 
 /**
- * Verifies `Authorization` (after the rewrite). Returns the claims, or
+ * Verifies `Authorization` (as restAuthorization hands it on). Returns the claims, or
  * `{role: 'anon'}` when there is no token. Throws AuthError on a bad token.
  */
 export async function claimsFromAuthorization(authorization, secret, { anonRole = 'anon' } = {}) {

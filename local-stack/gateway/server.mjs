@@ -1,9 +1,13 @@
 // The local API gateway: what Kong + PostgREST + the edge runtime are under
 // `supabase start`, reduced to what this project's clients use, so that an
-// unmodified @supabase/supabase-js client works against it:
-//   /rest/v1/rpc/<fn>     PostgREST's RPC endpoint (rpc.mjs)
+// unmodified @supabase/supabase-js client works against it. Keys and JWTs are
+// handled as hosted Supabase handles them (auth.mjs), so a request gets the
+// answer here that it gets from a hosted project:
+//   /rest/v1/rpc/<fn>     PostgREST's RPC endpoint (rpc.mjs), behind the
+//                         gateway's API-key mapping
 //   /functions/v1/<name>  the functions runtime (functions-runtime.mjs), with
-//                         verify_jwt per function from supabase/config.toml
+//                         verify_jwt per function from supabase/config.toml,
+//                         checked on the request as the caller sent it
 // Table endpoints, /auth/v1, storage and realtime are not served: the local
 // stack has no GoTrue or PostgREST (docs/functions.md, README).
 import http from 'node:http';
