@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { dbPush, local, localFunctionDefaults, log, pgEnv, psql, repoRoot, supabase, StackError } from './lib.mjs';
 import { startApi } from './gateway/server.mjs';
-import { denoBin } from './gateway/functions-runtime.mjs';
+import { deployCheck } from './deploy-check.mjs';
 import { createThrowawayDatabase } from './throwaway.mjs';
 import { parseProve } from './tap-summary.mjs';
 import { typesDrift } from './types.mjs';
@@ -154,17 +154,12 @@ async function typecheck() {
   record('typecheck', code === 0 ? 1 : 0, code === 0 ? 0 : 1);
 }
 
-// The edge functions' entries (Deno globals, import map) type-check under Deno,
-// as `supabase functions deploy` would bundle them.
+// The edge functions deploy: each one's upload set (its deno.json and the
+// local modules its entry reaches) in an empty folder with a cold Deno cache
+// passes `deno check`, resolves the npm versions node_modules has, boots and
+// answers (local-stack/deploy-check.mjs). One result per function.
 async function denoCheck() {
-  const entries = readdirSync(path.join(repoRoot, 'supabase/functions'), { withFileTypes: true })
-    .filter((d) => d.isDirectory() && !/^[_.]/.test(d.name))
-    .map((d) => path.join('supabase/functions', d.name, 'index.ts'))
-    .filter((f) => existsSync(path.join(repoRoot, f)));
-  const { code } = await stream(denoBin(repoRoot), ['check', '--quiet', '--no-lock', '--config', 'supabase/functions/deno.json', ...entries], {
-    env: { ...process.env, DENO_NO_UPDATE_CHECK: '1', NO_COLOR: '1', DENO_DIR: process.env.DENO_DIR ?? path.join(repoRoot, '.local-stack/deno') },
-  });
-  record('deno check', code === 0 ? 1 : 0, code === 0 ? 0 : 1);
+  await deployCheck({ repoRoot, keys: local, defaults: localFunctionDefaults, record, log });
 }
 
 async function types(url) {
@@ -194,7 +189,7 @@ async function main() {
     await step('supabase db advisors', () => advisors(url));
     await step('supabase db lint (plpgsql_check)', () => lint(url));
     await step('typecheck (tsc --noEmit)', () => typecheck());
-    await step('edge functions typecheck (deno check)', () => denoCheck());
+    await step('edge functions deploy check (upload set, deno check, boot)', () => denoCheck());
     await step('generated types are current', () => types(url));
   } catch (e) {
     record('setup', 0, 1, e instanceof StackError ? e.message : e.stack);

@@ -3,8 +3,8 @@
 import { FunctionsHttpError } from '@supabase/supabase-js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRateLimitHandler, rateLimitHeaders, type RateLimitResult } from '../supabase/functions/rate-limit/handler.ts';
-import { anonClient, apiUrl, functionEnv, keys, serviceClient, tokenFor, userClient } from './support/api.ts';
-import { createPool, createUser, deleteUsers, type TestUser } from './support/db.ts';
+import { anonClient, apiUrl, functionEnv, keys, serviceClient, signJwt, tokenFor, userClient } from './support/api.ts';
+import { claimsFor, createPool, createUser, deleteUsers, type TestUser } from './support/db.ts';
 
 const db = createPool(4);
 const endpoint = 'chat';
@@ -110,4 +110,36 @@ describe('rate-limit function', () => {
     expect(service.data).toMatchObject({ allowed: true });
     expect(keys.secretKey).toMatch(/^sb_secret_/);
   });
+
+  it('handler: the caller is checked before the body; a service needs a secret key in apikey', async () => {
+    const user = await newUser();
+    const post = (headers: Record<string, string>, body: unknown = { endpoint }) =>
+      handler(new Request('http://local/rate-limit', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) }));
+    // no caller: 401 even for a body that is not JSON
+    expect((await handler(new Request('http://local/rate-limit', { method: 'POST', body: '{nope' }))).status).toBe(401);
+    expect((await post({ apikey: keys.secretKey }, { endpoint, user_id: user.id })).status).toBe(200);
+    expect((await post({ apikey: keys.secretKey, authorization: `Bearer ${keys.secretKey}` }, { endpoint, user_id: user.id })).status).toBe(200);
+    expect((await post({ apikey: `${keys.secretKey}x` }, { endpoint, user_id: user.id })).status).toBe(401);
+    expect((await post({ apikey: keys.publishableKey, authorization: `Bearer ${keys.publishableKey}` })).status).toBe(401);
+  });
+
+  it('handler: without a key for the token in SUPABASE_JWKS the token goes to PostgREST, which still refuses a bad one', async () => {
+    const user = await newUser();
+    const bare = createRateLimitHandler(functionEnv({ SUPABASE_JWKS: '{"keys":[]}' }));
+    const post = async (token: string) =>
+      bare(new Request('http://local/rate-limit', { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: JSON.stringify({ endpoint }) }));
+    expect((await post(await tokenFor(user))).status).toBe(200);
+    const now = Math.floor(Date.now() / 1000);
+    const expired = await post(await signJwt({ ...claimsFor(user), iat: now - 7200, exp: now - 3600 }));
+    expect(expired.status).toBe(401);
+    expect(await expired.json()).toMatchObject({ code: 'PGRST303' });
+    // with the key (the local SUPABASE_JWKS), the function refuses it itself
+    const own = await call(null, { endpoint });
+    expect(own.status).toBe(401);
+    const mine = await handler(new Request('http://local/rate-limit', {
+      method: 'POST', headers: { authorization: `Bearer ${await signJwt({ ...claimsFor(user), iat: now - 7200, exp: now - 3600 })}` }, body: JSON.stringify({ endpoint }),
+    }));
+    expect(await mine.json()).toMatchObject({ code: 'invalid_jwt' });
+  });
 });
+

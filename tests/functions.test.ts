@@ -94,13 +94,13 @@ describe('health', () => {
     expect(data.checks.database).toMatchObject({ status: 'ok' });
   });
 
-  it('end to end: verify_jwt rejects a call without a token or with a bad one (401)', async () => {
+  it('end to end: a public probe (verify_jwt = false): answers a request with no headers and one with a bad token', async () => {
     const none = await fetch(`${apiUrl}/functions/v1/health`);
-    expect(none.status).toBe(401);
-    expect(await none.json()).toEqual({ msg: 'Missing authorization header' });
+    expect(none.status).toBe(200);
+    expect(((await none.json()) as { status: string }).status).toMatch(/^(healthy|degraded)$/);
     const bad = await fetch(`${apiUrl}/functions/v1/health`, { headers: { authorization: 'Bearer nope.nope.nope' } });
-    expect(bad.status).toBe(401);
-    expect(await bad.json()).toEqual({ msg: 'Invalid JWT' });
+    expect(bad.status).toBe(200);
+    await bad.arrayBuffer();
   });
 
   it('end to end: a browser preflight passes verify_jwt and gets the CORS headers', async () => {

@@ -1,7 +1,8 @@
 // The local API gateway, through a real @supabase/supabase-js client: the
 // PostgREST RPC behaviours this project's clients rely on (docs/functions.md
 // has the conformance table). Every assertion here is PostgREST behaviour too,
-// so these tests pass against `supabase start` as well.
+// so these tests pass against `supabase start` as well, except that hosted's
+// gateway (which this one follows) refuses a request without an API key.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -118,11 +119,14 @@ describe('RPC calls through supabase-js', () => {
     expect(viaGet.error).toMatchObject({ code: '25006' });
   });
 
-  it('maps the caller: publishable key -> anon, secret key -> service_role, none -> anon', async () => {
+  it('maps the caller: publishable key -> anon, secret key -> service_role; no apikey is refused (401)', async () => {
     expect((await anonClient().rpc(fn('request'))).data.role).toBe('anon');
     expect((await serviceClient().rpc(fn('request'))).data.role).toBe('service_role');
+    // Hosted Supabase's gateway requires an API key (supabase start's Kong
+    // passes such a request on as anon); docs/functions.md "Keys and JWTs".
     const bare = await fetch(`${apiUrl}/rest/v1/rpc/${fn('request')}`, { method: 'POST' });
-    expect(((await bare.json()) as { role: string }).role).toBe('anon');
+    expect(bare.status).toBe(401);
+    expect(await bare.json()).toMatchObject({ message: 'No API key found in request' });
   });
 
   it('shapes results: scalar, array of objects, object with .single(), 204 for void', async () => {

@@ -2,8 +2,14 @@
 // one process per folder of supabase/functions/, each running the folder's
 // index.ts unchanged (its Deno.serve listens where DENO_SERVE_ADDRESS says),
 // with the environment Supabase gives functions (§4.5 of
-// ../shared/research/postgrest_supabase.md). Imports resolve through
-// supabase/functions/deno.json (npm: specifiers, nodeModulesDir "manual").
+// ../shared/research/postgrest_supabase.md).
+//
+// Imports: each function's own deno.json (the file `supabase functions deploy`
+// uploads with it; chosen by the CLI's rule, functionConfig below). Deploy
+// resolves its npm: specifiers from the npm registry; here the same exact
+// versions come from the repo's node_modules (`--node-modules-dir=manual`), so
+// `npm start` works offline once `npm ci` has run. That both give the same
+// package versions is checked by `npm test` (local-stack/deploy-check.mjs).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
@@ -25,15 +31,66 @@ export function listFunctions(functionsDir) {
     .sort();
 }
 
+function functionSection(configToml, name) {
+  const section = new RegExp(`^\\[functions\\.${name.replace(/[-]/g, '\\-')}\\]\\s*$([\\s\\S]*?)(?=^\\[|(?![\\s\\S]))`, 'm').exec(configToml);
+  return section?.[1] ?? '';
+}
+
+function tomlString(section, key) {
+  return new RegExp(`^\\s*${key}\\s*=\\s*"([^"]*)"`, 'm').exec(section)?.[1];
+}
+
 /** `[functions.<name>] verify_jwt` from supabase/config.toml; true when unset, as on Supabase. */
 export function verifyJwtSettings(configToml, names) {
   const out = {};
   for (const name of names) {
-    const section = new RegExp(`^\\[functions\\.${name.replace(/[-]/g, '\\-')}\\]\\s*$([\\s\\S]*?)(?=^\\[|(?![\\s\\S]))`, 'm').exec(configToml);
-    const m = section && /^\s*verify_jwt\s*=\s*(true|false)/m.exec(section[1]);
+    const m = /^\s*verify_jwt\s*=\s*(true|false)/m.exec(functionSection(configToml, name));
     out[name] = m ? m[1] === 'true' : true;
   }
   return out;
+}
+
+/**
+ * The entrypoint and import map (deno.json) of a function, chosen as the
+ * Supabase CLI 3.x does for `functions serve` and `functions deploy`
+ * (pkg/config/config.go, internal/functions/deploy/deploy.go): `entrypoint` and
+ * `import_map` from `[functions.<name>]` (paths relative to supabase/) when set,
+ * else `<name>/index.ts` and the folder's own deno.json or deno.jsonc. Returns
+ * absolute paths; importMap is null when the function has none.
+ */
+export function functionConfig(repoRoot, configToml, name) {
+  const supabaseDir = path.join(repoRoot, 'supabase');
+  const functionsDir = path.join(supabaseDir, 'functions');
+  const section = functionSection(configToml, name);
+  const entry = tomlString(section, 'entrypoint');
+  const entrypoint = entry ? path.resolve(supabaseDir, entry) : path.join(functionsDir, name, 'index.ts');
+  const map = tomlString(section, 'import_map');
+  let importMap = map ? path.resolve(supabaseDir, map) : null;
+  if (!importMap) {
+    importMap = ['deno.json', 'deno.jsonc'].map((f) => path.join(path.dirname(entrypoint), f)).find((f) => existsSync(f)) ?? null;
+  }
+  return { name, entrypoint, importMap };
+}
+
+/**
+ * The environment Supabase gives every function (hosted: SUPABASE_URL, the
+ * legacy JWT keys, the new keys as JSON dicts, SUPABASE_JWKS, SUPABASE_DB_URL;
+ * https://supabase.com/docs/guides/functions/secrets and /functions/auth).
+ * SUPABASE_JWKS is built as the CLI builds it for `functions serve`
+ * (pkg/config ResolveJWKS): the public signing keys plus, while the project
+ * signs with the legacy secret, that secret as an `oct` key.
+ */
+export function supabaseFunctionEnv({ url, keys, dbUrl }) {
+  const jwks = { keys: [{ kty: 'oct', k: Buffer.from(keys.jwtSecret).toString('base64url') }] };
+  return {
+    SUPABASE_URL: url,
+    SUPABASE_ANON_KEY: keys.anonKey,
+    SUPABASE_SERVICE_ROLE_KEY: keys.serviceRoleKey,
+    SUPABASE_DB_URL: dbUrl,
+    SUPABASE_PUBLISHABLE_KEYS: JSON.stringify({ default: keys.publishableKey }),
+    SUPABASE_SECRET_KEYS: JSON.stringify({ default: keys.secretKey }),
+    SUPABASE_JWKS: JSON.stringify(jwks),
+  };
 }
 
 // supabase/functions/.env (KEY=VALUE lines), as `supabase functions serve` loads it.
@@ -78,9 +135,10 @@ async function waitForPort(port, child, name, timeoutMs = 30_000) {
  * `defaults` are local values that supabase/functions/.env may override.
  * Returns {functions: Map(name -> {port}), stop()}.
  */
-export async function startFunctions({ repoRoot, env, defaults = {}, log = () => undefined }) {
+export async function startFunctions({ repoRoot, env, names: only, defaults = {}, log = () => undefined }) {
   const functionsDir = path.join(repoRoot, 'supabase/functions');
-  const names = listFunctions(functionsDir);
+  const names = only ?? listFunctions(functionsDir);
+  const toml = readFileSync(path.join(repoRoot, 'supabase/config.toml'), 'utf8');
   const deno = denoBin(repoRoot);
   const secrets = dotenv(path.join(functionsDir, '.env'));
   const children = [];
@@ -89,12 +147,15 @@ export async function startFunctions({ repoRoot, env, defaults = {}, log = () =>
     await Promise.all(
       names.map(async (name) => {
         const port = await freePort();
+        const fn = functionConfig(repoRoot, toml, name);
         const child = spawn(
           deno,
           [
             'run', '--quiet', '--no-lock', '--allow-net', '--allow-env', '--allow-read', '--allow-sys',
-            '--config', path.join(functionsDir, 'deno.json'),
-            path.join(functionsDir, name, 'index.ts'),
+            // npm: specifiers from node_modules (same versions as deploy; see the top of this file)
+            '--node-modules-dir=manual',
+            ...(fn.importMap ? ['--config', fn.importMap] : []),
+            fn.entrypoint,
           ],
           {
             cwd: repoRoot,

@@ -1,17 +1,21 @@
 // The local API gateway: what Kong + PostgREST + the edge runtime are under
 // `supabase start`, reduced to what this project's clients use, so that an
-// unmodified @supabase/supabase-js client works against it:
-//   /rest/v1/rpc/<fn>     PostgREST's RPC endpoint (rpc.mjs)
+// unmodified @supabase/supabase-js client works against it. Keys and JWTs are
+// handled as hosted Supabase handles them (auth.mjs), so a request gets the
+// answer here that it gets from a hosted project:
+//   /rest/v1/rpc/<fn>     PostgREST's RPC endpoint (rpc.mjs), behind the
+//                         gateway's API-key mapping
 //   /functions/v1/<name>  the functions runtime (functions-runtime.mjs), with
-//                         verify_jwt per function from supabase/config.toml
+//                         verify_jwt per function from supabase/config.toml,
+//                         checked on the request as the caller sent it
 // Table endpoints, /auth/v1, storage and realtime are not served: the local
 // stack has no GoTrue or PostgREST (docs/functions.md, README).
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import { AuthError, claimsFromAuthorization, keyRewriter } from './auth.mjs';
-import { listFunctions, startFunctions, verifyJwtSettings } from './functions-runtime.mjs';
+import { AuthError, GatewayError, claimsFromAuthorization, functionsJwtCheck, restAuthorization } from './auth.mjs';
+import { listFunctions, startFunctions, supabaseFunctionEnv, verifyJwtSettings } from './functions-runtime.mjs';
 import { PgrstError, createRpc } from './rpc.mjs';
 
 const corsAllowHeaders =
@@ -78,6 +82,9 @@ export async function startApi({
   host = '127.0.0.1',
   functions: withFunctions = true,
   functionDefaults = {},
+  // Tests only: start just these functions, and override config.toml's verify_jwt.
+  onlyFunctions,
+  verifyJwtOverrides = {},
   poolSize = 10,
   log = (m) => process.stderr.write(`${m}\n`),
 }) {
@@ -85,7 +92,6 @@ export async function startApi({
   const schemas = tomlList(toml, 'api', 'schemas', ['public', 'graphql_public']);
   const extraSearchPath = tomlList(toml, 'api', 'extra_search_path', ['public', 'extensions']);
   const secret = new TextEncoder().encode(keys.jwtSecret);
-  const rewrite = keyRewriter(keys);
 
   const pool = new pg.Pool({ connectionString: authenticatorUrl(dbUrl), max: poolSize, application_name: 'local-api-gateway' });
   pool.on('error', () => undefined);
@@ -93,8 +99,8 @@ export async function startApi({
   await rpc.reload();
   await rpc.listen();
 
-  const names = listFunctions(path.join(repoRoot, 'supabase/functions'));
-  const verifyJwt = verifyJwtSettings(toml, names);
+  const names = listFunctions(path.join(repoRoot, 'supabase/functions')).filter((n) => !onlyFunctions || onlyFunctions.includes(n));
+  const verifyJwt = { ...verifyJwtSettings(toml, names), ...verifyJwtOverrides };
   let runtime = { functions: new Map(), stop: async () => undefined };
   // The RPC endpoint serves as soon as it listens; functions once their
   // workers are up. `npm start` waits for `ready` before it returns.
@@ -122,7 +128,7 @@ export async function startApi({
             'The local API gateway serves only /rest/v1/rpc/<function>', null,
             'Table endpoints need PostgREST: use `supabase start` for the full Data API.');
         }
-        const authorization = rewrite(req.headers);
+        const authorization = restAuthorization(keys, req.headers);
         let claims;
         try {
           claims = await claimsFromAuthorization(authorization, secret);
@@ -152,20 +158,10 @@ export async function startApi({
           return send(res, 404, { 'content-type': 'application/json', ...cors },
             JSON.stringify({ code: 'NOT_FOUND', message: 'Requested function was not found' }));
         }
-        const authorization = rewrite(req.headers);
-        if (verifyJwt[name] !== false && req.method !== 'OPTIONS') {
-          const token = /^bearer\s+(.+)$/i.exec(authorization ?? '')?.[1];
-          if (!token) {
-            return send(res, 401, { 'content-type': 'application/json', ...cors }, JSON.stringify({ msg: 'Missing authorization header' }));
-          }
-          try {
-            await claimsFromAuthorization(`Bearer ${token}`, secret);
-          } catch {
-            return send(res, 401, { 'content-type': 'application/json', ...cors }, JSON.stringify({ msg: 'Invalid JWT' }));
-          }
-        }
+        // The platform's check sees the request as the caller sent it: no key
+        // is turned into a JWT for functions (hosted does that for /rest/v1 only).
+        if (verifyJwt[name] !== false && req.method !== 'OPTIONS') await functionsJwtCheck(req.headers, secret);
         const headers = { ...req.headers, host: `127.0.0.1:${fn.port}` };
-        if (authorization) headers.authorization = authorization;
         const upstream = http.request(
           { host: '127.0.0.1', port: fn.port, method: req.method, path: url.pathname.slice('/functions/v1'.length) + url.search, headers },
           (up) => {
@@ -189,6 +185,14 @@ export async function startApi({
       throw new PgrstError(501, 'LOCAL501', `The local API gateway does not serve ${url.pathname}`, null,
         'It serves /rest/v1/rpc/<function> and /functions/v1/<name>; use `supabase start` for Auth, Storage, Realtime and tables.');
     } catch (e) {
+      if (e instanceof GatewayError) {
+        if (e.note) log(`gateway: ${req.method} ${url.pathname} refused: ${e.note}`);
+        return send(res, e.status, {
+          'content-type': 'application/json',
+          ...cors,
+          ...(e.note ? { 'x-local-gateway-note': e.note } : {}),
+        }, JSON.stringify(e.body));
+      }
       if (e instanceof PgrstError) return sendError(res, e, cors);
       log(`gateway error: ${e?.stack ?? e}`);
       return sendError(res, new PgrstError(500, 'PGRSTX00', String(e?.message ?? e)), cors);
@@ -207,15 +211,9 @@ export async function startApi({
     try {
       runtime = await startFunctions({
         repoRoot,
+        names,
         log,
-        env: {
-          SUPABASE_URL: url,
-          SUPABASE_ANON_KEY: keys.anonKey,
-          SUPABASE_SERVICE_ROLE_KEY: keys.serviceRoleKey,
-          SUPABASE_DB_URL: dbUrl,
-          SUPABASE_PUBLISHABLE_KEYS: JSON.stringify({ default: keys.publishableKey }),
-          SUPABASE_SECRET_KEYS: JSON.stringify({ default: keys.secretKey }),
-        },
+        env: supabaseFunctionEnv({ url, keys, dbUrl }),
         defaults: functionDefaults,
       });
     } catch (e) {

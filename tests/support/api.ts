@@ -3,8 +3,9 @@
 // JWTs signed with the local secret as GoTrue would sign them.
 import { createClient, type SupabaseClient } from '@supabase/supabase-js';
 import { SignJWT } from 'jose';
+import { supabaseFunctionEnv } from '../../local-stack/gateway/functions-runtime.mjs';
 import { local, localFunctionDefaults } from '../../local-stack/lib.mjs';
-import type { FunctionEnv } from '../../supabase/functions/_shared/env.ts';
+import { loadEnv, type FunctionEnv } from '../../supabase/functions/_shared/env.ts';
 import { claimsFor, type TestUser } from './db.ts';
 
 export const apiUrl = process.env.SUPABASE_API_URL ?? `http://127.0.0.1:${local.apiPort}`;
@@ -42,12 +43,15 @@ export async function userClient(user: TestUser): Promise<SupabaseClient> {
 export const clientWithAuthorization = (authorization: string, options: Record<string, unknown> = {}): SupabaseClient =>
   createClient(apiUrl, local.publishableKey, { ...noSession, ...options, global: { headers: { Authorization: authorization } } });
 
-/** The environment the functions runtime gives functions, for handler tests. */
+/**
+ * The environment the functions runtime gives functions, read with the
+ * functions' own loadEnv (as index.ts does), for handler tests.
+ */
 export function functionEnv(vars: Record<string, string | undefined> = {}): FunctionEnv {
-  return {
-    supabaseUrl: apiUrl,
-    anonKey: local.publishableKey,
-    serviceKey: local.secretKey,
-    vars: { WHOP_WEBHOOK_SECRET: webhookSecret, ...vars },
+  const env: Record<string, string | undefined> = {
+    ...supabaseFunctionEnv({ url: apiUrl, keys: local, dbUrl: process.env.SUPABASE_DB_URL ?? '' }),
+    WHOP_WEBHOOK_SECRET: webhookSecret,
+    ...vars,
   };
+  return loadEnv((name) => env[name]);
 }

@@ -7,8 +7,21 @@ export interface FunctionEnv {
   anonKey: string;
   /** The elevated key: the secret key, or the legacy service_role JWT. */
   serviceKey: string;
+  /** Every secret key of the project (SUPABASE_SECRET_KEYS): a service caller sends one in `apikey`. */
+  secretKeys: string[];
+  /** SUPABASE_JWKS: the keys that verify users' JWTs (JSON), when Supabase provides it. */
+  jwks?: string;
   /** Other variables (secrets from supabase/functions/.env or `supabase secrets set`). */
   vars: Record<string, string | undefined>;
+}
+
+function allKeys(dict: string | undefined): string[] {
+  if (!dict) return [];
+  try {
+    return Object.values(JSON.parse(dict) as Record<string, unknown>).filter((v): v is string => typeof v === 'string' && v.length > 0);
+  } catch {
+    return [];
+  }
 }
 
 function firstKey(dict: string | undefined): string | undefined {
@@ -29,5 +42,12 @@ export function loadEnv(get: (name: string) => string | undefined): FunctionEnv 
   if (!supabaseUrl || !anonKey || !serviceKey) {
     throw new Error('SUPABASE_URL and the API keys must be set (Supabase sets them for every function)');
   }
-  return { supabaseUrl, anonKey, serviceKey, vars: new Proxy({}, { get: (_t, k) => (typeof k === 'string' ? get(k) : undefined) }) };
+  return {
+    supabaseUrl,
+    anonKey,
+    serviceKey,
+    secretKeys: allKeys(get('SUPABASE_SECRET_KEYS')),
+    jwks: get('SUPABASE_JWKS') || undefined,
+    vars: new Proxy({}, { get: (_t, k) => (typeof k === 'string' ? get(k) : undefined) }),
+  };
 }

@@ -1,10 +1,12 @@
 // POST /functions/v1/rate-limit {endpoint, cost?, user_id?}: one call of
 // check_rate_limit as the caller (their JWT: the SQL decides who may check
-// whom), answered 200 when allowed and 429 when not, with the limit headers
+// whom; or the service role for a caller with the secret key in `apikey`),
+// answered 200 when allowed and 429 when not, with the limit headers
 // of the IETF draft (RateLimit-Policy, RateLimit), the X-RateLimit-* trio and
 // Retry-After. Every figure is what the SQL returned; nothing is computed here.
 import { z } from 'zod';
-import { anonClient, asUser } from '../_shared/clients.ts';
+import { createJwtVerifier, requireUserOrService } from '../_shared/auth.ts';
+import { anonClient, asUser, serviceClient } from '../_shared/clients.ts';
 import type { FunctionEnv } from '../_shared/env.ts';
 import { HttpError, fromPostgrest, json, serve, zodDetails } from '../_shared/errors.ts';
 
@@ -45,14 +47,15 @@ export function rateLimitHeaders(r: RateLimitResult): Record<string, string> {
   return h;
 }
 
+// verify_jwt is off for this function (supabase/config.toml): the caller is
+// checked here, before the body is read (_shared/auth.ts).
 export function createRateLimitHandler(env: FunctionEnv) {
   const client = anonClient(env);
+  const service = serviceClient(env);
+  const verify = createJwtVerifier(env.jwks);
   return serve(async (req) => {
     if (req.method !== 'POST') throw new HttpError(405, 'method_not_allowed', 'use POST', null, { Allow: 'POST, OPTIONS' });
-    const authorization = req.headers.get('Authorization');
-    if (!authorization || !/^bearer\s+\S+/i.test(authorization)) {
-      throw new HttpError(401, 'unauthorized', 'sign in: the Authorization header must carry your access token');
-    }
+    const caller = await requireUserOrService(req, env, verify);
     let body: unknown;
     try {
       body = await req.json();
@@ -66,7 +69,9 @@ export function createRateLimitHandler(env: FunctionEnv) {
     const args: Record<string, unknown> = { p_endpoint: endpoint };
     if (cost !== undefined) args.p_cost = cost;
     if (user_id !== undefined) args.p_user_id = user_id;
-    const { data, error, status } = await asUser(client.rpc('check_rate_limit', args), authorization);
+    const { data, error, status } = caller.kind === 'user'
+      ? await asUser(client.rpc('check_rate_limit', args), caller.authorization)
+      : await service.rpc('check_rate_limit', args);
     if (error) throw fromPostgrest(error, status);
 
     const result = data as RateLimitResult;
