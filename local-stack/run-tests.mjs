@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // npm test: fresh throwaway database -> Supabase baseline -> migrations and seed
 // (supabase db push) -> pgTAP (pg_prove over supabase/tests) -> vitest ->
-// supabase db advisors -> supabase db lint -> TypeScript check (tsc, deno check)
+// supabase db advisors -> supabase db lint -> TypeScript check (tsc) -> the
+// functions' deploy check (each upload set alone: deno check, boot)
 // -> generated-types drift check. vitest talks to the database directly and, for
 // end-to-end tests, through the local API gateway and functions runtime started
 // here on a free port (SUPABASE_API_URL; set it to test against another API).
@@ -12,7 +13,7 @@
 // created or dropped, pgTAP files roll back, vitest tests clean up after
 // themselves.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { dbPush, local, localFunctionDefaults, log, pgEnv, psql, repoRoot, supabase, StackError } from './lib.mjs';
