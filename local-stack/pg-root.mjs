@@ -220,7 +220,15 @@ function removeStale() {
 
 /** The PostgreSQL 17 root, built on first use (as root), then reused from the cache. */
 export function ensureRoot() {
-  if (rootReady()) return rootDir;
+  if (rootReady()) {
+    if (!isRoot()) {
+      throw new RootError(
+        `PostgreSQL ${major} runs inside a chroot (${rootDir}), which needs root: run as root (e.g. sudo -E npm run test:pg17),\n` +
+          `or run the PostgreSQL 15 lane (npm test), or point SUPABASE_DB_URL at a PostgreSQL ${major} database.`,
+      );
+    }
+    return rootDir;
+  }
   if (!isRoot()) {
     throw new RootError(
       `PostgreSQL ${major} runs from a Debian ${suite} root (${rootDir}), which is not built yet,\n` +
