@@ -212,7 +212,12 @@ function removeStale() {
       } catch { /* builder gone */ }
       if (!alive) {
         log(`Removing an interrupted PostgreSQL ${major} root build: ${full}`);
-        removeTree(full);
+        try {
+          removeTree(full);
+        } catch (e) {
+          // e.g. an orphaned debootstrap still writing there: build beside it
+          log(`  could not remove it (${e.message.split('\n')[0]}); remove it by hand once nothing uses it`);
+        }
       }
     }
   }
