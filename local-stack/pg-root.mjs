@@ -155,14 +155,18 @@ export function debianMirror() {
       }
     }
   }
-  // The main archive: a suite that is a plain release name (not -security,
-  // -updates, -backports) with the main component.
-  const main = candidates.find(
-    (c) => c.components.includes('main') && c.suites.some((s) => /^[a-z]+$/.test(s)) && !/security/.test(c.uri),
-  );
+  // The main archive: the host's own release (not -security, -updates,
+  // -backports, nor a third-party repository) with the main component.
+  const osRelease = existsSync('/etc/os-release') ? readFileSync('/etc/os-release', 'utf8') : '';
+  const id = /^ID="?([^"\n]*)/m.exec(osRelease)?.[1];
+  const codename = /^VERSION_CODENAME="?([^"\n]*)/m.exec(osRelease)?.[1];
+  const main = id === 'debian' && codename
+    ? candidates.find((c) => c.components.includes('main') && c.suites.includes(codename) && !/security/.test(c.uri))
+    : undefined;
   if (!main) {
     throw new RootError(
-      'Found no Debian mirror in /etc/apt/sources.list*: set DEBIAN_MIRROR=<http://.../debian> to build the PostgreSQL 17 root.',
+      `Found no Debian mirror for this host's release in /etc/apt/sources.list* (${id ?? 'unknown'} ${codename ?? ''}):\n` +
+        'set DEBIAN_MIRROR=<a Debian mirror URL ending in /debian> to build the PostgreSQL 17 root.',
     );
   }
   return main.uri.replace(/\/+$/, '');
@@ -190,7 +194,8 @@ const rootEnv = {
   HOME: '/root',
 };
 
-const chrootBin = () => which('chroot') ?? '/usr/sbin/chroot';
+let chrootPath;
+const chrootBin = () => (chrootPath ??= which('chroot') ?? '/usr/sbin/chroot');
 
 function inTemp(dir, script, args = [], opts = {}) {
   return sh(chrootBin(), [dir, 'sh', '-ec', script, 'sh', ...args], { env: rootEnv, stdio: ['ignore', 'inherit', 'inherit'], ...opts });
@@ -231,6 +236,9 @@ export function ensureRoot() {
         `PostgreSQL ${major} runs inside a chroot (${rootDir}), which needs root: run as root (e.g. sudo -E npm run test:pg17),\n` +
           `or run the PostgreSQL 15 lane (npm test), or point SUPABASE_DB_URL at a PostgreSQL ${major} database.`,
       );
+    }
+    if (!existsSync(path.join(rootDir, binDir, 'postgres'))) {
+      throw new RootError(`the PostgreSQL ${major} root ${rootDir} is damaged (no ${binDir}/postgres): delete it and run again to rebuild it`);
     }
     return rootDir;
   }
