@@ -1,7 +1,8 @@
 // The Docker-free local Supabase stack: a private PostgreSQL 15 cluster from
-// Debian packages, the Supabase baseline, and the real Supabase CLI applying
-// migrations as the non-superuser `postgres`. Shared by start/stop/status and
-// by the test runner.
+// Debian packages (or, with PG_MAJOR=17, PostgreSQL 17 run from a Debian trixie
+// root: local-stack/pg-root.mjs), the Supabase baseline, and the real Supabase
+// CLI applying migrations as the non-superuser `postgres`. Shared by
+// start/stop/status and by the test runner.
 import { spawnSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, rmSync, chownSync, statSync, mkdtempSync } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -9,6 +10,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as pgRoot from './pg-root.mjs';
 import { trustPrivilegedExtensions } from './supautils.mjs';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -37,9 +39,24 @@ export const localFunctionDefaults = { WHOP_WEBHOOK_SECRET: local.webhookSecret 
 export const dbUrl = (port, { user = 'postgres', db = 'postgres' } = {}) =>
   `postgresql://${user}:${local.password}@127.0.0.1:${port}/${db}`;
 
+// The server's major version: 15 (the default; Debian bookworm's packages on
+// the host) or 17 (PG_MAJOR=17: Debian trixie's packages in a chroot root).
+export const pgMajor = (() => {
+  const v = process.env.PG_MAJOR || '15';
+  if (v !== '15' && v !== String(pgRoot.major)) {
+    throw new Error(`PG_MAJOR=${v}: the local stack runs PostgreSQL 15 (the default) or ${pgRoot.major} (PG_MAJOR=${pgRoot.major}).`);
+  }
+  return Number(v);
+})();
+const inRoot = pgMajor === pgRoot.major;
+
+// Client programs (psql, pgbench) always come from the host's PostgreSQL 15
+// packages: they talk to either server over TCP. With PG_MAJOR=15 the server
+// programs come from the same folder.
 const pgBinDir = process.env.PG_BIN_DIR ?? '/usr/lib/postgresql/15/bin';
-const pgShareDir = process.env.PG_SHARE_DIR ?? '/usr/share/postgresql/15';
 export const pgBin = (name) => path.join(pgBinDir, name);
+/** The active major's share folder as seen from the host (extension control files live in its extension/). */
+export const pgShareDir = inRoot ? pgRoot.shareDir : (process.env.PG_SHARE_DIR ?? '/usr/share/postgresql/15');
 
 export const log = (msg) => process.stderr.write(`${msg}\n`);
 
@@ -56,21 +73,44 @@ export function run(cmd, args, opts = {}) {
 
 const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
 
-// PostgreSQL refuses to run as root: when we are root, the server and initdb
-// run as the `postgres` OS user that the Debian package creates.
-function asServerUser(cmd, args) {
-  return isRoot() ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args];
+function rootCall(fn) {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof pgRoot.RootError) throw new StackError(e.message);
+    throw e;
+  }
 }
 
-function runAsServerUser(cmd, args, opts) {
-  const [c, a] = asServerUser(cmd, args);
-  return run(c, a, opts);
+// A server program (initdb, pg_ctl) as [cmd, args, extra env]. PostgreSQL
+// refuses to run as root: when we are root, PostgreSQL 15 runs as the
+// `postgres` OS user that the Debian package creates; PostgreSQL 17 always runs
+// inside its root with chroot, as that root's `postgres` user. Paths in args
+// are host paths made with serverPath().
+function serverCommand(name, args) {
+  if (inRoot) return rootCall(() => pgRoot.serverCommand(name, args));
+  const cmd = pgBin(name);
+  return isRoot() ? ['runuser', ['-u', 'postgres', '--', cmd, ...args], {}] : [cmd, args, {}];
+}
+
+/** A host path as the server sees it (inside the root for 17; unchanged for 15). */
+function serverPath(hostFile) {
+  return inRoot ? rootCall(() => pgRoot.toRootPath(hostFile)) : hostFile;
+}
+
+function runServer(name, args, opts = {}) {
+  const [c, a, env] = serverCommand(name, args);
+  return run(c, a, inRoot ? { ...opts, env } : opts);
 }
 
 // ---------------------------------------------------------------------------
 // System packages
 // ---------------------------------------------------------------------------
-const required = [
+const required = inRoot ? [
+  // the server is in the root; the host needs the clients
+  { pkg: 'postgresql-client-15', present: () => existsSync(pgBin('psql')) },
+  { pkg: 'libtap-parser-sourcehandler-pgtap-perl', present: () => commandExists('pg_prove') },
+] : [
   { pkg: 'postgresql-15', present: () => existsSync(pgBin('postgres')) },
   { pkg: 'postgresql-15-pgtap', present: () => existsSync(path.join(pgShareDir, 'extension/pgtap.control')) },
   { pkg: 'libtap-parser-sourcehandler-pgtap-perl', present: () => commandExists('pg_prove') },
@@ -87,6 +127,11 @@ function commandExists(name) {
 }
 
 export function ensurePackages() {
+  ensureHostPackages();
+  if (inRoot) rootCall(() => pgRoot.ensureRoot());
+}
+
+function ensureHostPackages() {
   const missing = required.filter((r) => !r.present()).map((r) => r.pkg);
   if (missing.length === 0) return;
   if (isRoot() && commandExists('apt-get')) {
@@ -125,7 +170,13 @@ export async function freePort(from) {
 // Where the project's cluster lives. In the repo when the server's OS user can
 // reach it; otherwise (root, repo under a private directory such as a mktemp
 // folder) in a per-repo folder under /var/tmp, recorded in .local-stack.
+// PostgreSQL 17's cluster lives inside its root (the chrooted server reaches
+// nothing else), one per checkout; a rebuilt root starts with a fresh cluster.
 export function devDataDir() {
+  if (inRoot) {
+    const tag = createHash('sha1').update(repoRoot).digest('hex').slice(0, 10);
+    return pgRoot.toHostPath(`/var/lib/chat-backend/local-stack-${tag}/data`);
+  }
   const inRepo = path.join(stateDir, 'data');
   if (!isRoot()) return inRepo;
   const reachable = spawnSync('runuser', ['-u', 'postgres', '--', 'test', '-x', repoRoot]).status === 0;
@@ -136,6 +187,7 @@ export function devDataDir() {
 
 function chownToServerUser(dir) {
   if (!isRoot()) return;
+  if (inRoot) return rootCall(() => pgRoot.chownToRootServerUser(dir));
   const uid = Number(run('id', ['-u', 'postgres']).stdout.trim());
   const gid = Number(run('id', ['-g', 'postgres']).stdout.trim());
   chownSync(dir, uid, gid);
@@ -153,10 +205,10 @@ export function initCluster(dataDir, { port, durable = true }) {
   const pwfile = path.join(path.dirname(dataDir), 'pwfile');
   writeFileSync(pwfile, `${local.password}\n`, { mode: 0o600 });
   chownToServerUser(pwfile);
-  runAsServerUser(pgBin('initdb'), [
-    '-D', dataDir,
+  runServer('initdb', [
+    '-D', serverPath(dataDir),
     '-U', 'supabase_admin',
-    `--pwfile=${pwfile}`,
+    `--pwfile=${serverPath(pwfile)}`,
     '--auth-local=trust',
     '--auth-host=scram-sha-256',
     '--encoding=UTF8',
@@ -189,6 +241,9 @@ export function initCluster(dataDir, { port, durable = true }) {
   // A test cluster is thrown away after the run: durability buys nothing there.
   // Benchmarks keep it, so write-heavy figures are not flattered.
   if (!durable) Object.assign(settings, { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' });
+  // In the root there is no /dev/shm tmpfs (and nothing is mounted): dynamic
+  // shared memory (parallel query) uses System V segments, as initdb picks there.
+  if (inRoot) settings.dynamic_shared_memory_type = 'sysv';
   const conf = Object.entries(settings).map(([k, v]) => `${k} = ${v}`).join('\n');
   writeFileSync(path.join(dataDir, 'postgresql.auto.conf'), `# written by local-stack/lib.mjs\n${conf}\n`);
   chownToServerUser(path.join(dataDir, 'postgresql.auto.conf'));
@@ -196,7 +251,8 @@ export function initCluster(dataDir, { port, durable = true }) {
 
 export function clusterRunning(dataDir) {
   if (!isInitialized(dataDir)) return false;
-  const r = spawnSync(...asServerUser(pgBin('pg_ctl'), ['status', '-D', dataDir]), { encoding: 'utf8' });
+  const [c, a, env] = serverCommand('pg_ctl', ['status', '-D', serverPath(dataDir)]);
+  const r = spawnSync(c, a, { encoding: 'utf8', ...(inRoot ? { env } : {}) });
   return r.status === 0;
 }
 
@@ -212,19 +268,23 @@ export function startCluster(dataDir, logFile) {
     writeFileSync(logFile, '', { flag: 'a' });
     chownToServerUser(logFile);
   }
-  runAsServerUser(pgBin('pg_ctl'), ['start', '-w', '-t', '60', '-D', dataDir, '-l', logFile], {
+  runServer('pg_ctl', ['start', '-w', '-t', '60', '-D', serverPath(dataDir), '-l', serverPath(logFile)], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
 }
 
 export function stopCluster(dataDir) {
   if (!clusterRunning(dataDir)) return false;
-  runAsServerUser(pgBin('pg_ctl'), ['stop', '-w', '-m', 'fast', '-D', dataDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+  runServer('pg_ctl', ['stop', '-w', '-m', 'fast', '-D', serverPath(dataDir)], { stdio: ['ignore', 'ignore', 'pipe'] });
   return true;
 }
 
+// For 17 inside the root's /tmp (removed with the root's other files; the
+// throwaway runner deletes it after the run, and nothing is mounted there).
 export function newThrowawayDir() {
-  const base = mkdtempSync(path.join(os.tmpdir(), 'chat-backend-test-'));
+  const base = inRoot
+    ? rootCall(() => pgRoot.newRootTempDir('chat-backend-test-'))
+    : mkdtempSync(path.join(os.tmpdir(), 'chat-backend-test-'));
   chownToServerUser(base);
   return path.join(base, 'data');
 }

@@ -11,12 +11,17 @@
 //   status  print the addresses and keys.
 //   reset   stop, delete the cluster's data, start fresh.
 //   packages  install the Debian packages the stack needs (as root), or say which.
+//
+// PG_MAJOR=17 (all commands) runs PostgreSQL 17 from the cached Debian trixie
+// root instead of 15 (local-stack/pg-root.mjs): its cluster lives inside the
+// root, apart from 15's, on the same port 54322, so one of them runs at a time.
+// Stop and status act on the major in PG_MAJOR (15 when unset).
 import { closeSync, openSync } from 'node:fs';
 import path from 'node:path';
 import {
   StackError, applyBaseline, clusterPort, clusterRunning, dbPush, dbUrl, devDataDir, ensurePackages,
-  existsSync, initCluster, isInitialized, local, log, mkdirSync, portInUse, psql, readFileSync, repoRoot, rmSync,
-  spawn, startCluster, stateDir, stopCluster, writeFileSync,
+  existsSync, initCluster, isInitialized, local, log, mkdirSync, pgMajor, portInUse, psql, readFileSync, repoRoot,
+  rmSync, spawn, startCluster, stateDir, stopCluster, writeFileSync,
 } from './lib.mjs';
 
 const dataDir = devDataDir();
@@ -25,6 +30,18 @@ const logFile = path.join(path.dirname(dataDir), 'postgres.log');
 const apiFile = path.join(stateDir, 'api.json');
 const apiLog = path.join(stateDir, 'api.log');
 const apiUrl = `http://127.0.0.1:${local.apiPort}`;
+const statusFile = path.join(stateDir, 'status.json');
+
+// The major the last `npm start` ran, when it differs from PG_MAJOR: a hint for
+// stop/status, which act on PG_MAJOR's cluster only.
+function otherMajorHint() {
+  try {
+    const saved = JSON.parse(readFileSync(statusFile, 'utf8'));
+    const major = saved.major ?? 15;
+    if (major !== pgMajor) return `\n(the last npm start ran PostgreSQL ${major}: run PG_MAJOR=${major} npm ${process.argv[2] === 'stop' ? 'stop' : 'run status'})`;
+  } catch { /* never started */ }
+  return '';
+}
 
 // The API process we started, if it is still the one answering on the port
 // (and, with requireReady, has its functions up).
@@ -121,10 +138,10 @@ async function start() {
   ensurePackages();
   const port = local.dbPort;
   if (clusterRunning(dataDir)) {
-    log(`Local database already running (${dataDir}).`);
+    log(`Local database (PostgreSQL ${pgMajor}) already running (${dataDir}).`);
   } else {
     if (!isInitialized(dataDir)) {
-      log(`Creating the local cluster in ${dataDir} ...`);
+      log(`Creating the local PostgreSQL ${pgMajor} cluster in ${dataDir} ...`);
       initCluster(dataDir, { port });
     }
     const wanted = clusterPort(dataDir);
@@ -143,7 +160,7 @@ async function start() {
   const push = dbPush(`${dbUrl(runningPort)}?sslmode=disable`);
   log(push.stderr.split('\n').filter((l) => /Applying|up to date|Seeding|Finished/.test(l)).join('\n'));
   mkdirSync(stateDir, { recursive: true });
-  writeFileSync(path.join(stateDir, 'status.json'), JSON.stringify({ dataDir, port: runningPort }, null, 2));
+  writeFileSync(statusFile, JSON.stringify({ major: pgMajor, dataDir, port: runningPort }, null, 2));
   await startApi(runningPort);
   log('Started local development setup.\n');
   await printStatus(runningPort);
@@ -151,13 +168,13 @@ async function start() {
 
 async function stop() {
   if (await stopApi()) log('Stopped the API gateway and functions runtime.');
-  if (stopCluster(dataDir)) log('Stopped the local database.');
-  else log('The local database is not running.');
+  if (stopCluster(dataDir)) log(`Stopped the local database (PostgreSQL ${pgMajor}).`);
+  else log(`The local PostgreSQL ${pgMajor} database is not running.${otherMajorHint()}`);
 }
 
 async function status() {
   if (!clusterRunning(dataDir)) {
-    log('The local stack is not running: npm start');
+    log(`The local stack (PostgreSQL ${pgMajor}) is not running: npm start${otherMajorHint()}`);
     process.exitCode = 1;
     return;
   }

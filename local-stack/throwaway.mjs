@@ -1,11 +1,13 @@
 // A fresh, throwaway cluster for one run (npm test, npm run gen:types, npm run
 // bench): its own port and temp folder, the Supabase baseline, migrations and
 // seed applied by the Supabase CLI. Cheap (about a second for initdb) and never
-// touches the developer's stack on 54322.
+// touches the developer's stack on 54322. PG_MAJOR=17 runs it on PostgreSQL 17
+// from the cached Debian trixie root (see local-stack/pg-root.mjs): the cluster's
+// folder is then inside the root's /tmp, and destroy() removes it the same way.
 import path from 'node:path';
 import {
-  StackError, applyBaseline, dbPush, dbUrl, ensurePackages, freePort, initCluster, log, newThrowawayDir, rmSync,
-  startCluster, stopCluster,
+  StackError, applyBaseline, dbPush, dbUrl, ensurePackages, freePort, initCluster, log, newThrowawayDir, pgMajor, psql,
+  rmSync, startCluster, stopCluster,
 } from './lib.mjs';
 
 // Another run (a parallel `npm test`) may take the port between our probe and
@@ -31,9 +33,8 @@ async function startOnFreePort(durable) {
 export async function createThrowawayDatabase({ durable = false } = {}) {
   ensurePackages();
   const { dataDir, port } = await startOnFreePort(durable);
-  applyBaseline(port);
   const url = `${dbUrl(port)}?sslmode=disable`;
-  return {
+  const db = {
     url,
     port,
     dataDir,
@@ -47,4 +48,17 @@ export async function createThrowawayDatabase({ durable = false } = {}) {
       }
     },
   };
+  try {
+    const version = psql(dbUrl(port, { user: 'supabase_admin' }), ['-At', '-c', 'show server_version']).stdout.trim();
+    if (!version.startsWith(`${pgMajor}.`)) {
+      throw new StackError(`PG_MAJOR=${pgMajor} but the throwaway server reports PostgreSQL ${version}`);
+    }
+    log(`PostgreSQL ${version} on port ${port} (${dataDir})`);
+    applyBaseline(port);
+  } catch (e) {
+    // the caller gets no handle to destroy: do not leave the cluster running
+    db.destroy();
+    throw e;
+  }
+  return db;
 }
