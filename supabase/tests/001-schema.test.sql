@@ -1,5 +1,8 @@
 -- Project-wide invariants: the rules every migration must keep. These fail
 -- when a later migration forgets a grant, a comment, RLS or a search_path.
+-- That every function (by signature), table, view and index is created once
+-- in supabase/migrations/ is checked where the files are readable:
+-- tests/migrations.test.ts (under `supabase test db` pgTAP cannot read them).
 begin;
 select plan(14);
 
