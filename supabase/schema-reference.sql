@@ -852,9 +852,9 @@ begin
   -- Anything else (several windows, unlimited, an agent's rules, a denial)
   -- takes the general path below, which gives the same answer. The rule is
   -- read here as scalars rather than through private.rate_limit_rules: for an
-  -- endpoint not ending in _agent that function (in both its usage and its
-  -- admin version) returns exactly the plan_rate_limits rows read here, and
-  -- skipping its call and its composite array saves a third of the call.
+  -- endpoint not ending in _agent that function returns exactly the
+  -- plan_rate_limits rows read here, and its call and composite array are a
+  -- large part of this path's cost.
   if p_endpoint not like '%\_agent' then
     select count(*), min(l.endpoint || ':' || l.window_seconds), min(l.max_requests), min(l.window_seconds)
       into v_rule_count, v_bucket, v_max, v_window_seconds
@@ -1254,7 +1254,7 @@ CREATE FUNCTION private.create_transaction(p_user_id uuid, p_type text, p_amount
     SET search_path TO ''
     AS $_$
 declare
-  -- private.is_service_role(), inline (see the header)
+  -- private.is_service_role(), inline (a call to it cannot be inlined)
   v_is_service boolean := coalesce(auth.jwt() ->> 'role' = 'service_role', false);
   v_uid uuid := auth.uid();
   v_now timestamptz := pg_catalog.now();
@@ -2011,7 +2011,7 @@ CREATE FUNCTION private.find_nearby_locations(p_lat double precision, p_lng doub
 declare
   v_point extensions.geography;
   v_uid uuid := auth.uid();
-  -- private.is_service_role(), inline (see the header)
+  -- private.is_service_role(), inline (a call to it cannot be inlined)
   v_all boolean := public.is_current_user_admin() or coalesce(auth.jwt() ->> 'role' = 'service_role', false);
 begin
   if v_uid is null and not v_all then
@@ -2614,8 +2614,8 @@ CREATE FUNCTION private.is_service_role() RETURNS boolean
     SET search_path TO ''
     AS $$
   -- The SET clause (required project-wide) keeps this from being inlined, so
-  -- each call costs an SQL-function call (about 30 us); hot paths write the
-  -- expression inline instead.
+  -- each call runs the SQL-function executor; hot paths write the expression
+  -- inline instead.
   select coalesce(auth.jwt() ->> 'role' = 'service_role', false);
 $$;
 
@@ -3055,7 +3055,8 @@ begin
        and pg_catalog.char_length(coalesce(p_session_id, '')) <= 100
        and pg_catalog.char_length(coalesce(p_error_message, '')) <= 10000,
        false) then
-    -- an IP, or something wrong: the checks one by one, as before
+    -- an IP, or something wrong: the checks one by one, in order, with the
+    -- shared helpers' errors
     perform private.log_actor(p_user_id);
     perform private.require_label(p_activity_category, 'activity_category', 50);
     if private.log_actor(p_user_id) is null then
@@ -3507,7 +3508,7 @@ declare
   v_limits jsonb;
 begin
   if p_endpoint not like '%\_agent' then
-    -- the hot path: a plan endpoint, exactly as the usage domain defined it
+    -- the hot path: a plan endpoint, the plan's rules only
     select array_agg(row(l.endpoint || ':' || l.window_seconds, l.max_requests, l.window_seconds)::private.rate_limit_rule
                      order by l.window_seconds)
       into v_rules
@@ -4405,7 +4406,7 @@ CREATE FUNCTION private.update_transaction_status(p_transaction_id uuid, p_new_s
     SET search_path TO ''
     AS $$
 declare
-  -- private.is_service_role(), inline (see the header)
+  -- private.is_service_role(), inline (a call to it cannot be inlined)
   v_is_service boolean := coalesce(auth.jwt() ->> 'role' = 'service_role', false);
   v_uid uuid := auth.uid();
   v_now timestamptz := pg_catalog.now();
@@ -11219,7 +11220,7 @@ COMMENT ON TABLE public.feature_flag_evaluations IS 'Flag exposures (seed 004 fe
 -- Name: COLUMN feature_flag_evaluations.flag_id; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON COLUMN public.feature_flag_evaluations.flag_id IS 'The feature_flags row evaluated (null for rows recorded before the column existed). A repeat check is answered from this row''s variant only while the flag row with this id is still at flag_version.';
+COMMENT ON COLUMN public.feature_flag_evaluations.flag_id IS 'The feature_flags row evaluated. A flag deleted and created again under the same key starts again at version 1, so a repeat check is answered from this row''s variant only while the flag row with this id is still at flag_version.';
 
 --
 -- Name: locations; Type: TABLE; Schema: public; Owner: -

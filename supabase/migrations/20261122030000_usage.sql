@@ -1298,7 +1298,7 @@ declare
   v_limits jsonb;
 begin
   if p_endpoint not like '%\_agent' then
-    -- the hot path: a plan endpoint, exactly as the usage domain defined it
+    -- the hot path: a plan endpoint, the plan's rules only
     select array_agg(row(l.endpoint || ':' || l.window_seconds, l.max_requests, l.window_seconds)::private.rate_limit_rule
                      order by l.window_seconds)
       into v_rules
@@ -1412,9 +1412,9 @@ begin
   -- Anything else (several windows, unlimited, an agent's rules, a denial)
   -- takes the general path below, which gives the same answer. The rule is
   -- read here as scalars rather than through private.rate_limit_rules: for an
-  -- endpoint not ending in _agent that function (in both its usage and its
-  -- admin version) returns exactly the plan_rate_limits rows read here, and
-  -- skipping its call and its composite array saves a third of the call.
+  -- endpoint not ending in _agent that function returns exactly the
+  -- plan_rate_limits rows read here, and its call and composite array are a
+  -- large part of this path's cost.
   if p_endpoint not like '%\_agent' then
     select count(*), min(l.endpoint || ':' || l.window_seconds), min(l.max_requests), min(l.window_seconds)
       into v_rule_count, v_bucket, v_max, v_window_seconds

@@ -941,7 +941,8 @@ begin
        and pg_catalog.char_length(coalesce(p_session_id, '')) <= 100
        and pg_catalog.char_length(coalesce(p_error_message, '')) <= 10000,
        false) then
-    -- an IP, or something wrong: the checks one by one, as before
+    -- an IP, or something wrong: the checks one by one, in order, with the
+    -- shared helpers' errors
     perform private.log_actor(p_user_id);
     perform private.require_label(p_activity_category, 'activity_category', 50);
     if private.log_actor(p_user_id) is null then

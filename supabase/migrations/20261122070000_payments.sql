@@ -32,8 +32,8 @@ security invoker
 set search_path = ''
 as $$
   -- The SET clause (required project-wide) keeps this from being inlined, so
-  -- each call costs an SQL-function call (about 30 us); hot paths write the
-  -- expression inline instead.
+  -- each call runs the SQL-function executor; hot paths write the expression
+  -- inline instead.
   select coalesce(auth.jwt() ->> 'role' = 'service_role', false);
 $$;
 
@@ -279,7 +279,7 @@ security definer
 set search_path = ''
 as $$
 declare
-  -- private.is_service_role(), inline (see the header)
+  -- private.is_service_role(), inline (a call to it cannot be inlined)
   v_is_service boolean := coalesce(auth.jwt() ->> 'role' = 'service_role', false);
   v_uid uuid := auth.uid();
   v_now timestamptz := pg_catalog.now();
@@ -423,7 +423,7 @@ security definer
 set search_path = ''
 as $$
 declare
-  -- private.is_service_role(), inline (see the header)
+  -- private.is_service_role(), inline (a call to it cannot be inlined)
   v_is_service boolean := coalesce(auth.jwt() ->> 'role' = 'service_role', false);
   v_uid uuid := auth.uid();
   v_now timestamptz := pg_catalog.now();

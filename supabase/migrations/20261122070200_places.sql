@@ -103,7 +103,7 @@ as $$
 declare
   v_point extensions.geography;
   v_uid uuid := auth.uid();
-  -- private.is_service_role(), inline (see the header)
+  -- private.is_service_role(), inline (a call to it cannot be inlined)
   v_all boolean := public.is_current_user_admin() or coalesce(auth.jwt() ->> 'role' = 'service_role', false);
 begin
   if v_uid is null and not v_all then

@@ -383,7 +383,7 @@ create table if not exists public.feature_flag_evaluations (
 comment on table public.feature_flag_evaluations is
   'Flag exposures (seed 004 feature_flag_evaluations): one row per flag, environment, user, flag version and UTC day with the variant and OpenFeature reason of the first evaluation. Anonymous evaluations are not recorded. Purged after 90 days.';
 comment on column public.feature_flag_evaluations.flag_id is
-  'The feature_flags row evaluated (null for rows recorded before the column existed). A repeat check is answered from this row''s variant only while the flag row with this id is still at flag_version.';
+  'The feature_flags row evaluated. A flag deleted and created again under the same key starts again at version 1, so a repeat check is answered from this row''s variant only while the flag row with this id is still at flag_version.';
 
 create index if not exists feature_flag_evaluations_user on public.feature_flag_evaluations (user_id, day);
 create index if not exists feature_flag_evaluations_day on public.feature_flag_evaluations (day);
