@@ -14,10 +14,6 @@
 -- ===========================================================================
 -- Cache
 -- ===========================================================================
--- Unlogged: no WAL, so writes cost a fraction of a logged table's. After a
--- crash (not a clean restart) Postgres truncates these tables, and they are
--- not on read replicas or in PITR restores. A cache may lose its contents: every
--- reader already handles a miss by recomputing (docs/platform.md).
 -- Key length and kind are domains rather than table check constraints: on
 -- every INSERT or UPDATE statement Postgres reads each table check's
 -- expression from its stored text and plans it before the first row, and an
@@ -39,6 +35,10 @@ comment on domain private.cache_key is
 comment on domain private.cache_kind is
   'What a cache entry holds: value, counter, list, set or hash. A domain rather than a table check: checked only when kind is written.';
 
+-- Unlogged: no WAL, so writes cost a fraction of a logged table's. After a
+-- crash (not a clean restart) Postgres truncates these tables, and they are
+-- not on read replicas or in PITR restores. A cache may lose its contents: every
+-- reader already handles a miss by recomputing (docs/platform.md).
 create unlogged table if not exists private.cache_entries (
   key private.cache_key primary key,
   kind private.cache_kind not null default 'value',

@@ -1,6 +1,7 @@
--- Administration and configuration: agent configs (validation, per-agent rate
--- limits), model administration, feature flags, service configurations with
--- history and encrypted secrets, service registry.
+-- Administration and configuration: agent configs (validation; their per-agent
+-- rate limits are applied by private.rate_limit_rules in the usage migration),
+-- model administration, feature flags, service configurations with history and
+-- encrypted secrets, service registry.
 --
 -- Seeds: 002 (admin_config validate_admin_config_data, {agent_type}_{provider}
 -- keys, app_settings, model configuration managed by admins without
