@@ -8,6 +8,8 @@
 -- (the CLI's declarative schema, which `supabase db diff` would read).
 -- Monthly partitions that private.register_partitioned_table creates are left
 -- out (their names depend on the date); the parents and default partitions are in.
+-- Left out too, as the platform's rather than the migrations': the public schema's
+-- comment and grants, and default privileges (Supabase's, or local-stack/baseline.sql's).
 
 --
 -- Name: private; Type: SCHEMA; Schema: -; Owner: -
@@ -20,18 +22,6 @@ CREATE SCHEMA private;
 --
 
 COMMENT ON SCHEMA private IS 'Internal tables and helpers. Not exposed by the Data API; reached only through public RPCs and RLS policies.';
-
---
--- Name: public; Type: SCHEMA; Schema: -; Owner: -
---
-
-CREATE SCHEMA public;
-
---
--- Name: SCHEMA public; Type: COMMENT; Schema: -; Owner: -
---
-
-COMMENT ON SCHEMA public IS 'standard public schema';
 
 --
 -- Name: cache_key; Type: DOMAIN; Schema: private; Owner: -
@@ -14353,15 +14343,6 @@ GRANT USAGE ON SCHEMA private TO authenticated;
 GRANT USAGE ON SCHEMA private TO service_role;
 
 --
--- Name: SCHEMA public; Type: ACL; Schema: -; Owner: -
---
-
-GRANT ALL ON SCHEMA public TO postgres;
-GRANT USAGE ON SCHEMA public TO anon;
-GRANT USAGE ON SCHEMA public TO authenticated;
-GRANT USAGE ON SCHEMA public TO service_role;
-
---
 -- Name: TABLE event_store; Type: ACL; Schema: public; Owner: -
 --
 
@@ -17005,24 +16986,6 @@ GRANT SELECT ON TABLE public.service_health_overview TO service_role;
 
 GRANT SELECT ON TABLE public.user_engagement_metrics TO authenticated;
 GRANT SELECT ON TABLE public.user_engagement_metrics TO service_role;
-
---
--- Name: DEFAULT PRIVILEGES FOR SEQUENCES; Type: DEFAULT ACL; Schema: public; Owner: -
---
-
-ALTER DEFAULT PRIVILEGES FOR ROLE postgres IN SCHEMA public GRANT ALL ON SEQUENCES  TO postgres;
-
---
--- Name: DEFAULT PRIVILEGES FOR FUNCTIONS; Type: DEFAULT ACL; Schema: public; Owner: -
---
-
-ALTER DEFAULT PRIVILEGES FOR ROLE postgres IN SCHEMA public GRANT ALL ON FUNCTIONS  TO postgres;
-
---
--- Name: DEFAULT PRIVILEGES FOR TABLES; Type: DEFAULT ACL; Schema: public; Owner: -
---
-
-ALTER DEFAULT PRIVILEGES FOR ROLE postgres IN SCHEMA public GRANT ALL ON TABLES  TO postgres;
 
 --
 -- pg_cron jobs (cron.job: jobname, schedule, command)
