@@ -2,8 +2,9 @@
 // npm test: fresh throwaway database -> Supabase baseline -> migrations and seed
 // (supabase db push) -> pgTAP (pg_prove over supabase/tests) -> vitest ->
 // supabase db advisors -> supabase db lint -> TypeScript check (tsc) -> the
-// functions' deploy check (each upload set alone: deno check, boot)
-// -> generated-types drift check. vitest talks to the database directly and, for
+// functions' deploy check (each upload set alone: deno check, boot) ->
+// generated-types drift check -> schema-reference drift check (PostgreSQL 15).
+// vitest talks to the database directly and, for
 // end-to-end tests, through the local API gateway and functions runtime started
 // here on a free port (SUPABASE_API_URL; set it to test against another API).
 // Prints one closing line `N passed, N failed` and exits non-zero on any failure.
@@ -22,6 +23,7 @@ import { deployCheck } from './deploy-check.mjs';
 import { createThrowawayDatabase } from './throwaway.mjs';
 import { parseProve } from './tap-summary.mjs';
 import { typesDrift } from './types.mjs';
+import { schemaDrift, schemaFile, schemaMajor, serverMajor } from './schema.mjs';
 
 // Advisor findings we accept on purpose, by lint name, each with the reason.
 // Keep this empty unless a finding is deliberate.
@@ -170,6 +172,21 @@ async function types(url) {
   record('types', drift ? 0 : 1, drift ? 1 : 0, drift ?? '');
 }
 
+// supabase/schema-reference.sql is a PostgreSQL 15 dump (pg_dump 15 refuses a
+// newer server, and another major version dumps differently): on another
+// server the check is skipped and counts neither passed nor failed.
+async function schema(url) {
+  const major = serverMajor(url);
+  if (major !== schemaMajor) {
+    log(`SKIPPED: ${path.relative(repoRoot, schemaFile)} is a PostgreSQL ${schemaMajor} dump; this server is PostgreSQL ${major}`);
+    return;
+  }
+  const drift = schemaDrift(url);
+  if (drift) log(`${drift}\nRun \`npm run gen:schema\` and commit the result.`);
+  else log(`${path.relative(repoRoot, schemaFile)} matches the migrations`);
+  record('schema', drift ? 0 : 1, drift ? 1 : 0, drift ?? '');
+}
+
 async function main() {
   const t0 = Date.now();
   let db;
@@ -192,6 +209,7 @@ async function main() {
     await step('typecheck (tsc --noEmit)', () => typecheck());
     await step('edge functions deploy check (upload set, deno check, boot)', () => denoCheck());
     await step('generated types are current', () => types(url));
+    await step('schema reference is current', () => schema(url));
   } catch (e) {
     record('setup', 0, 1, e instanceof StackError ? e.message : e.stack);
   } finally {

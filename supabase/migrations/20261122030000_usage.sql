@@ -1268,9 +1268,8 @@ revoke all on table public.rate_limit_violations from anon, authenticated, servi
 grant select on table public.rate_limit_violations to authenticated;
 grant select, delete on table public.rate_limit_violations to service_role;
 
--- The rules to check for a user and endpoint. Plan-based here; the admin
--- domain replaces this function (create or replace, same signature) to add
--- per-agent rules from admin_config rateLimit.perMinute/perHour/perDay.
+-- The rules to check for a user and endpoint: the plan's (plan_rate_limits)
+-- and per-agent rules from admin_config rateLimit.perMinute/perHour/perDay.
 -- Empty array: unknown endpoint. max_requests null: unlimited. An array
 -- rather than a set: a plain function call is several times cheaper than a
 -- set-returning one on this hot path.
@@ -1279,6 +1278,13 @@ create type private.rate_limit_rule as (bucket text, max_requests integer, windo
 comment on type private.rate_limit_rule is
   'One rate-limit rule: a state bucket key (endpoint:window_seconds, or the admin domain''s agent keys), max_requests per window_seconds (null = unlimited).';
 
+-- Endpoints: a plan endpoint ('chat'), an agent type ('document_agent': the
+-- agent's limits only) or '<plan endpoint>:<agent type>' ('chat:document_agent':
+-- the plan's limits and the agent's). The agent's limits are those of
+-- '<agent_type>_<activeProvider>' in public.admin_config (the admin domain,
+-- 20261122080000_admin.sql; plpgsql resolves it when called), read on every
+-- call, so an admin's change applies to the next request. Buckets are per
+-- agent, not per provider: switching provider does not hand out fresh quotas.
 create or replace function private.rate_limit_rules(p_user_id uuid, p_endpoint text)
 returns private.rate_limit_rule[]
 language plpgsql
@@ -1288,20 +1294,55 @@ set search_path = ''
 as $$
 declare
   v_rules private.rate_limit_rule[];
+  v_agent text;
+  v_limits jsonb;
 begin
-  select array_agg(row(l.endpoint || ':' || l.window_seconds, l.max_requests, l.window_seconds)::private.rate_limit_rule
-                   order by l.window_seconds)
-    into v_rules
-    from public.plan_rate_limits as l
-   where l.endpoint = p_endpoint
-     and l.plan_name = coalesce((select up.plan_name from public.user_plans as up
-                                  where up.user_id = p_user_id and up.active), 'basic');
-  return coalesce(v_rules, '{}');
+  if p_endpoint not like '%\_agent' then
+    -- the hot path: a plan endpoint, the plan's rules only
+    select array_agg(row(l.endpoint || ':' || l.window_seconds, l.max_requests, l.window_seconds)::private.rate_limit_rule
+                     order by l.window_seconds)
+      into v_rules
+      from public.plan_rate_limits as l
+     where l.endpoint = p_endpoint
+       and l.plan_name = coalesce((select up.plan_name from public.user_plans as up
+                                    where up.user_id = p_user_id and up.active), 'basic');
+    return coalesce(v_rules, '{}');
+  end if;
+
+  v_agent := pg_catalog.split_part(p_endpoint, ':', 2);
+  if v_agent = '' then
+    v_agent := p_endpoint;
+  else
+    select array_agg(row(l.endpoint || ':' || l.window_seconds, l.max_requests, l.window_seconds)::private.rate_limit_rule
+                     order by l.window_seconds)
+      into v_rules
+      from public.plan_rate_limits as l
+     where l.endpoint = pg_catalog.split_part(p_endpoint, ':', 1)
+       and l.plan_name = coalesce((select up.plan_name from public.user_plans as up
+                                    where up.user_id = p_user_id and up.active), 'basic');
+    if v_rules is null then
+      return '{}';  -- unknown plan endpoint
+    end if;
+  end if;
+
+  select c.config_data -> 'rateLimit' into v_limits
+    from public.admin_config as c
+   where c.config_key = v_agent || '_' || coalesce(
+           (select s.config_data ->> 'activeProvider' from public.admin_config as s where s.config_key = 'app_settings'),
+           'google');
+  if v_limits is null then
+    return coalesce(v_rules, '{}');  -- no such agent: unknown endpoint unless the plan knows it
+  end if;
+  -- plan windows first, then the agent's: the same lock order on every call
+  return coalesce(v_rules, '{}') || array[
+    row('agent:' || v_agent || ':60', (v_limits ->> 'perMinute')::integer, 60)::private.rate_limit_rule,
+    row('agent:' || v_agent || ':3600', (v_limits ->> 'perHour')::integer, 3600)::private.rate_limit_rule,
+    row('agent:' || v_agent || ':86400', (v_limits ->> 'perDay')::integer, 86400)::private.rate_limit_rule];
 end;
 $$;
 
 comment on function private.rate_limit_rules(uuid, text) is
-  'The rate-limit rules for a user and endpoint, in a fixed order (the lock order). Plan-based (public.plan_rate_limits); the admin domain redefines it to add per-agent rules. Empty = unknown endpoint.';
+  'Rate-limit rules for a user and endpoint, in a fixed (lock) order. Plan endpoint: the plan''s rules (public.plan_rate_limits). Agent type (document_agent): the agent''s rateLimit.perMinute/perHour/perDay from admin_config <agent>_<activeProvider>. <plan endpoint>:<agent type>: both. Empty = unknown endpoint.';
 
 revoke execute on function private.rate_limit_rules(uuid, text) from public, anon, authenticated, service_role;
 
@@ -1326,6 +1367,10 @@ declare
   v_uid uuid;
   v_now timestamptz;
   v_rules private.rate_limit_rule[];
+  v_rule_count bigint;
+  v_bucket text;
+  v_max integer;
+  v_window_seconds integer;
   v_result jsonb;
   v_rule private.rate_limit_rule;
   v_allowed boolean;
@@ -1361,47 +1406,61 @@ begin
   end if;
 
   v_now := coalesce(nullif(pg_catalog.current_setting('app.usage_now', true), '')::timestamptz, pg_catalog.now());
-  v_rules := private.rate_limit_rules(v_uid, p_endpoint);
 
-  -- Fast path, one statement: a single limited window (every plan rule) and
-  -- a call that fits. Anything else (several windows, unlimited, a denial)
-  -- takes the general path below, which gives the same answer.
-  if cardinality(v_rules) = 1 and (v_rules[1]).max_requests >= p_cost then
+  -- Fast path: a plan endpoint with a single limited window (every rule the
+  -- seeds define) and a call that fits - one read of the rule, one write.
+  -- Anything else (several windows, unlimited, an agent's rules, a denial)
+  -- takes the general path below, which gives the same answer. The rule is
+  -- read here as scalars rather than through private.rate_limit_rules: for an
+  -- endpoint not ending in _agent that function returns exactly the
+  -- plan_rate_limits rows read here, and its call and composite array are a
+  -- large part of this path's cost.
+  if p_endpoint not like '%\_agent' then
+    select count(*), min(l.endpoint || ':' || l.window_seconds), min(l.max_requests), min(l.window_seconds)
+      into v_rule_count, v_bucket, v_max, v_window_seconds
+      from public.plan_rate_limits as l
+     where l.endpoint = p_endpoint
+       and l.plan_name = coalesce((select up.plan_name from public.user_plans as up
+                                    where up.user_id = v_uid and up.active), 'basic');
+  end if;
+  if v_rule_count = 1 and v_max >= p_cost then
     if p_consume then
       insert into private.rate_limit_state as s (user_id, bucket, tat)
-      values (v_uid, (v_rules[1]).bucket,
-              v_now + pg_catalog.make_interval(secs => (v_rules[1]).window_seconds) / (v_rules[1]).max_requests * p_cost)
+      values (v_uid, v_bucket,
+              v_now + pg_catalog.make_interval(secs => v_window_seconds) / v_max * p_cost)
       on conflict (user_id, bucket) do update
          set tat = greatest(s.tat, v_now) + (excluded.tat - v_now)
        where greatest(s.tat, v_now) + (excluded.tat - v_now)
-             <= v_now + pg_catalog.make_interval(secs => (v_rules[1]).window_seconds)
+             <= v_now + pg_catalog.make_interval(secs => v_window_seconds)
       returning jsonb_build_object('allowed', true, 'endpoint', p_endpoint, 'cost', p_cost, 'reason', null,
-                'policy', (v_rules[1]).bucket, 'limit', (v_rules[1]).max_requests, 'window_seconds', (v_rules[1]).window_seconds,
-                'remaining', pg_catalog.floor(((v_rules[1]).window_seconds - extract(epoch from (s.tat - v_now))) * (v_rules[1]).max_requests / (v_rules[1]).window_seconds)::bigint,
+                'policy', v_bucket, 'limit', v_max, 'window_seconds', v_window_seconds,
+                'remaining', pg_catalog.floor((v_window_seconds - extract(epoch from (s.tat - v_now))) * v_max / v_window_seconds)::bigint,
                 'reset_at', s.tat, 'reset_after_seconds', pg_catalog.ceil(extract(epoch from (s.tat - v_now))), 'retry_after_seconds', null,
-                'windows', jsonb_build_array(jsonb_build_object('bucket', (v_rules[1]).bucket, 'limit', (v_rules[1]).max_requests,
-                  'window_seconds', (v_rules[1]).window_seconds, 'remaining', pg_catalog.floor(((v_rules[1]).window_seconds - extract(epoch from (s.tat - v_now))) * (v_rules[1]).max_requests / (v_rules[1]).window_seconds)::bigint,
+                'windows', jsonb_build_array(jsonb_build_object('bucket', v_bucket, 'limit', v_max,
+                  'window_seconds', v_window_seconds, 'remaining', pg_catalog.floor((v_window_seconds - extract(epoch from (s.tat - v_now))) * v_max / v_window_seconds)::bigint,
                   'reset_at', s.tat, 'reset_after_seconds', pg_catalog.ceil(extract(epoch from (s.tat - v_now))), 'retry_after_seconds', null)))
            into v_result;
     else
       select jsonb_build_object('allowed', true, 'endpoint', p_endpoint, 'cost', p_cost, 'reason', null,
-               'policy', (v_rules[1]).bucket, 'limit', (v_rules[1]).max_requests, 'window_seconds', (v_rules[1]).window_seconds,
-               'remaining', pg_catalog.floor(((v_rules[1]).window_seconds - extract(epoch from (t.tat - v_now))) * (v_rules[1]).max_requests / (v_rules[1]).window_seconds)::bigint,
+               'policy', v_bucket, 'limit', v_max, 'window_seconds', v_window_seconds,
+               'remaining', pg_catalog.floor((v_window_seconds - extract(epoch from (t.tat - v_now))) * v_max / v_window_seconds)::bigint,
                'reset_at', t.tat, 'reset_after_seconds', pg_catalog.ceil(extract(epoch from (t.tat - v_now))), 'retry_after_seconds', null,
-               'windows', jsonb_build_array(jsonb_build_object('bucket', (v_rules[1]).bucket, 'limit', (v_rules[1]).max_requests,
-                 'window_seconds', (v_rules[1]).window_seconds, 'remaining', pg_catalog.floor(((v_rules[1]).window_seconds - extract(epoch from (t.tat - v_now))) * (v_rules[1]).max_requests / (v_rules[1]).window_seconds)::bigint,
+               'windows', jsonb_build_array(jsonb_build_object('bucket', v_bucket, 'limit', v_max,
+                 'window_seconds', v_window_seconds, 'remaining', pg_catalog.floor((v_window_seconds - extract(epoch from (t.tat - v_now))) * v_max / v_window_seconds)::bigint,
                  'reset_at', t.tat, 'reset_after_seconds', pg_catalog.ceil(extract(epoch from (t.tat - v_now))), 'retry_after_seconds', null)))
         into v_result
         from (select greatest(coalesce((select s.tat from private.rate_limit_state as s
-                                         where s.user_id = v_uid and s.bucket = (v_rules[1]).bucket), v_now), v_now) as tat) as t
+                                         where s.user_id = v_uid and s.bucket = v_bucket), v_now), v_now) as tat) as t
        where t.tat
-             + pg_catalog.make_interval(secs => (v_rules[1]).window_seconds) / (v_rules[1]).max_requests * p_cost
-             <= v_now + pg_catalog.make_interval(secs => (v_rules[1]).window_seconds);
+             + pg_catalog.make_interval(secs => v_window_seconds) / v_max * p_cost
+             <= v_now + pg_catalog.make_interval(secs => v_window_seconds);
     end if;
     if v_result is not null then
       return v_result;
     end if;
   end if;
+
+  v_rules := private.rate_limit_rules(v_uid, p_endpoint);
 
   -- General path: every window in order, all or nothing.
   if cardinality(v_rules) = 0 then
@@ -1644,3 +1703,11 @@ grant execute on function public.check_rate_limit(text, integer, uuid) to authen
 grant execute on function public.get_rate_limit_status(text, integer, uuid) to authenticated, service_role;
 grant execute on function private.reset_rate_limit(uuid, text) to authenticated, service_role;
 grant execute on function public.reset_rate_limit(uuid, text) to authenticated, service_role;
+
+-- Housekeeping on a schedule (cron.schedule upserts by job name, so
+-- re-running is harmless; private.scheduled_job_status shows each last run).
+-- State rows whose tat has passed equal no row: purging them every 15
+-- minutes keeps rate_limit_state near the number of users active in the
+-- last window. Violations are kept 30 days.
+select cron.schedule('purge-rate-limit-state', '*/15 * * * *', 'select private.purge_rate_limit_state()');
+select cron.schedule('purge-rate-limit-violations', '50 3 * * *', 'select private.purge_rate_limit_violations()');

@@ -14,29 +14,48 @@
 -- ===========================================================================
 -- Cache
 -- ===========================================================================
+-- Key length and kind are domains rather than table check constraints: on
+-- every INSERT or UPDATE statement Postgres reads each table check's
+-- expression from its stored text and plans it before the first row, and an
+-- UPDATE checks all of them whatever columns it sets - on this table that cost
+-- more than the write itself. A domain's check is planned once per connection
+-- (type cache) and runs only when the column is assigned. A direct write that
+-- breaks one fails with 23514, as a table check would. That tags and
+-- tag_versions have equal length spans two columns, so no domain can hold
+-- it: the functions that write tags build both arrays together, and a
+-- misaligned tagged row (only hand-written SQL could make one) reads as a
+-- miss (private.cache_tags_current).
+create domain private.cache_key as text collate "C"
+  constraint cache_key_length check (char_length(value) between 1 and 512);
+create domain private.cache_kind as text
+  constraint cache_kind_known check (value in ('value', 'counter', 'list', 'set', 'hash'));
+
+comment on domain private.cache_key is
+  'A cache key: 1 to 512 characters, byte-ordered (collate "C") so prefix deletes use the primary key. A domain rather than a table check: checked only when a key is written.';
+comment on domain private.cache_kind is
+  'What a cache entry holds: value, counter, list, set or hash. A domain rather than a table check: checked only when kind is written.';
+
 -- Unlogged: no WAL, so writes cost a fraction of a logged table's. After a
 -- crash (not a clean restart) Postgres truncates these tables, and they are
 -- not on read replicas or in PITR restores. A cache may lose its contents: every
 -- reader already handles a miss by recomputing (docs/platform.md).
 create unlogged table if not exists private.cache_entries (
-  key text collate "C" primary key,
-  kind text not null default 'value',
+  key private.cache_key primary key,
+  kind private.cache_kind not null default 'value',
   value jsonb not null,
   tags text[] not null default '{}',
   tag_versions bigint[] not null default '{}',
   expires_at timestamptz,
   created_at timestamptz not null default now(),
-  updated_at timestamptz not null default now(),
-  constraint cache_entries_kind check (kind in ('value', 'counter', 'list', 'set', 'hash')),
-  constraint cache_entries_key_length check (char_length(key) between 1 and 512),
-  constraint cache_entries_tags_aligned check (cardinality(tags) = cardinality(tag_versions))
+  updated_at timestamptz not null default now()
 );
 
 comment on table private.cache_entries is
   'Key/value cache (seed 004 cache_entries, seeds 001/003 Redis cache). Unlogged: emptied after a crash. kind says what value holds: a value, a counter, a list (array), a set (object of members) or a hash (object).';
 comment on column private.cache_entries.key is 'Cache key, byte-ordered (collate "C") so prefix deletes use the primary key.';
 comment on column private.cache_entries.tags is 'Tags for invalidate_cache_by_tag().';
-comment on column private.cache_entries.tag_versions is 'Version of each tag when the entry was written; a tag whose version has moved on makes the entry a miss.';
+comment on column private.cache_entries.tag_versions is
+  'Version of each tag when the entry was written, aligned with tags; a tag whose version has moved on, or arrays of different lengths, make the entry a miss.';
 comment on column private.cache_entries.expires_at is 'When the entry stops being returned; null: no TTL (until evicted or invalidated).';
 
 -- No index on expires_at: every set would then change an indexed column and
@@ -97,6 +116,8 @@ grant select, insert on table private.cache_statistics to service_role;
 revoke all on sequence private.cache_hits, private.cache_misses from public, anon, authenticated, service_role;
 grant usage, select on sequence private.cache_hits, private.cache_misses to service_role;
 
+-- An entry is current only with aligned arrays (the rule a table check
+-- cannot hold cheaply, see the domains above) and no invalidated tag.
 create or replace function private.cache_tags_current(p_tags text[], p_versions bigint[])
 returns boolean
 language sql
@@ -104,16 +125,17 @@ stable
 security invoker
 set search_path = ''
 as $$
-  select not exists (
-    select 1
-      from unnest(p_tags, p_versions) as t(tag, version)
-      join private.cache_tag_versions as v on v.tag = t.tag
-     where v.version <> t.version
-  );
+  select pg_catalog.cardinality(p_tags) = pg_catalog.cardinality(p_versions)
+     and not exists (
+           select 1
+             from unnest(p_tags, p_versions) as t(tag, version)  -- multi-argument unnest is syntax, not a function
+             join private.cache_tag_versions as v on v.tag = t.tag
+            where v.version <> t.version
+         );
 $$;
 
 comment on function private.cache_tags_current(text[], bigint[]) is
-  'True when none of the tags has been invalidated since the entry stored these versions.';
+  'True when the entry''s tags and versions are aligned and none of the tags has been invalidated since the entry stored these versions.';
 
 create or replace function private.cache_tag_versions_for(p_tags text[])
 returns bigint[]
@@ -167,6 +189,8 @@ $$;
 
 comment on function private.cache_expiry(integer, timestamptz) is 'expires_at for a TTL in seconds (null: none); 22023 outside 1 s .. 1 year.';
 
+-- set_cache overwrites with a plain UPDATE and inserts only when the key is
+-- new: no speculative insertion and row lock before the update.
 create or replace function public.set_cache(
   p_key text,
   p_value jsonb,
@@ -181,23 +205,32 @@ security invoker
 set search_path = ''
 as $$
 begin
-  -- Checks inline rather than through helpers: this is the hot path.
-  if p_key is null or char_length(p_key) not between 1 and 512 then
-    raise exception 'invalid key: must be 1 to 512 characters' using errcode = '22023';
-  end if;
-  if p_value is null then
-    raise exception 'invalid value: must not be null (store JSON null as ''null''::jsonb)' using errcode = '22023';
-  end if;
-  if p_ttl_seconds is not null and (p_ttl_seconds < 1 or p_ttl_seconds > 31536000) then
+  -- One guard on the hot path; the specific message only when it fails.
+  if p_key is null or char_length(p_key) not between 1 and 512 or p_value is null
+     or p_ttl_seconds < 1 or p_ttl_seconds > 31536000 then
+    if p_key is null or char_length(p_key) not between 1 and 512 then
+      raise exception 'invalid key: must be 1 to 512 characters' using errcode = '22023';
+    end if;
+    if p_value is null then
+      raise exception 'invalid value: must not be null (store JSON null as ''null''::jsonb)' using errcode = '22023';
+    end if;
     raise exception 'invalid ttl: p_ttl_seconds must be between 1 and 31536000 (a year), or null for no expiry'
       using errcode = '22023';
   end if;
-  if p_tags is null or p_tags = '{}' then
-    insert into private.cache_entries as e (key, kind, value, tags, tag_versions, expires_at, created_at, updated_at)
-    values (p_key, 'value', p_value, '{}', '{}', p_now + pg_catalog.make_interval(secs => p_ttl_seconds), p_now, p_now)
-    on conflict (key) do update
-      set kind = 'value', value = excluded.value, tags = '{}', tag_versions = '{}',
-          expires_at = excluded.expires_at, updated_at = excluded.updated_at;
+  if p_tags is null or pg_catalog.cardinality(p_tags) = 0 then
+    -- Overwrite in place (the common case); insert only a new key. The
+    -- upsert covers a concurrent insert of the same new key.
+    update private.cache_entries as e
+       set kind = 'value', value = p_value, tags = '{}', tag_versions = '{}',
+           expires_at = p_now + pg_catalog.make_interval(secs => p_ttl_seconds), updated_at = p_now
+     where e.key = p_key;
+    if not found then
+      insert into private.cache_entries as e (key, kind, value, tags, tag_versions, expires_at, created_at, updated_at)
+      values (p_key, 'value', p_value, '{}', '{}', p_now + pg_catalog.make_interval(secs => p_ttl_seconds), p_now, p_now)
+      on conflict (key) do update
+        set kind = 'value', value = excluded.value, tags = '{}', tag_versions = '{}',
+            expires_at = excluded.expires_at, updated_at = excluded.updated_at;
+    end if;
     return;
   end if;
   if cardinality(p_tags) > 32 or exists (select 1 from pg_catalog.unnest(p_tags) as t where t is null or char_length(t) not between 1 and 200) then
@@ -215,6 +248,10 @@ $$;
 comment on function public.set_cache(text, jsonb, integer, text[], timestamptz) is
   'Stores a value under a key (seed 004 set_cache; seeds 001/003 cache.set), replacing whatever was there. p_ttl_seconds null: no expiry. p_tags: names for invalidate_cache_by_tag. Service role. 22023 on a bad key, null value, bad TTL or tags.';
 
+-- get_cache counts a hit inside the condition that returns it (a simple
+-- expression) rather than with PERFORM (a whole executor run), and checks the
+-- key for null only on a miss. Counting stays exact: one nextval on an
+-- unlogged sequence per call.
 create or replace function public.get_cache(p_key text, p_now timestamptz default now())
 returns jsonb
 language plpgsql
@@ -225,25 +262,26 @@ as $$
 declare
   v_value jsonb;
 begin
-  if p_key is null then
-    raise exception 'invalid key: must be 1 to 512 characters' using errcode = '22023';
-  end if;
+  -- A null key matches no row, so it is refused on the miss path only.
   select e.value into v_value
     from private.cache_entries as e
    where e.key = p_key
      and (e.expires_at is null or e.expires_at > p_now)
      and (e.tags = '{}' or private.cache_tags_current(e.tags, e.tag_versions));
-  if found then
-    perform pg_catalog.nextval('private.cache_hits');
-  else
-    perform pg_catalog.nextval('private.cache_misses');
+  -- Each count is part of an expression the function needs anyway (nextval
+  -- is never null): no statement of its own, as PERFORM would run.
+  if found and pg_catalog.nextval('private.cache_hits') is not null then
+    return v_value;
   end if;
-  return v_value;
+  if p_key is null then
+    raise exception 'invalid key: must be 1 to 512 characters' using errcode = '22023';
+  end if;
+  return case when pg_catalog.nextval('private.cache_misses') is not null then null::jsonb end;
 end;
 $$;
 
 comment on function public.get_cache(text, timestamptz) is
-  'The value stored under a key, or null: a missing, expired or tag-invalidated entry all read as a miss (seed 004 get_cache; seeds 001/003 cache.get). Counts hits and misses. Service role.';
+  'The value stored under a key, or null: a missing, expired or tag-invalidated entry all read as a miss (seed 004 get_cache; seeds 001/003 cache.get). Counts hits and misses exactly (cache_stats). Service role.';
 
 create or replace function public.delete_cache(p_key text)
 returns boolean
@@ -1833,6 +1871,9 @@ $$;
 comment on function private.append_event(text, text, text, jsonb, jsonb, bigint, uuid, uuid, uuid) is
   'append_event: validates, locks the stream head, returns the original on a repeated event id, checks the expected version, appends.';
 
+-- The public wrapper is plpgsql: a `language sql` function with a SET clause
+-- is never inlined, and Postgres 15 plans its statement again on every call;
+-- a plpgsql body keeps its plan.
 create or replace function public.append_event(
   p_aggregate_id text,
   p_aggregate_type text,
@@ -1845,13 +1886,15 @@ create or replace function public.append_event(
   p_causation_id uuid default null
 )
 returns public.event_store
-language sql
+language plpgsql
 volatile
 security invoker
 set search_path = ''
 as $$
-  select * from private.append_event(p_aggregate_id, p_aggregate_type, p_event_type, p_payload, p_metadata,
-                                     p_expected_version, p_event_id, p_correlation_id, p_causation_id);
+begin
+  return private.append_event(p_aggregate_id, p_aggregate_type, p_event_type, p_payload, p_metadata,
+                              p_expected_version, p_event_id, p_correlation_id, p_causation_id);
+end;
 $$;
 
 comment on function public.append_event(text, text, text, jsonb, jsonb, bigint, uuid, uuid, uuid) is

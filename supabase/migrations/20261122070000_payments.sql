@@ -17,7 +17,12 @@
 -- the transactions (no retention), so a replay months later is still a replay.
 
 -- ---------------------------------------------------------------------------
--- Shared helper: the caller is the service role (the secret key).
+-- Shared helper: the caller is the service role (the secret key). An SQL
+-- function with a `set search_path` clause can be neither inlined nor cached,
+-- so each call runs the SQL-function executor: the hot functions
+-- (create_transaction, update_transaction_status, find_nearby_locations)
+-- write the same expression inline instead (auth.jwt() and auth.uid() have no
+-- SET clause and inline), as they do for private.uuid_v7().
 -- ---------------------------------------------------------------------------
 create or replace function private.is_service_role()
 returns boolean
@@ -26,13 +31,14 @@ stable
 security invoker
 set search_path = ''
 as $$
-  -- no (select ...) wrapper: called from plpgsql, where the bare expression
-  -- is inlined as a simple expression (about 5x cheaper per call)
+  -- The SET clause (required project-wide) keeps this from being inlined, so
+  -- each call runs the SQL-function executor; hot paths write the expression
+  -- inline instead.
   select coalesce(auth.jwt() ->> 'role' = 'service_role', false);
 $$;
 
 comment on function private.is_service_role() is
-  'True when the request carries the service role''s JWT (the secret key). For plpgsql; policies should use (select auth.jwt()).';
+  'True when the request carries the service role''s JWT (the secret key). For plpgsql on cold paths (hot ones inline the expression); policies should use (select auth.jwt()).';
 
 revoke execute on function private.is_service_role() from public, anon, authenticated, service_role;
 grant execute on function private.is_service_role() to authenticated, service_role;
@@ -109,7 +115,9 @@ create table if not exists public.transaction_events (
   to_status text not null,
   actor_id uuid,
   actor_role text not null,
-  primary key (id, created_at)
+  -- the order one transaction's events are read in; one appending index per
+  -- event (an id-first key would need a second index for that read)
+  primary key (transaction_id, created_at, id)
 ) partition by range (created_at);
 
 comment on table public.transaction_events is
@@ -117,7 +125,6 @@ comment on table public.transaction_events is
 comment on column public.transaction_events.actor_id is 'The user who made the change; null for the service role.';
 comment on column public.transaction_events.actor_role is '''authenticated'' or ''service_role''.';
 
-create index if not exists transaction_events_transaction_id_idx on public.transaction_events (transaction_id, created_at);
 create index if not exists transaction_events_user_id_idx on public.transaction_events (user_id, created_at desc);
 
 select private.register_partitioned_table('public.transaction_events', p_premake => 3, p_retention => null);
@@ -132,21 +139,21 @@ revoke all on table public.transaction_events from anon, authenticated, service_
 grant select on table public.transaction_events to authenticated, service_role;
 
 -- ---------------------------------------------------------------------------
--- Idempotency keys: unpartitioned, so a key is unique across all months.
+-- Idempotency keys: unpartitioned, so a key is unique across all months. The
+-- key row holds no copy of type, amount and currency: the transaction row has
+-- them and never changes them, so a replay compares against the transaction
+-- it returns (one statement, a join).
 -- ---------------------------------------------------------------------------
 create table if not exists private.transaction_idempotency_keys (
   user_id uuid not null,
   idempotency_key text not null,
   transaction_id uuid not null,
   transaction_created_at timestamptz not null,
-  type text not null,
-  amount numeric(20, 4) not null,
-  currency text not null,
   primary key (user_id, idempotency_key)
 );
 
 comment on table private.transaction_idempotency_keys is
-  'One row per (user, idempotency key) with the transaction it created and the parameters it was created with; a replay returns that transaction, other parameters are an error.';
+  'One row per (user, idempotency key) with the transaction it created (id and created_at, to reach its partition); a replay returns that transaction, other parameters than the transaction''s are an error.';
 
 alter table private.transaction_idempotency_keys enable row level security;
 revoke all on table private.transaction_idempotency_keys from public, anon, authenticated, service_role;
@@ -272,13 +279,19 @@ security definer
 set search_path = ''
 as $$
 declare
-  v_is_service boolean := private.is_service_role();
+  -- private.is_service_role(), inline (a call to it cannot be inlined)
+  v_is_service boolean := coalesce(auth.jwt() ->> 'role' = 'service_role', false);
   v_uid uuid := auth.uid();
-  -- time-ordered: new ids land on the right edge of the primary key and
-  -- transaction_id indexes instead of random pages (fewer pages and WAL full-page images per commit)
-  v_id uuid := private.uuid_v7();
   v_now timestamptz := pg_catalog.now();
-  v_key private.transaction_idempotency_keys;
+  -- private.uuid_v7(), inline: time-ordered, so new ids land on the right edge
+  -- of the primary keys instead of random pages
+  v_id uuid := pg_catalog.encode(
+    pg_catalog.set_bit(pg_catalog.set_bit(
+      pg_catalog.overlay(pg_catalog.uuid_send(pg_catalog.gen_random_uuid()),
+        pg_catalog.substr(pg_catalog.int8send(pg_catalog.floor(extract(epoch from pg_catalog.clock_timestamp()) * 1000)::bigint), 3),
+        1, 6),
+      52, 1), 53, 1),
+    'hex')::uuid;
   v_tx public.transactions;
 begin
   -- Who: the service role for anyone; a user only as themselves.
@@ -313,23 +326,21 @@ begin
   if p_idempotency_key is not null then
     -- Claim the key. A concurrent request with the same key waits here until
     -- the first commits (then does nothing) or rolls back (then inserts).
-    insert into private.transaction_idempotency_keys
-      (user_id, idempotency_key, transaction_id, transaction_created_at, type, amount, currency)
-    values (p_user_id, p_idempotency_key, v_id, v_now, p_type, p_amount, p_currency)
+    insert into private.transaction_idempotency_keys (user_id, idempotency_key, transaction_id, transaction_created_at)
+    values (p_user_id, p_idempotency_key, v_id, v_now)
     on conflict (user_id, idempotency_key) do nothing;
 
     if not found then
-      select * into v_key
+      -- A replay: the transaction this key created (its created_at prunes to one partition).
+      select t.* into v_tx
         from private.transaction_idempotency_keys as k
+        join public.transactions as t on t.id = k.transaction_id and t.created_at = k.transaction_created_at
        where k.user_id = p_user_id and k.idempotency_key = p_idempotency_key;
-      if v_key.type <> p_type or v_key.amount <> p_amount or v_key.currency <> p_currency then
+      if v_tx.type <> p_type or v_tx.amount <> p_amount or v_tx.currency <> p_currency then
         raise exception 'idempotency key "%" was already used with different parameters', p_idempotency_key
           using errcode = 'PT409',
                 hint = 'Send the same type, amount and currency as the first request, or use a new key.';
       end if;
-      select * into v_tx
-        from public.transactions as t
-       where t.id = v_key.transaction_id and t.created_at = v_key.transaction_created_at;
       return v_tx;
     end if;
   end if;
@@ -412,7 +423,8 @@ security definer
 set search_path = ''
 as $$
 declare
-  v_is_service boolean := private.is_service_role();
+  -- private.is_service_role(), inline (a call to it cannot be inlined)
+  v_is_service boolean := coalesce(auth.jwt() ->> 'role' = 'service_role', false);
   v_uid uuid := auth.uid();
   v_now timestamptz := pg_catalog.now();
   v_tx public.transactions;

@@ -1,6 +1,7 @@
--- Administration and configuration: agent configs (validation, per-agent rate
--- limits), model administration, feature flags, service configurations with
--- history and encrypted secrets, service registry.
+-- Administration and configuration: agent configs (validation; their per-agent
+-- rate limits are applied by private.rate_limit_rules in the usage migration),
+-- model administration, feature flags, service configurations with history and
+-- encrypted secrets, service registry.
 --
 -- Seeds: 002 (admin_config validate_admin_config_data, {agent_type}_{provider}
 -- keys, app_settings, model configuration managed by admins without
@@ -101,75 +102,9 @@ create trigger admin_config_validate_data
   before insert or update of config_key, config_data on public.admin_config
   for each row execute function private.validate_admin_config_data();
 
--- ===========================================================================
--- Per-agent rate limits: private.rate_limit_rules (usage domain extension point)
--- ===========================================================================
--- Endpoints: a plan endpoint ('chat'), an agent type ('document_agent': the
--- agent's limits only) or '<plan endpoint>:<agent type>' ('chat:document_agent':
--- the plan's limits and the agent's). The agent's limits are those of
--- '<agent_type>_<activeProvider>' in admin_config, read on every call, so an
--- admin's change applies to the next request. Buckets are per agent, not per
--- provider: switching provider does not hand out fresh quotas.
-create or replace function private.rate_limit_rules(p_user_id uuid, p_endpoint text)
-returns private.rate_limit_rule[]
-language plpgsql
-stable
-security invoker
-set search_path = ''
-as $$
-declare
-  v_rules private.rate_limit_rule[];
-  v_agent text;
-  v_limits jsonb;
-begin
-  if p_endpoint not like '%\_agent' then
-    -- the hot path: a plan endpoint, exactly as the usage domain defined it
-    select array_agg(row(l.endpoint || ':' || l.window_seconds, l.max_requests, l.window_seconds)::private.rate_limit_rule
-                     order by l.window_seconds)
-      into v_rules
-      from public.plan_rate_limits as l
-     where l.endpoint = p_endpoint
-       and l.plan_name = coalesce((select up.plan_name from public.user_plans as up
-                                    where up.user_id = p_user_id and up.active), 'basic');
-    return coalesce(v_rules, '{}');
-  end if;
-
-  v_agent := pg_catalog.split_part(p_endpoint, ':', 2);
-  if v_agent = '' then
-    v_agent := p_endpoint;
-  else
-    select array_agg(row(l.endpoint || ':' || l.window_seconds, l.max_requests, l.window_seconds)::private.rate_limit_rule
-                     order by l.window_seconds)
-      into v_rules
-      from public.plan_rate_limits as l
-     where l.endpoint = pg_catalog.split_part(p_endpoint, ':', 1)
-       and l.plan_name = coalesce((select up.plan_name from public.user_plans as up
-                                    where up.user_id = p_user_id and up.active), 'basic');
-    if v_rules is null then
-      return '{}';  -- unknown plan endpoint
-    end if;
-  end if;
-
-  select c.config_data -> 'rateLimit' into v_limits
-    from public.admin_config as c
-   where c.config_key = v_agent || '_' || coalesce(
-           (select s.config_data ->> 'activeProvider' from public.admin_config as s where s.config_key = 'app_settings'),
-           'google');
-  if v_limits is null then
-    return coalesce(v_rules, '{}');  -- no such agent: unknown endpoint unless the plan knows it
-  end if;
-  -- plan windows first, then the agent's: the same lock order on every call
-  return coalesce(v_rules, '{}') || array[
-    row('agent:' || v_agent || ':60', (v_limits ->> 'perMinute')::integer, 60)::private.rate_limit_rule,
-    row('agent:' || v_agent || ':3600', (v_limits ->> 'perHour')::integer, 3600)::private.rate_limit_rule,
-    row('agent:' || v_agent || ':86400', (v_limits ->> 'perDay')::integer, 86400)::private.rate_limit_rule];
-end;
-$$;
-
-comment on function private.rate_limit_rules(uuid, text) is
-  'Rate-limit rules for a user and endpoint, in a fixed (lock) order. Plan endpoint: the plan''s rules (public.plan_rate_limits). Agent type (document_agent): the agent''s rateLimit.perMinute/perHour/perDay from admin_config <agent>_<activeProvider>. <plan endpoint>:<agent type>: both. Empty = unknown endpoint.';
-
-revoke execute on function private.rate_limit_rules(uuid, text) from public, anon, authenticated, service_role;
+-- Per-agent rate limits (an agent's rateLimit in admin_config) are applied by
+-- private.rate_limit_rules in 20261122030000_usage.sql, which reads
+-- admin_config on every call.
 
 -- ===========================================================================
 -- Model administration (model_config and its price history are the usage
@@ -442,11 +377,14 @@ create table if not exists public.feature_flag_evaluations (
   variant text not null,
   reason text not null,
   first_evaluated_at timestamptz not null default now(),
+  flag_id uuid,
   primary key (flag_key, environment, day, user_id, flag_version)
 );
 
 comment on table public.feature_flag_evaluations is
   'Flag exposures (seed 004 feature_flag_evaluations): one row per flag, environment, user, flag version and UTC day with the variant and OpenFeature reason of the first evaluation. Anonymous evaluations are not recorded. Purged after 90 days.';
+comment on column public.feature_flag_evaluations.flag_id is
+  'The feature_flags row evaluated. A flag deleted and created again under the same key starts again at version 1, so a repeat check is answered from this row''s variant only while the flag row with this id is still at flag_version.';
 
 create index if not exists feature_flag_evaluations_user on public.feature_flag_evaluations (user_id, day);
 create index if not exists feature_flag_evaluations_day on public.feature_flag_evaluations (day);
@@ -595,11 +533,23 @@ comment on function private.feature_flag_conditions_match(jsonb, jsonb) is
 revoke execute on function private.feature_flag_conditions_match(jsonb, jsonb) from public, anon, authenticated, service_role;
 
 -- Definer core: reads flags users may not read (user lists) and records the
--- exposure. Two statements (evaluate; record), few plpgsql expressions: on
--- this path each expression costs a fresh setup per transaction
--- (docs/usage.md) and each API request is one. Returns the OpenFeature-shaped
--- details when p_details, else just the value as a jsonb boolean; never
--- raises for an unknown flag (off, reason ERROR, error_code FLAG_NOT_FOUND).
+-- exposure. Returns the OpenFeature-shaped details when p_details, else just
+-- the value as a jsonb boolean; never raises for an unknown flag (off, reason
+-- ERROR, error_code FLAG_NOT_FOUND).
+--
+-- A user's first evaluation of a flag version each UTC day is recorded in
+-- feature_flag_evaluations with its variant and the flag row's id. For every
+-- strategy except condition the answer depends only on the flag row (every
+-- change to it bumps its version) and on the user, so the recorded variant is
+-- the answer to every later boolean check that day: one statement resolves the
+-- flag row (the environment's row sorts before 'all') and joins today's
+-- exposure of it, and the strategy is not evaluated again. The flag row's id
+-- matters because a flag deleted and created again under the same key starts
+-- again at version 1. Otherwise the strategy is decided in plpgsql branches,
+-- so only the branch taken is set up (the condition matcher and plan lookup
+-- only for condition flags), and the first evaluation is recorded (ON
+-- CONFLICT DO NOTHING covers a concurrent first one); a repeat evaluation
+-- writes nothing and takes no row lock or transaction id.
 create or replace function private.evaluate_feature_flag(
   p_flag_key text, p_user_id uuid, p_environment text, p_context jsonb, p_details boolean
 )
@@ -611,79 +561,94 @@ set search_path = ''
 as $$
 declare
   v_uid uuid;
-  v_flag_key text;
+  v_flag_id uuid;
   v_environment text;
   v_version integer;
-  v_reason text;
-  v_value boolean;
+  v_enabled boolean;
+  v_strategy text;
+  v_percentage numeric;
+  v_conditions jsonb;
+  v_listed boolean;
   v_seen boolean;
+  v_recorded boolean;
+  v_value boolean;
+  v_reason text;
 begin
-  if p_user_id is not null and p_user_id is distinct from auth.uid()
-     and coalesce(auth.jwt() ->> 'role', '') <> 'service_role' and not public.is_current_user_admin() then
-    raise exception 'only the service role or an admin may evaluate a flag for another user' using errcode = '42501';
+  if p_user_id is null then
+    v_uid := auth.uid();
+  else
+    if p_user_id is distinct from auth.uid()
+       and coalesce(auth.jwt() ->> 'role', '') <> 'service_role' and not public.is_current_user_admin() then
+      raise exception 'only the service role or an admin may evaluate a flag for another user' using errcode = '42501';
+    end if;
+    v_uid := p_user_id;
   end if;
 
-  select s.uid, f.flag_key, f.environment, f.version,
-         case when f.id is null then 'ERROR'
-              when not f.enabled then 'DISABLED'
-              when s.uid = any (f.user_ids) then 'TARGETING_MATCH'
-              when f.strategy = 'all' then 'STATIC'
-              when f.strategy = 'user_list' then 'DEFAULT'
-              when f.strategy = 'percentage' then case when s.uid is null then 'ERROR' else 'SPLIT' end
-              when private.feature_flag_conditions_match(f.conditions,
-                     case when jsonb_typeof(p_context) = 'object' then p_context else '{}'::jsonb end - 'user_id' - 'plan'
-                     || case when s.uid is null then '{}'::jsonb
-                             else jsonb_build_object('user_id', s.uid, 'plan', private.effective_plan_name(s.uid)) end)
-                then 'TARGETING_MATCH'
-              else 'DEFAULT' end,
-         case when f.id is null or not f.enabled then false
-              when s.uid = any (f.user_ids) then true
-              when f.strategy = 'all' then true
-              when f.strategy = 'user_list' then false
-              -- first 32 bits of md5('<flag>:<user>') mod 10000 (private.feature_flag_bucket, inlined)
-              when f.strategy = 'percentage' then s.uid is not null
-                and (('x' || substr(md5(f.flag_key || ':' || s.uid::text), 1, 8))::bit(32)::bigint % 10000) < f.rollout_percentage * 100
-              else null end,
-         -- already recorded today? (one index probe here is much cheaper than
-         -- running an INSERT that meets the primary key)
-         s.uid is null or f.id is null or exists (
-           select 1 from public.feature_flag_evaluations as e
-            where e.flag_key = f.flag_key and e.environment = f.environment
-              and e.day = (pg_catalog.now() at time zone 'UTC')::date and e.user_id = s.uid and e.flag_version = f.version)
-    into v_uid, v_flag_key, v_environment, v_version, v_reason, v_value, v_seen
-    from (select coalesce(p_user_id, auth.uid()) as uid) as s
-    left join lateral (
-      select ff.id, ff.flag_key, ff.environment, ff.version, ff.enabled, ff.strategy, ff.user_ids,
-             ff.rollout_percentage, ff.conditions
-        from public.feature_flags as ff
-       where ff.flag_key = p_flag_key and ff.environment in (p_environment, 'all')
-       order by ff.environment = 'all'
-       limit 1) as f on true;
+  select f.id, f.environment, f.version, f.enabled, f.strategy, f.rollout_percentage, f.conditions,
+         v_uid = any (f.user_ids), e.user_id is not null,
+         -- the recorded answer, only from this very flag row and never for a
+         -- condition flag (its answer depends on the context)
+         case when e.flag_id = f.id and f.strategy <> 'condition' then e.variant = 'on' end
+    into v_flag_id, v_environment, v_version, v_enabled, v_strategy, v_percentage, v_conditions,
+         v_listed, v_seen, v_recorded
+    from public.feature_flags as f
+    left join public.feature_flag_evaluations as e
+      on e.flag_key = f.flag_key and e.environment = f.environment
+     and e.day = (pg_catalog.now() at time zone 'UTC')::date and e.user_id = v_uid and e.flag_version = f.version
+   where f.flag_key = p_flag_key and f.environment in (p_environment, 'all')
+   order by f.environment = 'all'
+   limit 1;
 
-  -- the first evaluation of the day per user and flag version writes (a
-  -- concurrent first one meets the primary key and writes nothing). A user
-  -- named by the service role may not exist (synthetic ids): only real users
-  -- are kept.
-  if not v_seen then
-    insert into public.feature_flag_evaluations (flag_key, environment, day, user_id, flag_version, variant, reason, first_evaluated_at)
-    select v_flag_key, v_environment, (pg_catalog.now() at time zone 'UTC')::date, v_uid, v_version,
-           case when coalesce(v_value, v_reason = 'TARGETING_MATCH') then 'on' else 'off' end, v_reason, pg_catalog.now()
-     where p_user_id is null or exists (select 1 from auth.users as u where u.id = v_uid)
+  if v_recorded is not null and not p_details then
+    return to_jsonb(v_recorded);
+  end if;
+
+  if v_version is null then
+    v_value := false; v_reason := 'ERROR';
+  elsif not v_enabled then
+    v_value := false; v_reason := 'DISABLED';
+  elsif v_listed then
+    v_value := true; v_reason := 'TARGETING_MATCH';
+  elsif v_strategy = 'all' then
+    v_value := true; v_reason := 'STATIC';
+  elsif v_strategy = 'percentage' then
+    if v_uid is null then
+      v_value := false; v_reason := 'ERROR';
+    else
+      v_value := (('x' || substr(md5(p_flag_key || ':' || v_uid::text), 1, 8))::bit(32)::bigint % 10000) < v_percentage * 100;
+      v_reason := 'SPLIT';
+    end if;
+  elsif v_strategy = 'user_list' then
+    v_value := false; v_reason := 'DEFAULT';
+  else
+    v_value := private.feature_flag_conditions_match(v_conditions,
+                 case when jsonb_typeof(p_context) = 'object' then p_context else '{}'::jsonb end - 'user_id' - 'plan'
+                 || case when v_uid is null then '{}'::jsonb
+                         else jsonb_build_object('user_id', v_uid, 'plan', private.effective_plan_name(v_uid)) end);
+    v_reason := case when v_value then 'TARGETING_MATCH' else 'DEFAULT' end;
+  end if;
+
+  if not v_seen and v_uid is not null and v_version is not null then
+    insert into public.feature_flag_evaluations (flag_key, environment, day, user_id, flag_version, variant, reason,
+                                                 first_evaluated_at, flag_id)
+    select p_flag_key, v_environment, (pg_catalog.now() at time zone 'UTC')::date, v_uid, v_version,
+           case when v_value then 'on' else 'off' end, v_reason, pg_catalog.now(), v_flag_id
+     where p_user_id is null or exists (select from auth.users as u where u.id = v_uid)
     on conflict do nothing;
   end if;
 
   if not p_details then
-    return to_jsonb(coalesce(v_value, v_reason = 'TARGETING_MATCH'));
+    return to_jsonb(v_value);
   end if;
-  return jsonb_build_object('flag_key', p_flag_key, 'value', coalesce(v_value, v_reason = 'TARGETING_MATCH'),
-    'variant', case when coalesce(v_value, v_reason = 'TARGETING_MATCH') then 'on' else 'off' end, 'reason', v_reason,
-    'error_code', case when v_flag_key is null then 'FLAG_NOT_FOUND' when v_reason = 'ERROR' then 'TARGETING_KEY_MISSING' end,
+  return jsonb_build_object('flag_key', p_flag_key, 'value', v_value, 'variant', case when v_value then 'on' else 'off' end,
+    'reason', v_reason,
+    'error_code', case when v_version is null then 'FLAG_NOT_FOUND' when v_reason = 'ERROR' then 'TARGETING_KEY_MISSING' end,
     'environment', v_environment, 'flag_version', v_version);
 end;
 $$;
 
 comment on function private.evaluate_feature_flag(text, uuid, text, jsonb, boolean) is
-  'Definer core of is_feature_enabled / evaluate_feature_flag: resolves the flag (environment row, else ''all''), evaluates kill switch, user overrides and the strategy, records the first exposure per user/flag version/day; returns {flag_key, value, variant, reason, error_code, environment, flag_version} when p_details, else the value as a jsonb boolean.';
+  'Definer core of is_feature_enabled / evaluate_feature_flag: resolves the flag (environment row, else ''all'') with today''s exposure of it in one statement; a repeat boolean check of a non-condition flag returns the variant its first evaluation today recorded for this flag row and version; otherwise evaluates kill switch, user overrides and the strategy and records the first exposure per user/flag version/day with the flag row''s id. Returns {flag_key, value, variant, reason, error_code, environment, flag_version} when p_details, else the value as a jsonb boolean.';
 revoke execute on function private.evaluate_feature_flag(text, uuid, text, jsonb, boolean) from public, anon, authenticated, service_role;
 grant execute on function private.evaluate_feature_flag(text, uuid, text, jsonb, boolean) to authenticated, service_role;
 
@@ -705,7 +670,7 @@ end;
 $$;
 
 comment on function public.is_feature_enabled(text, uuid, text, jsonb) is
-  'Seed 004: is the flag on for the caller (p_user_id: only the caller, or anyone for admins and the service role) in p_environment? Unknown flags are off. The first evaluation per user, flag version and day is recorded.';
+  'Seed 004: is the flag on for the caller (p_user_id: only the caller, or anyone for admins and the service role) in p_environment? Unknown flags are off. The first evaluation per user, flag version and day is recorded; later checks that day are answered from it (condition flags are evaluated every time).';
 
 create or replace function public.evaluate_feature_flag(
   p_flag_key text,

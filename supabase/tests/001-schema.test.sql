@@ -1,7 +1,12 @@
 -- Project-wide invariants: the rules every migration must keep. These fail
 -- when a later migration forgets a grant, a comment, RLS or a search_path.
+-- That every function (by signature), table, view and index is created once
+-- in supabase/migrations/ is checked where the files are readable:
+-- tests/migrations.test.ts (under `supabase test db` pgTAP cannot read them).
+-- Here, from the statements the CLI recorded, a coarser form of it: no
+-- function name is created more often than it has overloads.
 begin;
-select plan(14);
+select plan(15);
 
 -- The baseline the migrations were applied on behaves like Supabase's.
 select is((select rolsuper from pg_catalog.pg_roles where rolname = 'postgres'), false,
@@ -10,6 +15,25 @@ select is((select rolbypassrls from pg_catalog.pg_roles where rolname = 'service
   'service_role bypasses RLS');
 select ok(exists (select 1 from supabase_migrations.schema_migrations where name = 'foundation'),
   'migrations are recorded by the Supabase CLI in supabase_migrations.schema_migrations');
+
+-- One current definition of every function: a name created more often than
+-- it has overloads was created twice (a later create or replace of a body).
+select is_empty($$
+  with created as (
+    select r.m[1] as schema_name, r.m[2] as function_name, count(*) as times
+      from supabase_migrations.schema_migrations as sm
+     cross join lateral pg_catalog.unnest(sm.statements) as s(stmt)
+     cross join lateral (select pg_catalog.regexp_match(s.stmt,
+       '^\s*(?:--[^\n]*\n\s*)*create\s+(?:or\s+replace\s+)?function\s+"?(\w+)"?\."?(\w+)"?\s*\(', 'i') as m) as r
+     where r.m is not null
+     group by 1, 2
+  )
+  select c.schema_name || '.' || c.function_name || ' created ' || c.times || ' times'
+    from created as c
+   where c.times > (select count(*) from pg_catalog.pg_proc as p
+                      join pg_catalog.pg_namespace as n on n.oid = p.pronamespace
+                     where n.nspname = c.schema_name and p.proname = c.function_name)
+$$, 'no function is created more often than it has overloads (supabase_migrations.schema_migrations.statements)');
 
 -- RLS on every table the API could reach, and on our internal ones.
 select tests.rls_enabled('public');
