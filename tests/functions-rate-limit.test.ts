@@ -2,7 +2,10 @@
 // handler and the deployed shape through the gateway, against the real SQL.
 import { FunctionsHttpError } from '@supabase/supabase-js';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createRateLimitHandler, rateLimitHeaders, type RateLimitResult } from '../supabase/functions/rate-limit/handler.ts';
+import { corsHeaders } from '../supabase/functions/_shared/cors.ts';
+import { createRateLimitHandler } from '../supabase/functions/rate-limit/handler.ts';
+import { rateLimitHeaderNames, rateLimitHeaders } from '../shared/rate-limit-headers.ts';
+import { rateLimitResult, type RateLimitResult } from '../shared/schemas/usage.ts';
 import { anonClient, apiUrl, functionEnv, keys, serviceClient, signJwt, tokenFor, userClient } from './support/api.ts';
 import { claimsFor, createPool, createUser, deleteUsers, type TestUser } from './support/db.ts';
 
@@ -32,8 +35,8 @@ const call = async (user: TestUser | null, body: unknown) =>
 describe('rateLimitHeaders (pure formatting of the SQL result)', () => {
   it('writes the IETF draft fields and the X-RateLimit trio from the result, Retry-After only when denied', () => {
     const r: RateLimitResult = {
-      allowed: false, policy: 'chat:minute', limit: 10, window_seconds: 60, remaining: 0,
-      reset_at: '2026-11-22T00:01:00Z', reset_after_seconds: 42, retry_after_seconds: 6,
+      allowed: false, endpoint: 'chat', cost: 1, reason: 'rate_limited', policy: 'chat:minute', limit: 10, window_seconds: 60, remaining: 0,
+      reset_at: '2026-11-22T00:01:00Z', reset_after_seconds: 42, retry_after_seconds: 6, windows: [],
     };
     expect(rateLimitHeaders(r)).toEqual({
       'RateLimit-Policy': '"chat:minute";q=10;w=60',
@@ -44,6 +47,19 @@ describe('rateLimitHeaders (pure formatting of the SQL result)', () => {
       'Retry-After': '6',
     });
     expect(rateLimitHeaders({ ...r, allowed: true, remaining: 3, retry_after_seconds: null })['Retry-After']).toBeUndefined();
+    // every rule unlimited: no limit headers at all
+    expect(rateLimitHeaders({ ...r, allowed: true, policy: null, limit: null, window_seconds: null, remaining: null, reset_at: null, reset_after_seconds: null, retry_after_seconds: null })).toEqual({});
+  });
+
+  it('reads microsecond timestamps as the SQL sends them, and browsers may read every header it writes', () => {
+    const h = rateLimitHeaders({
+      allowed: true, policy: 'chat:60', limit: 10, window_seconds: 60, remaining: 9,
+      reset_at: '2026-11-22T00:00:06.000001+00:00', reset_after_seconds: 7, retry_after_seconds: null,
+    });
+    expect(h['X-RateLimit-Reset']).toBe(String(Date.parse('2026-11-22T00:00:07Z') / 1000));
+    const exposed = corsHeaders['Access-Control-Expose-Headers']!.split(', ');
+    expect(exposed).toEqual([...rateLimitHeaderNames]);
+    for (const name of Object.keys({ ...h, 'Retry-After': '1' })) expect(exposed).toContain(name);
   });
 });
 
@@ -51,7 +67,7 @@ describe('rate-limit function', () => {
   it('allowed: 200 with headers that repeat what the SQL returned', async () => {
     const res = await call(await newUser(), { endpoint });
     expect(res.status).toBe(200);
-    const body = (await res.json()) as RateLimitResult;
+    const body = rateLimitResult.parse(await res.json()); // the body is the contract's result
     expect(body.allowed).toBe(true);
     expect(res.headers.get('x-ratelimit-limit')).toBe(String(body.limit));
     expect(res.headers.get('x-ratelimit-remaining')).toBe(String(body.remaining));
@@ -73,7 +89,7 @@ describe('rate-limit function', () => {
     expect(allowed).toBeLessThanOrEqual(left + refills);
     const denied = results.filter((r) => r.status === 429);
     expect(denied.length).toBe(left + 5 - allowed);
-    const body = (await denied[0]!.json()) as RateLimitResult;
+    const body = rateLimitResult.parse(await denied[0]!.json());
     expect(body.allowed).toBe(false);
     expect(denied[0]!.headers.get('retry-after')).toBe(String(body.retry_after_seconds));
     expect(Number(body.retry_after_seconds)).toBeGreaterThan(0);
@@ -82,6 +98,10 @@ describe('rate-limit function', () => {
   it('invalid input is 400 (zod, and the SQL for an unknown endpoint); no token is 401', async () => {
     const user = await newUser();
     expect((await call(user, {})).status).toBe(400);
+    // the endpoint rule is the contract's (the SQL's): checked before the RPC
+    const malformed = await call(user, { endpoint: 'Chat' });
+    expect(malformed.status).toBe(400);
+    expect(await malformed.json()).toMatchObject({ code: 'invalid_request', details: ['endpoint: invalid endpoint'] });
     expect((await call(user, { endpoint, cost: 0 })).status).toBe(400);
     expect((await call(user, { endpoint, extra: 1 })).status).toBe(400);
     const unknown = await call(user, { endpoint: 'no_such_endpoint' });

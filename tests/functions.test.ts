@@ -7,6 +7,7 @@ import { FunctionsHttpError } from '@supabase/supabase-js';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { anonClient as functionAnonClient, asUser } from '../supabase/functions/_shared/clients.ts';
+import { healthStatus } from '../shared/schemas/observability.ts';
 import { createHealthHandler } from '../supabase/functions/health/handler.ts';
 import { createWebhookHandler } from '../supabase/functions/webhook/handler.ts';
 import { anonClient, apiUrl, functionEnv, keys, tokenFor, userClient, webhookSecret } from './support/api.ts';
@@ -64,6 +65,7 @@ describe('health', () => {
     // degraded cases are pinned down in supabase/tests/060-edge.test.sql.
     const allOk = Object.values(body.checks as Record<string, { status: string }>).every((c) => c.status === 'ok');
     expect(body.status).toBe(allOk ? 'healthy' : 'degraded');
+    expect(healthStatus.parse(body.status)).toBe(body.status); // the contract's vocabulary
     expect(typeof body.checks.database.latency_ms).toBe('number');
     expect(new Date(body.timestamp).toString()).not.toBe('Invalid Date');
     expect(body.version).toMatch(/^\d{14}$/); // the latest migration, unless APP_VERSION is set

@@ -109,9 +109,9 @@ describe('check_rate_limit under concurrency', () => {
     expect(rateLimitHeaders(first)).toEqual({
       'RateLimit-Policy': '"quiz_generation:3600";q=3;w=3600',
       RateLimit: '"quiz_generation:3600";r=2;t=1200',
-      'RateLimit-Limit': '3',
-      'RateLimit-Remaining': '2',
-      'RateLimit-Reset': '1200',
+      'X-RateLimit-Limit': '3',
+      'X-RateLimit-Remaining': '2',
+      'X-RateLimit-Reset': String(Date.parse('2026-05-01T10:20:00Z') / 1000),
     });
     await q(`select public.check_rate_limit('quiz_generation', 2) as r`);
     const denied = await q(`select public.check_rate_limit('quiz_generation') as r`);

@@ -36,6 +36,8 @@ export const errorType = z.enum(['auth', 'api', 'admin', 'app', 'user', 'permiss
 export const severity = z.enum(['info', 'warning', 'error', 'critical']);
 export const actorType = z.enum(['user', 'service', 'system']);
 export const healthStatus = z.enum(['healthy', 'degraded', 'unhealthy']);
+/** A system's overall health: record_health_check's p_status and the health edge function's `status`. */
+export type HealthStatus = z.infer<typeof healthStatus>;
 
 const uuid = z.uuid();
 const nonNegativeInt = z.number().int().nonnegative();

@@ -207,15 +207,41 @@ export const dailyUsageSeries = z.array(
 // ---------------------------------------------------------------------------
 // Rate limits
 // ---------------------------------------------------------------------------
+const rateLimitEndpoint = z.string().regex(/^[a-z][a-z0-9_:.-]{0,63}$/, 'invalid endpoint');
+const rateLimitCost = z.number().int().min(1).max(1_000_000);
+
 /** Arguments of `check_rate_limit` / `get_rate_limit_status`. */
 export const checkRateLimitArgs = z
   .object({
-    p_endpoint: z.string().regex(/^[a-z][a-z0-9_:.-]{0,63}$/, 'invalid endpoint'),
-    p_cost: z.number().int().min(1).max(1_000_000).optional(),
+    p_endpoint: rateLimitEndpoint,
+    p_cost: rateLimitCost.optional(),
     /** Service role only: the user to check. */
     p_user_id: uuid.optional(),
   })
   .strict();
+export type CheckRateLimitArgs = z.infer<typeof checkRateLimitArgs>;
+
+/**
+ * The body of `POST /functions/v1/rate-limit` (supabase/functions/rate-limit):
+ * check_rate_limit's arguments without the `p_` prefix, the same rules.
+ */
+export const rateLimitRequest = z
+  .object({
+    endpoint: rateLimitEndpoint,
+    cost: rateLimitCost.optional(),
+    /** Service callers only: check on behalf of this user (the SQL enforces it). */
+    user_id: uuid.optional(),
+  })
+  .strict();
+export type RateLimitRequest = z.infer<typeof rateLimitRequest>;
+
+/** The RPC arguments for a rate-limit request; what is left out takes the SQL's default. */
+export function checkRateLimitArgsFrom(req: RateLimitRequest): CheckRateLimitArgs {
+  const args: CheckRateLimitArgs = { p_endpoint: req.endpoint };
+  if (req.cost !== undefined) args.p_cost = req.cost;
+  if (req.user_id !== undefined) args.p_user_id = req.user_id;
+  return args;
+}
 
 export const rateLimitWindow = z.object({
   bucket: z.string(),
@@ -223,11 +249,15 @@ export const rateLimitWindow = z.object({
   window_seconds: z.number().int(),
   remaining: z.number().int(),
   reset_at: z.string(),
-  reset_after_seconds: z.number(),
-  retry_after_seconds: z.number().nullable(),
+  /** Whole seconds: the SQL rounds up. */
+  reset_after_seconds: z.number().int(),
+  retry_after_seconds: z.number().int().nullable(),
 });
 
-/** What `check_rate_limit` returns; limit etc. are null when every rule is unlimited. */
+/**
+ * What `check_rate_limit` returns (and the body of the rate-limit function);
+ * the top-level figures are the binding window's, all null when every rule is unlimited.
+ */
 export const rateLimitResult = z.object({
   allowed: z.boolean(),
   endpoint: z.string(),
@@ -238,28 +268,12 @@ export const rateLimitResult = z.object({
   window_seconds: z.number().int().nullable(),
   remaining: z.number().int().nullable(),
   reset_at: z.string().nullable(),
-  reset_after_seconds: z.number().nullable(),
-  retry_after_seconds: z.number().nullable(),
+  reset_after_seconds: z.number().int().nullable(),
+  retry_after_seconds: z.number().int().nullable(),
   windows: z.array(rateLimitWindow),
 });
 export type RateLimitResult = z.infer<typeof rateLimitResult>;
 
-/**
- * HTTP headers for a rate-limit result: IETF draft-ietf-httpapi-ratelimit-headers
- * (`RateLimit-Policy`, `RateLimit`), the older `RateLimit-Limit/Remaining/Reset`
- * that many clients still read, and `Retry-After` on a denial.
- */
-export function rateLimitHeaders(r: RateLimitResult): Record<string, string> {
-  if (r.limit === null || r.window_seconds === null || r.remaining === null) return {};
-  const name = r.policy ?? 'default';
-  const reset = Math.max(0, Math.ceil(r.reset_after_seconds ?? 0));
-  const headers: Record<string, string> = {
-    'RateLimit-Policy': r.windows.map((w) => `"${w.bucket}";q=${w.limit};w=${w.window_seconds}`).join(', '),
-    RateLimit: `"${name}";r=${r.remaining};t=${reset}`,
-    'RateLimit-Limit': String(r.limit),
-    'RateLimit-Remaining': String(r.remaining),
-    'RateLimit-Reset': String(reset),
-  };
-  if (!r.allowed && r.retry_after_seconds !== null) headers['Retry-After'] = String(Math.ceil(r.retry_after_seconds));
-  return headers;
-}
+// The headers for a result (RateLimit-Policy, RateLimit, X-RateLimit-*,
+// Retry-After) live in a module without zod, for functions that need only the names.
+export { RateLimitHeader, rateLimitHeaderNames, rateLimitHeaders, type RateLimitHeaderFields } from '../rate-limit-headers.ts';

@@ -2,6 +2,7 @@
 // public.health_check(), timed. 200 when healthy or degraded, 503 when
 // unhealthy; no secrets or error internals in the output.
 import type { SupabaseClient } from '@supabase/supabase-js';
+import type { HealthStatus } from '../../../shared/schemas/observability.ts';
 import { serviceClient } from '../_shared/clients.ts';
 import type { FunctionEnv } from '../_shared/env.ts';
 import { HttpError, json, serve } from '../_shared/errors.ts';
@@ -9,7 +10,8 @@ import { HttpError, json, serve } from '../_shared/errors.ts';
 export type CheckStatus = 'ok' | 'degraded' | 'error';
 
 export interface HealthReport {
-  status: 'healthy' | 'degraded' | 'unhealthy';
+  /** The contract's health vocabulary (shared/schemas/observability.ts), as record_health_check stores it. */
+  status: HealthStatus;
   timestamp: string;
   version: string;
   checks: Record<string, { status: CheckStatus; latency_ms?: number; [k: string]: unknown }>;
