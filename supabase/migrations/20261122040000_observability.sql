@@ -285,37 +285,6 @@ $$;
 comment on function private.is_operator() is
   'True for admins, the service role and direct SQL sessions (pg_cron, migrations); false for other API callers.';
 
--- Correlation id of the current request: app.correlation_id if a caller set
--- it, else the X-Correlation-Id / X-Request-Id header PostgREST exposes in
--- request.headers; null when neither is a uuid.
-create or replace function private.current_correlation_id()
-returns uuid
-language plpgsql
-stable
-security invoker
-set search_path = ''
-as $$
-declare
-  v text := nullif(pg_catalog.current_setting('app.correlation_id', true), '');
-  v_headers text;
-begin
-  if v is null then
-    v_headers := nullif(pg_catalog.current_setting('request.headers', true), '');
-    if v_headers is null then
-      return null;
-    end if;
-    v := coalesce(v_headers::jsonb ->> 'x-correlation-id', v_headers::jsonb ->> 'x-request-id');
-  end if;
-  if v ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then
-    return v::uuid;
-  end if;
-  return null;
-end;
-$$;
-
-comment on function private.current_correlation_id() is
-  'The request''s correlation id (setting app.correlation_id, or header X-Correlation-Id / X-Request-Id), or null.';
-
 -- Required short label: trimmed, non-empty, at most p_max characters.
 create or replace function private.require_label(p_value text, p_field text, p_max integer)
 returns text
@@ -450,7 +419,6 @@ revoke execute on function public.is_user_activity_logging_enabled() from public
 revoke execute on function public.is_agent_activity_logging_enabled() from public, anon, authenticated, service_role;
 revoke execute on function private.log_actor(uuid) from public, anon, authenticated, service_role;
 revoke execute on function private.is_operator() from public, anon, authenticated, service_role;
-revoke execute on function private.current_correlation_id() from public, anon, authenticated, service_role;
 revoke execute on function private.require_label(text, text, integer) from public, anon, authenticated, service_role;
 revoke execute on function private.optional_text(text, text, integer) from public, anon, authenticated, service_role;
 revoke execute on function private.optional_object(jsonb, text) from public, anon, authenticated, service_role;
