@@ -2168,17 +2168,21 @@ COMMENT ON FUNCTION private.get_job(p_job_id bigint) IS 'get_job for the caller 
 --
 
 CREATE FUNCTION private.get_logging_config() RETURNS jsonb
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
-  select case when s.config_data is null then d.v
-              else d.v || s.config_data || jsonb_build_object(
-                'log_retention_days', (d.v -> 'log_retention_days') || coalesce(s.config_data -> 'log_retention_days', '{}'),
-                'category_toggles', (d.v -> 'category_toggles') || coalesce(s.config_data -> 'category_toggles', '{}'),
-                'performance_settings', (d.v -> 'performance_settings') || coalesce(s.config_data -> 'performance_settings', '{}'),
-                'privacy_settings', (d.v -> 'privacy_settings') || coalesce(s.config_data -> 'privacy_settings', '{}')) end
-    from (select private.default_logging_settings() as v) as d
-    left join public.admin_config as s on s.config_key = 'logging_settings';
+begin
+  -- plpgsql: admin_config is the admin domain's, created by a later migration
+  return (
+    select case when s.config_data is null then d.v
+                else d.v || s.config_data || jsonb_build_object(
+                  'log_retention_days', (d.v -> 'log_retention_days') || coalesce(s.config_data -> 'log_retention_days', '{}'),
+                  'category_toggles', (d.v -> 'category_toggles') || coalesce(s.config_data -> 'category_toggles', '{}'),
+                  'performance_settings', (d.v -> 'performance_settings') || coalesce(s.config_data -> 'performance_settings', '{}'),
+                  'privacy_settings', (d.v -> 'privacy_settings') || coalesce(s.config_data -> 'privacy_settings', '{}')) end
+      from (select private.default_logging_settings() as v) as d
+      left join public.admin_config as s on s.config_key = 'logging_settings');
+end;
 $$;
 
 --

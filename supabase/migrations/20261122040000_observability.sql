@@ -19,76 +19,6 @@
 -- the reasons are in that file's header).
 
 -- ---------------------------------------------------------------------------
--- admin_config (seed 002). The admin domain adds agent-config validation and
--- the agent configs; this domain needs the 'logging_settings' row.
--- ---------------------------------------------------------------------------
-create table if not exists public.admin_config (
-  id uuid primary key default gen_random_uuid(),
-  config_key varchar(100) not null unique,
-  config_data jsonb not null,
-  updated_by uuid references auth.users (id) on delete set null,
-  updated_at timestamptz not null default now(),
-  created_at timestamptz not null default now(),
-  constraint admin_config_key_format check (config_key ~ '^[a-z0-9_]{1,100}$'),
-  constraint admin_config_data_object check (jsonb_typeof(config_data) = 'object')
-);
-
-comment on table public.admin_config is
-  'Operational settings edited by admins (seed 002): agent configs, app_settings, logging_settings. Admins only; the service role bypasses RLS.';
-comment on column public.admin_config.config_key is 'Unique key: {agent_type}_{provider}, app_settings, logging_settings.';
-comment on column public.admin_config.updated_by is 'The admin who last wrote the row, taken from the JWT (set null when that user is deleted).';
-
-create index if not exists admin_config_updated_by_idx on public.admin_config (updated_by);
-
-alter table public.admin_config enable row level security;
-
-create policy admin_config_select on public.admin_config
-  for select to authenticated using ((select public.is_current_user_admin()));
-create policy admin_config_insert on public.admin_config
-  for insert to authenticated with check ((select public.is_current_user_admin()));
-create policy admin_config_update on public.admin_config
-  for update to authenticated
-  using ((select public.is_current_user_admin()))
-  with check ((select public.is_current_user_admin()));
-create policy admin_config_delete on public.admin_config
-  for delete to authenticated using ((select public.is_current_user_admin()));
-
-revoke all on table public.admin_config from anon, authenticated, service_role;
-grant select, delete on table public.admin_config to authenticated;
-grant insert (config_key, config_data), update (config_key, config_data) on table public.admin_config to authenticated;
-grant select, insert, update, delete on table public.admin_config to service_role;
-
-create trigger admin_config_set_updated_at
-  before update of config_key, config_data on public.admin_config
-  for each row execute function private.set_updated_at();
-
--- updated_by is whoever the JWT says wrote the row; a service-role or SQL
--- write (no user in the JWT) keeps the value it supplies.
-create or replace function private.set_admin_config_updated_by()
-returns trigger
-language plpgsql
-security invoker
-set search_path = ''
-as $$
-declare
-  v_uid uuid := (select auth.uid());
-begin
-  if v_uid is not null then
-    new.updated_by := v_uid;
-  end if;
-  return new;
-end;
-$$;
-
-comment on function private.set_admin_config_updated_by() is
-  'Trigger on admin_config: fills updated_by from the JWT''s user, so an admin cannot attribute a change to someone else.';
-revoke execute on function private.set_admin_config_updated_by() from public, anon, authenticated, service_role;
-
-create trigger admin_config_set_updated_by
-  before insert or update on public.admin_config
-  for each row execute function private.set_admin_config_updated_by();
-
--- ---------------------------------------------------------------------------
 -- Logging settings (seed 002 get_logging_config & co.)
 -- ---------------------------------------------------------------------------
 
@@ -166,27 +96,27 @@ comment on function private.validate_logging_settings() is
   'Trigger on admin_config: checks the types of the known logging_settings keys (22023 otherwise).';
 revoke execute on function private.validate_logging_settings() from public, anon, authenticated, service_role;
 
-create trigger admin_config_validate_logging_settings
-  before insert or update of config_key, config_data on public.admin_config
-  for each row execute function private.validate_logging_settings();
-
 -- Definer: every signed-in caller's log writes depend on these settings, but
 -- only admins may read admin_config.
 create or replace function private.get_logging_config()
 returns jsonb
-language sql
+language plpgsql
 stable
 security definer
 set search_path = ''
 as $$
-  select case when s.config_data is null then d.v
-              else d.v || s.config_data || jsonb_build_object(
-                'log_retention_days', (d.v -> 'log_retention_days') || coalesce(s.config_data -> 'log_retention_days', '{}'),
-                'category_toggles', (d.v -> 'category_toggles') || coalesce(s.config_data -> 'category_toggles', '{}'),
-                'performance_settings', (d.v -> 'performance_settings') || coalesce(s.config_data -> 'performance_settings', '{}'),
-                'privacy_settings', (d.v -> 'privacy_settings') || coalesce(s.config_data -> 'privacy_settings', '{}')) end
-    from (select private.default_logging_settings() as v) as d
-    left join public.admin_config as s on s.config_key = 'logging_settings';
+begin
+  -- plpgsql: admin_config is the admin domain's, created by a later migration
+  return (
+    select case when s.config_data is null then d.v
+                else d.v || s.config_data || jsonb_build_object(
+                  'log_retention_days', (d.v -> 'log_retention_days') || coalesce(s.config_data -> 'log_retention_days', '{}'),
+                  'category_toggles', (d.v -> 'category_toggles') || coalesce(s.config_data -> 'category_toggles', '{}'),
+                  'performance_settings', (d.v -> 'performance_settings') || coalesce(s.config_data -> 'performance_settings', '{}'),
+                  'privacy_settings', (d.v -> 'privacy_settings') || coalesce(s.config_data -> 'privacy_settings', '{}')) end
+      from (select private.default_logging_settings() as v) as d
+      left join public.admin_config as s on s.config_key = 'logging_settings');
+end;
 $$;
 
 comment on function private.get_logging_config() is
@@ -1733,9 +1663,6 @@ comment on function private.disable_audit(regclass) is 'Removes a table''s audit
 revoke execute on function private.audit_row_change() from public, anon, authenticated, service_role;
 revoke execute on function private.enable_audit(regclass, text[]) from public, anon, authenticated, service_role;
 revoke execute on function private.disable_audit(regclass) from public, anon, authenticated, service_role;
-
--- Configuration changes are audited (seed 004 "audit configuration changes").
-select private.enable_audit('public.admin_config', array['updated_at']);
 
 -- ---------------------------------------------------------------------------
 -- Analytics: daily_metrics (materialized, private: advisor 0016) and the
