@@ -442,27 +442,6 @@ $$;
 COMMENT ON FUNCTION private.cache_expiry(p_ttl_seconds integer, p_now timestamp with time zone) IS 'expires_at for a TTL in seconds (null: none); 22023 outside 1 s .. 1 year.';
 
 --
--- Name: cache_live_kind(text, timestamp with time zone); Type: FUNCTION; Schema: private; Owner: -
---
-
-CREATE FUNCTION private.cache_live_kind(p_key text, p_now timestamp with time zone) RETURNS text
-    LANGUAGE sql STABLE
-    SET search_path TO ''
-    AS $$
-  select e.kind
-    from private.cache_entries as e
-   where e.key = p_key
-     and (e.expires_at is null or e.expires_at > p_now)
-     and (e.tags = '{}' or private.cache_tags_current(e.tags, e.tag_versions));
-$$;
-
---
--- Name: FUNCTION cache_live_kind(p_key text, p_now timestamp with time zone); Type: COMMENT; Schema: private; Owner: -
---
-
-COMMENT ON FUNCTION private.cache_live_kind(p_key text, p_now timestamp with time zone) IS 'The kind of the live entry at p_key, or null.';
-
---
 -- Name: cache_tag_versions_for(text[]); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -14390,13 +14369,6 @@ GRANT ALL ON FUNCTION private.cache_check_key(p_key text) TO service_role;
 
 REVOKE ALL ON FUNCTION private.cache_expiry(p_ttl_seconds integer, p_now timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.cache_expiry(p_ttl_seconds integer, p_now timestamp with time zone) TO service_role;
-
---
--- Name: FUNCTION cache_live_kind(p_key text, p_now timestamp with time zone); Type: ACL; Schema: private; Owner: -
---
-
-REVOKE ALL ON FUNCTION private.cache_live_kind(p_key text, p_now timestamp with time zone) FROM PUBLIC;
-GRANT ALL ON FUNCTION private.cache_live_kind(p_key text, p_now timestamp with time zone) TO service_role;
 
 --
 -- Name: FUNCTION cache_tag_versions_for(p_tags text[]); Type: ACL; Schema: private; Owner: -

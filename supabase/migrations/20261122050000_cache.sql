@@ -404,22 +404,6 @@ comment on function public.increment_cache(text, integer, bigint, timestamptz) i
   'Atomically adds p_amount (default 1) to the counter at p_key and returns the new value (seed 001 cache.increment(key, ttl)). A new or expired counter starts at p_amount with p_ttl_seconds to live; the TTL is not extended. 22023 if the key holds something else. Service role.';
 
 -- Lists, sets and hashes (seed 003). Each is one row, locked for the change.
-create or replace function private.cache_live_kind(p_key text, p_now timestamptz)
-returns text
-language sql
-stable
-security invoker
-set search_path = ''
-as $$
-  select e.kind
-    from private.cache_entries as e
-   where e.key = p_key
-     and (e.expires_at is null or e.expires_at > p_now)
-     and (e.tags = '{}' or private.cache_tags_current(e.tags, e.tag_versions));
-$$;
-
-comment on function private.cache_live_kind(text, timestamptz) is 'The kind of the live entry at p_key, or null.';
-
 create or replace function public.cache_list_push(
   p_key text,
   p_value jsonb,
@@ -714,12 +698,10 @@ revoke execute on function private.cache_tags_current(text[], bigint[]) from pub
 revoke execute on function private.cache_tag_versions_for(text[]) from public, anon, authenticated, service_role;
 revoke execute on function private.cache_check_key(text) from public, anon, authenticated, service_role;
 revoke execute on function private.cache_expiry(integer, timestamptz) from public, anon, authenticated, service_role;
-revoke execute on function private.cache_live_kind(text, timestamptz) from public, anon, authenticated, service_role;
 grant execute on function private.cache_tags_current(text[], bigint[]) to service_role;
 grant execute on function private.cache_tag_versions_for(text[]) to service_role;
 grant execute on function private.cache_check_key(text) to service_role;
 grant execute on function private.cache_expiry(integer, timestamptz) to service_role;
-grant execute on function private.cache_live_kind(text, timestamptz) to service_role;
 
 revoke execute on function public.set_cache(text, jsonb, integer, text[], timestamptz) from public, anon, authenticated, service_role;
 revoke execute on function public.get_cache(text, timestamptz) from public, anon, authenticated, service_role;
