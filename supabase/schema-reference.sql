@@ -1534,7 +1534,7 @@ begin
   if p_retention is null then
     return 0;
   end if;
-  perform pg_catalog.pg_advisory_xact_lock(20261122, pg_catalog.hashtext(p_parent::text));
+  perform private.lock_partitioned_table(p_parent);
   for v_part in
     select l.partition from private.list_partitions(p_parent) as l where l.range_to <= p_now - p_retention
   loop
@@ -1569,13 +1569,12 @@ begin
     from pg_catalog.pg_partitioned_table as pt
     join pg_catalog.pg_attribute as a on a.attrelid = pt.partrelid and a.attnum = pt.partattrs[0]
    where pt.partrelid = p_parent;
-  -- the lock private.ensure_partitions and drop_expired_partitions take
-  perform pg_catalog.pg_advisory_xact_lock(20261122, pg_catalog.hashtext(p_parent::text));
-  for v_part in select l.partition from private.list_partitions(p_parent) as l where l.range_to <= p_cutoff order by l.range_from loop
+  perform private.lock_partitioned_table(p_parent);
+  for v_part in select l.partition from private.list_partitions(p_parent) as l where l.range_to <= p_cutoff loop
     execute format('select count(*) from %s', v_part) into v_n;
-    execute format('drop table %s', v_part);
     v_total := v_total + v_n;
   end loop;
+  perform private.drop_expired_partitions(p_parent, interval '0', p_cutoff);
   for v_part in
     select i.inhrelid::regclass from pg_catalog.pg_inherits as i join pg_catalog.pg_class as c on c.oid = i.inhrelid
      where i.inhparent = p_parent and pg_catalog.pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT'
@@ -1706,7 +1705,7 @@ begin
   end if;
 
   -- lock out concurrent maintenance of the same parent
-  perform pg_catalog.pg_advisory_xact_lock(20261122, pg_catalog.hashtext(p_parent::text));
+  perform private.lock_partitioned_table(p_parent);
 
   select i.inhrelid::regclass into v_default
     from pg_catalog.pg_inherits as i
@@ -2731,6 +2730,25 @@ $$;
 --
 
 COMMENT ON FUNCTION private.list_partitions(p_parent regclass) IS 'The range partitions of a table with their bounds (the default partition excluded).';
+
+--
+-- Name: lock_partitioned_table(regclass); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.lock_partitioned_table(p_parent regclass) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  perform pg_catalog.pg_advisory_xact_lock(20261122, pg_catalog.hashtext(p_parent::text));
+end;
+$$;
+
+--
+-- Name: FUNCTION lock_partitioned_table(p_parent regclass); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.lock_partitioned_table(p_parent regclass) IS 'Takes the transaction-scoped lock that serialises partition maintenance and retention of one partitioned table.';
 
 --
 -- Name: log_actor(uuid); Type: FUNCTION; Schema: private; Owner: -
@@ -14761,6 +14779,12 @@ GRANT ALL ON FUNCTION private.list_jobs(p_queue text, p_status text, p_limit int
 --
 
 REVOKE ALL ON FUNCTION private.list_partitions(p_parent regclass) FROM PUBLIC;
+
+--
+-- Name: FUNCTION lock_partitioned_table(p_parent regclass); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.lock_partitioned_table(p_parent regclass) FROM PUBLIC;
 
 --
 -- Name: FUNCTION log_actor(p_user_id uuid); Type: ACL; Schema: private; Owner: -

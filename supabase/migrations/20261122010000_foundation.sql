@@ -1,7 +1,8 @@
 -- Foundation: the schema that holds every domain's internals, and the helpers
 -- all later migrations share: set_updated_at, encryption_key, uuid_v7 (seed
--- 000 message ids), is_service_role, retry_backoff and current_correlation_id
--- (seed 004 correlation ids).
+-- 000 message ids), is_service_role, retry_backoff, current_correlation_id
+-- (seed 004 correlation ids) and lock_partitioned_table (the lock partition
+-- maintenance and retention take).
 --
 -- Conventions every migration in this project follows (docs/conventions.md):
 --   * public holds only what clients use: tables under RLS and RPC functions.
@@ -179,3 +180,25 @@ comment on function private.current_correlation_id() is
   'The request''s correlation id (setting app.correlation_id, or header X-Correlation-Id / X-Request-Id), or null.';
 
 revoke execute on function private.current_correlation_id() from public, anon, authenticated, service_role;
+
+-- The lock every change to a partitioned table's set of partitions takes:
+-- creating them ahead (private.ensure_partitions) and dropping them past
+-- retention (private.drop_expired_partitions, private.drop_partitions_before).
+-- Transaction-scoped and re-entrant, so a function holding it may call
+-- another that takes it again.
+create or replace function private.lock_partitioned_table(p_parent regclass)
+returns void
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+begin
+  perform pg_catalog.pg_advisory_xact_lock(20261122, pg_catalog.hashtext(p_parent::text));
+end;
+$$;
+
+comment on function private.lock_partitioned_table(regclass) is
+  'Takes the transaction-scoped lock that serialises partition maintenance and retention of one partitioned table.';
+
+revoke execute on function private.lock_partitioned_table(regclass) from public, anon, authenticated, service_role;

@@ -6,49 +6,11 @@
 -- cleanup_old_api_logs). Mapping and choices: docs/observability.md.
 
 -- ---------------------------------------------------------------------------
--- Retention. Whole month partitions are dropped (no per-row delete, no WAL per
--- row, space freed at once): a row is kept at least its retention and at most
--- a month longer. Rows that fell into a default partition are deleted.
+-- Whole month partitions are dropped (no per-row delete, no WAL per row, space
+-- freed at once) by the partition maintenance's private.drop_partitions_before
+-- (20261122010200_maintenance.sql): a row is kept at least its retention and
+-- at most a month longer. Rows that fell into a default partition are deleted.
 -- ---------------------------------------------------------------------------
-create or replace function private.drop_partitions_before(p_parent regclass, p_cutoff timestamptz)
-returns bigint
-language plpgsql
-volatile
-security invoker
-set search_path = ''
-as $$
-declare
-  v_part regclass;
-  v_key text;
-  v_n bigint;
-  v_total bigint := 0;
-begin
-  select a.attname into v_key
-    from pg_catalog.pg_partitioned_table as pt
-    join pg_catalog.pg_attribute as a on a.attrelid = pt.partrelid and a.attnum = pt.partattrs[0]
-   where pt.partrelid = p_parent;
-  -- the lock private.ensure_partitions and drop_expired_partitions take
-  perform pg_catalog.pg_advisory_xact_lock(20261122, pg_catalog.hashtext(p_parent::text));
-  for v_part in select l.partition from private.list_partitions(p_parent) as l where l.range_to <= p_cutoff order by l.range_from loop
-    execute format('select count(*) from %s', v_part) into v_n;
-    execute format('drop table %s', v_part);
-    v_total := v_total + v_n;
-  end loop;
-  for v_part in
-    select i.inhrelid::regclass from pg_catalog.pg_inherits as i join pg_catalog.pg_class as c on c.oid = i.inhrelid
-     where i.inhparent = p_parent and pg_catalog.pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT'
-  loop
-    execute format('delete from %s where %I < %L', v_part, v_key, p_cutoff);
-    get diagnostics v_n = row_count;
-    v_total := v_total + v_n;
-  end loop;
-  return v_total;
-end;
-$$;
-
-comment on function private.drop_partitions_before(regclass, timestamptz) is
-  'Drops the month partitions of p_parent that end at or before p_cutoff and deletes older rows from its default partition; returns how many rows went.';
-
 create or replace function private.purge_old_activity_logs(p_now timestamptz)
 returns table (user_logs_deleted bigint, agent_logs_deleted bigint, error_logs_deleted bigint)
 language plpgsql
@@ -175,7 +137,6 @@ $$;
 comment on function public.get_scheduled_jobs() is
   'Every pg_cron job (partition maintenance, purges, cleanups, metric refresh) with its schedule and last run, as a JSON array. Admins and the service role.';
 
-revoke execute on function private.drop_partitions_before(regclass, timestamptz) from public, anon, authenticated, service_role;
 revoke execute on function private.purge_old_activity_logs(timestamptz) from public, anon, authenticated, service_role;
 revoke execute on function public.purge_old_activity_logs(timestamptz) from public, anon, authenticated, service_role;
 revoke execute on function private.cleanup_registered(regclass, interval, timestamptz) from public, anon, authenticated, service_role;
