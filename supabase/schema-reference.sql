@@ -442,27 +442,6 @@ $$;
 COMMENT ON FUNCTION private.cache_expiry(p_ttl_seconds integer, p_now timestamp with time zone) IS 'expires_at for a TTL in seconds (null: none); 22023 outside 1 s .. 1 year.';
 
 --
--- Name: cache_live_kind(text, timestamp with time zone); Type: FUNCTION; Schema: private; Owner: -
---
-
-CREATE FUNCTION private.cache_live_kind(p_key text, p_now timestamp with time zone) RETURNS text
-    LANGUAGE sql STABLE
-    SET search_path TO ''
-    AS $$
-  select e.kind
-    from private.cache_entries as e
-   where e.key = p_key
-     and (e.expires_at is null or e.expires_at > p_now)
-     and (e.tags = '{}' or private.cache_tags_current(e.tags, e.tag_versions));
-$$;
-
---
--- Name: FUNCTION cache_live_kind(p_key text, p_now timestamp with time zone); Type: COMMENT; Schema: private; Owner: -
---
-
-COMMENT ON FUNCTION private.cache_live_kind(p_key text, p_now timestamp with time zone) IS 'The kind of the live entry at p_key, or null.';
-
---
 -- Name: cache_tag_versions_for(text[]); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -1555,7 +1534,7 @@ begin
   if p_retention is null then
     return 0;
   end if;
-  perform pg_catalog.pg_advisory_xact_lock(20261122, pg_catalog.hashtext(p_parent::text));
+  perform private.lock_partitioned_table(p_parent);
   for v_part in
     select l.partition from private.list_partitions(p_parent) as l where l.range_to <= p_now - p_retention
   loop
@@ -1590,13 +1569,12 @@ begin
     from pg_catalog.pg_partitioned_table as pt
     join pg_catalog.pg_attribute as a on a.attrelid = pt.partrelid and a.attnum = pt.partattrs[0]
    where pt.partrelid = p_parent;
-  -- the lock private.ensure_partitions and drop_expired_partitions take
-  perform pg_catalog.pg_advisory_xact_lock(20261122, pg_catalog.hashtext(p_parent::text));
-  for v_part in select l.partition from private.list_partitions(p_parent) as l where l.range_to <= p_cutoff order by l.range_from loop
+  perform private.lock_partitioned_table(p_parent);
+  for v_part in select l.partition from private.list_partitions(p_parent) as l where l.range_to <= p_cutoff loop
     execute format('select count(*) from %s', v_part) into v_n;
-    execute format('drop table %s', v_part);
     v_total := v_total + v_n;
   end loop;
+  perform private.drop_expired_partitions(p_parent, interval '0', p_cutoff);
   for v_part in
     select i.inhrelid::regclass from pg_catalog.pg_inherits as i join pg_catalog.pg_class as c on c.oid = i.inhrelid
      where i.inhparent = p_parent and pg_catalog.pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT'
@@ -1727,7 +1705,7 @@ begin
   end if;
 
   -- lock out concurrent maintenance of the same parent
-  perform pg_catalog.pg_advisory_xact_lock(20261122, pg_catalog.hashtext(p_parent::text));
+  perform private.lock_partitioned_table(p_parent);
 
   select i.inhrelid::regclass into v_default
     from pg_catalog.pg_inherits as i
@@ -2168,17 +2146,21 @@ COMMENT ON FUNCTION private.get_job(p_job_id bigint) IS 'get_job for the caller 
 --
 
 CREATE FUNCTION private.get_logging_config() RETURNS jsonb
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
-  select case when s.config_data is null then d.v
-              else d.v || s.config_data || jsonb_build_object(
-                'log_retention_days', (d.v -> 'log_retention_days') || coalesce(s.config_data -> 'log_retention_days', '{}'),
-                'category_toggles', (d.v -> 'category_toggles') || coalesce(s.config_data -> 'category_toggles', '{}'),
-                'performance_settings', (d.v -> 'performance_settings') || coalesce(s.config_data -> 'performance_settings', '{}'),
-                'privacy_settings', (d.v -> 'privacy_settings') || coalesce(s.config_data -> 'privacy_settings', '{}')) end
-    from (select private.default_logging_settings() as v) as d
-    left join public.admin_config as s on s.config_key = 'logging_settings';
+begin
+  -- plpgsql: admin_config is the admin domain's, created by a later migration
+  return (
+    select case when s.config_data is null then d.v
+                else d.v || s.config_data || jsonb_build_object(
+                  'log_retention_days', (d.v -> 'log_retention_days') || coalesce(s.config_data -> 'log_retention_days', '{}'),
+                  'category_toggles', (d.v -> 'category_toggles') || coalesce(s.config_data -> 'category_toggles', '{}'),
+                  'performance_settings', (d.v -> 'performance_settings') || coalesce(s.config_data -> 'performance_settings', '{}'),
+                  'privacy_settings', (d.v -> 'privacy_settings') || coalesce(s.config_data -> 'privacy_settings', '{}')) end
+      from (select private.default_logging_settings() as v) as d
+      left join public.admin_config as s on s.config_key = 'logging_settings');
+end;
 $$;
 
 --
@@ -2748,6 +2730,25 @@ $$;
 --
 
 COMMENT ON FUNCTION private.list_partitions(p_parent regclass) IS 'The range partitions of a table with their bounds (the default partition excluded).';
+
+--
+-- Name: lock_partitioned_table(regclass); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.lock_partitioned_table(p_parent regclass) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  perform pg_catalog.pg_advisory_xact_lock(20261122, pg_catalog.hashtext(p_parent::text));
+end;
+$$;
+
+--
+-- Name: FUNCTION lock_partitioned_table(p_parent regclass); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.lock_partitioned_table(p_parent regclass) IS 'Takes the transaction-scoped lock that serialises partition maintenance and retention of one partitioned table.';
 
 --
 -- Name: log_actor(uuid); Type: FUNCTION; Schema: private; Owner: -
@@ -14388,13 +14389,6 @@ REVOKE ALL ON FUNCTION private.cache_expiry(p_ttl_seconds integer, p_now timesta
 GRANT ALL ON FUNCTION private.cache_expiry(p_ttl_seconds integer, p_now timestamp with time zone) TO service_role;
 
 --
--- Name: FUNCTION cache_live_kind(p_key text, p_now timestamp with time zone); Type: ACL; Schema: private; Owner: -
---
-
-REVOKE ALL ON FUNCTION private.cache_live_kind(p_key text, p_now timestamp with time zone) FROM PUBLIC;
-GRANT ALL ON FUNCTION private.cache_live_kind(p_key text, p_now timestamp with time zone) TO service_role;
-
---
 -- Name: FUNCTION cache_tag_versions_for(p_tags text[]); Type: ACL; Schema: private; Owner: -
 --
 
@@ -14785,6 +14779,12 @@ GRANT ALL ON FUNCTION private.list_jobs(p_queue text, p_status text, p_limit int
 --
 
 REVOKE ALL ON FUNCTION private.list_partitions(p_parent regclass) FROM PUBLIC;
+
+--
+-- Name: FUNCTION lock_partitioned_table(p_parent regclass); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.lock_partitioned_table(p_parent regclass) FROM PUBLIC;
 
 --
 -- Name: FUNCTION log_actor(p_user_id uuid); Type: ACL; Schema: private; Owner: -

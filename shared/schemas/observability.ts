@@ -1,4 +1,4 @@
-// The observability RPC contract (supabase/migrations/*_observability.sql) as
+// The observability RPC contract (supabase/migrations/2026112204*_*.sql) as
 // zod schemas: validate before calling, parse what comes back. The rules
 // mirror the SQL checks; tests/observability.test.ts proves both sides agree.
 // JSON objects are limited to 16 KiB of stored jsonb in SQL; the zod check

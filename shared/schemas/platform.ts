@@ -1,4 +1,4 @@
-// The platform RPC contract (supabase/migrations/*_platform.sql) as zod
+// The platform RPC contract (supabase/migrations/20261122050000_cache.sql, _queues.sql, _events.sql) as zod
 // schemas: cache, job/message queue, event store. The rules mirror the SQL
 // checks; tests/platform.test.ts checks the two agree on the main cases.
 import { z } from 'zod';

@@ -1,5 +1,8 @@
 -- Foundation: the schema that holds every domain's internals, and the helpers
--- all later migrations share.
+-- all later migrations share: set_updated_at, encryption_key, uuid_v7 (seed
+-- 000 message ids), is_service_role, retry_backoff, current_correlation_id
+-- (seed 004 correlation ids) and lock_partitioned_table (the lock partition
+-- maintenance and retention take).
 --
 -- Conventions every migration in this project follows (docs/conventions.md):
 --   * public holds only what clients use: tables under RLS and RPC functions.
@@ -73,3 +76,129 @@ comment on function private.encryption_key(text) is
   'The encryption key named p_name: the Vault secret of that name, else the setting app.<p_name>; at least 32 characters. Raises 55000 when neither is set.';
 
 revoke execute on function private.encryption_key(text) from public, anon, authenticated, service_role;
+
+-- Time-ordered ids (UUID version 7 layout: 48-bit millisecond timestamp, then
+-- random bits). Messages are the hottest insert path; a random v4 primary key
+-- writes into a random index page on every insert, a v7 key appends.
+create or replace function private.uuid_v7()
+returns uuid
+language sql
+volatile
+security invoker
+set search_path = ''
+as $$
+  select pg_catalog.encode(
+    pg_catalog.set_bit(pg_catalog.set_bit(
+      pg_catalog.overlay(pg_catalog.uuid_send(pg_catalog.gen_random_uuid()),
+        pg_catalog.substr(pg_catalog.int8send(pg_catalog.floor(extract(epoch from pg_catalog.clock_timestamp()) * 1000)::bigint), 3),
+        1, 6),
+      52, 1), 53, 1),
+    'hex')::uuid;
+$$;
+
+comment on function private.uuid_v7() is
+  'A new UUID with the version 7 layout (millisecond timestamp first), so that ids of new rows sort by creation time.';
+
+revoke execute on function private.uuid_v7() from public, anon, authenticated, service_role;
+-- Column defaults run with the inserting role's rights.
+grant execute on function private.uuid_v7() to authenticated, service_role;
+
+-- ---------------------------------------------------------------------------
+-- Shared helper: the caller is the service role (the secret key). An SQL
+-- function with a `set search_path` clause can be neither inlined nor cached,
+-- so each call runs the SQL-function executor: the hot functions
+-- (create_transaction, update_transaction_status, find_nearby_locations)
+-- write the same expression inline instead (auth.jwt() and auth.uid() have no
+-- SET clause and inline), as they do for private.uuid_v7().
+-- ---------------------------------------------------------------------------
+create or replace function private.is_service_role()
+returns boolean
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+  -- The SET clause (required project-wide) keeps this from being inlined, so
+  -- each call runs the SQL-function executor; hot paths write the expression
+  -- inline instead.
+  select coalesce(auth.jwt() ->> 'role' = 'service_role', false);
+$$;
+
+comment on function private.is_service_role() is
+  'True when the request carries the service role''s JWT (the secret key). For plpgsql on cold paths (hot ones inline the expression); policies should use (select auth.jwt()).';
+
+revoke execute on function private.is_service_role() from public, anon, authenticated, service_role;
+grant execute on function private.is_service_role() to authenticated, service_role;
+
+-- Exponential backoff shared by every retrying sender (notifications, webhooks):
+-- base * 2^(attempt-1), capped. No jitter: workers are few and the schedule
+-- stays predictable (and testable).
+create or replace function private.retry_backoff(p_attempt integer, p_base interval, p_cap interval)
+returns interval
+language sql
+immutable
+security invoker
+set search_path = ''
+as $$
+  select least(p_base * pg_catalog.power(2, greatest(p_attempt, 1) - 1)::double precision, p_cap);
+$$;
+
+comment on function private.retry_backoff(integer, interval, interval) is
+  'Delay before retry number p_attempt: p_base * 2^(p_attempt-1), at most p_cap.';
+
+revoke execute on function private.retry_backoff(integer, interval, interval) from public, anon, authenticated, service_role;
+
+-- Correlation id of the current request: app.correlation_id if a caller set
+-- it, else the X-Correlation-Id / X-Request-Id header PostgREST exposes in
+-- request.headers; null when neither is a uuid.
+create or replace function private.current_correlation_id()
+returns uuid
+language plpgsql
+stable
+security invoker
+set search_path = ''
+as $$
+declare
+  v text := nullif(pg_catalog.current_setting('app.correlation_id', true), '');
+  v_headers text;
+begin
+  if v is null then
+    v_headers := nullif(pg_catalog.current_setting('request.headers', true), '');
+    if v_headers is null then
+      return null;
+    end if;
+    v := coalesce(v_headers::jsonb ->> 'x-correlation-id', v_headers::jsonb ->> 'x-request-id');
+  end if;
+  if v ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then
+    return v::uuid;
+  end if;
+  return null;
+end;
+$$;
+
+comment on function private.current_correlation_id() is
+  'The request''s correlation id (setting app.correlation_id, or header X-Correlation-Id / X-Request-Id), or null.';
+
+revoke execute on function private.current_correlation_id() from public, anon, authenticated, service_role;
+
+-- The lock every change to a partitioned table's set of partitions takes:
+-- creating them ahead (private.ensure_partitions) and dropping them past
+-- retention (private.drop_expired_partitions, private.drop_partitions_before).
+-- Transaction-scoped and re-entrant, so a function holding it may call
+-- another that takes it again.
+create or replace function private.lock_partitioned_table(p_parent regclass)
+returns void
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+begin
+  perform pg_catalog.pg_advisory_xact_lock(20261122, pg_catalog.hashtext(p_parent::text));
+end;
+$$;
+
+comment on function private.lock_partitioned_table(regclass) is
+  'Takes the transaction-scoped lock that serialises partition maintenance and retention of one partitioned table.';
+
+revoke execute on function private.lock_partitioned_table(regclass) from public, anon, authenticated, service_role;

@@ -1,6 +1,7 @@
--- Maintenance: monthly partitions for high-volume tables, and the pg_cron job
--- that keeps them. Shared by every domain with log-like tables (observability,
--- event store, transactions): a table opts in with
+-- Maintenance: monthly partitions for high-volume tables, the one retention
+-- mechanism for them (whole partitions dropped past each table's retention),
+-- and the pg_cron job that keeps them. Shared by every domain with log-like
+-- tables (observability, event store, transactions): a table opts in with
 --   select private.register_partitioned_table('public.x', p_premake => 3, p_retention => interval '90 days');
 --
 -- Why our own functions rather than pg_partman: the maintenance we need is
@@ -114,7 +115,7 @@ begin
   end if;
 
   -- lock out concurrent maintenance of the same parent
-  perform pg_catalog.pg_advisory_xact_lock(20261122, pg_catalog.hashtext(p_parent::text));
+  perform private.lock_partitioned_table(p_parent);
 
   select i.inhrelid::regclass into v_default
     from pg_catalog.pg_inherits as i
@@ -178,7 +179,7 @@ begin
   if p_retention is null then
     return 0;
   end if;
-  perform pg_catalog.pg_advisory_xact_lock(20261122, pg_catalog.hashtext(p_parent::text));
+  perform private.lock_partitioned_table(p_parent);
   for v_part in
     select l.partition from private.list_partitions(p_parent) as l where l.range_to <= p_now - p_retention
   loop
@@ -191,6 +192,50 @@ $$;
 
 comment on function private.drop_expired_partitions(regclass, interval, timestamptz) is
   'Drops the partitions whose whole range is older than p_retention at p_now; returns how many. Rows in the default partition are not touched.';
+
+-- Retention by cutoff for the purges that report what they removed (the
+-- observability domain's purge_old_activity_logs and cleanups): counts the
+-- rows of the partitions that end at or before p_cutoff and drops them with
+-- drop_expired_partitions, then deletes the rows older than p_cutoff that fell
+-- into the default partition. Under the table's lock from the count on, so
+-- concurrent purges count each row once.
+create or replace function private.drop_partitions_before(p_parent regclass, p_cutoff timestamptz)
+returns bigint
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+declare
+  v_part regclass;
+  v_key text;
+  v_n bigint;
+  v_total bigint := 0;
+begin
+  select a.attname into v_key
+    from pg_catalog.pg_partitioned_table as pt
+    join pg_catalog.pg_attribute as a on a.attrelid = pt.partrelid and a.attnum = pt.partattrs[0]
+   where pt.partrelid = p_parent;
+  perform private.lock_partitioned_table(p_parent);
+  for v_part in select l.partition from private.list_partitions(p_parent) as l where l.range_to <= p_cutoff loop
+    execute format('select count(*) from %s', v_part) into v_n;
+    v_total := v_total + v_n;
+  end loop;
+  perform private.drop_expired_partitions(p_parent, interval '0', p_cutoff);
+  for v_part in
+    select i.inhrelid::regclass from pg_catalog.pg_inherits as i join pg_catalog.pg_class as c on c.oid = i.inhrelid
+     where i.inhparent = p_parent and pg_catalog.pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT'
+  loop
+    execute format('delete from %s where %I < %L', v_part, v_key, p_cutoff);
+    get diagnostics v_n = row_count;
+    v_total := v_total + v_n;
+  end loop;
+  return v_total;
+end;
+$$;
+
+comment on function private.drop_partitions_before(regclass, timestamptz) is
+  'Drops the month partitions of p_parent that end at or before p_cutoff and deletes older rows from its default partition; returns how many rows went.';
 
 create or replace function private.register_partitioned_table(
   p_parent regclass,
@@ -239,6 +284,7 @@ revoke execute on function private.list_partitions(regclass) from public, anon, 
 revoke execute on function private.secure_partition(regclass) from public, anon, authenticated, service_role;
 revoke execute on function private.ensure_partitions(regclass, integer, timestamptz) from public, anon, authenticated, service_role;
 revoke execute on function private.drop_expired_partitions(regclass, interval, timestamptz) from public, anon, authenticated, service_role;
+revoke execute on function private.drop_partitions_before(regclass, timestamptz) from public, anon, authenticated, service_role;
 revoke execute on function private.register_partitioned_table(regclass, integer, interval) from public, anon, authenticated, service_role;
 revoke execute on function private.run_partition_maintenance(timestamptz) from public, anon, authenticated, service_role;
 

@@ -1,6 +1,6 @@
 -- The outbound WhatsApp message queue (seed 004 whatsapp_message_queue,
 -- enqueue_whatsapp_message), built on the platform queue
--- (20261122050000_platform.sql): a queue named 'whatsapp' in private.jobs, so
+-- (20261122050100_queues.sql): a queue named 'whatsapp' in private.jobs, so
 -- claims (for update skip locked, leases), retries (exponential backoff with
 -- jitter), dead letters and their redrive, retention, metrics and dedupe are
 -- the platform's. This file adds the WhatsApp shape: E.164 recipients, message

@@ -3,7 +3,7 @@
 -- model administration, feature flags, service configurations with history and
 -- encrypted secrets, service registry.
 --
--- Seeds: 002 (admin_config validate_admin_config_data, {agent_type}_{provider}
+-- Seeds: 002 (admin_config, validate_admin_config_data, {agent_type}_{provider}
 -- keys, app_settings, model configuration managed by admins without
 -- deployments), 004 (service_registry, register_service, service health
 -- overview, feature_flags, feature_flag_evaluations, is_feature_enabled,
@@ -17,8 +17,88 @@
 -- never converts to jsonb), and every internal call here is qualified.
 
 -- ===========================================================================
--- admin_config: agent-config validation (seed 002 validate_admin_config_data)
+-- admin_config (seed 002): operational settings edited by admins. This domain
+-- owns the table and validates agent configs and app_settings; the
+-- observability domain validates and reads its 'logging_settings' row, and
+-- the usage domain reads agents' rate limits (both from plpgsql, so they may
+-- be created before the table).
 -- ===========================================================================
+create table if not exists public.admin_config (
+  id uuid primary key default gen_random_uuid(),
+  config_key varchar(100) not null unique,
+  config_data jsonb not null,
+  updated_by uuid references auth.users (id) on delete set null,
+  updated_at timestamptz not null default now(),
+  created_at timestamptz not null default now(),
+  constraint admin_config_key_format check (config_key ~ '^[a-z0-9_]{1,100}$'),
+  constraint admin_config_data_object check (jsonb_typeof(config_data) = 'object')
+);
+
+comment on table public.admin_config is
+  'Operational settings edited by admins (seed 002): agent configs, app_settings, logging_settings. Admins only; the service role bypasses RLS.';
+comment on column public.admin_config.config_key is 'Unique key: {agent_type}_{provider}, app_settings, logging_settings.';
+comment on column public.admin_config.updated_by is 'The admin who last wrote the row, taken from the JWT (set null when that user is deleted).';
+
+create index if not exists admin_config_updated_by_idx on public.admin_config (updated_by);
+
+alter table public.admin_config enable row level security;
+
+create policy admin_config_select on public.admin_config
+  for select to authenticated using ((select public.is_current_user_admin()));
+create policy admin_config_insert on public.admin_config
+  for insert to authenticated with check ((select public.is_current_user_admin()));
+create policy admin_config_update on public.admin_config
+  for update to authenticated
+  using ((select public.is_current_user_admin()))
+  with check ((select public.is_current_user_admin()));
+create policy admin_config_delete on public.admin_config
+  for delete to authenticated using ((select public.is_current_user_admin()));
+
+revoke all on table public.admin_config from anon, authenticated, service_role;
+grant select, delete on table public.admin_config to authenticated;
+grant insert (config_key, config_data), update (config_key, config_data) on table public.admin_config to authenticated;
+grant select, insert, update, delete on table public.admin_config to service_role;
+
+create trigger admin_config_set_updated_at
+  before update of config_key, config_data on public.admin_config
+  for each row execute function private.set_updated_at();
+
+-- updated_by is whoever the JWT says wrote the row; a service-role or SQL
+-- write (no user in the JWT) keeps the value it supplies.
+create or replace function private.set_admin_config_updated_by()
+returns trigger
+language plpgsql
+security invoker
+set search_path = ''
+as $$
+declare
+  v_uid uuid := (select auth.uid());
+begin
+  if v_uid is not null then
+    new.updated_by := v_uid;
+  end if;
+  return new;
+end;
+$$;
+
+comment on function private.set_admin_config_updated_by() is
+  'Trigger on admin_config: fills updated_by from the JWT''s user, so an admin cannot attribute a change to someone else.';
+revoke execute on function private.set_admin_config_updated_by() from public, anon, authenticated, service_role;
+
+create trigger admin_config_set_updated_by
+  before insert or update on public.admin_config
+  for each row execute function private.set_admin_config_updated_by();
+
+-- The observability domain's check of the logging_settings row
+-- (private.validate_logging_settings, plpgsql).
+create trigger admin_config_validate_logging_settings
+  before insert or update of config_key, config_data on public.admin_config
+  for each row execute function private.validate_logging_settings();
+
+-- Configuration changes are audited (seed 004 "audit configuration changes").
+select private.enable_audit('public.admin_config', array['updated_at']);
+
+-- Agent-config validation (seed 002 validate_admin_config_data)
 create or replace function private.validate_admin_config_data()
 returns trigger
 language plpgsql

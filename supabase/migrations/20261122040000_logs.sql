@@ -1,14 +1,15 @@
--- Observability: logging settings, error and activity logs, metrics, audit
--- trail, request and health logs, product analytics, retention.
+-- Logs (observability): logging settings (the admin_config 'logging_settings'
+-- row, read and validated here), the shared helpers of every log writer, and
+-- the error, user and agent activity, API request and health logs with their
+-- write RPCs, error resolution and the system health summary. Metrics and
+-- analytics, the audit trail and log retention are the next three migrations
+-- (20261122040100_metrics.sql, 20261122040200_audit.sql,
+-- 20261122040300_retention.sql).
 --
--- Seeds: 002 (admin_config 'logging_settings', error_logs, user_activity_logs,
+-- Seeds: 002 (logging_settings, error_logs, user_activity_logs,
 -- agent_activity_logs, get_logging_config, is_user_activity_logging_enabled,
--- is_agent_activity_logging_enabled, purge_old_activity_logs), 001
--- (performance_metrics, system_health_logs, api_request_logs,
--- cleanup_old_performance_metrics, cleanup_old_api_logs, structured logging),
--- 004 (system_metrics, system_audit_logs, record_metric, log_audit_event,
--- analytics_events, track_event, daily_metrics, refresh_daily_metrics,
--- analytics_summary, user_engagement_metrics, correlation ids, monthly
+-- is_agent_activity_logging_enabled), 001 (system_health_logs,
+-- api_request_logs, structured logging), 004 (correlation ids, monthly
 -- partitions). Mapping and choices: docs/observability.md.
 --
 -- Every log write goes through an RPC that takes the actor from the JWT: seed
@@ -17,76 +18,6 @@
 -- High-volume tables are partitioned by month and kept by the maintenance in
 -- 20261122010200_maintenance.sql (our own functions rather than pg_partman:
 -- the reasons are in that file's header).
-
--- ---------------------------------------------------------------------------
--- admin_config (seed 002). The admin domain adds agent-config validation and
--- the agent configs; this domain needs the 'logging_settings' row.
--- ---------------------------------------------------------------------------
-create table if not exists public.admin_config (
-  id uuid primary key default gen_random_uuid(),
-  config_key varchar(100) not null unique,
-  config_data jsonb not null,
-  updated_by uuid references auth.users (id) on delete set null,
-  updated_at timestamptz not null default now(),
-  created_at timestamptz not null default now(),
-  constraint admin_config_key_format check (config_key ~ '^[a-z0-9_]{1,100}$'),
-  constraint admin_config_data_object check (jsonb_typeof(config_data) = 'object')
-);
-
-comment on table public.admin_config is
-  'Operational settings edited by admins (seed 002): agent configs, app_settings, logging_settings. Admins only; the service role bypasses RLS.';
-comment on column public.admin_config.config_key is 'Unique key: {agent_type}_{provider}, app_settings, logging_settings.';
-comment on column public.admin_config.updated_by is 'The admin who last wrote the row, taken from the JWT (set null when that user is deleted).';
-
-create index if not exists admin_config_updated_by_idx on public.admin_config (updated_by);
-
-alter table public.admin_config enable row level security;
-
-create policy admin_config_select on public.admin_config
-  for select to authenticated using ((select public.is_current_user_admin()));
-create policy admin_config_insert on public.admin_config
-  for insert to authenticated with check ((select public.is_current_user_admin()));
-create policy admin_config_update on public.admin_config
-  for update to authenticated
-  using ((select public.is_current_user_admin()))
-  with check ((select public.is_current_user_admin()));
-create policy admin_config_delete on public.admin_config
-  for delete to authenticated using ((select public.is_current_user_admin()));
-
-revoke all on table public.admin_config from anon, authenticated, service_role;
-grant select, delete on table public.admin_config to authenticated;
-grant insert (config_key, config_data), update (config_key, config_data) on table public.admin_config to authenticated;
-grant select, insert, update, delete on table public.admin_config to service_role;
-
-create trigger admin_config_set_updated_at
-  before update of config_key, config_data on public.admin_config
-  for each row execute function private.set_updated_at();
-
--- updated_by is whoever the JWT says wrote the row; a service-role or SQL
--- write (no user in the JWT) keeps the value it supplies.
-create or replace function private.set_admin_config_updated_by()
-returns trigger
-language plpgsql
-security invoker
-set search_path = ''
-as $$
-declare
-  v_uid uuid := (select auth.uid());
-begin
-  if v_uid is not null then
-    new.updated_by := v_uid;
-  end if;
-  return new;
-end;
-$$;
-
-comment on function private.set_admin_config_updated_by() is
-  'Trigger on admin_config: fills updated_by from the JWT''s user, so an admin cannot attribute a change to someone else.';
-revoke execute on function private.set_admin_config_updated_by() from public, anon, authenticated, service_role;
-
-create trigger admin_config_set_updated_by
-  before insert or update on public.admin_config
-  for each row execute function private.set_admin_config_updated_by();
 
 -- ---------------------------------------------------------------------------
 -- Logging settings (seed 002 get_logging_config & co.)
@@ -166,27 +97,27 @@ comment on function private.validate_logging_settings() is
   'Trigger on admin_config: checks the types of the known logging_settings keys (22023 otherwise).';
 revoke execute on function private.validate_logging_settings() from public, anon, authenticated, service_role;
 
-create trigger admin_config_validate_logging_settings
-  before insert or update of config_key, config_data on public.admin_config
-  for each row execute function private.validate_logging_settings();
-
 -- Definer: every signed-in caller's log writes depend on these settings, but
 -- only admins may read admin_config.
 create or replace function private.get_logging_config()
 returns jsonb
-language sql
+language plpgsql
 stable
 security definer
 set search_path = ''
 as $$
-  select case when s.config_data is null then d.v
-              else d.v || s.config_data || jsonb_build_object(
-                'log_retention_days', (d.v -> 'log_retention_days') || coalesce(s.config_data -> 'log_retention_days', '{}'),
-                'category_toggles', (d.v -> 'category_toggles') || coalesce(s.config_data -> 'category_toggles', '{}'),
-                'performance_settings', (d.v -> 'performance_settings') || coalesce(s.config_data -> 'performance_settings', '{}'),
-                'privacy_settings', (d.v -> 'privacy_settings') || coalesce(s.config_data -> 'privacy_settings', '{}')) end
-    from (select private.default_logging_settings() as v) as d
-    left join public.admin_config as s on s.config_key = 'logging_settings';
+begin
+  -- plpgsql: admin_config is the admin domain's, created by a later migration
+  return (
+    select case when s.config_data is null then d.v
+                else d.v || s.config_data || jsonb_build_object(
+                  'log_retention_days', (d.v -> 'log_retention_days') || coalesce(s.config_data -> 'log_retention_days', '{}'),
+                  'category_toggles', (d.v -> 'category_toggles') || coalesce(s.config_data -> 'category_toggles', '{}'),
+                  'performance_settings', (d.v -> 'performance_settings') || coalesce(s.config_data -> 'performance_settings', '{}'),
+                  'privacy_settings', (d.v -> 'privacy_settings') || coalesce(s.config_data -> 'privacy_settings', '{}')) end
+      from (select private.default_logging_settings() as v) as d
+      left join public.admin_config as s on s.config_key = 'logging_settings');
+end;
 $$;
 
 comment on function private.get_logging_config() is
@@ -284,37 +215,6 @@ $$;
 
 comment on function private.is_operator() is
   'True for admins, the service role and direct SQL sessions (pg_cron, migrations); false for other API callers.';
-
--- Correlation id of the current request: app.correlation_id if a caller set
--- it, else the X-Correlation-Id / X-Request-Id header PostgREST exposes in
--- request.headers; null when neither is a uuid.
-create or replace function private.current_correlation_id()
-returns uuid
-language plpgsql
-stable
-security invoker
-set search_path = ''
-as $$
-declare
-  v text := nullif(pg_catalog.current_setting('app.correlation_id', true), '');
-  v_headers text;
-begin
-  if v is null then
-    v_headers := nullif(pg_catalog.current_setting('request.headers', true), '');
-    if v_headers is null then
-      return null;
-    end if;
-    v := coalesce(v_headers::jsonb ->> 'x-correlation-id', v_headers::jsonb ->> 'x-request-id');
-  end if;
-  if v ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then
-    return v::uuid;
-  end if;
-  return null;
-end;
-$$;
-
-comment on function private.current_correlation_id() is
-  'The request''s correlation id (setting app.correlation_id, or header X-Correlation-Id / X-Request-Id), or null.';
 
 -- Required short label: trimmed, non-empty, at most p_max characters.
 create or replace function private.require_label(p_value text, p_field text, p_max integer)
@@ -450,7 +350,6 @@ revoke execute on function public.is_user_activity_logging_enabled() from public
 revoke execute on function public.is_agent_activity_logging_enabled() from public, anon, authenticated, service_role;
 revoke execute on function private.log_actor(uuid) from public, anon, authenticated, service_role;
 revoke execute on function private.is_operator() from public, anon, authenticated, service_role;
-revoke execute on function private.current_correlation_id() from public, anon, authenticated, service_role;
 revoke execute on function private.require_label(text, text, integer) from public, anon, authenticated, service_role;
 revoke execute on function private.optional_text(text, text, integer) from public, anon, authenticated, service_role;
 revoke execute on function private.optional_object(jsonb, text) from public, anon, authenticated, service_role;
@@ -496,12 +395,17 @@ comment on column public.error_logs.ip_address is 'Client IP, with the host part
 comment on column public.error_logs.correlation_id is 'Links the error to the user action and agent operations of the same request.';
 
 create index if not exists error_logs_user_created_idx on public.error_logs (user_id, created_at desc);
+
 create index if not exists error_logs_unresolved_idx on public.error_logs (severity, created_at desc) where not resolved;
+
 create index if not exists error_logs_resolved_created_idx on public.error_logs (created_at) where resolved;
+
 create index if not exists error_logs_resolved_by_idx on public.error_logs (resolved_by) where resolved_by is not null;
+
 create index if not exists error_logs_correlation_idx on public.error_logs (correlation_id) where correlation_id is not null;
 
 alter table public.error_logs enable row level security;
+
 create policy error_logs_select on public.error_logs
   for select to authenticated
   using (user_id = (select auth.uid()) or (select public.is_current_user_admin()));
@@ -538,11 +442,14 @@ comment on table public.user_activity_logs is
 comment on column public.user_activity_logs.correlation_id is 'Shared with the agent_activity_logs rows the action caused.';
 
 create index if not exists user_activity_logs_user_created_idx on public.user_activity_logs (user_id, created_at desc);
+
 create index if not exists user_activity_logs_correlation_idx on public.user_activity_logs (correlation_id);
+
 -- brin: cheap to keep up on an append-only log, enough for time-range scans
 create index if not exists user_activity_logs_created_idx on public.user_activity_logs using brin (created_at);
 
 alter table public.user_activity_logs enable row level security;
+
 create policy user_activity_logs_select on public.user_activity_logs
   for select to authenticated
   using (user_id = (select auth.uid()) or (select public.is_current_user_admin()));
@@ -589,10 +496,13 @@ comment on column public.agent_activity_logs.user_id is 'The user the operation 
 comment on column public.agent_activity_logs.correlation_id is 'The user action (user_activity_logs.correlation_id) that caused the operation.';
 
 create index if not exists agent_activity_logs_user_created_idx on public.agent_activity_logs (user_id, created_at desc);
+
 create index if not exists agent_activity_logs_correlation_idx on public.agent_activity_logs (correlation_id);
+
 create index if not exists agent_activity_logs_agent_created_idx on public.agent_activity_logs (agent_type, created_at desc);
 
 alter table public.agent_activity_logs enable row level security;
+
 create policy agent_activity_logs_select on public.agent_activity_logs
   for select to authenticated
   using (user_id = (select auth.uid()) or (select public.is_current_user_admin()));
@@ -602,73 +512,8 @@ grant select on table public.agent_activity_logs to authenticated;
 grant select, insert, delete on table public.agent_activity_logs to service_role;
 
 -- ---------------------------------------------------------------------------
--- system_metrics, system_audit_logs (seed 004), api_request_logs,
--- system_health_logs (seed 001). Seed 001's performance_metrics are
--- system_metrics rows (metric_type 'latency'/'duration'): one time series table.
+-- api_request_logs and system_health_logs (seed 001), monthly partitions.
 -- ---------------------------------------------------------------------------
-create table if not exists public.system_metrics (
-  id uuid not null default gen_random_uuid(),
-  service_name varchar(100) not null,
-  metric_type varchar(50) not null,
-  metric_name varchar(200) not null,
-  value double precision not null,
-  unit varchar(20),
-  tags jsonb not null default '{}'::jsonb,
-  correlation_id uuid,
-  user_id uuid,
-  recorded_at timestamptz not null default now(),
-  primary key (id, recorded_at)
-) partition by range (recorded_at);
-
-comment on table public.system_metrics is
-  'Time-series metrics (seed 004 system_metrics; seed 001 performance_metrics), partitioned by month. Written by record_metric; admins read.';
-comment on column public.system_metrics.user_id is 'The signed-in user who reported the metric (from the JWT); null for the service role.';
-
-create index if not exists system_metrics_series_idx on public.system_metrics (service_name, metric_name, recorded_at desc);
-create index if not exists system_metrics_correlation_idx on public.system_metrics (correlation_id) where correlation_id is not null;
-
-alter table public.system_metrics enable row level security;
-create policy system_metrics_select on public.system_metrics
-  for select to authenticated using ((select public.is_current_user_admin()));
-
-revoke all on table public.system_metrics from anon, authenticated, service_role;
-grant select on table public.system_metrics to authenticated;
-grant select, insert, delete on table public.system_metrics to service_role;
-
-create table if not exists public.system_audit_logs (
-  id uuid not null default gen_random_uuid(),
-  actor_type varchar(20) not null check (actor_type in ('user', 'service', 'system')),
-  actor_identifier varchar(200) not null,
-  actor_role varchar(50),
-  action varchar(100) not null,
-  resource_type varchar(100) not null,
-  resource_id varchar(200),
-  old_values jsonb,
-  new_values jsonb,
-  changed_columns text[],
-  correlation_id uuid,
-  metadata jsonb not null default '{}'::jsonb,
-  created_at timestamptz not null default now(),
-  primary key (id, created_at)
-) partition by range (created_at);
-
-comment on table public.system_audit_logs is
-  'Audit trail (seed 004): who (actor type, identifier, role) did what to which resource, with old/new values and the changed columns. Written by log_audit_event and by the opt-in audit trigger; admins read.';
-comment on column public.system_audit_logs.actor_identifier is 'The user id for actor_type user (from the JWT), else the service or system name.';
-comment on column public.system_audit_logs.changed_columns is 'For updates: the keys whose values differ between old_values and new_values.';
-
-create index if not exists system_audit_logs_resource_idx on public.system_audit_logs (resource_type, resource_id, created_at desc);
-create index if not exists system_audit_logs_actor_idx on public.system_audit_logs (actor_identifier, created_at desc);
-create index if not exists system_audit_logs_correlation_idx on public.system_audit_logs (correlation_id) where correlation_id is not null;
-
-alter table public.system_audit_logs enable row level security;
-create policy system_audit_logs_select on public.system_audit_logs
-  for select to authenticated using ((select public.is_current_user_admin()));
-
-revoke all on table public.system_audit_logs from anon, authenticated, service_role;
-grant select on table public.system_audit_logs to authenticated;
-grant select, insert on table public.system_audit_logs to service_role;
-
 create table if not exists public.api_request_logs (
   id uuid not null default gen_random_uuid(),
   user_id uuid references auth.users (id) on delete set null,
@@ -689,9 +534,11 @@ comment on table public.api_request_logs is
   'API requests (seed 001 api_request_logs), partitioned by month. Written by the service role with log_api_request; admins read; cleanup_old_api_logs keeps 30 days.';
 
 create index if not exists api_request_logs_user_created_idx on public.api_request_logs (user_id, created_at desc) where user_id is not null;
+
 create index if not exists api_request_logs_path_created_idx on public.api_request_logs (path, created_at desc);
 
 alter table public.api_request_logs enable row level security;
+
 create policy api_request_logs_select on public.api_request_logs
   for select to authenticated using ((select public.is_current_user_admin()));
 
@@ -715,6 +562,7 @@ comment on table public.system_health_logs is
 create index if not exists system_health_logs_component_idx on public.system_health_logs (component, checked_at desc);
 
 alter table public.system_health_logs enable row level security;
+
 create policy system_health_logs_select on public.system_health_logs
   for select to authenticated using ((select public.is_current_user_admin()));
 
@@ -722,46 +570,13 @@ revoke all on table public.system_health_logs from anon, authenticated, service_
 grant select on table public.system_health_logs to authenticated;
 grant select, insert, delete on table public.system_health_logs to service_role;
 
--- ---------------------------------------------------------------------------
--- analytics_events (seed 004), monthly partitions.
--- ---------------------------------------------------------------------------
-create table if not exists public.analytics_events (
-  id uuid not null default gen_random_uuid(),
-  user_id uuid references auth.users (id) on delete cascade,
-  session_id varchar(100),
-  event_name varchar(100) not null,
-  event_category varchar(50) not null,
-  properties jsonb not null default '{}'::jsonb,
-  correlation_id uuid,
-  created_at timestamptz not null default now(),
-  primary key (id, created_at)
-) partition by range (created_at);
-
-comment on table public.analytics_events is
-  'Product analytics events (seed 004), partitioned by month. Written by track_event; users read their own, admins all; aggregated daily into private.daily_metrics.';
-
-create index if not exists analytics_events_user_created_idx on public.analytics_events (user_id, created_at desc);
-create index if not exists analytics_events_name_created_idx on public.analytics_events (event_category, event_name, created_at desc);
-
-alter table public.analytics_events enable row level security;
-create policy analytics_events_select on public.analytics_events
-  for select to authenticated
-  using (user_id = (select auth.uid()) or (select public.is_current_user_admin()));
-
-revoke all on table public.analytics_events from anon, authenticated, service_role;
-grant select on table public.analytics_events to authenticated;
-grant select, insert, delete on table public.analytics_events to service_role;
-
 -- Partitions: created ahead by the daily partition-maintenance job. The
 -- retention of the seed 002 tables follows logging_settings (synced by
 -- purge_old_activity_logs); these are the seed defaults.
 select private.register_partitioned_table('public.user_activity_logs', p_premake => 3, p_retention => interval '30 days');
 select private.register_partitioned_table('public.agent_activity_logs', p_premake => 3, p_retention => interval '7 days');
-select private.register_partitioned_table('public.system_metrics', p_premake => 3, p_retention => interval '90 days');
-select private.register_partitioned_table('public.system_audit_logs', p_premake => 3, p_retention => interval '400 days');
 select private.register_partitioned_table('public.api_request_logs', p_premake => 3, p_retention => interval '30 days');
 select private.register_partitioned_table('public.system_health_logs', p_premake => 3, p_retention => interval '30 days');
-select private.register_partitioned_table('public.analytics_events', p_premake => 3, p_retention => interval '400 days');
 
 -- Telemetry (activity, metrics, events, request and health logs, errors) is
 -- committed asynchronously when it is the whole transaction: the commit does
@@ -882,10 +697,13 @@ comment on function public.log_error(text, text, text, jsonb, text, text, text, 
 -- that would cost more than the INSERT itself. Each writer:
 --   1. checks the actor and every input in ONE boolean expression (the valid
 --      case evaluates nothing else);
+
 --   2. only when that is not true, runs the checks one by one through the
 --      shared helpers (private.log_actor, private.require_label, ...), in the
 --      order and with the errors (SQLSTATE, message, hint) they define;
+
 --   3. takes the correlation id from the request when none is given;
+
 --   4. runs one INSERT (for log_user_activity an INSERT ... SELECT that reads
 --      the logging settings row in the same statement and writes nothing when
 --      a switch is off).
@@ -1174,205 +992,6 @@ $$;
 comment on function public.log_agent_activity(text, text, text, uuid, jsonb, uuid, text, integer, timestamptz, timestamptz, text, text, boolean, integer, integer, integer, integer, numeric, numeric, numeric, boolean, text, text, integer, uuid) is
   'Records an AI agent operation (seed 002 agent_activity_logs) for the signed-in user, or for p_user_id / no user (service role). Pass the correlation id of the user action that caused it. Returns the id, or null when agent logging is off.';
 
--- A hot writer: one flat body, as private.log_user_activity's.
-create or replace function private.record_metric(
-  p_service_name text,
-  p_metric_type text,
-  p_metric_name text,
-  p_value double precision,
-  p_unit text,
-  p_tags jsonb,
-  p_correlation_id uuid
-)
-returns uuid
-language plpgsql
-volatile
-security definer
-set search_path = ''
-as $$
-declare
-  -- the claims parsed once (auth.jwt() is inlined)
-  v_jwt jsonb := auth.jwt();
-  v_setting text;
-  v_headers jsonb;
-  v_id uuid;
-begin
-  if not coalesce(
-       -- a signed-in user, the service role or a SQL session (private.log_actor(null))
-       ((v_jwt ->> 'sub') is not null
-        or coalesce(v_jwt ->> 'role', pg_catalog.current_setting('role', true)) not in ('anon', 'authenticated'))
-       and p_value - p_value = 0  -- finite (NaN and infinities give NaN, null gives null)
-       and pg_catalog.char_length(pg_catalog.btrim(p_service_name)) between 1 and 100
-       and pg_catalog.char_length(pg_catalog.btrim(p_metric_type)) between 1 and 50
-       and pg_catalog.char_length(pg_catalog.btrim(p_metric_name)) between 1 and 200
-       and pg_catalog.char_length(coalesce(p_unit, '')) <= 20
-       and (p_tags is null or pg_catalog.jsonb_typeof(p_tags) = 'object' and pg_catalog.pg_column_size(p_tags) <= 16384),
-       false) then
-    -- something is wrong: report it as the checks one by one would
-    if (v_jwt ->> 'sub') is null and coalesce(v_jwt ->> 'role', pg_catalog.current_setting('role', true)) in ('anon', 'authenticated') then
-      raise exception 'you must be signed in to write a log entry' using errcode = '42501';
-    end if;
-    if p_value is null or p_value in ('NaN'::double precision, 'Infinity'::double precision, '-Infinity'::double precision) then
-      raise exception 'invalid value: a finite number is required' using errcode = '22023';
-    end if;
-    perform private.require_label(p_service_name, 'service_name', 100);
-    perform private.require_label(p_metric_type, 'metric_type', 50);
-    perform private.require_label(p_metric_name, 'metric_name', 200);
-    perform private.optional_text(p_unit, 'unit', 20);
-    perform private.optional_object(p_tags, 'tags');
-  end if;
-  if p_correlation_id is null then
-    -- as private.current_correlation_id()
-    v_setting := nullif(pg_catalog.current_setting('app.correlation_id', true), '');
-    if v_setting is null then
-      v_headers := nullif(pg_catalog.current_setting('request.headers', true), '')::jsonb;
-      if v_headers is not null then
-        v_setting := coalesce(v_headers ->> 'x-correlation-id', v_headers ->> 'x-request-id');
-      end if;
-    end if;
-  end if;
-  insert into public.system_metrics (service_name, metric_type, metric_name, value, unit, tags, correlation_id, user_id)
-  values (pg_catalog.btrim(p_service_name), pg_catalog.btrim(p_metric_type), pg_catalog.btrim(p_metric_name), p_value,
-          nullif(p_unit, ''), coalesce(p_tags, '{}'::jsonb),
-          coalesce(p_correlation_id,
-                   case when v_setting ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then v_setting::uuid end),
-          (v_jwt ->> 'sub')::uuid)
-  returning id into v_id;
-  return v_id;
-end;
-$$;
-
-comment on function private.record_metric(text, text, text, double precision, text, jsonb, uuid) is
-  'Writer behind public.record_metric (definer: the API roles cannot insert into system_metrics): the user from the JWT, inputs checked, one insert. Other domains call it directly (it never relaxes synchronous_commit).';
-
-create or replace function public.record_metric(
-  p_service_name text,
-  p_metric_type text,
-  p_metric_name text,
-  p_value double precision,
-  p_unit text default null,
-  p_tags jsonb default null,
-  p_correlation_id uuid default null
-)
-returns uuid
-language plpgsql
-volatile
-security invoker
-set search_path = ''
-as $$
-declare
-  v_ignored text;
-begin
-  -- asynchronous commit when the call is the whole transaction (telemetry;
-  -- docs/observability.md). An assignment, not PERFORM: a simple expression.
-  v_ignored := case when pg_catalog.pg_current_xact_id_if_assigned() is null
-                    then pg_catalog.set_config('synchronous_commit', 'off', true) end;
-  return private.record_metric(p_service_name, p_metric_type, p_metric_name, p_value, p_unit, p_tags, p_correlation_id);
-end;
-$$;
-
-comment on function public.record_metric(text, text, text, double precision, text, jsonb, uuid) is
-  'Records one metric sample (seed 004 record_metric; seed 001 logPerformance is metric_type ''latency''). The reporting user comes from the JWT. Returns the id; 22023 bad input.';
-
-create or replace function private.log_audit_event(
-  p_actor_type text,
-  p_actor_identifier text,
-  p_action text,
-  p_resource_type text,
-  p_resource_id text,
-  p_old_values jsonb,
-  p_new_values jsonb,
-  p_correlation_id uuid,
-  p_metadata jsonb
-)
-returns uuid
-language plpgsql
-volatile
-security definer
-set search_path = ''
-as $$
-declare
-  v_uid uuid := (select auth.uid());
-  v_jwt_role text := coalesce((select auth.jwt()) ->> 'role', pg_catalog.current_setting('role', true));
-  v_actor_type text := p_actor_type;
-  v_actor text := p_actor_identifier;
-  v_role text;
-  v_id uuid;
-begin
-  if v_actor_type is not null and v_actor_type not in ('user', 'service', 'system') then
-    raise exception 'invalid actor_type: must be user, service or system' using errcode = '22023';
-  end if;
-  if v_uid is not null then
-    -- a signed-in user is always the actor
-    if coalesce(v_actor_type, 'user') <> 'user' or coalesce(v_actor, v_uid::text) <> v_uid::text then
-      raise exception 'cannot write an audit event as another actor' using errcode = '42501',
-        hint = 'Leave p_actor_type and p_actor_identifier out: the actor comes from your JWT.';
-    end if;
-    v_actor_type := 'user';
-    v_actor := v_uid::text;
-    v_role := public.get_user_role();
-  elsif v_jwt_role in ('anon', 'authenticated') then
-    raise exception 'you must be signed in to write an audit event' using errcode = '42501';
-  else
-    v_actor_type := coalesce(v_actor_type, case when v_jwt_role = 'service_role' then 'service' else 'system' end);
-    v_actor := coalesce(nullif(btrim(v_actor), ''), case when v_jwt_role = 'service_role' then 'service_role' else session_user::text end);
-    v_role := v_jwt_role;
-  end if;
-  if char_length(v_actor) > 200 then
-    raise exception 'invalid actor_identifier: at most 200 characters' using errcode = '22023';
-  end if;
-  if p_old_values is not null and jsonb_typeof(p_old_values) <> 'object'
-     or p_new_values is not null and jsonb_typeof(p_new_values) <> 'object' then
-    raise exception 'invalid old_values/new_values: must be JSON objects' using errcode = '22023';
-  end if;
-  if pg_catalog.pg_column_size(p_old_values) > 65536 or pg_catalog.pg_column_size(p_new_values) > 65536 then
-    raise exception 'invalid old_values/new_values: at most 64 KiB each' using errcode = '22023';
-  end if;
-  insert into public.system_audit_logs (actor_type, actor_identifier, actor_role, action, resource_type, resource_id,
-                                        old_values, new_values, changed_columns, correlation_id, metadata)
-  values (v_actor_type, v_actor, v_role,
-          private.require_label(p_action, 'action', 100),
-          private.require_label(p_resource_type, 'resource_type', 100),
-          case when p_resource_id is null then null else private.optional_text(p_resource_id, 'resource_id', 200) end,
-          p_old_values, p_new_values,
-          case when p_old_values is not null and p_new_values is not null then
-            array(select k from (select jsonb_object_keys(p_old_values) union select jsonb_object_keys(p_new_values)) as u(k)
-                   where p_old_values -> k is distinct from p_new_values -> k order by k)
-          end,
-          coalesce(p_correlation_id, private.current_correlation_id()),
-          case when p_metadata is null then '{}'::jsonb else private.optional_object(p_metadata, 'metadata') end)
-  returning id into v_id;
-  return v_id;
-end;
-$$;
-
-comment on function private.log_audit_event(text, text, text, text, text, jsonb, jsonb, uuid, jsonb) is
-  'Writer behind public.log_audit_event (definer: the API roles cannot insert into system_audit_logs).';
-
-create or replace function public.log_audit_event(
-  p_actor_type text,
-  p_actor_identifier text,
-  p_action text,
-  p_resource_type text,
-  p_resource_id text default null,
-  p_old_values jsonb default null,
-  p_new_values jsonb default null,
-  p_correlation_id uuid default null,
-  p_metadata jsonb default null
-)
-returns uuid
-language sql
-volatile
-security invoker
-set search_path = ''
-as $$
-  select private.log_audit_event(p_actor_type, p_actor_identifier, p_action, p_resource_type, p_resource_id,
-                                 p_old_values, p_new_values, p_correlation_id, p_metadata);
-$$;
-
-comment on function public.log_audit_event(text, text, text, text, text, jsonb, jsonb, uuid, jsonb) is
-  'Records an audit event (seed 004). A signed-in user is always the actor (p_actor_type ''user'' or null, p_actor_identifier their id or null; 42501 otherwise); the service role names a service or system actor. changed_columns is computed from old and new values. Returns the id.';
-
 create or replace function private.log_api_request(
   p_method text,
   p_path text,
@@ -1506,96 +1125,6 @@ $$;
 comment on function public.record_health_check(text, text, integer, jsonb) is
   'Records one health-check result (seed 001 system_health_logs; the /api/health checks). Service role only. Returns the id.';
 
--- A hot writer: one flat body, as private.log_user_activity's.
-create or replace function private.track_event(
-  p_event_name text,
-  p_event_category text,
-  p_properties jsonb,
-  p_session_id text,
-  p_correlation_id uuid,
-  p_user_id uuid
-)
-returns uuid
-language plpgsql
-volatile
-security definer
-set search_path = ''
-as $$
-declare
-  v_jwt jsonb := auth.jwt();
-  v_setting text;
-  v_headers jsonb;
-  v_id uuid;
-begin
-  if not coalesce(
-       -- the actor (private.log_actor): the JWT's user, who may repeat their own id;
-       -- or a caller that is neither anon nor authenticated, naming a user or none
-       case when (v_jwt ->> 'sub') is not null then p_user_id is null or p_user_id = (v_jwt ->> 'sub')::uuid
-            else coalesce(v_jwt ->> 'role', pg_catalog.current_setting('role', true)) not in ('anon', 'authenticated') end
-       and pg_catalog.char_length(coalesce(p_session_id, '')) <= 100
-       and pg_catalog.char_length(pg_catalog.btrim(p_event_name)) between 1 and 100
-       and pg_catalog.char_length(pg_catalog.btrim(p_event_category)) between 1 and 50
-       and (p_properties is null
-            or pg_catalog.jsonb_typeof(p_properties) = 'object' and pg_catalog.pg_column_size(p_properties) <= 16384),
-       false) then
-    -- something is wrong: report it as the checks one by one would
-    perform private.log_actor(p_user_id);
-    perform private.optional_text(p_session_id, 'session_id', 100);
-    perform private.require_label(p_event_name, 'event_name', 100);
-    perform private.require_label(p_event_category, 'event_category', 50);
-    perform private.optional_object(p_properties, 'properties');
-  end if;
-  if p_correlation_id is null then
-    -- as private.current_correlation_id()
-    v_setting := nullif(pg_catalog.current_setting('app.correlation_id', true), '');
-    if v_setting is null then
-      v_headers := nullif(pg_catalog.current_setting('request.headers', true), '')::jsonb;
-      if v_headers is not null then
-        v_setting := coalesce(v_headers ->> 'x-correlation-id', v_headers ->> 'x-request-id');
-      end if;
-    end if;
-  end if;
-  insert into public.analytics_events (user_id, session_id, event_name, event_category, properties, correlation_id)
-  values (coalesce((v_jwt ->> 'sub')::uuid, p_user_id), nullif(p_session_id, ''), pg_catalog.btrim(p_event_name),
-          pg_catalog.btrim(p_event_category), coalesce(p_properties, '{}'::jsonb),
-          coalesce(p_correlation_id,
-                   case when v_setting ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then v_setting::uuid end))
-  returning id into v_id;
-  return v_id;
-end;
-$$;
-
-comment on function private.track_event(text, text, jsonb, text, uuid, uuid) is
-  'Writer behind public.track_event (definer: the API roles cannot insert into analytics_events): actor from the JWT, inputs checked, one insert. Other domains call it directly (it never relaxes synchronous_commit).';
-
-create or replace function public.track_event(
-  p_event_name text,
-  p_event_category text default 'user_action',
-  p_properties jsonb default null,
-  p_session_id text default null,
-  p_correlation_id uuid default null,
-  p_user_id uuid default null
-)
-returns uuid
-language plpgsql
-volatile
-security invoker
-set search_path = ''
-as $$
-declare
-  v_ignored text;
-begin
-  -- asynchronous commit when the call is the whole transaction (telemetry;
-  -- docs/observability.md). An assignment, not PERFORM: a simple expression.
-  v_ignored := case when pg_catalog.pg_current_xact_id_if_assigned() is null
-                    then pg_catalog.set_config('synchronous_commit', 'off', true) end;
-  return private.track_event(p_event_name, p_event_category, p_properties, p_session_id, p_correlation_id, p_user_id);
-end;
-$$;
-
-comment on function public.track_event(text, text, jsonb, text, uuid, uuid) is
-  'Records an analytics event (seed 004) for the signed-in user in session p_session_id (p_user_id: service role only). Returns the id.';
-
 create or replace function private.resolve_error(p_error_id uuid, p_resolution_notes text)
 returns public.error_logs
 language plpgsql
@@ -1650,16 +1179,10 @@ revoke execute on function private.log_user_activity(text, text, uuid, jsonb, uu
 revoke execute on function public.log_user_activity(text, text, uuid, jsonb, uuid, text, text, text, text, text, text, boolean, text, uuid) from public, anon, authenticated, service_role;
 revoke execute on function private.log_agent_activity(text, text, text, uuid, jsonb, uuid, text, integer, timestamptz, timestamptz, text, text, boolean, integer, integer, integer, integer, numeric, numeric, numeric, boolean, text, text, integer, uuid) from public, anon, authenticated, service_role;
 revoke execute on function public.log_agent_activity(text, text, text, uuid, jsonb, uuid, text, integer, timestamptz, timestamptz, text, text, boolean, integer, integer, integer, integer, numeric, numeric, numeric, boolean, text, text, integer, uuid) from public, anon, authenticated, service_role;
-revoke execute on function private.record_metric(text, text, text, double precision, text, jsonb, uuid) from public, anon, authenticated, service_role;
-revoke execute on function public.record_metric(text, text, text, double precision, text, jsonb, uuid) from public, anon, authenticated, service_role;
-revoke execute on function private.log_audit_event(text, text, text, text, text, jsonb, jsonb, uuid, jsonb) from public, anon, authenticated, service_role;
-revoke execute on function public.log_audit_event(text, text, text, text, text, jsonb, jsonb, uuid, jsonb) from public, anon, authenticated, service_role;
 revoke execute on function private.log_api_request(text, text, integer, integer, integer, integer, text, text, uuid, uuid) from public, anon, authenticated, service_role;
 revoke execute on function public.log_api_request(text, text, integer, integer, integer, integer, text, text, uuid, uuid) from public, anon, authenticated, service_role;
 revoke execute on function private.record_health_check(text, text, integer, jsonb) from public, anon, authenticated, service_role;
 revoke execute on function public.record_health_check(text, text, integer, jsonb) from public, anon, authenticated, service_role;
-revoke execute on function private.track_event(text, text, jsonb, text, uuid, uuid) from public, anon, authenticated, service_role;
-revoke execute on function public.track_event(text, text, jsonb, text, uuid, uuid) from public, anon, authenticated, service_role;
 revoke execute on function private.resolve_error(uuid, text) from public, anon, authenticated, service_role;
 revoke execute on function public.resolve_error(uuid, text) from public, anon, authenticated, service_role;
 
@@ -1669,460 +1192,14 @@ grant execute on function private.log_user_activity(text, text, uuid, jsonb, uui
 grant execute on function public.log_user_activity(text, text, uuid, jsonb, uuid, text, text, text, text, text, text, boolean, text, uuid) to authenticated, service_role;
 grant execute on function private.log_agent_activity(text, text, text, uuid, jsonb, uuid, text, integer, timestamptz, timestamptz, text, text, boolean, integer, integer, integer, integer, numeric, numeric, numeric, boolean, text, text, integer, uuid) to authenticated, service_role;
 grant execute on function public.log_agent_activity(text, text, text, uuid, jsonb, uuid, text, integer, timestamptz, timestamptz, text, text, boolean, integer, integer, integer, integer, numeric, numeric, numeric, boolean, text, text, integer, uuid) to authenticated, service_role;
-grant execute on function private.record_metric(text, text, text, double precision, text, jsonb, uuid) to authenticated, service_role;
-grant execute on function public.record_metric(text, text, text, double precision, text, jsonb, uuid) to authenticated, service_role;
-grant execute on function private.log_audit_event(text, text, text, text, text, jsonb, jsonb, uuid, jsonb) to authenticated, service_role;
-grant execute on function public.log_audit_event(text, text, text, text, text, jsonb, jsonb, uuid, jsonb) to authenticated, service_role;
 grant execute on function private.log_api_request(text, text, integer, integer, integer, integer, text, text, uuid, uuid) to service_role;
 grant execute on function public.log_api_request(text, text, integer, integer, integer, integer, text, text, uuid, uuid) to service_role;
 grant execute on function private.record_health_check(text, text, integer, jsonb) to service_role;
 grant execute on function public.record_health_check(text, text, integer, jsonb) to service_role;
-grant execute on function private.track_event(text, text, jsonb, text, uuid, uuid) to authenticated, service_role;
-grant execute on function public.track_event(text, text, jsonb, text, uuid, uuid) to authenticated, service_role;
 grant execute on function private.resolve_error(uuid, text) to authenticated;
 grant execute on function public.resolve_error(uuid, text) to authenticated;
 
--- ---------------------------------------------------------------------------
--- Audit trigger any table can opt into (supa_audit-style):
---   select private.enable_audit('public.x', p_excluded_columns => array['noisy_col']);
--- ---------------------------------------------------------------------------
-create or replace function private.audit_row_change()
-returns trigger
-language plpgsql
-security definer
-set search_path = ''
-as $$
-declare
-  v_excluded text[] := coalesce(tg_argv::text[], '{}');
-  v_old jsonb;
-  v_new jsonb;
-  v_changed text[];
-  v_uid uuid := (select auth.uid());
-  v_jwt_role text := coalesce((select auth.jwt()) ->> 'role', pg_catalog.current_setting('role', true));
-begin
-  if tg_op in ('UPDATE', 'DELETE') then
-    v_old := to_jsonb(old) - v_excluded;
-  end if;
-  if tg_op in ('INSERT', 'UPDATE') then
-    v_new := to_jsonb(new) - v_excluded;
-  end if;
-  if tg_op = 'UPDATE' then
-    v_changed := array(select n.key from jsonb_each(v_new) as n where v_old -> n.key is distinct from n.value order by n.key);
-    if cardinality(v_changed) = 0 then
-      return null; -- only excluded columns changed
-    end if;
-  end if;
-  insert into public.system_audit_logs (actor_type, actor_identifier, actor_role, action, resource_type, resource_id,
-                                        old_values, new_values, changed_columns, correlation_id)
-  values (case when v_uid is not null then 'user' when v_jwt_role = 'service_role' then 'service' else 'system' end,
-          coalesce(v_uid::text, case when v_jwt_role = 'service_role' then 'service_role' else session_user::text end),
-          case when v_uid is not null then public.get_user_role() else v_jwt_role end,
-          lower(tg_op),
-          tg_table_schema || '.' || tg_table_name,
-          coalesce(v_new ->> 'id', v_old ->> 'id'),
-          v_old, v_new, v_changed,
-          private.current_correlation_id());
-  return null;
-end;
-$$;
-
-comment on function private.audit_row_change() is
-  'Trigger (after insert/update/delete, for each row): records the change in system_audit_logs with the acting user or role; trigger arguments name columns to leave out. Attach with private.enable_audit().';
-
-create or replace function private.enable_audit(p_table regclass, p_excluded_columns text[] default '{}')
-returns void
-language plpgsql
-security invoker
-set search_path = ''
-as $$
-begin
-  if exists (select 1 from pg_catalog.pg_trigger as t where t.tgrelid = p_table and t.tgname = 'audit_row_change') then
-    execute format('drop trigger audit_row_change on %s', p_table);
-  end if;
-  execute format(
-    'create trigger audit_row_change after insert or update or delete on %s for each row execute function private.audit_row_change(%s)',
-    p_table,
-    coalesce((select string_agg(format('%L', c), ', ') from unnest(p_excluded_columns) as c), ''));
-end;
-$$;
-
-comment on function private.enable_audit(regclass, text[]) is
-  'Opts a table into the audit trail: every insert, update and delete is recorded in system_audit_logs (columns in p_excluded_columns left out; updates touching only those are not recorded).';
-
-create or replace function private.disable_audit(p_table regclass)
-returns void
-language plpgsql
-security invoker
-set search_path = ''
-as $$
-begin
-  execute format('drop trigger if exists audit_row_change on %s', p_table);
-end;
-$$;
-
-comment on function private.disable_audit(regclass) is 'Removes a table''s audit trigger.';
-
-revoke execute on function private.audit_row_change() from public, anon, authenticated, service_role;
-revoke execute on function private.enable_audit(regclass, text[]) from public, anon, authenticated, service_role;
-revoke execute on function private.disable_audit(regclass) from public, anon, authenticated, service_role;
-
--- Configuration changes are audited (seed 004 "audit configuration changes").
-select private.enable_audit('public.admin_config', array['updated_at']);
-
--- ---------------------------------------------------------------------------
--- Analytics: daily_metrics (materialized, private: advisor 0016) and the
--- invoker views users and admins query.
--- ---------------------------------------------------------------------------
-create materialized view if not exists private.daily_metrics as
-  select (e.created_at at time zone 'UTC')::date as day,
-         'analytics'::text as source,
-         e.event_category::text as category,
-         e.event_name::text as name,
-         count(*) as event_count,
-         count(distinct e.user_id) as unique_users,
-         count(distinct e.session_id) as unique_sessions,
-         0::bigint as failures,
-         0::bigint as total_tokens,
-         0::numeric as total_cost
-    from public.analytics_events as e
-   group by 1, 3, 4
-  union all
-  select (u.created_at at time zone 'UTC')::date, 'user_activity', u.activity_category::text, u.activity_type::text,
-         count(*), count(distinct u.user_id), count(distinct u.session_id),
-         count(*) filter (where not u.success), 0::bigint, 0::numeric
-    from public.user_activity_logs as u
-   group by 1, 3, 4
-  union all
-  select (a.created_at at time zone 'UTC')::date, 'agent_activity', a.agent_type::text, a.operation_type::text,
-         count(*), count(distinct a.user_id), 0::bigint,
-         count(*) filter (where not a.success), coalesce(sum(a.total_tokens), 0)::bigint, coalesce(sum(a.total_cost), 0)
-    from public.agent_activity_logs as a
-   group by 1, 3, 4
-with data;
-
-comment on materialized view private.daily_metrics is
-  'Per UTC day: analytics events, user activities and agent operations by category and name with counts, unique users and sessions, failures, tokens and cost (seed 004 daily_metrics; seed 002 admin analytics). Refreshed concurrently by refresh_daily_metrics.';
-
-create unique index if not exists daily_metrics_key on private.daily_metrics (day, source, category, name);
-revoke all on private.daily_metrics from public, anon, authenticated, service_role;
-
--- Definer: only the owner may refresh a materialized view.
-create or replace function private.refresh_daily_metrics()
-returns bigint
-language plpgsql
-volatile
-security definer
-set search_path = ''
-as $$
-declare
-  v_rows bigint;
-begin
-  if not private.is_operator() then
-    raise exception 'only admins and the service role may refresh daily metrics' using errcode = '42501';
-  end if;
-  -- concurrently: readers keep the previous contents while it runs
-  refresh materialized view concurrently private.daily_metrics;
-  select count(*) into v_rows from private.daily_metrics;
-  return v_rows;
-end;
-$$;
-
-comment on function private.refresh_daily_metrics() is 'Writer behind public.refresh_daily_metrics.';
-
-create or replace function public.refresh_daily_metrics()
-returns bigint
-language sql
-volatile
-security invoker
-set search_path = ''
-as $$
-  select private.refresh_daily_metrics();
-$$;
-
-comment on function public.refresh_daily_metrics() is
-  'Recomputes daily_metrics without blocking readers (refresh concurrently); returns its row count. Admins and the service role; pg_cron runs it hourly.';
-
-create or replace function private.get_daily_metrics(p_from date, p_to date, p_source text)
-returns jsonb
-language plpgsql
-stable
-security definer
-set search_path = ''
-as $$
-begin
-  if not private.is_operator() then
-    raise exception 'only admins and the service role may read daily metrics' using errcode = '42501';
-  end if;
-  if p_from > p_to then
-    raise exception 'invalid date range: p_from is after p_to' using errcode = '22023';
-  end if;
-  return coalesce((
-    select jsonb_agg(to_jsonb(m) order by m.day, m.source, m.category, m.name)
-      from private.daily_metrics as m
-     where m.day between p_from and p_to
-       and (p_source is null or m.source = p_source)), '[]'::jsonb);
-end;
-$$;
-
-comment on function private.get_daily_metrics(date, date, text) is 'Reader behind public.get_daily_metrics.';
-
-create or replace function public.get_daily_metrics(
-  p_from date default (now() at time zone 'UTC')::date - 30,
-  p_to date default (now() at time zone 'UTC')::date,
-  p_source text default null
-)
-returns jsonb
-language sql
-stable
-security invoker
-set search_path = ''
-as $$
-  select private.get_daily_metrics(p_from, p_to, p_source);
-$$;
-
-comment on function public.get_daily_metrics(date, date, text) is
-  'Admin analytics: daily_metrics rows from p_from to p_to (UTC days), optionally one source (analytics, user_activity, agent_activity), as a JSON array. Admins and the service role.';
-
-create or replace view public.analytics_summary
-with (security_invoker = true)
-as
-select e.event_category,
-       e.event_name,
-       count(*) as total_events,
-       count(distinct e.user_id) as unique_users,
-       count(distinct e.session_id) as unique_sessions,
-       min(e.created_at) as first_event_at,
-       max(e.created_at) as last_event_at
-  from public.analytics_events as e
- group by e.event_category, e.event_name;
-
-comment on view public.analytics_summary is
-  'Events by category and name with users, sessions and first/last time (seed 004). Security invoker: a user sees their own events, an admin everyone''s.';
-
-create or replace view public.user_engagement_metrics
-with (security_invoker = true)
-as
-select e.user_id,
-       count(*) as total_events,
-       count(distinct e.session_id) as total_sessions,
-       count(distinct (e.created_at at time zone 'UTC')::date) as active_days,
-       min(e.created_at) as first_event_at,
-       max(e.created_at) as last_event_at,
-       round(count(*)::numeric / greatest(count(distinct e.session_id), 1), 2) as events_per_session
-  from public.analytics_events as e
- where e.user_id is not null
- group by e.user_id;
-
-comment on view public.user_engagement_metrics is
-  'Per user: events, sessions, active days, first/last event, events per session (seed 004). Security invoker: a user sees only their own row, an admin everyone''s.';
-
-revoke all on public.analytics_summary from anon, authenticated, service_role;
-revoke all on public.user_engagement_metrics from anon, authenticated, service_role;
-grant select on public.analytics_summary to authenticated, service_role;
-grant select on public.user_engagement_metrics to authenticated, service_role;
-
--- Everything one correlation id links: the user action, the agent operations
--- it caused, errors, and (for admins) audit events. RLS decides what shows.
-create or replace function public.get_activity_trace(p_correlation_id uuid)
-returns jsonb
-language sql
-stable
-security invoker
-set search_path = ''
-as $$
-  select jsonb_build_object(
-    'correlation_id', p_correlation_id,
-    'user_activity', coalesce((select jsonb_agg(to_jsonb(u) order by u.created_at) from public.user_activity_logs as u where u.correlation_id = p_correlation_id), '[]'::jsonb),
-    'agent_activity', coalesce((select jsonb_agg(to_jsonb(a) order by a.created_at) from public.agent_activity_logs as a where a.correlation_id = p_correlation_id), '[]'::jsonb),
-    'errors', coalesce((select jsonb_agg(to_jsonb(e) order by e.created_at) from public.error_logs as e where e.correlation_id = p_correlation_id), '[]'::jsonb),
-    'audit', coalesce((select jsonb_agg(to_jsonb(s) order by s.created_at) from public.system_audit_logs as s where s.correlation_id = p_correlation_id), '[]'::jsonb));
-$$;
-
-comment on function public.get_activity_trace(uuid) is
-  'Everything recorded under one correlation id: user activity, the agent operations it caused, errors and audit events — each filtered by RLS (users see their own rows, admins all).';
-
-revoke execute on function private.refresh_daily_metrics() from public, anon, authenticated, service_role;
-revoke execute on function public.refresh_daily_metrics() from public, anon, authenticated, service_role;
-revoke execute on function private.get_daily_metrics(date, date, text) from public, anon, authenticated, service_role;
-revoke execute on function public.get_daily_metrics(date, date, text) from public, anon, authenticated, service_role;
-revoke execute on function public.get_activity_trace(uuid) from public, anon, authenticated, service_role;
-grant execute on function private.refresh_daily_metrics() to authenticated, service_role;
-grant execute on function public.refresh_daily_metrics() to authenticated, service_role;
-grant execute on function private.get_daily_metrics(date, date, text) to authenticated, service_role;
-grant execute on function public.get_daily_metrics(date, date, text) to authenticated, service_role;
-grant execute on function public.get_activity_trace(uuid) to authenticated, service_role;
-
--- ---------------------------------------------------------------------------
--- Retention. Whole month partitions are dropped (no per-row delete, no WAL per
--- row, space freed at once): a row is kept at least its retention and at most
--- a month longer. Rows that fell into a default partition are deleted.
--- ---------------------------------------------------------------------------
-create or replace function private.drop_partitions_before(p_parent regclass, p_cutoff timestamptz)
-returns bigint
-language plpgsql
-volatile
-security invoker
-set search_path = ''
-as $$
-declare
-  v_part regclass;
-  v_key text;
-  v_n bigint;
-  v_total bigint := 0;
-begin
-  select a.attname into v_key
-    from pg_catalog.pg_partitioned_table as pt
-    join pg_catalog.pg_attribute as a on a.attrelid = pt.partrelid and a.attnum = pt.partattrs[0]
-   where pt.partrelid = p_parent;
-  -- the lock private.ensure_partitions and drop_expired_partitions take
-  perform pg_catalog.pg_advisory_xact_lock(20261122, pg_catalog.hashtext(p_parent::text));
-  for v_part in select l.partition from private.list_partitions(p_parent) as l where l.range_to <= p_cutoff order by l.range_from loop
-    execute format('select count(*) from %s', v_part) into v_n;
-    execute format('drop table %s', v_part);
-    v_total := v_total + v_n;
-  end loop;
-  for v_part in
-    select i.inhrelid::regclass from pg_catalog.pg_inherits as i join pg_catalog.pg_class as c on c.oid = i.inhrelid
-     where i.inhparent = p_parent and pg_catalog.pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT'
-  loop
-    execute format('delete from %s where %I < %L', v_part, v_key, p_cutoff);
-    get diagnostics v_n = row_count;
-    v_total := v_total + v_n;
-  end loop;
-  return v_total;
-end;
-$$;
-
-comment on function private.drop_partitions_before(regclass, timestamptz) is
-  'Drops the month partitions of p_parent that end at or before p_cutoff and deletes older rows from its default partition; returns how many rows went.';
-
-create or replace function private.purge_old_activity_logs(p_now timestamptz)
-returns table (user_logs_deleted bigint, agent_logs_deleted bigint, error_logs_deleted bigint)
-language plpgsql
-volatile
-security definer
-set search_path = ''
-as $$
-declare
-  v_days jsonb;
-begin
-  if not private.is_operator() then
-    raise exception 'only admins and the service role may purge logs' using errcode = '42501';
-  end if;
-  v_days := private.get_logging_config() -> 'log_retention_days';
-  -- keep the partition registry's retention equal to the settings, so the
-  -- daily partition-maintenance job applies the same horizon
-  update private.partitioned_tables as t
-     set retention = pg_catalog.make_interval(days => (v_days ->> 'user_activity_logs')::integer)
-   where t.parent = 'public.user_activity_logs'::regclass;
-  update private.partitioned_tables as t
-     set retention = pg_catalog.make_interval(days => (v_days ->> 'agent_activity_logs')::integer)
-   where t.parent = 'public.agent_activity_logs'::regclass;
-
-  user_logs_deleted := private.drop_partitions_before('public.user_activity_logs',
-    p_now - pg_catalog.make_interval(days => (v_days ->> 'user_activity_logs')::integer));
-  agent_logs_deleted := private.drop_partitions_before('public.agent_activity_logs',
-    p_now - pg_catalog.make_interval(days => (v_days ->> 'agent_activity_logs')::integer));
-  delete from public.error_logs as e
-   where e.resolved
-     and e.created_at < p_now - pg_catalog.make_interval(days => (v_days ->> 'error_logs')::integer);
-  get diagnostics error_logs_deleted = row_count;
-  return next;
-end;
-$$;
-
-comment on function private.purge_old_activity_logs(timestamptz) is 'Worker behind public.purge_old_activity_logs (definer: dropping partitions needs the owner).';
-
-create or replace function public.purge_old_activity_logs(p_now timestamptz default now())
-returns table (user_logs_deleted bigint, agent_logs_deleted bigint, error_logs_deleted bigint)
-language sql
-volatile
-security invoker
-set search_path = ''
-as $$
-  select * from private.purge_old_activity_logs(p_now);
-$$;
-
-comment on function public.purge_old_activity_logs(timestamptz) is
-  'Applies logging_settings.log_retention_days (seed 002): drops user and agent activity partitions past retention, deletes resolved error logs past retention; returns the row counts. Admins and the service role; pg_cron runs it daily.';
-
-create or replace function private.cleanup_registered(p_parent regclass, p_default interval, p_now timestamptz)
-returns bigint
-language plpgsql
-volatile
-security definer
-set search_path = ''
-as $$
-begin
-  if not private.is_operator() then
-    raise exception 'only admins and the service role may clean up logs' using errcode = '42501';
-  end if;
-  return private.drop_partitions_before(p_parent,
-    p_now - coalesce((select t.retention from private.partitioned_tables as t where t.parent = p_parent), p_default));
-end;
-$$;
-
-comment on function private.cleanup_registered(regclass, interval, timestamptz) is
-  'Drops the partitions of a registered table past its registered retention (p_default if none); returns rows removed.';
-
-create or replace function public.cleanup_old_performance_metrics(p_now timestamptz default now())
-returns bigint
-language sql
-volatile
-security invoker
-set search_path = ''
-as $$
-  select private.cleanup_registered('public.system_metrics', interval '90 days', p_now);
-$$;
-
-comment on function public.cleanup_old_performance_metrics(timestamptz) is
-  'Seed 001: removes metrics (system_metrics, which holds seed 001''s performance metrics) older than their retention (90 days) by dropping month partitions; returns rows removed. Admins and the service role; pg_cron runs it daily.';
-
-create or replace function public.cleanup_old_api_logs(p_now timestamptz default now())
-returns bigint
-language sql
-volatile
-security invoker
-set search_path = ''
-as $$
-  select private.cleanup_registered('public.api_request_logs', interval '30 days', p_now);
-$$;
-
-comment on function public.cleanup_old_api_logs(timestamptz) is
-  'Seed 001: removes API request logs older than their retention (30 days) by dropping month partitions; returns rows removed. Admins and the service role; pg_cron runs it daily.';
-
--- Admin views of the machinery: scheduled jobs with their last run, and the
--- latest health of each component.
-create or replace function private.get_scheduled_jobs()
-returns jsonb
-language plpgsql
-stable
-security definer
-set search_path = ''
-as $$
-begin
-  if not private.is_operator() then
-    raise exception 'only admins and the service role may read scheduled jobs' using errcode = '42501';
-  end if;
-  return coalesce((select jsonb_agg(to_jsonb(s) order by s.jobname) from private.scheduled_job_status as s), '[]'::jsonb);
-end;
-$$;
-
-comment on function private.get_scheduled_jobs() is 'Reader behind public.get_scheduled_jobs.';
-
-create or replace function public.get_scheduled_jobs()
-returns jsonb
-language sql
-stable
-security invoker
-set search_path = ''
-as $$
-  select private.get_scheduled_jobs();
-$$;
-
-comment on function public.get_scheduled_jobs() is
-  'Every pg_cron job (partition maintenance, purges, cleanups, metric refresh) with its schedule and last run, as a JSON array. Admins and the service role.';
-
+-- Admin view: the latest health of each component.
 create or replace function public.get_system_health()
 returns jsonb
 language sql
@@ -2146,28 +1223,5 @@ $$;
 comment on function public.get_system_health() is
   'The latest check of each component and the overall status (seed 001 /api/health format: healthy, degraded, unhealthy). RLS: admins (and the service role) see the checks.';
 
-revoke execute on function private.drop_partitions_before(regclass, timestamptz) from public, anon, authenticated, service_role;
-revoke execute on function private.purge_old_activity_logs(timestamptz) from public, anon, authenticated, service_role;
-revoke execute on function public.purge_old_activity_logs(timestamptz) from public, anon, authenticated, service_role;
-revoke execute on function private.cleanup_registered(regclass, interval, timestamptz) from public, anon, authenticated, service_role;
-revoke execute on function public.cleanup_old_performance_metrics(timestamptz) from public, anon, authenticated, service_role;
-revoke execute on function public.cleanup_old_api_logs(timestamptz) from public, anon, authenticated, service_role;
-revoke execute on function private.get_scheduled_jobs() from public, anon, authenticated, service_role;
-revoke execute on function public.get_scheduled_jobs() from public, anon, authenticated, service_role;
 revoke execute on function public.get_system_health() from public, anon, authenticated, service_role;
-grant execute on function private.purge_old_activity_logs(timestamptz) to authenticated, service_role;
-grant execute on function public.purge_old_activity_logs(timestamptz) to authenticated, service_role;
-grant execute on function private.cleanup_registered(regclass, interval, timestamptz) to authenticated, service_role;
-grant execute on function public.cleanup_old_performance_metrics(timestamptz) to authenticated, service_role;
-grant execute on function public.cleanup_old_api_logs(timestamptz) to authenticated, service_role;
-grant execute on function private.get_scheduled_jobs() to authenticated, service_role;
-grant execute on function public.get_scheduled_jobs() to authenticated, service_role;
 grant execute on function public.get_system_health() to authenticated, service_role;
-
--- ---------------------------------------------------------------------------
--- Scheduling (cron.schedule upserts by name: re-running is harmless).
--- ---------------------------------------------------------------------------
-select cron.schedule('purge-old-activity-logs', '30 3 * * *', 'select * from public.purge_old_activity_logs()');
-select cron.schedule('cleanup-old-performance-metrics', '40 3 * * *', 'select public.cleanup_old_performance_metrics()');
-select cron.schedule('cleanup-old-api-logs', '50 3 * * *', 'select public.cleanup_old_api_logs()');
-select cron.schedule('refresh-daily-metrics', '5 * * * *', 'select public.refresh_daily_metrics()');

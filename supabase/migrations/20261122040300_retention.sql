@@ -1,0 +1,160 @@
+-- Log retention (observability): the purges and cleanups the seeds name, which
+-- drop whole month partitions past each table's retention, and the admin view
+-- of the scheduled jobs that run them.
+--
+-- Seeds: 002 (purge_old_activity_logs), 001 (cleanup_old_performance_metrics,
+-- cleanup_old_api_logs). Mapping and choices: docs/observability.md.
+
+-- ---------------------------------------------------------------------------
+-- Whole month partitions are dropped (no per-row delete, no WAL per row, space
+-- freed at once) by the partition maintenance's private.drop_partitions_before
+-- (20261122010200_maintenance.sql): a row is kept at least its retention and
+-- at most a month longer. Rows that fell into a default partition are deleted.
+-- ---------------------------------------------------------------------------
+create or replace function private.purge_old_activity_logs(p_now timestamptz)
+returns table (user_logs_deleted bigint, agent_logs_deleted bigint, error_logs_deleted bigint)
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  v_days jsonb;
+begin
+  if not private.is_operator() then
+    raise exception 'only admins and the service role may purge logs' using errcode = '42501';
+  end if;
+  v_days := private.get_logging_config() -> 'log_retention_days';
+  -- keep the partition registry's retention equal to the settings, so the
+  -- daily partition-maintenance job applies the same horizon
+  update private.partitioned_tables as t
+     set retention = pg_catalog.make_interval(days => (v_days ->> 'user_activity_logs')::integer)
+   where t.parent = 'public.user_activity_logs'::regclass;
+  update private.partitioned_tables as t
+     set retention = pg_catalog.make_interval(days => (v_days ->> 'agent_activity_logs')::integer)
+   where t.parent = 'public.agent_activity_logs'::regclass;
+
+  user_logs_deleted := private.drop_partitions_before('public.user_activity_logs',
+    p_now - pg_catalog.make_interval(days => (v_days ->> 'user_activity_logs')::integer));
+  agent_logs_deleted := private.drop_partitions_before('public.agent_activity_logs',
+    p_now - pg_catalog.make_interval(days => (v_days ->> 'agent_activity_logs')::integer));
+  delete from public.error_logs as e
+   where e.resolved
+     and e.created_at < p_now - pg_catalog.make_interval(days => (v_days ->> 'error_logs')::integer);
+  get diagnostics error_logs_deleted = row_count;
+  return next;
+end;
+$$;
+
+comment on function private.purge_old_activity_logs(timestamptz) is 'Worker behind public.purge_old_activity_logs (definer: dropping partitions needs the owner).';
+
+create or replace function public.purge_old_activity_logs(p_now timestamptz default now())
+returns table (user_logs_deleted bigint, agent_logs_deleted bigint, error_logs_deleted bigint)
+language sql
+volatile
+security invoker
+set search_path = ''
+as $$
+  select * from private.purge_old_activity_logs(p_now);
+$$;
+
+comment on function public.purge_old_activity_logs(timestamptz) is
+  'Applies logging_settings.log_retention_days (seed 002): drops user and agent activity partitions past retention, deletes resolved error logs past retention; returns the row counts. Admins and the service role; pg_cron runs it daily.';
+
+create or replace function private.cleanup_registered(p_parent regclass, p_default interval, p_now timestamptz)
+returns bigint
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+begin
+  if not private.is_operator() then
+    raise exception 'only admins and the service role may clean up logs' using errcode = '42501';
+  end if;
+  return private.drop_partitions_before(p_parent,
+    p_now - coalesce((select t.retention from private.partitioned_tables as t where t.parent = p_parent), p_default));
+end;
+$$;
+
+comment on function private.cleanup_registered(regclass, interval, timestamptz) is
+  'Drops the partitions of a registered table past its registered retention (p_default if none); returns rows removed.';
+
+create or replace function public.cleanup_old_performance_metrics(p_now timestamptz default now())
+returns bigint
+language sql
+volatile
+security invoker
+set search_path = ''
+as $$
+  select private.cleanup_registered('public.system_metrics', interval '90 days', p_now);
+$$;
+
+comment on function public.cleanup_old_performance_metrics(timestamptz) is
+  'Seed 001: removes metrics (system_metrics, which holds seed 001''s performance metrics) older than their retention (90 days) by dropping month partitions; returns rows removed. Admins and the service role; pg_cron runs it daily.';
+
+create or replace function public.cleanup_old_api_logs(p_now timestamptz default now())
+returns bigint
+language sql
+volatile
+security invoker
+set search_path = ''
+as $$
+  select private.cleanup_registered('public.api_request_logs', interval '30 days', p_now);
+$$;
+
+comment on function public.cleanup_old_api_logs(timestamptz) is
+  'Seed 001: removes API request logs older than their retention (30 days) by dropping month partitions; returns rows removed. Admins and the service role; pg_cron runs it daily.';
+
+-- Admin view of the machinery: the scheduled jobs with their last run.
+create or replace function private.get_scheduled_jobs()
+returns jsonb
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+begin
+  if not private.is_operator() then
+    raise exception 'only admins and the service role may read scheduled jobs' using errcode = '42501';
+  end if;
+  return coalesce((select jsonb_agg(to_jsonb(s) order by s.jobname) from private.scheduled_job_status as s), '[]'::jsonb);
+end;
+$$;
+
+comment on function private.get_scheduled_jobs() is 'Reader behind public.get_scheduled_jobs.';
+
+create or replace function public.get_scheduled_jobs()
+returns jsonb
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+  select private.get_scheduled_jobs();
+$$;
+
+comment on function public.get_scheduled_jobs() is
+  'Every pg_cron job (partition maintenance, purges, cleanups, metric refresh) with its schedule and last run, as a JSON array. Admins and the service role.';
+
+revoke execute on function private.purge_old_activity_logs(timestamptz) from public, anon, authenticated, service_role;
+revoke execute on function public.purge_old_activity_logs(timestamptz) from public, anon, authenticated, service_role;
+revoke execute on function private.cleanup_registered(regclass, interval, timestamptz) from public, anon, authenticated, service_role;
+revoke execute on function public.cleanup_old_performance_metrics(timestamptz) from public, anon, authenticated, service_role;
+revoke execute on function public.cleanup_old_api_logs(timestamptz) from public, anon, authenticated, service_role;
+revoke execute on function private.get_scheduled_jobs() from public, anon, authenticated, service_role;
+revoke execute on function public.get_scheduled_jobs() from public, anon, authenticated, service_role;
+grant execute on function private.purge_old_activity_logs(timestamptz) to authenticated, service_role;
+grant execute on function public.purge_old_activity_logs(timestamptz) to authenticated, service_role;
+grant execute on function private.cleanup_registered(regclass, interval, timestamptz) to authenticated, service_role;
+grant execute on function public.cleanup_old_performance_metrics(timestamptz) to authenticated, service_role;
+grant execute on function public.cleanup_old_api_logs(timestamptz) to authenticated, service_role;
+grant execute on function private.get_scheduled_jobs() to authenticated, service_role;
+grant execute on function public.get_scheduled_jobs() to authenticated, service_role;
+
+-- ---------------------------------------------------------------------------
+-- Scheduling (cron.schedule upserts by name: re-running is harmless).
+-- ---------------------------------------------------------------------------
+select cron.schedule('purge-old-activity-logs', '30 3 * * *', 'select * from public.purge_old_activity_logs()');
+select cron.schedule('cleanup-old-performance-metrics', '40 3 * * *', 'select public.cleanup_old_performance_metrics()');
+select cron.schedule('cleanup-old-api-logs', '50 3 * * *', 'select public.cleanup_old_api_logs()');
