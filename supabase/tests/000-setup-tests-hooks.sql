@@ -106,6 +106,73 @@ $$;
 
 comment on function tests.get_supabase_uid(text) is 'The id of the named test user; raises if there is none.';
 
+-- Ids by name: the one way a file remembers what it creates (test users are
+-- named by tests.create_supabase_user and read with tests.get_supabase_uid).
+-- `select tests.remember('c1', (public.create_conversation('x')).id);` then
+-- `tests.id('c1')` anywhere later in the file: in any role, and inside the SQL
+-- strings handed to throws_ok and friends. Kept as transaction-local settings
+-- (tests.id.<name>), so every role can read them with no table or grant, and
+-- the file's ROLLBACK forgets them.
+create or replace function tests.remember(name text, id anyelement)
+returns anyelement
+language plpgsql
+set search_path = ''
+as $$
+begin
+  if name is null or name !~ '^[a-z_][a-z0-9_]*$' then
+    raise exception 'tests.remember: "%" is not a name (a-z, 0-9 and _, not starting with a digit)', name;
+  end if;
+  if id is null then
+    raise exception 'tests.remember: there is no id to remember as "%"', name;
+  end if;
+  perform pg_catalog.set_config('tests.id.' || name, id::text, true);
+  return id;
+end;
+$$;
+
+comment on function tests.remember(text, anyelement) is
+  'Remembers an id (uuid, bigint, …) under a name for the rest of the transaction and returns it; read it back with tests.id or tests.bigint_id.';
+
+create or replace function tests.remembered(name text)
+returns text
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+  v_id text := nullif(pg_catalog.current_setting('tests.id.' || name, true), '');
+begin
+  if v_id is null then
+    raise exception 'no id remembered as "%"; remember it with tests.remember', name;
+  end if;
+  return v_id;
+end;
+$$;
+
+comment on function tests.remembered(text) is 'The id remembered under the name, as text; raises if there is none.';
+
+create or replace function tests.id(name text)
+returns uuid
+language sql
+stable
+set search_path = ''
+as $$
+  select tests.remembered(name)::uuid;
+$$;
+
+comment on function tests.id(text) is 'The uuid remembered under the name (tests.remember); raises if there is none.';
+
+create or replace function tests.bigint_id(name text)
+returns bigint
+language sql
+stable
+set search_path = ''
+as $$
+  select tests.remembered(name)::bigint;
+$$;
+
+comment on function tests.bigint_id(text) is 'The bigint id (a job, a queued message) remembered under the name (tests.remember); raises if there is none.';
+
 -- Not security definer: PostgreSQL forbids changing role inside one. Both
 -- settings are transaction-local, so the file's ROLLBACK undoes them.
 create or replace function tests.authenticate_as(identifier text)
