@@ -111,10 +111,10 @@ select throws_ok(format($$insert into public.github_repositories (user_id, repo_
 select isnt((public.touch_github_repository((select id from public.github_repositories where repo_name = 'hello.world'))).last_accessed, null,
   'touch_github_repository records the access');
 
-select set_config('test.repo_id', (select id::text from public.github_repositories where repo_name = 'hello.world'), true);
+select tests.remember('repo', (select id from public.github_repositories where repo_name = 'hello.world'));
 
 select tests.authenticate_as('int_bob');
-select throws_ok(format($$select public.touch_github_repository(%L)$$, current_setting('test.repo_id')), 'PT404', null,
+select throws_ok(format($$select public.touch_github_repository(%L)$$, tests.id('repo')), 'PT404', null,
   'another user''s repository is not found');
 
 select * from finish();
