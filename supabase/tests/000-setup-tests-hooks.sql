@@ -34,8 +34,8 @@ as $$
 declare
   v_id uuid;
 begin
-  select u.id into v_id from auth.users as u where u.raw_user_meta_data ->> 'test_identifier' = identifier;
-  if found then
+  v_id := (tests.get_supabase_user(identifier) ->> 'id')::uuid;
+  if v_id is not null then
     return v_id;
   end if;
   insert into auth.users (
@@ -94,9 +94,8 @@ security definer
 set search_path = ''
 as $$
 declare
-  v_id uuid;
+  v_id uuid := (tests.get_supabase_user(identifier) ->> 'id')::uuid;
 begin
-  select u.id into v_id from auth.users as u where u.raw_user_meta_data ->> 'test_identifier' = identifier;
   if v_id is null then
     raise exception 'test user "%" does not exist; create it with tests.create_supabase_user', identifier;
   end if;
@@ -113,17 +112,11 @@ comment on function tests.get_supabase_uid(text) is 'The id of the named test us
 -- strings handed to throws_ok and friends. Kept as transaction-local settings
 -- (tests.id.<name>), so every role can read them with no table or grant, and
 -- the file's ROLLBACK forgets them.
-create or replace function tests.remember(name text, id anyelement)
-returns anyelement
-language plpgsql
-set search_path = ''
-as $$
+create or replace function tests.remember(name text, id anyelement) returns anyelement
+language plpgsql set search_path = '' as $$
 begin
-  if name is null or name !~ '^[a-z_][a-z0-9_]*$' then
-    raise exception 'tests.remember: "%" is not a name (a-z, 0-9 and _, not starting with a digit)', name;
-  end if;
-  if id is null then
-    raise exception 'tests.remember: there is no id to remember as "%"', name;
+  if name is null or name !~ '^[a-z_][a-z0-9_]*$' or id is null then
+    raise exception 'tests.remember(%, %): needs a name of a-z, 0-9 and _ (not starting with a digit) and an id', name, id;
   end if;
   perform pg_catalog.set_config('tests.id.' || name, id::text, true);
   return id;
@@ -133,45 +126,42 @@ $$;
 comment on function tests.remember(text, anyelement) is
   'Remembers an id (uuid, bigint, …) under a name for the rest of the transaction and returns it; read it back with tests.id or tests.bigint_id.';
 
-create or replace function tests.remembered(name text)
-returns text
-language plpgsql
-stable
-set search_path = ''
-as $$
+create or replace function tests.remembered(name text) returns text
+language plpgsql stable set search_path = '' as $$
 declare
   v_id text := nullif(pg_catalog.current_setting('tests.id.' || name, true), '');
 begin
-  if v_id is null then
-    raise exception 'no id remembered as "%"; remember it with tests.remember', name;
-  end if;
+  if v_id is null then raise exception 'no id remembered as "%"; remember it with tests.remember', name; end if;
   return v_id;
 end;
 $$;
 
 comment on function tests.remembered(text) is 'The id remembered under the name, as text; raises if there is none.';
 
-create or replace function tests.id(name text)
-returns uuid
-language sql
-stable
-set search_path = ''
-as $$
-  select tests.remembered(name)::uuid;
-$$;
+-- The typed readers: the uuid, or the bigint of a job or a queued message.
+create or replace function tests.id(name text) returns uuid
+language sql stable set search_path = '' as $$ select tests.remembered(name)::uuid; $$;
+create or replace function tests.bigint_id(name text) returns bigint
+language sql stable set search_path = '' as $$ select tests.remembered(name)::bigint; $$;
 
 comment on function tests.id(text) is 'The uuid remembered under the name (tests.remember); raises if there is none.';
+comment on function tests.bigint_id(text) is 'The bigint id (a job, a queued message) remembered under the name (tests.remember); raises if there is none.';
 
-create or replace function tests.bigint_id(name text)
-returns bigint
-language sql
-stable
+-- Every way of acting below is these two transaction-local settings, as
+-- PostgREST sets them for a request.
+create or replace function tests.set_request(request_role text, claims text)
+returns void
+language plpgsql
 set search_path = ''
 as $$
-  select tests.remembered(name)::bigint;
+begin
+  perform pg_catalog.set_config('role', request_role, true);
+  perform pg_catalog.set_config('request.jwt.claims', claims, true);
+end;
 $$;
 
-comment on function tests.bigint_id(text) is 'The bigint id (a job, a queued message) remembered under the name (tests.remember); raises if there is none.';
+comment on function tests.set_request(text, text) is
+  'Sets role and request.jwt.claims for the rest of the transaction; used by tests.authenticate_as and its siblings.';
 
 -- Not security definer: PostgreSQL forbids changing role inside one. Both
 -- settings are transaction-local, so the file's ROLLBACK undoes them.
@@ -187,8 +177,7 @@ begin
   if v_user is null then
     raise exception 'test user "%" does not exist; create it with tests.create_supabase_user', identifier;
   end if;
-  perform set_config('role', 'authenticated', true);
-  perform set_config('request.jwt.claims', jsonb_build_object(
+  perform tests.set_request('authenticated', jsonb_build_object(
     'iss', 'http://127.0.0.1:54321/auth/v1',
     'sub', v_user ->> 'id',
     'aud', 'authenticated',
@@ -203,7 +192,7 @@ begin
     'amr', jsonb_build_array(jsonb_build_object('method', 'password', 'timestamp', v_now)),
     'session_id', gen_random_uuid(),
     'is_anonymous', coalesce((v_user ->> 'is_anonymous')::boolean, false)
-  )::text, true);
+  )::text);
 end;
 $$;
 
@@ -218,39 +207,22 @@ as $$
 declare
   v_now bigint := extract(epoch from now())::bigint;
 begin
-  perform set_config('role', 'service_role', true);
-  perform set_config('request.jwt.claims',
-    jsonb_build_object('iss', 'supabase-demo', 'role', 'service_role', 'iat', v_now, 'exp', v_now + 3600)::text, true);
+  perform tests.set_request('service_role',
+    jsonb_build_object('iss', 'supabase-demo', 'role', 'service_role', 'iat', v_now, 'exp', v_now + 3600)::text);
 end;
 $$;
 
 comment on function tests.authenticate_as_service_role() is 'Acts as the service role (the secret key) for the rest of the transaction.';
 
 -- What PostgREST sets for a request without a JWT.
-create or replace function tests.clear_authentication()
-returns void
-language plpgsql
-set search_path = ''
-as $$
-begin
-  perform set_config('role', 'anon', true);
-  perform set_config('request.jwt.claims', '{"role":"anon"}', true);
-end;
-$$;
+create or replace function tests.clear_authentication() returns void
+language sql set search_path = '' as $$ select tests.set_request('anon', '{"role":"anon"}'); $$;
 
 comment on function tests.clear_authentication() is 'Acts as an anonymous API caller (role anon, claims {"role":"anon"}) for the rest of the transaction.';
 
 -- Returns to the session user (postgres) without a JWT, e.g. for setup between assertions.
-create or replace function tests.reset_role()
-returns void
-language plpgsql
-set search_path = ''
-as $$
-begin
-  perform set_config('role', 'none', true);
-  perform set_config('request.jwt.claims', '', true);
-end;
-$$;
+create or replace function tests.reset_role() returns void
+language sql set search_path = '' as $$ select tests.set_request('none', ''); $$;
 
 comment on function tests.reset_role() is 'Back to the session user with no JWT claims.';
 
