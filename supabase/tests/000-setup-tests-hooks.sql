@@ -226,6 +226,39 @@ language sql set search_path = '' as $$ select tests.set_request('none', ''); $$
 
 comment on function tests.reset_role() is 'Back to the session user with no JWT claims.';
 
+-- Keyset pagination walked to the end, as a client would: page_sql returns
+-- one page of ids, with one %L for the cursor (null on the first page): the
+-- last id of the previous page, or its first when paging back (cursor_at
+-- 'first'). Runs as the caller, so RLS applies.
+create or replace function tests.page_through(page_sql text, page_size int, cursor_at text default 'last')
+returns table (page int, pos int, id uuid)
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_cursor uuid;
+  v_ids uuid[];
+  v_n int;
+begin
+  page := 0;
+  loop
+    page := page + 1;
+    execute 'select array(' || pg_catalog.format(page_sql, v_cursor) || ')' into v_ids;
+    v_n := coalesce(pg_catalog.array_length(v_ids, 1), 0);
+    for v_i in 1 .. v_n loop
+      pos := v_i;
+      id := v_ids[v_i];
+      return next;
+    end loop;
+    exit when v_n < page_size;
+    v_cursor := case when cursor_at = 'first' then v_ids[1] else v_ids[v_n] end;
+  end loop;
+end;
+$$;
+
+comment on function tests.page_through(text, int, text) is
+  'Every page of a keyset-paginated query as (page, pos, id), following the cursor until a short page.';
+
 -- pgTAP check (pgTAP calls its own functions unqualified, hence the path):
 -- every table in the schema (or the one named) has RLS enabled.
 create or replace function tests.rls_enabled(testing_schema text)
