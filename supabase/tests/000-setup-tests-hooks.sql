@@ -34,8 +34,8 @@ as $$
 declare
   v_id uuid;
 begin
-  select u.id into v_id from auth.users as u where u.raw_user_meta_data ->> 'test_identifier' = identifier;
-  if found then
+  v_id := (tests.get_supabase_user(identifier) ->> 'id')::uuid;
+  if v_id is not null then
     return v_id;
   end if;
   insert into auth.users (
@@ -94,9 +94,8 @@ security definer
 set search_path = ''
 as $$
 declare
-  v_id uuid;
+  v_id uuid := (tests.get_supabase_user(identifier) ->> 'id')::uuid;
 begin
-  select u.id into v_id from auth.users as u where u.raw_user_meta_data ->> 'test_identifier' = identifier;
   if v_id is null then
     raise exception 'test user "%" does not exist; create it with tests.create_supabase_user', identifier;
   end if;
@@ -105,6 +104,64 @@ end;
 $$;
 
 comment on function tests.get_supabase_uid(text) is 'The id of the named test user; raises if there is none.';
+
+-- Ids by name: the one way a file remembers what it creates (test users are
+-- named by tests.create_supabase_user and read with tests.get_supabase_uid).
+-- `select tests.remember('c1', (public.create_conversation('x')).id);` then
+-- `tests.id('c1')` anywhere later in the file: in any role, and inside the SQL
+-- strings handed to throws_ok and friends. Kept as transaction-local settings
+-- (tests.id.<name>), so every role can read them with no table or grant, and
+-- the file's ROLLBACK forgets them.
+create or replace function tests.remember(name text, id anyelement) returns anyelement
+language plpgsql set search_path = '' as $$
+begin
+  if name is null or name !~ '^[a-z_][a-z0-9_]*$' or id is null then
+    raise exception 'tests.remember(%, %): needs a name of a-z, 0-9 and _ (not starting with a digit) and an id', name, id;
+  end if;
+  perform pg_catalog.set_config('tests.id.' || name, id::text, true);
+  return id;
+end;
+$$;
+
+comment on function tests.remember(text, anyelement) is
+  'Remembers an id (uuid, bigint, …) under a name for the rest of the transaction and returns it; read it back with tests.id or tests.bigint_id.';
+
+create or replace function tests.remembered(name text) returns text
+language plpgsql stable set search_path = '' as $$
+declare
+  v_id text := nullif(pg_catalog.current_setting('tests.id.' || name, true), '');
+begin
+  if v_id is null then raise exception 'no id remembered as "%"; remember it with tests.remember', name; end if;
+  return v_id;
+end;
+$$;
+
+comment on function tests.remembered(text) is 'The id remembered under the name, as text; raises if there is none.';
+
+-- The typed readers: the uuid, or the bigint of a job or a queued message.
+create or replace function tests.id(name text) returns uuid
+language sql stable set search_path = '' as $$ select tests.remembered(name)::uuid; $$;
+create or replace function tests.bigint_id(name text) returns bigint
+language sql stable set search_path = '' as $$ select tests.remembered(name)::bigint; $$;
+
+comment on function tests.id(text) is 'The uuid remembered under the name (tests.remember); raises if there is none.';
+comment on function tests.bigint_id(text) is 'The bigint id (a job, a queued message) remembered under the name (tests.remember); raises if there is none.';
+
+-- Every way of acting below is these two transaction-local settings, as
+-- PostgREST sets them for a request.
+create or replace function tests.set_request(request_role text, claims text)
+returns void
+language plpgsql
+set search_path = ''
+as $$
+begin
+  perform pg_catalog.set_config('role', request_role, true);
+  perform pg_catalog.set_config('request.jwt.claims', claims, true);
+end;
+$$;
+
+comment on function tests.set_request(text, text) is
+  'Sets role and request.jwt.claims for the rest of the transaction; used by tests.authenticate_as and its siblings.';
 
 -- Not security definer: PostgreSQL forbids changing role inside one. Both
 -- settings are transaction-local, so the file's ROLLBACK undoes them.
@@ -120,8 +177,7 @@ begin
   if v_user is null then
     raise exception 'test user "%" does not exist; create it with tests.create_supabase_user', identifier;
   end if;
-  perform set_config('role', 'authenticated', true);
-  perform set_config('request.jwt.claims', jsonb_build_object(
+  perform tests.set_request('authenticated', jsonb_build_object(
     'iss', 'http://127.0.0.1:54321/auth/v1',
     'sub', v_user ->> 'id',
     'aud', 'authenticated',
@@ -136,7 +192,7 @@ begin
     'amr', jsonb_build_array(jsonb_build_object('method', 'password', 'timestamp', v_now)),
     'session_id', gen_random_uuid(),
     'is_anonymous', coalesce((v_user ->> 'is_anonymous')::boolean, false)
-  )::text, true);
+  )::text);
 end;
 $$;
 
@@ -151,41 +207,57 @@ as $$
 declare
   v_now bigint := extract(epoch from now())::bigint;
 begin
-  perform set_config('role', 'service_role', true);
-  perform set_config('request.jwt.claims',
-    jsonb_build_object('iss', 'supabase-demo', 'role', 'service_role', 'iat', v_now, 'exp', v_now + 3600)::text, true);
+  perform tests.set_request('service_role',
+    jsonb_build_object('iss', 'supabase-demo', 'role', 'service_role', 'iat', v_now, 'exp', v_now + 3600)::text);
 end;
 $$;
 
 comment on function tests.authenticate_as_service_role() is 'Acts as the service role (the secret key) for the rest of the transaction.';
 
 -- What PostgREST sets for a request without a JWT.
-create or replace function tests.clear_authentication()
-returns void
-language plpgsql
-set search_path = ''
-as $$
-begin
-  perform set_config('role', 'anon', true);
-  perform set_config('request.jwt.claims', '{"role":"anon"}', true);
-end;
-$$;
+create or replace function tests.clear_authentication() returns void
+language sql set search_path = '' as $$ select tests.set_request('anon', '{"role":"anon"}'); $$;
 
 comment on function tests.clear_authentication() is 'Acts as an anonymous API caller (role anon, claims {"role":"anon"}) for the rest of the transaction.';
 
 -- Returns to the session user (postgres) without a JWT, e.g. for setup between assertions.
-create or replace function tests.reset_role()
-returns void
+create or replace function tests.reset_role() returns void
+language sql set search_path = '' as $$ select tests.set_request('none', ''); $$;
+
+comment on function tests.reset_role() is 'Back to the session user with no JWT claims.';
+
+-- Keyset pagination walked to the end, as a client would: page_sql returns
+-- one page of ids, with one %L for the cursor (null on the first page): the
+-- last id of the previous page, or its first when paging back (cursor_at
+-- 'first'). Runs as the caller, so RLS applies.
+create or replace function tests.page_through(page_sql text, page_size int, cursor_at text default 'last')
+returns table (page int, pos int, id uuid)
 language plpgsql
 set search_path = ''
 as $$
+declare
+  v_cursor uuid;
+  v_ids uuid[];
+  v_n int;
 begin
-  perform set_config('role', 'none', true);
-  perform set_config('request.jwt.claims', '', true);
+  page := 0;
+  loop
+    page := page + 1;
+    execute 'select array(' || pg_catalog.format(page_sql, v_cursor) || ')' into v_ids;
+    v_n := coalesce(pg_catalog.array_length(v_ids, 1), 0);
+    for v_i in 1 .. v_n loop
+      pos := v_i;
+      id := v_ids[v_i];
+      return next;
+    end loop;
+    exit when v_n < page_size;
+    v_cursor := case when cursor_at = 'first' then v_ids[1] else v_ids[v_n] end;
+  end loop;
 end;
 $$;
 
-comment on function tests.reset_role() is 'Back to the session user with no JWT claims.';
+comment on function tests.page_through(text, int, text) is
+  'Every page of a keyset-paginated query as (page, pos, id), following the cursor until a short page.';
 
 -- pgTAP check (pgTAP calls its own functions unqualified, hence the path):
 -- every table in the schema (or the one named) has RLS enabled.

@@ -35,22 +35,20 @@ select tests.create_supabase_user('admin', app_metadata => '{"role":"admin"}');
 -- ---------------------------------------------------------------------------
 select tests.authenticate_as('alice');
 
-create temporary table ids (name text primary key, id uuid) on commit drop;
-grant all on ids to public;
 
-insert into ids select 'c1', (public.create_conversation('  First chat  ')).id;
-select is((select title from public.get_conversation((select id from ids where name = 'c1'))), 'First chat',
+select tests.remember('c1', (public.create_conversation('  First chat  ')).id);
+select is((select title from public.get_conversation(tests.id('c1'))), 'First chat',
   'create_conversation stores the trimmed title');
 select results_eq(
   format($$select user_id, visibility, is_archived, message_count, total_input_tokens, total_output_tokens, total_cost, metadata, last_message_at
-             from public.get_conversation(%L)$$, (select id from ids where name = 'c1')),
+             from public.get_conversation(%L)$$, tests.id('c1')),
   format($$values (%L::uuid, 'private'::text, false, 0, 0::bigint, 0::bigint, 0::numeric, '{}'::jsonb, null::timestamptz)$$,
          tests.get_supabase_uid('alice')),
   'a new conversation is private, unarchived, with zero counters and totals, owned by the caller');
 
-insert into ids select 'c2', (public.create_conversation('Tuned', p_model_name => 'gpt-4o-mini', p_system_prompt => 'Be brief.',
+select tests.remember('c2', (public.create_conversation('Tuned', p_model_name => 'gpt-4o-mini', p_system_prompt => 'Be brief.',
   p_temperature => 0.7, p_max_tokens => 1024, p_context_length => 200000, p_metadata => '{"source":"web"}',
-  p_visibility => 'public', p_id => '11111111-1111-4111-8111-111111111111')).id;
+  p_visibility => 'public', p_id => '11111111-1111-4111-8111-111111111111')).id);
 select results_eq(
   $$select id, model_name, system_prompt, temperature, max_tokens, context_length, metadata, visibility
       from public.get_conversation('11111111-1111-4111-8111-111111111111')$$,
@@ -84,35 +82,35 @@ select throws_ok($$select public.create_conversation('dup', p_id => '11111111-11
 select is((select count(*)::int from public.conversations), 2, '... and none of the rejected calls wrote anything');
 
 -- Counters and totals are not the client's to write.
-select throws_ok(format($$update public.conversations set message_count = 99 where id = %L$$, (select id from ids where name = 'c1')),
+select throws_ok(format($$update public.conversations set message_count = 99 where id = %L$$, tests.id('c1')),
   '42501', null, 'message_count cannot be written through the table');
-select throws_ok(format($$update public.conversations set total_cost = 0.5 where id = %L$$, (select id from ids where name = 'c1')),
+select throws_ok(format($$update public.conversations set total_cost = 0.5 where id = %L$$, tests.id('c1')),
   '42501', null, 'total_cost cannot be written through the table');
 select throws_ok(format($$insert into public.conversations (user_id, title) values (%L, 'forged')$$, tests.get_supabase_uid('bob')),
   '42501', null, 'a conversation cannot be inserted for another user');
 
 -- update_conversation
-select is((public.update_conversation((select id from ids where name = 'c2'), p_title => 'Renamed')).title, 'Renamed',
+select is((public.update_conversation(tests.id('c2'), p_title => 'Renamed')).title, 'Renamed',
   'update_conversation changes the title');
-select is((public.get_conversation((select id from ids where name = 'c2'))).model_name, 'gpt-4o-mini',
+select is((public.get_conversation(tests.id('c2'))).model_name, 'gpt-4o-mini',
   '... and leaves fields given as null alone');
-select is((public.update_conversation((select id from ids where name = 'c2'), p_metadata => '{"theme":"dark","source":null}')).metadata,
+select is((public.update_conversation(tests.id('c2'), p_metadata => '{"theme":"dark","source":null}')).metadata,
   '{"theme":"dark"}'::jsonb, 'metadata is merged key by key; a null removes the key');
-select is((public.update_conversation((select id from ids where name = 'c2'), p_model_name => '')).model_name, null,
+select is((public.update_conversation(tests.id('c2'), p_model_name => '')).model_name, null,
   'an empty model name clears it');
-select is((public.update_conversation((select id from ids where name = 'c2'), p_last_context => '{"usage":{"inputTokens":12}}')).last_context,
+select is((public.update_conversation(tests.id('c2'), p_last_context => '{"usage":{"inputTokens":12}}')).last_context,
   '{"usage":{"inputTokens":12}}'::jsonb, 'update_conversation stores the seed 002 last context');
-select throws_ok(format($$select public.update_conversation(%L, p_title => 'Changed', p_temperature => 3)$$, (select id from ids where name = 'c2')),
+select throws_ok(format($$select public.update_conversation(%L, p_title => 'Changed', p_temperature => 3)$$, tests.id('c2')),
   '22023', 'invalid temperature: must be between 0 and 2', 'update_conversation validates before writing');
-select is((public.get_conversation((select id from ids where name = 'c2'))).title, 'Renamed', '... so nothing of a rejected update is written');
+select is((public.get_conversation(tests.id('c2'))).title, 'Renamed', '... so nothing of a rejected update is written');
 select throws_ok($$select public.update_conversation('00000000-0000-4000-8000-000000000000', p_title => 'x')$$, 'PT404',
   'conversation not found', 'updating a missing conversation is PT404');
 
 -- archive
-select is((public.archive_conversation((select id from ids where name = 'c1'))).is_archived, true, 'archive_conversation archives');
+select is((public.archive_conversation(tests.id('c1'))).is_archived, true, 'archive_conversation archives');
 select is((select count(*)::int from public.list_conversations()), 1, 'list_conversations leaves archived conversations out by default');
 select is((select count(*)::int from public.list_conversations(p_include_archived => true)), 2, '... and includes them on request');
-select is((public.archive_conversation((select id from ids where name = 'c1'), false)).is_archived, false,
+select is((public.archive_conversation(tests.id('c1'), false)).is_archived, false,
   'archive_conversation(p_archived => false) unarchives');
 
 -- list argument errors
@@ -126,39 +124,39 @@ select throws_ok($$select * from public.list_conversations(p_before_id => gen_ra
 -- Another user: private rows are missing, public ones read-only
 -- ---------------------------------------------------------------------------
 select tests.authenticate_as('bob');
-select throws_ok(format($$select public.get_conversation(%L)$$, (select id from ids where name = 'c1')), 'PT404',
+select throws_ok(format($$select public.get_conversation(%L)$$, tests.id('c1')), 'PT404',
   'conversation not found', 'another user''s private conversation is not found');
-select is_empty(format($$select 1 from public.conversations where id = %L$$, (select id from ids where name = 'c1')),
+select is_empty(format($$select 1 from public.conversations where id = %L$$, tests.id('c1')),
   'another user''s private conversation is invisible in the table');
 select is_empty($$select 1 from public.list_conversations(p_include_archived => true)$$, 'list_conversations shows only one''s own');
-select throws_ok(format($$select public.update_conversation(%L, p_title => 'hijack')$$, (select id from ids where name = 'c1')), 'PT404',
+select throws_ok(format($$select public.update_conversation(%L, p_title => 'hijack')$$, tests.id('c1')), 'PT404',
   'conversation not found', 'another user cannot update a private conversation');
-select throws_ok(format($$select public.archive_conversation(%L)$$, (select id from ids where name = 'c1')), 'PT404',
+select throws_ok(format($$select public.archive_conversation(%L)$$, tests.id('c1')), 'PT404',
   'conversation not found', 'another user cannot archive it');
-select throws_ok(format($$select public.delete_conversation(%L)$$, (select id from ids where name = 'c1')), 'PT404',
+select throws_ok(format($$select public.delete_conversation(%L)$$, tests.id('c1')), 'PT404',
   'conversation not found', 'another user cannot delete it');
-select is_empty(format($$update public.conversations set title = 'hijack' where id = %L returning 1$$, (select id from ids where name = 'c2')),
+select is_empty(format($$update public.conversations set title = 'hijack' where id = %L returning 1$$, tests.id('c2')),
   'another user cannot update even a public conversation through the table');
-select is_empty(format($$delete from public.conversations where id = %L returning 1$$, (select id from ids where name = 'c2')),
+select is_empty(format($$delete from public.conversations where id = %L returning 1$$, tests.id('c2')),
   '... nor delete it');
-select is((public.get_conversation((select id from ids where name = 'c2'))).title, 'Renamed', 'a public conversation is readable by anyone signed in');
-select throws_ok(format($$select public.update_conversation(%L, p_title => 'hijack')$$, (select id from ids where name = 'c2')), '42501',
+select is((public.get_conversation(tests.id('c2'))).title, 'Renamed', 'a public conversation is readable by anyone signed in');
+select throws_ok(format($$select public.update_conversation(%L, p_title => 'hijack')$$, tests.id('c2')), '42501',
   'only the owner can change this conversation', 'a public conversation is changed by no one but its owner');
-select throws_ok(format($$select public.delete_conversation(%L)$$, (select id from ids where name = 'c2')), '42501',
+select throws_ok(format($$select public.delete_conversation(%L)$$, tests.id('c2')), '42501',
   'only the owner can change this conversation', '... nor deleted');
 
 -- ---------------------------------------------------------------------------
 -- Admin: reads everything, changes nothing of others
 -- ---------------------------------------------------------------------------
 select tests.authenticate_as('admin');
-select is((public.get_conversation((select id from ids where name = 'c1'))).id, (select id from ids where name = 'c1'),
+select is((public.get_conversation(tests.id('c1'))).id, tests.id('c1'),
   'an admin reads a private conversation');
 select is((select count(*)::int from public.conversations where user_id = tests.get_supabase_uid('alice')), 2,
   'an admin reads every conversation in the table');
 select is_empty($$select 1 from public.list_conversations(p_include_archived => true)$$, 'list_conversations is still the admin''s own list');
-select throws_ok(format($$select public.archive_conversation(%L)$$, (select id from ids where name = 'c1')), '42501',
+select throws_ok(format($$select public.archive_conversation(%L)$$, tests.id('c1')), '42501',
   'only the owner can change this conversation', 'an admin cannot archive someone else''s conversation');
-select is_empty(format($$update public.conversations set title = 'by admin' where id = %L returning 1$$, (select id from ids where name = 'c1')),
+select is_empty(format($$update public.conversations set title = 'by admin' where id = %L returning 1$$, tests.id('c1')),
   'an admin cannot update someone else''s conversation through the table');
 
 -- ---------------------------------------------------------------------------
@@ -183,7 +181,7 @@ select is((select count(*)::int from public.conversations where user_id = tests.
 select throws_ok($$select public.create_conversation('service chat')$$, '42501', null,
   'the RPCs act for a signed-in user only; the service role uses the tables');
 select lives_ok(format($$update public.conversations set total_input_tokens = 10, total_output_tokens = 20, total_cost = 0.25 where id = %L$$,
-  (select id from ids where name = 'c1')), 'the service role (the usage domain) can write the totals');
+  tests.id('c1')), 'the service role (the usage domain) can write the totals');
 
 -- ---------------------------------------------------------------------------
 -- Pagination: 25 conversations with the same updated_at
@@ -196,28 +194,11 @@ update public.conversations set is_archived = true
  where user_id = tests.get_supabase_uid('bob') and title in ('same time 3', 'same time 17');
 
 select tests.authenticate_as('bob');
-create temporary table pages (page int, pos int, id uuid) on commit drop;
+create temporary table pages on commit drop as
+select * from tests.page_through(
+  $$select c.id from public.list_conversations(p_include_archived => true, p_limit => 10,
+      p_before_updated_at => (select updated_at from public.conversations where id = %1$L), p_before_id => %1$L) as c$$, 10);
 grant all on pages to public;
-do $$
-declare
-  v_at timestamptz;
-  v_id uuid;
-  v_page int := 0;
-  v_n int;
-begin
-  loop
-    v_page := v_page + 1;
-    insert into pages
-    select v_page, row_number() over (), c.id
-      from public.list_conversations(p_include_archived => true, p_limit => 10, p_before_updated_at => v_at, p_before_id => v_id) as c;
-    get diagnostics v_n = row_count;
-    exit when v_n < 10;
-    select c.updated_at, c.id into v_at, v_id
-      from public.conversations as c
-     where c.id = (select p.id from pages as p where p.page = v_page order by p.pos desc limit 1);
-  end loop;
-end;
-$$;
 select is((select count(*)::int from pages), 25, 'the keyset cursor walks all 25 conversations with equal timestamps');
 select is((select count(distinct id)::int from pages), 25, '... each exactly once');
 select is((select max(page) from pages), 3, '... in pages of 10, 10 and 5');
@@ -242,21 +223,21 @@ select is(
 -- updated_at: moved by edits, not by archiving
 -- ---------------------------------------------------------------------------
 select tests.reset_role();
-update public.conversations set updated_at = '2000-01-01' where id = (select id from ids where name = 'c1');
+update public.conversations set updated_at = '2000-01-01' where id = tests.id('c1');
 select tests.authenticate_as('alice');
-select public.archive_conversation((select id from ids where name = 'c1'));
-select is((select updated_at from public.conversations where id = (select id from ids where name = 'c1')), '2000-01-01'::timestamptz,
+select public.archive_conversation(tests.id('c1'));
+select is((select updated_at from public.conversations where id = tests.id('c1')), '2000-01-01'::timestamptz,
   'archiving does not move a conversation up the recency list');
-select public.update_conversation((select id from ids where name = 'c1'), p_title => 'Edited');
-select is((select updated_at from public.conversations where id = (select id from ids where name = 'c1')), now(),
+select public.update_conversation(tests.id('c1'), p_title => 'Edited');
+select is((select updated_at from public.conversations where id = tests.id('c1')), now(),
   'an edit bumps updated_at');
 
 -- ---------------------------------------------------------------------------
 -- delete_conversation
 -- ---------------------------------------------------------------------------
-select lives_ok(format($$select public.delete_conversation(%L)$$, (select id from ids where name = 'c1')),
+select lives_ok(format($$select public.delete_conversation(%L)$$, tests.id('c1')),
   'the owner deletes a conversation');
-select throws_ok(format($$select public.get_conversation(%L)$$, (select id from ids where name = 'c1')), 'PT404',
+select throws_ok(format($$select public.get_conversation(%L)$$, tests.id('c1')), 'PT404',
   'conversation not found', '... and it is gone');
 
 select * from finish();

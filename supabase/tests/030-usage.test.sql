@@ -285,6 +285,7 @@ select throws_ok($$select public.get_current_user_daily_usage()$$, '42501', null
 select tests.authenticate_as_service_role();
 select is((public.reserve_credits(tests.get_supabase_uid('u_carol'), p_amount => 60, p_idempotency_key => 'r-1',
                                   p_now => '2026-03-10 09:00+00') ->> 'allowed')::boolean, true, 'a reservation under the cap is allowed');
+select tests.remember('r1', (select id from private.credit_reservations where idempotency_key = 'r-1'));
 select is((public.reserve_credits(tests.get_supabase_uid('u_carol'), p_amount => 50, p_now => '2026-03-10 09:00+00') ->> 'reason'),
   'daily_credit_limit', 'a reservation over the daily cap (60 held + 50 > 100) is refused');
 select is((public.reserve_credits(tests.get_supabase_uid('u_carol'), p_amount => 60, p_idempotency_key => 'r-1',
@@ -296,30 +297,32 @@ select is((public.reserve_credits(tests.get_supabase_uid('u_carol'), p_amount =>
 
 -- Settle for less than held: spent = actual, the hold is gone.
 select is((public.record_usage(tests.get_supabase_uid('u_carol'), 'gpt-4o', 2000000, 1000000,
-          p_reservation_id => (select id from private.credit_reservations where idempotency_key = 'r-1'),
+          p_reservation_id => tests.id('r1'),
           p_now => '2026-03-10 09:01+00')).total_cost, 15.0000000000, 'record_usage settles the reservation at the actual cost');
 select is((select status from private.credit_reservations where idempotency_key = 'r-1'), 'settled', 'the reservation is settled');
 select is((select row(d ->> 'used', d ->> 'reserved', d ->> 'remaining')::text
              from (select private.credit_status(tests.get_supabase_uid('u_carol'), '2026-03-10 09:02+00') -> 'day' as d) as s),
   '(15.0000000000,0,85.0000000000)', 'after settling, the day shows the actual cost used and nothing held');
 select throws_ok(format($$select public.record_usage(%L, 'gpt-4o', 1, 1, p_reservation_id => %L, p_now => '2026-03-10 09:03+00')$$,
-                        tests.get_supabase_uid('u_carol'), (select id from private.credit_reservations where idempotency_key = 'r-1')),
+                        tests.get_supabase_uid('u_carol'), tests.id('r1')),
   'PT409', null, 'a reservation settles only once');
-select throws_ok(format($$select public.void_credit_reservation(%L)$$, (select id from private.credit_reservations where idempotency_key = 'r-1')),
+select throws_ok(format($$select public.void_credit_reservation(%L)$$, tests.id('r1')),
   'PT409', null, 'a settled reservation cannot be voided');
 
 -- Void: the hold goes away at once; voiding twice is harmless.
 select is((public.reserve_credits(tests.get_supabase_uid('u_carol'), p_amount => 80, p_idempotency_key => 'r-2',
                                   p_now => '2026-03-10 10:00+00') ->> 'allowed')::boolean, true, '15 used + 80 held fits in 100');
+select tests.remember('r2', (select id from private.credit_reservations where idempotency_key = 'r-2'));
 select is((public.reserve_credits(tests.get_supabase_uid('u_carol'), p_amount => 10, p_now => '2026-03-10 10:00+00') ->> 'allowed')::boolean,
   false, '15 used + 80 held + 10 does not');
-select is(public.void_credit_reservation((select id from private.credit_reservations where idempotency_key = 'r-2')) ->> 'status', 'voided',
+select is(public.void_credit_reservation(tests.id('r2')) ->> 'status', 'voided',
   'a failed call''s reservation is voided');
-select is(public.void_credit_reservation((select id from private.credit_reservations where idempotency_key = 'r-2')) ->> 'status', 'voided',
+select is(public.void_credit_reservation(tests.id('r2')) ->> 'status', 'voided',
   'voiding twice is a no-op');
 select is((public.reserve_credits(tests.get_supabase_uid('u_carol'), p_amount => 80, p_idempotency_key => 'r-3',
                                   p_ttl => '5 minutes', p_now => '2026-03-10 10:00+00') ->> 'allowed')::boolean, true,
   'the voided hold no longer counts');
+select tests.remember('r3', (select id from private.credit_reservations where idempotency_key = 'r-3'));
 select throws_ok($$select public.void_credit_reservation('00000000-0000-0000-0000-00000000beef')$$, 'PT404', null,
   'voiding an unknown reservation is PT404');
 
@@ -330,7 +333,7 @@ select is((public.reserve_credits(tests.get_supabase_uid('u_carol'), p_amount =>
                                   p_now => '2026-03-10 10:06+00') ->> 'allowed')::boolean, true,
   'an expired hold does not (no sweeper needed)');
 select is((public.record_usage(tests.get_supabase_uid('u_carol'), 'gpt-4o-mini', 1000, 1000,
-          p_reservation_id => (select id from private.credit_reservations where idempotency_key = 'r-3'),
+          p_reservation_id => tests.id('r3'),
           p_now => '2026-03-10 10:07+00')).total_cost, 0.0007500000, 'a late result still settles an expired reservation');
 
 -- Windows reset by date, without a job.

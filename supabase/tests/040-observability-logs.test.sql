@@ -8,7 +8,7 @@ select plan(115);
 select tests.create_supabase_user('alice');
 select tests.create_supabase_user('bob');
 select tests.create_supabase_user('root', app_metadata => '{"role":"admin"}');
-select set_config('test.corr', gen_random_uuid()::text, false);
+select tests.remember('corr', gen_random_uuid());
 -- the seeded logging settings, restored for the hot writers' section below
 select set_config('test.seed_logging', (select config_data::text from public.admin_config where config_key = 'logging_settings'), true);
 
@@ -39,7 +39,7 @@ select throws_ok($$select public.log_user_activity('chat_create', 'chat')$$, '42
 
 -- log_user_activity: the actor is the JWT's user.
 select tests.authenticate_as('alice');
-select isnt(public.log_user_activity('chat_create', 'chat', p_correlation_id => current_setting('test.corr')::uuid,
+select isnt(public.log_user_activity('chat_create', 'chat', p_correlation_id => tests.id('corr'),
   p_activity_metadata => '{"chat_id": "c1"}', p_ip_address => '203.0.113.77', p_request_method => 'post',
   p_session_id => 's-1'), null, 'a signed-in user logs an activity');
 select throws_ok(format('select public.log_user_activity(%L, %L, p_user_id => %L)', 'chat_view', 'chat', tests.get_supabase_uid('bob')),
@@ -50,7 +50,7 @@ select throws_ok($$insert into public.user_activity_logs (user_id, correlation_i
                    values (auth.uid(), gen_random_uuid(), 'x', 'y')$$, '42501', null, 'direct inserts are refused');
 select tests.reset_role();
 select is((select (user_id, activity_type, activity_category, ip_address, request_method, session_id, activity_metadata)::text
-             from public.user_activity_logs where correlation_id = current_setting('test.corr')::uuid),
+             from public.user_activity_logs where correlation_id = tests.id('corr')),
   (tests.get_supabase_uid('alice'), 'chat_create', 'chat', '203.0.113.77', 'POST', 's-1', '{"chat_id": "c1"}'::jsonb)::text,
   'the row holds the caller as user_id and the given fields');
 select is((select count(*)::int from public.user_activity_logs where user_id = tests.get_supabase_uid('bob')), 0,
@@ -105,7 +105,7 @@ update public.admin_config set config_data = config_data || '{"user_activity_log
 -- Agent activity, linked by correlation id.
 select tests.authenticate_as('alice');
 select isnt(public.log_agent_activity('document_agent', 'document_generation', 'generation',
-  p_correlation_id => current_setting('test.corr')::uuid, p_model_id => 'gemini-2.5-flash', p_provider => 'google',
+  p_correlation_id => tests.id('corr'), p_model_id => 'gemini-2.5-flash', p_provider => 'google',
   p_input_tokens => 1200, p_output_tokens => 300, p_input_cost => 0.0012, p_output_cost => 0.0009,
   p_start_time => '2026-11-20 10:00:00+00', p_end_time => '2026-11-20 10:00:02.5+00'), null, 'a user logs an agent operation');
 select throws_ok(format('select public.log_agent_activity(%L, %L, %L, p_user_id => %L)', 'python_agent', 'code_execution', 'execution', tests.get_supabase_uid('bob')),
@@ -116,7 +116,7 @@ select throws_ok($$select public.log_agent_activity('python_agent', 'code_execut
   '22023', 'invalid agent activity: end_time is before start_time', 'end before start');
 select throws_ok($$select public.log_agent_activity('', 'code_execution', 'execution')$$, '22023', 'invalid agent_type: required', 'agent type required');
 select tests.reset_role();
-select is((select (user_id, total_tokens, total_cost, duration_ms)::text from public.agent_activity_logs where correlation_id = current_setting('test.corr')::uuid),
+select is((select (user_id, total_tokens, total_cost, duration_ms)::text from public.agent_activity_logs where correlation_id = tests.id('corr')),
   (tests.get_supabase_uid('alice'), 1500, 0.002100, 2500)::text, 'totals and duration are derived when not given');
 select tests.authenticate_as_service_role();
 select isnt(public.log_agent_activity('chat_model_agent', 'initialization', 'setup'), null, 'the service role logs a system operation without a user');
@@ -125,13 +125,13 @@ select tests.reset_role();
 -- Tracing one correlation id; RLS decides what each caller sees.
 select tests.authenticate_as('alice');
 select is((select (jsonb_array_length(t -> 'user_activity'), jsonb_array_length(t -> 'agent_activity'))::text
-             from public.get_activity_trace(current_setting('test.corr')::uuid) as t), '(1,1)',
+             from public.get_activity_trace(tests.id('corr')) as t), '(1,1)',
   'the user action and the agent operation it caused share a correlation id');
 select is((select count(*)::int from public.user_activity_logs where user_id <> auth.uid()), 0, 'a user reads only their own activity');
 select is((select count(*)::int from public.agent_activity_logs where user_id is distinct from auth.uid()), 0, 'and only their own agent operations');
 select tests.authenticate_as('bob');
 select is((select jsonb_array_length(t -> 'user_activity') + jsonb_array_length(t -> 'agent_activity')
-             from public.get_activity_trace(current_setting('test.corr')::uuid) as t), 0, 'another user sees nothing of it');
+             from public.get_activity_trace(tests.id('corr')) as t), 0, 'another user sees nothing of it');
 select tests.authenticate_as('root');
 select is((select count(*)::int from public.agent_activity_logs), 2, 'an admin reads every agent operation');
 select is((select count(*)::int from public.user_activity_logs), 5, 'and every user activity');
@@ -145,9 +145,9 @@ select tests.authenticate_as('alice');
 select is(public.log_agent_activity('python_agent', 'code_execution', 'execution'), null, 'agent logging off: nothing recorded');
 
 -- Errors.
-select set_config('test.err', public.log_error('api', 'rate_limit', 'too many requests', p_error_details => '{"limit": 10}',
-  p_request_path => '/api/chat', p_severity => 'warning')::text, false);
-select isnt(current_setting('test.err'), '', 'a user logs an error');
+select tests.remember('err', public.log_error('api', 'rate_limit', 'too many requests', p_error_details => '{"limit": 10}',
+  p_request_path => '/api/chat', p_severity => 'warning'));
+select isnt(tests.id('err'), null, 'a user logs an error');
 select throws_ok($$select public.log_error('nope', 'x', 'y')$$, '22023', 'invalid error_type: must be one of auth, api, admin, app, user, permission, system', 'unknown error type');
 select throws_ok($$select public.log_error('api', 'x', 'y', p_severity => 'fatal')$$, '22023', 'invalid severity: must be one of info, warning, error, critical', 'unknown severity');
 select throws_ok($$select public.log_error('api', 'x', '')$$, '22023', 'invalid error_message: required, at most 10000 characters', 'empty message');
@@ -162,17 +162,17 @@ select is(public.log_error('app', 'render', 'boom'), null, 'error logging off: n
 select is((select count(*)::int from public.error_logs), 1, 'exactly one error row exists, alice''s');
 
 -- resolve_error: admins only.
-select throws_ok(format('select public.resolve_error(%L, %L)', current_setting('test.err'), 'fixed'), '42501', 'only admins may resolve errors',
+select throws_ok(format('select public.resolve_error(%L, %L)', tests.id('err'), 'fixed'), '42501', 'only admins may resolve errors',
   'a user cannot resolve an error');
 select tests.authenticate_as('root');
-select is((select (resolved, resolved_by, resolution_notes)::text from public.resolve_error(current_setting('test.err')::uuid, 'raised the limit')),
+select is((select (resolved, resolved_by, resolution_notes)::text from public.resolve_error(tests.id('err'), 'raised the limit')),
   (true, tests.get_supabase_uid('root'), 'raised the limit')::text, 'an admin resolves it with notes');
-select throws_ok(format('select public.resolve_error(%L)', current_setting('test.err')), 'PT409', format('error %s is already resolved', current_setting('test.err')),
+select throws_ok(format('select public.resolve_error(%L)', tests.id('err')), 'PT409', format('error %s is already resolved', tests.id('err')),
   'resolving twice is a conflict');
 select throws_ok($$select public.resolve_error('00000000-0000-0000-0000-000000000001')$$, 'PT404', 'error 00000000-0000-0000-0000-000000000001 not found',
   'an unknown error is not found');
 select tests.authenticate_as_service_role();
-select throws_ok(format('select public.resolve_error(%L)', current_setting('test.err')), '42501', null, 'the service role has no resolve_error (it updates the table)');
+select throws_ok(format('select public.resolve_error(%L)', tests.id('err')), '42501', null, 'the service role has no resolve_error (it updates the table)');
 
 -- admin_config: admins only; updated_by from the JWT; validated; audited.
 select tests.authenticate_as('alice');
@@ -211,25 +211,25 @@ update public.admin_config set config_data = current_setting('test.seed_logging'
 -- Stored values are normalised as before: labels trimmed, '' optional text
 -- stored as null, the method upper-cased, missing JSON as {}.
 select tests.authenticate_as('alice');
-select set_config('test.m', public.record_metric('  web  ', ' latency ', ' ttfb ', 3.5, '', null)::text, true);
-select set_config('test.a', public.log_user_activity(' chat_view ', ' chat ', p_request_method => 'post', p_user_agent => '',
-  p_request_path => '', p_session_id => '', p_error_message => '', p_resource_type => '')::text, true);
-select set_config('test.e', public.track_event(' page_view ', ' nav ', p_session_id => '')::text, true);
+select tests.remember('m', public.record_metric('  web  ', ' latency ', ' ttfb ', 3.5, '', null));
+select tests.remember('a', public.log_user_activity(' chat_view ', ' chat ', p_request_method => 'post', p_user_agent => '',
+  p_request_path => '', p_session_id => '', p_error_message => '', p_resource_type => ''));
+select tests.remember('e', public.track_event(' page_view ', ' nav ', p_session_id => ''));
 select tests.reset_role();
 select is((select row(service_name, metric_type, metric_name, value, unit, tags, user_id)::text
-             from public.system_metrics where id = current_setting('test.m')::uuid),
+             from public.system_metrics where id = tests.id('m')),
   row('web', 'latency', 'ttfb', 3.5::double precision, null::text, '{}'::jsonb, tests.get_supabase_uid('alice'))::text,
   'record_metric stores trimmed labels, no unit, empty tags and the JWT''s user');
 select is((select row(activity_type, activity_category, request_method, user_agent, request_path, session_id, error_message,
                       resource_type, activity_metadata, success, user_id)::text
-             from public.user_activity_logs where id = current_setting('test.a')::uuid),
+             from public.user_activity_logs where id = tests.id('a')),
   row('chat_view', 'chat', 'POST', null::text, null::text, null::text, null::text, null::text, '{}'::jsonb, true,
       tests.get_supabase_uid('alice'))::text,
   'log_user_activity stores trimmed labels, an upper-cased method, nulls for empty text, empty metadata and the JWT''s user');
-select isnt((select correlation_id from public.user_activity_logs where id = current_setting('test.a')::uuid), null,
+select isnt((select correlation_id from public.user_activity_logs where id = tests.id('a')), null,
   'an activity without a correlation id gets a new one');
 select is((select row(event_name, event_category, session_id, properties, user_id)::text
-             from public.analytics_events where id = current_setting('test.e')::uuid),
+             from public.analytics_events where id = tests.id('e')),
   row('page_view', 'nav', null::text, '{}'::jsonb, tests.get_supabase_uid('alice'))::text,
   'track_event stores trimmed labels, no session, empty properties and the JWT''s user');
 
@@ -320,25 +320,25 @@ select isnt(public.log_user_activity('a', ' Authentication '), null, 'a settings
 
 -- Correlation ids from the request, as private.current_correlation_id().
 select set_config('request.headers', '{"x-request-id": "0b7c3f1e-5a2d-4c6b-8e9f-1a2b3c4d5e6f"}', true);
-select set_config('test.a2', public.log_user_activity('b', 'chat')::text, true);
-select set_config('test.e2', public.track_event('corr_event')::text, true);
+select tests.remember('a2', public.log_user_activity('b', 'chat'));
+select tests.remember('e2', public.track_event('corr_event'));
 select set_config('app.correlation_id', 'not-a-uuid', true);
-select set_config('test.m2', public.record_metric('web', 'latency', 'corr_metric', 1)::text, true);
-select set_config('test.a3', public.log_user_activity('c', 'chat')::text, true);
+select tests.remember('m2', public.record_metric('web', 'latency', 'corr_metric', 1));
+select tests.remember('a3', public.log_user_activity('c', 'chat'));
 select set_config('app.correlation_id', '', true);
 select set_config('request.headers', '{"x-correlation-id": "1c1c1c1c-2d2d-4e4e-8f8f-a0a0a0a0a0a0", "x-request-id": "0b7c3f1e-5a2d-4c6b-8e9f-1a2b3c4d5e6f"}', true);
-select set_config('test.m3', public.record_metric('web', 'latency', 'corr_metric', 2)::text, true);
+select tests.remember('m3', public.record_metric('web', 'latency', 'corr_metric', 2));
 select tests.reset_role();
-select is((select correlation_id from public.user_activity_logs where id = current_setting('test.a2')::uuid),
+select is((select correlation_id from public.user_activity_logs where id = tests.id('a2')),
   '0b7c3f1e-5a2d-4c6b-8e9f-1a2b3c4d5e6f'::uuid, 'log_user_activity takes X-Request-Id when there is no X-Correlation-Id');
-select is((select correlation_id from public.analytics_events where id = current_setting('test.e2')::uuid),
+select is((select correlation_id from public.analytics_events where id = tests.id('e2')),
   '0b7c3f1e-5a2d-4c6b-8e9f-1a2b3c4d5e6f'::uuid, 'track_event takes X-Request-Id when there is no X-Correlation-Id');
-select is((select correlation_id from public.system_metrics where id = current_setting('test.m2')::uuid), null,
+select is((select correlation_id from public.system_metrics where id = tests.id('m2')), null,
   'record_metric: an app.correlation_id that is not a uuid gives none (the headers are not consulted)');
 select ok((select correlation_id not in ('0b7c3f1e-5a2d-4c6b-8e9f-1a2b3c4d5e6f'::uuid)
-             from public.user_activity_logs where id = current_setting('test.a3')::uuid),
+             from public.user_activity_logs where id = tests.id('a3')),
   'log_user_activity: an app.correlation_id that is not a uuid gives a new id, not the header''s');
-select is((select correlation_id from public.system_metrics where id = current_setting('test.m3')::uuid),
+select is((select correlation_id from public.system_metrics where id = tests.id('m3')),
   '1c1c1c1c-2d2d-4e4e-8f8f-a0a0a0a0a0a0'::uuid, 'X-Correlation-Id wins over X-Request-Id');
 
 

@@ -50,11 +50,11 @@ select tests.clear_authentication();
 select throws_ok($$select public.log_audit_event(null, null, 'x', 'y')$$, '42501', null, 'anon cannot audit');
 
 select tests.authenticate_as_service_role();
-select set_config('test.audit', public.log_audit_event('service', 'billing-worker', 'refund', 'transaction', 't-1',
-  p_old_values => '{"status": "pending", "amount": 5}', p_new_values => '{"status": "refunded", "amount": 5, "note": "dup"}')::text, false);
+select tests.remember('audit', public.log_audit_event('service', 'billing-worker', 'refund', 'transaction', 't-1',
+  p_old_values => '{"status": "pending", "amount": 5}', p_new_values => '{"status": "refunded", "amount": 5, "note": "dup"}'));
 select isnt(public.log_audit_event(null, null, 'rotate_keys', 'service'), null, 'the service role audits without naming itself');
 select tests.reset_role();
-select is((select (actor_type, actor_identifier, actor_role, changed_columns)::text from public.system_audit_logs where id = current_setting('test.audit')::uuid),
+select is((select (actor_type, actor_identifier, actor_role, changed_columns)::text from public.system_audit_logs where id = tests.id('audit')),
   ('service', 'billing-worker', 'service_role', array['note', 'status'])::text, 'a service actor is recorded with the keys that changed');
 select is((select (actor_type, actor_identifier)::text from public.system_audit_logs where action = 'rotate_keys'),
   ('service', 'service_role')::text, 'an unnamed service actor is the service role');

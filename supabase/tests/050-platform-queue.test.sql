@@ -28,23 +28,21 @@ select throws_ok($$select public.create_queue('t-bad', p_lease_seconds => 0)$$, 
   'bad queue settings are refused');
 select ok(not exists (select 1 from private.job_queues where name = 't-bad'), '... and create nothing');
 
-create temporary table j (name text primary key, id bigint) on commit drop;
-grant all on j to public;
 
-insert into j select 'low', id from public.enqueue_job('t-work', '{"n":1}', p_priority => 0, p_now => '2026-01-01 00:00+00');
-insert into j select 'high', id from public.enqueue_job('t-work', '{"n":2}', p_priority => 10, p_now => '2026-01-01 00:00+00');
-insert into j select 'later', id from public.enqueue_job('t-work', '{"n":3}', p_delay_seconds => 3600, p_now => '2026-01-01 00:00+00');
-insert into j select 'dedupe', id from public.enqueue_job('t-work', '{"n":4}', p_dedupe_key => 'order-42', p_now => '2026-01-01 00:00+00');
+select tests.remember('low', id) from public.enqueue_job('t-work', '{"n":1}', p_priority => 0, p_now => '2026-01-01 00:00+00');
+select tests.remember('high', id) from public.enqueue_job('t-work', '{"n":2}', p_priority => 10, p_now => '2026-01-01 00:00+00');
+select tests.remember('later', id) from public.enqueue_job('t-work', '{"n":3}', p_delay_seconds => 3600, p_now => '2026-01-01 00:00+00');
+select tests.remember('dedupe', id) from public.enqueue_job('t-work', '{"n":4}', p_dedupe_key => 'order-42', p_now => '2026-01-01 00:00+00');
 
-select is((select status from public.job_queue where id = (select id from j where name = 'low')), 'queued', 'enqueue_job queues a job');
-select is((select max_attempts from public.job_queue where id = (select id from j where name = 'low')), 3, '... with the queue''s max attempts');
-select is((select job_type from public.job_queue where id = (select id from j where name = 'low')), 't-work', '... and the queue name as job type by default');
-select is((select run_at from public.job_queue where id = (select id from j where name = 'later')), '2026-01-01 01:00+00'::timestamptz,
+select is((select status from public.job_queue where id = tests.bigint_id('low')), 'queued', 'enqueue_job queues a job');
+select is((select max_attempts from public.job_queue where id = tests.bigint_id('low')), 3, '... with the queue''s max attempts');
+select is((select job_type from public.job_queue where id = tests.bigint_id('low')), 't-work', '... and the queue name as job type by default');
+select is((select run_at from public.job_queue where id = tests.bigint_id('later')), '2026-01-01 01:00+00'::timestamptz,
   'p_delay_seconds sets run_at');
-select is((public.enqueue_job('t-work', '{"n":5}', p_dedupe_key => 'order-42')).id, (select id from j where name = 'dedupe'),
+select is((public.enqueue_job('t-work', '{"n":5}', p_dedupe_key => 'order-42')).id, tests.bigint_id('dedupe'),
   'the same dedupe key returns the job already queued');
 select is((select count(*)::int from public.job_queue where queue_name = 't-work' and dedupe_key = 'order-42'), 1, '... and queues nothing more');
-select is((select payload from public.job_queue where id = (select id from j where name = 'dedupe')), '{"n":4}'::jsonb, '... nor changes it');
+select is((select payload from public.job_queue where id = tests.bigint_id('dedupe')), '{"n":4}'::jsonb, '... nor changes it');
 
 select throws_ok($$select public.enqueue_job('t-nowhere', '{}')$$, 'PT404', 'unknown queue: t-nowhere', 'an unknown queue is refused');
 select throws_ok($$select public.enqueue_job('t-work', '[1]')$$, '22023', 'invalid payload: must be a JSON object', 'a non-object payload is refused');
@@ -62,50 +60,50 @@ select is((select count(*)::int from public.job_queue where queue_name = 't-work
 -- Claim, complete
 -- ---------------------------------------------------------------------------
 select is(array(select id from public.claim_jobs('t-work', 'w1', 2, p_now => '2026-01-01 00:00+00') order by priority desc, id),
-  array[(select id from j where name = 'high'), (select id from j where name = 'low')],
+  array[tests.bigint_id('high'), tests.bigint_id('low')],
   'claim_jobs hands out ready jobs, highest priority first, up to the limit');
-select is((select status || '/' || attempts || '/' || locked_by from public.job_queue where id = (select id from j where name = 'high')),
+select is((select status || '/' || attempts || '/' || locked_by from public.job_queue where id = tests.bigint_id('high')),
   'active/1/w1', '... leased to the worker, attempt counted');
-select is((select locked_until from public.job_queue where id = (select id from j where name = 'high')), '2026-01-01 00:01+00'::timestamptz,
+select is((select locked_until from public.job_queue where id = tests.bigint_id('high')), '2026-01-01 00:01+00'::timestamptz,
   '... for the queue''s lease');
 select is(array(select id from public.claim_jobs('t-work', 'w2', 10, p_now => '2026-01-01 00:00+00')),
-  array[(select id from j where name = 'dedupe')], 'a second worker gets only what is left (the delayed job is not ready)');
+  array[tests.bigint_id('dedupe')], 'a second worker gets only what is left (the delayed job is not ready)');
 select is((select count(*)::int from public.claim_jobs('t-work', 'w3', 10, p_now => '2026-01-01 00:00+00')), 0, 'an empty queue gives nothing');
 
-select is((public.complete_job((select id from j where name = 'high'), 'w1', '{"ok":true}', '2026-01-01 00:00:30+00')).status, 'completed',
+select is((public.complete_job(tests.bigint_id('high'), 'w1', '{"ok":true}', '2026-01-01 00:00:30+00')).status, 'completed',
   'complete_job completes a job');
-select is((select result from public.job_queue where id = (select id from j where name = 'high')), '{"ok":true}'::jsonb, '... with its result');
-select throws_ok(format($$select public.complete_job(%s, 'w1')$$, (select id from j where name = 'high')), 'PT409',
-  format('job %s is not leased to worker w1', (select id from j where name = 'high')), 'completing twice is a conflict');
-select throws_ok(format($$select public.complete_job(%s, 'w9')$$, (select id from j where name = 'low')), 'PT409',
-  format('job %s is not leased to worker w9', (select id from j where name = 'low')), 'another worker cannot complete a job it does not hold');
+select is((select result from public.job_queue where id = tests.bigint_id('high')), '{"ok":true}'::jsonb, '... with its result');
+select throws_ok(format($$select public.complete_job(%s, 'w1')$$, tests.bigint_id('high')), 'PT409',
+  format('job %s is not leased to worker w1', tests.bigint_id('high')), 'completing twice is a conflict');
+select throws_ok(format($$select public.complete_job(%s, 'w9')$$, tests.bigint_id('low')), 'PT409',
+  format('job %s is not leased to worker w9', tests.bigint_id('low')), 'another worker cannot complete a job it does not hold');
 select throws_ok($$select public.complete_job(-1, 'w1')$$, 'PT404', 'job -1 not found', 'completing a missing job is 404');
 
-select is((public.extend_job_lease((select id from j where name = 'low'), 'w1', 600, '2026-01-01 00:00:50+00')).locked_until,
+select is((public.extend_job_lease(tests.bigint_id('low'), 'w1', 600, '2026-01-01 00:00:50+00')).locked_until,
   '2026-01-01 00:10:50+00'::timestamptz, 'extend_job_lease moves the lease on');
 
 -- ---------------------------------------------------------------------------
 -- Fail, backoff, dead letters, requeue
 -- ---------------------------------------------------------------------------
-select is((public.fail_job((select id from j where name = 'low'), 'w1', 'timeout', p_now => '2026-01-01 00:01+00')).status, 'queued',
+select is((public.fail_job(tests.bigint_id('low'), 'w1', 'timeout', p_now => '2026-01-01 00:01+00')).status, 'queued',
   'a failed attempt with attempts left goes back to the queue');
-select ok((select run_at between '2026-01-01 00:01:05+00' and '2026-01-01 00:01:10+00' from public.job_queue where id = (select id from j where name = 'low')),
+select ok((select run_at between '2026-01-01 00:01:05+00' and '2026-01-01 00:01:10+00' from public.job_queue where id = tests.bigint_id('low')),
   '... after the backoff for attempt 1: base 10 s with equal jitter, 5 to 10 s');
-select is((select errors -> 0 ->> 'error' from public.job_queue where id = (select id from j where name = 'low')), 'timeout', '... the error is recorded');
-select is((select count(*)::int from public.claim_jobs('t-work', 'w1', 10, p_now => '2026-01-01 00:01:04+00') where id = (select id from j where name = 'low')),
+select is((select errors -> 0 ->> 'error' from public.job_queue where id = tests.bigint_id('low')), 'timeout', '... the error is recorded');
+select is((select count(*)::int from public.claim_jobs('t-work', 'w1', 10, p_now => '2026-01-01 00:01:04+00') where id = tests.bigint_id('low')),
   0, 'a job waiting out its backoff is not handed out');
-select is((select attempts from public.claim_jobs('t-work', 'w1', 10, p_now => '2026-01-01 00:01:11+00') where id = (select id from j where name = 'low')),
+select is((select attempts from public.claim_jobs('t-work', 'w1', 10, p_now => '2026-01-01 00:01:11+00') where id = tests.bigint_id('low')),
   2, 'after the backoff it is claimed again (attempt 2)');
-select public.fail_job((select id from j where name = 'low'), 'w1', 'timeout again', p_now => '2026-01-01 00:02+00');
-select ok((select run_at between '2026-01-01 00:02:10+00' and '2026-01-01 00:02:20+00' from public.job_queue where id = (select id from j where name = 'low')),
+select public.fail_job(tests.bigint_id('low'), 'w1', 'timeout again', p_now => '2026-01-01 00:02+00');
+select ok((select run_at between '2026-01-01 00:02:10+00' and '2026-01-01 00:02:20+00' from public.job_queue where id = tests.bigint_id('low')),
   'the backoff doubles (attempt 2: 10 to 20 s)');
 select public.claim_jobs('t-work', 'w1', 10, p_now => '2026-01-01 00:03+00');
-select is((public.fail_job((select id from j where name = 'low'), 'w1', 'still failing', p_now => '2026-01-01 00:03:10+00')).status, 'dead',
+select is((public.fail_job(tests.bigint_id('low'), 'w1', 'still failing', p_now => '2026-01-01 00:03:10+00')).status, 'dead',
   'the last attempt''s failure sends the job to the dead letters');
-select is((select jsonb_array_length(errors) from public.job_queue where id = (select id from j where name = 'low')), 3, '... with every attempt''s error');
+select is((select jsonb_array_length(errors) from public.job_queue where id = tests.bigint_id('low')), 3, '... with every attempt''s error');
 
 -- (its first lease ran out meanwhile, so the claims above handed it to w1)
-select is((public.fail_job((select id from j where name = 'dedupe'), 'w1', 'bad payload', false, p_now => '2026-01-01 00:04+00')).status, 'dead',
+select is((public.fail_job(tests.bigint_id('dedupe'), 'w1', 'bad payload', false, p_now => '2026-01-01 00:04+00')).status, 'dead',
   'a non-retryable failure is dead at once');
 
 select is(public.get_queue_metrics('t-work', '2026-01-01 00:05+00'),
@@ -114,14 +112,14 @@ select is(public.get_queue_metrics('t-work', '2026-01-01 00:05+00'),
 select is(public.get_queue_metrics('t-work', '2026-01-01 01:30+00') -> 0 -> 'ready', '1'::jsonb, 'a scheduled job becomes ready at its run_at ...');
 select is(public.get_queue_metrics('t-work', '2026-01-01 01:30+00') -> 0 -> 'oldest_ready_age_seconds', '1800'::jsonb, '... and its wait is measured from then');
 select throws_ok($$select public.get_queue_metrics('t-nowhere')$$, 'PT404', 'unknown queue: t-nowhere', 'metrics of an unknown queue are 404');
-select is((public.requeue_job((select id from j where name = 'low'), '2026-01-01 00:06+00')).status, 'queued', 'requeue_job brings a dead job back');
-select is((select attempts from public.job_queue where id = (select id from j where name = 'low')), 0, '... with its attempts reset');
+select is((public.requeue_job(tests.bigint_id('low'), '2026-01-01 00:06+00')).status, 'queued', 'requeue_job brings a dead job back');
+select is((select attempts from public.job_queue where id = tests.bigint_id('low')), 0, '... with its attempts reset');
 select is(public.requeue_dead_jobs('t-work', '2026-01-01 00:06+00'), 1, 'requeue_dead_jobs redrives the rest of the dead letters');
-select throws_ok(format($$select public.requeue_job(%s)$$, (select id from j where name = 'high')), 'PT409',
-  format('job %s is completed, only dead or cancelled jobs can be requeued', (select id from j where name = 'high')),
+select throws_ok(format($$select public.requeue_job(%s)$$, tests.bigint_id('high')), 'PT409',
+  format('job %s is completed, only dead or cancelled jobs can be requeued', tests.bigint_id('high')),
   'a completed job cannot be requeued');
 select throws_ok($$select public.fail_job(-1, 'w1', 'x')$$, 'PT404', 'job -1 not found', 'failing a missing job is 404');
-select throws_ok(format($$select public.fail_job(%s, 'w1', '')$$, (select id from j where name = 'low')), '22023',
+select throws_ok(format($$select public.fail_job(%s, 'w1', '')$$, tests.bigint_id('low')), '22023',
   'invalid error: describe what went wrong', 'a failure needs an error text');
 
 -- ---------------------------------------------------------------------------
@@ -134,13 +132,13 @@ select is((select count(*)::int from public.claim_jobs('t-work', 'w5', 10, p_now
 select is((select count(*)::int from public.claim_jobs('t-work', 'w5', 10, p_now => '2026-01-01 00:11+00')), 2,
   'once the leases have expired, the next claim gets them');
 select ok((select bool_and(last_error = 'lease expired: worker crashy did not finish') from public.job_queue
-            where id in (select id from j where name in ('low', 'dedupe'))), '... recording why');
-select throws_ok(format($$select public.complete_job(%s, 'crashy')$$, (select id from j where name = 'low')), 'PT409', null,
+            where id in (tests.bigint_id('low'), tests.bigint_id('dedupe'))), '... recording why');
+select throws_ok(format($$select public.complete_job(%s, 'crashy')$$, tests.bigint_id('low')), 'PT409', null,
   'the crashed worker can no longer complete it');
-update private.jobs set attempts = max_attempts where id = (select id from j where name = 'low');
-select is((select count(*)::int from public.claim_jobs('t-work', 'w6', 10, p_now => '2026-01-01 00:30+00') where id = (select id from j where name = 'low')),
+update private.jobs set attempts = max_attempts where id = tests.bigint_id('low');
+select is((select count(*)::int from public.claim_jobs('t-work', 'w6', 10, p_now => '2026-01-01 00:30+00') where id = tests.bigint_id('low')),
   0, 'a lease that expires on the last attempt ...');
-select is((select status from public.job_queue where id = (select id from j where name = 'low')), 'dead', '... sends the job to the dead letters');
+select is((select status from public.job_queue where id = tests.bigint_id('low')), 'dead', '... sends the job to the dead letters');
 
 -- ---------------------------------------------------------------------------
 -- Claim validation
@@ -159,8 +157,8 @@ select throws_ok($$select public.mark_message_processed('', 'x')$$, '22023', 'in
 
 select ok(public.cleanup_old_job_queue_records(now() + interval '31 days') >= 3,
   'cleanup_old_job_queue_records deletes finished jobs and idempotency keys past retention');
-select ok(not exists (select 1 from public.job_queue where id = (select id from j where name = 'high')), '... the completed job is gone');
-select ok(exists (select 1 from public.job_queue where id = (select id from j where name = 'later')), '... the queued one stays');
+select ok(not exists (select 1 from public.job_queue where id = tests.bigint_id('high')), '... the completed job is gone');
+select ok(exists (select 1 from public.job_queue where id = tests.bigint_id('later')), '... the queued one stays');
 
 -- ---------------------------------------------------------------------------
 -- schedule_job (seed 004) for the service role
@@ -178,10 +176,10 @@ select is((public.schedule_job('membership/updated', p_payload => '{"user":"u1"}
 -- Users: only the job types open to them, only their own jobs
 -- ---------------------------------------------------------------------------
 select tests.authenticate_as('q_alice');
-insert into j select 'alice', id from public.schedule_job('quiz/generation.requested', 'Quiz', '{"video":"v1"}', p_dedupe_key => 'quiz-v1');
-select is((select created_by from public.get_job((select id from j where name = 'alice'))), tests.get_supabase_uid('q_alice'),
+select tests.remember('alice', id) from public.schedule_job('quiz/generation.requested', 'Quiz', '{"video":"v1"}', p_dedupe_key => 'quiz-v1');
+select is((select created_by from public.get_job(tests.bigint_id('alice'))), tests.get_supabase_uid('q_alice'),
   'a user schedules an allowed job type, recorded as theirs');
-select is((select dedupe_key from public.get_job((select id from j where name = 'alice'))), 'user:' || tests.get_supabase_uid('q_alice') || ':quiz-v1',
+select is((select dedupe_key from public.get_job(tests.bigint_id('alice'))), 'user:' || tests.get_supabase_uid('q_alice') || ':quiz-v1',
   'a user''s dedupe key is namespaced by their id');
 select throws_ok($$select public.schedule_job('email/send', 'spam', '{"to":"x@example.com"}')$$, '42501',
   'job type email/send may not be scheduled by users', 'a user cannot schedule a server-only job type');
@@ -200,15 +198,15 @@ select throws_ok($$select * from private.jobs$$, '42501', null, 'a user cannot r
 
 select tests.authenticate_as('q_bob');
 select is((select count(*)::int from public.list_jobs()), 0, 'another user sees none of them');
-select throws_ok(format($$select public.get_job(%s)$$, (select id from j where name = 'alice')), 'PT404',
-  format('job %s not found', (select id from j where name = 'alice')), 'another user''s job is not found');
-select throws_ok(format($$select public.cancel_job(%s)$$, (select id from j where name = 'alice')), 'PT404', null,
+select throws_ok(format($$select public.get_job(%s)$$, tests.bigint_id('alice')), 'PT404',
+  format('job %s not found', tests.bigint_id('alice')), 'another user''s job is not found');
+select throws_ok(format($$select public.cancel_job(%s)$$, tests.bigint_id('alice')), 'PT404', null,
   'another user cannot cancel it');
 select isnt((public.schedule_job('quiz/generation.requested', 'Quiz', '{"video":"v1"}', p_dedupe_key => 'quiz-v1')).id,
-  (select id from j where name = 'alice'), 'the same dedupe key from another user is another job');
+  tests.bigint_id('alice'), 'the same dedupe key from another user is another job');
 
 select tests.authenticate_as('q_admin');
-select is((public.get_job((select id from j where name = 'alice'))).id, (select id from j where name = 'alice'), 'an admin reads any job');
+select is((public.get_job(tests.bigint_id('alice'))).id, tests.bigint_id('alice'), 'an admin reads any job');
 select cmp_ok((select count(*)::int from public.list_jobs(p_queue => 'ai')), '>=', 2, 'an admin lists every user''s jobs');
 select throws_ok($$select public.schedule_job('email/send', 'x', '{}')$$, '42501', 'job type email/send may not be scheduled by users',
   'an admin schedules like a user');
@@ -216,11 +214,11 @@ select throws_ok($$select public.list_jobs(p_status => 'sleeping')$$, '22023', '
   'list_jobs refuses an unknown status');
 
 select tests.authenticate_as('q_alice');
-select is((public.cancel_job((select id from j where name = 'alice'))).status, 'cancelled', 'a user cancels their own queued job');
-select throws_ok(format($$select public.cancel_job(%s)$$, (select id from j where name = 'alice')), 'PT409',
-  format('job %s is cancelled and can no longer be cancelled', (select id from j where name = 'alice')), 'cancelling twice is a conflict');
+select is((public.cancel_job(tests.bigint_id('alice'))).status, 'cancelled', 'a user cancels their own queued job');
+select throws_ok(format($$select public.cancel_job(%s)$$, tests.bigint_id('alice')), 'PT409',
+  format('job %s is cancelled and can no longer be cancelled', tests.bigint_id('alice')), 'cancelling twice is a conflict');
 select isnt((public.schedule_job('quiz/generation.requested', 'Quiz', '{"video":"v1"}', p_dedupe_key => 'quiz-v1')).id,
-  (select id from j where name = 'alice'), 'a cancelled job''s dedupe key is free again');
+  tests.bigint_id('alice'), 'a cancelled job''s dedupe key is free again');
 
 select tests.authenticate_as_service_role();
 select public.claim_jobs('t-work', 'w7', 1, p_now => '2026-01-02 00:00+00');

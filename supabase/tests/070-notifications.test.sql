@@ -7,22 +7,20 @@ select tests.create_supabase_user('ntf_alice');
 select tests.create_supabase_user('ntf_bob');
 select tests.create_supabase_user('ntf_admin', app_metadata => '{"role":"admin"}');
 
-create temp table ids (name text primary key, id uuid) on commit drop;
-grant all on ids to public;
 
 -- ---------------------------------------------------------------------------
 -- Service role creates
 -- ---------------------------------------------------------------------------
 select tests.authenticate_as_service_role();
-insert into ids select 'inapp', (public.create_notification(tests.get_supabase_uid('ntf_alice'), 'in_app', 'Welcome!', p_title => 'Hi')).id;
-insert into ids select 'sms_low', (public.create_notification(tests.get_supabase_uid('ntf_alice'), 'sms', 'low', p_priority => 1, p_max_attempts => 2)).id;
-insert into ids select 'sms_high', (public.create_notification(tests.get_supabase_uid('ntf_alice'), 'sms', 'high', p_priority => 9)).id;
-insert into ids select 'sms_later', (public.create_notification(tests.get_supabase_uid('ntf_bob'), 'sms', 'later', p_send_at => '2099-01-01')).id;
-insert into ids select 'email', (public.create_notification(tests.get_supabase_uid('ntf_bob'), 'email', 'mail')).id;
+select tests.remember('inapp', (public.create_notification(tests.get_supabase_uid('ntf_alice'), 'in_app', 'Welcome!', p_title => 'Hi')).id);
+select tests.remember('sms_low', (public.create_notification(tests.get_supabase_uid('ntf_alice'), 'sms', 'low', p_priority => 1, p_max_attempts => 2)).id);
+select tests.remember('sms_high', (public.create_notification(tests.get_supabase_uid('ntf_alice'), 'sms', 'high', p_priority => 9)).id);
+select tests.remember('sms_later', (public.create_notification(tests.get_supabase_uid('ntf_bob'), 'sms', 'later', p_send_at => '2099-01-01')).id);
+select tests.remember('email', (public.create_notification(tests.get_supabase_uid('ntf_bob'), 'email', 'mail')).id);
 
-select is((select status from public.notifications where id = (select id from ids where name = 'inapp')), 'sent',
+select is((select status from public.notifications where id = tests.id('inapp')), 'sent',
   'an in-app notification is sent once stored');
-select is((select status from public.notifications where id = (select id from ids where name = 'sms_low')), 'pending',
+select is((select status from public.notifications where id = tests.id('sms_low')), 'pending',
   'an SMS waits for a sender');
 
 select throws_ok(format($$select public.create_notification(%L, 'pigeon', 'x')$$, tests.get_supabase_uid('ntf_alice')),
@@ -46,30 +44,30 @@ select is((select count(*)::int from public.notifications where user_id in (test
 select results_eq($$select body from public.claim_notifications('sms', 10, 60, now())$$,
   $$values ('high'::text), ('low')$$, 'claims take due notifications of the channel, highest priority first; scheduled ones wait');
 select is_empty($$select 1 from public.claim_notifications('sms', 10, 60, now())$$, 'claimed ones are not handed out twice');
-select is((select attempts from public.notifications where id = (select id from ids where name = 'sms_low')), 1, 'a claim counts an attempt');
+select is((select attempts from public.notifications where id = tests.id('sms_low')), 1, 'a claim counts an attempt');
 
-select is((public.record_notification_result((select id from ids where name = 'sms_high'), true)).status, 'sent', 'success -> sent');
-select throws_ok(format($$select public.record_notification_result(%L, true)$$, (select id from ids where name = 'sms_high')),
+select is((public.record_notification_result(tests.id('sms_high'), true)).status, 'sent', 'success -> sent');
+select throws_ok(format($$select public.record_notification_result(%L, true)$$, tests.id('sms_high')),
   'PT409', null, 'a result for a notification not being sent is refused');
 
-select is((public.record_notification_result((select id from ids where name = 'sms_low'), false, 'carrier down', p_now => '2030-01-01 00:00:00+00')).status,
+select is((public.record_notification_result(tests.id('sms_low'), false, 'carrier down', p_now => '2030-01-01 00:00:00+00')).status,
   'pending', 'a failure with attempts left -> pending again');
-select is((select next_attempt_at from public.notifications where id = (select id from ids where name = 'sms_low')),
+select is((select next_attempt_at from public.notifications where id = tests.id('sms_low')),
   '2030-01-01 00:00:30+00'::timestamptz, 'first retry after 30 s');
-select is((select last_error from public.notifications where id = (select id from ids where name = 'sms_low')), 'carrier down', 'the error is kept');
+select is((select last_error from public.notifications where id = tests.id('sms_low')), 'carrier down', 'the error is kept');
 select is_empty($$select 1 from public.claim_notifications('sms', 10, 60, '2030-01-01 00:00:29+00')$$, 'not before the backoff');
 select is((select count(*)::int from public.claim_notifications('sms', 10, 60, '2030-01-01 00:00:30+00')), 1, 'claimable once it is due');
 -- the sender crashes: the lease (60 s) expires on the last attempt
 select is((select count(*)::int from public.claim_notifications('sms', 10, 60, '2030-01-01 00:02:00+00')), 0,
   'an expired lease on the last attempt is not handed out again ...');
-select is((select status from public.notifications where id = (select id from ids where name = 'sms_low')), 'failed',
+select is((select status from public.notifications where id = tests.id('sms_low')), 'failed',
   '... the notification is failed');
 
 select is((select count(*)::int from public.claim_notifications('email', 10, 30, now())), 1, 'an email is claimed');
 select is((select count(*)::int from public.claim_notifications('email', 10, 30, now() + interval '31 seconds')), 1,
   'a lease that expired with attempts left is claimed again');
-select is((select attempts from public.notifications where id = (select id from ids where name = 'email')), 2, '... as a new attempt');
-select is((public.record_notification_result((select id from ids where name = 'email'), false, 'bad address', p_retryable => false)).status,
+select is((select attempts from public.notifications where id = tests.id('email')), 2, '... as a new attempt');
+select is((public.record_notification_result(tests.id('email'), false, 'bad address', p_retryable => false)).status,
   'failed', 'a non-retryable failure fails at once');
 
 select is(private.retry_backoff(5, interval '30 seconds', interval '1 hour'), interval '8 minutes', 'backoff doubles: 30 s * 2^4');
@@ -82,7 +80,7 @@ select throws_ok($$select public.claim_notifications('sms', 0)$$, '22023', 'inva
 -- ---------------------------------------------------------------------------
 select tests.authenticate_as('ntf_alice');
 select is((select count(*)::int from public.notifications), 3, 'a user reads only their own notifications');
-select is(public.mark_notifications_read(array[(select id from ids where name = 'inapp'), (select id from ids where name = 'email')]), 1,
+select is(public.mark_notifications_read(array[tests.id('inapp'), tests.id('email')]), 1,
   'mark_notifications_read marks the listed own ones; another user''s id is ignored');
 select is(public.mark_notifications_read(), 2, 'with no list it marks all the rest');
 select is(public.mark_notifications_read(), 0, 'and again nothing');
@@ -91,9 +89,9 @@ select throws_ok($$select public.create_notification(auth.uid(), 'sms', 'spam')$
 select throws_ok($$select public.claim_notifications('sms')$$, '42501', null, 'users cannot claim notifications');
 
 select tests.authenticate_as('ntf_bob');
-select is((select read_at from public.notifications where id = (select id from ids where name = 'email')), null,
+select is((select read_at from public.notifications where id = tests.id('email')), null,
   'bob''s notification stayed unread');
-select is_empty(format($$update public.notifications set read_at = now() where id = %L returning id$$, (select id from ids where name = 'inapp')),
+select is_empty(format($$update public.notifications set read_at = now() where id = %L returning id$$, tests.id('inapp')),
   'bob cannot mark alice''s notification');
 
 select tests.authenticate_as('ntf_admin');

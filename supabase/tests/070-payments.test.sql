@@ -12,34 +12,32 @@ select tests.create_supabase_user('pay_admin', app_metadata => '{"role":"admin"}
 -- Service role funds alice
 -- ---------------------------------------------------------------------------
 select tests.authenticate_as_service_role();
-create temp table ids (name text primary key, id uuid) on commit drop;
-grant all on ids to public;
 
-insert into ids select 'credit100', (public.create_transaction(tests.get_supabase_uid('pay_alice'), 'credit', 100, 'USD', 'fund-1')).id;
-select is((select status from public.transactions where id = (select id from ids where name = 'credit100')), 'pending',
+select tests.remember('credit100', (public.create_transaction(tests.get_supabase_uid('pay_alice'), 'credit', 100, 'USD', 'fund-1')).id);
+select is((select status from public.transactions where id = tests.id('credit100')), 'pending',
   'a new transaction is pending');
 select is((select balance from public.account_balances where user_id = tests.get_supabase_uid('pay_alice') and currency = 'USD'),
   null, 'a pending credit does not add to the balance');
-select is((public.update_transaction_status((select id from ids where name = 'credit100'), 'completed')).status, 'completed',
+select is((public.update_transaction_status(tests.id('credit100'), 'completed')).status, 'completed',
   'the service role completes a credit');
 select is((select balance from public.account_balances where user_id = tests.get_supabase_uid('pay_alice') and currency = 'USD'),
   100.0000, 'a completed credit adds to the balance');
-select isnt((select completed_at from public.transactions where id = (select id from ids where name = 'credit100')), null,
+select isnt((select completed_at from public.transactions where id = tests.id('credit100')), null,
   'completed_at is set');
-select is((public.update_transaction_status((select id from ids where name = 'credit100'), 'completed')).status, 'completed',
+select is((public.update_transaction_status(tests.id('credit100'), 'completed')).status, 'completed',
   'completing again is a no-op ...');
 select is((select balance from public.account_balances where user_id = tests.get_supabase_uid('pay_alice') and currency = 'USD'),
   100.0000, '... that adds nothing');
 select results_eq(
   format($$select from_status, to_status, actor_role from public.transaction_events where transaction_id = %L order by id$$,
-         (select id from ids where name = 'credit100')),
+         tests.id('credit100')),
   $$values (null::text, 'pending'::text, 'service_role'::text), ('pending', 'completed', 'service_role')$$,
   'every status change is one event, creation included');
 select ok(exists (select 1 from pg_catalog.pg_inherits as i join pg_catalog.pg_class as c on c.oid = i.inhrelid
                    where i.inhparent = 'public.transactions'::regclass and c.relname = 'transactions_p' || to_char(now() at time zone 'UTC', 'YYYYMM')),
   'transactions has a partition for the current month');
 select is((select c.relname::text from public.transactions as t join pg_catalog.pg_class as c on c.oid = t.tableoid
-            where t.id = (select id from ids where name = 'credit100')),
+            where t.id = tests.id('credit100')),
   'transactions_p' || to_char(now() at time zone 'UTC', 'YYYYMM'), 'a transaction lands in its month''s partition');
 
 select throws_ok(format($$select public.create_transaction(%L, 'credit', 1, 'USD', null)$$, gen_random_uuid()),
@@ -52,10 +50,10 @@ select throws_ok($$select public.create_transaction(null, 'credit', 1, 'USD', nu
 -- ---------------------------------------------------------------------------
 select tests.authenticate_as('pay_alice');
 
-insert into ids select 'debit30', (public.create_transaction(tests.get_supabase_uid('pay_alice'), 'debit', 30, 'USD', 'order-1')).id;
+select tests.remember('debit30', (public.create_transaction(tests.get_supabase_uid('pay_alice'), 'debit', 30, 'USD', 'order-1')).id);
 select is((select balance from public.account_balances where currency = 'USD'), 70.0000, 'a debit holds its amount at once');
 select is((public.create_transaction(tests.get_supabase_uid('pay_alice'), 'debit', 30, 'USD', 'order-1')).id,
-  (select id from ids where name = 'debit30'), 'the same idempotency key returns the same transaction');
+  tests.id('debit30'), 'the same idempotency key returns the same transaction');
 select is((select count(*)::int from public.transactions where idempotency_key = 'order-1'), 1, '... and creates no second one');
 select is((select balance from public.account_balances where currency = 'USD'), 70.0000, '... nor holds the amount twice');
 select throws_ok($$select public.create_transaction(auth.uid(), 'debit', 31, 'USD', 'order-1')$$,
@@ -65,8 +63,8 @@ select throws_ok($$select public.create_transaction(auth.uid(), 'credit', 30, 'U
 select throws_ok($$select public.create_transaction(auth.uid(), 'debit', 30, 'EUR', 'order-1')$$,
   'PT409', null, 'the same key with another currency is an error');
 select is((public.create_transaction(tests.get_supabase_uid('pay_alice'), 'credit', 100, 'USD', 'fund-1')).id,
-  (select id from ids where name = 'credit100'), 'a key belongs to the user: replaying the service role''s request for her returns it');
-insert into ids select 'credit5', (public.create_transaction(tests.get_supabase_uid('pay_alice'), 'credit', 5, 'USD', null)).id;
+  tests.id('credit100'), 'a key belongs to the user: replaying the service role''s request for her returns it');
+select tests.remember('credit5', (public.create_transaction(tests.get_supabase_uid('pay_alice'), 'credit', 5, 'USD', null)).id);
 
 -- forged ids
 select throws_ok(format($$select public.create_transaction(%L, 'credit', 10, 'USD', null)$$, tests.get_supabase_uid('pay_bob')),
@@ -108,12 +106,12 @@ select throws_ok($$update public.account_balances set balance = 1e6$$, '42501', 
 select throws_ok(format($$select public.update_transaction_status(%L, 'completed')$$,
                         (select id from public.transactions where type = 'credit' and status = 'pending' limit 1)),
   '42501', 'only the service role may set a transaction to completed', 'a user cannot complete their own credit');
-select is((public.update_transaction_status((select id from ids where name = 'debit30'), 'cancelled')).status, 'cancelled',
+select is((public.update_transaction_status(tests.id('debit30'), 'cancelled')).status, 'cancelled',
   'a user may cancel their own pending transaction');
 select is((select balance from public.account_balances where currency = 'USD'), 99.0000, 'cancelling a debit releases the hold');
-select throws_ok(format($$select public.update_transaction_status(%L, 'pending')$$, (select id from ids where name = 'debit30')),
+select throws_ok(format($$select public.update_transaction_status(%L, 'pending')$$, tests.id('debit30')),
   'PT409', 'invalid status transition: cancelled -> pending', 'a final status cannot be left');
-select throws_ok(format($$select public.update_transaction_status(%L, 'bogus')$$, (select id from ids where name = 'debit30')),
+select throws_ok(format($$select public.update_transaction_status(%L, 'bogus')$$, tests.id('debit30')),
   '22023', 'invalid p_new_status: must be one of pending, processing, completed, failed, cancelled, refunded', 'an unknown status is rejected');
 select throws_ok(format($$select public.update_transaction_status(%L, 'cancelled')$$, gen_random_uuid()),
   'PT404', null, 'an unknown transaction is not found');
@@ -128,9 +126,9 @@ select tests.authenticate_as('pay_bob');
 select is_empty($$select 1 from public.transactions$$, 'bob sees none of alice''s transactions');
 select is_empty($$select 1 from public.account_balances$$, '... nor her balance');
 select isnt((public.create_transaction(tests.get_supabase_uid('pay_bob'), 'credit', 1, 'USD', 'order-1')).id,
-  (select id from ids where name = 'debit30'), 'keys are per user: bob''s order-1 is a new transaction');
+  tests.id('debit30'), 'keys are per user: bob''s order-1 is a new transaction');
 select throws_ok(format($$select public.update_transaction_status(%L, 'cancelled')$$,
-                        (select id from ids where name = 'credit100')),
+                        tests.id('credit100')),
   'PT404', null, 'bob cannot change alice''s transaction: it does not exist for him');
 
 -- ---------------------------------------------------------------------------
@@ -139,7 +137,7 @@ select throws_ok(format($$select public.update_transaction_status(%L, 'cancelled
 select tests.authenticate_as('pay_admin');
 select cmp_ok((select count(*)::int from public.transactions), '>=', 4, 'an admin reads every transaction');
 select cmp_ok((select count(*)::int from public.account_balances), '>=', 1, 'an admin reads balances');
-select throws_ok(format($$select public.update_transaction_status(%L, 'refunded')$$, (select id from ids where name = 'credit100')),
+select throws_ok(format($$select public.update_transaction_status(%L, 'refunded')$$, tests.id('credit100')),
   '42501', null, 'an admin cannot move money: status changes are the payment backend''s');
 
 -- ---------------------------------------------------------------------------
@@ -149,45 +147,45 @@ select tests.clear_authentication();
 select throws_ok(format($$select public.create_transaction(%L, 'credit', 1, 'USD', null)$$, tests.get_supabase_uid('pay_alice')),
   '42501', null, 'anon cannot create transactions');
 select throws_ok($$select 1 from public.transactions$$, '42501', null, 'anon cannot read transactions');
-select throws_ok(format($$select public.update_transaction_status(%L, 'cancelled')$$, (select id from ids where name = 'credit100')),
+select throws_ok(format($$select public.update_transaction_status(%L, 'cancelled')$$, tests.id('credit100')),
   '42501', null, 'anon cannot change statuses');
 
 -- ---------------------------------------------------------------------------
 -- Lifecycle and balances (service role)
 -- ---------------------------------------------------------------------------
 select tests.authenticate_as_service_role();
-insert into ids select 'debit20', (public.create_transaction(tests.get_supabase_uid('pay_alice'), 'debit', 20, 'USD', null)).id;
-select is((public.update_transaction_status((select id from ids where name = 'debit20'), 'processing')).status, 'processing',
+select tests.remember('debit20', (public.create_transaction(tests.get_supabase_uid('pay_alice'), 'debit', 20, 'USD', null)).id);
+select is((public.update_transaction_status(tests.id('debit20'), 'processing')).status, 'processing',
   'pending -> processing');
-select is((public.update_transaction_status((select id from ids where name = 'debit20'), 'completed')).status, 'completed',
+select is((public.update_transaction_status(tests.id('debit20'), 'completed')).status, 'completed',
   'processing -> completed');
 select is((select balance from public.account_balances where user_id = tests.get_supabase_uid('pay_alice') and currency = 'USD'),
   79.0000, 'a completed debit keeps the amount taken');
-select is((public.update_transaction_status((select id from ids where name = 'debit20'), 'refunded')).status, 'refunded',
+select is((public.update_transaction_status(tests.id('debit20'), 'refunded')).status, 'refunded',
   'completed -> refunded');
 select is((select balance from public.account_balances where user_id = tests.get_supabase_uid('pay_alice') and currency = 'USD'),
   99.0000, 'refunding a debit gives the money back');
-select throws_ok(format($$select public.update_transaction_status(%L, 'completed')$$, (select id from ids where name = 'debit20')),
+select throws_ok(format($$select public.update_transaction_status(%L, 'completed')$$, tests.id('debit20')),
   'PT409', 'invalid status transition: refunded -> completed', 'refunded is final');
 select results_eq(
-  format($$select from_status, to_status from public.transaction_events where transaction_id = %L order by id$$, (select id from ids where name = 'debit20')),
+  format($$select from_status, to_status from public.transaction_events where transaction_id = %L order by id$$, tests.id('debit20')),
   $$values (null::text, 'pending'::text), ('pending', 'processing'), ('processing', 'completed'), ('completed', 'refunded')$$,
   'the trail has every step in order');
 
-insert into ids select 'debit_fail', (public.create_transaction(tests.get_supabase_uid('pay_alice'), 'debit', 8, 'USD', null)).id;
-select is((public.update_transaction_status((select id from ids where name = 'debit_fail'), 'failed')).status, 'failed', 'pending -> failed');
+select tests.remember('debit_fail', (public.create_transaction(tests.get_supabase_uid('pay_alice'), 'debit', 8, 'USD', null)).id);
+select is((public.update_transaction_status(tests.id('debit_fail'), 'failed')).status, 'failed', 'pending -> failed');
 select is((select balance from public.account_balances where user_id = tests.get_supabase_uid('pay_alice') and currency = 'USD'),
   99.0000, 'a failed debit releases its hold');
 
 -- refunding a credit whose money was spent
-insert into ids select 'credit_small', (public.create_transaction(tests.get_supabase_uid('pay_bob'), 'credit', 10, 'USD', null)).id;
-select lives_ok(format($$select public.update_transaction_status(%L, 'completed')$$, (select id from ids where name = 'credit_small')),
+select tests.remember('credit_small', (public.create_transaction(tests.get_supabase_uid('pay_bob'), 'credit', 10, 'USD', null)).id);
+select lives_ok(format($$select public.update_transaction_status(%L, 'completed')$$, tests.id('credit_small')),
   'bob is credited 10');
 select lives_ok(format($$select public.create_transaction(%L, 'debit', 7, 'USD', null)$$, tests.get_supabase_uid('pay_bob')),
   'bob spends 7');
-select throws_ok(format($$select public.update_transaction_status(%L, 'refunded')$$, (select id from ids where name = 'credit_small')),
+select throws_ok(format($$select public.update_transaction_status(%L, 'refunded')$$, tests.id('credit_small')),
   'PT409', 'insufficient funds: refunding this credit would make the USD balance negative', 'a refund never drives a balance negative');
-select is((select status from public.transactions where id = (select id from ids where name = 'credit_small')), 'completed',
+select is((select status from public.transactions where id = tests.id('credit_small')), 'completed',
   '... and the refused refund changed nothing');
 
 -- ---------------------------------------------------------------------------
@@ -219,7 +217,7 @@ select throws_ok($$select 1 from public.payment_methods$$, '42501', null, 'anon 
 -- ---------------------------------------------------------------------------
 select tests.reset_role();
 create temp table replay_before on commit drop as
-  select (select status from public.transactions where id = (select id from ids where name = 'credit100')) as status,
+  select (select status from public.transactions where id = tests.id('credit100')) as status,
          (select count(*)::int from public.transaction_events) as events;
 grant select on replay_before to public;
 select tests.authenticate_as_service_role();

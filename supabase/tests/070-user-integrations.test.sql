@@ -101,6 +101,7 @@ select lives_ok($$insert into public.github_repositories (repo_owner, repo_name,
   'a user connects a repository');
 select is((select user_id from public.github_repositories where repo_name = 'hello.world'), tests.get_supabase_uid('int_alice'),
   'it is theirs');
+select tests.remember('repo', (select id from public.github_repositories where repo_name = 'hello.world'));
 select throws_ok($$insert into public.github_repositories (repo_owner, repo_name) values ('Octo-Org', 'Hello.World')$$, '23505', null,
   'the same repository twice (names ignore case) is rejected');
 select throws_ok($$insert into public.github_repositories (repo_owner, repo_name) values ('-bad', 'x')$$, '23514', null, 'an invalid owner is rejected');
@@ -108,13 +109,11 @@ select throws_ok($$insert into public.github_repositories (repo_owner, repo_name
   'an invalid branch name is rejected');
 select throws_ok(format($$insert into public.github_repositories (user_id, repo_owner, repo_name) values (%L, 'octo', 'x')$$, tests.get_supabase_uid('int_bob')),
   '42501', null, 'a user cannot connect a repository for someone else');
-select isnt((public.touch_github_repository((select id from public.github_repositories where repo_name = 'hello.world'))).last_accessed, null,
+select isnt((public.touch_github_repository(tests.id('repo'))).last_accessed, null,
   'touch_github_repository records the access');
 
-select set_config('test.repo_id', (select id::text from public.github_repositories where repo_name = 'hello.world'), true);
-
 select tests.authenticate_as('int_bob');
-select throws_ok(format($$select public.touch_github_repository(%L)$$, current_setting('test.repo_id')), 'PT404', null,
+select throws_ok(format($$select public.touch_github_repository(%L)$$, tests.id('repo')), 'PT404', null,
   'another user''s repository is not found');
 
 select * from finish();
