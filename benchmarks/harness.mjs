@@ -25,16 +25,53 @@ export const defaults = {
   seconds: Number(process.env.BENCH_SECONDS ?? 10),
 };
 
-/** A deterministic user id for bench user n, so pgbench scripts can build claims from an integer. */
-export const benchUserId = (n) => `00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
+// The bench user, defined once: user n (1..count, made by ctx.createBenchUsers)
+// has the id 00000000-0000-4000-8000-<n in hex, 12 digits>, so scripts can
+// build its id and claims from an integer (a pgbench variable).
+const benchUserIdPrefix = '00000000-0000-4000-8000-';
+
+/** The id of bench user n. */
+export const benchUserId = (n) => `${benchUserIdPrefix}${n.toString(16).padStart(12, '0')}`;
+
+/** SQL: the uuid of the bench user whose number is the integer SQL expression `n` (`n`, `:u::int`, ...). */
+export const benchUserUuid = (n) => `('${benchUserIdPrefix}' || lpad(to_hex(${n}), 12, '0'))::uuid`;
+
+/** SQL: the uuid of the bench user numbered by pgbench variable `:variable`. */
+export const benchUserUuidOf = (variable = 'u') => benchUserUuid(`:${variable}::int`);
 
 /**
- * SQL that sets role and JWT claims for bench user `:var`, as PostgREST does at
- * the start of each request. Use inside a transaction in a pgbench script.
+ * The JWT claims of bench user n (what the request frame sets and a signed
+ * token carries); `aud: false` leaves out aud, as the server-side sessions
+ * of some cases have always been measured.
  */
-export const actAsBenchUser = (variable = 'u') =>
-  `select set_config('role', 'authenticated', true), set_config('request.jwt.claims', ` +
-  `'{"role":"authenticated","aud":"authenticated","sub":"00000000-0000-4000-8000-' || lpad(to_hex(:${variable}::int), 12, '0') || '"}', true);`;
+export const benchUserClaims = (n, { aud = true } = {}) => ({
+  role: 'authenticated',
+  ...(aud ? { aud: 'authenticated' } : {}),
+  sub: benchUserId(n),
+});
+
+/** A pgbench `session` (role and claims set once per connection) as bench user n. */
+export const benchUserSession = (n, opts) => ({ role: 'authenticated', claims: benchUserClaims(n, opts) });
+
+/** A pgbench `session` as the service role (its claims: { role }). */
+export const serviceSession = { role: 'service_role' };
+
+/** SQL that sets role and JWT claims (a SQL text literal) locally, as PostgREST does at the start of each request. */
+const actAs = (role, claimsLiteral) =>
+  `select set_config('role', '${role}', true), set_config('request.jwt.claims', ${claimsLiteral}, true);`;
+
+/** SQL: act as the bench user whose number is the integer SQL expression `n`. Use inside a transaction. */
+export const actAsBenchUserNumbered = (n) =>
+  actAs('authenticated', `'{"role":"authenticated","aud":"authenticated","sub":"${benchUserIdPrefix}' || lpad(to_hex(${n}), 12, '0') || '"}'`);
+
+/** SQL: act as bench user `:variable`, as PostgREST does at the start of each request. Use inside a transaction. */
+export const actAsBenchUser = (variable = 'u') => actAsBenchUserNumbered(`:${variable}::int`);
+
+/** SQL: act as the service role (the secret key's request). Use inside a transaction. */
+export const actAsServiceRole = actAs('service_role', `'{"role":"service_role"}'`);
+
+/** begin, `act` (role and claims), `call`, commit: sent as one pipeline. */
+const pipelined = (act, call) => `\\startpipeline\nbegin;\n${act}\n${call.trim()}\ncommit;\n\\endpipeline\n`;
 
 /**
  * A pgbench script for one API request by a random bench user in 1..users:
@@ -43,21 +80,35 @@ export const actAsBenchUser = (variable = 'u') =>
  * server's work rather than loopback round trips.
  */
 export function asRequest(call, { users, variable = 'u' }) {
-  return `\\set ${variable} random(1, ${users})\n\\startpipeline\nbegin;\n${actAsBenchUser(variable)}\n${call.trim()}\ncommit;\n\\endpipeline\n`;
+  return `\\set ${variable} random(1, ${users})\n${pipelined(actAsBenchUser(variable), call)}`;
 }
+
+/** The same request by bench user `:variable`, which the script's own `pick` lines (\\set ...) choose. */
+export const asBenchUserRequest = (pick, call, variable = 'u') => `${pick}${pipelined(actAsBenchUser(variable), call)}`;
+
+/** The same request by the service role, after the script's own `pick` lines, if any. */
+export const asServiceRequest = (call, pick = '') => `${pick}${pipelined(actAsServiceRole, call)}`;
 
 export function makeContext(url) {
   return {
     url,
     sql: (text) => psql(url, ['-c', text], { stdio: ['ignore', 'pipe', 'pipe'] }).stdout,
     sqlFile: (file) => psql(url, ['-f', file], { stdio: ['ignore', 'pipe', 'pipe'] }).stdout,
+    /** Runs `text` in one transaction as the service role. */
+    sqlAsService(text) {
+      return this.sql(`begin;\n${actAsServiceRole}\n${text}\ncommit;`);
+    },
+    /** Runs `text` in one transaction as bench user n. */
+    sqlAsBenchUser(n, text) {
+      return this.sql(`begin;\n${actAsBenchUserNumbered(Number(n))}\n${text}\ncommit;`);
+    },
     /** Creates users 1..count in auth.users (profiles follow by trigger); idempotent. */
     createBenchUsers(count) {
       return psql(url, ['-c', `
         insert into auth.users (instance_id, id, aud, role, email, encrypted_password, raw_app_meta_data,
                                 raw_user_meta_data, created_at, updated_at)
         select '00000000-0000-0000-0000-000000000000',
-               ('00000000-0000-4000-8000-' || lpad(to_hex(n), 12, '0'))::uuid,
+               ${benchUserUuid('n')},
                'authenticated', 'authenticated', 'bench' || n || '@bench.local', '',
                '{"provider":"email"}', '{}', now(), now()
           from generate_series(1, ${Number(count)}) as n

@@ -18,7 +18,7 @@ import autocannon from 'autocannon';
 import { SignJWT } from 'jose';
 import { dbPush, freePort, local, log, psql, repoRoot } from '../local-stack/lib.mjs';
 import { createThrowawayDatabase } from '../local-stack/throwaway.mjs';
-import { asRequest, benchUserId, defaults, makeContext, pgbench, selectOne } from './harness.mjs';
+import { asRequest, benchUserClaims, defaults, makeContext, pgbench, selectOne } from './harness.mjs';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 8);
@@ -49,7 +49,7 @@ async function startGateway(dbUrl) {
 }
 
 const tokenFor = (n) =>
-  new SignJWT({ role: 'authenticated', aud: 'authenticated', sub: benchUserId(n) })
+  new SignJWT(benchUserClaims(n))
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setIssuedAt()
     .setExpirationTime('2h')

@@ -15,6 +15,7 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { createThrowawayDatabase } from '../local-stack/throwaway.mjs';
+import { benchUserId } from './harness.mjs';
 
 const rows = Number(process.env.PURGE_ROWS ?? 1_000_000);
 
@@ -47,7 +48,7 @@ async function measure(label, sql) {
 try {
   db.push();
   await client.connect();
-  const userId = '00000000-0000-4000-8000-00000000beef';
+  const userId = benchUserId(0xbeef); // a bench user's id, outside the suites' 1..10,000
   await client.query(
     `insert into auth.users (instance_id, id, aud, role, email, encrypted_password, raw_app_meta_data, raw_user_meta_data, created_at, updated_at)
      values ('00000000-0000-0000-0000-000000000000', $1, 'authenticated', 'authenticated', 'purge@bench.local', '', '{}', '{}', now(), now())`,

@@ -17,10 +17,9 @@ import {
   serviceRegistryRow,
   setConfigArgs,
 } from '../shared/schemas/admin.ts';
-import { asRole, asUser, createPool, createUser, deleteUsers, type TestUser } from './support/db.ts';
+import { asService, asUser, testDatabase } from './support/db.ts';
 
-const db = createPool(24);
-const created: TestUser[] = [];
+const { db, users } = testDatabase(24);
 const flagKeys: string[] = [];
 const services: string[] = [];
 afterAll(async () => {
@@ -33,17 +32,8 @@ afterAll(async () => {
     await db.query('delete from public.configuration_history where service_name = any($1)', [services]);
     await db.query('delete from public.service_registry where service_name = any($1)', [services]);
   }
-  await deleteUsers(db, created);
-  await db.end();
 });
 
-async function newUser(opts?: Parameters<typeof createUser>[1]): Promise<TestUser> {
-  const u = await createUser(db, opts);
-  created.push(u);
-  return u;
-}
-
-const service = { role: 'service_role' };
 const suffix = randomUUID().slice(0, 8);
 
 /** The documented bucket formula, computed outside the database. */
@@ -66,16 +56,15 @@ describe('seeded agent configs', () => {
 
 describe('feature flag rollout', () => {
   it('30% over 10,000 synthetic users lands within 27-33%, the same answer twice, the documented md5 bucket', async () => {
-    const admin = await newUser({ appMetadata: { role: 'admin' } });
+    const admin = await users.create({ admin: true });
     const flag = `test.rollout.${suffix}`;
     flagKeys.push(flag);
     await asUser(db, admin, `select public.upsert_feature_flag($1, 'all', true, 'percentage', 30)`, [flag]);
 
     const ids = Array.from({ length: 10_000 }, () => randomUUID());
     const evaluate = async () => {
-      const { rows } = await asRole<{ id: string; on: boolean }>(
+      const { rows } = await asService<{ id: string; on: boolean }>(
         db,
-        service,
         `select id, public.is_feature_enabled($1, id, 'production') as on from unnest($2::uuid[]) as id`,
         [flag, ids],
       );
@@ -93,17 +82,17 @@ describe('feature flag rollout', () => {
   });
 
   it('parallel evaluations by one user record one exposure; by 20 users, 20', async () => {
-    const admin = await newUser({ appMetadata: { role: 'admin' } });
+    const admin = await users.create({ admin: true });
     const flag = `test.exposure.${suffix}`;
     flagKeys.push(flag);
     await asUser(db, admin, `select public.upsert_feature_flag($1, 'all', true, 'all')`, [flag]);
-    const user = await newUser();
+    const user = await users.create();
     const results = await Promise.all(
       Array.from({ length: 24 }, () => asUser(db, user, `select public.evaluate_feature_flag($1) as r`, [flag])),
     );
     for (const r of results) expect(flagEvaluation.parse(r.rows[0]!.r).reason).toBe('STATIC');
-    const users = await Promise.all(Array.from({ length: 20 }, () => newUser()));
-    await Promise.all(users.map((u) => asUser(db, u, `select public.is_feature_enabled($1)`, [flag])));
+    const twenty = await users.createMany(20);
+    await Promise.all(twenty.map((u) => asUser(db, u, `select public.is_feature_enabled($1)`, [flag])));
     const { rows } = await db.query<{ n: number }>(
       'select count(*)::int as n from public.feature_flag_evaluations where flag_key = $1',
       [flag],
@@ -118,7 +107,7 @@ describe('feature flag rollout', () => {
 
 describe('per-agent rate limits', () => {
   it('40 parallel calls against mermaid_agent (3 a minute) admit exactly 3', async () => {
-    const user = await newUser();
+    const user = await users.create();
     const results = await Promise.all(
       Array.from({ length: 40 }, () =>
         asUser<{ r: { allowed: boolean } }>(db, user, `select public.check_rate_limit('mermaid_agent') as r`),
@@ -130,7 +119,7 @@ describe('per-agent rate limits', () => {
 
 describe('configurations', () => {
   it('parallel set_config calls on one key: every change versioned and in the history, none lost', async () => {
-    const admin = await newUser({ appMetadata: { role: 'admin' } });
+    const admin = await users.create({ admin: true });
     const svc = `test-cfg-${suffix}`;
     services.push(svc);
     const first = await asUser(db, admin, `select public.set_config($1, 'limit', '0', 'all', 'number') as r`, [svc]);
@@ -149,36 +138,21 @@ describe('configurations', () => {
   });
 
   it('secrets: encrypted with the configured key, only the service role decrypts', async () => {
-    const admin = await newUser({ appMetadata: { role: 'admin' } });
+    const admin = await users.create({ admin: true });
     const svc = `test-sec-${suffix}`;
     services.push(svc);
-    const key = { ...service, key: 'vitest-config-key-0123456789-0123456789' };
-    const withKey = async (claims: Record<string, unknown>, sql: string, params: unknown[]) => {
-      const client = await db.connect();
-      try {
-        await client.query('begin');
-        await client.query(
-          `select set_config('role', $1, true), set_config('request.jwt.claims', $2, true),
-                  set_config('app.config_encryption_key', $3, true)`,
-          [String(claims.role), JSON.stringify(claims), key.key],
-        );
-        const r = await client.query(sql, params);
-        await client.query('commit');
-        return r;
-      } finally {
-        client.release();
-      }
-    };
-    const set = await withKey(
-      { role: 'service_role' },
+    const withKey = { settings: { 'app.config_encryption_key': 'vitest-config-key-0123456789-0123456789' } };
+    const set = await asService(
+      db,
       `select public.set_config($1, 'token', '"s3cr3t"', 'production', 'string', true) as r`,
       [svc],
+      withKey,
     );
     expect(configEntry.parse(set.rows[0]!.r).value).toBeNull();
-    await asRole(db, service, `select public.set_config($1, 'timeout_ms', '2500', 'all', 'number')`, [svc]);
+    await asService(db, `select public.set_config($1, 'timeout_ms', '2500', 'all', 'number')`, [svc]);
 
-    const asService = await withKey(service, `select public.get_service_configs($1, 'production', true) as r`, [svc]);
-    const all = serviceConfigs.parse(asService.rows[0]!.r);
+    const byService = await asService(db, `select public.get_service_configs($1, 'production', true) as r`, [svc], withKey);
+    const all = serviceConfigs.parse(byService.rows[0]!.r);
     expect(all.token?.value).toBe('s3cr3t');
     expect(all.timeout_ms?.value).toBe(2500);
 
@@ -197,7 +171,7 @@ describe('configurations', () => {
 
 describe('models and services', () => {
   it('get_active_models rows and register_service rows parse', async () => {
-    const user = await newUser();
+    const user = await users.create();
     // as JSON, the way PostgREST returns rows
     const models = await asUser<{ r: unknown }>(db, user, 'select to_jsonb(m) as r from public.get_active_models() as m');
     expect(models.rows.length).toBeGreaterThan(0);
@@ -205,15 +179,14 @@ describe('models and services', () => {
 
     const svc = `test-reg-${suffix}`;
     services.push(svc);
-    const reg = await asRole<{ r: unknown }>(
+    const reg = await asService<{ r: unknown }>(
       db,
-      service,
       `select to_jsonb(public.register_service($1, 'microservice', '1.0.0', 'http://x:1', '["a"]')) as r`,
       [svc],
     );
     expect(serviceRegistryRow.parse(reg.rows[0]!.r).status).toBe('healthy');
     // parallel heartbeats of one service: all succeed, one row
-    await Promise.all(Array.from({ length: 10 }, () => asRole(db, service, `select public.service_heartbeat($1)`, [svc])));
+    await Promise.all(Array.from({ length: 10 }, () => asService(db, `select public.service_heartbeat($1)`, [svc])));
     const { rows } = await db.query('select count(*)::int as n from public.service_registry where service_name = $1', [svc]);
     expect(rows[0]!.n).toBe(1);
   });

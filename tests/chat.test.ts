@@ -1,21 +1,15 @@
 // Chat under real concurrency (parallel connections, exact counts), and the
 // zod contract against the SQL checks.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SqlState } from '../shared/errors.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createConversationArgs, createMessageArgs } from '../shared/schemas/chat.ts';
-import { asUser, createPool, createUser, deleteUsers, type TestUser } from './support/db.ts';
+import { expectZodAgreesWithSql, namedCall } from './support/contract.ts';
+import { asUser, testDatabase, type TestUser } from './support/db.ts';
 
-const db = createPool(24);
-const created: TestUser[] = [];
+const { db, users } = testDatabase(24);
 let alice: TestUser;
 
 beforeAll(async () => {
-  alice = await createUser(db);
-  created.push(alice);
-});
-afterAll(async () => {
-  await deleteUsers(db, created);
-  await db.end();
+  alice = await users.create();
 });
 
 async function newConversation(user: TestUser, title = 'concurrency'): Promise<string> {
@@ -125,18 +119,8 @@ describe('the zod contract agrees with the SQL checks', () => {
     ['array metadata', { p_title: 't', p_metadata: [1] }],
   ];
   it.each(conversationCases)('create_conversation: %s', async (_name, args) => {
-    const zodOk = createConversationArgs.safeParse(args).success;
-    const keys = Object.keys(args);
-    const sql = `select public.create_conversation(${keys.map((k, i) => `${k} => $${i + 1}`).join(', ')})`;
-    const params = keys.map((k) => (k === 'p_metadata' ? JSON.stringify(args[k]) : args[k]));
-    const sqlOk = await asUser(db, alice, sql, params).then(
-      () => true,
-      (e) => {
-        expect(e.code).toBe(SqlState.invalidParameterValue);
-        return false;
-      },
-    );
-    expect(zodOk).toBe(sqlOk);
+    const { sql, params } = namedCall('public.create_conversation', args, ['p_metadata']);
+    await expectZodAgreesWithSql(createConversationArgs, args, asUser(db, alice, sql, params));
   });
 
   const messageCases: Array<[string, Record<string, unknown>]> = [
@@ -154,20 +138,10 @@ describe('the zod contract agrees with the SQL checks', () => {
     ['tool calls only', { p_role: 'assistant', p_tool_calls: [{ id: 't', name: 'search' }] }],
     ['negative tokens', { p_content: 'x', p_input_tokens: -1 }],
   ];
-  const jsonArgs = new Set(['p_parts', 'p_tool_calls', 'p_metadata', 'p_attachments']);
+  const jsonArgs = ['p_parts', 'p_tool_calls', 'p_metadata', 'p_attachments'];
   it.each(messageCases)('create_message: %s', async (_name, extra) => {
     const args = { p_conversation_id: conversationId, ...extra };
-    const zodOk = createMessageArgs.safeParse(args).success;
-    const keys = Object.keys(args);
-    const sql = `select public.create_message(${keys.map((k, i) => `${k} => $${i + 1}`).join(', ')})`;
-    const params = keys.map((k) => (jsonArgs.has(k) ? JSON.stringify((args as Record<string, unknown>)[k]) : (args as Record<string, unknown>)[k]));
-    const sqlOk = await asUser(db, alice, sql, params).then(
-      () => true,
-      (e) => {
-        expect(e.code).toBe(SqlState.invalidParameterValue);
-        return false;
-      },
-    );
-    expect(zodOk).toBe(sqlOk);
+    const { sql, params } = namedCall('public.create_message', args, jsonArgs);
+    await expectZodAgreesWithSql(createMessageArgs, args, asUser(db, alice, sql, params));
   });
 });

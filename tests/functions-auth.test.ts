@@ -12,16 +12,16 @@ import { FunctionsHttpError, type SupabaseClient } from '@supabase/supabase-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi } from '../local-stack/gateway/server.mjs';
 import { localFunctionDefaults, repoRoot } from '../local-stack/lib.mjs';
-import { anonClient, apiUrl, keys, serviceClient, signJwt, tokenFor, userClient } from './support/api.ts';
-import { claimsFor, createPool, createUser, deleteUsers, type TestUser } from './support/db.ts';
+import { anonClient, apiUrl, bearer, keys, serviceClient, tokenFor, userClient } from './support/api.ts';
+import { testDatabase, type TestUser } from './support/db.ts';
 
-const db = createPool(2);
+const { db, users } = testDatabase(2);
 const whoami = `auth_${randomUUID().slice(0, 8)}_whoami`;
 let user: TestUser;
 let strict: { url: string; close(): Promise<void> };
 
 beforeAll(async () => {
-  user = await createUser(db);
+  user = await users.create();
   await db.query(`
     create function public.${whoami}() returns text language sql stable set search_path = '' as $$ select current_user::text $$;
     grant execute on function public.${whoami}() to anon, authenticated, service_role;
@@ -40,8 +40,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await strict?.close();
   await db.query(`drop function if exists public.${whoami}()`);
-  await deleteUsers(db, [user]);
-  await db.end();
 });
 
 type Headers = Record<string, string>;
@@ -60,7 +58,6 @@ const rest = async (headers: Headers) =>
 
 const missingAuth = { code: 401, message: 'Missing authorization header' };
 const invalidJwt = { code: 401, message: 'Invalid JWT' };
-const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
 
 async function invokeStatus(client: SupabaseClient, name: string, options: Parameters<SupabaseClient['functions']['invoke']>[1]) {
   const { data, error } = await client.functions.invoke(name, options);
@@ -164,8 +161,7 @@ describe('keys and JWTs: each row of the table in docs/functions.md', () => {
   });
 
   it('an expired user JWT', async () => {
-    const now = Math.floor(Date.now() / 1000);
-    const h = { apikey: keys.publishableKey, ...bearer(await signJwt({ ...claimsFor(user), iat: now - 7200, exp: now - 3600 })) };
+    const h = { apikey: keys.publishableKey, ...bearer(await tokenFor(user, { expired: true })) };
     expect(await verifyJwtOn(h)).toMatchObject({ status: 401, body: invalidJwt });
     expect((await health(h)).status).toBe(200);
     expect(await rateLimit(h)).toMatchObject({ status: 401, body: { code: 'invalid_jwt' } });
@@ -173,7 +169,7 @@ describe('keys and JWTs: each row of the table in docs/functions.md', () => {
   });
 
   it('a JWT signed with another secret, and a token that is not a JWT', async () => {
-    const forged = { apikey: keys.publishableKey, ...bearer(await signJwt(claimsFor(user), { secret: 'another-secret-that-is-at-least-32-characters' })) };
+    const forged = { apikey: keys.publishableKey, ...bearer(await tokenFor(user, { forged: true })) };
     expect(await verifyJwtOn(forged)).toMatchObject({ status: 401, body: invalidJwt });
     expect(await rateLimit(forged)).toMatchObject({ status: 401, body: { code: 'invalid_jwt' } });
     expect(await rest(forged)).toMatchObject({ status: 401, body: { code: 'PGRST301' } });

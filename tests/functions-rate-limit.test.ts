@@ -1,34 +1,23 @@
 // The rate-limit function over the usage domain's check_rate_limit: the
 // handler and the deployed shape through the gateway, against the real SQL.
 import { FunctionsHttpError } from '@supabase/supabase-js';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { corsHeaders } from '../supabase/functions/_shared/cors.ts';
 import { createRateLimitHandler } from '../supabase/functions/rate-limit/handler.ts';
 import { rateLimitHeaderNames, rateLimitHeaders } from '../shared/rate-limit-headers.ts';
 import { rateLimitResult, type RateLimitResult } from '../shared/schemas/usage.ts';
-import { anonClient, apiUrl, functionEnv, keys, serviceClient, signJwt, tokenFor, userClient } from './support/api.ts';
-import { claimsFor, createPool, createUser, deleteUsers, type TestUser } from './support/db.ts';
+import { anonClient, apiUrl, bearer, functionEnv, keys, serviceClient, tokenFor, userClient } from './support/api.ts';
+import { testDatabase, type TestUser } from './support/db.ts';
 
-const db = createPool(4);
+const { db, users } = testDatabase(4);
 const endpoint = 'chat';
-const users: TestUser[] = [];
 
-afterAll(async () => {
-  await deleteUsers(db, users);
-  await db.end();
-});
-
-async function newUser() {
-  const u = await createUser(db);
-  users.push(u);
-  return u;
-}
 
 const handler = createRateLimitHandler(functionEnv());
 const call = async (user: TestUser | null, body: unknown) =>
   handler(new Request('http://local/rate-limit', {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...(user ? { authorization: `Bearer ${await tokenFor(user)}` } : {}) },
+    headers: { 'content-type': 'application/json', ...(user ? bearer(await tokenFor(user)) : {}) },
     body: JSON.stringify(body),
   }));
 
@@ -65,7 +54,7 @@ describe('rateLimitHeaders (pure formatting of the SQL result)', () => {
 
 describe('rate-limit function', () => {
   it('allowed: 200 with headers that repeat what the SQL returned', async () => {
-    const res = await call(await newUser(), { endpoint });
+    const res = await call(await users.create(), { endpoint });
     expect(res.status).toBe(200);
     const body = rateLimitResult.parse(await res.json()); // the body is the contract's result
     expect(body.allowed).toBe(true);
@@ -75,7 +64,7 @@ describe('rate-limit function', () => {
   });
 
   it('exactly the remaining calls pass under concurrency, then 429 with Retry-After', async () => {
-    const user = await newUser();
+    const user = await users.create();
     const t0 = Date.now();
     const first = (await (await call(user, { endpoint })).json()) as RateLimitResult;
     const left = Number(first.remaining);
@@ -96,7 +85,7 @@ describe('rate-limit function', () => {
   });
 
   it('invalid input is 400 (zod, and the SQL for an unknown endpoint); no token is 401', async () => {
-    const user = await newUser();
+    const user = await users.create();
     expect((await call(user, {})).status).toBe(400);
     // the endpoint rule is the contract's (the SQL's): checked before the RPC
     const malformed = await call(user, { endpoint: 'Chat' });
@@ -111,8 +100,8 @@ describe('rate-limit function', () => {
   });
 
   it('end to end: a user via functions.invoke; anon is 401; only the service role checks for someone else', async () => {
-    const user = await newUser();
-    const other = await newUser();
+    const user = await users.create();
+    const other = await users.create();
     const client = await userClient(user);
     const ok = await client.functions.invoke('rate-limit', { body: { endpoint } });
     expect(ok.error).toBeNull();
@@ -132,7 +121,7 @@ describe('rate-limit function', () => {
   });
 
   it('handler: the caller is checked before the body; a service needs a secret key in apikey', async () => {
-    const user = await newUser();
+    const user = await users.create();
     const post = (headers: Record<string, string>, body: unknown = { endpoint }) =>
       handler(new Request('http://local/rate-limit', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) }));
     // no caller: 401 even for a body that is not JSON
@@ -144,20 +133,19 @@ describe('rate-limit function', () => {
   });
 
   it('handler: without a key for the token in SUPABASE_JWKS the token goes to PostgREST, which still refuses a bad one', async () => {
-    const user = await newUser();
+    const user = await users.create();
     const bare = createRateLimitHandler(functionEnv({ SUPABASE_JWKS: '{"keys":[]}' }));
     const post = async (token: string) =>
-      bare(new Request('http://local/rate-limit', { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: JSON.stringify({ endpoint }) }));
+      bare(new Request('http://local/rate-limit', { method: 'POST', headers: bearer(token), body: JSON.stringify({ endpoint }) }));
     expect((await post(await tokenFor(user))).status).toBe(200);
-    const now = Math.floor(Date.now() / 1000);
-    const expired = await post(await signJwt({ ...claimsFor(user), iat: now - 7200, exp: now - 3600 }));
+    const expired = await post(await tokenFor(user, { expired: true }));
     expect(expired.status).toBe(401);
     expect(await expired.json()).toMatchObject({ code: 'PGRST303' });
     // with the key (the local SUPABASE_JWKS), the function refuses it itself
     const own = await call(null, { endpoint });
     expect(own.status).toBe(401);
     const mine = await handler(new Request('http://local/rate-limit', {
-      method: 'POST', headers: { authorization: `Bearer ${await signJwt({ ...claimsFor(user), iat: now - 7200, exp: now - 3600 })}` }, body: JSON.stringify({ endpoint }),
+      method: 'POST', headers: bearer(await tokenFor(user, { expired: true })), body: JSON.stringify({ endpoint }),
     }));
     expect(await mine.json()).toMatchObject({ code: 'invalid_jwt' });
   });

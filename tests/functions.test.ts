@@ -11,12 +11,11 @@ import { healthStatus } from '../shared/schemas/observability.ts';
 import { createHealthHandler } from '../supabase/functions/health/handler.ts';
 import { createWebhookHandler } from '../supabase/functions/webhook/handler.ts';
 import { anonClient, apiUrl, functionEnv, keys, tokenFor, userClient, webhookSecret } from './support/api.ts';
-import { createPool, createUser, deleteUsers, type TestUser } from './support/db.ts';
+import { testDatabase, type TestUser } from './support/db.ts';
 
-const db = createPool(4);
+const { db, users } = testDatabase(4);
 const tag = randomUUID().slice(0, 8);
 const planId = `plan_${tag}`;
-const users: TestUser[] = [];
 
 beforeAll(async () => {
   await db.query(`insert into private.provider_plans (provider, provider_plan_id, plan) values ('whop', $1, 'pro')`, [planId]);
@@ -26,22 +25,14 @@ afterAll(async () => {
   await db.query(`delete from private.webhook_events where webhook_id like $1`, [`msg_${tag}%`]);
   await db.query(`delete from private.provider_payments where payment_id like $1`, [`pay_${tag}%`]);
   await db.query(`delete from private.provider_plans where provider_plan_id = $1`, [planId]);
-  await deleteUsers(db, users);
-  await db.end();
 });
-
-async function newUser() {
-  const u = await createUser(db);
-  users.push(u);
-  return u;
-}
 
 // ---------------------------------------------------------------------------
 // _shared
 // ---------------------------------------------------------------------------
 describe('_shared/clients', () => {
   it('asUser runs one call with the caller\'s token on the shared client; without it the call is anon', async () => {
-    const user = await newUser();
+    const user = await users.create();
     const client = functionAnonClient(functionEnv());
     const mine = await asUser(client.rpc('get_my_profile'), `Bearer ${await tokenFor(user)}`);
     expect(mine.error).toBeNull();
@@ -171,7 +162,7 @@ const membership = async (membershipId: string) =>
 
 describe('webhook handler', () => {
   it('membership.activated grants the mapped plan, once', async () => {
-    const user = await newUser();
+    const user = await users.create();
     const event = membershipEvent('membership.activated', user);
     const body = JSON.stringify(event);
     const { id, headers } = signed(body);
@@ -189,7 +180,7 @@ describe('webhook handler', () => {
   });
 
   it('membership.deactivated returns the user to basic; an older activation delivered late is ignored', async () => {
-    const user = await newUser();
+    const user = await users.create();
     const membershipId = `mem_${randomUUID()}`;
     const t = Date.now();
     const on = JSON.stringify(membershipEvent('membership.activated', user, { membershipId, at: new Date(t - 60_000) }));
@@ -204,7 +195,7 @@ describe('webhook handler', () => {
   });
 
   it('legacy membership.went_valid ({action, data}) is understood', async () => {
-    const user = await newUser();
+    const user = await users.create();
     const membershipId = `mem_${randomUUID()}`;
     const body = JSON.stringify({ action: 'membership.went_valid', data: { id: membershipId, plan_id: planId, metadata: { user_id: user.id } } });
     expect(await (await post(body, signed(body).headers)).json()).toMatchObject({ outcome: 'applied' });
@@ -212,7 +203,7 @@ describe('webhook handler', () => {
   });
 
   it('payments are recorded; unknown event types are stored and acknowledged', async () => {
-    const user = await newUser();
+    const user = await users.create();
     const paymentId = `pay_${tag}_${randomUUID()}`;
     const pay = JSON.stringify({ type: 'payment.succeeded', timestamp: new Date().toISOString(),
       data: { id: paymentId, total: '19.99', currency: 'usd', user: { email: user.email } } });
@@ -227,7 +218,7 @@ describe('webhook handler', () => {
   });
 
   it('a wrong signature, a stale timestamp or missing headers are 401 and store nothing', async () => {
-    const user = await newUser();
+    const user = await users.create();
     const body = JSON.stringify(membershipEvent('membership.activated', user));
     const wrong = signed(body, { secret: `whsec_${Buffer.from('some other secret entirely!').toString('base64')}` });
     const r1 = await post(body, wrong.headers);
@@ -275,7 +266,7 @@ describe('webhook handler', () => {
 
 describe('webhook end to end (functions.invoke through the gateway)', () => {
   it('verify_jwt = false: the provider calls without any key', async () => {
-    const user = await newUser();
+    const user = await users.create();
     const event = membershipEvent('membership.activated', user);
     const body = JSON.stringify(event);
     const res = await fetch(`${apiUrl}/functions/v1/webhook`, { method: 'POST', body, headers: signed(body).headers });
@@ -287,7 +278,7 @@ describe('webhook end to end (functions.invoke through the gateway)', () => {
 
   it('functions.invoke: valid, replayed, wrong signature, invalid input', async () => {
     const client = anonClient();
-    const user = await newUser();
+    const user = await users.create();
     const body = JSON.stringify(membershipEvent('membership.activated', user));
     const { id, headers } = signed(body);
     const first = await client.functions.invoke('webhook', { body, headers });
@@ -307,7 +298,7 @@ describe('webhook end to end (functions.invoke through the gateway)', () => {
   });
 
   it('concurrent duplicate deliveries have exactly one effect', async () => {
-    const user = await newUser();
+    const user = await users.create();
     const event = membershipEvent('membership.activated', user);
     const body = JSON.stringify(event);
     const { id, headers } = signed(body);
@@ -322,7 +313,7 @@ describe('webhook end to end (functions.invoke through the gateway)', () => {
   });
 
   it('a signed-in user gets no further than anyone else: the signature decides', async () => {
-    const user = await newUser();
+    const user = await users.create();
     const client = await userClient(user);
     const body = JSON.stringify(membershipEvent('membership.activated', user));
     const { error } = await client.functions.invoke('webhook', { body, headers: { 'webhook-id': msgId(), 'webhook-timestamp': '1', 'webhook-signature': 'v1,x' } });

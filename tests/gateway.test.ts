@@ -6,11 +6,11 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  anonClient, apiUrl, clientWithAuthorization, keys, serviceClient, signJwt, tokenFor, userClient,
+  anonClient, apiUrl, clientWithAuthorization, keys, serviceClient, tokenFor, userClient,
 } from './support/api.ts';
-import { claimsFor, createPool, createUser, deleteUsers, type TestUser } from './support/db.ts';
+import { testDatabase, type TestUser } from './support/db.ts';
 
-const db = createPool(4);
+const { db, users } = testDatabase(4);
 const tag = `gw_${randomUUID().slice(0, 8)}`;
 const fn = (name: string) => `${tag}_${name}`;
 let alice: TestUser;
@@ -18,8 +18,8 @@ let bob: TestUser;
 
 // Fixture functions with the shapes and errors PostgREST distinguishes.
 beforeAll(async () => {
-  alice = await createUser(db);
-  bob = await createUser(db);
+  alice = await users.create();
+  bob = await users.create();
   await db.query(`
     create function public.${fn('add')}(p_a integer, p_b integer default 2) returns integer
       language sql immutable set search_path = '' as $$ select p_a + p_b $$;
@@ -78,8 +78,6 @@ afterAll(async () => {
       where n.nspname = 'public' and p.proname like $1`, [`${tag}_%`]);
   for (const r of rows) await db.query(`drop function ${r.sig}`);
   await db.query(`drop sequence if exists private.${fn('seq')}`);
-  await deleteUsers(db, [alice, bob]);
-  await db.end();
 });
 
 describe('RPC calls through supabase-js', () => {
@@ -225,7 +223,7 @@ describe('errors as PostgREST reports them', () => {
   });
 
   it('a schema that is not exposed is 406 PGRST106', async () => {
-    const client = clientWithAuthorization(`Bearer ${await tokenFor(alice)}`, { db: { schema: 'private' } });
+    const client = await userClient(alice, { db: { schema: 'private' } });
     const { status, error } = await client.rpc('health_snapshot');
     expect(status).toBe(406);
     expect(error).toMatchObject({ code: 'PGRST106', message: 'Invalid schema: private' });
@@ -255,15 +253,14 @@ describe('errors as PostgREST reports them', () => {
 
 describe('JWT checks', () => {
   it('an expired token is 401 PGRST303', async () => {
-    const now = Math.floor(Date.now() / 1000);
-    const token = await signJwt({ ...claimsFor(alice), iat: now - 7200, exp: now - 3600 });
+    const token = await tokenFor(alice, { expired: true });
     const { status, error } = await clientWithAuthorization(`Bearer ${token}`).rpc(fn('request'));
     expect(status).toBe(401);
     expect(error).toMatchObject({ code: 'PGRST303', message: 'JWT expired' });
   });
 
   it('a token signed with another secret is 401 PGRST301 with WWW-Authenticate', async () => {
-    const token = await signJwt(claimsFor(alice), { secret: 'another-secret-that-is-at-least-32-characters' });
+    const token = await tokenFor(alice, { forged: true });
     const res = await fetch(`${apiUrl}/rest/v1/rpc/${fn('request')}`, {
       method: 'POST', headers: { apikey: keys.publishableKey, authorization: `Bearer ${token}` },
     });

@@ -1,27 +1,17 @@
 // Identity under real concurrency, and the zod contract against the SQL rules.
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SqlState } from '../shared/errors.ts';
 import { updateMyProfileArgs } from '../shared/schemas/identity.ts';
-import { asAnon, asUser, createPool, createUser, deleteUsers, type TestUser } from './support/db.ts';
+import { expectZodAgreesWithSql, namedCall } from './support/contract.ts';
+import { asAnon, asUser, testDatabase } from './support/db.ts';
 
-const db = createPool(20);
-const created: TestUser[] = [];
-afterAll(async () => {
-  await deleteUsers(db, created);
-  await db.end();
-});
-
-async function newUser(opts?: Parameters<typeof createUser>[1]): Promise<TestUser> {
-  const u = await createUser(db, opts);
-  created.push(u);
-  return u;
-}
+const { db, users } = testDatabase(20);
 
 describe('sign-up', () => {
   it('gives every user created in parallel exactly one profile', async () => {
-    const users = await Promise.all(Array.from({ length: 30 }, () => newUser()));
+    const thirty = await users.createMany(30);
     const { rows } = await db.query('select count(*)::int as n from public.profiles where id = any($1::uuid[])', [
-      users.map((u) => u.id),
+      thirty.map((u) => u.id),
     ]);
     expect(rows[0].n).toBe(30);
   });
@@ -29,10 +19,10 @@ describe('sign-up', () => {
 
 describe('update_my_profile', () => {
   it('lets exactly one of many parallel callers claim a username', async () => {
-    const users = await Promise.all(Array.from({ length: 16 }, () => newUser()));
+    const sixteen = await users.createMany(16);
     const wanted = `race_${Date.now().toString(36)}`;
     const results = await Promise.allSettled(
-      users.map((u, i) =>
+      sixteen.map((u, i) =>
         // alternate the case: uniqueness ignores it
         asUser(db, u, 'select username from public.update_my_profile(p_username => $1)', [
           i % 2 ? wanted.toUpperCase() : wanted,
@@ -60,8 +50,8 @@ describe('update_my_profile', () => {
   });
 
   it('reads the admin role from app_metadata only', async () => {
-    const admin = await newUser({ appMetadata: { role: 'admin' } });
-    const pretender = await newUser({ userMetadata: { role: 'admin' } });
+    const admin = await users.create({ admin: true });
+    const pretender = await users.create({ userMetadata: { role: 'admin' } });
     const q = 'select public.is_current_user_admin() as admin, public.get_user_role() as role';
     expect((await asUser(db, admin, q)).rows[0]).toEqual({ admin: true, role: 'admin' });
     expect((await asUser(db, pretender, q)).rows[0]).toEqual({ admin: false, role: 'user' });
@@ -88,18 +78,8 @@ describe('the zod contract agrees with the SQL checks', () => {
   ];
 
   it.each(cases)('%s', async (_name, args) => {
-    const user = await newUser();
-    const zodOk = updateMyProfileArgs.safeParse(args).success;
-    const keys = Object.keys(args);
-    const sql = `select public.update_my_profile(${keys.map((k, i) => `${k} => $${i + 1}`).join(', ')})`;
-    const params = keys.map((k) => (k === 'p_metadata' ? JSON.stringify(args[k]) : args[k]));
-    const sqlOk = await asUser(db, user, sql, params).then(
-      () => true,
-      (e) => {
-        expect(e.code).toBe(SqlState.invalidParameterValue);
-        return false;
-      },
-    );
-    expect(zodOk).toBe(sqlOk);
+    const user = await users.create();
+    const { sql, params } = namedCall('public.update_my_profile', args, ['p_metadata']);
+    await expectZodAgreesWithSql(updateMyProfileArgs, args, asUser(db, user, sql, params));
   });
 });

@@ -3,12 +3,11 @@
 // or a hosted project alike.
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseProve } from '../local-stack/tap-summary.mjs';
-import { createPool } from './support/db.ts';
+import { inTransaction, testDatabase } from './support/db.ts';
 
-const db = createPool(4);
-afterAll(() => db.end());
+const { db } = testDatabase(4);
 
 describe('the database as migrations see it', () => {
   it('connects as postgres, which is not a superuser but bypasses RLS', async () => {
@@ -84,17 +83,9 @@ describe('the database as migrations see it', () => {
 });
 
 describe('auth helpers follow GoTrue', () => {
-  const inTx = async (settings: Record<string, string>, sql: string) => {
-    const client = await db.connect();
-    try {
-      await client.query('begin');
-      for (const [k, v] of Object.entries(settings)) await client.query('select set_config($1, $2, true)', [k, v]);
-      return (await client.query(sql)).rows[0];
-    } finally {
-      await client.query('rollback');
-      client.release();
-    }
-  };
+  // the settings alone (no role), in a transaction rolled back afterwards
+  const inTx = (settings: Record<string, string>, sql: string) =>
+    inTransaction(db, null, async (client) => (await client.query(sql)).rows[0], { settings, rollback: true });
 
   it('auth.uid() reads sub from request.jwt.claims', async () => {
     const sub = '6f1f3d1e-3c1a-4f38-9d8e-3b6a4a1c2d10';

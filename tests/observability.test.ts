@@ -5,19 +5,12 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqlState } from '../shared/errors.ts';
 import { logUserActivityArgs, purgeResult, recordMetricArgs, trackEventArgs } from '../shared/schemas/observability.ts';
-import { asRole, asUser, claimsFor, createPool, createUser, deleteUsers, type TestUser } from './support/db.ts';
+import { expectZodAgreesWithSql, namedCall } from './support/contract.ts';
+import { actAs, asService, asUser, claimsFor, inTransaction, serviceClaims, testDatabase } from './support/db.ts';
 
-const db = createPool(20);
-const created: TestUser[] = [];
-const service = { role: 'service_role' };
+const { db, users } = testDatabase(20); // users' activity logs and analytics events go with them
 const metricService = `vitest-${randomUUID()}`;
 let savedSettings: unknown;
-
-async function newUser(opts?: Parameters<typeof createUser>[1]): Promise<TestUser> {
-  const u = await createUser(db, opts);
-  created.push(u);
-  return u;
-}
 
 beforeAll(async () => {
   const { rows } = await db.query(`select config_data from public.admin_config where config_key = 'logging_settings'`);
@@ -34,15 +27,13 @@ afterAll(async () => {
   if (savedSettings === undefined) await db.query(`delete from public.admin_config where config_key = 'logging_settings'`);
   else await db.query(`update public.admin_config set config_data = $1 where config_key = 'logging_settings'`, [savedSettings]);
   await db.query('delete from public.system_metrics where service_name = $1', [metricService]);
-  await deleteUsers(db, created); // activity logs and analytics events go with their users
-  await db.end();
 });
 
 describe('log writers under concurrency', () => {
   it('records every one of many parallel activity writes, each as its own caller', async () => {
-    const users = await Promise.all(Array.from({ length: 8 }, () => newUser()));
+    const eight = await users.createMany(8);
     const correlation = randomUUID();
-    const calls = users.flatMap((u) =>
+    const calls = eight.flatMap((u) =>
       Array.from({ length: 15 }, (_, i) =>
         asUser(db, u, 'select public.log_user_activity($1, $2, p_correlation_id => $3, p_session_id => $4) as id', [
           'chat_message_send',
@@ -60,11 +51,11 @@ describe('log writers under concurrency', () => {
     );
     expect(rows).toHaveLength(8);
     for (const r of rows) expect(r.n).toBe(15);
-    expect(new Set(rows.map((r) => r.user_id))).toEqual(new Set(users.map((u) => u.id)));
+    expect(new Set(rows.map((r) => r.user_id))).toEqual(new Set(eight.map((u) => u.id)));
   });
 
   it('refuses every parallel attempt to log as someone else and writes nothing', async () => {
-    const [mallory, victim] = await Promise.all([newUser(), newUser()]);
+    const [mallory, victim] = await Promise.all([users.create(), users.create()]);
     const results = await Promise.allSettled(
       Array.from({ length: 10 }, () =>
         asUser(db, mallory, 'select public.log_user_activity($1, $2, p_user_id => $3)', ['auth_login', 'authentication', victim.id]),
@@ -79,10 +70,10 @@ describe('log writers under concurrency', () => {
   });
 
   it('keeps every parallel metric sample and analytics event', async () => {
-    const user = await newUser();
+    const user = await users.create();
     await Promise.all([
       ...Array.from({ length: 40 }, (_, i) =>
-        asRole(db, service, 'select public.record_metric($1, $2, $3, $4, $5)', [metricService, 'latency', 'request_duration', i, 'ms']),
+        asService(db, 'select public.record_metric($1, $2, $3, $4, $5)', [metricService, 'latency', 'request_duration', i, 'ms']),
       ),
       ...Array.from({ length: 30 }, (_, i) =>
         asUser(db, user, 'select public.track_event($1, p_session_id => $2)', ['page_view', `sess-${i % 5}`]),
@@ -99,7 +90,7 @@ describe('log writers under concurrency', () => {
 
 describe('purge_old_activity_logs', () => {
   it('counts each purged row exactly once when purges run in parallel', async () => {
-    const user = await newUser();
+    const user = await users.create();
     // months long past, so a real stack's data is not in range
     await db.query(`select private.ensure_partitions('public.user_activity_logs', 3, '2024-01-10')`);
     await db.query(
@@ -113,7 +104,7 @@ describe('purge_old_activity_logs', () => {
       [user.id],
     );
     const results = await Promise.all(
-      Array.from({ length: 4 }, () => asRole(db, service, `select * from public.purge_old_activity_logs('2024-04-10')`)),
+      Array.from({ length: 4 }, () => asService(db, `select * from public.purge_old_activity_logs('2024-04-10')`)),
     );
     const purged = results.map((r) => purgeResult.parse(normalise(r.rows[0] ?? {})).user_logs_deleted);
     expect(purged.reduce((a, b) => a + b, 0)).toBe(expected[0].n);
@@ -128,52 +119,42 @@ describe('purge_old_activity_logs', () => {
 
 describe('asynchronous commit of telemetry', () => {
   it('relaxes only a transaction that has written nothing else, and never for the audit trail', async () => {
-    const user = await newUser();
-    const client = await db.connect();
-    const commitModeAfter = async (statements: string[]) => {
-      await client.query('begin');
-      try {
-        // the throwaway test cluster may default to off: start each case from on
-        await client.query('set local synchronous_commit = on');
-        await client.query(`select set_config('role', 'authenticated', true), set_config('request.jwt.claims', $1, true)`, [
-          JSON.stringify(claimsFor(user)),
-        ]);
-        for (const sql of statements) await client.query(sql);
-        return (await client.query('show synchronous_commit')).rows[0]?.synchronous_commit;
-      } finally {
-        await client.query('rollback');
-      }
-    };
-    try {
-      expect(await commitModeAfter([`select public.record_metric('web', 'latency', 'ttfb', 1)`])).toBe('off');
-      expect(await commitModeAfter([`select public.log_user_activity('chat_view', 'chat')`])).toBe('off');
-      expect(await commitModeAfter([`select public.track_event('page_view')`])).toBe('off');
-      expect(await commitModeAfter([`select public.log_audit_event(null, null, 'chat_deleted', 'chat')`])).toBe('on');
-      expect(
-        await commitModeAfter([`select public.touch_last_seen()`, `select public.record_metric('web', 'latency', 'ttfb', 1)`]),
-      ).toBe('on');
-    } finally {
-      client.release();
-    }
+    const user = await users.create();
+    const commitModeAfter = (statements: string[]) =>
+      inTransaction(
+        db,
+        null,
+        async (client) => {
+          // the throwaway test cluster may default to off: start each case from on
+          await client.query('set local synchronous_commit = on');
+          await actAs(client, claimsFor(user));
+          for (const sql of statements) await client.query(sql);
+          return (await client.query('show synchronous_commit')).rows[0]?.synchronous_commit;
+        },
+        { rollback: true },
+      );
+    expect(await commitModeAfter([`select public.record_metric('web', 'latency', 'ttfb', 1)`])).toBe('off');
+    expect(await commitModeAfter([`select public.log_user_activity('chat_view', 'chat')`])).toBe('off');
+    expect(await commitModeAfter([`select public.track_event('page_view')`])).toBe('off');
+    expect(await commitModeAfter([`select public.log_audit_event(null, null, 'chat_deleted', 'chat')`])).toBe('on');
+    expect(
+      await commitModeAfter([`select public.touch_last_seen()`, `select public.record_metric('web', 'latency', 'ttfb', 1)`]),
+    ).toBe('on');
   });
 });
 
 describe('refresh_daily_metrics', () => {
   it('does not block readers of daily_metrics while it runs', async () => {
-    const refresher = await db.connect();
     const reader = await db.connect();
     try {
-      await refresher.query('begin');
-      await refresher.query(`select set_config('role', 'service_role', true), set_config('request.jwt.claims', '{"role":"service_role"}', true)`);
-      await refresher.query('select public.refresh_daily_metrics()'); // holds its lock until commit
-      await reader.query(`set lock_timeout = '2s'`);
-      const { rows } = await reader.query('select count(*)::int as n from private.daily_metrics');
-      expect(rows[0].n).toBeGreaterThanOrEqual(0);
-      await refresher.query('commit');
+      await inTransaction(db, serviceClaims, async (refresher) => {
+        await refresher.query('select public.refresh_daily_metrics()'); // holds its lock until commit
+        await reader.query(`set lock_timeout = '2s'`);
+        const { rows } = await reader.query('select count(*)::int as n from private.daily_metrics');
+        expect(rows[0].n).toBeGreaterThanOrEqual(0);
+      });
     } finally {
-      await refresher.query('rollback').catch(() => undefined);
       await reader.query('reset lock_timeout');
-      refresher.release();
       reader.release();
     }
   });
@@ -202,22 +183,12 @@ describe('the zod contract agrees with the SQL checks', () => {
     ['track_event', 'string properties', { p_event_name: 'page_view', p_properties: 'x' }],
   ];
   const schemas = { log_user_activity: logUserActivityArgs, record_metric: recordMetricArgs, track_event: trackEventArgs };
-  const jsonArgs = new Set(['p_activity_metadata', 'p_tags', 'p_properties']);
+  const jsonArgs = ['p_activity_metadata', 'p_tags', 'p_properties'];
 
   it.each(cases)('%s: %s', async (fn, _name, args) => {
-    const user = await newUser();
-    const zodOk = schemas[fn as keyof typeof schemas].safeParse(args).success;
-    const keys = Object.keys(args);
-    const sql = `select public.${fn}(${keys.map((k, i) => `${k} => $${i + 1}`).join(', ')})`;
-    const params = keys.map((k) => (jsonArgs.has(k) ? JSON.stringify(args[k]) : args[k]));
-    const sqlOk = await asUser(db, user, sql, params).then(
-      () => true,
-      (e) => {
-        expect(e.code).toBe(SqlState.invalidParameterValue);
-        return false;
-      },
-    );
-    expect(zodOk).toBe(sqlOk);
+    const user = await users.create();
+    const { sql, params } = namedCall(`public.${fn}`, args, jsonArgs);
+    await expectZodAgreesWithSql(schemas[fn as keyof typeof schemas], args, asUser(db, user, sql, params));
   });
 });
 

@@ -3,12 +3,10 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqlState } from '../shared/errors.ts';
 import { enqueueJobArgs, setCacheArgs } from '../shared/schemas/platform.ts';
-import { asRole, asUser, createPool, createUser, deleteUsers, type TestUser } from './support/db.ts';
+import { asService, asUser, beginAs, inTransaction, serviceClaims, testDatabase } from './support/db.ts';
 
-const db = createPool(24);
-const service = { role: 'service_role' };
+const { db, users } = testDatabase(24);
 const run = randomUUID().slice(0, 8);
-const created: TestUser[] = [];
 const queues: string[] = [];
 const eventType = `vt${run.replace(/[^a-z0-9]/g, '')}`;
 
@@ -19,12 +17,10 @@ afterAll(async () => {
   await db.query(`delete from private.processed_messages where consumer like $1`, [`vt-${run}%`]);
   await db.query('delete from public.event_store where aggregate_type like $1', [`${eventType}%`]);
   await db.query('delete from private.event_streams where aggregate_type like $1', [`${eventType}%`]);
-  await deleteUsers(db, created);
-  await db.end();
 });
 
 const svc = <T extends Record<string, unknown> = Record<string, unknown>>(sql: string, params: unknown[] = []) =>
-  asRole<T>(db, service, sql, params);
+  asService<T>(db, sql, params);
 
 async function newQueue(suffix: string): Promise<string> {
   const name = `vt-${run}-${suffix}`;
@@ -76,8 +72,7 @@ describe('job queue', () => {
   });
 
   it('lets a user schedule only allowed job types and see only their own jobs', async () => {
-    const [alice, bob] = await Promise.all([createUser(db), createUser(db)]);
-    created.push(alice, bob);
+    const [alice, bob] = await Promise.all([users.create(), users.create()]);
     const { rows } = await asUser<{ id: string; queue_name: string }>(
       db,
       alice,
@@ -190,15 +185,14 @@ describe('event store', () => {
     return rows;
   }
 
+  /** An append by the service role in a transaction left open: commit() ends it. */
   async function openAppend(stream: string, category: string) {
-    const client = await db.connect();
-    await client.query('begin');
-    await client.query(`select set_config('role', 'service_role', true), set_config('request.jwt.claims', '{"role":"service_role"}', true)`);
-    const { rows } = await client.query<{ global_position: string }>(
+    const tx = await beginAs(db, serviceClaims);
+    const { rows } = await tx.client.query<{ global_position: string }>(
       `select global_position from public.append_event($1, $2, 'late', '{}')`,
       [stream, category],
     );
-    return { client, position: rows[0]!.global_position };
+    return { ...tx, position: rows[0]!.global_position };
   }
 
   it('still delivers an event that commits after a later position was read', async () => {
@@ -225,8 +219,7 @@ describe('event store', () => {
     const first = await readAll(cursor, category);
     expect(first.map((r) => r.aggregate_id)).not.toContain('stream-a');
 
-    await a.client.query('commit');
-    a.client.release();
+    await a.commit();
     const second = await readAll(cursor, category);
     const seen = [...first, ...second].map((r) => r.aggregate_id);
     expect(seen.sort()).toEqual(['stream-a', 'stream-b']);
@@ -236,18 +229,14 @@ describe('event store', () => {
     const category = `${type}late2`;
     const cursor = { order: '0', position: '0' };
     // B gets its transaction id first but appends last; A appends in between and stays open.
-    const bClient = await db.connect();
-    await bClient.query('begin');
-    await bClient.query(`select set_config('role', 'service_role', true), set_config('request.jwt.claims', '{"role":"service_role"}', true)`);
-    await bClient.query('select pg_current_xact_id()');
+    const b = await beginAs(db, serviceClaims);
+    await b.client.query('select pg_current_xact_id()');
     const a = await openAppend('stream-a', category);
-    await bClient.query(`select public.append_event('stream-b', $1, 'early', '{}')`, [category]);
-    await bClient.query('commit');
-    bClient.release();
+    await b.client.query(`select public.append_event('stream-b', $1, 'early', '{}')`, [category]);
+    await b.commit();
 
     const first = await readAll(cursor, category);
-    await a.client.query('commit');
-    a.client.release();
+    await a.commit();
     const second = await readAll(cursor, category);
     const seen = [...first, ...second].map((r) => r.aggregate_id);
     expect(seen.sort()).toEqual(['stream-a', 'stream-b']);
@@ -268,16 +257,10 @@ describe('event store', () => {
       Array.from({ length: streams }, async (_, s) => {
         for (let v = 1; v <= perStream; v++) {
           // some appends hold their transaction open a little before committing
-          const client = await db.connect();
-          try {
-            await client.query('begin');
-            await client.query(`select set_config('role', 'service_role', true), set_config('request.jwt.claims', '{"role":"service_role"}', true)`);
+          await inTransaction(db, serviceClaims, async (client) => {
             await client.query(`select public.append_event($1, $2, 'tick', '{}', p_expected_version => $3)`, [`s${s}`, category, v - 1]);
             if ((s + v) % 4 === 0) await new Promise((r) => setTimeout(r, 15));
-            await client.query('commit');
-          } finally {
-            client.release();
-          }
+          });
         }
       }),
     );

@@ -1,8 +1,7 @@
 // Usage under real concurrency (parallel connections, exact counts), and the
 // zod contract against what the SQL returns.
 import { randomUUID } from 'node:crypto';
-import type pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SqlState } from '../shared/errors.ts';
 import {
   UsageSqlState,
@@ -18,55 +17,21 @@ import {
   usageSummary,
   userPlan,
 } from '../shared/schemas/usage.ts';
-import { asAnon, asRole, asUser, claimsFor, createPool, createUser, deleteUsers, type TestUser } from './support/db.ts';
+import { expectZodAgreesWithSql, namedCall } from './support/contract.ts';
+import { asAnon, asService, asUser, testDatabase } from './support/db.ts';
 
-const db = createPool(24);
-const created: TestUser[] = [];
-afterAll(async () => {
-  await deleteUsers(db, created);
-  await db.end();
-});
+const { db, users } = testDatabase(24);
 
-async function newUser(opts?: Parameters<typeof createUser>[1]): Promise<TestUser> {
-  const u = await createUser(db, opts);
-  created.push(u);
-  return u;
-}
-
-const service = { role: 'service_role' };
-
-/** One PostgREST-like request with the usage clock pinned (`app.usage_now`), as the pgTAP tests do. */
-async function at<T extends pg.QueryResultRow = pg.QueryResultRow>(
-  now: string,
-  claims: Record<string, unknown>,
-  sql: string,
-  params: unknown[] = [],
-): Promise<pg.QueryResult<T>> {
-  const client = await db.connect();
-  try {
-    await client.query('begin');
-    await client.query(
-      `select set_config('role', $1, true), set_config('request.jwt.claims', $2, true), set_config('app.usage_now', $3, true)`,
-      [String(claims.role ?? 'anon'), JSON.stringify(claims), now],
-    );
-    const result = await client.query<T>(sql, params);
-    await client.query('commit');
-    return result;
-  } catch (err) {
-    await client.query('rollback').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
-}
+/** The usage clock pinned for a request (`app.usage_now`), as the pgTAP tests do. */
+const at = (now: string) => ({ settings: { 'app.usage_now': now } });
 
 describe('check_rate_limit under concurrency', () => {
   it('admits exactly the limit when many calls race (basic chat: 10 a minute)', async () => {
-    const user = await newUser();
+    const user = await users.create();
     const now = '2026-05-01T10:00:00Z';
     const results = await Promise.all(
       Array.from({ length: 40 }, () =>
-        at<{ r: unknown }>(now, claimsFor(user), `select public.check_rate_limit('chat') as r`).then((q) =>
+        asUser<{ r: unknown }>(db, user, `select public.check_rate_limit('chat') as r`, [], at(now)).then((q) =>
           rateLimitResult.parse(q.rows[0]!.r),
         ),
       ),
@@ -79,7 +44,7 @@ describe('check_rate_limit under concurrency', () => {
     for (const r of results.filter((x) => !x.allowed)) expect(r.retry_after_seconds).toBe(6);
     // the denials consumed nothing and share one bounded violations row
     const status = rateLimitResult.parse(
-      (await at<{ r: unknown }>(now, claimsFor(user), `select public.get_rate_limit_status('chat') as r`)).rows[0]!.r,
+      (await asUser<{ r: unknown }>(db, user, `select public.get_rate_limit_status('chat') as r`, [], at(now))).rows[0]!.r,
     );
     expect(status.remaining).toBe(0);
     const { rows } = await db.query(
@@ -90,21 +55,21 @@ describe('check_rate_limit under concurrency', () => {
   });
 
   it('is all-or-nothing across plans: a pro user racing gets exactly 50', async () => {
-    const user = await newUser();
-    await asRole(db, service, `select public.set_user_plan($1, 'pro')`, [user.id]);
+    const user = await users.create();
+    await asService(db, `select public.set_user_plan($1, 'pro')`, [user.id]);
     const now = '2026-05-01T10:00:00Z';
     const results = await Promise.all(
       Array.from({ length: 70 }, () =>
-        at<{ allowed: boolean }>(now, claimsFor(user), `select (public.check_rate_limit('chat') ->> 'allowed')::boolean as allowed`),
+        asUser<{ allowed: boolean }>(db, user, `select (public.check_rate_limit('chat') ->> 'allowed')::boolean as allowed`, [], at(now)),
       ),
     );
     expect(results.filter((q) => q.rows[0]!.allowed)).toHaveLength(50);
   });
 
   it('gives the values an edge function turns into RateLimit and Retry-After headers', async () => {
-    const user = await newUser();
+    const user = await users.create();
     const now = '2026-05-01T10:00:00Z';
-    const q = (sql: string) => at<{ r: unknown }>(now, claimsFor(user), sql).then((x) => rateLimitResult.parse(x.rows[0]!.r));
+    const q = (sql: string) => asUser<{ r: unknown }>(db, user, sql, [], at(now)).then((x) => rateLimitResult.parse(x.rows[0]!.r));
     const first = await q(`select public.check_rate_limit('quiz_generation') as r`);
     expect(rateLimitHeaders(first)).toEqual({
       'RateLimit-Policy': '"quiz_generation:3600";q=3;w=3600',
@@ -122,28 +87,21 @@ describe('check_rate_limit under concurrency', () => {
     await expect(asAnon(db, `select public.check_rate_limit('chat')`)).rejects.toMatchObject({
       code: SqlState.insufficientPrivilege,
     });
-    const user = await newUser();
+    const user = await users.create();
     for (const args of [{ p_endpoint: 'chat' }, { p_endpoint: 'Chat' }, { p_endpoint: 'chat', p_cost: 0 }, { p_endpoint: 'x'.repeat(65) }]) {
-      const zodOk = checkRateLimitArgs.safeParse(args).success;
-      const sqlOk = await asUser(db, user, `select public.get_rate_limit_status($1, $2)`, [args.p_endpoint, args.p_cost ?? 1]).then(
-        () => true,
-        (e) => {
-          expect(e.code).toBe(SqlState.invalidParameterValue);
-          return false;
-        },
-      );
-      expect(zodOk).toBe(sqlOk);
+      const call = asUser(db, user, `select public.get_rate_limit_status($1, $2)`, [args.p_endpoint, args.p_cost ?? 1]);
+      await expectZodAgreesWithSql(checkRateLimitArgs, args, call);
     }
   });
 });
 
 describe('credits under concurrency', () => {
   it('never lets parallel reservations overspend the cap (basic: 1.00 a day)', async () => {
-    const user = await newUser();
+    const user = await users.create();
     const now = '2026-05-02T08:00:00Z';
     const results = await Promise.all(
       Array.from({ length: 24 }, () =>
-        asRole<{ r: unknown }>(db, service, `select public.reserve_credits($1, p_amount => 0.15, p_now => $2) as r`, [user.id, now]).then(
+        asService<{ r: unknown }>(db, `select public.reserve_credits($1, p_amount => 0.15, p_now => $2) as r`, [user.id, now]).then(
           (q) => reservation.parse(q.rows[0]!.r),
         ),
       ),
@@ -155,9 +113,8 @@ describe('credits under concurrency', () => {
     // settle every hold in parallel at its actual cost (gpt-4o: 30k in + 7.5k out = 0.15)
     const settled = await Promise.all(
       allowed.map((r) =>
-        asRole<{ r: unknown }>(
+        asService<{ r: unknown }>(
           db,
-          service,
           `select to_jsonb(public.record_usage($1, 'gpt-4o', 30000, 7500, p_reservation_id => $2, p_now => $3)) as r`,
           [user.id, r.reservation_id, now],
         ).then((q) => usageLog.parse(q.rows[0]!.r)),
@@ -165,7 +122,7 @@ describe('credits under concurrency', () => {
     );
     expect(settled.map((s) => s.total_cost)).toEqual(Array(6).fill(0.15));
     const status = creditStatus.parse(
-      (await asRole<{ r: unknown }>(db, service, `select private.credit_status($1, $2) as r`, [user.id, now])).rows[0]!.r,
+      (await asService<{ r: unknown }>(db, `select private.credit_status($1, $2) as r`, [user.id, now])).rows[0]!.r,
     );
     expect(status.day.used).toBe(0.9);
     expect(status.day.reserved).toBe(0);
@@ -173,17 +130,17 @@ describe('credits under concurrency', () => {
   });
 
   it('interleaves reservations and settlements without ever holding more than the cap', async () => {
-    const user = await newUser();
+    const user = await users.create();
     const now = '2026-05-03T08:00:00Z';
     const rounds = await Promise.all(
       Array.from({ length: 16 }, async () => {
         const r = reservation.parse(
-          (await asRole<{ r: unknown }>(db, service, `select public.reserve_credits($1, p_amount => 0.3, p_now => $2) as r`, [user.id, now]))
+          (await asService<{ r: unknown }>(db, `select public.reserve_credits($1, p_amount => 0.3, p_now => $2) as r`, [user.id, now]))
             .rows[0]!.r,
         );
         if (!r.allowed) return 0;
         // the call costs less than its worst case: 0.2
-        await asRole(db, service, `select public.record_usage($1, 'gpt-4o', 40000, 10000, p_reservation_id => $2, p_now => $3)`, [
+        await asService(db, `select public.record_usage($1, 'gpt-4o', 40000, 10000, p_reservation_id => $2, p_now => $3)`, [
           user.id,
           r.reservation_id,
           now,
@@ -192,7 +149,7 @@ describe('credits under concurrency', () => {
       }),
     );
     const status = creditStatus.parse(
-      (await asRole<{ r: unknown }>(db, service, `select private.credit_status($1, $2) as r`, [user.id, now])).rows[0]!.r,
+      (await asService<{ r: unknown }>(db, `select private.credit_status($1, $2) as r`, [user.id, now])).rows[0]!.r,
     );
     const admitted = rounds.reduce<number>((a, b) => a + b, 0);
     expect(status.day.used).toBeCloseTo(admitted * 0.2, 10);
@@ -203,14 +160,13 @@ describe('credits under concurrency', () => {
 
 describe('record_usage', () => {
   it('records once when the same idempotency key races', async () => {
-    const user = await newUser();
+    const user = await users.create();
     const key = `race-${randomUUID()}`;
     const now = '2026-05-04T09:00:00Z';
     const rows = await Promise.all(
       Array.from({ length: 12 }, () =>
-        asRole<{ id: string; total_cost: string }>(
+        asService<{ id: string; total_cost: string }>(
           db,
-          service,
           `select id, total_cost from public.record_usage($1, 'gpt-4o-mini', 1000, 500, p_idempotency_key => $2, p_now => $3)`,
           [user.id, key, now],
         ).then((q) => q.rows[0]!),
@@ -228,11 +184,11 @@ describe('record_usage', () => {
   });
 
   it('loses no increment when one user records many calls at once', async () => {
-    const user = await newUser();
+    const user = await users.create();
     const now = '2026-05-04T09:00:00Z';
     await Promise.all(
       Array.from({ length: 30 }, (_, i) =>
-        asRole(db, service, `select public.record_usage($1, 'gemini-2.0-flash', $2, 100, p_now => $3)`, [user.id, 1000 + i, now]),
+        asService(db, `select public.record_usage($1, 'gemini-2.0-flash', $2, 100, p_now => $3)`, [user.id, 1000 + i, now]),
       ),
     );
     const { rows } = await db.query(
@@ -244,18 +200,18 @@ describe('record_usage', () => {
   });
 
   it('bumps a conversation exactly under parallel calls, and once per idempotency key', async () => {
-    const user = await newUser();
+    const user = await users.create();
     const conv = randomUUID();
     await db.query(`insert into public.conversations (id, user_id, title) values ($1, $2, 'usage race')`, [conv, user.id]);
     const key = `conv-${randomUUID()}`;
     await Promise.all([
       // 20 distinct calls: 1000 in + 200 out each on gpt-4o-mini = 0.00027
       ...Array.from({ length: 20 }, () =>
-        asRole(db, service, `select public.record_usage($1, 'gpt-4o-mini', 1000, 200, p_conversation_id => $2)`, [user.id, conv]),
+        asService(db, `select public.record_usage($1, 'gpt-4o-mini', 1000, 200, p_conversation_id => $2)`, [user.id, conv]),
       ),
       // and one call retried 8 times at once
       ...Array.from({ length: 8 }, () =>
-        asRole(db, service, `select public.record_usage($1, 'gpt-4o-mini', 1000, 200, p_conversation_id => $2, p_idempotency_key => $3)`, [
+        asService(db, `select public.record_usage($1, 'gpt-4o-mini', 1000, 200, p_conversation_id => $2, p_idempotency_key => $3)`, [
           user.id,
           conv,
           key,
@@ -271,7 +227,7 @@ describe('record_usage', () => {
   });
 
   it('agrees with its zod schema on what is valid', async () => {
-    const user = await newUser();
+    const user = await users.create();
     const cases: Array<Record<string, unknown>> = [
       { p_input_tokens: 10, p_output_tokens: 10 },
       { p_input_tokens: -1, p_output_tokens: 10 },
@@ -283,24 +239,15 @@ describe('record_usage', () => {
     ];
     for (const c of cases) {
       const args = { p_user_id: user.id, p_model: 'gpt-4o-mini', ...c };
-      const zodOk = recordUsageArgs.safeParse(args).success;
-      const keys = Object.keys(args);
-      const sql = `select public.record_usage(${keys.map((k, i) => `${k} => $${i + 1}`).join(', ')})`;
-      const sqlOk = await asRole(db, service, sql, keys.map((k) => (args as Record<string, unknown>)[k])).then(
-        () => true,
-        (e) => {
-          expect(e.code).toBe(SqlState.invalidParameterValue);
-          return false;
-        },
-      );
-      expect(zodOk, JSON.stringify(c)).toBe(sqlOk);
+      const { sql, params } = namedCall('public.record_usage', args);
+      await expectZodAgreesWithSql(recordUsageArgs, args, asService(db, sql, params), JSON.stringify(c));
     }
   });
 });
 
 describe('plans, features and reads parse with the contract', () => {
   it('get_user_plan, require_feature, summaries', async () => {
-    const user = await newUser();
+    const user = await users.create();
     const plan = userPlan.parse((await asUser<{ r: unknown }>(db, user, `select public.get_user_plan() as r`)).rows[0]!.r);
     expect(plan).toMatchObject({ plan_name: 'basic', is_default_plan: true, max_credits_per_day: 1 });
 
@@ -312,7 +259,7 @@ describe('plans, features and reads parse with the contract', () => {
       current_plan: 'basic',
     });
 
-    await asRole(db, service, `select public.record_usage($1, 'gpt-4o', 1000, 1000, p_agent_type => 'python_agent')`, [user.id]);
+    await asService(db, `select public.record_usage($1, 'gpt-4o', 1000, 1000, p_agent_type => 'python_agent')`, [user.id]);
     const summary = usageSummary.parse((await asUser(db, user, `select * from public.get_current_user_usage_summary()`)).rows[0]!);
     expect(summary.total_calls).toBe(1);
     expect(summary.total_cost).toBe(0.0125);

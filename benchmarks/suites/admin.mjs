@@ -2,7 +2,7 @@
 // a signed-in user: flag lookup, strategy, exposure upsert that writes only a
 // user's first evaluation of the day), and of an agent-endpoint rate-limit
 // check (three windows from admin_config), as a ratio to `select 1`.
-import { asRequest, benchUserId } from '../harness.mjs';
+import { asRequest, benchUserId, benchUserSession, benchUserUuid, benchUserUuidOf, serviceSession } from '../harness.mjs';
 
 export const name = 'admin';
 
@@ -17,19 +17,15 @@ export async function setup(ctx) {
       '[{"attribute": "country", "operator": "in", "values": ["RW", "KE"]}]');`);
   // steady state: every bench user has been exposed today (the first
   // evaluation of a day is the only one that writes)
-  ctx.sql(`begin;
-    select set_config('role', 'service_role', true), set_config('request.jwt.claims', '{"role":"service_role"}', true);
-    select count(public.is_feature_enabled(f, ('00000000-0000-4000-8000-' || lpad(to_hex(n), 12, '0'))::uuid, 'production'))
-      from generate_series(1, ${users}) as n, unnest(array['bench.percentage', 'bench.everyone', 'bench.condition']) as f;
-    commit;`);
+  ctx.sqlAsService(`
+    select count(public.is_feature_enabled(f, ${benchUserUuid('n')}, 'production'))
+      from generate_series(1, ${users}) as n, unnest(array['bench.percentage', 'bench.everyone', 'bench.condition']) as f;`);
   // ... and has used the agent endpoint before: each user's rate-limit state
   // rows exist. Left empty, vacuum analyze records the state table as empty
   // and the agent-endpoint case's connections scan it sequentially as it grows.
-  ctx.sql(`begin;
-    select set_config('role', 'service_role', true), set_config('request.jwt.claims', '{"role":"service_role"}', true);
-    select count(public.check_rate_limit('document_agent', 1, ('00000000-0000-4000-8000-' || lpad(to_hex(n), 12, '0'))::uuid))
-      from generate_series(1, ${users}) as n;
-    commit;`);
+  ctx.sqlAsService(`
+    select count(public.check_rate_limit('document_agent', 1, ${benchUserUuid('n')}))
+      from generate_series(1, ${users}) as n;`);
   // Reference floors (bench database only): the function layers the project's
   // rules require around a signed-in user's check, with nothing inside them
   // but the reads. Flag definitions are admin-only, so the reads run in a
@@ -82,7 +78,9 @@ export async function setup(ctx) {
     grant execute on all functions in schema bench_floor to authenticated, service_role;`);
 }
 
-const userUuid = `('00000000-0000-4000-8000-' || lpad(to_hex(:u::int), 12, '0'))::uuid`;
+const userUuid = benchUserUuidOf('u');
+// the signed-in user of the server-side cases (claims without aud, as measured so far)
+const user7 = benchUserSession(7, { aud: false });
 
 export const cases = [
   {
@@ -90,40 +88,40 @@ export const cases = [
     // a signed-in user's check with role and claims set once per connection.
     name: 'is_feature_enabled, percentage (server-side call as a user)',
     script: `select public.is_feature_enabled('bench.percentage', null, 'production');\n`,
-    session: { role: 'authenticated', claims: { role: 'authenticated', sub: benchUserId(7) } },
+    session: user7,
     target: 0.5,
   },
   {
     // The same for a random user of 10,000: the service role names the user.
     name: 'is_feature_enabled, percentage (server-side call, service role for a random user)',
     script: `\\set u random(1, ${users})\nselect public.is_feature_enabled('bench.percentage', ${userUuid}, 'production');\n`,
-    session: { role: 'service_role' },
+    session: serviceSession,
   },
   {
     // Reference floor: the two function layers around the two reads every
     // check makes (the flag row joined to today's exposure row), nothing else.
     name: 'floor: public invoker -> private definer around the flag and exposure reads (server-side call as a user)',
     script: `select bench_floor.flag_and_exposure('bench.percentage');\n`,
-    session: { role: 'authenticated', claims: { role: 'authenticated', sub: benchUserId(7) } },
+    session: user7,
   },
   {
     // Reference floor: the same reads in one function, no definer layer.
     name: 'floor: one invoker function around the flag and exposure reads (server-side call, service role naming the user)',
     script: `select bench_floor.flag_and_exposure_one_layer('bench.percentage', '${benchUserId(7)}');\n`,
-    session: { role: 'service_role' },
+    session: serviceSession,
   },
   {
     // Reference floor: the same two layers around the flag row alone.
     name: 'floor: public invoker -> private definer around the flag row alone (server-side call as a user)',
     script: `select bench_floor.flag('bench.percentage');\n`,
-    session: { role: 'authenticated', claims: { role: 'authenticated', sub: benchUserId(7) } },
+    session: user7,
   },
   {
     // Reference floor: the flag's unique-key lookup as a bare statement (no
     // function layers, no exposure probe): what one read costs here.
     name: 'floor: the flag row by its unique key, bare statement (server-side, service role)',
     script: `select f.version from public.feature_flags as f where f.flag_key = 'bench.percentage' and f.environment = 'all';\n`,
-    session: { role: 'service_role' },
+    session: serviceSession,
   },
   {
     name: 'is_feature_enabled, percentage (as a user)',

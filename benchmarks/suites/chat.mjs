@@ -14,7 +14,7 @@
 // Deep pages: list_conversations with p_limit 20 at rank 20,001 (1,000 pages of
 // 20 down), list_messages with p_limit 50 before message 10,000 (1,000 pages of
 // 50 back from the newest of 60,000) — both through the keyset cursor.
-import { actAsBenchUser, benchUserId } from '../harness.mjs';
+import { asBenchUserRequest, benchUserSession, benchUserUuid } from '../harness.mjs';
 
 export const name = 'chat';
 
@@ -42,10 +42,9 @@ export async function setup(ctx) {
   ctx.createBenchUsers(users);
   const sqlConvId = (k) => `('00000000-0000-4000-9000-' || lpad(to_hex(${k}), 12, '0'))::uuid`;
   const owner = (k) => `case when ${k} <= ${heavyUserConversations} then 1 when ${k} < ${firstSharedK} then 2 else 3 + (${k} - ${firstSharedK}) % ${users - 2} end`;
-  const sqlUserId = (n) => `('00000000-0000-4000-8000-' || lpad(to_hex(${n}), 12, '0'))::uuid`;
   ctx.sql(`
     insert into public.conversations (id, user_id, title, model_name, created_at, updated_at)
-    select ${sqlConvId('k')}, ${sqlUserId(owner('k'))}, 'Conversation ' || k, 'gpt-4o-mini',
+    select ${sqlConvId('k')}, ${benchUserUuid(owner('k'))}, 'Conversation ' || k, 'gpt-4o-mini',
            timestamptz '2026-01-01 00:00:00+00' + k * interval '1 second',
            timestamptz '2026-01-01 00:00:00+00' + k * interval '1 second'
       from generate_series(1, ${conversations}) as k
@@ -56,7 +55,7 @@ export async function setup(ctx) {
   ctx.sql(`
     alter table public.messages disable trigger user;
     insert into public.messages (id, conversation_id, user_id, role, content, parts, created_at)
-    select ('00000000-0000-4000-a000-' || lpad(to_hex(n), 12, '0'))::uuid, ${sqlConvId(1)}, ${sqlUserId(1)},
+    select ('00000000-0000-4000-a000-' || lpad(to_hex(n), 12, '0'))::uuid, ${sqlConvId(1)}, ${benchUserUuid(1)},
            case when n % 2 = 1 then 'user' else 'assistant' end,
            'Message ' || n || ' of the long conversation, with a sentence or two of ordinary length.',
            jsonb_build_array(jsonb_build_object('type', 'text', 'text', 'Message ' || n || ' of the long conversation, with a sentence or two of ordinary length.')),
@@ -64,7 +63,7 @@ export async function setup(ctx) {
       from generate_series(1, ${heavyConversationMessages}) as n
     on conflict (id) do nothing;
     insert into public.messages (conversation_id, user_id, role, content, parts, created_at)
-    select ${sqlConvId('k')}, ${sqlUserId(owner('k'))},
+    select ${sqlConvId('k')}, ${benchUserUuid(owner('k'))},
            case when n % 2 = 1 then 'user' else 'assistant' end,
            'Message ' || n || ': a question or an answer of ordinary length for a chat benchmark.',
            jsonb_build_array(jsonb_build_object('type', 'text', 'text', 'Message ' || n || ': a question or an answer of ordinary length for a chat benchmark.')),
@@ -90,8 +89,7 @@ export async function setup(ctx) {
 }
 
 // The heavy user (1) reads; writers are the other users, each into their own conversations.
-const asHeavyUser = (call) =>
-  `\\set u 1\n\\startpipeline\nbegin;\n${actAsBenchUser('u')}\n${call.trim()}\ncommit;\n\\endpipeline\n`;
+const asHeavyUser = (call) => asBenchUserRequest(`\\set u 1\n`, call);
 
 const convIdOf = (k) => `('00000000-0000-4000-9000-' || lpad(to_hex(:${k}::int), 12, '0'))::uuid`;
 
@@ -126,7 +124,7 @@ export const cases = [
     // random one of their 25,000 conversations.
     name: 'create_message (server-side call, user 2, random own conversation)',
     target: 0.25,
-    session: { role: 'authenticated', claims: { role: 'authenticated', aud: 'authenticated', sub: benchUserId(2) } },
+    session: benchUserSession(2),
     script:
       `\\set k random(${heavyUserConversations + 1}, ${firstSharedK - 1})\n` +
       `select public.create_message(${convIdOf('k')}, 'A new question from the benchmark.', 'user');\n`,
@@ -149,11 +147,9 @@ export const cases = [
   },
   {
     name: 'create_message (as a request, random user, own conversation)',
-    script:
-      `\\set k random(${firstSharedK}, ${conversations})\n` +
-      `\\set u 3 + (:k - ${firstSharedK}) % ${users - 2}\n` +
-      `\\startpipeline\nbegin;\n${actAsBenchUser('u')}\n` +
-      `select public.create_message(('00000000-0000-4000-9000-' || lpad(to_hex(:k::int), 12, '0'))::uuid, 'A new question from the benchmark.', 'user');\n` +
-      `commit;\n\\endpipeline\n`,
+    script: asBenchUserRequest(
+      `\\set k random(${firstSharedK}, ${conversations})\n\\set u 3 + (:k - ${firstSharedK}) % ${users - 2}\n`,
+      `select public.create_message(${convIdOf('k')}, 'A new question from the benchmark.', 'user');`,
+    ),
   },
 ];

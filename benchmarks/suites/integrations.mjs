@@ -1,7 +1,7 @@
 // Integrations: idempotent transaction creation (the full path: key claim,
 // partitioned insert, event), its replay, a debit against a balance, and
 // nearby search over 100k locations with PostGIS.
-import { asRequest } from '../harness.mjs';
+import { asRequest, benchUserUuid, benchUserUuidOf, serviceSession } from '../harness.mjs';
 
 export const name = 'integrations';
 
@@ -20,13 +20,12 @@ export async function setup(ctx) {
   // Balances for the debit case: every bench user holds plenty of USD.
   ctx.sql(`
     insert into public.account_balances (user_id, currency, balance)
-    select ('00000000-0000-4000-8000-' || lpad(to_hex(n), 12, '0'))::uuid, 'USD', 1e12
+    select ${benchUserUuid('n')}, 'USD', 1e12
       from generate_series(1, ${users}) as n
     on conflict (user_id, currency) do update set balance = 1e12`);
   // A known key per user for the replay case.
-  ctx.sql(`
-    select set_config('request.jwt.claims', '{"role":"service_role"}', false);
-    select public.create_transaction(('00000000-0000-4000-8000-' || lpad(to_hex(n), 12, '0'))::uuid, 'credit', 1, 'USD', 'bench-replay')
+  ctx.sqlAsService(`
+    select public.create_transaction(${benchUserUuid('n')}, 'credit', 1, 'USD', 'bench-replay')
       from generate_series(1, ${users}) as n;`);
 }
 
@@ -34,7 +33,7 @@ export async function setup(ctx) {
 // user for themselves): the targeted figure is the server-side call, one
 // statement per transaction like `select 1`, the service role creating a
 // transaction for a random user.
-const userUuid = `('00000000-0000-4000-8000-' || lpad(to_hex(:u::int), 12, '0'))::uuid`;
+const userUuid = benchUserUuidOf('u');
 // private.uuid_v7() written out (as create_transaction does), for the bare-SQL floor
 const uuidV7 = `encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid()), substr(int8send(floor(extract(epoch from clock_timestamp()) * 1000)::bigint), 3), 1, 6), 52, 1), 53, 1), 'hex')::uuid`;
 
@@ -42,7 +41,7 @@ export const cases = [
   {
     name: 'create_transaction (new key, server-side call for a user)',
     script: `\\set u random(1, ${users})\nselect public.create_transaction(${userUuid}, 'credit', 10, 'USD', gen_random_uuid()::text);\n`,
-    session: { role: 'service_role' },
+    session: serviceSession,
     target: 0.2,
   },
   // Floors, for reading the figure above (server-side, same run):

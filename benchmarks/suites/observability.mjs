@@ -13,17 +13,14 @@
 // request-shaped cases (begin, role and claims, call, commit) are kept for
 // reference, and the floors show what one INSERT per transaction costs with
 // no function at all.
-import { asRequest } from '../harness.mjs';
+import { asRequest, benchUserSession, benchUserUuidOf, serviceSession } from '../harness.mjs';
 
 export const name = 'observability';
 
 const users = 10_000;
-const userUuid = `('00000000-0000-4000-8000-' || lpad(to_hex(:u::int), 12, '0'))::uuid`;
-const oneUser = {
-  role: 'authenticated',
-  claims: { role: 'authenticated', sub: '00000000-0000-4000-8000-000000000001' },
-};
-const serviceRole = { role: 'service_role', claims: { role: 'service_role' } };
+const userUuid = benchUserUuidOf('u');
+// bench user 1 (claims without aud, as measured so far)
+const oneUser = benchUserSession(1, { aud: false });
 // One statement that relaxes the commit for its own transaction, as the RPCs do.
 const asyncInsert = (insert) => `with relax as (select set_config('synchronous_commit', 'off', true)) ${insert}`;
 
@@ -35,13 +32,10 @@ export async function setup(ctx) {
             where config_key = 'logging_settings'`);
   // Tables that already hold rows, as in production (and warm caches, so the
   // first case measured is not penalised for coming first).
-  ctx.sql(`begin;
-    select set_config('role', 'authenticated', true),
-           set_config('request.jwt.claims', '{"role":"authenticated","sub":"00000000-0000-4000-8000-000000000001"}', true);
+  ctx.sqlAsBenchUser(1, `
     select count(public.log_user_activity('chat_message_send', 'chat', p_session_id => 'warm')) from generate_series(1, 20000);
     select count(public.record_metric('web', 'latency', 'request_duration', n, 'ms')) from generate_series(1, 20000) as n;
-    select count(public.track_event('page_view', p_session_id => 'warm')) from generate_series(1, 20000);
-    commit;`);
+    select count(public.track_event('page_view', p_session_id => 'warm')) from generate_series(1, 20000);`);
 }
 
 export const cases = [
@@ -57,13 +51,13 @@ export const cases = [
       `\\set u random(1, ${users})\n` +
       `select public.log_user_activity('chat_message_send', 'chat', p_session_id => 'bench', p_request_method => 'POST', ` +
       `p_request_path => '/api/chat', p_user_id => ${userUuid});\n`,
-    session: serviceRole,
+    session: serviceSession,
     target: 0.3,
   },
   {
     name: 'track_event (server-side call, service role for a random user)',
     script: `\\set u random(1, ${users})\nselect public.track_event('page_view', p_session_id => 'bench', p_user_id => ${userUuid});\n`,
-    session: serviceRole,
+    session: serviceSession,
   },
   // Floors: one INSERT per transaction, asynchronous commit, no function, no
   // JWT, no validation (as postgres). No RPC writing these rows can beat them.

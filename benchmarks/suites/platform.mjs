@@ -4,6 +4,8 @@
 // once per connection (the targets are judged on these), plus one as a
 // PostgREST request by the service role. The floor cases are the same row
 // read and written by a bare statement, no function around it.
+import { asServiceRequest, serviceSession } from '../harness.mjs';
+
 export const name = 'platform';
 
 const keys = 10_000;
@@ -16,15 +18,13 @@ export async function setup(ctx) {
   // The queue has a history (5,000 completed jobs), as a running queue
   // does. Left empty, vacuum analyze records the jobs table as empty and the
   // run's connections claim by sequential scan as completed jobs pile up.
-  ctx.sql(`begin;
-    select set_config('role', 'service_role', true), set_config('request.jwt.claims', '{"role":"service_role"}', true);
+  ctx.sqlAsService(`
     select count(public.enqueue_job('bench', jsonb_build_object('n', n))) from generate_series(1, 5000) as n;
     do $$ begin
       for i in 1..5 loop  -- claim_jobs hands out at most 1,000 at a time
         perform public.complete_job(j.id, 'setup') from public.claim_jobs('bench', 'setup', 1000) as j;
       end loop;
-    end $$;
-    commit;`);
+    end $$;`);
   // The streams exist already (the steady state: appends to known
   // aggregates). Left empty, the harness's vacuum analyze records
   // event_streams as empty, every connection of the run keeps a plan that
@@ -53,45 +53,40 @@ export async function setup(ctx) {
     grant execute on all functions in schema bench_floor to service_role;`);
 }
 
-const serviceRole = { role: 'service_role' };
-
-const asServiceRequest = (call) =>
-  `\\startpipeline\nbegin;\nselect set_config('role', 'service_role', true), set_config('request.jwt.claims', '{"role":"service_role"}', true);\n${call}\ncommit;\n\\endpipeline\n`;
-
 export const cases = [
   {
     name: 'get_cache (hit, server-side call)',
     script: `\\set k random(1, ${keys})\nselect public.get_cache('bench:' || :k);\n`,
-    session: serviceRole,
+    session: serviceSession,
     target: 0.6,
     latency: true,
   },
   {
     name: 'set_cache (overwrite, TTL, server-side call)',
     script: `\\set k random(1, ${keys})\nselect public.set_cache('bench:' || :k, '{"id":1,"title":"video","duration":600}', 3600);\n`,
-    session: serviceRole,
+    session: serviceSession,
     target: 0.4,
     latency: true,
   },
   {
     name: 'floor: primary-key read of one cache row (bare statement)',
     script: `\\set k random(1, ${keys})\nselect e.value from private.cache_entries as e where e.key = 'bench:' || :k;\n`,
-    session: serviceRole,
+    session: serviceSession,
   },
   {
     name: 'floor: update of one cache row (bare statement)',
     script: `\\set k random(1, ${keys})\nupdate private.cache_entries as e set value = '{"id":1,"title":"video","duration":600}', updated_at = now() where e.key = 'bench:' || :k;\n`,
-    session: serviceRole,
+    session: serviceSession,
   },
   {
     name: 'floor: the same read in the cheapest function the rules allow (plpgsql, search_path set)',
     script: `\\set k random(1, ${keys})\nselect bench_floor.cache_read('bench:' || :k);\n`,
-    session: serviceRole,
+    session: serviceSession,
   },
   {
     name: 'floor: the same update in the cheapest function the rules allow (plpgsql, search_path set)',
     script: `\\set k random(1, ${keys})\nselect bench_floor.cache_update('bench:' || :k, '{"id":1,"title":"video","duration":600}');\n`,
-    session: serviceRole,
+    session: serviceSession,
   },
   {
     name: 'get_cache as a service-role API request',
@@ -100,13 +95,13 @@ export const cases = [
   {
     name: 'increment_cache (rate-limit counter)',
     script: `\\set k random(1, ${keys})\nselect public.increment_cache('bench-counter-' || :k, 60);\n`,
-    session: serviceRole,
+    session: serviceSession,
   },
   {
     // One loop = one job through its whole life: enqueue, claim (lease), complete.
     name: 'job enqueue + claim + complete (4 workers; tps = jobs/s)',
     clients: 4,
-    session: serviceRole,
+    session: serviceSession,
     script: `select public.enqueue_job('bench', '{"video":"v1"}');
 select coalesce((select id from public.claim_jobs('bench', 'w' || :client_id, 1)), 0) as job_id \\gset
 \\if :job_id > 0
@@ -117,7 +112,7 @@ select public.complete_job(:job_id, 'w' || :client_id);
   {
     name: 'append_event (100k streams)',
     script: `\\set a random(1, ${streams})\nselect public.append_event('trip-' || :a, 'trip', 'trip_updated', '{"fare":5000}');\n`,
-    session: serviceRole,
+    session: serviceSession,
     latency: true,
   },
 ];

@@ -1,6 +1,6 @@
 // Usage: the per-request cost of the rate-limit check every API call makes,
 // and of recording one model call (usage_logs, daily_usage, credits).
-import { asRequest, benchUserId } from '../harness.mjs';
+import { asRequest, asServiceRequest, benchUserUuid, benchUserUuidOf, serviceSession } from '../harness.mjs';
 
 export const name = 'usage';
 
@@ -15,19 +15,16 @@ export async function setup(ctx) {
   // Half the users on pro, so plan resolution is exercised both ways.
   ctx.sql(`
     insert into public.user_plans (user_id, plan_name, reset_date)
-    select ('${benchUserId(0).slice(0, -12)}' || lpad(to_hex(n), 12, '0'))::uuid, 'pro', current_date
+    select ${benchUserUuid('n')}, 'pro', current_date
       from generate_series(1, ${users}, 2) as n
     on conflict (user_id) do nothing`);
 }
 
 // record_usage is called by the server that made the model call, with the
 // secret key: a request as the service role on behalf of a random user.
-const asServiceFor = (call) =>
-  `\\set u random(1, ${users})\n\\startpipeline\nbegin;\n` +
-  `select set_config('role', 'service_role', true), set_config('request.jwt.claims', '{"role":"service_role"}', true);\n` +
-  `${call.trim()}\ncommit;\n\\endpipeline\n`;
+const asServiceFor = (call) => asServiceRequest(call, `\\set u random(1, ${users})\n`);
 
-const userUuid = `('00000000-0000-4000-8000-' || lpad(to_hex(:u::int), 12, '0'))::uuid`;
+const userUuid = benchUserUuidOf('u');
 
 export const cases = [
   {
@@ -35,13 +32,13 @@ export const cases = [
     // statement per transaction like `select 1` (claims set per connection).
     name: 'check_rate_limit (server-side call for a user, consumes)',
     script: `\\set u random(1, ${rateLimitUsers})\nselect public.check_rate_limit('api_general', 1, ${userUuid});\n`,
-    session: { role: 'service_role' },
+    session: serviceSession,
     target: 0.4,
   },
   {
     name: 'record_usage (server-side call for a user)',
     script: `\\set u random(1, ${users})\nselect public.record_usage(${userUuid}, 'gpt-4o-mini', 1200, 300, 200, 0, null, 'chat_model_agent', 850);\n`,
-    session: { role: 'service_role' },
+    session: serviceSession,
     target: 0.25,
   },
   {

@@ -6,7 +6,7 @@ import { SignJWT } from 'jose';
 import { supabaseFunctionEnv } from '../../local-stack/gateway/functions-runtime.mjs';
 import { local, localFunctionDefaults } from '../../local-stack/lib.mjs';
 import { loadEnv, type FunctionEnv } from '../../supabase/functions/_shared/env.ts';
-import { claimsFor, type TestUser } from './db.ts';
+import { claimsFor, type Claims, type TestUser } from './db.ts';
 
 export const apiUrl = process.env.SUPABASE_API_URL ?? `http://127.0.0.1:${local.apiPort}`;
 export const keys = local;
@@ -23,7 +23,27 @@ export function signJwt(claims: Record<string, unknown>, opts: { secret?: string
   return jwt.sign(opts.secret ? new TextEncoder().encode(opts.secret) : secret);
 }
 
-export const tokenFor = (user: TestUser) => signJwt(claimsFor(user));
+/** A secret that is not the project's: tokens signed with it are forged. */
+export const otherJwtSecret = 'another-secret-that-is-at-least-32-characters';
+
+export interface TokenOptions {
+  /** Issued two hours ago, expired an hour ago. */
+  expired?: boolean;
+  /** Signed with otherJwtSecret instead of the project's secret. */
+  forged?: boolean;
+  /** Claims added to (or overriding) claimsFor(user). */
+  claims?: Claims;
+}
+
+/** The access token GoTrue would issue `user` (or an expired or forged one). */
+export function tokenFor(user: TestUser, opts: TokenOptions = {}): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  const claims = { ...claimsFor(user, opts.claims), ...(opts.expired ? { iat: now - 7200, exp: now - 3600 } : {}) };
+  return signJwt(claims, opts.forged ? { secret: otherJwtSecret } : {});
+}
+
+/** `Authorization: Bearer <token>`, as a headers object. */
+export const bearer = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` });
 
 const noSession = { auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false } };
 
@@ -33,15 +53,17 @@ export const anonClient = (): SupabaseClient => createClient(apiUrl, local.publi
 /** A client with the secret key: service_role. */
 export const serviceClient = (): SupabaseClient => createClient(apiUrl, local.secretKey, noSession);
 
-/** A client signed in as `user` (its access token in Authorization, the publishable key as apikey). */
-export async function userClient(user: TestUser): Promise<SupabaseClient> {
-  const token = await tokenFor(user);
-  return createClient(apiUrl, local.publishableKey, { ...noSession, global: { headers: { Authorization: `Bearer ${token}` } } });
-}
-
 /** A client sending a given Authorization header. */
 export const clientWithAuthorization = (authorization: string, options: Record<string, unknown> = {}): SupabaseClient =>
   createClient(apiUrl, local.publishableKey, { ...noSession, ...options, global: { headers: { Authorization: authorization } } });
+
+/**
+ * A client signed in as `user` (its access token in Authorization, the
+ * publishable key as apikey); `options` are further createClient options.
+ */
+export async function userClient(user: TestUser, options: Record<string, unknown> = {}): Promise<SupabaseClient> {
+  return clientWithAuthorization(`Bearer ${await tokenFor(user)}`, options);
+}
 
 /**
  * The environment the functions runtime gives functions, read with the
