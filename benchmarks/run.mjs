@@ -6,7 +6,10 @@
 // runs its pgbench cases, then prints throughput as a ratio to `select 1`
 // measured in the same run (before and after the suites; the mean is used).
 // BENCH_SECONDS (10), BENCH_CLIENTS (8), BENCH_THREADS (2) tune the run.
-import { readdirSync } from 'node:fs';
+// BENCH_WRITE_DOCS=1 (or --write-docs) also writes the table, with the date,
+// the machine and the command, between the bench markers in docs/benchmarks.md.
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dbPush, log } from '../local-stack/lib.mjs';
@@ -14,7 +17,41 @@ import { createThrowawayDatabase } from '../local-stack/throwaway.mjs';
 import { defaults, makeContext, pgbench, selectOne } from './harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const wanted = process.argv.slice(2);
+const args = process.argv.slice(2);
+const writeDocs = args.includes('--write-docs') || ['1', 'true', 'yes'].includes(process.env.BENCH_WRITE_DOCS ?? '');
+const wanted = args.filter((a) => a !== '--write-docs');
+const docsFile = path.join(here, '..', 'docs', 'benchmarks.md');
+const BEGIN = '<!-- bench:begin -->';
+const END = '<!-- bench:end -->';
+
+/** The command as someone would type it again: the tuning variables set, then npm run bench. */
+function commandLine() {
+  const env = ['BENCH_SECONDS', 'BENCH_CLIENTS', 'BENCH_THREADS', 'BENCH_WRITE_DOCS', 'PG_MAJOR']
+    .filter((k) => process.env[k] !== undefined)
+    .map((k) => `${k}=${process.env[k]}`);
+  return [...env, 'npm run bench', ...(args.length ? ['--', ...args] : [])].join(' ');
+}
+
+/** Cores, memory, CPU model and server version: nothing that names the host or its paths. */
+function machine(serverVersion) {
+  const cpus = os.cpus();
+  const model = (cpus[0]?.model ?? 'unknown CPU').replace(/\s+/g, ' ').trim();
+  const memGiB = (os.totalmem() / 2 ** 30).toFixed(1);
+  return `${cpus.length} cores (${model}), ${memGiB} GiB memory, ${os.platform()}/${os.arch()}; PostgreSQL ${serverVersion}`;
+}
+
+function writeDocsSection(body) {
+  const text = readFileSync(docsFile, 'utf8');
+  const i = text.indexOf(BEGIN);
+  const j = text.indexOf(END);
+  if (i < 0 || j < i) {
+    log(`${path.relative(process.cwd(), docsFile)} has no ${BEGIN} ... ${END} section; not written`);
+    return false;
+  }
+  writeFileSync(docsFile, `${text.slice(0, i + BEGIN.length)}\n${body}\n${text.slice(j)}`);
+  log(`results written to ${path.relative(process.cwd(), docsFile)}`);
+  return true;
+}
 
 const suites = [];
 for (const f of readdirSync(path.join(here, 'suites')).filter((x) => x.endsWith('.mjs')).sort()) {
@@ -64,8 +101,24 @@ try {
     const lat = c.latency ? `${r.latencyAvgMs} / ${r.p50Ms.toFixed(2)} / ${r.p99Ms.toFixed(2)}` : `${r.latencyAvgMs}`;
     rows.push([suite, c.name, String(c.clients ?? defaults.clients), r.tps.toFixed(0), ratio.toFixed(2), verdict, lat]);
   }
-  process.stdout.write(`\nselect 1: ${before.tps.toFixed(0)} tps before, ${after.tps.toFixed(0)} tps after the suites\n\n`);
-  process.stdout.write(`${rows.map((r) => `| ${r.join(' | ')} |`).join('\n').replace(/\n/, `\n|${rows[0].map(() => '---').join('|')}|\n`)}\n`);
+  const summary = `select 1: ${before.tps.toFixed(0)} tps before, ${after.tps.toFixed(0)} tps after the suites`;
+  const table = rows.map((r) => `| ${r.join(' | ')} |`).join('\n').replace(/\n/, `\n|${rows[0].map(() => '---').join('|')}|\n`);
+  process.stdout.write(`\n${summary}\n\n`);
+  process.stdout.write(`${table}\n`);
+  if (writeDocs) {
+    const serverVersion = ctx.sql('show server_version').split('\n').map((l) => l.trim())
+      .find((l) => /^\d+(\.\d+)*\b/.test(l)) ?? 'unknown';
+    const settings = `${defaults.clients} clients, ${defaults.threads} threads, ${defaults.seconds} s per case`;
+    writeDocsSection([
+      `- Date: ${new Date().toISOString().slice(0, 10)} (UTC)`,
+      `- Machine: ${machine(serverVersion)}`,
+      `- Command: \`${commandLine()}\` (${settings})`,
+      '',
+      summary,
+      '',
+      table,
+    ].join('\n'));
+  }
 } finally {
   db?.destroy();
 }

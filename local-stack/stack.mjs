@@ -7,7 +7,7 @@
 //           the API gateway and functions runtime on 54321 (in the
 //           background), print what `supabase status` prints. Reuses a
 //           running stack.
-//   stop    stop the API and the cluster (data is kept; `npm run reset` wipes it).
+//   stop    stop the API and the cluster (data is kept; `npm run db:reset` wipes it).
 //   status  print the addresses and keys.
 //   reset   stop, delete the cluster's data, start fresh.
 //   packages  install the Debian packages the stack needs (as root), or say which.
@@ -149,7 +149,7 @@ async function start() {
       throw new StackError(
         `Port ${wanted} is taken by another process, so the local database cannot start.\n` +
           `Stop that process (is \`supabase start\` running? then use it: see README), or start on another port with\n` +
-          `LOCAL_STACK_DB_PORT=<port> npm run reset.`,
+          `LOCAL_STACK_DB_PORT=<port> npm run db:reset.`,
       );
     }
     startCluster(dataDir, logFile);
