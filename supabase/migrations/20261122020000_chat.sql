@@ -984,10 +984,11 @@ comment on function public.delete_conversation(uuid) is
 -- ---------------------------------------------------------------------------
 -- create_message is flat but for one call: the field checks are
 -- private.check_message_fields, the one copy of them (update_message uses it
--- too). That call layer measured ~1% of a call's CPU with asynchronous commit
--- and nothing against the commit's flush (benchmarks/ab/create_message.mjs),
--- so no inline copy. The ownership check is written out (the messages and
--- SQLSTATEs of private.require_own_conversation), and so is the v7 id
+-- too). That call layer costs about 1% of a call (0.986-1.004x the speed of
+-- an inline copy, mixed in one pgbench run: benchmarks/ab/create_message.mjs),
+-- far below the benchmark's run-to-run noise, so there is no inline copy.
+-- The ownership check is written out (the messages and SQLSTATEs of
+-- private.require_own_conversation), and so is the v7 id
 -- (private.uuid_v7() stays the column default for direct inserts). The
 -- counters stay in triggers: they keep them exact for every insert path
 -- (direct table inserts, INSERT ... ON CONFLICT DO NOTHING), not only this RPC.
