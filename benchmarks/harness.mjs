@@ -10,14 +10,14 @@
 //     clients?: 8, threads?: 2, seconds?: BENCH_SECONDS,
 //     target?: number,         minimum ratio to `select 1`, reported as ok/LOW
 //     latency?: true,          also report p50/p99 latency from pgbench's log
-//     session?: { role, claims } role and JWT claims set once per connection:
+//     session?: { role, claims, settings? } role, JWT claims (and settings) set once per connection:
 //                              a server-side call, one statement, no request frame
 //   }>
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { pgBin, pgEnv, psql } from '../local-stack/lib.mjs';
+import { pgBin, pgEnv, psql, repoRoot } from '../local-stack/lib.mjs';
 
 export const defaults = {
   clients: Number(process.env.BENCH_CLIENTS ?? 8),
@@ -123,17 +123,27 @@ function percentile(sorted, p) {
 }
 
 /** Runs one pgbench case; returns { tps, latencyAvgMs, p50Ms?, p99Ms? }. */
+// `script` may be an array: the scripts are then mixed in one run (equal
+// weights, each transaction picks one at random) and `perScript` gives each
+// one's { tps, latencyAvgMs } — a comparison under exactly the same load.
 export function pgbench(url, { script, clients = defaults.clients, threads = defaults.threads, seconds = defaults.seconds, latency = false, session = null }) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-'));
   try {
-    const file = path.join(dir, 'script.sql');
-    writeFileSync(file, script);
-    const args = ['-n', '-M', 'prepared', '-c', String(clients), '-j', String(Math.min(threads, clients)), '-T', String(seconds), '-f', file];
+    const scripts = Array.isArray(script) ? script : [script];
+    const files = scripts.map((s, i) => {
+      const file = path.join(dir, `script${i}.sql`);
+      writeFileSync(file, s);
+      return file;
+    });
+    const args = ['-n', '-M', 'prepared', '-c', String(clients), '-j', String(Math.min(threads, clients)), '-T', String(seconds),
+      ...files.flatMap((f) => ['-f', scripts.length > 1 ? `${f}@1` : f])];
     if (latency) args.push('-l', '--log-prefix', path.join(dir, 'log'));
     // session: { role, claims } set once per connection (PGOPTIONS), for
     // server-side calls measured without the per-request frame.
+    // session.settings: other settings for the connection ({ synchronous_commit: 'off' }).
     const options = session
-      ? { PGOPTIONS: `-c role=${session.role} -c request.jwt.claims=${JSON.stringify(session.claims ?? { role: session.role }).replace(/([ \\])/g, '\\$1')}` }
+      ? { PGOPTIONS: [`-c role=${session.role} -c request.jwt.claims=${JSON.stringify(session.claims ?? { role: session.role }).replace(/([ \\])/g, '\\$1')}`,
+          ...Object.entries(session.settings ?? {}).map(([k, v]) => `-c ${k}=${v}`)].join(' ') }
       : {};
     const r = spawnSync(pgBin('pgbench'), args, { encoding: 'utf8', cwd: dir, env: { ...process.env, ...pgEnv(url), ...options } });
     if (r.status !== 0) throw new Error(`pgbench failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
@@ -142,6 +152,12 @@ export function pgbench(url, { script, clients = defaults.clients, threads = def
     const failed = Number(/number of failed transactions: (\d+)/.exec(r.stdout)?.[1] ?? 0);
     if (failed) throw new Error(`pgbench: ${failed} failed transactions\n${r.stdout}\n${r.stderr}`);
     const out = { tps, latencyAvgMs };
+    if (scripts.length > 1) {
+      out.perScript = r.stdout.split(/^SQL script \d+:/m).slice(1).map((part) => ({
+        tps: Number(/tps = ([\d.]+)\)/.exec(part)?.[1]),
+        latencyAvgMs: Number(/latency average = ([\d.]+) ms/.exec(part)?.[1]),
+      }));
+    }
     if (latency) {
       const lat = [];
       for (const f of readdirSync(dir).filter((x) => x.startsWith('log'))) {
@@ -160,3 +176,22 @@ export function pgbench(url, { script, clients = defaults.clients, threads = def
 }
 
 export const selectOne = { name: 'select 1', script: 'select 1;\n' };
+
+/**
+ * The `create or replace function <name>(` ... `$$;` statement of a function as
+ * it stood in `file` at git `ref`, with every occurrence of each key of
+ * `rename` replaced by its value (e.g. { 'private.check_rate_limit(': 'bench_old.check_rate_limit(' }).
+ * `overload` picks among several definitions of the name (0 = the first).
+ */
+export function oldDefinition(ref, file, name, rename = {}, overload = 0) {
+  const text = execFileSync('git', ['show', `${ref}:${file}`], { cwd: repoRoot, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const starts = [];
+  const head = `create or replace function ${name}(`;
+  for (let i = text.indexOf(head); i >= 0; i = text.indexOf(head, i + 1)) starts.push(i);
+  if (starts.length <= overload) throw new Error(`${name} not found in ${ref}:${file}`);
+  const start = starts[overload];
+  const end = text.indexOf('\n$$;', start);
+  let def = text.slice(start, end + 4);
+  for (const [from, to] of Object.entries(rename)) def = def.split(from).join(to);
+  return `${def}\n`;
+}

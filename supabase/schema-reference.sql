@@ -722,14 +722,17 @@ begin
   if char_length(p_content) > 1000000 then
     raise exception 'invalid content: at most 1000000 characters' using errcode = '22023';
   end if;
-  if p_parts is not null and (
-       jsonb_typeof(p_parts) <> 'array'
+  if p_parts is not null then
+    -- nested: the condition with the subquery is run (an executor start)
+    -- only when parts are given
+    if jsonb_typeof(p_parts) <> 'array'
        or exists (select 1 from jsonb_array_elements(p_parts) as e(part)
-                   where jsonb_typeof(e.part) <> 'object' or jsonb_typeof(e.part -> 'type') is distinct from 'string')) then
-    raise exception 'invalid parts: must be a JSON array of objects that each have a string "type"' using errcode = '22023';
-  end if;
-  if pg_catalog.pg_column_size(p_parts) > 2097152 then
-    raise exception 'invalid parts: at most 2 MiB' using errcode = '22023';
+                   where jsonb_typeof(e.part) <> 'object' or jsonb_typeof(e.part -> 'type') is distinct from 'string') then
+      raise exception 'invalid parts: must be a JSON array of objects that each have a string "type"' using errcode = '22023';
+    end if;
+    if pg_catalog.pg_column_size(p_parts) > 2097152 then
+      raise exception 'invalid parts: at most 2 MiB' using errcode = '22023';
+    end if;
   end if;
   if p_attachments is not null and (jsonb_typeof(p_attachments) <> 'array' or jsonb_array_length(p_attachments) > 100) then
     raise exception 'invalid attachments: must be a JSON array of at most 100 items' using errcode = '22023';
@@ -841,135 +844,129 @@ begin
          set tat = greatest(s.tat, v_now) + (excluded.tat - v_now)
        where greatest(s.tat, v_now) + (excluded.tat - v_now)
              <= v_now + pg_catalog.make_interval(secs => v_window_seconds)
-      returning jsonb_build_object('allowed', true, 'endpoint', p_endpoint, 'cost', p_cost, 'reason', null,
-                'policy', v_bucket, 'limit', v_max, 'window_seconds', v_window_seconds,
-                'remaining', pg_catalog.floor((v_window_seconds - extract(epoch from (s.tat - v_now))) * v_max / v_window_seconds)::bigint,
-                'reset_at', s.tat, 'reset_after_seconds', pg_catalog.ceil(extract(epoch from (s.tat - v_now))), 'retry_after_seconds', null,
-                'windows', jsonb_build_array(jsonb_build_object('bucket', v_bucket, 'limit', v_max,
-                  'window_seconds', v_window_seconds, 'remaining', pg_catalog.floor((v_window_seconds - extract(epoch from (s.tat - v_now))) * v_max / v_window_seconds)::bigint,
-                  'reset_at', s.tat, 'reset_after_seconds', pg_catalog.ceil(extract(epoch from (s.tat - v_now))), 'retry_after_seconds', null)))
-           into v_result;
+      returning s.tat into v_tat;
     else
-      select jsonb_build_object('allowed', true, 'endpoint', p_endpoint, 'cost', p_cost, 'reason', null,
-               'policy', v_bucket, 'limit', v_max, 'window_seconds', v_window_seconds,
-               'remaining', pg_catalog.floor((v_window_seconds - extract(epoch from (t.tat - v_now))) * v_max / v_window_seconds)::bigint,
-               'reset_at', t.tat, 'reset_after_seconds', pg_catalog.ceil(extract(epoch from (t.tat - v_now))), 'retry_after_seconds', null,
-               'windows', jsonb_build_array(jsonb_build_object('bucket', v_bucket, 'limit', v_max,
-                 'window_seconds', v_window_seconds, 'remaining', pg_catalog.floor((v_window_seconds - extract(epoch from (t.tat - v_now))) * v_max / v_window_seconds)::bigint,
-                 'reset_at', t.tat, 'reset_after_seconds', pg_catalog.ceil(extract(epoch from (t.tat - v_now))), 'retry_after_seconds', null)))
-        into v_result
+      select t.tat into v_tat
         from (select greatest(coalesce((select s.tat from private.rate_limit_state as s
                                          where s.user_id = v_uid and s.bucket = v_bucket), v_now), v_now) as tat) as t
        where t.tat
              + pg_catalog.make_interval(secs => v_window_seconds) / v_max * p_cost
              <= v_now + pg_catalog.make_interval(secs => v_window_seconds);
     end if;
-    if v_result is not null then
-      return v_result;
+  end if;
+
+  if v_tat is not null then
+    -- allowed on the fast path: its one window, from the scalars read above
+    -- (the loop below builds the same entry from a rule; going through it
+    -- would mean the rule array and every per-window statement)
+    v_allowed := true;
+    v_bind := jsonb_build_object('bucket', v_bucket, 'limit', v_max, 'window_seconds', v_window_seconds,
+      'remaining', pg_catalog.floor((v_window_seconds - extract(epoch from (v_tat - v_now))) * v_max / v_window_seconds)::bigint,
+      'reset_at', v_tat, 'reset_after_seconds', pg_catalog.ceil(extract(epoch from (v_tat - v_now))), 'retry_after_seconds', null);
+    v_windows := jsonb_build_array(v_bind);
+  else
+    v_rules := private.rate_limit_rules(v_uid, p_endpoint);
+
+    -- General path: every window in order, all or nothing.
+    if cardinality(v_rules) = 0 then
+      raise exception 'unknown endpoint "%"', p_endpoint
+        using errcode = '22023', hint = 'Rate-limited endpoints are listed in public.plan_rate_limits.';
     end if;
-  end if;
+    v_allowed := true;
+    v_consumed := '{}'::text[];
+    v_consumed_steps := '{}'::interval[];
+    v_windows := '[]'::jsonb;
 
-  v_rules := private.rate_limit_rules(v_uid, p_endpoint);
+    foreach v_rule in array v_rules loop
+      continue when v_rule.max_requests is null;
+      v_window := pg_catalog.make_interval(secs => v_rule.window_seconds);
+      v_step := v_window / v_rule.max_requests;
+      v_retry := null;
+      v_tat := null;
 
-  -- General path: every window in order, all or nothing.
-  if cardinality(v_rules) = 0 then
-    raise exception 'unknown endpoint "%"', p_endpoint
-      using errcode = '22023', hint = 'Rate-limited endpoints are listed in public.plan_rate_limits.';
-  end if;
-  v_allowed := true;
-  v_consumed := '{}'::text[];
-  v_consumed_steps := '{}'::interval[];
-  v_windows := '[]'::jsonb;
-
-  foreach v_rule in array v_rules loop
-    continue when v_rule.max_requests is null;
-    v_window := pg_catalog.make_interval(secs => v_rule.window_seconds);
-    v_step := v_window / v_rule.max_requests;
-    v_retry := null;
-    v_tat := null;
-
-    if p_consume and v_allowed and p_cost <= v_rule.max_requests then
-      -- The check and the update are one statement: a concurrent caller's
-      -- update makes this one wait and re-check the condition on the new
-      -- row (READ COMMITTED re-evaluation), so admissions are exact.
-      update private.rate_limit_state as s
-         set tat = greatest(s.tat, v_now) + v_step * p_cost
-       where s.user_id = v_uid and s.bucket = v_rule.bucket
-         and greatest(s.tat, v_now) + v_step * p_cost <= v_now + v_window
-      returning s.tat into v_tat;
-      if v_tat is null then
-        -- no row yet (first call in this bucket), or it does not fit
-        insert into private.rate_limit_state (user_id, bucket, tat)
-        values (v_uid, v_rule.bucket, v_now + v_step * p_cost)
-        on conflict (user_id, bucket) do nothing
-        returning tat into v_tat;
-      end if;
-      if v_tat is null then
-        -- the row exists: denied, unless a concurrent first call created it just now
+      if p_consume and v_allowed and p_cost <= v_rule.max_requests then
+        -- The check and the update are one statement: a concurrent caller's
+        -- update makes this one wait and re-check the condition on the new
+        -- row (READ COMMITTED re-evaluation), so admissions are exact.
         update private.rate_limit_state as s
            set tat = greatest(s.tat, v_now) + v_step * p_cost
          where s.user_id = v_uid and s.bucket = v_rule.bucket
            and greatest(s.tat, v_now) + v_step * p_cost <= v_now + v_window
         returning s.tat into v_tat;
-      end if;
-      if v_tat is not null then
-        v_consumed := v_consumed || v_rule.bucket;
-        v_consumed_steps := v_consumed_steps || (v_step * p_cost);
-      end if;
-    end if;
-
-    if v_tat is null then
-      -- not consumed: a peek, a rule after a denial, or a denial (consuming
-      -- and still allowed here means this window refused)
-      select greatest(s.tat, v_now) into v_tat
-        from private.rate_limit_state as s
-       where s.user_id = v_uid and s.bucket = v_rule.bucket;
-      v_tat := coalesce(v_tat, v_now);
-      if v_tat + v_step * p_cost > v_now + v_window or (p_consume and v_allowed) then
-        v_allowed := false;
-        if p_cost > v_rule.max_requests then
-          v_reason := coalesce(v_reason, 'cost_exceeds_limit');
-        else
-          v_retry := greatest(extract(epoch from (v_tat + v_step * p_cost - v_window - v_now)), 0);
-          v_reason := coalesce(v_reason, 'rate_limited');
+        if v_tat is null then
+          -- no row yet (first call in this bucket), or it does not fit
+          insert into private.rate_limit_state (user_id, bucket, tat)
+          values (v_uid, v_rule.bucket, v_now + v_step * p_cost)
+          on conflict (user_id, bucket) do nothing
+          returning tat into v_tat;
+        end if;
+        if v_tat is null then
+          -- the row exists: denied, unless a concurrent first call created it just now
+          update private.rate_limit_state as s
+             set tat = greatest(s.tat, v_now) + v_step * p_cost
+           where s.user_id = v_uid and s.bucket = v_rule.bucket
+             and greatest(s.tat, v_now) + v_step * p_cost <= v_now + v_window
+          returning s.tat into v_tat;
+        end if;
+        if v_tat is not null then
+          v_consumed := v_consumed || v_rule.bucket;
+          v_consumed_steps := v_consumed_steps || (v_step * p_cost);
         end if;
       end if;
-    end if;
 
-    v_remaining := pg_catalog.floor(extract(epoch from (v_window - (v_tat - v_now))) / extract(epoch from v_step))::bigint;
-    v_entry := jsonb_build_object(
-      'bucket', v_rule.bucket, 'limit', v_rule.max_requests, 'window_seconds', v_rule.window_seconds,
-      'remaining', greatest(v_remaining, 0),
-      'reset_at', v_tat,
-      'reset_after_seconds', pg_catalog.ceil(extract(epoch from (v_tat - v_now))),
-      'retry_after_seconds', pg_catalog.ceil(v_retry));
-    v_windows := v_windows || v_entry;
-    -- The window the headers describe: the one that denied with the longest wait, else the tightest.
-    if v_bind is null
-       or (v_retry is not null and (v_bind_retry is null or v_retry > v_bind_retry))
-       or (v_bind_retry is null and v_retry is null and v_remaining < v_bind_remaining) then
-      v_bind := v_entry;
-      v_bind_remaining := v_remaining;
-      v_bind_retry := v_retry;
-    end if;
-  end loop;
+      if v_tat is null then
+        -- not consumed: a peek, a rule after a denial, or a denial (consuming
+        -- and still allowed here means this window refused)
+        select greatest(s.tat, v_now) into v_tat
+          from private.rate_limit_state as s
+         where s.user_id = v_uid and s.bucket = v_rule.bucket;
+        v_tat := coalesce(v_tat, v_now);
+        if v_tat + v_step * p_cost > v_now + v_window or (p_consume and v_allowed) then
+          v_allowed := false;
+          if p_cost > v_rule.max_requests then
+            v_reason := coalesce(v_reason, 'cost_exceeds_limit');
+          else
+            v_retry := greatest(extract(epoch from (v_tat + v_step * p_cost - v_window - v_now)), 0);
+            v_reason := coalesce(v_reason, 'rate_limited');
+          end if;
+        end if;
+      end if;
 
-  if p_consume and not v_allowed then
-    -- a denial's log row is telemetry: no fsync wait for it
-    perform pg_catalog.set_config('synchronous_commit', 'off', true);
-    -- All or nothing: give back what earlier windows took. Their rows are
-    -- still locked by this transaction, so the subtraction is exact.
-    for i in 1 .. coalesce(array_length(v_consumed, 1), 0) loop
-      update private.rate_limit_state
-         set tat = tat - v_consumed_steps[i]
-       where user_id = v_uid and bucket = v_consumed[i];
+      v_remaining := pg_catalog.floor(extract(epoch from (v_window - (v_tat - v_now))) / extract(epoch from v_step))::bigint;
+      v_entry := jsonb_build_object(
+        'bucket', v_rule.bucket, 'limit', v_rule.max_requests, 'window_seconds', v_rule.window_seconds,
+        'remaining', greatest(v_remaining, 0),
+        'reset_at', v_tat,
+        'reset_after_seconds', pg_catalog.ceil(extract(epoch from (v_tat - v_now))),
+        'retry_after_seconds', pg_catalog.ceil(v_retry));
+      v_windows := v_windows || v_entry;
+      -- The window the headers describe: the one that denied with the longest wait, else the tightest.
+      if v_bind is null
+         or (v_retry is not null and (v_bind_retry is null or v_retry > v_bind_retry))
+         or (v_bind_retry is null and v_retry is null and v_remaining < v_bind_remaining) then
+        v_bind := v_entry;
+        v_bind_remaining := v_remaining;
+        v_bind_retry := v_retry;
+      end if;
     end loop;
-    insert into public.rate_limit_violations as v
-      (user_id, endpoint, bucket, limit_value, window_start, first_denied_at, last_denied_at)
-    values (v_uid, p_endpoint, v_bind ->> 'bucket', (v_bind ->> 'limit')::integer,
-            pg_catalog.date_trunc('minute', v_now), v_now, v_now)
-    on conflict (user_id, bucket, window_start) do update
-       set denied_count = v.denied_count + 1, last_denied_at = greatest(v.last_denied_at, excluded.last_denied_at);
+
+    if p_consume and not v_allowed then
+      -- a denial's log row is telemetry: no fsync wait for it
+      perform pg_catalog.set_config('synchronous_commit', 'off', true);
+      -- All or nothing: give back what earlier windows took. Their rows are
+      -- still locked by this transaction, so the subtraction is exact.
+      for i in 1 .. coalesce(array_length(v_consumed, 1), 0) loop
+        update private.rate_limit_state
+           set tat = tat - v_consumed_steps[i]
+         where user_id = v_uid and bucket = v_consumed[i];
+      end loop;
+      insert into public.rate_limit_violations as v
+        (user_id, endpoint, bucket, limit_value, window_start, first_denied_at, last_denied_at)
+      values (v_uid, p_endpoint, v_bind ->> 'bucket', (v_bind ->> 'limit')::integer,
+              pg_catalog.date_trunc('minute', v_now), v_now, v_now)
+      on conflict (user_id, bucket, window_start) do update
+         set denied_count = v.denied_count + 1, last_denied_at = greatest(v.last_denied_at, excluded.last_denied_at);
+    end if;
   end if;
 
   -- the binding window's figures at the top level (bucket renamed policy)
@@ -3023,12 +3020,14 @@ CREATE FUNCTION private.log_user_activity(p_activity_type text, p_activity_categ
     AS $_$
 declare
   v_jwt jsonb := auth.jwt();
+  v_valid boolean;
+  v_user uuid;
   v_ip text;
   v_setting text;
   v_headers jsonb;
   v_id uuid;
 begin
-  if not coalesce(
+  v_valid := coalesce(
        -- the actor (private.log_actor): the JWT's user, who may repeat their own id;
        -- or a caller that is neither anon nor authenticated naming the user
        case when (v_jwt ->> 'sub') is not null then p_user_id is null or p_user_id = (v_jwt ->> 'sub')::uuid
@@ -3039,26 +3038,31 @@ begin
        and (p_activity_metadata is null
             or pg_catalog.jsonb_typeof(p_activity_metadata) = 'object' and pg_catalog.pg_column_size(p_activity_metadata) <= 16384)
        and pg_catalog.char_length(coalesce(p_resource_type, '')) <= 50
-       and coalesce(p_ip_address, '') = ''  -- an IP is validated (and maybe anonymised) below
+       -- (an IP is checked, and maybe anonymised, by private.prepare_ip below)
        and pg_catalog.char_length(coalesce(p_user_agent, '')) <= 1000
        and pg_catalog.char_length(coalesce(p_request_path, '')) <= 500
        and coalesce(pg_catalog.upper(nullif(p_request_method, '')) in ('GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'), true)
        and pg_catalog.char_length(coalesce(p_session_id, '')) <= 100
        and pg_catalog.char_length(coalesce(p_error_message, '')) <= 10000,
-       false) then
-    -- an IP, or something wrong: the checks one by one, in order, with the
-    -- shared helpers' errors
-    perform private.log_actor(p_user_id);
+       false);
+  if not v_valid then
+    -- something is wrong: the checks one by one, in order, with the shared
+    -- helpers' errors (the IP's in its place, below)
+    v_user := private.log_actor(p_user_id);
     perform private.require_label(p_activity_category, 'activity_category', 50);
-    if private.log_actor(p_user_id) is null then
+    if v_user is null then
       raise exception 'invalid user: p_user_id is required for a service-role activity entry' using errcode = '22023';
     end if;
     perform private.require_label(p_activity_type, 'activity_type', 50);
     perform private.optional_object(p_activity_metadata, 'activity_metadata');
     perform private.optional_text(p_resource_type, 'resource_type', 50);
+  end if;
+  if p_ip_address <> '' then
     v_ip := private.prepare_ip(p_ip_address,
       coalesce(((select s.config_data from public.admin_config as s where s.config_key = 'logging_settings')
                 -> 'privacy_settings' ->> 'anonymize_ip')::boolean, false));
+  end if;
+  if not v_valid then
     perform private.optional_text(p_user_agent, 'user_agent', 1000);
     perform private.optional_text(p_request_path, 'request_path', 500);
     perform private.optional_method(p_request_method);
@@ -5928,50 +5932,8 @@ begin
   if p_status is null then
     raise exception 'invalid status: must be one of pending, success, error, aborted' using errcode = '22023';
   end if;
-  if p_role not in ('user', 'assistant', 'system', 'tool') then
-    raise exception 'invalid role: must be one of user, assistant, system, tool'
-      using errcode = '22023', detail = format('p_role = %L', left(p_role, 100));
-  end if;
-  if p_status not in ('pending', 'success', 'error', 'aborted') then
-    raise exception 'invalid status: must be one of pending, success, error, aborted'
-      using errcode = '22023', detail = format('p_status = %L', left(p_status, 100));
-  end if;
-  -- The rarely given arguments are checked only when given (the common call
-  -- passes content and role).
-  if char_length(p_content) > 1000000 then
-    raise exception 'invalid content: at most 1000000 characters' using errcode = '22023';
-  end if;
-  if p_parts is not null then
-    if jsonb_typeof(p_parts) <> 'array'
-       or exists (select 1 from jsonb_array_elements(p_parts) as e(part)
-                   where jsonb_typeof(e.part) <> 'object' or jsonb_typeof(e.part -> 'type') is distinct from 'string') then
-      raise exception 'invalid parts: must be a JSON array of objects that each have a string "type"' using errcode = '22023';
-    end if;
-    if pg_catalog.pg_column_size(p_parts) > 2097152 then
-      raise exception 'invalid parts: at most 2 MiB' using errcode = '22023';
-    end if;
-  end if;
-  if p_attachments is not null and (jsonb_typeof(p_attachments) <> 'array' or jsonb_array_length(p_attachments) > 100) then
-    raise exception 'invalid attachments: must be a JSON array of at most 100 items' using errcode = '22023';
-  end if;
-  if p_tool_calls is not null and (jsonb_typeof(p_tool_calls) <> 'array' or jsonb_array_length(p_tool_calls) > 128) then
-    raise exception 'invalid tool calls: must be a JSON array of at most 128 items' using errcode = '22023';
-  end if;
-  if p_tool_call_id is not null and char_length(p_tool_call_id) not between 1 and 200 then
-    raise exception 'invalid tool_call_id: must be 1 to 200 characters' using errcode = '22023';
-  end if;
-  if p_tool_name is not null and char_length(p_tool_name) not between 1 and 200 then
-    raise exception 'invalid tool_name: must be 1 to 200 characters' using errcode = '22023';
-  end if;
-  if p_model_used is not null and char_length(p_model_used) not between 1 and 100 then
-    raise exception 'invalid model_used: must be 1 to 100 characters' using errcode = '22023';
-  end if;
-  if p_input_tokens < 0 or p_output_tokens < 0 or p_cost < 0 then
-    raise exception 'invalid usage: tokens and cost must not be negative' using errcode = '22023';
-  end if;
-  if p_metadata is not null and (jsonb_typeof(p_metadata) <> 'object' or pg_catalog.pg_column_size(p_metadata) > 16384) then
-    raise exception 'invalid metadata: must be a JSON object of at most 16 KiB' using errcode = '22023';
-  end if;
+  perform private.check_message_fields(p_role, p_status, p_content, p_parts, p_attachments, p_tool_calls,
+    p_tool_call_id, p_tool_name, p_model_used, p_input_tokens, p_output_tokens, p_cost, p_metadata);
   if p_role = 'tool' and p_tool_call_id is null then
     raise exception 'invalid tool message: p_tool_call_id is required when the role is tool' using errcode = '22023';
   end if;

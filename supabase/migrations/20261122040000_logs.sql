@@ -736,12 +736,14 @@ set search_path = ''
 as $$
 declare
   v_jwt jsonb := auth.jwt();
+  v_valid boolean;
+  v_user uuid;
   v_ip text;
   v_setting text;
   v_headers jsonb;
   v_id uuid;
 begin
-  if not coalesce(
+  v_valid := coalesce(
        -- the actor (private.log_actor): the JWT's user, who may repeat their own id;
        -- or a caller that is neither anon nor authenticated naming the user
        case when (v_jwt ->> 'sub') is not null then p_user_id is null or p_user_id = (v_jwt ->> 'sub')::uuid
@@ -752,26 +754,31 @@ begin
        and (p_activity_metadata is null
             or pg_catalog.jsonb_typeof(p_activity_metadata) = 'object' and pg_catalog.pg_column_size(p_activity_metadata) <= 16384)
        and pg_catalog.char_length(coalesce(p_resource_type, '')) <= 50
-       and coalesce(p_ip_address, '') = ''  -- an IP is validated (and maybe anonymised) below
+       -- (an IP is checked, and maybe anonymised, by private.prepare_ip below)
        and pg_catalog.char_length(coalesce(p_user_agent, '')) <= 1000
        and pg_catalog.char_length(coalesce(p_request_path, '')) <= 500
        and coalesce(pg_catalog.upper(nullif(p_request_method, '')) in ('GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'), true)
        and pg_catalog.char_length(coalesce(p_session_id, '')) <= 100
        and pg_catalog.char_length(coalesce(p_error_message, '')) <= 10000,
-       false) then
-    -- an IP, or something wrong: the checks one by one, in order, with the
-    -- shared helpers' errors
-    perform private.log_actor(p_user_id);
+       false);
+  if not v_valid then
+    -- something is wrong: the checks one by one, in order, with the shared
+    -- helpers' errors (the IP's in its place, below)
+    v_user := private.log_actor(p_user_id);
     perform private.require_label(p_activity_category, 'activity_category', 50);
-    if private.log_actor(p_user_id) is null then
+    if v_user is null then
       raise exception 'invalid user: p_user_id is required for a service-role activity entry' using errcode = '22023';
     end if;
     perform private.require_label(p_activity_type, 'activity_type', 50);
     perform private.optional_object(p_activity_metadata, 'activity_metadata');
     perform private.optional_text(p_resource_type, 'resource_type', 50);
+  end if;
+  if p_ip_address <> '' then
     v_ip := private.prepare_ip(p_ip_address,
       coalesce(((select s.config_data from public.admin_config as s where s.config_key = 'logging_settings')
                 -> 'privacy_settings' ->> 'anonymize_ip')::boolean, false));
+  end if;
+  if not v_valid then
     perform private.optional_text(p_user_agent, 'user_agent', 1000);
     perform private.optional_text(p_request_path, 'request_path', 500);
     perform private.optional_method(p_request_method);
