@@ -3807,6 +3807,28 @@ $$;
 COMMENT ON FUNCTION private.require_user() IS 'The caller''s user id; 42501 when not signed in.';
 
 --
+-- Name: require_visible_conversation(uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.require_visible_conversation(p_conversation_id uuid) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+begin
+  perform 1 from public.conversations as c where c.id = p_conversation_id;
+  if not found then
+    raise exception 'conversation not found' using errcode = 'PT404', detail = format('id = %s', p_conversation_id);
+  end if;
+end;
+$$;
+
+--
+-- Name: FUNCTION require_visible_conversation(p_conversation_id uuid); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.require_visible_conversation(p_conversation_id uuid) IS 'Raises PT404 when the caller cannot see the conversation (get_votes, list_streams).';
+
+--
 -- Name: reset_rate_limit(uuid, text); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -7409,10 +7431,7 @@ CREATE FUNCTION public.get_votes(p_conversation_id uuid) RETURNS SETOF public.me
     SET search_path TO ''
     AS $$
 begin
-  perform 1 from public.conversations as c where c.id = p_conversation_id;
-  if not found then
-    raise exception 'conversation not found' using errcode = 'PT404', detail = format('id = %s', p_conversation_id);
-  end if;
+  perform private.require_visible_conversation(p_conversation_id);
   return query
     select v.* from public.message_votes as v where v.conversation_id = p_conversation_id order by v.created_at, v.message_id;
 end;
@@ -7753,10 +7772,7 @@ CREATE FUNCTION public.list_streams(p_conversation_id uuid) RETURNS SETOF public
     SET search_path TO ''
     AS $$
 begin
-  perform 1 from public.conversations as c where c.id = p_conversation_id;
-  if not found then
-    raise exception 'conversation not found' using errcode = 'PT404', detail = format('id = %s', p_conversation_id);
-  end if;
+  perform private.require_visible_conversation(p_conversation_id);
   return query
     select s.* from public.streams as s where s.conversation_id = p_conversation_id order by s.created_at, s.id;
 end;
@@ -14943,6 +14959,13 @@ GRANT ALL ON FUNCTION private.require_own_conversation(p_conversation_id uuid, p
 
 REVOKE ALL ON FUNCTION private.require_user() FROM PUBLIC;
 GRANT ALL ON FUNCTION private.require_user() TO authenticated;
+
+--
+-- Name: FUNCTION require_visible_conversation(p_conversation_id uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.require_visible_conversation(p_conversation_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.require_visible_conversation(p_conversation_id uuid) TO authenticated;
 
 --
 -- Name: FUNCTION reset_rate_limit(p_user_id uuid, p_endpoint text); Type: ACL; Schema: private; Owner: -

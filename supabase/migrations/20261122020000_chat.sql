@@ -628,6 +628,26 @@ $$;
 comment on function private.require_own_conversation(uuid, uuid) is
   'Raises PT404 when the caller cannot see the conversation and 42501 when they see it but do not own it.';
 
+-- The readers' probe: under the caller's RLS, a conversation they cannot see
+-- is "not found". Not used by list_messages, which keeps its probe inline.
+create or replace function private.require_visible_conversation(p_conversation_id uuid)
+returns void
+language plpgsql
+stable
+security invoker
+set search_path = ''
+as $$
+begin
+  perform 1 from public.conversations as c where c.id = p_conversation_id;
+  if not found then
+    raise exception 'conversation not found' using errcode = 'PT404', detail = format('id = %s', p_conversation_id);
+  end if;
+end;
+$$;
+
+comment on function private.require_visible_conversation(uuid) is
+  'Raises PT404 when the caller cannot see the conversation (get_votes, list_streams).';
+
 create or replace function private.check_conversation_settings(
   p_title text, p_visibility text, p_model_name text, p_system_prompt text, p_temperature double precision,
   p_max_tokens integer, p_context_length integer, p_metadata jsonb, p_last_context jsonb
@@ -741,10 +761,12 @@ comment on function private.check_message_fields(text, text, text, jsonb, jsonb,
 
 revoke execute on function private.require_user() from public, anon, authenticated, service_role;
 revoke execute on function private.require_own_conversation(uuid, uuid) from public, anon, authenticated, service_role;
+revoke execute on function private.require_visible_conversation(uuid) from public, anon, authenticated, service_role;
 revoke execute on function private.check_conversation_settings(text, text, text, text, double precision, integer, integer, jsonb, jsonb) from public, anon, authenticated, service_role;
 revoke execute on function private.check_message_fields(text, text, text, jsonb, jsonb, jsonb, text, text, text, integer, integer, numeric, jsonb) from public, anon, authenticated, service_role;
 grant execute on function private.require_user() to authenticated;
 grant execute on function private.require_own_conversation(uuid, uuid) to authenticated;
+grant execute on function private.require_visible_conversation(uuid) to authenticated;
 grant execute on function private.check_conversation_settings(text, text, text, text, double precision, integer, integer, jsonb, jsonb) to authenticated;
 grant execute on function private.check_message_fields(text, text, text, jsonb, jsonb, jsonb, text, text, text, integer, integer, numeric, jsonb) to authenticated;
 
@@ -1279,10 +1301,7 @@ security invoker
 set search_path = ''
 as $$
 begin
-  perform 1 from public.conversations as c where c.id = p_conversation_id;
-  if not found then
-    raise exception 'conversation not found' using errcode = 'PT404', detail = format('id = %s', p_conversation_id);
-  end if;
+  perform private.require_visible_conversation(p_conversation_id);
   return query
     select v.* from public.message_votes as v where v.conversation_id = p_conversation_id order by v.created_at, v.message_id;
 end;
@@ -1566,10 +1585,7 @@ security invoker
 set search_path = ''
 as $$
 begin
-  perform 1 from public.conversations as c where c.id = p_conversation_id;
-  if not found then
-    raise exception 'conversation not found' using errcode = 'PT404', detail = format('id = %s', p_conversation_id);
-  end if;
+  perform private.require_visible_conversation(p_conversation_id);
   return query
     select s.* from public.streams as s where s.conversation_id = p_conversation_id order by s.created_at, s.id;
 end;
