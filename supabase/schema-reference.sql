@@ -992,9 +992,7 @@ CREATE FUNCTION private.cleanup_registered(p_parent regclass, p_default interval
     SET search_path TO ''
     AS $$
 begin
-  if not private.is_operator() then
-    raise exception 'only admins and the service role may clean up logs' using errcode = '42501';
-  end if;
+  perform private.require_operator('clean up logs');
   return private.drop_partitions_before(p_parent,
     p_now - coalesce((select t.retention from private.partitioned_tables as t where t.parent = p_parent), p_default));
 end;
@@ -2089,9 +2087,7 @@ CREATE FUNCTION private.get_daily_metrics(p_from date, p_to date, p_source text)
     SET search_path TO ''
     AS $$
 begin
-  if not private.is_operator() then
-    raise exception 'only admins and the service role may read daily metrics' using errcode = '42501';
-  end if;
+  perform private.require_operator('read daily metrics');
   if p_from > p_to then
     raise exception 'invalid date range: p_from is after p_to' using errcode = '22023';
   end if;
@@ -2175,9 +2171,7 @@ CREATE FUNCTION private.get_scheduled_jobs() RETURNS jsonb
     SET search_path TO ''
     AS $$
 begin
-  if not private.is_operator() then
-    raise exception 'only admins and the service role may read scheduled jobs' using errcode = '42501';
-  end if;
+  perform private.require_operator('read scheduled jobs');
   return coalesce((select jsonb_agg(to_jsonb(s) order by s.jobname) from private.scheduled_job_status as s), '[]'::jsonb);
 end;
 $$;
@@ -3389,9 +3383,7 @@ CREATE FUNCTION private.purge_old_activity_logs(p_now timestamp with time zone) 
 declare
   v_days jsonb;
 begin
-  if not private.is_operator() then
-    raise exception 'only admins and the service role may purge logs' using errcode = '42501';
-  end if;
+  perform private.require_operator('purge logs');
   v_days := private.get_logging_config() -> 'log_retention_days';
   -- keep the partition registry's retention equal to the settings, so the
   -- daily partition-maintenance job applies the same horizon
@@ -3659,9 +3651,7 @@ CREATE FUNCTION private.refresh_daily_metrics() RETURNS bigint
 declare
   v_rows bigint;
 begin
-  if not private.is_operator() then
-    raise exception 'only admins and the service role may refresh daily metrics' using errcode = '42501';
-  end if;
+  perform private.require_operator('refresh daily metrics');
   -- concurrently: readers keep the previous contents while it runs
   refresh materialized view concurrently private.daily_metrics;
   select count(*) into v_rows from private.daily_metrics;
@@ -3754,6 +3744,27 @@ $$;
 --
 
 COMMENT ON FUNCTION private.require_label(p_value text, p_field text, p_max integer) IS 'Validates a required text field (trimmed, 1..p_max characters); 22023 otherwise.';
+
+--
+-- Name: require_operator(text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.require_operator(p_action text) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+begin
+  if not private.is_operator() then
+    raise exception 'only admins and the service role may %', p_action using errcode = '42501';
+  end if;
+end;
+$$;
+
+--
+-- Name: FUNCTION require_operator(p_action text); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.require_operator(p_action text) IS 'Raises 42501 ''only admins and the service role may <p_action>'' unless private.is_operator().';
 
 --
 -- Name: require_own_conversation(uuid, uuid); Type: FUNCTION; Schema: private; Owner: -
@@ -14945,6 +14956,14 @@ GRANT ALL ON FUNCTION private.require_admin_or_service(p_action text) TO service
 --
 
 REVOKE ALL ON FUNCTION private.require_label(p_value text, p_field text, p_max integer) FROM PUBLIC;
+
+--
+-- Name: FUNCTION require_operator(p_action text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.require_operator(p_action text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.require_operator(p_action text) TO authenticated;
+GRANT ALL ON FUNCTION private.require_operator(p_action text) TO service_role;
 
 --
 -- Name: FUNCTION require_own_conversation(p_conversation_id uuid, p_uid uuid); Type: ACL; Schema: private; Owner: -

@@ -216,6 +216,25 @@ $$;
 comment on function private.is_operator() is
   'True for admins, the service role and direct SQL sessions (pg_cron, migrations); false for other API callers.';
 
+-- The operator guard of the maintenance and metrics workers; p_action ends
+-- the message ('only admins and the service role may <p_action>').
+create or replace function private.require_operator(p_action text)
+returns void
+language plpgsql
+stable
+security invoker
+set search_path = ''
+as $$
+begin
+  if not private.is_operator() then
+    raise exception 'only admins and the service role may %', p_action using errcode = '42501';
+  end if;
+end;
+$$;
+
+comment on function private.require_operator(text) is
+  'Raises 42501 ''only admins and the service role may <p_action>'' unless private.is_operator().';
+
 -- Required short label: trimmed, non-empty, at most p_max characters.
 create or replace function private.require_label(p_value text, p_field text, p_max integer)
 returns text
@@ -350,6 +369,7 @@ revoke execute on function public.is_user_activity_logging_enabled() from public
 revoke execute on function public.is_agent_activity_logging_enabled() from public, anon, authenticated, service_role;
 revoke execute on function private.log_actor(uuid) from public, anon, authenticated, service_role;
 revoke execute on function private.is_operator() from public, anon, authenticated, service_role;
+revoke execute on function private.require_operator(text) from public, anon, authenticated, service_role;
 revoke execute on function private.require_label(text, text, integer) from public, anon, authenticated, service_role;
 revoke execute on function private.optional_text(text, text, integer) from public, anon, authenticated, service_role;
 revoke execute on function private.optional_object(jsonb, text) from public, anon, authenticated, service_role;
@@ -361,6 +381,7 @@ grant execute on function public.get_logging_config() to authenticated, service_
 grant execute on function public.is_user_activity_logging_enabled() to authenticated, service_role;
 grant execute on function public.is_agent_activity_logging_enabled() to authenticated, service_role;
 grant execute on function private.is_operator() to authenticated, service_role;
+grant execute on function private.require_operator(text) to authenticated, service_role;
 
 -- ---------------------------------------------------------------------------
 -- error_logs (seed 002). Not partitioned: unresolved errors are kept until an

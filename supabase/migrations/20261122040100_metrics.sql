@@ -332,9 +332,7 @@ as $$
 declare
   v_rows bigint;
 begin
-  if not private.is_operator() then
-    raise exception 'only admins and the service role may refresh daily metrics' using errcode = '42501';
-  end if;
+  perform private.require_operator('refresh daily metrics');
   -- concurrently: readers keep the previous contents while it runs
   refresh materialized view concurrently private.daily_metrics;
   select count(*) into v_rows from private.daily_metrics;
@@ -365,9 +363,7 @@ security definer
 set search_path = ''
 as $$
 begin
-  if not private.is_operator() then
-    raise exception 'only admins and the service role may read daily metrics' using errcode = '42501';
-  end if;
+  perform private.require_operator('read daily metrics');
   if p_from > p_to then
     raise exception 'invalid date range: p_from is after p_to' using errcode = '22023';
   end if;

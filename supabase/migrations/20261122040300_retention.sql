@@ -21,9 +21,7 @@ as $$
 declare
   v_days jsonb;
 begin
-  if not private.is_operator() then
-    raise exception 'only admins and the service role may purge logs' using errcode = '42501';
-  end if;
+  perform private.require_operator('purge logs');
   v_days := private.get_logging_config() -> 'log_retention_days';
   -- keep the partition registry's retention equal to the settings, so the
   -- daily partition-maintenance job applies the same horizon
@@ -69,9 +67,7 @@ security definer
 set search_path = ''
 as $$
 begin
-  if not private.is_operator() then
-    raise exception 'only admins and the service role may clean up logs' using errcode = '42501';
-  end if;
+  perform private.require_operator('clean up logs');
   return private.drop_partitions_before(p_parent,
     p_now - coalesce((select t.retention from private.partitioned_tables as t where t.parent = p_parent), p_default));
 end;
@@ -115,9 +111,7 @@ security definer
 set search_path = ''
 as $$
 begin
-  if not private.is_operator() then
-    raise exception 'only admins and the service role may read scheduled jobs' using errcode = '42501';
-  end if;
+  perform private.require_operator('read scheduled jobs');
   return coalesce((select jsonb_agg(to_jsonb(s) order by s.jobname) from private.scheduled_job_status as s), '[]'::jsonb);
 end;
 $$;
