@@ -591,15 +591,8 @@ CREATE FUNCTION private.cancel_job(p_job_id bigint) RETURNS public.job_queue
 declare
   v_caller text := private.queue_caller();
   v_job public.job_queue;
-  v_found public.job_queue;
+  v_found public.job_queue := private.find_visible_job(p_job_id, v_caller, 'cancel a job');
 begin
-  if v_caller = 'anon' then
-    raise exception 'you must be signed in to cancel a job' using errcode = '42501';
-  end if;
-  select v.* into v_found from public.job_queue as v where v.id = p_job_id;
-  if v_found.id is null or (v_caller = 'user' and v_found.created_by is distinct from (select auth.uid())) then
-    raise exception 'job % not found', p_job_id using errcode = 'PT404';
-  end if;
   -- A user may withdraw a job nobody has started; admins and the service role
   -- may also cancel a running one (its worker's complete/fail then gets PT409).
   update private.jobs as j
@@ -2020,6 +2013,34 @@ $$;
 COMMENT ON FUNCTION private.find_nearby_locations(p_lat double precision, p_lng double precision, p_radius_meters double precision, p_limit integer) IS 'Nearby search behind public.find_nearby_locations: bypasses RLS so the GiST index is used, and applies the locations_select rule itself.';
 
 --
+-- Name: find_visible_job(bigint, text, text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.find_visible_job(p_job_id bigint, p_caller text, p_action text) RETURNS public.job_queue
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+declare
+  v_job public.job_queue;
+begin
+  if p_caller = 'anon' then
+    raise exception 'you must be signed in to %', p_action using errcode = '42501';
+  end if;
+  select v.* into v_job from public.job_queue as v where v.id = p_job_id;
+  if v_job.id is null or (p_caller = 'user' and v_job.created_by is distinct from (select auth.uid())) then
+    raise exception 'job % not found', p_job_id using errcode = 'PT404';
+  end if;
+  return v_job;
+end;
+$$;
+
+--
+-- Name: FUNCTION find_visible_job(p_job_id bigint, p_caller text, p_action text); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.find_visible_job(p_job_id bigint, p_caller text, p_action text) IS 'The job p_caller (private.queue_caller()) may see: 42501 for anon, PT404 when missing or, for a user, not theirs.';
+
+--
 -- Name: forbid_message_move(); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -2113,18 +2134,8 @@ CREATE FUNCTION private.get_job(p_job_id bigint) RETURNS public.job_queue
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
-declare
-  v_caller text := private.queue_caller();
-  v_job public.job_queue;
 begin
-  if v_caller = 'anon' then
-    raise exception 'you must be signed in to read a job' using errcode = '42501';
-  end if;
-  select v.* into v_job from public.job_queue as v where v.id = p_job_id;
-  if v_job.id is null or (v_caller = 'user' and v_job.created_by is distinct from (select auth.uid())) then
-    raise exception 'job % not found', p_job_id using errcode = 'PT404';
-  end if;
-  return v_job;
+  return private.find_visible_job(p_job_id, private.queue_caller(), 'read a job');
 end;
 $$;
 
@@ -14616,6 +14627,14 @@ REVOKE ALL ON FUNCTION private.feature_flags_before_write() FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.find_nearby_locations(p_lat double precision, p_lng double precision, p_radius_meters double precision, p_limit integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.find_nearby_locations(p_lat double precision, p_lng double precision, p_radius_meters double precision, p_limit integer) TO authenticated;
 GRANT ALL ON FUNCTION private.find_nearby_locations(p_lat double precision, p_lng double precision, p_radius_meters double precision, p_limit integer) TO service_role;
+
+--
+-- Name: FUNCTION find_visible_job(p_job_id bigint, p_caller text, p_action text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.find_visible_job(p_job_id bigint, p_caller text, p_action text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.find_visible_job(p_job_id bigint, p_caller text, p_action text) TO authenticated;
+GRANT ALL ON FUNCTION private.find_visible_job(p_job_id bigint, p_caller text, p_action text) TO service_role;
 
 --
 -- Name: FUNCTION forbid_message_move(); Type: ACL; Schema: private; Owner: -

@@ -680,6 +680,33 @@ $$;
 comment on function public.requeue_dead_jobs(text, timestamptz) is
   'Redrives every dead job of a queue (the dead-letter queue) back into it; returns how many. Service role.';
 
+-- The job a reader may see: 42501 for anon ('you must be signed in to
+-- <p_action>'), PT404 for a missing job or, for a plain user, one they did
+-- not schedule (no hint that it exists). Shared by cancel_job and get_job.
+create or replace function private.find_visible_job(p_job_id bigint, p_caller text, p_action text)
+returns public.job_queue
+language plpgsql
+stable
+security invoker
+set search_path = ''
+as $$
+declare
+  v_job public.job_queue;
+begin
+  if p_caller = 'anon' then
+    raise exception 'you must be signed in to %', p_action using errcode = '42501';
+  end if;
+  select v.* into v_job from public.job_queue as v where v.id = p_job_id;
+  if v_job.id is null or (p_caller = 'user' and v_job.created_by is distinct from (select auth.uid())) then
+    raise exception 'job % not found', p_job_id using errcode = 'PT404';
+  end if;
+  return v_job;
+end;
+$$;
+
+comment on function private.find_visible_job(bigint, text, text) is
+  'The job p_caller (private.queue_caller()) may see: 42501 for anon, PT404 when missing or, for a user, not theirs.';
+
 create or replace function private.cancel_job(p_job_id bigint)
 returns public.job_queue
 language plpgsql
@@ -690,15 +717,8 @@ as $$
 declare
   v_caller text := private.queue_caller();
   v_job public.job_queue;
-  v_found public.job_queue;
+  v_found public.job_queue := private.find_visible_job(p_job_id, v_caller, 'cancel a job');
 begin
-  if v_caller = 'anon' then
-    raise exception 'you must be signed in to cancel a job' using errcode = '42501';
-  end if;
-  select v.* into v_found from public.job_queue as v where v.id = p_job_id;
-  if v_found.id is null or (v_caller = 'user' and v_found.created_by is distinct from (select auth.uid())) then
-    raise exception 'job % not found', p_job_id using errcode = 'PT404';
-  end if;
   -- A user may withdraw a job nobody has started; admins and the service role
   -- may also cancel a running one (its worker's complete/fail then gets PT409).
   update private.jobs as j
@@ -786,18 +806,8 @@ stable
 security definer
 set search_path = ''
 as $$
-declare
-  v_caller text := private.queue_caller();
-  v_job public.job_queue;
 begin
-  if v_caller = 'anon' then
-    raise exception 'you must be signed in to read a job' using errcode = '42501';
-  end if;
-  select v.* into v_job from public.job_queue as v where v.id = p_job_id;
-  if v_job.id is null or (v_caller = 'user' and v_job.created_by is distinct from (select auth.uid())) then
-    raise exception 'job % not found', p_job_id using errcode = 'PT404';
-  end if;
-  return v_job;
+  return private.find_visible_job(p_job_id, private.queue_caller(), 'read a job');
 end;
 $$;
 
@@ -929,6 +939,7 @@ revoke execute on function public.fail_job(bigint, text, text, boolean, integer,
 revoke execute on function public.extend_job_lease(bigint, text, integer, timestamptz) from public, anon, authenticated, service_role;
 revoke execute on function public.requeue_job(bigint, timestamptz) from public, anon, authenticated, service_role;
 revoke execute on function public.requeue_dead_jobs(text, timestamptz) from public, anon, authenticated, service_role;
+revoke execute on function private.find_visible_job(bigint, text, text) from public, anon, authenticated, service_role;
 revoke execute on function private.cancel_job(bigint) from public, anon, authenticated, service_role;
 revoke execute on function public.cancel_job(bigint) from public, anon, authenticated, service_role;
 revoke execute on function private.list_jobs(text, text, integer) from public, anon, authenticated, service_role;
@@ -944,6 +955,7 @@ revoke execute on function public.cleanup_old_job_queue_records(timestamptz) fro
 grant execute on function private.queue_caller() to authenticated, service_role;
 grant execute on function private.insert_job(text, text, text, jsonb, timestamptz, integer, integer, text, uuid, integer, timestamptz) to service_role;
 grant execute on function private.schedule_job(text, text, jsonb, timestamptz, integer, text, integer) to authenticated, service_role;
+grant execute on function private.find_visible_job(bigint, text, text) to authenticated, service_role;
 grant execute on function private.cancel_job(bigint) to authenticated, service_role;
 grant execute on function private.list_jobs(text, text, integer) to authenticated, service_role;
 grant execute on function private.get_job(bigint) to authenticated, service_role;
