@@ -432,14 +432,18 @@ revoke all on public.user_engagement_metrics from anon, authenticated, service_r
 grant select on public.analytics_summary to authenticated, service_role;
 grant select on public.user_engagement_metrics to authenticated, service_role;
 
-revoke execute on function private.refresh_daily_metrics() from public, anon, authenticated, service_role;
-revoke execute on function public.refresh_daily_metrics() from public, anon, authenticated, service_role;
-revoke execute on function private.get_daily_metrics(date, date, text) from public, anon, authenticated, service_role;
-revoke execute on function public.get_daily_metrics(date, date, text) from public, anon, authenticated, service_role;
-grant execute on function private.refresh_daily_metrics() to authenticated, service_role;
-grant execute on function public.refresh_daily_metrics() to authenticated, service_role;
-grant execute on function private.get_daily_metrics(date, date, text) to authenticated, service_role;
-grant execute on function public.get_daily_metrics(date, date, text) to authenticated, service_role;
+revoke execute on function
+  private.refresh_daily_metrics(),
+  public.refresh_daily_metrics(),
+  private.get_daily_metrics(date, date, text),
+  public.get_daily_metrics(date, date, text)
+  from public, anon, authenticated, service_role;
+grant execute on function
+  private.refresh_daily_metrics(),
+  public.refresh_daily_metrics(),
+  private.get_daily_metrics(date, date, text),
+  public.get_daily_metrics(date, date, text)
+  to authenticated, service_role;
 
 -- ---------------------------------------------------------------------------
 -- Scheduling (cron.schedule upserts by name: re-running is harmless).

@@ -131,20 +131,24 @@ $$;
 comment on function public.get_scheduled_jobs() is
   'Every pg_cron job (partition maintenance, purges, cleanups, metric refresh) with its schedule and last run, as a JSON array. Admins and the service role.';
 
-revoke execute on function private.purge_old_activity_logs(timestamptz) from public, anon, authenticated, service_role;
-revoke execute on function public.purge_old_activity_logs(timestamptz) from public, anon, authenticated, service_role;
-revoke execute on function private.cleanup_registered(regclass, interval, timestamptz) from public, anon, authenticated, service_role;
-revoke execute on function public.cleanup_old_performance_metrics(timestamptz) from public, anon, authenticated, service_role;
-revoke execute on function public.cleanup_old_api_logs(timestamptz) from public, anon, authenticated, service_role;
-revoke execute on function private.get_scheduled_jobs() from public, anon, authenticated, service_role;
-revoke execute on function public.get_scheduled_jobs() from public, anon, authenticated, service_role;
-grant execute on function private.purge_old_activity_logs(timestamptz) to authenticated, service_role;
-grant execute on function public.purge_old_activity_logs(timestamptz) to authenticated, service_role;
-grant execute on function private.cleanup_registered(regclass, interval, timestamptz) to authenticated, service_role;
-grant execute on function public.cleanup_old_performance_metrics(timestamptz) to authenticated, service_role;
-grant execute on function public.cleanup_old_api_logs(timestamptz) to authenticated, service_role;
-grant execute on function private.get_scheduled_jobs() to authenticated, service_role;
-grant execute on function public.get_scheduled_jobs() to authenticated, service_role;
+revoke execute on function
+  private.purge_old_activity_logs(timestamptz),
+  public.purge_old_activity_logs(timestamptz),
+  private.cleanup_registered(regclass, interval, timestamptz),
+  public.cleanup_old_performance_metrics(timestamptz),
+  public.cleanup_old_api_logs(timestamptz),
+  private.get_scheduled_jobs(),
+  public.get_scheduled_jobs()
+  from public, anon, authenticated, service_role;
+grant execute on function
+  private.purge_old_activity_logs(timestamptz),
+  public.purge_old_activity_logs(timestamptz),
+  private.cleanup_registered(regclass, interval, timestamptz),
+  public.cleanup_old_performance_metrics(timestamptz),
+  public.cleanup_old_api_logs(timestamptz),
+  private.get_scheduled_jobs(),
+  public.get_scheduled_jobs()
+  to authenticated, service_role;
 
 -- ---------------------------------------------------------------------------
 -- Scheduling (cron.schedule upserts by name: re-running is harmless).
