@@ -1,42 +1,40 @@
-// PostgREST's RPC endpoint (`/rpc/<fn>`), as ../shared/research/postgrest_supabase.md
-// §2-§3 describes PostgREST v12-v14: the function catalog, argument binding
-// (json_to_record for POST, `$n::type` for GET), overload resolution, one
-// transaction per request with the role and request.* settings, response
-// shapes and the error mapping. docs/functions.md has the conformance table.
+// PostgREST's RPC endpoint (`/rpc/<fn>`), as PostgREST v12-v14 serves it
+// (../shared/research/postgrest_supabase.md §2-§3; PostgREST src/PostgREST/
+// Plan/CallPlan.hs, Query/QueryBuilder.hs callPlanToQuery, Query/Statements.hs
+// mainCall): the function catalog, argument binding (json_to_record for a JSON
+// body, `$n::type` for GET), overload resolution, one transaction per request
+// with the role and request.* settings, and the query string (select, filters,
+// order, limit/offset, counts) applied to the function's rows. Every value from
+// the request is a bound parameter. docs/functions.md has the conformance table.
 import pg from 'pg';
-import { httpStatusForSqlState } from '../../shared/postgrest-status.js';
+import { PgrstError, fromPgError, notImplemented } from './errors.mjs';
+import { binder, parseQuery, renderOrder, renderSelect, renderWhere, shapesRows } from './query.mjs';
+import {
+  acceptsSingular, applyResponseGucs, boundedRange, contentType, gucColumns, ident, inTransaction, limitOffset,
+  parsePrefer, preferenceApplied, rangeStatus, requestRange, requestSettings, shouldCount, singularError,
+} from './request.mjs';
 
-export class PgrstError extends Error {
-  constructor(status, code, message, details = null, hint = null, headers = {}) {
-    super(message);
-    this.status = status;
-    this.code = code;
-    this.details = details;
-    this.hint = hint;
-    this.headers = headers;
-  }
-
-  body() {
-    return { code: this.code, message: this.message, details: this.details, hint: this.hint };
-  }
-}
-
-const ident = (s) => `"${String(s).replace(/"/g, '""')}"`;
-const literal = (s) => pg.Client.prototype.escapeLiteral(String(s));
+export { PgrstError, fromPgError };
 
 // Functions of the exposed schemas, as PostgREST's schema cache loads them
-// (SchemaCache.hs funcsSqlQuery): prokind 'f', all of them regardless of
-// EXECUTE privilege.
+// (SchemaCache.hs funcsSqlQuery): prokind 'f', not trigger functions, all of
+// them regardless of EXECUTE privilege; OUT/INOUT/TABLE parameters make the
+// result composite; `character` and `bit` arguments are read as their varying
+// forms so that GET values are not cut to one character.
 const catalogSql = `
 select p.oid::int as oid, n.nspname as schema, p.proname as name, p.provolatile as volatility,
        p.proretset as retset, p.prorettype = 'pg_catalog.void'::regtype as returns_void,
-       (rt.typtype = 'c' or (p.prorettype = 'pg_catalog.record'::regtype
-                             and coalesce(p.proargmodes::text[] && array['o','b','t'], false))) as returns_composite,
+       (rt.typtype = 'c' or coalesce(p.proargmodes::text[] && array['o','b','t'], false)) as returns_composite,
        p.pronargs::int as nargs, p.pronargdefaults::int as ndefaults,
        coalesce((
          select json_agg(json_build_object(
                   'name', coalesce(a.name, ''),
-                  'type', pg_catalog.format_type(a.type, null),
+                  'type', case a.type
+                            when 'bit'::regtype then 'bit varying'
+                            when 'bit[]'::regtype then 'bit varying[]'
+                            when 'character'::regtype then 'character varying'
+                            when 'character[]'::regtype then 'character varying[]'
+                            else pg_catalog.format_type(a.type, null) end,
                   'variadic', a.mode = 'v') order by a.ord)
            from unnest(coalesce(p.proallargtypes, p.proargtypes::oid[]),
                        coalesce(p.proargmodes::text[], array_fill('i'::text, array[p.pronargs::int])),
@@ -46,7 +44,7 @@ select p.oid::int as oid, n.nspname as schema, p.proname as name, p.provolatile 
   from pg_catalog.pg_proc as p
   join pg_catalog.pg_namespace as n on n.oid = p.pronamespace
   join pg_catalog.pg_type as rt on rt.oid = p.prorettype
- where p.prokind = 'f' and n.nspname = any($1::text[])`;
+ where p.prokind = 'f' and p.prorettype <> 'pg_catalog.trigger'::regtype and n.nspname = any($1::text[])`;
 
 const roleSettingsSql = `
 select r.rolname as role, s.setconfig as settings
@@ -61,11 +59,14 @@ const perRequestRoleSettings = new Set(['statement_timeout', 'lock_timeout', 'id
 // Unnamed single-parameter fallback types (§2.2): only json/jsonb for application/json.
 const jsonTypes = new Set(['json', 'jsonb']);
 
-const filterOperator =
-  /^(not\.)?(eq|neq|gt|gte|lt|lte|like|ilike|match|imatch|is|isdistinct|in|cs|cd|ov|sl|sr|nxr|nxl|adj|fts|plfts|phfts|wfts|any|all)[.(]/;
-const reservedQueryKeys = /^(select|columns|on_conflict)$|(^|\.)(order|limit|offset|and|or)$/;
+// Query-string arguments by name, in order (several only for a VARIADIC parameter).
+function groupArgs(pairs) {
+  const args = new Map();
+  for (const [k, v] of pairs) args.set(k, [...(args.get(k) ?? []), v]);
+  return args;
+}
 
-export function createRpc({ pool, schemas, extraSearchPath = ['public', 'extensions'], anonRole = 'anon', listenUrl }) {
+export function createRpc({ pool, schemas, extraSearchPath = ['public', 'extensions'], anonRole = 'anon', maxRows = null, listenUrl }) {
   let catalog = null; // Map "schema.name" -> [fn]
   let roleSettings = new Map();
   let loading = null;
@@ -109,13 +110,17 @@ export function createRpc({ pool, schemas, extraSearchPath = ['public', 'extensi
   // is not found, at most once a second, since the local baseline has no
   // event triggers.
   let listener = null;
+  const alsoReloads = [];
   async function listen() {
     if (!listenUrl) return;
     listener = new pg.Client({ connectionString: listenUrl });
     listener.on('error', () => undefined);
     await listener.connect();
     listener.on('notification', (n) => {
-      if (n.payload === '' || /reload schema/.test(n.payload ?? '')) reload().catch(() => undefined);
+      if (n.payload === '' || /reload schema/.test(n.payload ?? '')) {
+        reload().catch(() => undefined);
+        for (const other of alsoReloads) other().catch(() => undefined);
+      }
     });
     await listener.query('listen pgrst');
   }
@@ -180,61 +185,88 @@ export function createRpc({ pool, schemas, extraSearchPath = ['public', 'extensi
     throw notFound();
   }
 
-  function argSql(f, keys, source) {
-    // named notation, only the supplied keys (omitted ones take their defaults)
-    return f.args
-      .filter((a) => keys.has(a.name))
-      .map((a) => `${a.variadic ? 'VARIADIC ' : ''}${ident(a.name)} := ${source(a)}`)
-      .join(', ');
+  // The FROM item that calls the function (QueryBuilder.callPlanToQuery).
+  function callSource(f, { mode, keys, args }, b) {
+    const target = `${ident(f.schema)}.${ident(f.name)}`;
+    const scalar = !f.returns_composite;
+    const wrap = (call, from = '') =>
+      scalar ? `${from}(select ${call} as pgrst_scalar) as pgrst_call` : `${from}${call} as pgrst_call`;
+    if (mode === 'single-json') return wrap(`${target}(${b.bind(args)}::${f.args[0].type})`, 'from ');
+    if (mode === 'json') {
+      const cols = f.args.filter((a) => keys.has(a.name));
+      const payload =
+        `from (select ${b.bind(args)}::json as json_data) as pgrst_payload, ` +
+        `lateral (select ${cols.map((a) => ident(a.name)).join(', ') || '1'} from json_to_record(pgrst_payload.json_data) ` +
+        `as _(${cols.map((a) => `${ident(a.name)} ${a.type}`).join(', ') || '"_" int'}) limit 1) as pgrst_body, lateral `;
+      const named = cols.map((a) => `${a.variadic ? 'variadic ' : ''}${ident(a.name)} := pgrst_body.${ident(a.name)}`);
+      return wrap(`${target}(${named.join(', ')})`, payload);
+    }
+    // GET / form: one value per argument (the last one), several for VARIADIC (CallPlan.toRpcParams).
+    const named = f.args.filter((a) => args.has(a.name)).map((a) => {
+      const values = args.get(a.name);
+      const value = a.variadic ? b.bind(values) : b.bind(values[values.length - 1]);
+      return `${a.variadic ? 'variadic ' : ''}${ident(a.name)} := ${value}::${a.type}`;
+    });
+    return wrap(`${target}(${named.join(', ')})`, 'from ');
   }
 
-  // Builds the main statement. Everything is inlined as escaped literals so
-  // that begin, settings, call and commit go to the server as one round trip.
-  function mainQuery(f, { mode, keys, body, query }) {
-    const target = `${ident(f.schema)}.${ident(f.name)}`;
-    let from = '';
-    let call;
-    if (mode === 'single-json') {
-      call = `${target}(${literal(body)}::${f.args[0].type})`;
-    } else if (mode === 'json') {
-      const cols = f.args.filter((a) => keys.has(a.name));
-      const widen = (t) => t.replace(/^character\b(?! varying)/, 'character varying').replace(/^bit\b(?! varying)/, 'bit varying');
-      from =
-        `from (select ${literal(body)}::json as json_data) as pgrst_payload, ` +
-        `lateral (select ${cols.map((a) => ident(a.name)).join(', ') || '1'} from json_to_record(pgrst_payload.json_data) ` +
-        `as _(${cols.map((a) => `${ident(a.name)} ${widen(a.type)}`).join(', ') || '"_" int'}) limit 1) as pgrst_body`;
-      call = `${target}(${argSql(f, keys, (a) => `pgrst_body.${ident(a.name)}`)})`;
-    } else {
-      call = `${target}(${argSql(f, keys, (a) => `${literal(query.get(a.name))}::${a.type}`)})`;
+  // The main statement (Statements.mainCall): the call as pgrst_source, the
+  // query string applied to its rows, the page, the optional total, the body.
+  function mainStatement(f, call, q, range, { count, singular }) {
+    const b = binder();
+    const scalar = !f.returns_composite;
+    const source = callSource(f, call, b);
+    const where = renderWhere('pgrst_source', q, b);
+    const page =
+      `select ${scalar ? 'pgrst_source.pgrst_scalar' : renderSelect('pgrst_source', q, b)} from pgrst_source ` +
+      `${where} ${renderOrder('pgrst_source', q, b)} ${limitOffset(range, b)}`;
+    const agg = scalar ? 'json_agg(_postgrest_t.pgrst_scalar)' : 'json_agg(_postgrest_t)';
+    const body = singular || !f.retset ? `coalesce(${agg} -> 0, 'null')` : `coalesce(${agg}, '[]')`;
+    const counted = count ? `, pgrst_source_count as (select 1 from pgrst_source ${where})` : '';
+    const sql =
+      `with pgrst_source as (select ${scalar ? 'pgrst_call.pgrst_scalar' : 'pgrst_call.*'} ${source})${counted} ` +
+      `select ${count ? '(select pg_catalog.count(*) from pgrst_source_count)' : 'null::bigint'} as total_result_set, ` +
+      `${f.retset ? 'pg_catalog.count(_postgrest_t)' : '1'} as page_total, ${body}::text as body, ${gucColumns} ` +
+      `from (${page}) as _postgrest_t`;
+    return { sql, params: b.params };
+  }
+
+  // Arguments and query from the request: a JSON body's keys, or the query
+  // string (GET/HEAD) or a form body (POST), whose non-operator values are arguments.
+  function readArguments(method, headers, query, body) {
+    const contentType = (headers['content-type'] ?? 'application/json').split(';')[0].trim().toLowerCase();
+    if (method !== 'POST') {
+      const q = parseQuery(query, { rpcRead: true });
+      return { q, call: { mode: 'query', args: groupArgs(q.args) } };
     }
-    // FROM clause: the payload and body relations (POST), then the call.
-    const fromWith = (rel) => (from ? `${from}, lateral ${rel}` : `from ${rel}`);
-    const guc =
-      `nullif(current_setting('response.headers', true), '') as response_headers, ` +
-      `nullif(current_setting('response.status', true), '') as response_status`;
-    if (f.returns_void) {
-      // count(pgrst_call.*) references the call, so the planner cannot drop it.
-      return `select null::text as body, count(pgrst_call.*) as n, ${guc} ${fromWith(`(select ${call} as pgrst_void) as pgrst_call`)}`;
+    const q = parseQuery(query);
+    if (contentType === 'application/x-www-form-urlencoded') {
+      return { q, call: { mode: 'query', args: groupArgs(new URLSearchParams(body ?? '')) } };
     }
-    if (f.returns_composite) {
-      return f.retset
-        ? `select coalesce(json_agg(pgrst_call), '[]')::text as body, count(*) as n, ${guc} ${fromWith(`${call} as pgrst_call`)}`
-        : `select (json_agg(pgrst_call) -> 0)::text as body, count(*) as n, ${guc} ${fromWith(`${call} as pgrst_call`)}`;
+    if (contentType !== 'application/json') {
+      throw new PgrstError(415, 'PGRST107', `None of these media types are available: ${contentType}`);
     }
-    return f.retset
-      ? `select coalesce(json_agg(pgrst_call.pgrst_scalar), '[]')::text as body, count(*) as n, ${guc} ${fromWith(`(select ${call} as pgrst_scalar) as pgrst_call`)}`
-      : `select coalesce(json_agg(pgrst_call.pgrst_scalar) -> 0, 'null')::text as body, 1 as n, ${guc} ${fromWith(`(select ${call} as pgrst_scalar) as pgrst_call`)}`;
+    const text = body && body.trim() ? body : '{}';
+    let parsed;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new PgrstError(400, 'PGRST102', 'Empty or invalid json');
+    }
+    if (Array.isArray(parsed)) throw notImplemented('array bodies on RPC (bulk calls with json_to_recordset)', 'Call the function once per object.');
+    if (parsed === null || typeof parsed !== 'object') throw new PgrstError(400, 'PGRST102', 'Empty or invalid json');
+    return { q, call: { mode: 'json', keys: new Set(Object.keys(parsed)), args: text } };
   }
 
   /**
    * Handles one /rpc/<name> request. `req`: {method, name, headers (lower-case),
    * query (URLSearchParams), body (string|null), claims, path}.
-   * Returns {status, headers, body (string|null)}; throws PgrstError.
+   * Returns {status, headers ([name, value] pairs), body (string|null)}; throws PgrstError.
    */
   async function call(req) {
     const { method, headers } = req;
     if (!['GET', 'HEAD', 'POST'].includes(method)) {
-      throw new PgrstError(405, 'PGRST101', 'Only GET, HEAD, POST and OPTIONS are allowed on RPC');
+      throw new PgrstError(405, 'PGRST101', `Cannot use the ${method} method on RPC`);
     }
     const readOnlyMethod = method !== 'POST';
     const profileHeader = readOnlyMethod ? headers['accept-profile'] : headers['content-profile'];
@@ -244,141 +276,55 @@ export function createRpc({ pool, schemas, extraSearchPath = ['public', 'extensi
         `Only the following schemas are exposed: ${schemas.join(', ')}`);
     }
     const singular = acceptsSingular(headers.accept);
-
-    let keys;
-    let mode;
-    let body = null;
-    let query = req.query;
-    const contentType = (headers['content-type'] ?? 'application/json').split(';')[0].trim().toLowerCase();
-    if (method === 'POST' && contentType === 'application/x-www-form-urlencoded') {
-      query = new URLSearchParams(req.body ?? '');
-    }
-    if (method === 'POST' && contentType !== 'application/x-www-form-urlencoded') {
-      if (contentType !== 'application/json') {
-        throw new PgrstError(415, 'PGRST107', `None of these media types are available: ${contentType}`);
-      }
-      const text = req.body && req.body.trim() ? req.body : '{}';
-      let parsed;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        throw new PgrstError(400, 'PGRST102', 'Empty or invalid json');
-      }
-      if (Array.isArray(parsed)) {
-        throw new PgrstError(400, 'PGRST102', 'The local API gateway does not support array bodies (bulk RPC calls)',
-          null, 'Call the function once per object, or use `supabase start` for the full PostgREST.');
-      }
-      if (parsed === null || typeof parsed !== 'object') {
-        throw new PgrstError(400, 'PGRST102', 'Empty or invalid json');
-      }
-      keys = new Set(Object.keys(parsed));
-      body = text;
-      mode = 'json';
-    } else {
-      keys = new Set();
-      for (const [k, v] of query) {
-        if (reservedQueryKeys.test(k) || filterOperator.test(v)) {
-          throw new PgrstError(400, 'PGRST100', `The local API gateway does not support "${k}" on RPC calls`, null,
-            'Filters, select, order and limit on function results need the full PostgREST (`supabase start`).');
-        }
-        keys.add(k);
-      }
-      mode = 'query';
+    const prefer = parsePrefer(headers.prefer);
+    const { q, call: callArgs } = readArguments(method, headers, req.query, req.body);
+    const keys = callArgs.mode === 'json' ? callArgs.keys : new Set(callArgs.args.keys());
+    const f = await resolve(schema, req.name, keys, { hasBody: method === 'POST' && callArgs.mode === 'json', isJsonBody: callArgs.mode === 'json' });
+    if (callArgs.mode === 'json' && f.args.length === 1 && f.args[0].name === '') callArgs.mode = 'single-json';
+    if (!f.returns_composite && shapesRows(q)) {
+      throw notImplemented('select, filters and order on the result of a function that returns scalars');
     }
 
-    const f = await resolve(schema, req.name, keys, { hasBody: method === 'POST' && mode === 'json', isJsonBody: mode === 'json' });
-    if (mode === 'json' && f.args.length === 1 && f.args[0].name === '') mode = 'single-json';
-
-    const readOnly = readOnlyMethod || f.volatility !== 'v';
+    const range = requestRange(method, headers, q);
+    const count = shouldCount(prefer);
+    const { sql, params } = mainStatement(f, callArgs, q, boundedRange(range, maxRows), { count, singular });
     const role = String(req.claims.role);
-    const claims = { ...req.claims, role };
-    const requestHeaders = { ...headers };
-    delete requestHeaders.cookie;
-    const cookies = Object.fromEntries(
-      (headers.cookie ?? '').split(';').map((c) => c.trim()).filter(Boolean).map((c) => {
-        const i = c.indexOf('=');
-        return [c.slice(0, i), c.slice(i + 1)];
-      }),
-    );
-    const settings = [
-      ['search_path', [schema, ...extraSearchPath.filter((s) => s !== schema)].map(ident).join(', ')],
-      ...(roleSettings.get(role) ?? new Map()),
-      ['role', role],
-      ['request.jwt.claims', JSON.stringify(claims)],
-      ['request.method', method],
-      ['request.path', req.path],
-      ['request.headers', JSON.stringify(requestHeaders)],
-      ['request.cookies', JSON.stringify(cookies)],
-    ];
-    const sql =
-      `begin isolation level read committed ${readOnly ? 'read only' : 'read write'};\n` +
-      `select ${settings.map(([k, v]) => `set_config(${literal(k)}, ${literal(v)}, true)`).join(', ')};\n` +
-      `${mainQuery(f, { mode, keys, body, query })};\ncommit;`;
+    const settings = requestSettings({
+      schema, extraSearchPath, roleSettings, role, claims: req.claims, method, path: req.path, headers,
+    });
+    const row = await inTransaction(pool, { readOnly: readOnlyMethod || f.volatility !== 'v', settings, anonymous: role === anonRole },
+      async (query) => {
+        const r = (await query(sql, params)).rows[0];
+        if (singular && Number(r.page_total) !== 1) throw singularError(Number(r.page_total));
+        return r;
+      });
 
-    let client;
-    try {
-      client = await pool.connect();
-    } catch (e) {
-      throw fromPgError(e, role === anonRole);
-    }
-    let results;
-    try {
-      results = await client.query(sql);
-    } catch (e) {
-      await client.query('rollback').catch(() => undefined);
-      client.release();
-      throw fromPgError(e, role === anonRole);
-    }
-    client.release();
-    const row = results[2].rows[0];
-    const n = Number(row.n);
-
-    const out = { 'content-type': 'application/json; charset=utf-8' };
-    if (profileHeader || schemas.length > 1) out['content-profile'] = schema;
-    let status = 200;
-    let responseBody = row.body;
+    const total = row.total_result_set === null ? null : Number(row.total_result_set);
+    const out = [];
+    let status;
+    let responseBody = method === 'HEAD' ? null : row.body;
     if (f.returns_void) {
       status = 204;
       responseBody = null;
-      delete out['content-type'];
+      out.push(['content-range', rangeStatus(range, 1, null).contentRange]);
     } else {
-      out['content-range'] = n > 0 ? `0-${n - 1}/*` : '*/*';
-      if (singular) {
-        if (n !== 1) {
-          throw new PgrstError(406, 'PGRST116', 'Cannot coerce the result to a single JSON object', `The result contains ${n} rows`);
-        }
-        out['content-type'] = 'application/vnd.pgrst.object+json; charset=utf-8';
-        if (f.retset) responseBody = JSON.stringify(JSON.parse(row.body)[0]);
-      }
+      const r = rangeStatus(range, Number(row.page_total), total);
+      status = r.status;
+      out.push(['content-range', r.contentRange], ['content-type', contentType(singular)]);
+      if (profileHeader || schemas.length > 1) out.push(['content-profile', schema]);
     }
-    if (row.response_status !== null) {
-      const s = Number(row.response_status);
-      if (!Number.isInteger(s) || s < 100 || s > 599) {
-        throw new PgrstError(500, 'PGRST112', 'Invalid response.status', `${row.response_status} is not a valid status code`);
-      }
-      status = s;
-    }
-    if (row.response_headers !== null) {
-      let parsed;
-      try {
-        parsed = JSON.parse(row.response_headers);
-        if (!Array.isArray(parsed) || !parsed.every((h) => h && typeof h === 'object' && Object.keys(h).length === 1 && typeof Object.values(h)[0] === 'string')) {
-          throw new Error('shape');
-        }
-      } catch {
-        throw new PgrstError(500, 'PGRST111', 'Invalid response.headers', `${row.response_headers} is not a JSON array of single-key objects with string values`);
-      }
-      for (const h of parsed) {
-        const [k, v] = Object.entries(h)[0];
-        out[k.toLowerCase()] = v;
-      }
-    }
-    return { status, headers: out, body: method === 'HEAD' ? null : responseBody };
+    out.push(...Object.entries(preferenceApplied(prefer, ['count', 'handling'])));
+    return { ...applyResponseGucs(row, status, out), body: responseBody };
   }
 
   return {
     call,
     reload,
+    roleSettings: () => roleSettings,
+    /** Also reload `other` when PostgREST would reload its schema cache. */
+    alsoReload(other) {
+      alsoReloads.push(other);
+    },
     listen,
     async close() {
       await listener?.end().catch(() => undefined);
@@ -386,51 +332,3 @@ export function createRpc({ pool, schemas, extraSearchPath = ['public', 'extensi
   };
 }
 
-function acceptsSingular(accept) {
-  if (!accept) return false;
-  const types = accept.split(',').map((t) => t.split(';')[0].trim().toLowerCase());
-  if (types.includes('application/vnd.pgrst.object+json') || types.includes('application/vnd.pgrst.object')) return true;
-  const ok = types.some((t) => t === '*/*' || t === 'application/*' || t === 'application/json' || t === 'application/vnd.pgrst.array+json');
-  if (!ok) throw new PgrstError(406, 'PGRST107', `None of these media types are available: ${types.join(', ')}`);
-  return false;
-}
-
-/** A PostgreSQL error as PostgREST reports it: its status, and {code,message,details,hint}. */
-export function fromPgError(e, anonymous) {
-  // Node's network errors have codes too (ECONNREFUSED): only a SQLSTATE is a database error.
-  if (!e || typeof e.code !== 'string' || !/^[0-9A-Z]{5}$/.test(e.code)) {
-    return new PgrstError(503, 'PGRST000', `Database connection error: ${e?.message ?? e}`);
-  }
-  if (e.code === 'PGRST') return fromPgrstRaise(e);
-  const status = httpStatusForSqlState(e.code, e.message, anonymous);
-  const headers = status === 401 ? { 'www-authenticate': 'Bearer' } : {};
-  return new PgrstError(status, e.code, e.message, e.detail ?? null, e.hint ?? null, headers);
-}
-
-// RAISE SQLSTATE 'PGRST' USING message = '{"code":..,"message":..}', detail = '{"status":..,"headers":{..}}'
-function fromPgrstRaise(e) {
-  let msg;
-  let det;
-  try {
-    msg = JSON.parse(e.message);
-    if (typeof msg?.code !== 'string' || typeof msg?.message !== 'string') throw new Error();
-  } catch {
-    return new PgrstError(500, 'PGRST121', 'Could not parse JSON in the "RAISE SQLSTATE \'PGRST\'" error',
-      `Invalid JSON value for MESSAGE: '${e.message}'`, 'MESSAGE must be a JSON object with obligatory keys: \'code\', \'message\' and optional keys: \'details\', \'hint\'.');
-  }
-  if (e.detail == null) {
-    return new PgrstError(500, 'PGRST121', 'Could not parse JSON in the "RAISE SQLSTATE \'PGRST\'" error',
-      'DETAIL is missing in the RAISE statement', 'DETAIL must be a JSON object with obligatory keys: \'status\', \'headers\' and optional key: \'status_text\'.');
-  }
-  try {
-    det = JSON.parse(e.detail);
-    if (!Number.isInteger(det?.status) || typeof det?.headers !== 'object' || det.headers === null) throw new Error();
-  } catch {
-    return new PgrstError(500, 'PGRST121', 'Could not parse JSON in the "RAISE SQLSTATE \'PGRST\'" error',
-      `Invalid JSON value for DETAIL: '${e.detail}'`, 'DETAIL must be a JSON object with obligatory keys: \'status\', \'headers\' and optional key: \'status_text\'.');
-  }
-  const headers = Object.fromEntries(Object.entries(det.headers).map(([k, v]) => [k.toLowerCase(), String(v)]));
-  const err = new PgrstError(det.status, msg.code, msg.message, msg.details ?? null, msg.hint ?? null, headers);
-  err.statusText = det.status_text;
-  return err;
-}

@@ -5,18 +5,22 @@
 // answer here that it gets from a hosted project:
 //   /rest/v1/rpc/<fn>     PostgREST's RPC endpoint (rpc.mjs), behind the
 //                         gateway's API-key mapping
+//   /rest/v1/<relation>   PostgREST's table and view endpoints, the subset
+//                         supabase-js's .from() uses (tables.mjs)
 //   /functions/v1/<name>  the functions runtime (functions-runtime.mjs), with
 //                         verify_jwt per function from supabase/config.toml,
 //                         checked on the request as the caller sent it
-// Table endpoints, /auth/v1, storage and realtime are not served: the local
-// stack has no GoTrue or PostgREST (docs/functions.md, README).
+// /auth/v1, storage and realtime are not served: the local stack has no GoTrue
+// (docs/functions.md, README). What is not implemented answers 501.
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { AuthError, GatewayError, claimsFromAuthorization, functionsJwtCheck, restAuthorization } from './auth.mjs';
 import { listFunctions, startFunctions, supabaseFunctionEnv, verifyJwtSettings } from './functions-runtime.mjs';
+import { notImplemented } from './errors.mjs';
 import { PgrstError, createRpc } from './rpc.mjs';
+import { createTables } from './tables.mjs';
 
 const corsAllowHeaders =
   'authorization, x-client-info, apikey, content-type, content-profile, accept-profile, prefer, x-retry-count, range, x-region';
@@ -25,6 +29,12 @@ function tomlList(toml, section, key, fallback) {
   const body = new RegExp(`^\\[${section}\\]\\s*$([\\s\\S]*?)(?=^\\[|(?![\\s\\S]))`, 'm').exec(toml)?.[1] ?? '';
   const m = new RegExp(`^\\s*${key}\\s*=\\s*\\[([^\\]]*)\\]`, 'm').exec(body);
   return m ? [...m[1].matchAll(/"([^"]+)"/g)].map((x) => x[1]) : fallback;
+}
+
+function tomlNumber(toml, section, key) {
+  const body = new RegExp(`^\\[${section}\\]\\s*$([\\s\\S]*?)(?=^\\[|(?![\\s\\S]))`, 'm').exec(toml)?.[1] ?? '';
+  const m = new RegExp(`^\\s*${key}\\s*=\\s*([0-9]+)`, 'm').exec(body);
+  return m ? Number(m[1]) : null;
 }
 
 /** The connection PostgREST would use: the authenticator role (same password locally). */
@@ -57,6 +67,16 @@ function send(res, status, headers, body) {
   res.end(body ?? undefined);
 }
 
+// Headers as [name, value] pairs, so that repeated names (Set-Cookie from
+// response.headers) stay separate headers.
+function sendPairs(res, status, statusText, pairs, body) {
+  const flat = pairs.flat();
+  if (body != null) flat.push('content-length', String(Buffer.byteLength(body)));
+  if (statusText) res.writeHead(status, statusText, flat);
+  else res.writeHead(status, flat);
+  res.end(body ?? undefined);
+}
+
 function sendError(res, err, extra = {}) {
   const headers = {
     'content-type': 'application/json; charset=utf-8',
@@ -67,7 +87,11 @@ function sendError(res, err, extra = {}) {
   if (err.status === 401 && !headers['www-authenticate']) {
     headers['www-authenticate'] = `Bearer error="invalid_token", error_description="${err.message}"`;
   }
-  send(res, err.status, headers, JSON.stringify(err.body()));
+  const body = JSON.stringify(err.body());
+  headers['content-length'] = Buffer.byteLength(body);
+  if (err.statusText) res.writeHead(err.status, err.statusText, headers);
+  else res.writeHead(err.status, headers);
+  res.end(body);
 }
 
 /**
@@ -91,12 +115,16 @@ export async function startApi({
   const toml = readFileSync(path.join(repoRoot, 'supabase/config.toml'), 'utf8');
   const schemas = tomlList(toml, 'api', 'schemas', ['public', 'graphql_public']);
   const extraSearchPath = tomlList(toml, 'api', 'extra_search_path', ['public', 'extensions']);
+  const maxRows = tomlNumber(toml, 'api', 'max_rows');
   const secret = new TextEncoder().encode(keys.jwtSecret);
 
   const pool = new pg.Pool({ connectionString: authenticatorUrl(dbUrl), max: poolSize, application_name: 'local-api-gateway' });
   pool.on('error', () => undefined);
-  const rpc = createRpc({ pool, schemas, extraSearchPath, listenUrl: dbUrl });
+  const rpc = createRpc({ pool, schemas, extraSearchPath, maxRows, listenUrl: dbUrl });
+  const tables = createTables({ pool, schemas, extraSearchPath, maxRows, roleSettings: rpc.roleSettings });
+  rpc.alsoReload(tables.reload);
   await rpc.reload();
+  await tables.reload();
   await rpc.listen();
 
   const names = listFunctions(path.join(repoRoot, 'supabase/functions')).filter((n) => !onlyFunctions || onlyFunctions.includes(n));
@@ -117,16 +145,15 @@ export async function startApi({
         if (req.method === 'OPTIONS') {
           return send(res, 200, {
             'access-control-allow-origin': '*',
-            'access-control-allow-methods': 'GET, POST, HEAD, OPTIONS',
+            'access-control-allow-methods': 'GET, POST, PATCH, DELETE, HEAD, OPTIONS',
             'access-control-allow-headers': corsAllowHeaders,
             'access-control-max-age': '86400',
           }, null);
         }
-        const m = /^\/rest\/v1\/rpc\/([^/]+)$/.exec(url.pathname);
-        if (!m) {
-          throw new PgrstError(501, 'LOCAL501',
-            'The local API gateway serves only /rest/v1/rpc/<function>', null,
-            'Table endpoints need PostgREST: use `supabase start` for the full Data API.');
+        const route = /^\/rest\/v1\/(?:(rpc)\/)?([^/]+)$/.exec(url.pathname);
+        if (!route) {
+          if (/^\/rest\/v1\/?$/.test(url.pathname)) throw notImplemented('the OpenAPI description at /rest/v1/');
+          throw new PgrstError(404, 'PGRST125', 'Invalid path specified in request URL');
         }
         const authorization = restAuthorization(keys, req.headers);
         let claims;
@@ -136,19 +163,20 @@ export async function startApi({
           if (e instanceof AuthError) throw new PgrstError(401, e.code, e.message);
           throw e;
         }
-        const body = req.method === 'POST' ? (await readBody(req)).toString('utf8') : null;
+        const body = ['POST', 'PATCH', 'PUT'].includes(req.method) ? (await readBody(req)).toString('utf8') : null;
         const headers = { ...req.headers };
         if (authorization) headers.authorization = authorization;
-        const r = await rpc.call({
+        const request = {
           method: req.method,
-          name: decodeURIComponent(m[1]),
+          name: decodeURIComponent(route[2]),
           headers,
           query: url.searchParams,
           body,
           claims,
           path: url.pathname.slice('/rest/v1'.length),
-        });
-        return send(res, r.status, { ...cors, ...r.headers }, r.body);
+        };
+        const r = route[1] ? await rpc.call(request) : await tables.handle(request);
+        return sendPairs(res, r.status, r.statusText, [...Object.entries(cors), ...r.headers], r.body);
       }
 
       if (url.pathname.startsWith('/functions/v1/')) {
