@@ -135,7 +135,9 @@ function selectItem(c) {
   }
   if (c.startsWith('count()')) throw notImplemented('aggregate functions in select', 'PostgREST refuses them unless db-aggregates-enabled is on (PGRST123).');
   const f = field(c);
-  if (c.peek() === '(' || c.peek() === '!') throw notImplemented(`resource embedding (\`${c.s.slice(start, c.i)}(…)\`) in select`);
+  // rel(…) and rel!hint(…) embed a relation; a `!` not leading to `(` is a parse error.
+  const embed = /^(?:![^,()!]+){0,2}\(/.exec(c.s.slice(c.i));
+  if (embed && !f.json.length) throw notImplemented(`resource embedding (\`${c.s.slice(start, c.i)}${embed[0]}…)\`) in select`);
   const castTo = cast(c);
   if (/^\.(sum|avg|count|max|min)\(\)/.test(c.s.slice(c.i))) {
     throw notImplemented('aggregate functions in select', 'PostgREST refuses them unless db-aggregates-enabled is on (PGRST123).');
