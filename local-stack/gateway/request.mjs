@@ -172,8 +172,8 @@ export function requestSettings({ schema, extraSearchPath, roleSettings, role, c
  * Runs statements in one transaction as PostgREST does: begin (read only
  * where the request cannot write), the settings, then `steps(query)`, which
  * runs the request's statements with bound parameters; commit, or rollback
- * when a step throws. `rollbackAfter` rolls back after success (a failed
- * singular check). Database errors become PostgREST errors.
+ * when a step throws (a failed .single() check rolls the writes back, as
+ * PostgREST's failNotSingular does). Database errors become PostgREST errors.
  */
 export async function inTransaction(pool, { readOnly, settings, anonymous }, steps) {
   let client;
@@ -182,19 +182,21 @@ export async function inTransaction(pool, { readOnly, settings, anonymous }, ste
   } catch (e) {
     throw fromPgError(e, anonymous);
   }
-  let ok = false;
+  let broken;
   try {
     await client.query(`begin isolation level read committed ${readOnly ? 'read only' : 'read write'}`);
     await client.query({ name: 'pgrst_settings', text: settingsSql, values: [settings.map((s) => s[0]), settings.map((s) => s[1])] });
     const result = await steps((text, values) => client.query({ text, values }));
     await client.query('commit');
-    ok = true;
     return result;
   } catch (e) {
-    await client.query('rollback').catch(() => undefined);
+    // A connection that cannot even roll back is discarded, not returned to the pool.
+    await client.query('rollback').catch((rollbackError) => {
+      broken = rollbackError;
+    });
     throw e instanceof PgrstError ? e : fromPgError(e, anonymous);
   } finally {
-    client.release(!ok && !client.readyForQuery ? true : undefined);
+    client.release(broken);
   }
 }
 
