@@ -11,6 +11,9 @@ import { PgrstError, notImplemented } from './errors.mjs';
 
 export const ident = (s) => `"${String(s).replace(/"/g, '""')}"`;
 
+// db-aggregates-enabled is off by default, and on Supabase (Error.hs AggregatesNotAllowed).
+const aggregatesNotAllowed = () => new PgrstError(400, 'PGRST123', 'Use of aggregate functions is not allowed');
+
 const parseError = (what, value, column, details) =>
   new PgrstError(400, 'PGRST100', `"failed to parse ${what} (${value})" (line 1, column ${column})`, details);
 
@@ -133,14 +136,14 @@ function selectItem(c) {
   } catch {
     c.i = save;
   }
-  if (c.startsWith('count()')) throw notImplemented('aggregate functions in select', 'PostgREST refuses them unless db-aggregates-enabled is on (PGRST123).');
+  if (c.startsWith('count()')) throw aggregatesNotAllowed();
   const f = field(c);
   // rel(…) and rel!hint(…) embed a relation; a `!` not leading to `(` is a parse error.
   const embed = /^(?:![^,()!]+){0,2}\(/.exec(c.s.slice(c.i));
   if (embed && !f.json.length) throw notImplemented(`resource embedding (\`${c.s.slice(start, c.i)}${embed[0]}…)\`) in select`);
   const castTo = cast(c);
   if (/^\.(sum|avg|count|max|min)\(\)/.test(c.s.slice(c.i))) {
-    throw notImplemented('aggregate functions in select', 'PostgREST refuses them unless db-aggregates-enabled is on (PGRST123).');
+    throw aggregatesNotAllowed();
   }
   c.ws();
   return { field: f, cast: castTo, alias };
@@ -343,10 +346,9 @@ export function parseColumns(value, what) {
 // The whole query string, split as PostgREST splits it (QueryParams.parse).
 // ---------------------------------------------------------------------------
 const lastWord = (k) => k.slice(k.lastIndexOf('.') + 1);
-const nonNegative = (name, v) => {
-  if (!/^[0-9]+$/.test(v)) return null; // PostgREST ignores what `readMaybe` cannot read
-  return Number(v);
-};
+// limit/offset as Haskell's readMaybe reads an Integer: what it cannot read is ignored;
+// a negative limit is read, and refused later as an empty range (416).
+const integer = (v) => (/^-?[0-9]+$/.test(v) ? Number(v) : null);
 
 /**
  * Splits a query string. `rpcRead`: a GET/HEAD on a function, where a
@@ -368,8 +370,8 @@ export function parseQuery(params, { rpcRead = false } = {}) {
       if (v === '') continue;
       if (embedded) throw notImplemented(`"${k}" (parameters of embedded resources)`);
       if (word === 'order') q.order.push(...parseOrder(v));
-      else if (word === 'limit') q.limit = nonNegative('limit', v) ?? q.limit;
-      else if (word === 'offset') q.offset = nonNegative('offset', v) ?? q.offset;
+      else if (word === 'limit') q.limit = integer(v) ?? q.limit;
+      else if (word === 'offset') q.offset = integer(v) ?? q.offset;
       else q.logic.push(parseLogic(k, v));
       continue;
     }

@@ -129,6 +129,9 @@ export function acceptsSingular(accept) {
   const types = accept.split(',').map((t) => t.split(';')[0].trim().toLowerCase());
   if (types.includes('application/vnd.pgrst.object+json') || types.includes('application/vnd.pgrst.object')) return true;
   const ok = types.some((t) => t === '*/*' || t === 'application/*' || t === 'application/json' || t === 'application/vnd.pgrst.array+json');
+  const servedByPostgrest = ['text/csv', 'application/geo+json', 'application/vnd.pgrst.plan', 'application/vnd.pgrst.plan+json', 'application/vnd.pgrst.plan+text', 'application/openapi+json'];
+  const other = types.find((t) => servedByPostgrest.includes(t));
+  if (!ok && other) throw notImplemented(`responses of type ${other}`);
   if (!ok) throw new PgrstError(406, 'PGRST107', `None of these media types are available: ${types.join(', ')}`);
   return false;
 }

@@ -72,8 +72,8 @@ function send(res, status, headers, body) {
 function sendPairs(res, status, statusText, pairs, body) {
   const flat = pairs.flat();
   if (body != null) flat.push('content-length', String(Buffer.byteLength(body)));
-  if (statusText) res.writeHead(status, statusText, flat);
-  else res.writeHead(status, flat);
+  // A code without a standard reason phrase gets an empty one, as Warp sends it.
+  res.writeHead(status, statusText ?? http.STATUS_CODES[status] ?? '', flat);
   res.end(body ?? undefined);
 }
 
@@ -89,8 +89,7 @@ function sendError(res, err, extra = {}) {
   }
   const body = JSON.stringify(err.body());
   headers['content-length'] = Buffer.byteLength(body);
-  if (err.statusText) res.writeHead(err.status, err.statusText, headers);
-  else res.writeHead(err.status, headers);
+  res.writeHead(err.status, err.statusText ?? http.STATUS_CODES[err.status] ?? '', headers);
   res.end(body);
 }
 
