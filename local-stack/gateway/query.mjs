@@ -400,10 +400,24 @@ export function binder(params = []) {
   return { params, bind: (v) => `$${params.push(v)}` };
 }
 
-function renderField(rel, f, b) {
-  let sql = f.name === '*' ? `${rel}.*` : `${rel}.${ident(f.name)}`;
+// The relation the renderers qualify columns with: its SQL name and, where
+// known, its columns' base types (json paths and full-text search depend on them).
+const asRelation = (rel) => (typeof rel === 'string' ? { sql: rel, types: null } : rel);
+const jsonTypes = new Set(['json', 'jsonb']);
+
+// A column with its JSON path (SqlFragment.pgFmtField, Plan.resolveTypeOrUnknown):
+// arrows apply to json/jsonb directly, to any other or unknown type through
+// to_jsonb(); full-text search reads a known non-tsvector column through to_tsvector().
+function renderField(rel, f, b, { tsLanguage } = {}) {
+  const r = asRelation(rel);
+  const type = r.types?.get(f.name) ?? null;
+  let sql = f.name === '*' ? `${r.sql}.*` : `${r.sql}.${ident(f.name)}`;
+  if (f.json.length && !jsonTypes.has(type)) sql = `pg_catalog.to_jsonb(${sql})`;
   for (const step of f.json) {
     sql += step.index !== undefined ? `${step.arrow}${b.bind(step.index)}::int` : `${step.arrow}${b.bind(step.key)}`;
+  }
+  if (tsLanguage !== undefined && type !== null && type !== 'tsvector') {
+    sql = `pg_catalog.to_tsvector(${tsLanguage ? `${b.bind(tsLanguage)}::regconfig, ` : ''}${sql})`;
   }
   return sql;
 }
@@ -412,7 +426,7 @@ function renderField(rel, f, b) {
 const arrayLiteral = (values) => `{${values.map((v) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`;
 
 function renderFilter(rel, f, b) {
-  const lhs = renderField(rel, f.field, b);
+  const lhs = renderField(rel, f.field, b, f.op in ftsOps ? { tsLanguage: f.language } : {});
   const not = f.negate ? 'not ' : '';
   switch (f.op) {
     case 'in':
@@ -464,10 +478,10 @@ function defaultAlias(f) {
 
 /** The select list; `*` when the query has none. */
 export function renderSelect(rel, q, b) {
-  if (!q.select || !q.select.length) return `${rel}.*`;
+  if (!q.select || !q.select.length) return `${asRelation(rel).sql}.*`;
   return q.select
     .map((item) => {
-      if (item.star) return `${rel}.*`;
+      if (item.star) return `${asRelation(rel).sql}.*`;
       let sql = renderField(rel, item.field, b);
       if (item.cast) sql = `cast(${sql} as ${item.cast})`;
       const alias = item.alias ?? defaultAlias(item.field);

@@ -26,6 +26,9 @@ select p.oid::int as oid, n.nspname as schema, p.proname as name, p.provolatile 
        p.proretset as retset, p.prorettype = 'pg_catalog.void'::regtype as returns_void,
        (rt.typtype = 'c' or coalesce(p.proargmodes::text[] && array['o','b','t'], false)) as returns_composite,
        p.pronargs::int as nargs, p.pronargdefaults::int as ndefaults,
+       (select rn.nspname || '.' || rc.relname
+          from pg_catalog.pg_class as rc join pg_catalog.pg_namespace as rn on rn.oid = rc.relnamespace
+         where rc.oid = rt.typrelid and rc.relkind in ('r', 'p', 'v', 'm', 'f')) as returns_relation,
        coalesce((
          select json_agg(json_build_object(
                   'name', coalesce(a.name, ''),
@@ -66,7 +69,13 @@ function groupArgs(pairs) {
   return args;
 }
 
-export function createRpc({ pool, schemas, extraSearchPath = ['public', 'extensions'], anonRole = 'anon', maxRows = null, listenUrl }) {
+/**
+ * `columnTypes('schema.relation')`: the base types of a relation's columns
+ * (tables.columnTypes), for a function that returns a table's rows.
+ */
+export function createRpc({
+  pool, schemas, extraSearchPath = ['public', 'extensions'], anonRole = 'anon', maxRows = null, listenUrl, columnTypes = () => null,
+}) {
   let catalog = null; // Map "schema.name" -> [fn]
   let roleSettings = new Map();
   let loading = null;
@@ -216,10 +225,11 @@ export function createRpc({ pool, schemas, extraSearchPath = ['public', 'extensi
     const b = binder();
     const scalar = !f.returns_composite;
     const source = callSource(f, call, b);
-    const where = renderWhere('pgrst_source', q, b);
+    const rel = { sql: 'pgrst_source', types: f.returns_relation ? columnTypes(f.returns_relation) : null };
+    const where = renderWhere(rel, q, b);
     const page =
-      `select ${scalar ? 'pgrst_source.pgrst_scalar' : renderSelect('pgrst_source', q, b)} from pgrst_source ` +
-      `${where} ${renderOrder('pgrst_source', q, b)} ${limitOffset(range, b)}`;
+      `select ${scalar ? 'pgrst_source.pgrst_scalar' : renderSelect(rel, q, b)} from pgrst_source ` +
+      `${where} ${renderOrder(rel, q, b)} ${limitOffset(range, b)}`;
     const agg = scalar ? 'json_agg(_postgrest_t.pgrst_scalar)' : 'json_agg(_postgrest_t)';
     const body = singular || !f.retset ? `coalesce(${agg} -> 0, 'null')` : `coalesce(${agg}, '[]')`;
     const counted = count ? `, pgrst_source_count as (select 1 from pgrst_source ${where})` : '';

@@ -119,8 +119,9 @@ export async function startApi({
 
   const pool = new pg.Pool({ connectionString: authenticatorUrl(dbUrl), max: poolSize, application_name: 'local-api-gateway' });
   pool.on('error', () => undefined);
-  const rpc = createRpc({ pool, schemas, extraSearchPath, maxRows, listenUrl: dbUrl });
-  const tables = createTables({ pool, schemas, extraSearchPath, maxRows, roleSettings: rpc.roleSettings });
+  let tables;
+  const rpc = createRpc({ pool, schemas, extraSearchPath, maxRows, listenUrl: dbUrl, columnTypes: (name) => tables.columnTypes(name) });
+  tables = createTables({ pool, schemas, extraSearchPath, maxRows, roleSettings: rpc.roleSettings });
   rpc.alsoReload(tables.reload);
   await rpc.reload();
   await tables.reload();

@@ -24,8 +24,10 @@ select n.nspname as schema, c.relname as name, c.relkind as kind,
        coalesce((select json_agg(json_build_object(
                           'name', a.attname,
                           'type', pg_catalog.format_type(a.atttypid, a.atttypmod),
+                          'base', pg_catalog.format_type(case when t.typtype = 'd' then t.typbasetype else a.atttypid end, null),
                           'default', pg_catalog.pg_get_expr(d.adbin, d.adrelid)) order by a.attnum)
                    from pg_catalog.pg_attribute as a
+                   join pg_catalog.pg_type as t on t.oid = a.atttypid
                    left join pg_catalog.pg_attrdef as d on d.adrelid = a.attrelid and d.adnum = a.attnum
                   where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped), '[]') as columns,
        coalesce((select json_agg(a.attname order by array_position(i.indkey::int2[], a.attnum))
@@ -44,7 +46,11 @@ export function createTables({ pool, schemas, extraSearchPath, roleSettings, ano
 
   async function load() {
     const { rows } = await pool.query(catalogSql, [schemas]);
-    catalog = new Map(rows.map((t) => [`${t.schema}.${t.name}`, { ...t, byName: new Map(t.columns.map((c) => [c.name, c])) }]));
+    catalog = new Map(rows.map((t) => [`${t.schema}.${t.name}`, {
+      ...t,
+      byName: new Map(t.columns.map((c) => [c.name, c])),
+      types: new Map(t.columns.map((c) => [c.name, c.base])),
+    }]));
     lastReload = Date.now();
   }
 
@@ -87,7 +93,7 @@ export function createTables({ pool, schemas, extraSearchPath, roleSettings, ano
     const ctx = {
       req,
       table,
-      rel: `${ident(table.schema)}.${ident(table.name)}`,
+      rel: { sql: `${ident(table.schema)}.${ident(table.name)}`, types: table.types },
       q: parseQuery(req.query),
       prefer: parsePrefer(headers.prefer),
       singular: acceptsSingular(headers.accept),
@@ -111,9 +117,9 @@ export function createTables({ pool, schemas, extraSearchPath, roleSettings, ano
     const range = requestRange(req.method, req.headers, q);
     const b = binder();
     const where = renderWhere(rel, q, b);
-    const page = `select ${renderSelect(rel, q, b)} from ${rel} ${where} ${renderOrder(rel, q, b)} ${limitOffset(boundedRange(range, maxRows), b)}`;
+    const page = `select ${renderSelect(rel, q, b)} from ${rel.sql} ${where} ${renderOrder(rel, q, b)} ${limitOffset(boundedRange(range, maxRows), b)}`;
     const counted = shouldCount(prefer);
-    const countQuery = `select 1 from ${rel} ${where}`;
+    const countQuery = `select 1 from ${rel.sql} ${where}`;
     const countSource = prefer.count === 'estimated' && maxRows != null ? `${countQuery} limit ${maxRows + 1}` : countQuery;
     const body = singular ? `coalesce(json_agg(_postgrest_t) -> 0, 'null')` : `coalesce(json_agg(_postgrest_t), '[]')`;
     const sql =
@@ -223,7 +229,7 @@ export function createTables({ pool, schemas, extraSearchPath, roleSettings, ano
     const { prefer, singular, table } = ctx;
     const representation = prefer.return === 'representation';
     const body = !representation ? `''` : singular ? `coalesce(json_agg(_postgrest_t) -> 0, 'null')` : `coalesce(json_agg(_postgrest_t), '[]')`;
-    const select = representation ? renderSelect('pgrst_source', { ...ctx.q }, b) : '*';
+    const select = representation ? renderSelect({ sql: 'pgrst_source', types: table.types }, ctx.q, b) : '*';
     const locationSql = location && table.pk.length
       ? `case when pg_catalog.count(_postgrest_t) = 1 then (select pg_catalog.string_agg(j.key || '=' || coalesce('eq.' || j.value, 'is.null'), '&') ` +
         `from (select pg_catalog.row_to_json(_) as r from pgrst_source as _ limit 1) as d cross join pg_catalog.json_each_text(d.r) as j ` +
@@ -262,7 +268,7 @@ export function createTables({ pool, schemas, extraSearchPath, roleSettings, ano
     }
     const location = prefer.return === 'headers-only';
     const mutation =
-      `insert into ${rel}${cols.length ? `(${names})` : ''} select ${cols.map((c) => `pgrst_body.${ident(c.name)}`).join(', ')} ` +
+      `insert into ${rel.sql}${cols.length ? `(${names})` : ''} select ${cols.map((c) => `pgrst_body.${ident(c.name)}`).join(', ')} ` +
       `${bodySource(ctx, cols, parsed, b, { defaults: prefer.missing === 'default' })} ` +
       `${merge ? `where ${counter('+')} <> '0' ` : ''}${onConflict} returning ${returning(ctx, { location })}`;
     const row = await write(ctx, query, mutation, b, { location, inserted: merge });
@@ -291,9 +297,9 @@ export function createTables({ pool, schemas, extraSearchPath, roleSettings, ano
     const b = binder();
     const ret = returning(ctx, { location: false });
     const mutation = cols.length
-      ? `update ${rel} set ${cols.map((c) => `${ident(c.name)} = pgrst_body.${ident(c.name)}`).join(', ')} ` +
-        `${bodySource(ctx, cols, parsed, b, { defaults: prefer.missing === 'default' })} ${renderWhere(rel, ctx.q, b)} returning ${ret === '1' ? '1' : ret.split(', ').map((c) => (c === '*' ? `${rel}.*` : `${rel}.${c}`)).join(', ')}`
-      : `select ${ret === '1' ? 'null' : ret === '*' ? `${rel}.*` : ret} from ${rel} where false`;
+      ? `update ${rel.sql} set ${cols.map((c) => `${ident(c.name)} = pgrst_body.${ident(c.name)}`).join(', ')} ` +
+        `${bodySource(ctx, cols, parsed, b, { defaults: prefer.missing === 'default' })} ${renderWhere(rel, ctx.q, b)} returning ${ret === '1' ? '1' : ret.split(', ').map((c) => (c === '*' ? `${rel.sql}.*` : `${rel.sql}.${c}`)).join(', ')}`
+      : `select ${ret === '1' ? 'null' : ret === '*' ? `${rel.sql}.*` : ret} from ${rel.sql} where false`;
     const row = await write(ctx, query, mutation, b, {});
     const n = Number(row.page_total);
     const representation = prefer.return === 'representation';
@@ -310,7 +316,7 @@ export function createTables({ pool, schemas, extraSearchPath, roleSettings, ano
     const { rel, prefer } = ctx;
     requireFilter(ctx, 'DELETE');
     const b = binder();
-    const mutation = `delete from ${rel} ${renderWhere(rel, ctx.q, b)} returning ${returning(ctx, { location: false })}`;
+    const mutation = `delete from ${rel.sql} ${renderWhere(rel, ctx.q, b)} returning ${returning(ctx, { location: false })}`;
     const row = await write(ctx, query, mutation, b, {});
     const n = Number(row.page_total);
     const representation = prefer.return === 'representation';
@@ -322,5 +328,8 @@ export function createTables({ pool, schemas, extraSearchPath, roleSettings, ano
     };
   }
 
-  return { handle, reload };
+  /** Base types of a relation's columns by name ('schema.name'), or null when it is not a known relation. */
+  const columnTypes = (qualifiedName) => catalog?.get(qualifiedName)?.types ?? null;
+
+  return { handle, reload, columnTypes };
 }
