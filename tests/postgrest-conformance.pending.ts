@@ -328,9 +328,8 @@ for (const target of targets) {
   }));
   check(`${prefix}.count.head`, async () => {
     const raw = await target.head('select=id', countExact);
-    expect(raw.status).toBe(200);
-    expect(raw.text).toBe('');
-    expect(raw.headers.get('content-range')).toBe('0-4/5');
+    expect({ status: raw.status, text: raw.text, range: raw.headers.get('content-range'), type: raw.headers.get('content-type') })
+      .toEqual({ status: 200, text: '', range: '0-4/5', type: 'application/json; charset=utf-8' });
     const client = anonClient();
     const viaJs = prefix === 'rpc'
       ? await client.rpc(rowsFn, {}, { head: true, count: 'exact' })
@@ -341,6 +340,13 @@ for (const target of targets) {
       : await client.from(itemsTable).select('*', { head: true, count: 'exact' }).eq('flag', true);
     expect(filtered.count).toBe(2);
   });
+  check(`${prefix}.count.preference_applied`, () => eachRead('select=id', countExact, (res) => {
+    expect(res.headers.get('preference-applied')).toBe('count=exact');
+  }));
+  check(`${prefix}.repeated_params`, () => eachRead('select=id&select=name&order=id&limit=3&limit=1', undefined, (res) => {
+    expect({ status: res.status, body: res.body, range: res.headers.get('content-range') })
+      .toEqual({ status: 200, body: [{ id: 1 }], range: '0-0/*' });
+  }));
   check(`${prefix}.supabase_js_chain`, async () => {
     const client = anonClient();
     const results = prefix === 'rpc'
@@ -508,9 +514,6 @@ check('table.select.star', async () => {
   expect((await tableGet('select=*&id=eq.1')).body).toEqual([{ id: 1, name: 'apple', score: 10, flag: true, meta: { k: 1 } }]);
   expect((await anonClient().from(itemsTable).select().eq('id', 1)).data).toEqual([{ id: 1, name: 'apple', score: 10, flag: true, meta: { k: 1 } }]);
 });
-check('table.count.preference_applied', async () => {
-  expect((await tableGet('select=id', countExact)).headers.get('preference-applied')).toBe('count=exact');
-});
 check('table.single', async () => {
   const client = anonClient();
   expect(await client.from(itemsTable).select('id,name').eq('id', 1).single())
@@ -619,6 +622,13 @@ check('insert.not_null', async () => {
   expect(res.status).toBe(400);
   expect(res.error).toMatchObject({ code: '23502', message: `null value in column "label" of relation "${writesTable}" violates not-null constraint` });
 });
+check('insert.unknown_column', async () => {
+  const notFound = { code: 'PGRST204', message: `Could not find the 'nope' column of '${writesTable}' in the schema cache`, details: null, hint: null };
+  const inserted = await writes().insert({ batch: 'insert.unknown_column', label: 'a', nope: 1 });
+  expect({ status: inserted.status, error: inserted.error }).toEqual({ status: 400, error: notFound });
+  const updated = await writes().update({ nope: 1 }).eq('batch', 'insert.unknown_column');
+  expect({ status: updated.status, error: updated.error }).toEqual({ status: 400, error: notFound });
+});
 check('insert.invalid_json', async () => {
   expectError(await rest(`/${writesTable}`, { body: '}{ x = 2' }), 400,
     { code: 'PGRST102', message: 'Empty or invalid json', details: null, hint: null });
@@ -646,6 +656,12 @@ check('upsert.ignore', async () => {
     .select('label,n');
   expect(res).toMatchObject({ status: 201, data: [{ label: 'b', n: 2 }], error: null });
   expect(await batchRows(batch)).toEqual([{ label: 'a', n: 1 }, { label: 'b', n: 2 }]);
+});
+check('upsert.no_constraint', async () => {
+  const res = await writes().upsert({ batch: 'upsert.no_constraint', label: 'a' }, { onConflict: 'n' });
+  expect({ status: res.status, error: res.error }).toMatchObject({
+    status: 400, error: { code: '42P10', message: 'there is no unique or exclusion constraint matching the ON CONFLICT specification' },
+  });
 });
 check('update.minimal', async () => {
   const batch = 'update.minimal';
