@@ -142,7 +142,7 @@ export const cases: ConformanceCase[] = [
   { id: 'shape.char_bit_args', behaviour: '`char(n)`/`bit(n)` arguments are bound as `varchar`/`varbit` (GET and POST), not truncated', source: 'RpcSpec "modifies the param type from character to character varying", "… from bit to bit varying"', gateway: 'same' },
   { id: 'shape.variadic_get', behaviour: 'VARIADIC from repeated GET parameters (n=0 through DEFAULT, 1, >1) and from a POST array', source: 'RpcSpec "procs with VARIADIC params"', gateway: 'same' },
   { id: 'shape.status_text', behaviour: '`RAISE SQLSTATE \'PGRST\'` detail `status_text` sets the reason phrase; without it the standard one', source: 'RpcSpec "gets message and details from raise sqlstate PGRST", "… checks standard status message"', gateway: 'same' },
-  { id: 'shape.response_status_text', behaviour: '`response.status` sets only the code: the standard reason phrase, an empty one for a code without one', source: 'Response.hs decodeGucStatus (`toEnum`, http-types: unknown codes have an empty message)', gateway: 'same' },
+  { id: 'shape.response_status_text', behaviour: '`response.status` sets only the code: PostgREST completes the standard reason phrase (418 "I\'m a teapot"), an empty one for a code without one', source: 'docs transactions.rst "Response Status Code"; Response.hs decodeGucStatus (http-types `toEnum`)', gateway: 'same' },
 
   // Table reads
   ...filterCases.map(onTable),
@@ -152,6 +152,7 @@ export const cases: ConformanceCase[] = [
   { id: 'table.single', behaviour: '`.single()` (`Accept: application/vnd.pgrst.object+json`): one row → object; 0 or 2 rows → 406 PGRST116 "Cannot coerce the result to a single JSON object"', source: 'SingularSpec "raises an error for multiple rows", "fails for zero rows" (v13+; v12 said "JSON object requested, multiple (or no) rows returned")', gateway: 'same' },
   { id: 'table.maybe_single', behaviour: '`.maybeSingle()`: 0 rows → `data: null`, 200 (postgrest-js reads the array)', source: 'postgrest-js 2.109 `maybeSingle()` (plain GET, shaped client-side)', gateway: 'same' },
   { id: 'table.not_found', behaviour: 'an unknown table is 404 PGRST205 "Could not find the table \'public.x\' in the schema cache"', source: 'QuerySpec "Querying a nonexistent table causes a 404" (v13+; v12 answered 42P01)', gateway: 'same' },
+  { id: 'table.read_only', behaviour: 'table GET runs READ ONLY: a view calling `nextval()` is 405 25006', source: 'docs transactions.rst "Access Mode on Tables and Views"', gateway: 'same' },
   { id: 'table.view', behaviour: 'a view reads like a table (filters, order, count)', source: 'docs tables_views.rst "Tables and Views"', gateway: 'same' },
 
   // Table writes
@@ -182,7 +183,8 @@ export const cases: ConformanceCase[] = [
   { id: 'delete.no_filter', behaviour: 'DELETE without a filter is 400 21000 "DELETE requires a WHERE clause"', source: 'PgSafeUpdateSpec "does not delete and throws error if no condition is present"', gateway: 'same' },
 
   // Roles, RLS and grants
-  { id: 'auth.rls_select', behaviour: 'reads run as the request\'s role: RLS shows a user only their own rows', source: 'docs tables_views.rst; InsertSpec "Row level permission"', gateway: 'same' },
+  { id: 'auth.request_settings', behaviour: 'table requests run as the request\'s role with `request.method` and `request.path` set, as RPCs do', source: 'docs transactions.rst "Request Path and Method", "Request Role and Search Path"', gateway: 'same' },
+  { id: 'auth.rls_select', behaviour: 'reads run as the request\'s role: RLS shows a user only their own rows; service_role bypasses RLS', source: 'docs tables_views.rst; InsertSpec "Row level permission"', gateway: 'same' },
   { id: 'auth.rls_update', behaviour: 'PATCH of another user\'s row changes nothing (RLS filters it out)', source: 'UpdateSpec (RLS as PostgreSQL applies it)', gateway: 'same' },
   { id: 'auth.rls_check', behaviour: 'an insert failing a policy\'s WITH CHECK is 403 42501', source: 'docs errors.rst SQLSTATE table (42501 → 403 when authenticated)', gateway: 'same' },
   { id: 'auth.table_grant', behaviour: 'a table without a grant is 401 42501 for anon "permission denied for table …"', source: 'docs errors.rst SQLSTATE table (42501 → 401 as anon)', gateway: 'same' },
