@@ -63,3 +63,25 @@ function fromPgrstRaise(e) {
   err.statusText = det.status_text;
   return err;
 }
+
+// Warp sends the reason phrase of Haskell's http-types for a known code and an
+// empty one otherwise (PostgREST builds statuses with `toEnum`); Node's own
+// table words some differently (413, 414, 416, 418).
+const reasonPhrases = new Map(Object.entries({
+  100: 'Continue', 101: 'Switching Protocols',
+  200: 'OK', 201: 'Created', 202: 'Accepted', 203: 'Non-Authoritative Information', 204: 'No Content',
+  205: 'Reset Content', 206: 'Partial Content',
+  300: 'Multiple Choices', 301: 'Moved Permanently', 302: 'Found', 303: 'See Other', 304: 'Not Modified',
+  305: 'Use Proxy', 307: 'Temporary Redirect', 308: 'Permanent Redirect',
+  400: 'Bad Request', 401: 'Unauthorized', 402: 'Payment Required', 403: 'Forbidden', 404: 'Not Found',
+  405: 'Method Not Allowed', 406: 'Not Acceptable', 407: 'Proxy Authentication Required', 408: 'Request Timeout',
+  409: 'Conflict', 410: 'Gone', 411: 'Length Required', 412: 'Precondition Failed', 413: 'Request Entity Too Large',
+  414: 'Request-URI Too Long', 415: 'Unsupported Media Type', 416: 'Requested Range Not Satisfiable',
+  417: 'Expectation Failed', 418: "I'm a teapot", 422: 'Unprocessable Entity', 426: 'Upgrade Required',
+  428: 'Precondition Required', 429: 'Too Many Requests', 431: 'Request Header Fields Too Large',
+  500: 'Internal Server Error', 501: 'Not Implemented', 502: 'Bad Gateway', 503: 'Service Unavailable',
+  504: 'Gateway Timeout', 505: 'HTTP Version Not Supported', 511: 'Network Authentication Required',
+}).map(([k, v]) => [Number(k), v]));
+
+/** The reason phrase PostgREST's responses carry for `status`. */
+export const reasonPhrase = (status) => reasonPhrases.get(status) ?? '';

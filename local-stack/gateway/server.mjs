@@ -18,7 +18,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { AuthError, GatewayError, claimsFromAuthorization, functionsJwtCheck, restAuthorization } from './auth.mjs';
 import { listFunctions, startFunctions, supabaseFunctionEnv, verifyJwtSettings } from './functions-runtime.mjs';
-import { notImplemented } from './errors.mjs';
+import { notImplemented, reasonPhrase } from './errors.mjs';
 import { PgrstError, createRpc } from './rpc.mjs';
 import { createTables } from './tables.mjs';
 
@@ -72,8 +72,7 @@ function send(res, status, headers, body) {
 function sendPairs(res, status, statusText, pairs, body) {
   const flat = pairs.flat();
   if (body != null) flat.push('content-length', String(Buffer.byteLength(body)));
-  // A code without a standard reason phrase gets an empty one, as Warp sends it.
-  res.writeHead(status, statusText ?? http.STATUS_CODES[status] ?? '', flat);
+  res.writeHead(status, statusText ?? reasonPhrase(status), flat);
   res.end(body ?? undefined);
 }
 
@@ -89,7 +88,7 @@ function sendError(res, err, extra = {}) {
   }
   const body = JSON.stringify(err.body());
   headers['content-length'] = Buffer.byteLength(body);
-  res.writeHead(err.status, err.statusText ?? http.STATUS_CODES[err.status] ?? '', headers);
+  res.writeHead(err.status, err.statusText ?? reasonPhrase(err.status), headers);
   res.end(body);
 }
 
