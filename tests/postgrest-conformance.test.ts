@@ -534,6 +534,20 @@ check('table.read_only', async () => {
   expectError(await rest(`/${named('counter')}`), 405,
     { code: '25006', message: 'cannot execute nextval() in a read-only transaction', details: null, hint: null });
 });
+check('table.strip_nulls', async () => {
+  const array = { accept: 'application/vnd.pgrst.array+json;nulls=stripped' };
+  const read = await tableGet('select=id,score,flag&id=in.(3,4)&order=id', array);
+  expect(read).toMatchObject({ status: 200, body: [{ id: 3 }, { id: 4, score: 40, flag: true }] });
+  expect(read.headers.get('content-type')).toBe('application/vnd.pgrst.array+json;nulls=stripped; charset=utf-8');
+  expect(await rpcPost('select=id,score&id=eq.3', array)).toMatchObject({ status: 200, body: [{ id: 3 }] });
+  const single = await tableGet('select=id,score&id=eq.3', { accept: 'application/vnd.pgrst.object+json;nulls=stripped' });
+  expect(single).toMatchObject({ status: 200, body: { id: 3 } });
+  expect(single.headers.get('content-type')).toBe('application/vnd.pgrst.object+json;nulls=stripped; charset=utf-8');
+  const written = await rest(`/${writesTable}?select=label,n`, {
+    method: 'POST', body: { batch: 'table.strip_nulls', label: 'a', n: null }, headers: { ...array, prefer: 'return=representation' },
+  });
+  expect(written).toMatchObject({ status: 201, body: [{ label: 'a' }] });
+});
 check('table.view', async () => {
   const res = await rest(`/${itemsView}?select=id&flag=is.true&order=id.desc`, { headers: countExact });
   expect(res.status).toBe(200);

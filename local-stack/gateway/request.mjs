@@ -123,24 +123,45 @@ export function rangeStatus(range, pageTotal, total) {
 // ---------------------------------------------------------------------------
 // Content negotiation
 // ---------------------------------------------------------------------------
-/** Whether the client asked for one object (`.single()`, `.maybeSingle()` asks for an array). */
-export function acceptsSingular(accept) {
-  if (!accept) return false;
-  const types = accept.split(',').map((t) => t.split(';')[0].trim().toLowerCase());
-  if (types.includes('application/vnd.pgrst.object+json') || types.includes('application/vnd.pgrst.object')) return true;
-  const ok = types.some((t) => t === '*/*' || t === 'application/*' || t === 'application/json' || t === 'application/vnd.pgrst.array+json');
-  const servedByPostgrest = ['text/csv', 'application/geo+json', 'application/vnd.pgrst.plan', 'application/vnd.pgrst.plan+json', 'application/vnd.pgrst.plan+text', 'application/openapi+json'];
-  const other = types.find((t) => servedByPostgrest.includes(t));
-  if (!ok && other) throw notImplemented(`responses of type ${other}`);
-  if (!ok) throw new PgrstError(406, 'PGRST107', `None of these media types are available: ${types.join(', ')}`);
-  return false;
+/**
+ * The response media type from Accept (MediaType.decodeMediaType): one object
+ * for `.single()` (`vnd.pgrst.object+json`), an array otherwise; the
+ * `nulls=stripped` parameter (supabase-js `.stripNulls()`) drops null fields.
+ * Types PostgREST serves and the gateway does not (CSV, GeoJSON, plans) are a
+ * loud 501; any other is 406 PGRST107.
+ */
+export function negotiate(accept) {
+  if (!accept) return { singular: false, stripNulls: false };
+  const types = accept.split(',').map((t) => {
+    const [type, ...params] = t.split(';').map((x) => x.trim());
+    const nulls = params.map((p) => p.split('=')).find(([k]) => k.trim().toLowerCase() === 'nulls')?.[1]?.trim();
+    return { type: type.toLowerCase(), stripNulls: nulls === 'stripped' };
+  });
+  const object = types.find((t) => t.type === 'application/vnd.pgrst.object+json' || t.type === 'application/vnd.pgrst.object');
+  if (object) return { singular: true, stripNulls: object.stripNulls };
+  const array = types.find((t) => t.type === 'application/vnd.pgrst.array+json' || t.type === 'application/vnd.pgrst.array');
+  if (array) return { singular: false, stripNulls: array.stripNulls };
+  if (types.some((t) => ['*/*', 'application/*', 'application/json'].includes(t.type))) return { singular: false, stripNulls: false };
+  const servedByPostgrest = ['text/csv', 'application/geo+json', 'application/vnd.pgrst.plan', 'application/vnd.pgrst.plan+json',
+    'application/vnd.pgrst.plan+text', 'application/openapi+json', 'text/plain', 'text/xml', 'application/octet-stream'];
+  const other = types.find((t) => servedByPostgrest.includes(t.type));
+  if (other) throw notImplemented(`responses of type ${other.type}`);
+  throw new PgrstError(406, 'PGRST107', `None of these media types are available: ${types.map((t) => t.type).join(', ')}`);
+}
+
+/** The JSON body of the rows in _postgrest_t (SqlFragment.asJsonF / asJsonSingleF). */
+export function bodyAggregate(media, { column = null, single = false } = {}) {
+  const agg = column ? `json_agg(_postgrest_t.${column})` : 'json_agg(_postgrest_t)';
+  const strip = (x) => (media.stripNulls ? `json_strip_nulls(${x})` : x);
+  return media.singular || single ? `coalesce(${strip(`${agg} -> 0`)}, 'null')` : `coalesce(${strip(agg)}, '[]')`;
 }
 
 export const singularError = (n) =>
   new PgrstError(406, 'PGRST116', 'Cannot coerce the result to a single JSON object', `The result contains ${n} rows`);
 
-export function contentType(singular) {
-  return singular ? 'application/vnd.pgrst.object+json; charset=utf-8' : 'application/json; charset=utf-8';
+export function contentType(media) {
+  const type = media.singular ? 'application/vnd.pgrst.object+json' : media.stripNulls ? 'application/vnd.pgrst.array+json' : 'application/json';
+  return `${type}${media.stripNulls ? ';nulls=stripped' : ''}; charset=utf-8`;
 }
 
 // ---------------------------------------------------------------------------

@@ -10,8 +10,8 @@ import pg from 'pg';
 import { PgrstError, fromPgError, notImplemented } from './errors.mjs';
 import { binder, parseQuery, renderOrder, renderSelect, renderWhere, shapesRows } from './query.mjs';
 import {
-  acceptsSingular, applyResponseGucs, boundedRange, contentType, gucColumns, ident, inTransaction, limitOffset,
-  parsePrefer, preferenceApplied, rangeStatus, requestRange, requestSettings, shouldCount, singularError,
+  applyResponseGucs, bodyAggregate, boundedRange, contentType, gucColumns, ident, inTransaction, limitOffset,
+  negotiate, parsePrefer, preferenceApplied, rangeStatus, requestRange, requestSettings, shouldCount, singularError,
 } from './request.mjs';
 
 export { PgrstError, fromPgError };
@@ -221,7 +221,7 @@ export function createRpc({
 
   // The main statement (Statements.mainCall): the call as pgrst_source, the
   // query string applied to its rows, the page, the optional total, the body.
-  function mainStatement(f, call, q, range, { count, singular }) {
+  function mainStatement(f, call, q, range, { count, media }) {
     const b = binder();
     const scalar = !f.returns_composite;
     const source = callSource(f, call, b);
@@ -230,8 +230,7 @@ export function createRpc({
     const page =
       `select ${scalar ? 'pgrst_source.pgrst_scalar' : renderSelect(rel, q, b)} from pgrst_source ` +
       `${where} ${renderOrder(rel, q, b)} ${limitOffset(range, b)}`;
-    const agg = scalar ? 'json_agg(_postgrest_t.pgrst_scalar)' : 'json_agg(_postgrest_t)';
-    const body = singular || !f.retset ? `coalesce(${agg} -> 0, 'null')` : `coalesce(${agg}, '[]')`;
+    const body = bodyAggregate(media, { column: scalar ? 'pgrst_scalar' : null, single: !f.retset });
     const counted = count ? `, pgrst_source_count as (select 1 from pgrst_source ${where})` : '';
     const sql =
       `with pgrst_source as (select ${scalar ? 'pgrst_call.pgrst_scalar' : 'pgrst_call.*'} ${source})${counted} ` +
@@ -285,7 +284,7 @@ export function createRpc({
       throw new PgrstError(406, 'PGRST106', `Invalid schema: ${schema}`, null,
         `Only the following schemas are exposed: ${schemas.join(', ')}`);
     }
-    const singular = acceptsSingular(headers.accept);
+    const media = negotiate(headers.accept);
     const prefer = parsePrefer(headers.prefer);
     const { q, call: callArgs } = readArguments(method, headers, req.query, req.body);
     const keys = callArgs.mode === 'json' ? callArgs.keys : new Set(callArgs.args.keys());
@@ -297,7 +296,7 @@ export function createRpc({
 
     const range = requestRange(method, headers, q);
     const count = shouldCount(prefer);
-    const { sql, params } = mainStatement(f, callArgs, q, boundedRange(range, maxRows), { count, singular });
+    const { sql, params } = mainStatement(f, callArgs, q, boundedRange(range, maxRows), { count, media });
     const role = String(req.claims.role);
     const settings = requestSettings({
       schema, extraSearchPath, roleSettings, role, claims: req.claims, method, path: req.path, headers,
@@ -305,7 +304,7 @@ export function createRpc({
     const row = await inTransaction(pool, { readOnly: readOnlyMethod || f.volatility !== 'v', settings, anonymous: role === anonRole },
       async (query) => {
         const r = (await query(sql, params)).rows[0];
-        if (singular && Number(r.page_total) !== 1) throw singularError(Number(r.page_total));
+        if (media.singular && Number(r.page_total) !== 1) throw singularError(Number(r.page_total));
         return r;
       });
 
@@ -320,7 +319,7 @@ export function createRpc({
     } else {
       const r = rangeStatus(range, Number(row.page_total), total);
       status = r.status;
-      out.push(['content-range', r.contentRange], ['content-type', contentType(singular)]);
+      out.push(['content-range', r.contentRange], ['content-type', contentType(media)]);
       if (profileHeader || schemas.length > 1) out.push(['content-profile', schema]);
     }
     out.push(...Object.entries(preferenceApplied(prefer, ['count', 'handling'])));

@@ -12,8 +12,8 @@
 import { PgrstError, notImplemented } from './errors.mjs';
 import { binder, hasFilters, parseQuery, renderOrder, renderSelect, renderWhere } from './query.mjs';
 import {
-  acceptsSingular, applyResponseGucs, boundedRange, canonicalQuery, contentType, gucColumns, ident, inTransaction,
-  limitOffset, parsePrefer, preferenceApplied, rangeStatus, requestRange, requestSettings, shouldCount, singularError,
+  applyResponseGucs, bodyAggregate, boundedRange, canonicalQuery, contentType, gucColumns, ident, inTransaction,
+  limitOffset, negotiate, parsePrefer, preferenceApplied, rangeStatus, requestRange, requestSettings, shouldCount, singularError,
 } from './request.mjs';
 
 // Tables, views, materialized views and foreign tables of the exposed
@@ -96,7 +96,7 @@ export function createTables({ pool, schemas, extraSearchPath, roleSettings, ano
       rel: { sql: `${ident(table.schema)}.${ident(table.name)}`, types: table.types },
       q: parseQuery(req.query),
       prefer: parsePrefer(headers.prefer),
-      singular: acceptsSingular(headers.accept),
+      media: negotiate(headers.accept),
     };
     const role = String(req.claims.role);
     const settings = requestSettings({ schema, extraSearchPath, roleSettings: roleSettings(), role, claims: req.claims, method, path: req.path, headers });
@@ -104,7 +104,7 @@ export function createTables({ pool, schemas, extraSearchPath, roleSettings, ano
       (query) => handler(ctx, query));
     const out = result.headers;
     if (result.hasBody) {
-      out.push(['content-type', contentType(ctx.singular)]);
+      out.push(['content-type', contentType(ctx.media)]);
       if (profileHeader || schemas.length > 1) out.push(['content-profile', schema]);
     }
     const gucs = applyResponseGucs(result.row, result.status, out);
@@ -113,7 +113,7 @@ export function createTables({ pool, schemas, extraSearchPath, roleSettings, ano
 
   // GET/HEAD (Statements.mainRead, QueryBuilder.readPlanToQuery/readPlanToCountQuery).
   async function read(ctx, query) {
-    const { req, rel, q, prefer, singular } = ctx;
+    const { req, rel, q, prefer, media } = ctx;
     const range = requestRange(req.method, req.headers, q);
     const b = binder();
     const where = renderWhere(rel, q, b);
@@ -121,7 +121,7 @@ export function createTables({ pool, schemas, extraSearchPath, roleSettings, ano
     const counted = shouldCount(prefer);
     const countQuery = `select 1 from ${rel.sql} ${where}`;
     const countSource = prefer.count === 'estimated' && maxRows != null ? `${countQuery} limit ${maxRows + 1}` : countQuery;
-    const body = singular ? `coalesce(json_agg(_postgrest_t) -> 0, 'null')` : `coalesce(json_agg(_postgrest_t), '[]')`;
+    const body = bodyAggregate(media);
     const sql =
       `with pgrst_source as (${page})${counted ? `, pgrst_source_count as (${countSource})` : ''} ` +
       `select ${counted ? '(select pg_catalog.count(*) from pgrst_source_count)' : 'null::bigint'} as total_result_set, ` +
@@ -129,7 +129,7 @@ export function createTables({ pool, schemas, extraSearchPath, roleSettings, ano
       `from (select * from pgrst_source) as _postgrest_t`;
     const row = (await query(sql, b.params)).rows[0];
     const pageTotal = Number(row.page_total);
-    if (singular && pageTotal !== 1) throw singularError(pageTotal);
+    if (media.singular && pageTotal !== 1) throw singularError(pageTotal);
     let total = row.total_result_set === null ? null : Number(row.total_result_set);
     if (prefer.count === 'planned' || (prefer.count === 'estimated' && maxRows != null && total > maxRows)) {
       const planned = await plannedRows(query, countQuery, b.params);
@@ -226,9 +226,9 @@ export function createTables({ pool, schemas, extraSearchPath, roleSettings, ano
 
   // The statement around a write (Statements.mainWrite).
   async function write(ctx, query, mutation, b, { location = false, inserted = false }) {
-    const { prefer, singular, table } = ctx;
+    const { prefer, media, table } = ctx;
     const representation = prefer.return === 'representation';
-    const body = !representation ? `''` : singular ? `coalesce(json_agg(_postgrest_t) -> 0, 'null')` : `coalesce(json_agg(_postgrest_t), '[]')`;
+    const body = representation ? bodyAggregate(media) : `''`;
     const select = representation ? renderSelect({ sql: 'pgrst_source', types: table.types }, ctx.q, b) : '*';
     const locationSql = location && table.pk.length
       ? `case when pg_catalog.count(_postgrest_t) = 1 then (select pg_catalog.string_agg(j.key || '=' || coalesce('eq.' || j.value, 'is.null'), '&') ` +
@@ -242,7 +242,7 @@ export function createTables({ pool, schemas, extraSearchPath, roleSettings, ano
       `from (select ${select} from pgrst_source) as _postgrest_t`;
     const row = (await query(sql, b.params)).rows[0];
     const n = Number(row.page_total);
-    if (singular && n !== 1) throw singularError(n);
+    if (media.singular && n !== 1) throw singularError(n);
     return row;
   }
 

@@ -153,6 +153,7 @@ export const cases: ConformanceCase[] = [
   { id: 'table.maybe_single', behaviour: '`.maybeSingle()`: 0 rows → `data: null`, 200 (postgrest-js reads the array)', source: 'postgrest-js 2.109 `maybeSingle()` (plain GET, shaped client-side)', gateway: 'same' },
   { id: 'table.not_found', behaviour: 'an unknown table is 404 PGRST205 "Could not find the table \'public.x\' in the schema cache"', source: 'QuerySpec "Querying a nonexistent table causes a 404" (v13+; v12 answered 42P01)', gateway: 'same' },
   { id: 'table.read_only', behaviour: 'table GET runs READ ONLY: a view calling `nextval()` is 405 25006', source: 'docs transactions.rst "Access Mode on Tables and Views"', gateway: 'same' },
+  { id: 'table.strip_nulls', behaviour: '`Accept: application/vnd.pgrst.array+json;nulls=stripped` (supabase-js `.stripNulls()`) drops null fields, on reads, RPC results and write representations; the object form too', source: 'NullsStripSpec "strips nulls when Accept: …"', gateway: 'same' },
   { id: 'table.view', behaviour: 'a view reads like a table (filters, order, count)', source: 'docs tables_views.rst "Tables and Views"', gateway: 'same' },
 
   // Table writes
