@@ -5,6 +5,7 @@
 // shapes and the error mapping. docs/functions.md has the conformance table.
 import pg from 'pg';
 import { httpStatusForSqlState } from '../../shared/postgrest-status.js';
+import { listenForNotifications } from './db.mjs';
 
 export class PgrstError extends Error {
   constructor(status, code, message, details = null, hint = null, headers = {}) {
@@ -111,13 +112,15 @@ export function createRpc({ pool, schemas, extraSearchPath = ['public', 'extensi
   let listener = null;
   async function listen() {
     if (!listenUrl) return;
-    listener = new pg.Client({ connectionString: listenUrl });
-    listener.on('error', () => undefined);
-    await listener.connect();
-    listener.on('notification', (n) => {
-      if (n.payload === '' || /reload schema/.test(n.payload ?? '')) reload().catch(() => undefined);
+    listener = await listenForNotifications({
+      url: listenUrl,
+      channel: 'pgrst',
+      onNotification: (payload) => {
+        if (payload === '' || /reload schema/.test(payload)) reload().catch(() => undefined);
+      },
+      // reconnected after a lost connection: changes made meanwhile were not notified
+      onReconnect: () => reload().catch(() => undefined),
     });
-    await listener.query('listen pgrst');
   }
 
   // PostgREST answers 503 (PGRST000/PGRST002) while it cannot reach the database.

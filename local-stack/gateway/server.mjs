@@ -13,9 +13,10 @@
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import pg from 'pg';
 import { AuthError, GatewayError, claimsFromAuthorization, functionsJwtCheck, restAuthorization } from './auth.mjs';
 import { listFunctions, startFunctions, supabaseFunctionEnv, verifyJwtSettings } from './functions-runtime.mjs';
+import { createPool } from './db.mjs';
+import { InputError, createBodyBudget, readRestBody, strictPathSegment, strictSearchParams } from './http-input.mjs';
 import { PgrstError, createRpc } from './rpc.mjs';
 
 const corsAllowHeaders =
@@ -34,27 +35,28 @@ export function authenticatorUrl(dbUrl) {
   return u.toString();
 }
 
-function readBody(req, limit = 10 * 1024 * 1024) {
-  return new Promise((resolve, reject) => {
-    const chunks = [];
-    let size = 0;
-    req.on('data', (c) => {
-      size += c.length;
-      if (size > limit) {
-        reject(new PgrstError(413, 'PGRST413', 'Request body too large'));
-        req.destroy();
-      } else chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
 function send(res, status, headers, body) {
   const h = { ...headers };
   if (body != null) h['content-length'] = Buffer.byteLength(body);
   res.writeHead(status, h);
   res.end(body ?? undefined);
+}
+
+// A refused body is not read: the answer says so and the connection closes
+// once the answer is out, the rest of the upload read and dropped meanwhile,
+// so the client gets the 413 rather than a reset.
+function sendInputError(res, req, e, cors) {
+  const extra = e.status === 413 ? { connection: 'close' } : {};
+  if (e.status === 413) req.resume();
+  sendError(res, new PgrstError(e.status, e.code, e.message, e.details, e.hint), { ...cors, ...extra });
+}
+
+// The answer while a function's process is not listening (exited, restarting):
+// the status and body hosted Supabase gives a function that cannot boot
+// (https://supabase.com/docs/guides/functions/status-codes, error-codes).
+function functionUnavailable(res, cors) {
+  send(res, 503, { 'content-type': 'application/json', 'sb-error-code': 'BOOT_ERROR', ...cors },
+    JSON.stringify({ code: 'BOOT_ERROR', message: 'Function failed to start (please check logs)' }));
 }
 
 function sendError(res, err, extra = {}) {
@@ -93,8 +95,8 @@ export async function startApi({
   const extraSearchPath = tomlList(toml, 'api', 'extra_search_path', ['public', 'extensions']);
   const secret = new TextEncoder().encode(keys.jwtSecret);
 
-  const pool = new pg.Pool({ connectionString: authenticatorUrl(dbUrl), max: poolSize, application_name: 'local-api-gateway' });
-  pool.on('error', () => undefined);
+  const pool = createPool({ connectionString: authenticatorUrl(dbUrl), max: poolSize, log });
+  const bodyBudget = createBodyBudget();
   const rpc = createRpc({ pool, schemas, extraSearchPath, listenUrl: dbUrl });
   await rpc.reload();
   await rpc.listen();
@@ -136,14 +138,14 @@ export async function startApi({
           if (e instanceof AuthError) throw new PgrstError(401, e.code, e.message);
           throw e;
         }
-        const body = req.method === 'POST' ? (await readBody(req)).toString('utf8') : null;
+        const body = req.method === 'POST' ? await readRestBody(req, res, { budget: bodyBudget }) : null;
         const headers = { ...req.headers };
         if (authorization) headers.authorization = authorization;
         const r = await rpc.call({
           method: req.method,
-          name: decodeURIComponent(m[1]),
+          name: strictPathSegment(m[1], 'The function name'),
           headers,
-          query: url.searchParams,
+          query: strictSearchParams(url.search, 'The query string'),
           body,
           claims,
           path: url.pathname.slice('/rest/v1'.length),
@@ -161,6 +163,7 @@ export async function startApi({
         // The platform's check sees the request as the caller sent it: no key
         // is turned into a JWT for functions (hosted does that for /rest/v1 only).
         if (verifyJwt[name] !== false && req.method !== 'OPTIONS') await functionsJwtCheck(req.headers, secret);
+        if (!fn.ready) return functionUnavailable(res, cors);
         const headers = { ...req.headers, host: `127.0.0.1:${fn.port}` };
         const upstream = http.request(
           { host: '127.0.0.1', port: fn.port, method: req.method, path: url.pathname.slice('/functions/v1'.length) + url.search, headers },
@@ -169,18 +172,28 @@ export async function startApi({
             up.pipe(res);
           },
         );
+        // The error names the function, never its process's address.
         upstream.on('error', (e) => {
-          if (!res.headersSent) {
-            send(res, 502, { 'content-type': 'application/json', 'x-relay-error': 'true' }, JSON.stringify({ msg: `function ${name} failed: ${e.message}` }));
-          } else res.destroy();
+          if (res.headersSent) return res.destroy();
+          if (e.code === 'ECONNREFUSED') return functionUnavailable(res, cors);
+          log(`gateway: ${req.method} ${url.pathname}: function ${name}: ${e.message}`);
+          send(res, 502, { 'content-type': 'application/json', 'x-relay-error': 'true', ...cors },
+            JSON.stringify({ msg: `function ${name} failed: its process ended the connection before answering` }));
         });
         req.pipe(upstream);
         return;
       }
 
       if (url.pathname === '/__local/status') {
-        return send(res, 200, { 'content-type': 'application/json' },
-          JSON.stringify({ pid: process.pid, ready, functions: [...runtime.functions.keys()], schemas }));
+        const functions = Object.fromEntries([...runtime.functions].map(([n, f]) => [n, { ready: f.ready, pid: f.pid, restarts: f.restarts }]));
+        return send(res, 200, { 'content-type': 'application/json' }, JSON.stringify({
+          pid: process.pid,
+          // up, and every function process listening
+          ready: ready && Object.values(functions).every((f) => f.ready),
+          functions,
+          rss: process.memoryUsage().rss,
+          schemas,
+        }));
       }
       throw new PgrstError(501, 'LOCAL501', `The local API gateway does not serve ${url.pathname}`, null,
         'It serves /rest/v1/rpc/<function> and /functions/v1/<name>; use `supabase start` for Auth, Storage, Realtime and tables.');
@@ -193,6 +206,7 @@ export async function startApi({
           ...(e.note ? { 'x-local-gateway-note': e.note } : {}),
         }, JSON.stringify(e.body));
       }
+      if (e instanceof InputError) return sendInputError(res, req, e, cors);
       if (e instanceof PgrstError) return sendError(res, e, cors);
       log(`gateway error: ${e?.stack ?? e}`);
       return sendError(res, new PgrstError(500, 'PGRSTX00', String(e?.message ?? e)), cors);
