@@ -6,10 +6,14 @@
 // observed) against a throwaway cluster of its own (restarted here, so the
 // shared test database is never touched). docs/functions.md has the limits.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createThrowawayDatabase } from '../local-stack/throwaway.mjs';
-import { dbUrl, local, psql, repoRoot, startCluster, stopCluster } from '../local-stack/lib.mjs';
+import { dbUrl, freePort, local, psql, repoRoot, startCluster, stopCluster } from '../local-stack/lib.mjs';
+import { groupMembers, inspectGateway, startGateway, stopGateway } from '../local-stack/gateway-process.mjs';
 import { maxBodyBytes, maxJsonDepth } from '../local-stack/gateway/http-input.mjs';
 
 type Throwaway = Awaited<ReturnType<typeof createThrowawayDatabase>>;
@@ -41,7 +45,7 @@ process.stdout.write(JSON.stringify({ url: api.url }) + '\\n');
 process.on('SIGTERM', async () => { await api.close(); process.exit(0); });
 `;
 
-function startGateway(url: string): Promise<string> {
+function startTestGateway(url: string): Promise<string> {
   gateway = spawn(process.execPath, ['--input-type=module', '-e', gatewayScript, url], { stdio: ['ignore', 'pipe', 'pipe'] });
   gateway.stderr!.on('data', (d) => { gatewayLog = (gatewayLog + d).slice(-20_000); });
   return new Promise((resolve, reject) => {
@@ -100,7 +104,7 @@ beforeAll(async () => {
     create function public.fault_private(p_payload text) returns integer
       language sql immutable as $$ select 1 $$;
     revoke execute on function public.fault_private(text) from public, anon, authenticated;`);
-  base = await startGateway(db.url);
+  base = await startTestGateway(db.url);
   await until('the gateway to be ready', async () => ((await status()).ready ? true : undefined));
 }, 60_000);
 
@@ -249,4 +253,42 @@ describe('load and faults', () => {
     expect(r.headers['sb-error-code']).toBeUndefined();
     expect(json(r)).toHaveProperty('status'); // the function's own answer
   }, 30_000);
+});
+
+// What `npm start` / `npm run status` / `npm stop` do with the background
+// gateway (local-stack/stack.mjs through gateway-process.mjs), on a state file
+// and port of the test's own.
+describe('the background gateway of npm start', () => {
+  it('reports a restarting function as degraded, and stop leaves no process behind after a gateway crash', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'gateway-faults-'));
+    const where = { stateFile: path.join(dir, 'api.json'), url: '' };
+    try {
+      const port = await freePort(55000 + Math.floor(Math.random() * 5000));
+      where.url = `http://127.0.0.1:${port}`;
+      const started = await startGateway({ ...where, logFile: path.join(dir, 'api.log'), port, dbUrl: db.url });
+      const running = await inspectGateway(where);
+      expect(running.state).toBe('running');
+      const functionPids = Object.values(running.status.functions).map((f: { pid: number }) => f.pid);
+      expect(functionPids.length).toBeGreaterThan(0);
+      expect(running.processes.sort()).toEqual([started.pid, ...functionPids].sort());
+
+      process.kill(functionPids[0], 'SIGKILL');
+      await until('status to say degraded', async () => ((await inspectGateway(where)).state === 'degraded' ? true : undefined), 200, 20);
+      await until('the function to be back', async () => ((await inspectGateway(where)).state === 'running' ? true : undefined));
+
+      // the gateway dies without cleaning up: its function processes remain
+      process.kill(started.pid, 'SIGKILL');
+      const crashed = await until('status to say crashed', async () => {
+        const found = await inspectGateway(where);
+        return found.state === 'crashed' ? found : undefined;
+      });
+      expect(crashed.processes.length).toBe(functionPids.length);
+      expect(await stopGateway(where)).toBe(functionPids.length);
+      expect(groupMembers(started.pid)).toEqual([]);
+      expect((await inspectGateway(where)).state).toBe('stopped');
+    } finally {
+      await stopGateway(where);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
