@@ -199,7 +199,7 @@ describe('load and faults', () => {
     await sampler;
     // read, decoded and parsed, for a function that is not there: PostgREST's 404
     expect(replies.map((r) => r.status)).toEqual(Array(16).fill(404));
-    expect(json(replies[0]).code).toBe('PGRST202');
+    expect(json(replies[0]!).code).toBe('PGRST202');
     expect(gateway.exitCode).toBeNull();
     expect(peak - idle).toBeLessThan(rssGrowthBound);
   }, 50_000);
@@ -238,14 +238,14 @@ describe('load and faults', () => {
   }, 40_000);
 
   it('restarts a function process killed with SIGKILL, answering 503 meanwhile, never naming a port', async () => {
-    const before = (await status()).functions.health;
+    const before = (await status()).functions.health!;
     expect(before.ready).toBe(true);
     process.kill(before.pid, 'SIGKILL');
     const during = await request('/functions/v1/health', { method: 'GET' });
     expect([502, 503]).toContain(during.status);
     expect(during.text).not.toMatch(/127\.0\.0\.1|localhost|:\d{2,5}\b/);
     const after = await until('the function to be restarted', async () => {
-      const s = (await status()).functions.health;
+      const s = (await status()).functions.health!;
       return s.ready && s.pid !== before.pid ? s : undefined;
     });
     expect(after.restarts).toBe(before.restarts + 1);
@@ -268,23 +268,23 @@ describe('the background gateway of npm start', () => {
       const started = await startGateway({ ...where, logFile: path.join(dir, 'api.log'), port, dbUrl: db.url });
       const running = await inspectGateway(where);
       expect(running.state).toBe('running');
-      const functionPids = Object.values(running.status.functions).map((f: { pid: number }) => f.pid);
+      const functionPids = Object.values(running.status.functions as GatewayStatus['functions']).map((f) => f.pid);
       expect(functionPids.length).toBeGreaterThan(0);
       expect(running.processes.sort()).toEqual([started.pid, ...functionPids].sort());
 
-      process.kill(functionPids[0], 'SIGKILL');
+      process.kill(functionPids[0]!, 'SIGKILL');
       await until('status to say degraded', async () => ((await inspectGateway(where)).state === 'degraded' ? true : undefined), 200, 20);
       await until('the function to be back', async () => ((await inspectGateway(where)).state === 'running' ? true : undefined));
 
       // the gateway dies without cleaning up: its function processes remain
-      process.kill(started.pid, 'SIGKILL');
+      process.kill(started.pid!, 'SIGKILL');
       const crashed = await until('status to say crashed', async () => {
         const found = await inspectGateway(where);
         return found.state === 'crashed' ? found : undefined;
       });
       expect(crashed.processes.length).toBe(functionPids.length);
       expect(await stopGateway(where)).toBe(functionPids.length);
-      expect(groupMembers(started.pid)).toEqual([]);
+      expect(groupMembers(started.pid!)).toEqual([]);
       expect((await inspectGateway(where)).state).toBe('stopped');
     } finally {
       await stopGateway(where);
