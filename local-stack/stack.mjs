@@ -67,8 +67,8 @@ async function startApi(dbPort) {
     return;
   }
   if (found.state !== 'stopped') {
-    const why = found.state === 'degraded' ? `degraded: not listening: ${describeDown(found.status)}` : found.state;
-    log(`The API gateway is ${why}: restarting it (${found.processes.length} process(es) ended) ...`);
+    const why = found.state === 'degraded' ? `degraded, not listening: ${describeDown(found.status)}` : found.state;
+    log(`The API gateway is not healthy (${why}): ending its ${found.processes.length} process(es) and starting it again ...`);
     await stopGateway(gateway);
   }
   if (await portInUse(local.apiPort)) {
