@@ -5,15 +5,37 @@
 // rpc.mjs (PGRST000, as PostgREST answers).
 import pg from 'pg';
 
+// A connection error as the client may see it: Node's messages name the
+// database's address ("connect ECONNREFUSED 127.0.0.1:54322"), which is not
+// the client's business.
+function withoutAddress(e) {
+  const message = e?.code === 'ECONNREFUSED' ? 'the database refused the connection' : String(e?.message ?? e)
+    .replace(/\[?[0-9a-f:.]*[0-9a-f]\]?:\d{1,5}\b/gi, 'the database')
+    .replace(/\bport \d{1,5}\b/g, 'its port');
+  const clean = new Error(message);
+  clean.code = e?.code;
+  return clean;
+}
+
 /**
  * A pg.Pool whose clients can die at any time without taking the process down.
- * pg emits 'error' on a client whose connection ends while no query runs; the
- * pool listens only on idle clients, so a checked-out client's error used to be
- * an unhandled 'error' event. Every client gets a listener for its whole life;
- * pg-pool drops a client that is no longer queryable when it is released.
+ * pg emits 'error' on a client whose connection ends, also while it is checked
+ * out, when the pool no longer listens on it: that was an unhandled 'error'
+ * event. Every client gets a listener for its whole life; pg-pool drops a
+ * client that is no longer queryable when it is released. Connection errors
+ * come out without the database's address.
  */
+class GatewayPool extends pg.Pool {
+  connect(callback) {
+    if (callback) return super.connect((err, client, done) => callback(err && withoutAddress(err), client, done));
+    return super.connect().catch((e) => {
+      throw withoutAddress(e);
+    });
+  }
+}
+
 export function createPool({ connectionString, max = 10, applicationName = 'local-api-gateway', log = () => undefined }) {
-  const pool = new pg.Pool({
+  const pool = new GatewayPool({
     connectionString,
     max,
     application_name: applicationName,

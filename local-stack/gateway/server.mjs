@@ -42,13 +42,20 @@ function send(res, status, headers, body) {
   res.end(body ?? undefined);
 }
 
-// A refused body is not read: the answer says so and the connection closes
-// once the answer is out, the rest of the upload read and dropped meanwhile,
-// so the client gets the 413 rather than a reset.
+// How long a client refused with 413 may go on uploading before its
+// connection is cut.
+const refusedUploadGraceMs = 5000;
+
+// A refused body is not kept: the answer says so and the connection closes
+// once it is out, the rest of the upload read and dropped meanwhile (for at
+// most refusedUploadGraceMs), so the client gets the 413 rather than a reset.
 function sendInputError(res, req, e, cors) {
-  const extra = e.status === 413 ? { connection: 'close' } : {};
-  if (e.status === 413) req.resume();
-  sendError(res, new PgrstError(e.status, e.code, e.message, e.details, e.hint), { ...cors, ...extra });
+  const tooLarge = e.status === 413;
+  if (tooLarge) {
+    req.resume();
+    res.once('finish', () => setTimeout(() => req.socket.destroy(), refusedUploadGraceMs).unref());
+  }
+  sendError(res, new PgrstError(e.status, e.code, e.message, e.details, e.hint), { ...cors, ...(tooLarge ? { connection: 'close' } : {}) });
 }
 
 // The answer while a function's process is not listening (exited, restarting):
