@@ -124,13 +124,17 @@ describe('input the gateway refuses', () => {
   it('answers a body over the limit 413 before reading it, and the client gets the answer', async () => {
     const declared = await request('/rest/v1/rpc/fault_echo', { body: Buffer.alloc(maxBodyBytes + 1024 * 1024, 0x20) });
     expect(declared.status).toBe(413);
-    expect(json(declared)).toMatchObject({ code: 'LOCAL413', message: expect.stringContaining(`at most ${maxBodyBytes} bytes`) });
+    expect(json(declared)).toMatchObject({
+      code: 'LOCAL413',
+      message: `Request body too large: the local API gateway accepts at most ${maxBodyBytes} bytes`,
+      details: `Content-Length is ${maxBodyBytes + 1024 * 1024} bytes`,
+    });
     expect(declared.headers.connection).toBe('close');
     // chunked: refused once the limit is passed
     const chunks = Array.from({ length: 11 }, () => Buffer.alloc(1024 * 1024, 0x20));
     const streamed = await request('/rest/v1/rpc/fault_echo', { body: chunks });
     expect(streamed.status).toBe(413);
-    expect(json(streamed).code).toBe('LOCAL413');
+    expect(json(streamed)).toMatchObject({ code: 'LOCAL413', details: `The body passed ${maxBodyBytes} bytes` });
   });
 
   it('accepts a body at the limit, even for a function the caller may not execute', async () => {

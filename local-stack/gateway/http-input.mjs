@@ -32,17 +32,18 @@ export class InputError extends Error {
   }
 }
 
-const tooLarge = (size) => new InputError(413, 'LOCAL413',
+// `declared`: the Content-Length, or null when a chunked body passed the limit.
+const tooLarge = (declared) => new InputError(413, 'LOCAL413',
   `Request body too large: the local API gateway accepts at most ${maxBodyBytes} bytes`,
-  size == null ? null : `The body has ${size > maxBodyBytes ? 'more than ' : ''}${Math.min(size, maxBodyBytes + 1)} bytes`,
+  declared === null ? `The body passed ${maxBodyBytes} bytes` : `Content-Length is ${declared} bytes`,
   'Send less per call (split large payloads), or store large files in Storage and send their path.');
 
 // V8 collects by heap-growth heuristics and, under a heap limit of gigabytes,
 // lets hundreds of megabytes of finished request bodies (and the SQL text
 // built from them) pile up before it does. A full collection once a large
 // body is done keeps the resident size near what is live. gc() is exposed at
-// run time so that no node flag is needed (npm test runs the gateway in its
-// own process).
+// run time, so no node flag is needed (npm test runs the gateway inside its
+// runner's process).
 let fullGc = null;
 function collectGarbageSoon() {
   if (!fullGc) {
@@ -129,7 +130,7 @@ export async function readBody(req, res, { budget, limit = maxBodyBytes } = {}) 
         release();
         // The rest is read and dropped while the answer goes out (server.mjs sendInputError).
         req.resume();
-        reject(tooLarge(size));
+        reject(tooLarge(null));
       } else chunks.push(chunk);
     };
     req.on('data', onData);
