@@ -7,8 +7,12 @@
 //           the API gateway and functions runtime on 54321 (in the
 //           background), print what `supabase status` prints. Reuses a
 //           running stack.
-//   stop    stop the API and the cluster (data is kept; `npm run db:reset` wipes it).
-//   status  print the addresses and keys.
+//   stop    stop the API (the gateway and every function process it started,
+//           also after a gateway crash) and the cluster (data is kept;
+//           `npm run db:reset` wipes it).
+//   status  print the addresses and keys, and whether the API is running,
+//           degraded (a function process restarting) or gone; exits 1 unless
+//           everything runs.
 //   reset   stop, delete the cluster's data, start fresh.
 //   packages  install the Debian packages the stack needs (as root), or say which.
 //
@@ -16,12 +20,12 @@
 // root instead of 15 (local-stack/pg-root.mjs): its cluster lives inside the
 // root, apart from 15's, on the same port 54322, so one of them runs at a time.
 // Stop and status act on the major in PG_MAJOR (15 when unset).
-import { closeSync, openSync } from 'node:fs';
 import path from 'node:path';
+import { describeDown, inspectGateway, startGateway, stopGateway } from './gateway-process.mjs';
 import {
   StackError, applyBaseline, clusterPort, clusterRunning, dbPush, dbUrl, devDataDir, ensurePackages,
-  existsSync, initCluster, isInitialized, local, log, mkdirSync, pgMajor, portInUse, psql, readFileSync, repoRoot,
-  rmSync, spawn, startCluster, stateDir, stopCluster, writeFileSync,
+  existsSync, initCluster, isInitialized, local, log, mkdirSync, pgMajor, portInUse, psql, readFileSync,
+  rmSync, startCluster, stateDir, stopCluster, writeFileSync,
 } from './lib.mjs';
 
 const dataDir = devDataDir();
@@ -43,31 +47,29 @@ function otherMajorHint() {
   return '';
 }
 
-// The API process we started, if it is still the one answering on the port
-// (and, with requireReady, has its functions up).
-async function runningApi({ requireReady = false } = {}) {
-  let saved;
-  try {
-    saved = JSON.parse(readFileSync(apiFile, 'utf8'));
-  } catch {
-    return null;
-  }
-  try {
-    process.kill(saved.pid, 0);
-    const res = await fetch(`${apiUrl}/__local/status`, { signal: AbortSignal.timeout(2000) });
-    const status = await res.json();
-    return status.pid === saved.pid && (status.ready || !requireReady) ? saved : null;
-  } catch {
-    return null;
-  }
-}
+const gateway = { stateFile: apiFile, url: apiUrl };
+
+// How long `npm start` gives a degraded gateway (a function process restarting)
+// to repair itself before it restarts the gateway.
+const repairWaitMs = 15_000;
 
 async function startApi(dbPort) {
-  if (await runningApi()) {
+  let found = await inspectGateway(gateway);
+  const t0 = Date.now();
+  while (found.state === 'degraded' && Date.now() - t0 < repairWaitMs) {
+    await new Promise((r) => setTimeout(r, 250));
+    found = await inspectGateway(gateway);
+  }
+  if (found.state === 'running') {
     log(`API gateway already running on ${apiUrl} (restart with npm stop && npm start to reload function code).`);
     // new or changed functions from this push: PostgREST reloads on this notification
     psql(dbUrl(dbPort), ['-c', `notify pgrst, 'reload schema'`], { stdio: ['ignore', 'ignore', 'pipe'] });
     return;
+  }
+  if (found.state !== 'stopped') {
+    const why = found.state === 'degraded' ? `degraded, not listening: ${describeDown(found.status)}` : found.state;
+    log(`The API gateway is not healthy (${why}): ending its ${found.processes.length} process(es) and starting it again ...`);
+    await stopGateway(gateway);
   }
   if (await portInUse(local.apiPort)) {
     throw new StackError(
@@ -76,52 +78,28 @@ async function startApi(dbPort) {
     );
   }
   log('Starting the API gateway and the functions runtime ...');
-  mkdirSync(stateDir, { recursive: true });
-  const out = openSync(apiLog, 'a');
-  const child = spawn(process.execPath, [
-    path.join(repoRoot, 'local-stack/gateway/main.mjs'),
-    '--db-url', `${dbUrl(dbPort)}?sslmode=disable`,
-    '--port', String(local.apiPort),
-  ], { detached: true, stdio: ['ignore', out, out], cwd: repoRoot });
-  closeSync(out);
-  child.unref();
-  writeFileSync(apiFile, JSON.stringify({ pid: child.pid, port: local.apiPort }, null, 2));
-  const t0 = Date.now();
-  while (Date.now() - t0 < 60_000) {
-    if (child.exitCode !== null) break;
-    if (await runningApi({ requireReady: true })) return;
-    await new Promise((r) => setTimeout(r, 100));
+  try {
+    await startGateway({ ...gateway, logFile: apiLog, port: local.apiPort, dbUrl: `${dbUrl(dbPort)}?sslmode=disable` });
+  } catch (e) {
+    throw new StackError(e.message);
   }
-  const tail = existsSync(apiLog) ? readFileSync(apiLog, 'utf8').split('\n').slice(-20).join('\n') : '';
-  throw new StackError(`The API gateway did not start (log: ${apiLog}):\n${tail}`);
 }
 
-async function stopApi() {
-  const api = await runningApi();
-  rmSync(apiFile, { force: true });
-  if (!api) return false;
-  // Its process group: the gateway and the Deno processes it started.
-  try {
-    process.kill(-api.pid, 'SIGTERM');
-  } catch {
-    process.kill(api.pid, 'SIGTERM');
+// The API line of `npm run status`: what the gateway is doing, not what was last started.
+function apiLine(found) {
+  switch (found.state) {
+    case 'running': return apiUrl;
+    case 'degraded': return `${apiUrl}  (degraded: not listening: ${describeDown(found.status)}; restarting by itself, or npm start repairs it)`;
+    case 'not answering': return `${apiUrl}  (not answering: its process ${found.saved.pid} is alive; npm stop && npm start)`;
+    case 'crashed': return `${apiUrl}  (not running: the gateway ended, leaving ${found.processes.length} function process(es); npm stop ends them, npm start restarts)`;
+    default: return `${apiUrl}  (not running: npm start)`;
   }
-  const t0 = Date.now();
-  while (Date.now() - t0 < 10_000) {
-    try {
-      process.kill(api.pid, 0);
-    } catch {
-      return true;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return true;
 }
 
 async function printStatus(port) {
-  const api = await runningApi();
+  const found = await inspectGateway(gateway);
   const rows = [
-    ['API URL', api ? apiUrl : `${apiUrl}  (not running: npm start)`],
+    ['API URL', apiLine(found)],
     ['Functions URL', `${apiUrl}/functions/v1`],
     ['DB URL', dbUrl(port) ],
     ['Publishable key', local.publishableKey],
@@ -132,6 +110,7 @@ async function printStatus(port) {
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   process.stdout.write(`${rows.map(([k, v]) => `${k.padStart(width)}: ${v}`).join('\n')}\n`);
+  return found.state;
 }
 
 async function start() {
@@ -167,7 +146,8 @@ async function start() {
 }
 
 async function stop() {
-  if (await stopApi()) log('Stopped the API gateway and functions runtime.');
+  const ended = await stopGateway(gateway);
+  if (ended) log(`Stopped the API gateway and functions runtime (${ended} process(es)).`);
   if (stopCluster(dataDir)) log(`Stopped the local database (PostgreSQL ${pgMajor}).`);
   else log(`The local PostgreSQL ${pgMajor} database is not running.${otherMajorHint()}`);
 }
@@ -178,11 +158,11 @@ async function status() {
     process.exitCode = 1;
     return;
   }
-  await printStatus(clusterPort(dataDir));
+  if ((await printStatus(clusterPort(dataDir))) !== 'running') process.exitCode = 1;
 }
 
 async function reset() {
-  await stopApi();
+  await stopGateway(gateway);
   stopCluster(dataDir);
   if (existsSync(dataDir)) rmSync(path.dirname(dataDir) === stateDir ? dataDir : path.dirname(dataDir), { recursive: true, force: true });
   await start();

@@ -130,75 +130,111 @@ async function waitForPort(port, child, name, timeoutMs = 30_000) {
   throw new Error(`function ${name} did not start listening within ${timeoutMs} ms`);
 }
 
+// Restart backoff of a function process that exits: doubling from the first
+// delay to the cap, back to the first once a process has served for a while.
+const restartDelay = { firstMs: 250, maxMs: 10_000, resetAfterMs: 30_000 };
+
+function spawnFunction({ repoRoot, deno, toml, name, port, environment }) {
+  const fn = functionConfig(repoRoot, toml, name);
+  return spawn(
+    deno,
+    [
+      'run', '--quiet', '--no-lock', '--allow-net', '--allow-env', '--allow-read', '--allow-sys',
+      // npm: specifiers from node_modules (same versions as deploy; see the top of this file)
+      '--node-modules-dir=manual',
+      ...(fn.importMap ? ['--config', fn.importMap] : []),
+      fn.entrypoint,
+    ],
+    // Not detached: the process stays in the gateway's process group, so
+    // `npm stop` ends it with the gateway even after the gateway crashed.
+    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...environment, DENO_SERVE_ADDRESS: `tcp:127.0.0.1:${port}` } },
+  );
+}
+
 /**
- * Starts every function. `env` is what Supabase sets (SUPABASE_URL, keys, ...);
- * `defaults` are local values that supabase/functions/.env may override.
- * Returns {functions: Map(name -> {port}), stop()}.
+ * Starts every function and supervises it: a process that exits is started
+ * again with backoff, and its route answers 503 until it listens again.
+ * `env` is what Supabase sets (SUPABASE_URL, keys, ...); `defaults` are local
+ * values that supabase/functions/.env may override.
+ * Returns {functions: Map(name -> {port, pid, ready, restarts}), stop()}.
  */
 export async function startFunctions({ repoRoot, env, names: only, defaults = {}, log = () => undefined }) {
   const functionsDir = path.join(repoRoot, 'supabase/functions');
   const names = only ?? listFunctions(functionsDir);
   const toml = readFileSync(path.join(repoRoot, 'supabase/config.toml'), 'utf8');
   const deno = denoBin(repoRoot);
-  const secrets = dotenv(path.join(functionsDir, '.env'));
-  const children = [];
-  const functions = new Map();
-  try {
+  const environment = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    DENO_DIR: process.env.DENO_DIR ?? path.join(repoRoot, '.local-stack/deno'),
+    DENO_NO_UPDATE_CHECK: '1',
+    NO_COLOR: '1',
+    ...defaults,
+    ...dotenv(path.join(functionsDir, '.env')),
+    ...env,
+  };
+  const children = new Set();
+  const functions = new Map(names.map((name) => [name, { port: null, pid: null, ready: false, restarts: 0 }]));
+  let stopping = false;
+  // Last resort when the gateway exits without stop() (an uncaught error):
+  // no function process outlives it.
+  const killAll = () => { for (const c of children) c.kill('SIGKILL'); };
+  process.on('exit', killAll);
+
+  async function launch(name) {
+    const entry = functions.get(name);
+    const port = await freePort();
+    const child = spawnFunction({ repoRoot, deno, toml, name, port, environment });
+    children.add(child);
+    Object.assign(entry, { port, pid: child.pid, ready: false, child });
+    const prefix = (d) => d.toString().split('\n').filter(Boolean).map((l) => `[fn ${name}] ${l}`).join('\n');
+    child.stdout.on('data', (d) => log(prefix(d)));
+    child.stderr.on('data', (d) => log(prefix(d)));
+    child.once('exit', (code, signal) => {
+      children.delete(child);
+      if (!stopping && entry.child === child) scheduleRestart(name, signal ? `signal ${signal}` : `code ${code}`);
+    });
+    await waitForPort(port, child, name);
+    Object.assign(entry, { ready: true, since: Date.now() });
+  }
+
+  function scheduleRestart(name, how) {
+    const entry = functions.get(name);
+    const servedLong = entry.since && Date.now() - entry.since > restartDelay.resetAfterMs;
+    entry.delay = servedLong || !entry.delay ? restartDelay.firstMs : Math.min(entry.delay * 2, restartDelay.maxMs);
+    entry.ready = false;
+    entry.since = null;
+    entry.restarts += 1;
+    log(`[fn ${name}] exited (${how}); restarting in ${entry.delay} ms`);
+    entry.timer = setTimeout(() => {
+      if (stopping) return;
+      // a failed start ends in an exit, which schedules the next attempt
+      launch(name).catch((e) => log(`[fn ${name}] restart failed: ${e.message}`));
+    }, entry.delay);
+  }
+
+  async function stop() {
+    stopping = true;
+    for (const entry of functions.values()) clearTimeout(entry.timer);
     await Promise.all(
-      names.map(async (name) => {
-        const port = await freePort();
-        const fn = functionConfig(repoRoot, toml, name);
-        const child = spawn(
-          deno,
-          [
-            'run', '--quiet', '--no-lock', '--allow-net', '--allow-env', '--allow-read', '--allow-sys',
-            // npm: specifiers from node_modules (same versions as deploy; see the top of this file)
-            '--node-modules-dir=manual',
-            ...(fn.importMap ? ['--config', fn.importMap] : []),
-            fn.entrypoint,
-          ],
-          {
-            cwd: repoRoot,
-            stdio: ['ignore', 'pipe', 'pipe'],
-            env: {
-              PATH: process.env.PATH,
-              HOME: process.env.HOME,
-              DENO_DIR: process.env.DENO_DIR ?? path.join(repoRoot, '.local-stack/deno'),
-              DENO_NO_UPDATE_CHECK: '1',
-              NO_COLOR: '1',
-              ...defaults,
-              ...secrets,
-              ...env,
-              DENO_SERVE_ADDRESS: `tcp:127.0.0.1:${port}`,
-            },
-          },
-        );
-        children.push(child);
-        const prefix = (d) => d.toString().split('\n').filter(Boolean).map((l) => `[fn ${name}] ${l}`).join('\n');
-        child.stdout.on('data', (d) => log(prefix(d)));
-        child.stderr.on('data', (d) => log(prefix(d)));
-        await waitForPort(port, child, name);
-        functions.set(name, { port });
-      }),
+      [...children].map(
+        (c) =>
+          new Promise((resolve) => {
+            if (c.exitCode !== null || c.signalCode !== null) return resolve();
+            c.once('exit', resolve);
+            c.kill('SIGTERM');
+            setTimeout(() => c.kill('SIGKILL'), 3000).unref();
+          }),
+      ),
     );
+    process.off('exit', killAll);
+  }
+
+  try {
+    await Promise.all(names.map((name) => launch(name)));
   } catch (e) {
-    for (const c of children) c.kill('SIGTERM');
+    await stop();
     throw e;
   }
-  return {
-    functions,
-    async stop() {
-      await Promise.all(
-        children.map(
-          (c) =>
-            new Promise((resolve) => {
-              if (c.exitCode !== null || c.signalCode !== null) return resolve();
-              c.once('exit', resolve);
-              c.kill('SIGTERM');
-              setTimeout(() => c.kill('SIGKILL'), 3000).unref();
-            }),
-        ),
-      );
-    },
-  };
+  return { functions, stop };
 }

@@ -6,7 +6,7 @@
 // with the role and request.* settings, and the query string (select, filters,
 // order, limit/offset, counts) applied to the function's rows. Every value from
 // the request is a bound parameter. docs/functions.md has the conformance table.
-import pg from 'pg';
+import { listenForNotifications } from './db.mjs';
 import { PgrstError, fromPgError, notImplemented } from './errors.mjs';
 import { binder, parseQuery, renderOrder, renderSelect, renderWhere, shapesRows } from './query.mjs';
 import {
@@ -122,16 +122,19 @@ export function createRpc({
   const alsoReloads = [];
   async function listen() {
     if (!listenUrl) return;
-    listener = new pg.Client({ connectionString: listenUrl });
-    listener.on('error', () => undefined);
-    await listener.connect();
-    listener.on('notification', (n) => {
-      if (n.payload === '' || /reload schema/.test(n.payload ?? '')) {
-        reload().catch(() => undefined);
-        for (const other of alsoReloads) other().catch(() => undefined);
-      }
+    const reloadAll = () => {
+      reload().catch(() => undefined);
+      for (const other of alsoReloads) other().catch(() => undefined);
+    };
+    listener = await listenForNotifications({
+      url: listenUrl,
+      channel: 'pgrst',
+      onNotification: (payload) => {
+        if (payload === '' || /reload schema/.test(payload)) reloadAll();
+      },
+      // reconnected after a lost connection: changes made meanwhile were not notified
+      onReconnect: reloadAll,
     });
-    await listener.query('listen pgrst');
   }
 
   // PostgREST answers 503 (PGRST000/PGRST002) while it cannot reach the database.

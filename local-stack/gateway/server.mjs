@@ -15,9 +15,10 @@
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import pg from 'pg';
 import { AuthError, GatewayError, claimsFromAuthorization, functionsJwtCheck, restAuthorization } from './auth.mjs';
 import { listFunctions, startFunctions, supabaseFunctionEnv, verifyJwtSettings } from './functions-runtime.mjs';
+import { createPool } from './db.mjs';
+import { InputError, createBodyBudget, readRestBody, strictPathSegment, strictSearchParams } from './http-input.mjs';
 import { notImplemented, reasonPhrase } from './errors.mjs';
 import { PgrstError, createRpc } from './rpc.mjs';
 import { createTables } from './tables.mjs';
@@ -44,22 +45,6 @@ export function authenticatorUrl(dbUrl) {
   return u.toString();
 }
 
-function readBody(req, limit = 10 * 1024 * 1024) {
-  return new Promise((resolve, reject) => {
-    const chunks = [];
-    let size = 0;
-    req.on('data', (c) => {
-      size += c.length;
-      if (size > limit) {
-        reject(new PgrstError(413, 'PGRST413', 'Request body too large'));
-        req.destroy();
-      } else chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
 function send(res, status, headers, body) {
   const h = { ...headers };
   if (body != null) h['content-length'] = Buffer.byteLength(body);
@@ -74,6 +59,30 @@ function sendPairs(res, status, statusText, pairs, body) {
   if (body != null) flat.push('content-length', String(Buffer.byteLength(body)));
   res.writeHead(status, statusText ?? reasonPhrase(status), flat);
   res.end(body ?? undefined);
+}
+
+// How long a client refused with 413 may go on uploading before its
+// connection is cut.
+const refusedUploadGraceMs = 5000;
+
+// A refused body is not kept: the answer says so and the connection closes
+// once it is out, the rest of the upload read and dropped meanwhile (for at
+// most refusedUploadGraceMs), so the client gets the 413 rather than a reset.
+function sendInputError(res, req, e, cors) {
+  const tooLarge = e.status === 413;
+  if (tooLarge) {
+    req.resume();
+    res.once('finish', () => setTimeout(() => req.socket.destroy(), refusedUploadGraceMs).unref());
+  }
+  sendError(res, new PgrstError(e.status, e.code, e.message, e.details, e.hint), { ...cors, ...(tooLarge ? { connection: 'close' } : {}) });
+}
+
+// The answer while a function's process is not listening (exited, restarting):
+// the status and body hosted Supabase gives a function that cannot boot
+// (https://supabase.com/docs/guides/functions/status-codes, error-codes).
+function functionUnavailable(res, cors) {
+  send(res, 503, { 'content-type': 'application/json', 'sb-error-code': 'BOOT_ERROR', ...cors },
+    JSON.stringify({ code: 'BOOT_ERROR', message: 'Function failed to start (please check logs)' }));
 }
 
 function sendError(res, err, extra = {}) {
@@ -116,8 +125,8 @@ export async function startApi({
   const maxRows = tomlNumber(toml, 'api', 'max_rows');
   const secret = new TextEncoder().encode(keys.jwtSecret);
 
-  const pool = new pg.Pool({ connectionString: authenticatorUrl(dbUrl), max: poolSize, application_name: 'local-api-gateway' });
-  pool.on('error', () => undefined);
+  const pool = createPool({ connectionString: authenticatorUrl(dbUrl), max: poolSize, log });
+  const bodyBudget = createBodyBudget();
   let tables;
   const rpc = createRpc({ pool, schemas, extraSearchPath, maxRows, listenUrl: dbUrl, columnTypes: (name) => tables.columnTypes(name) });
   tables = createTables({ pool, schemas, extraSearchPath, maxRows, roleSettings: rpc.roleSettings });
@@ -162,14 +171,14 @@ export async function startApi({
           if (e instanceof AuthError) throw new PgrstError(401, e.code, e.message);
           throw e;
         }
-        const body = ['POST', 'PATCH', 'PUT'].includes(req.method) ? (await readBody(req)).toString('utf8') : null;
+        const body = ['POST', 'PATCH', 'PUT'].includes(req.method) ? await readRestBody(req, res, { budget: bodyBudget }) : null;
         const headers = { ...req.headers };
         if (authorization) headers.authorization = authorization;
         const request = {
           method: req.method,
-          name: decodeURIComponent(route[2]),
+          name: strictPathSegment(route[2], route[1] ? 'The function name' : 'The relation name'),
           headers,
-          query: url.searchParams,
+          query: strictSearchParams(url.search, 'The query string'),
           body,
           claims,
           path: url.pathname.slice('/rest/v1'.length),
@@ -188,6 +197,7 @@ export async function startApi({
         // The platform's check sees the request as the caller sent it: no key
         // is turned into a JWT for functions (hosted does that for /rest/v1 only).
         if (verifyJwt[name] !== false && req.method !== 'OPTIONS') await functionsJwtCheck(req.headers, secret);
+        if (!fn.ready) return functionUnavailable(res, cors);
         const headers = { ...req.headers, host: `127.0.0.1:${fn.port}` };
         const upstream = http.request(
           { host: '127.0.0.1', port: fn.port, method: req.method, path: url.pathname.slice('/functions/v1'.length) + url.search, headers },
@@ -196,18 +206,28 @@ export async function startApi({
             up.pipe(res);
           },
         );
+        // The error names the function, never its process's address.
         upstream.on('error', (e) => {
-          if (!res.headersSent) {
-            send(res, 502, { 'content-type': 'application/json', 'x-relay-error': 'true' }, JSON.stringify({ msg: `function ${name} failed: ${e.message}` }));
-          } else res.destroy();
+          if (res.headersSent) return res.destroy();
+          if (e.code === 'ECONNREFUSED') return functionUnavailable(res, cors);
+          log(`gateway: ${req.method} ${url.pathname}: function ${name}: ${e.message}`);
+          send(res, 502, { 'content-type': 'application/json', 'x-relay-error': 'true', ...cors },
+            JSON.stringify({ msg: `function ${name} failed: its process ended the connection before answering` }));
         });
         req.pipe(upstream);
         return;
       }
 
       if (url.pathname === '/__local/status') {
-        return send(res, 200, { 'content-type': 'application/json' },
-          JSON.stringify({ pid: process.pid, ready, functions: [...runtime.functions.keys()], schemas }));
+        const functions = Object.fromEntries([...runtime.functions].map(([n, f]) => [n, { ready: f.ready, pid: f.pid, restarts: f.restarts }]));
+        return send(res, 200, { 'content-type': 'application/json' }, JSON.stringify({
+          pid: process.pid,
+          // up, and every function process listening
+          ready: ready && Object.values(functions).every((f) => f.ready),
+          functions,
+          rss: process.memoryUsage().rss,
+          schemas,
+        }));
       }
       throw new PgrstError(501, 'LOCAL501', `The local API gateway does not serve ${url.pathname}`, null,
         'It serves /rest/v1/rpc/<function> and /functions/v1/<name>; use `supabase start` for Auth, Storage, Realtime and tables.');
@@ -220,6 +240,7 @@ export async function startApi({
           ...(e.note ? { 'x-local-gateway-note': e.note } : {}),
         }, JSON.stringify(e.body));
       }
+      if (e instanceof InputError) return sendInputError(res, req, e, cors);
       if (e instanceof PgrstError) return sendError(res, e, cors);
       log(`gateway error: ${e?.stack ?? e}`);
       return sendError(res, new PgrstError(500, 'PGRSTX00', String(e?.message ?? e)), cors);
