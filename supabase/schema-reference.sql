@@ -3805,6 +3805,138 @@ $$;
 COMMENT ON FUNCTION private.require_own_conversation(p_conversation_id uuid, p_uid uuid) IS 'Raises PT404 when the caller cannot see the conversation and 42501 when they see it but do not own it.';
 
 --
+-- Name: messages; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.messages (
+    id uuid DEFAULT private.uuid_v7() NOT NULL,
+    conversation_id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    role text NOT NULL,
+    content text DEFAULT ''::text NOT NULL,
+    parts jsonb DEFAULT '[]'::jsonb NOT NULL,
+    attachments jsonb DEFAULT '[]'::jsonb NOT NULL,
+    tool_calls jsonb,
+    tool_call_id text,
+    tool_name text,
+    status text DEFAULT 'success'::text NOT NULL,
+    model_used text,
+    input_tokens integer,
+    output_tokens integer,
+    cost numeric(12,6),
+    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT messages_attachments_array CHECK (((jsonb_typeof(attachments) = 'array'::text) AND (jsonb_array_length(attachments) <= 100))),
+    CONSTRAINT messages_content_length CHECK ((char_length(content) <= 1000000)),
+    CONSTRAINT messages_metadata_object CHECK (((jsonb_typeof(metadata) = 'object'::text) AND (pg_column_size(metadata) <= 16384))),
+    CONSTRAINT messages_model_used_length CHECK (((char_length(model_used) >= 1) AND (char_length(model_used) <= 100))),
+    CONSTRAINT messages_not_empty CHECK (((content <> ''::text) OR (parts <> '[]'::jsonb) OR (jsonb_array_length(COALESCE(tool_calls, '[]'::jsonb)) > 0))),
+    CONSTRAINT messages_parts_array CHECK (((jsonb_typeof(parts) = 'array'::text) AND (pg_column_size(parts) <= 2097152))),
+    CONSTRAINT messages_role CHECK ((role = ANY (ARRAY['user'::text, 'assistant'::text, 'system'::text, 'tool'::text]))),
+    CONSTRAINT messages_status CHECK ((status = ANY (ARRAY['pending'::text, 'success'::text, 'error'::text, 'aborted'::text]))),
+    CONSTRAINT messages_tool_call_id_length CHECK (((char_length(tool_call_id) >= 1) AND (char_length(tool_call_id) <= 200))),
+    CONSTRAINT messages_tool_call_id_required CHECK (((role <> 'tool'::text) OR (tool_call_id IS NOT NULL))),
+    CONSTRAINT messages_tool_calls_array CHECK (((jsonb_typeof(tool_calls) = 'array'::text) AND (jsonb_array_length(tool_calls) <= 128))),
+    CONSTRAINT messages_tool_name_length CHECK (((char_length(tool_name) >= 1) AND (char_length(tool_name) <= 200))),
+    CONSTRAINT messages_usage_nonnegative CHECK (((input_tokens >= 0) AND (output_tokens >= 0) AND (cost >= (0)::numeric)))
+);
+
+--
+-- Name: TABLE messages; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.messages IS 'A message of a conversation (seed 000 messages, seed 002 Message_v2): text content and AI SDK parts, attachments, tool calls, status, and per-message model/token/cost annotations. Inserts and deletes keep conversations.message_count and last_message_at exact.';
+
+--
+-- Name: COLUMN messages.id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.messages.id IS 'Time-ordered (private.uuid_v7()) unless the client chooses one (p_id).';
+
+--
+-- Name: COLUMN messages.user_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.messages.user_id IS 'The conversation''s owner, copied by trigger from public.conversations on insert (never from the client); what RLS filters on.';
+
+--
+-- Name: COLUMN messages.content; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.messages.content IS 'Plain text of the message; derived from the text parts when only parts are given.';
+
+--
+-- Name: COLUMN messages.parts; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.messages.parts IS 'AI SDK message parts: a JSON array of objects with a "type"; a single text part is derived from content when only content is given.';
+
+--
+-- Name: COLUMN messages.attachments; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.messages.attachments IS 'File attachments (seed 002 Message_v2.attachments), a JSON array of at most 100 items.';
+
+--
+-- Name: COLUMN messages.tool_calls; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.messages.tool_calls IS 'Tool calls requested by an assistant message (seed 000 ToolCall[]), a JSON array.';
+
+--
+-- Name: COLUMN messages.tool_call_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.messages.tool_call_id IS 'For role ''tool'': the tool call this message answers (required).';
+
+--
+-- Name: COLUMN messages.input_tokens; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.messages.input_tokens IS 'Per-message annotation (seed 002 Message_v2); does not feed conversation totals (the usage domain does).';
+
+--
+-- Name: COLUMN messages.cost; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.messages.cost IS 'Per-message cost annotation in dollars; does not feed conversation totals.';
+
+--
+-- Name: COLUMN messages.created_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.messages.created_at IS 'clock_timestamp() rather than now(), so messages written in one transaction keep their order.';
+
+--
+-- Name: require_own_message(uuid, uuid, text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.require_own_message(p_message_id uuid, p_uid uuid, p_action text) RETURNS public.messages
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+declare
+  v_msg public.messages;
+begin
+  select m.* into v_msg from public.messages as m where m.id = p_message_id;
+  if not found then
+    raise exception 'message not found' using errcode = 'PT404', detail = format('id = %s', p_message_id);
+  end if;
+  if v_msg.user_id <> p_uid then
+    raise exception 'only the owner of the conversation can % its messages', p_action using errcode = '42501';
+  end if;
+  return v_msg;
+end;
+$$;
+
+--
+-- Name: FUNCTION require_own_message(p_message_id uuid, p_uid uuid, p_action text); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.require_own_message(p_message_id uuid, p_uid uuid, p_action text) IS 'The message, for update_message, delete_message, delete_messages_after and vote_message: PT404 when the caller cannot see it, 42501 when they see it but do not own its conversation.';
+
+--
 -- Name: require_user(); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -5849,110 +5981,6 @@ $$;
 COMMENT ON FUNCTION public.create_conversation(p_title text, p_model_name text, p_system_prompt text, p_temperature double precision, p_max_tokens integer, p_context_length integer, p_metadata jsonb, p_visibility text, p_id uuid) IS 'Creates a conversation owned by the caller (seed 000 createConversation; seed 002 saveChat with p_id and p_visibility). Errors: 22023 invalid field, 23505 id taken, 42501 not signed in.';
 
 --
--- Name: messages; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.messages (
-    id uuid DEFAULT private.uuid_v7() NOT NULL,
-    conversation_id uuid NOT NULL,
-    user_id uuid NOT NULL,
-    role text NOT NULL,
-    content text DEFAULT ''::text NOT NULL,
-    parts jsonb DEFAULT '[]'::jsonb NOT NULL,
-    attachments jsonb DEFAULT '[]'::jsonb NOT NULL,
-    tool_calls jsonb,
-    tool_call_id text,
-    tool_name text,
-    status text DEFAULT 'success'::text NOT NULL,
-    model_used text,
-    input_tokens integer,
-    output_tokens integer,
-    cost numeric(12,6),
-    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
-    created_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT messages_attachments_array CHECK (((jsonb_typeof(attachments) = 'array'::text) AND (jsonb_array_length(attachments) <= 100))),
-    CONSTRAINT messages_content_length CHECK ((char_length(content) <= 1000000)),
-    CONSTRAINT messages_metadata_object CHECK (((jsonb_typeof(metadata) = 'object'::text) AND (pg_column_size(metadata) <= 16384))),
-    CONSTRAINT messages_model_used_length CHECK (((char_length(model_used) >= 1) AND (char_length(model_used) <= 100))),
-    CONSTRAINT messages_not_empty CHECK (((content <> ''::text) OR (parts <> '[]'::jsonb) OR (jsonb_array_length(COALESCE(tool_calls, '[]'::jsonb)) > 0))),
-    CONSTRAINT messages_parts_array CHECK (((jsonb_typeof(parts) = 'array'::text) AND (pg_column_size(parts) <= 2097152))),
-    CONSTRAINT messages_role CHECK ((role = ANY (ARRAY['user'::text, 'assistant'::text, 'system'::text, 'tool'::text]))),
-    CONSTRAINT messages_status CHECK ((status = ANY (ARRAY['pending'::text, 'success'::text, 'error'::text, 'aborted'::text]))),
-    CONSTRAINT messages_tool_call_id_length CHECK (((char_length(tool_call_id) >= 1) AND (char_length(tool_call_id) <= 200))),
-    CONSTRAINT messages_tool_call_id_required CHECK (((role <> 'tool'::text) OR (tool_call_id IS NOT NULL))),
-    CONSTRAINT messages_tool_calls_array CHECK (((jsonb_typeof(tool_calls) = 'array'::text) AND (jsonb_array_length(tool_calls) <= 128))),
-    CONSTRAINT messages_tool_name_length CHECK (((char_length(tool_name) >= 1) AND (char_length(tool_name) <= 200))),
-    CONSTRAINT messages_usage_nonnegative CHECK (((input_tokens >= 0) AND (output_tokens >= 0) AND (cost >= (0)::numeric)))
-);
-
---
--- Name: TABLE messages; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON TABLE public.messages IS 'A message of a conversation (seed 000 messages, seed 002 Message_v2): text content and AI SDK parts, attachments, tool calls, status, and per-message model/token/cost annotations. Inserts and deletes keep conversations.message_count and last_message_at exact.';
-
---
--- Name: COLUMN messages.id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.messages.id IS 'Time-ordered (private.uuid_v7()) unless the client chooses one (p_id).';
-
---
--- Name: COLUMN messages.user_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.messages.user_id IS 'The conversation''s owner, copied by trigger from public.conversations on insert (never from the client); what RLS filters on.';
-
---
--- Name: COLUMN messages.content; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.messages.content IS 'Plain text of the message; derived from the text parts when only parts are given.';
-
---
--- Name: COLUMN messages.parts; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.messages.parts IS 'AI SDK message parts: a JSON array of objects with a "type"; a single text part is derived from content when only content is given.';
-
---
--- Name: COLUMN messages.attachments; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.messages.attachments IS 'File attachments (seed 002 Message_v2.attachments), a JSON array of at most 100 items.';
-
---
--- Name: COLUMN messages.tool_calls; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.messages.tool_calls IS 'Tool calls requested by an assistant message (seed 000 ToolCall[]), a JSON array.';
-
---
--- Name: COLUMN messages.tool_call_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.messages.tool_call_id IS 'For role ''tool'': the tool call this message answers (required).';
-
---
--- Name: COLUMN messages.input_tokens; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.messages.input_tokens IS 'Per-message annotation (seed 002 Message_v2); does not feed conversation totals (the usage domain does).';
-
---
--- Name: COLUMN messages.cost; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.messages.cost IS 'Per-message cost annotation in dollars; does not feed conversation totals.';
-
---
--- Name: COLUMN messages.created_at; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.messages.created_at IS 'clock_timestamp() rather than now(), so messages written in one transaction keep their order.';
-
---
 -- Name: create_message(uuid, text, text, jsonb, text, jsonb, text, text, jsonb, jsonb, text, integer, integer, numeric, uuid); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -6358,15 +6386,8 @@ CREATE FUNCTION public.delete_message(p_id uuid) RETURNS void
     AS $$
 declare
   v_uid uuid := private.require_user();
-  v_owner uuid;
 begin
-  select m.user_id into v_owner from public.messages as m where m.id = p_id;
-  if not found then
-    raise exception 'message not found' using errcode = 'PT404', detail = format('id = %s', p_id);
-  end if;
-  if v_owner <> v_uid then
-    raise exception 'only the owner of the conversation can delete its messages' using errcode = '42501';
-  end if;
+  perform private.require_own_message(p_id, v_uid, 'delete');
   delete from public.messages as m where m.id = p_id;
 end;
 $$;
@@ -6393,13 +6414,7 @@ begin
   if p_inclusive is null then
     raise exception 'invalid p_inclusive: must be true or false' using errcode = '22023';
   end if;
-  select m.* into v_msg from public.messages as m where m.id = p_message_id;
-  if not found then
-    raise exception 'message not found' using errcode = 'PT404', detail = format('id = %s', p_message_id);
-  end if;
-  if v_msg.user_id <> v_uid then
-    raise exception 'only the owner of the conversation can delete its messages' using errcode = '42501';
-  end if;
+  v_msg := private.require_own_message(p_message_id, v_uid, 'delete');
   delete from public.messages as m
    where m.conversation_id = v_msg.conversation_id
      and ((m.created_at, m.id) > (v_msg.created_at, v_msg.id) or (p_inclusive and m.id = v_msg.id));
@@ -9531,18 +9546,11 @@ CREATE FUNCTION public.update_message(p_id uuid, p_content text DEFAULT NULL::te
     AS $$
 declare
   v_uid uuid := private.require_user();
-  v_owner uuid;
   v_row public.messages;
 begin
   perform private.check_message_fields(null, p_status, p_content, p_parts, null, null, null, null, p_model_used,
     p_input_tokens, p_output_tokens, p_cost, p_metadata);
-  select m.user_id into v_owner from public.messages as m where m.id = p_id;
-  if not found then
-    raise exception 'message not found' using errcode = 'PT404', detail = format('id = %s', p_id);
-  end if;
-  if v_owner <> v_uid then
-    raise exception 'only the owner of the conversation can change its messages' using errcode = '42501';
-  end if;
+  perform private.require_own_message(p_id, v_uid, 'change');
   update public.messages as m
      set content = coalesce(p_content,
                             case when p_parts is null then m.content
@@ -9878,20 +9886,13 @@ CREATE FUNCTION public.vote_message(p_message_id uuid, p_type text) RETURNS publ
     AS $$
 declare
   v_uid uuid := private.require_user();
-  v_owner uuid;
   v_row public.message_votes;
 begin
   if p_type is null or p_type not in ('up', 'down') then
     raise exception 'invalid vote type: must be up or down'
       using errcode = '22023', detail = format('p_type = %L', left(p_type, 100));
   end if;
-  select m.user_id into v_owner from public.messages as m where m.id = p_message_id;
-  if not found then
-    raise exception 'message not found' using errcode = 'PT404', detail = format('id = %s', p_message_id);
-  end if;
-  if v_owner <> v_uid then
-    raise exception 'only the owner of the conversation can vote on its messages' using errcode = '42501';
-  end if;
+  perform private.require_own_message(p_message_id, v_uid, 'vote on');
   insert into public.message_votes as v (message_id, is_upvoted)
   values (p_message_id, p_type = 'up')
   on conflict (message_id) do update set is_upvoted = excluded.is_upvoted
@@ -14992,6 +14993,111 @@ REVOKE ALL ON FUNCTION private.require_own_conversation(p_conversation_id uuid, 
 GRANT ALL ON FUNCTION private.require_own_conversation(p_conversation_id uuid, p_uid uuid) TO authenticated;
 
 --
+-- Name: TABLE messages; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.messages TO anon;
+GRANT SELECT,DELETE ON TABLE public.messages TO authenticated;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.messages TO service_role;
+
+--
+-- Name: COLUMN messages.id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(id) ON TABLE public.messages TO authenticated;
+
+--
+-- Name: COLUMN messages.conversation_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(conversation_id) ON TABLE public.messages TO authenticated;
+
+--
+-- Name: COLUMN messages.role; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(role) ON TABLE public.messages TO authenticated;
+
+--
+-- Name: COLUMN messages.content; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(content),UPDATE(content) ON TABLE public.messages TO authenticated;
+
+--
+-- Name: COLUMN messages.parts; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(parts),UPDATE(parts) ON TABLE public.messages TO authenticated;
+
+--
+-- Name: COLUMN messages.attachments; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(attachments),UPDATE(attachments) ON TABLE public.messages TO authenticated;
+
+--
+-- Name: COLUMN messages.tool_calls; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(tool_calls) ON TABLE public.messages TO authenticated;
+
+--
+-- Name: COLUMN messages.tool_call_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(tool_call_id) ON TABLE public.messages TO authenticated;
+
+--
+-- Name: COLUMN messages.tool_name; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(tool_name) ON TABLE public.messages TO authenticated;
+
+--
+-- Name: COLUMN messages.status; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(status),UPDATE(status) ON TABLE public.messages TO authenticated;
+
+--
+-- Name: COLUMN messages.model_used; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(model_used),UPDATE(model_used) ON TABLE public.messages TO authenticated;
+
+--
+-- Name: COLUMN messages.input_tokens; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(input_tokens),UPDATE(input_tokens) ON TABLE public.messages TO authenticated;
+
+--
+-- Name: COLUMN messages.output_tokens; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(output_tokens),UPDATE(output_tokens) ON TABLE public.messages TO authenticated;
+
+--
+-- Name: COLUMN messages.cost; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(cost),UPDATE(cost) ON TABLE public.messages TO authenticated;
+
+--
+-- Name: COLUMN messages.metadata; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(metadata),UPDATE(metadata) ON TABLE public.messages TO authenticated;
+
+--
+-- Name: FUNCTION require_own_message(p_message_id uuid, p_uid uuid, p_action text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.require_own_message(p_message_id uuid, p_uid uuid, p_action text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.require_own_message(p_message_id uuid, p_uid uuid, p_action text) TO authenticated;
+
+--
 -- Name: FUNCTION require_user(); Type: ACL; Schema: private; Owner: -
 --
 
@@ -15461,104 +15567,6 @@ GRANT ALL ON FUNCTION public.complete_whatsapp_message(p_message_id bigint, p_wo
 
 REVOKE ALL ON FUNCTION public.create_conversation(p_title text, p_model_name text, p_system_prompt text, p_temperature double precision, p_max_tokens integer, p_context_length integer, p_metadata jsonb, p_visibility text, p_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.create_conversation(p_title text, p_model_name text, p_system_prompt text, p_temperature double precision, p_max_tokens integer, p_context_length integer, p_metadata jsonb, p_visibility text, p_id uuid) TO authenticated;
-
---
--- Name: TABLE messages; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT ON TABLE public.messages TO anon;
-GRANT SELECT,DELETE ON TABLE public.messages TO authenticated;
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.messages TO service_role;
-
---
--- Name: COLUMN messages.id; Type: ACL; Schema: public; Owner: -
---
-
-GRANT INSERT(id) ON TABLE public.messages TO authenticated;
-
---
--- Name: COLUMN messages.conversation_id; Type: ACL; Schema: public; Owner: -
---
-
-GRANT INSERT(conversation_id) ON TABLE public.messages TO authenticated;
-
---
--- Name: COLUMN messages.role; Type: ACL; Schema: public; Owner: -
---
-
-GRANT INSERT(role) ON TABLE public.messages TO authenticated;
-
---
--- Name: COLUMN messages.content; Type: ACL; Schema: public; Owner: -
---
-
-GRANT INSERT(content),UPDATE(content) ON TABLE public.messages TO authenticated;
-
---
--- Name: COLUMN messages.parts; Type: ACL; Schema: public; Owner: -
---
-
-GRANT INSERT(parts),UPDATE(parts) ON TABLE public.messages TO authenticated;
-
---
--- Name: COLUMN messages.attachments; Type: ACL; Schema: public; Owner: -
---
-
-GRANT INSERT(attachments),UPDATE(attachments) ON TABLE public.messages TO authenticated;
-
---
--- Name: COLUMN messages.tool_calls; Type: ACL; Schema: public; Owner: -
---
-
-GRANT INSERT(tool_calls) ON TABLE public.messages TO authenticated;
-
---
--- Name: COLUMN messages.tool_call_id; Type: ACL; Schema: public; Owner: -
---
-
-GRANT INSERT(tool_call_id) ON TABLE public.messages TO authenticated;
-
---
--- Name: COLUMN messages.tool_name; Type: ACL; Schema: public; Owner: -
---
-
-GRANT INSERT(tool_name) ON TABLE public.messages TO authenticated;
-
---
--- Name: COLUMN messages.status; Type: ACL; Schema: public; Owner: -
---
-
-GRANT INSERT(status),UPDATE(status) ON TABLE public.messages TO authenticated;
-
---
--- Name: COLUMN messages.model_used; Type: ACL; Schema: public; Owner: -
---
-
-GRANT INSERT(model_used),UPDATE(model_used) ON TABLE public.messages TO authenticated;
-
---
--- Name: COLUMN messages.input_tokens; Type: ACL; Schema: public; Owner: -
---
-
-GRANT INSERT(input_tokens),UPDATE(input_tokens) ON TABLE public.messages TO authenticated;
-
---
--- Name: COLUMN messages.output_tokens; Type: ACL; Schema: public; Owner: -
---
-
-GRANT INSERT(output_tokens),UPDATE(output_tokens) ON TABLE public.messages TO authenticated;
-
---
--- Name: COLUMN messages.cost; Type: ACL; Schema: public; Owner: -
---
-
-GRANT INSERT(cost),UPDATE(cost) ON TABLE public.messages TO authenticated;
-
---
--- Name: COLUMN messages.metadata; Type: ACL; Schema: public; Owner: -
---
-
-GRANT INSERT(metadata),UPDATE(metadata) ON TABLE public.messages TO authenticated;
 
 --
 -- Name: FUNCTION create_message(p_conversation_id uuid, p_content text, p_role text, p_metadata jsonb, p_status text, p_tool_calls jsonb, p_tool_call_id text, p_tool_name text, p_parts jsonb, p_attachments jsonb, p_model_used text, p_input_tokens integer, p_output_tokens integer, p_cost numeric, p_id uuid); Type: ACL; Schema: public; Owner: -
