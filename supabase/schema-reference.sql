@@ -3937,6 +3937,36 @@ $$;
 COMMENT ON FUNCTION private.require_own_message(p_message_id uuid, p_uid uuid, p_action text) IS 'The message, for update_message, delete_message, delete_messages_after and vote_message: PT404 when the caller cannot see it, 42501 when they see it but do not own its conversation.';
 
 --
+-- Name: require_usage_reader(date, date); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.require_usage_reader(p_start_date date, p_end_date date) RETURNS uuid
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+declare
+  v_uid uuid := auth.uid();
+begin
+  if v_uid is null then
+    raise exception 'you must be signed in to read usage' using errcode = '42501';
+  end if;
+  if p_start_date is null or p_end_date is null or p_start_date > p_end_date then
+    raise exception 'invalid date range: p_start_date must be on or before p_end_date' using errcode = '22023';
+  end if;
+  if p_end_date - p_start_date > 366 then
+    raise exception 'invalid date range: at most 366 days' using errcode = '22023';
+  end if;
+  return v_uid;
+end;
+$$;
+
+--
+-- Name: FUNCTION require_usage_reader(p_start_date date, p_end_date date); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.require_usage_reader(p_start_date date, p_end_date date) IS 'The caller''s user id for get_current_user_usage_summary and get_current_user_daily_usage: 42501 when not signed in, 22023 for a reversed, open or longer than 366-day range.';
+
+--
 -- Name: require_user(); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -6859,18 +6889,9 @@ CREATE FUNCTION public.get_current_user_daily_usage(p_start_date date DEFAULT (C
     SET search_path TO ''
     AS $$
 declare
-  v_uid uuid := auth.uid();
+  v_uid uuid := private.require_usage_reader(p_start_date, p_end_date);
   v_result jsonb;
 begin
-  if v_uid is null then
-    raise exception 'you must be signed in to read usage' using errcode = '42501';
-  end if;
-  if p_start_date is null or p_end_date is null or p_start_date > p_end_date then
-    raise exception 'invalid date range: p_start_date must be on or before p_end_date' using errcode = '22023';
-  end if;
-  if p_end_date - p_start_date > 366 then
-    raise exception 'invalid date range: at most 366 days' using errcode = '22023';
-  end if;
   select jsonb_agg(jsonb_build_object(
            'date', g.day,
            'requests', coalesce(d.requests, 0),
@@ -6907,17 +6928,8 @@ CREATE FUNCTION public.get_current_user_usage_summary(p_start_date date DEFAULT 
     SET search_path TO ''
     AS $$
 declare
-  v_uid uuid := auth.uid();
+  v_uid uuid := private.require_usage_reader(p_start_date, p_end_date);
 begin
-  if v_uid is null then
-    raise exception 'you must be signed in to read usage' using errcode = '42501';
-  end if;
-  if p_start_date is null or p_end_date is null or p_start_date > p_end_date then
-    raise exception 'invalid date range: p_start_date must be on or before p_end_date' using errcode = '22023';
-  end if;
-  if p_end_date - p_start_date > 366 then
-    raise exception 'invalid date range: at most 366 days' using errcode = '22023';
-  end if;
   return query
   with logs as (
     select l.agent_type, l.input_tokens, l.output_tokens, l.total_tokens, l.total_cost
@@ -15096,6 +15108,13 @@ GRANT INSERT(metadata),UPDATE(metadata) ON TABLE public.messages TO authenticate
 
 REVOKE ALL ON FUNCTION private.require_own_message(p_message_id uuid, p_uid uuid, p_action text) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.require_own_message(p_message_id uuid, p_uid uuid, p_action text) TO authenticated;
+
+--
+-- Name: FUNCTION require_usage_reader(p_start_date date, p_end_date date); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.require_usage_reader(p_start_date date, p_end_date date) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.require_usage_reader(p_start_date date, p_end_date date) TO authenticated;
 
 --
 -- Name: FUNCTION require_user(); Type: ACL; Schema: private; Owner: -
