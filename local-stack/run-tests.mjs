@@ -22,7 +22,7 @@ import { startApi } from './gateway/server.mjs';
 import { deployCheck } from './deploy-check.mjs';
 import { createThrowawayDatabase } from './throwaway.mjs';
 import { parseProve } from './tap-summary.mjs';
-import { typesDrift } from './types.mjs';
+import { typesDrift, typesFile } from './types.mjs';
 import { schemaDrift, schemaFile, schemaMajor, serverMajor } from './schema.mjs';
 
 // Advisor findings we accept on purpose, by lint name, each with the reason.
@@ -165,11 +165,16 @@ async function denoCheck() {
   await deployCheck({ repoRoot, keys: local, defaults: localFunctionDefaults, record, log });
 }
 
+// One result for a committed generated file: current, or what differs and
+// the command that regenerates it.
+function recordDrift(name, file, drift, command) {
+  if (drift) log(`${drift}\nRun \`${command}\` and commit the result.`);
+  else log(`${path.relative(repoRoot, file)} matches the migrations`);
+  record(name, drift ? 0 : 1, drift ? 1 : 0, drift ?? '');
+}
+
 async function types(url) {
-  const drift = typesDrift(url);
-  if (drift) log(`${drift}\nRun \`npm run gen:types\` and commit the result.`);
-  else log('shared/database.types.ts matches the migrations');
-  record('types', drift ? 0 : 1, drift ? 1 : 0, drift ?? '');
+  recordDrift('types', typesFile, typesDrift(url), 'npm run gen:types');
 }
 
 // supabase/schema-reference.sql is a PostgreSQL 15 dump (pg_dump 15 refuses a
@@ -181,10 +186,7 @@ async function schema(url) {
     log(`SKIPPED: ${path.relative(repoRoot, schemaFile)} is a PostgreSQL ${schemaMajor} dump; this server is PostgreSQL ${major}`);
     return;
   }
-  const drift = schemaDrift(url);
-  if (drift) log(`${drift}\nRun \`npm run gen:schema\` and commit the result.`);
-  else log(`${path.relative(repoRoot, schemaFile)} matches the migrations`);
-  record('schema', drift ? 0 : 1, drift ? 1 : 0, drift ?? '');
+  recordDrift('schema', schemaFile, schemaDrift(url), 'npm run gen:schema');
 }
 
 async function main() {
