@@ -2768,6 +2768,94 @@ $$;
 COMMENT ON FUNCTION private.list_partitions(p_parent regclass) IS 'The range partitions of a table with their bounds (the default partition excluded).';
 
 --
+-- Name: model_config; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.model_config (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    model_id text NOT NULL,
+    name text NOT NULL,
+    description text,
+    provider text NOT NULL,
+    is_active boolean DEFAULT true NOT NULL,
+    is_default boolean DEFAULT false NOT NULL,
+    thinking_enabled boolean DEFAULT true NOT NULL,
+    input_pricing_per_million_tokens numeric(12,4) NOT NULL,
+    output_pricing_per_million_tokens numeric(12,4) NOT NULL,
+    cached_input_pricing_per_million_tokens numeric(12,4),
+    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT model_config_default_is_active CHECK (((NOT is_default) OR is_active)),
+    CONSTRAINT model_config_metadata_object CHECK ((jsonb_typeof(metadata) = 'object'::text)),
+    CONSTRAINT model_config_model_id_format CHECK ((model_id ~ '^[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}$'::text)),
+    CONSTRAINT model_config_name_length CHECK (((char_length(name) >= 1) AND (char_length(name) <= 200))),
+    CONSTRAINT model_config_prices_not_negative CHECK (((input_pricing_per_million_tokens >= (0)::numeric) AND (output_pricing_per_million_tokens >= (0)::numeric) AND ((cached_input_pricing_per_million_tokens IS NULL) OR (cached_input_pricing_per_million_tokens >= (0)::numeric)))),
+    CONSTRAINT model_config_provider_format CHECK ((provider ~ '^[a-z][a-z0-9_-]{0,49}$'::text))
+);
+
+--
+-- Name: TABLE model_config; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.model_config IS 'AI models with list prices (seed 002 model_config). One default per provider. Users read; admins and the service role write. Past usage keeps the price it was charged at (usage_logs copies it).';
+
+--
+-- Name: COLUMN model_config.model_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.model_config.model_id IS 'The provider''s model identifier, as record_usage receives it (e.g. gpt-4o-mini).';
+
+--
+-- Name: COLUMN model_config.input_pricing_per_million_tokens; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.model_config.input_pricing_per_million_tokens IS 'USD per million uncached input tokens.';
+
+--
+-- Name: COLUMN model_config.output_pricing_per_million_tokens; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.model_config.output_pricing_per_million_tokens IS 'USD per million output tokens (reasoning/thinking tokens are output tokens).';
+
+--
+-- Name: COLUMN model_config.cached_input_pricing_per_million_tokens; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.model_config.cached_input_pricing_per_million_tokens IS 'USD per million cache-read input tokens; null: the same as uncached input.';
+
+--
+-- Name: COLUMN model_config.metadata; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.model_config.metadata IS 'Capabilities: context_window, max_output_tokens, ...';
+
+--
+-- Name: lock_model(text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.lock_model(p_model_id text) RETURNS public.model_config
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_row public.model_config;
+begin
+  select * into v_row from public.model_config as m where m.model_id = p_model_id for update;
+  if v_row.id is null then
+    raise exception 'model % not found', p_model_id using errcode = 'PT404';
+  end if;
+  return v_row;
+end;
+$$;
+
+--
+-- Name: FUNCTION lock_model(p_model_id text); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.lock_model(p_model_id text) IS 'The model_config row of p_model_id, locked for update; PT404 when there is none.';
+
+--
 -- Name: lock_partitioned_table(regclass); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -5007,69 +5095,6 @@ $$;
 --
 
 COMMENT ON FUNCTION private.whatsapp_message_from_job(p_job public.job_queue) IS 'Maps a job of the whatsapp queue to a whatsapp_message_queue row.';
-
---
--- Name: model_config; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.model_config (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    model_id text NOT NULL,
-    name text NOT NULL,
-    description text,
-    provider text NOT NULL,
-    is_active boolean DEFAULT true NOT NULL,
-    is_default boolean DEFAULT false NOT NULL,
-    thinking_enabled boolean DEFAULT true NOT NULL,
-    input_pricing_per_million_tokens numeric(12,4) NOT NULL,
-    output_pricing_per_million_tokens numeric(12,4) NOT NULL,
-    cached_input_pricing_per_million_tokens numeric(12,4),
-    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT model_config_default_is_active CHECK (((NOT is_default) OR is_active)),
-    CONSTRAINT model_config_metadata_object CHECK ((jsonb_typeof(metadata) = 'object'::text)),
-    CONSTRAINT model_config_model_id_format CHECK ((model_id ~ '^[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}$'::text)),
-    CONSTRAINT model_config_name_length CHECK (((char_length(name) >= 1) AND (char_length(name) <= 200))),
-    CONSTRAINT model_config_prices_not_negative CHECK (((input_pricing_per_million_tokens >= (0)::numeric) AND (output_pricing_per_million_tokens >= (0)::numeric) AND ((cached_input_pricing_per_million_tokens IS NULL) OR (cached_input_pricing_per_million_tokens >= (0)::numeric)))),
-    CONSTRAINT model_config_provider_format CHECK ((provider ~ '^[a-z][a-z0-9_-]{0,49}$'::text))
-);
-
---
--- Name: TABLE model_config; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON TABLE public.model_config IS 'AI models with list prices (seed 002 model_config). One default per provider. Users read; admins and the service role write. Past usage keeps the price it was charged at (usage_logs copies it).';
-
---
--- Name: COLUMN model_config.model_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.model_config.model_id IS 'The provider''s model identifier, as record_usage receives it (e.g. gpt-4o-mini).';
-
---
--- Name: COLUMN model_config.input_pricing_per_million_tokens; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.model_config.input_pricing_per_million_tokens IS 'USD per million uncached input tokens.';
-
---
--- Name: COLUMN model_config.output_pricing_per_million_tokens; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.model_config.output_pricing_per_million_tokens IS 'USD per million output tokens (reasoning/thinking tokens are output tokens).';
-
---
--- Name: COLUMN model_config.cached_input_pricing_per_million_tokens; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.model_config.cached_input_pricing_per_million_tokens IS 'USD per million cache-read input tokens; null: the same as uncached input.';
-
---
--- Name: COLUMN model_config.metadata; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.model_config.metadata IS 'Capabilities: context_window, max_output_tokens, ...';
 
 --
 -- Name: add_model_config(text, text, text, numeric, numeric, numeric, text, boolean, boolean, jsonb); Type: FUNCTION; Schema: public; Owner: -
@@ -9089,10 +9114,7 @@ declare
   v_row public.model_config;
 begin
   perform private.require_admin_or_service('set the default model');
-  select * into v_row from public.model_config as m where m.model_id = p_model_id for update;
-  if v_row.id is null then
-    raise exception 'model % not found', p_model_id using errcode = 'PT404';
-  end if;
+  v_row := private.lock_model(p_model_id);
   if not v_row.is_active then
     raise exception 'cannot make % the default: it is inactive; activate it first', p_model_id using errcode = 'PT409';
   end if;
@@ -9273,10 +9295,7 @@ begin
   if p_is_active is null then
     raise exception 'invalid p_is_active: true or false' using errcode = '22023';
   end if;
-  select * into v_row from public.model_config as m where m.model_id = p_model_id for update;
-  if v_row.id is null then
-    raise exception 'model % not found', p_model_id using errcode = 'PT404';
-  end if;
+  v_row := private.lock_model(p_model_id);
   if v_row.is_default and not p_is_active then
     raise exception 'cannot deactivate % : it is the default model of provider %; make another model the default first',
       p_model_id, v_row.provider using errcode = 'PT409';
@@ -14809,6 +14828,21 @@ GRANT ALL ON FUNCTION private.list_jobs(p_queue text, p_status text, p_limit int
 REVOKE ALL ON FUNCTION private.list_partitions(p_parent regclass) FROM PUBLIC;
 
 --
+-- Name: TABLE model_config; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.model_config TO authenticated;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.model_config TO service_role;
+
+--
+-- Name: FUNCTION lock_model(p_model_id text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.lock_model(p_model_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.lock_model(p_model_id text) TO authenticated;
+GRANT ALL ON FUNCTION private.lock_model(p_model_id text) TO service_role;
+
+--
 -- Name: FUNCTION lock_partitioned_table(p_parent regclass); Type: ACL; Schema: private; Owner: -
 --
 
@@ -15319,13 +15353,6 @@ GRANT SELECT ON TABLE public.whatsapp_message_queue TO service_role;
 
 REVOKE ALL ON FUNCTION private.whatsapp_message_from_job(p_job public.job_queue) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.whatsapp_message_from_job(p_job public.job_queue) TO service_role;
-
---
--- Name: TABLE model_config; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.model_config TO authenticated;
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.model_config TO service_role;
 
 --
 -- Name: FUNCTION add_model_config(p_model_id text, p_name text, p_provider text, p_input_pricing_per_million_tokens numeric, p_output_pricing_per_million_tokens numeric, p_cached_input_pricing_per_million_tokens numeric, p_description text, p_thinking_enabled boolean, p_is_active boolean, p_metadata jsonb); Type: ACL; Schema: public; Owner: -
