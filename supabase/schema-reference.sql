@@ -1502,6 +1502,26 @@ $$;
 COMMENT ON FUNCTION private.default_logging_settings() IS 'Seed 002''s default logging_settings, used for any key the stored row lacks.';
 
 --
+-- Name: default_partition(regclass); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.default_partition(p_parent regclass) RETURNS regclass
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select i.inhrelid::regclass
+    from pg_catalog.pg_inherits as i
+    join pg_catalog.pg_class as c on c.oid = i.inhrelid
+   where i.inhparent = p_parent and pg_catalog.pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT';
+$$;
+
+--
+-- Name: FUNCTION default_partition(p_parent regclass); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.default_partition(p_parent regclass) IS 'The default partition of a partitioned table, or null.';
+
+--
 -- Name: delete_user_payment_records(); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -1587,24 +1607,20 @@ declare
   v_n bigint;
   v_total bigint := 0;
 begin
-  select a.attname into v_key
-    from pg_catalog.pg_partitioned_table as pt
-    join pg_catalog.pg_attribute as a on a.attrelid = pt.partrelid and a.attnum = pt.partattrs[0]
-   where pt.partrelid = p_parent;
+  -- registered tables only, which ensure_partitions made sure are range-partitioned
+  v_key := private.partition_range_key(p_parent);
   perform private.lock_partitioned_table(p_parent);
   for v_part in select l.partition from private.list_partitions(p_parent) as l where l.range_to <= p_cutoff loop
     execute format('select count(*) from %s', v_part) into v_n;
     v_total := v_total + v_n;
   end loop;
   perform private.drop_expired_partitions(p_parent, interval '0', p_cutoff);
-  for v_part in
-    select i.inhrelid::regclass from pg_catalog.pg_inherits as i join pg_catalog.pg_class as c on c.oid = i.inhrelid
-     where i.inhparent = p_parent and pg_catalog.pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT'
-  loop
+  v_part := private.default_partition(p_parent);
+  if v_part is not null then
     execute format('delete from %s where %I < %L', v_part, v_key, p_cutoff);
     get diagnostics v_n = row_count;
     v_total := v_total + v_n;
-  end loop;
+  end if;
   return v_total;
 end;
 $$;
@@ -1718,10 +1734,7 @@ begin
   if v_table is null then
     raise exception 'ensure_partitions: % is not a partitioned table', p_parent using errcode = '22023';
   end if;
-  select a.attname into v_key
-    from pg_catalog.pg_partitioned_table as pt
-    join pg_catalog.pg_attribute as a on a.attrelid = pt.partrelid and a.attnum = pt.partattrs[0]
-   where pt.partrelid = p_parent and pt.partstrat = 'r';
+  v_key := private.partition_range_key(p_parent);
   if v_key is null then
     raise exception 'ensure_partitions: % must be range-partitioned on one column', p_parent using errcode = '22023';
   end if;
@@ -1729,10 +1742,7 @@ begin
   -- lock out concurrent maintenance of the same parent
   perform private.lock_partitioned_table(p_parent);
 
-  select i.inhrelid::regclass into v_default
-    from pg_catalog.pg_inherits as i
-    join pg_catalog.pg_class as c on c.oid = i.inhrelid
-   where i.inhparent = p_parent and pg_catalog.pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT';
+  v_default := private.default_partition(p_parent);
   if v_default is null then
     execute format('create table %I.%I partition of %s default', v_part_schema, v_table || '_default', p_parent);
     v_default := format('%I.%I', v_part_schema, v_table || '_default')::regclass;
@@ -3389,6 +3399,26 @@ $$;
 --
 
 COMMENT ON FUNCTION private.optional_text(p_value text, p_field text, p_max integer) IS 'Validates an optional text field (at most p_max characters; '''' becomes null); 22023 otherwise.';
+
+--
+-- Name: partition_range_key(regclass); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.partition_range_key(p_parent regclass) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select a.attname::text
+    from pg_catalog.pg_partitioned_table as pt
+    join pg_catalog.pg_attribute as a on a.attrelid = pt.partrelid and a.attnum = pt.partattrs[0]
+   where pt.partrelid = p_parent and pt.partstrat = 'r';
+$$;
+
+--
+-- Name: FUNCTION partition_range_key(p_parent regclass); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.partition_range_key(p_parent regclass) IS 'The column a table is range-partitioned on (its first partition key column); null when it is not range-partitioned.';
 
 --
 -- Name: prepare_ip(text, boolean); Type: FUNCTION; Schema: private; Owner: -
@@ -14582,6 +14612,12 @@ REVOKE ALL ON FUNCTION private.current_correlation_id() FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.default_logging_settings() FROM PUBLIC;
 
 --
+-- Name: FUNCTION default_partition(p_parent regclass); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.default_partition(p_parent regclass) FROM PUBLIC;
+
+--
 -- Name: FUNCTION delete_user_payment_records(); Type: ACL; Schema: private; Owner: -
 --
 
@@ -14928,6 +14964,12 @@ REVOKE ALL ON FUNCTION private.optional_object(p_value jsonb, p_field text) FROM
 --
 
 REVOKE ALL ON FUNCTION private.optional_text(p_value text, p_field text, p_max integer) FROM PUBLIC;
+
+--
+-- Name: FUNCTION partition_range_key(p_parent regclass); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.partition_range_key(p_parent regclass) FROM PUBLIC;
 
 --
 -- Name: FUNCTION prepare_ip(p_ip text, p_anonymize boolean); Type: ACL; Schema: private; Owner: -
