@@ -4580,13 +4580,10 @@ CREATE FUNCTION private.set_user_api_key(p_service text, p_api_key text) RETURNS
     SET search_path TO ''
     AS $_$
 declare
-  v_uid uuid := auth.uid();
+  v_uid uuid := private.require_user();
   v_row public.user_api_keys;
   v_now timestamptz := pg_catalog.now();
 begin
-  if v_uid is null then
-    raise exception 'you must be signed in' using errcode = '42501';
-  end if;
   if p_service is null or p_service !~ '^[a-z0-9][a-z0-9_.-]{0,49}$' then
     raise exception 'invalid p_service: 1 to 50 lowercase letters, digits, ''_'', ''.'' or ''-''' using errcode = '22023';
   end if;
@@ -4645,12 +4642,9 @@ CREATE FUNCTION private.touch_last_seen() RETURNS timestamp with time zone
     SET search_path TO ''
     AS $$
 declare
-  v_uid uuid := (select auth.uid());
+  v_uid uuid := private.require_user();
   v_seen timestamptz;
 begin
-  if v_uid is null then
-    raise exception 'you must be signed in' using errcode = '42501';
-  end if;
   -- At most one write a minute per user: presence pings must not turn every
   -- page view into a row update.
   update public.profiles
@@ -8050,9 +8044,7 @@ CREATE FUNCTION public.mark_notifications_read(p_notification_ids uuid[] DEFAULT
 declare
   v_count integer;
 begin
-  if (select auth.uid()) is null then
-    raise exception 'you must be signed in' using errcode = '42501';
-  end if;
+  perform private.require_user();
   update public.notifications as n
      set read_at = pg_catalog.now()
    where n.user_id = (select auth.uid())
@@ -9198,12 +9190,9 @@ CREATE FUNCTION public.set_default_payment_method(p_payment_method_id uuid) RETU
     SET search_path TO ''
     AS $$
 declare
-  v_uid uuid := auth.uid();
+  v_uid uuid := private.require_user();
   v_pm public.payment_methods;
 begin
-  if v_uid is null then
-    raise exception 'you must be signed in' using errcode = '42501';
-  end if;
   -- Serialise default changes per user so the partial unique index never
   -- sees two defaults from racing calls.
   perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('payment_methods_default'), pg_catalog.hashtext(v_uid::text));
@@ -9495,9 +9484,7 @@ CREATE FUNCTION public.touch_github_repository(p_repository_id uuid) RETURNS pub
 declare
   v_row public.github_repositories;
 begin
-  if (select auth.uid()) is null then
-    raise exception 'you must be signed in' using errcode = '42501';
-  end if;
+  perform private.require_user();
   update public.github_repositories as r
      set last_accessed = pg_catalog.now()
    where r.id = p_repository_id and r.user_id = (select auth.uid())

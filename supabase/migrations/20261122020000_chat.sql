@@ -583,25 +583,6 @@ alter publication supabase_realtime add table public.conversations, public.messa
 -- ---------------------------------------------------------------------------
 -- Shared checks for the RPCs
 -- ---------------------------------------------------------------------------
-create or replace function private.require_user()
-returns uuid
-language plpgsql
-stable
-security invoker
-set search_path = ''
-as $$
-declare
-  v_uid uuid := (select auth.uid());
-begin
-  if v_uid is null then
-    raise exception 'you must be signed in' using errcode = '42501';
-  end if;
-  return v_uid;
-end;
-$$;
-
-comment on function private.require_user() is 'The caller''s user id; 42501 when not signed in.';
-
 -- Under the caller's RLS: a conversation they cannot see is "not found" (no
 -- hint that it exists); one they can see but do not own (public, or as an
 -- admin) is 42501.
@@ -786,13 +767,11 @@ $$;
 comment on function private.check_message_fields(text, text, text, jsonb, jsonb, jsonb, text, text, text, integer, integer, numeric, jsonb) is
   'Validates message fields (nulls are skipped); raises 22023 naming the first bad one.';
 
-revoke execute on function private.require_user() from public, anon, authenticated, service_role;
 revoke execute on function private.require_own_conversation(uuid, uuid) from public, anon, authenticated, service_role;
 revoke execute on function private.require_visible_conversation(uuid) from public, anon, authenticated, service_role;
 revoke execute on function private.require_own_message(uuid, uuid, text) from public, anon, authenticated, service_role;
 revoke execute on function private.check_conversation_settings(text, text, text, text, double precision, integer, integer, jsonb, jsonb) from public, anon, authenticated, service_role;
 revoke execute on function private.check_message_fields(text, text, text, jsonb, jsonb, jsonb, text, text, text, integer, integer, numeric, jsonb) from public, anon, authenticated, service_role;
-grant execute on function private.require_user() to authenticated;
 grant execute on function private.require_own_conversation(uuid, uuid) to authenticated;
 grant execute on function private.require_visible_conversation(uuid) to authenticated;
 grant execute on function private.require_own_message(uuid, uuid, text) to authenticated;
