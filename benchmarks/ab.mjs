@@ -24,7 +24,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { log } from '../local-stack/lib.mjs';
 import { createThrowawayDatabase } from '../local-stack/throwaway.mjs';
-import { makeContext, pgbench, selectOne } from './harness.mjs';
+import { makeContext, markdownTable, pgbench, selectOne } from './harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -63,7 +63,7 @@ async function runSpec(file) {
       rows.push([c.name, ...c.tps.map((t) => t.toFixed(0)), median(c.tps).toFixed(0), (median(c.tps) / base).toFixed(3)]);
     }
     const out = [`\n${path.basename(file)}: ${rounds} rounds x ${seconds}s, order reversed every other round\n`];
-    out.push(rows.map((r) => `| ${r.join(' | ')} |`).join('\n').replace(/\n/, `\n|${rows[0].map(() => '---').join('|')}|\n`));
+    out.push(markdownTable(rows));
     for (let i = 1; i + 1 < cases.length; i += 2) {
       const [a, b] = [cases[i], cases[i + 1]];
       const perRound = a.tps.map((t, k) => t / b.tps[k]);

@@ -195,3 +195,19 @@ export function oldDefinition(ref, file, name, rename = {}, overload = 0) {
   for (const [from, to] of Object.entries(rename)) def = def.split(from).join(to);
   return `${def}\n`;
 }
+
+/**
+ * The setup of an A/B case (benchmarks/ab/*.mjs): schema bench_old holding the
+ * functions `names` as they stood in `file` at git `ref` (see oldDefinition;
+ * `rename` must move each into bench_old), executable by the API roles.
+ */
+export const oldDefinitionsSetup = (ref, file, names, rename) => `
+create schema if not exists bench_old;
+grant usage on schema bench_old to authenticated, service_role;
+${names.map((name) => `${oldDefinition(ref, file, name, rename)};`).join('\n')}
+grant execute on all functions in schema bench_old to authenticated, service_role;
+`;
+
+/** A Markdown table: the first row is the header. */
+export const markdownTable = (rows) =>
+  rows.map((r) => `| ${r.join(' | ')} |`).join('\n').replace(/\n/, `\n|${rows[0].map(() => '---').join('|')}|\n`);

@@ -16,9 +16,9 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { SignJWT } from 'jose';
-import { dbPush, freePort, local, log, psql, repoRoot } from '../local-stack/lib.mjs';
-import { createThrowawayDatabase } from '../local-stack/throwaway.mjs';
-import { asRequest, benchUserClaims, defaults, makeContext, pgbench, selectOne } from './harness.mjs';
+import { freePort, local, log, psql, repoRoot } from '../local-stack/lib.mjs';
+import { migratedDatabase } from '../local-stack/throwaway.mjs';
+import { asRequest, benchUserClaims, defaults, makeContext, markdownTable, pgbench, selectOne } from './harness.mjs';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 8);
@@ -64,13 +64,8 @@ function row(name, r, base) {
 let db;
 let gw;
 try {
-  let url = process.env.SUPABASE_DB_URL;
-  if (url) dbPush(url);
-  else {
-    db = await createThrowawayDatabase({ durable: true });
-    db.push();
-    url = db.url;
-  }
+  db = await migratedDatabase({ durable: true });
+  const { url } = db;
   const ctx = makeContext(url);
   ctx.createBenchUsers(users);
   ctx.sql('vacuum analyze');
@@ -112,7 +107,7 @@ try {
     rows.push(['rate-limit', 'skipped: public.check_rate_limit is not in this database', '', '', '']);
   }
 
-  process.stdout.write(`\n${rows.map((r) => `| ${r.join(' | ')} |`).join('\n').replace(/\n/, `\n|${rows[0].map(() => '---').join('|')}|\n`)}\n`);
+  process.stdout.write(`\n${markdownTable(rows)}\n`);
   process.stdout.write(`\npgbench: ${defaults.clients} clients; autocannon: ${connections} connections; ${seconds}s each\n`);
 } finally {
   if (gw) {

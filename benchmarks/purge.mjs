@@ -11,29 +11,14 @@
 //      then the VACUUM that is needed before the space can be reused.
 // For each: wall time and the WAL it wrote. Not part of npm test or npm run bench
 // (it takes a minute or two); the cluster is removed afterwards.
-import { rmSync } from 'node:fs';
-import path from 'node:path';
 import pg from 'pg';
 import { createThrowawayDatabase } from '../local-stack/throwaway.mjs';
-import { benchUserId } from './harness.mjs';
+import { benchUserId, markdownTable } from './harness.mjs';
 
 const rows = Number(process.env.PURGE_ROWS ?? 1_000_000);
 
-// Another run may take the free port we found before our server binds it:
-// retry with the next one, removing the cluster folder that failed to start.
-async function throwawayDatabase() {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await createThrowawayDatabase({ durable: true });
-    } catch (e) {
-      const dir = /-D (\S+)\/data/.exec(String(e?.message))?.[1];
-      if (dir?.includes('chat-backend-test-')) rmSync(path.resolve(dir), { recursive: true, force: true });
-      if (attempt >= 5) throw e;
-    }
-  }
-}
-
-const db = await throwawayDatabase();
+// createThrowawayDatabase retries on a fresh port when a parallel run takes ours.
+const db = await createThrowawayDatabase({ durable: true });
 const client = new pg.Client({ connectionString: db.url });
 
 async function measure(label, sql) {
@@ -80,9 +65,7 @@ try {
   const lines = [
     `rows per month: ${rows}; removed: A ${removed.A}, B ${removed.B}`,
     '',
-    '| method | time (ms) | WAL written (MiB) |',
-    '|---|---|---|',
-    ...[drop, del, vac].map((m) => `| ${m.label} | ${m.ms.toFixed(0)} | ${m.walMiB.toFixed(1)} |`),
+    markdownTable([['method', 'time (ms)', 'WAL written (MiB)'], ...[drop, del, vac].map((m) => [m.label, m.ms.toFixed(0), m.walMiB.toFixed(1)])]),
     '',
     `delete + vacuum vs drop: ${((del.ms + vac.ms) / drop.ms).toFixed(1)}x the time, ${((del.walMiB + vac.walMiB) / Math.max(drop.walMiB, 0.001)).toFixed(0)}x the WAL`,
   ];

@@ -12,9 +12,9 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { dbPush, log } from '../local-stack/lib.mjs';
-import { createThrowawayDatabase } from '../local-stack/throwaway.mjs';
-import { defaults, makeContext, pgbench, selectOne } from './harness.mjs';
+import { log } from '../local-stack/lib.mjs';
+import { migratedDatabase } from '../local-stack/throwaway.mjs';
+import { defaults, makeContext, markdownTable, pgbench, selectOne } from './harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -64,14 +64,9 @@ if (!suites.length) {
 }
 
 let db;
-let url = process.env.SUPABASE_DB_URL;
 try {
-  if (url) dbPush(url);
-  else {
-    db = await createThrowawayDatabase({ durable: true });
-    db.push();
-    url = db.url;
-  }
+  db = await migratedDatabase({ durable: true });
+  const { url } = db;
   const ctx = makeContext(url);
   for (const s of suites) {
     const t0 = Date.now();
@@ -102,7 +97,7 @@ try {
     rows.push([suite, c.name, String(c.clients ?? defaults.clients), r.tps.toFixed(0), ratio.toFixed(2), verdict, lat]);
   }
   const summary = `select 1: ${before.tps.toFixed(0)} tps before, ${after.tps.toFixed(0)} tps after the suites`;
-  const table = rows.map((r) => `| ${r.join(' | ')} |`).join('\n').replace(/\n/, `\n|${rows[0].map(() => '---').join('|')}|\n`);
+  const table = markdownTable(rows);
   process.stdout.write(`\n${summary}\n\n`);
   process.stdout.write(`${table}\n`);
   if (writeDocs) {

@@ -3,19 +3,14 @@
 // migrated throwaway database (or SUPABASE_DB_URL when given), so the result
 // depends only on supabase/migrations — exactly what `npm test` compares.
 import path from 'node:path';
-import { dbPush, log, repoRoot, StackError } from './lib.mjs';
-import { createThrowawayDatabase } from './throwaway.mjs';
+import { log, repoRoot, StackError } from './lib.mjs';
+import { migratedDatabase } from './throwaway.mjs';
 import { generateSchema, schemaMajor, serverMajor } from './schema.mjs';
 
 let db;
 try {
-  let url = process.env.SUPABASE_DB_URL;
-  if (url) dbPush(url);
-  else {
-    db = await createThrowawayDatabase();
-    db.push();
-    url = db.url;
-  }
+  db = await migratedDatabase();
+  const { url } = db;
   const major = serverMajor(url);
   if (major !== schemaMajor) {
     throw new StackError(`the schema reference is a PostgreSQL ${schemaMajor} dump; this server is ${major}`);

@@ -3,19 +3,14 @@
 // migrated throwaway database (or SUPABASE_DB_URL when given), so the result
 // depends only on supabase/migrations — exactly what `npm test` compares.
 import path from 'node:path';
-import { dbPush, log, repoRoot } from './lib.mjs';
-import { createThrowawayDatabase } from './throwaway.mjs';
+import { log, repoRoot } from './lib.mjs';
+import { migratedDatabase } from './throwaway.mjs';
 import { generateTypes } from './types.mjs';
 
 let db;
 try {
-  let url = process.env.SUPABASE_DB_URL;
-  if (url) dbPush(url);
-  else {
-    db = await createThrowawayDatabase();
-    db.push();
-    url = db.url;
-  }
+  db = await migratedDatabase();
+  const { url } = db;
   log(`Wrote ${path.relative(repoRoot, generateTypes(url))}`);
 } finally {
   db?.destroy();

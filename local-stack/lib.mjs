@@ -363,6 +363,33 @@ export function dbPush(url, { seed = true } = {}) {
   return supabase(args);
 }
 
+/**
+ * Whether a committed generated file (the types, the schema reference) is
+ * current: null when it equals `fresh`, else a short summary of the first
+ * lines that differ, after their common prefix and suffix.
+ */
+export function generatedFileDrift(file, fresh) {
+  const name = path.relative(repoRoot, file);
+  let committed = '';
+  try {
+    committed = readFileSync(file, 'utf8');
+  } catch {
+    return `${name} is missing`;
+  }
+  if (fresh === committed) return null;
+  const a = committed.split('\n');
+  const b = fresh.split('\n');
+  let start = 0;
+  while (start < a.length && start < b.length && a[start] === b[start]) start++;
+  let endA = a.length;
+  let endB = b.length;
+  while (endA > start && endB > start && a[endA - 1] === b[endB - 1]) { endA--; endB--; }
+  const show = (lines, from, to, mark) => lines.slice(from, Math.min(to, from + 12)).map((l) => `    ${mark} ${l}`)
+    .concat(to - from > 12 ? [`    ${mark} … ${to - from - 12} more line(s)`] : []);
+  return `${name} differs from what the migrations produce, from line ${start + 1}:\n` +
+    [...show(a, start, endA, '- committed:'), ...show(b, start, endB, '+ generated:')].join('\n');
+}
+
 export function waitForExit(child) {
   return new Promise((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
 }

@@ -22,7 +22,7 @@ import { startApi } from './gateway/server.mjs';
 import { deployCheck } from './deploy-check.mjs';
 import { createThrowawayDatabase } from './throwaway.mjs';
 import { parseProve } from './tap-summary.mjs';
-import { typesDrift } from './types.mjs';
+import { typesDrift, typesFile } from './types.mjs';
 import { schemaDrift, schemaFile, schemaMajor, serverMajor } from './schema.mjs';
 
 // Advisor findings we accept on purpose, by lint name, each with the reason.
@@ -109,19 +109,25 @@ async function vitestRun(url, apiUrl) {
   record('vitest', r.numPassedTests, r.numFailedTests + brokenFiles + (code !== 0 && !r.numFailedTests && !brokenFiles ? 1 : 0));
 }
 
+// The `results` of a `supabase db <command> --output-format json` run, or
+// null after recording the step `name` as failed when the CLI printed no JSON.
+function supabaseDbResults(name, command, url, args) {
+  const res = supabase(['db', command, `--remote=${url}`, ...args, '--output-format', 'json'], { allowFail: true });
+  try {
+    return JSON.parse(res.stdout).results ?? [];
+  } catch {
+    record(name, 0, 1, `supabase db ${command} failed:\n${res.stderr}`);
+    return null;
+  }
+}
+
 // The exposure lints need the Data API's schemas. No Supabase database holds
 // them as a setting (PostgREST reads its environment); the CLI sets
 // pgrst.db_schemas from [api] schemas of supabase/config.toml in its own lint
 // session, so nothing is set here.
 async function advisors(url) {
-  const res = supabase(['db', 'advisors', `--remote=${url}`, '--level', 'info', '--output-format', 'json'], { allowFail: true });
-  let findings;
-  try {
-    findings = JSON.parse(res.stdout).results ?? [];
-  } catch {
-    record('advisors', 0, 1, `supabase db advisors failed:\n${res.stderr}`);
-    return;
-  }
+  const findings = supabaseDbResults('advisors', 'advisors', url, ['--level', 'info']);
+  if (!findings) return;
   for (const f of findings) log(`  [${f.level}] ${f.name}: ${f.detail}`);
   const blocking = findings.filter((f) => f.level !== 'INFO' && !acceptedAdvisorFindings.has(f.name));
   log(`  ${findings.length} finding(s), ${blocking.length} at WARN or ERROR not accepted`);
@@ -137,14 +143,8 @@ async function lint(url) {
   // may create); the baseline does not pre-create it, so enable it here as
   // that user would.
   psql(url, ['-c', 'create extension if not exists plpgsql_check with schema extensions'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  const res = supabase(['db', 'lint', `--remote=${url}`, '--schema', 'public,private', '--level', 'warning', '--output-format', 'json'], { allowFail: true });
-  let results;
-  try {
-    results = JSON.parse(res.stdout).results ?? [];
-  } catch {
-    record('lint', 0, 1, `supabase db lint failed:\n${res.stderr}`);
-    return;
-  }
+  const results = supabaseDbResults('lint', 'lint', url, ['--schema', 'public,private', '--level', 'warning']);
+  if (!results) return;
   const issues = results.flatMap((r) => r.issues.map((i) => ({ fn: r.function, ...i })));
   for (const i of issues) log(`  [${i.level}] ${i.fn}: ${i.message}${i.query ? ` in ${i.query.text}` : ''}`);
   const errors = issues.filter((i) => i.level === 'error');
@@ -165,11 +165,16 @@ async function denoCheck() {
   await deployCheck({ repoRoot, keys: local, defaults: localFunctionDefaults, record, log });
 }
 
+// One result for a committed generated file: current, or what differs and
+// the command that regenerates it.
+function recordDrift(name, file, drift, command) {
+  if (drift) log(`${drift}\nRun \`${command}\` and commit the result.`);
+  else log(`${path.relative(repoRoot, file)} matches the migrations`);
+  record(name, drift ? 0 : 1, drift ? 1 : 0, drift ?? '');
+}
+
 async function types(url) {
-  const drift = typesDrift(url);
-  if (drift) log(`${drift}\nRun \`npm run gen:types\` and commit the result.`);
-  else log('shared/database.types.ts matches the migrations');
-  record('types', drift ? 0 : 1, drift ? 1 : 0, drift ?? '');
+  recordDrift('types', typesFile, typesDrift(url), 'npm run gen:types');
 }
 
 // supabase/schema-reference.sql is a PostgreSQL 15 dump (pg_dump 15 refuses a
@@ -181,10 +186,7 @@ async function schema(url) {
     log(`SKIPPED: ${path.relative(repoRoot, schemaFile)} is a PostgreSQL ${schemaMajor} dump; this server is PostgreSQL ${major}`);
     return;
   }
-  const drift = schemaDrift(url);
-  if (drift) log(`${drift}\nRun \`npm run gen:schema\` and commit the result.`);
-  else log(`${path.relative(repoRoot, schemaFile)} matches the migrations`);
-  record('schema', drift ? 0 : 1, drift ? 1 : 0, drift ?? '');
+  recordDrift('schema', schemaFile, schemaDrift(url), 'npm run gen:schema');
 }
 
 async function main() {

@@ -9,8 +9,8 @@
 // a textually different dump, so the reference is a PostgreSQL 15 dump: the
 // drift check runs only against a 15 server (serverMajor).
 import path from 'node:path';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { pgBin, pgEnv, psql, repoRoot, run } from './lib.mjs';
+import { writeFileSync } from 'node:fs';
+import { generatedFileDrift, pgBin, pgEnv, psql, repoRoot, run } from './lib.mjs';
 
 export const schemaFile = path.join(repoRoot, 'supabase/schema-reference.sql');
 export const schemaMajor = 15;
@@ -96,26 +96,5 @@ export function generateSchema(url) {
   return schemaFile;
 }
 
-// Returns null when the committed file is current, else a short diff summary.
-export function schemaDrift(url) {
-  const fresh = renderSchema(url);
-  let committed = '';
-  try {
-    committed = readFileSync(schemaFile, 'utf8');
-  } catch {
-    return `${path.relative(repoRoot, schemaFile)} is missing`;
-  }
-  if (fresh === committed) return null;
-  const a = committed.split('\n');
-  const b = fresh.split('\n');
-  // the first differing lines, after skipping a common prefix and suffix
-  let start = 0;
-  while (start < a.length && start < b.length && a[start] === b[start]) start++;
-  let endA = a.length;
-  let endB = b.length;
-  while (endA > start && endB > start && a[endA - 1] === b[endB - 1]) { endA--; endB--; }
-  const show = (lines, from, to, mark) => lines.slice(from, Math.min(to, from + 12)).map((l) => `    ${mark} ${l}`)
-    .concat(to - from > 12 ? [`    ${mark} … ${to - from - 12} more line(s)`] : []);
-  return `${path.relative(repoRoot, schemaFile)} differs from what the migrations produce, from line ${start + 1}:\n` +
-    [...show(a, start, endA, '- committed:'), ...show(b, start, endB, '+ generated:')].join('\n');
-}
+/** Null when the committed schema reference is current, else what differs (generatedFileDrift). */
+export const schemaDrift = (url) => generatedFileDrift(schemaFile, renderSchema(url));

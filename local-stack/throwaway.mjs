@@ -62,3 +62,24 @@ export async function createThrowawayDatabase({ durable = false } = {}) {
   }
   return db;
 }
+
+/**
+ * The database a one-shot command works on, migrated and seeded: SUPABASE_DB_URL
+ * when given (pushed to, never destroyed), else a fresh throwaway cluster.
+ * `destroy()` is always safe to call.
+ */
+export async function migratedDatabase({ durable = false } = {}) {
+  const given = process.env.SUPABASE_DB_URL;
+  if (given) {
+    dbPush(given);
+    return { url: given, destroy() {} };
+  }
+  const db = await createThrowawayDatabase({ durable });
+  try {
+    db.push();
+  } catch (e) {
+    db.destroy();
+    throw e;
+  }
+  return db;
+}

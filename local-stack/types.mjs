@@ -2,8 +2,8 @@
 // database: `supabase gen types typescript --remote=<db-url>`. The committed
 // shared/database.types.ts must equal what the migrations generate.
 import path from 'node:path';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { repoRoot, supabase } from './lib.mjs';
+import { writeFileSync } from 'node:fs';
+import { generatedFileDrift, repoRoot, supabase } from './lib.mjs';
 
 export const typesFile = path.join(repoRoot, 'shared/database.types.ts');
 
@@ -21,21 +21,5 @@ export function generateTypes(url) {
   return typesFile;
 }
 
-// Returns null when the committed file is current, else a short diff summary.
-export function typesDrift(url) {
-  const fresh = renderTypes(url);
-  let committed = '';
-  try {
-    committed = readFileSync(typesFile, 'utf8');
-  } catch {
-    return `${path.relative(repoRoot, typesFile)} is missing`;
-  }
-  if (fresh === committed) return null;
-  const a = committed.split('\n');
-  const b = fresh.split('\n');
-  const diffs = [];
-  for (let i = 0; i < Math.max(a.length, b.length) && diffs.length < 10; i++) {
-    if (a[i] !== b[i]) diffs.push(`  line ${i + 1}:\n    committed: ${a[i] ?? '(end)'}\n    generated: ${b[i] ?? '(end)'}`);
-  }
-  return `${path.relative(repoRoot, typesFile)} differs from what the migrations generate:\n${diffs.join('\n')}`;
-}
+/** Null when the committed types are current, else what differs (generatedFileDrift). */
+export const typesDrift = (url) => generatedFileDrift(typesFile, renderTypes(url));

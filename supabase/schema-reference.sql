@@ -442,6 +442,40 @@ $$;
 COMMENT ON FUNCTION private.cache_expiry(p_ttl_seconds integer, p_now timestamp with time zone) IS 'expires_at for a TTL in seconds (null: none); 22023 outside 1 s .. 1 year.';
 
 --
+-- Name: cache_merge_collection(text, text, jsonb, integer, timestamp with time zone); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.cache_merge_collection(p_key text, p_kind text, p_value jsonb, p_ttl_seconds integer, p_now timestamp with time zone) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_value jsonb;
+begin
+  insert into private.cache_entries as e (key, kind, value, expires_at, created_at, updated_at)
+  values (p_key, p_kind, p_value, private.cache_expiry(p_ttl_seconds, p_now), p_now, p_now)
+  on conflict (key) do update
+    set value = case when e.kind = p_kind and (e.expires_at is null or e.expires_at > p_now) and (e.tags = '{}' or private.cache_tags_current(e.tags, e.tag_versions))
+                     then e.value || excluded.value else excluded.value end,
+        expires_at = case when e.kind = p_kind and (e.expires_at is null or e.expires_at > p_now) and (e.tags = '{}' or private.cache_tags_current(e.tags, e.tag_versions))
+                          then e.expires_at else excluded.expires_at end,
+        kind = p_kind, tags = '{}', tag_versions = '{}', updated_at = excluded.updated_at
+    where e.kind = p_kind or (e.expires_at is not null and e.expires_at <= p_now) or not (e.tags = '{}' or private.cache_tags_current(e.tags, e.tag_versions))
+  returning e.value into v_value;
+  if not found then
+    raise exception 'cache key % does not hold a %', p_key, p_kind using errcode = '22023';
+  end if;
+  return v_value;
+end;
+$$;
+
+--
+-- Name: FUNCTION cache_merge_collection(p_key text, p_kind text, p_value jsonb, p_ttl_seconds integer, p_now timestamp with time zone); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.cache_merge_collection(p_key text, p_kind text, p_value jsonb, p_ttl_seconds integer, p_now timestamp with time zone) IS 'The upsert behind cache_list_push, cache_set_add and cache_hash_set: returns the entry''s value after the merge; 22023 if the key holds a live entry of another kind.';
+
+--
 -- Name: cache_tag_versions_for(text[]); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -1468,6 +1502,26 @@ $$;
 COMMENT ON FUNCTION private.default_logging_settings() IS 'Seed 002''s default logging_settings, used for any key the stored row lacks.';
 
 --
+-- Name: default_partition(regclass); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.default_partition(p_parent regclass) RETURNS regclass
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select i.inhrelid::regclass
+    from pg_catalog.pg_inherits as i
+    join pg_catalog.pg_class as c on c.oid = i.inhrelid
+   where i.inhparent = p_parent and pg_catalog.pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT';
+$$;
+
+--
+-- Name: FUNCTION default_partition(p_parent regclass); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.default_partition(p_parent regclass) IS 'The default partition of a partitioned table, or null.';
+
+--
 -- Name: delete_user_payment_records(); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -1553,24 +1607,20 @@ declare
   v_n bigint;
   v_total bigint := 0;
 begin
-  select a.attname into v_key
-    from pg_catalog.pg_partitioned_table as pt
-    join pg_catalog.pg_attribute as a on a.attrelid = pt.partrelid and a.attnum = pt.partattrs[0]
-   where pt.partrelid = p_parent;
+  -- registered tables only, which ensure_partitions made sure are range-partitioned
+  v_key := private.partition_range_key(p_parent);
   perform private.lock_partitioned_table(p_parent);
   for v_part in select l.partition from private.list_partitions(p_parent) as l where l.range_to <= p_cutoff loop
     execute format('select count(*) from %s', v_part) into v_n;
     v_total := v_total + v_n;
   end loop;
   perform private.drop_expired_partitions(p_parent, interval '0', p_cutoff);
-  for v_part in
-    select i.inhrelid::regclass from pg_catalog.pg_inherits as i join pg_catalog.pg_class as c on c.oid = i.inhrelid
-     where i.inhparent = p_parent and pg_catalog.pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT'
-  loop
+  v_part := private.default_partition(p_parent);
+  if v_part is not null then
     execute format('delete from %s where %I < %L', v_part, v_key, p_cutoff);
     get diagnostics v_n = row_count;
     v_total := v_total + v_n;
-  end loop;
+  end if;
   return v_total;
 end;
 $$;
@@ -1684,10 +1734,7 @@ begin
   if v_table is null then
     raise exception 'ensure_partitions: % is not a partitioned table', p_parent using errcode = '22023';
   end if;
-  select a.attname into v_key
-    from pg_catalog.pg_partitioned_table as pt
-    join pg_catalog.pg_attribute as a on a.attrelid = pt.partrelid and a.attnum = pt.partattrs[0]
-   where pt.partrelid = p_parent and pt.partstrat = 'r';
+  v_key := private.partition_range_key(p_parent);
   if v_key is null then
     raise exception 'ensure_partitions: % must be range-partitioned on one column', p_parent using errcode = '22023';
   end if;
@@ -1695,10 +1742,7 @@ begin
   -- lock out concurrent maintenance of the same parent
   perform private.lock_partitioned_table(p_parent);
 
-  select i.inhrelid::regclass into v_default
-    from pg_catalog.pg_inherits as i
-    join pg_catalog.pg_class as c on c.oid = i.inhrelid
-   where i.inhparent = p_parent and pg_catalog.pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT';
+  v_default := private.default_partition(p_parent);
   if v_default is null then
     execute format('create table %I.%I partition of %s default', v_part_schema, v_table || '_default', p_parent);
     v_default := format('%I.%I', v_part_schema, v_table || '_default')::regclass;
@@ -2734,6 +2778,94 @@ $$;
 COMMENT ON FUNCTION private.list_partitions(p_parent regclass) IS 'The range partitions of a table with their bounds (the default partition excluded).';
 
 --
+-- Name: model_config; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.model_config (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    model_id text NOT NULL,
+    name text NOT NULL,
+    description text,
+    provider text NOT NULL,
+    is_active boolean DEFAULT true NOT NULL,
+    is_default boolean DEFAULT false NOT NULL,
+    thinking_enabled boolean DEFAULT true NOT NULL,
+    input_pricing_per_million_tokens numeric(12,4) NOT NULL,
+    output_pricing_per_million_tokens numeric(12,4) NOT NULL,
+    cached_input_pricing_per_million_tokens numeric(12,4),
+    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT model_config_default_is_active CHECK (((NOT is_default) OR is_active)),
+    CONSTRAINT model_config_metadata_object CHECK ((jsonb_typeof(metadata) = 'object'::text)),
+    CONSTRAINT model_config_model_id_format CHECK ((model_id ~ '^[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}$'::text)),
+    CONSTRAINT model_config_name_length CHECK (((char_length(name) >= 1) AND (char_length(name) <= 200))),
+    CONSTRAINT model_config_prices_not_negative CHECK (((input_pricing_per_million_tokens >= (0)::numeric) AND (output_pricing_per_million_tokens >= (0)::numeric) AND ((cached_input_pricing_per_million_tokens IS NULL) OR (cached_input_pricing_per_million_tokens >= (0)::numeric)))),
+    CONSTRAINT model_config_provider_format CHECK ((provider ~ '^[a-z][a-z0-9_-]{0,49}$'::text))
+);
+
+--
+-- Name: TABLE model_config; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.model_config IS 'AI models with list prices (seed 002 model_config). One default per provider. Users read; admins and the service role write. Past usage keeps the price it was charged at (usage_logs copies it).';
+
+--
+-- Name: COLUMN model_config.model_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.model_config.model_id IS 'The provider''s model identifier, as record_usage receives it (e.g. gpt-4o-mini).';
+
+--
+-- Name: COLUMN model_config.input_pricing_per_million_tokens; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.model_config.input_pricing_per_million_tokens IS 'USD per million uncached input tokens.';
+
+--
+-- Name: COLUMN model_config.output_pricing_per_million_tokens; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.model_config.output_pricing_per_million_tokens IS 'USD per million output tokens (reasoning/thinking tokens are output tokens).';
+
+--
+-- Name: COLUMN model_config.cached_input_pricing_per_million_tokens; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.model_config.cached_input_pricing_per_million_tokens IS 'USD per million cache-read input tokens; null: the same as uncached input.';
+
+--
+-- Name: COLUMN model_config.metadata; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.model_config.metadata IS 'Capabilities: context_window, max_output_tokens, ...';
+
+--
+-- Name: lock_model(text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.lock_model(p_model_id text) RETURNS public.model_config
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_row public.model_config;
+begin
+  select * into v_row from public.model_config as m where m.model_id = p_model_id for update;
+  if v_row.id is null then
+    raise exception 'model % not found', p_model_id using errcode = 'PT404';
+  end if;
+  return v_row;
+end;
+$$;
+
+--
+-- Name: FUNCTION lock_model(p_model_id text); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.lock_model(p_model_id text) IS 'The model_config row of p_model_id, locked for update; PT404 when there is none.';
+
+--
 -- Name: lock_partitioned_table(regclass); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -3267,6 +3399,26 @@ $$;
 --
 
 COMMENT ON FUNCTION private.optional_text(p_value text, p_field text, p_max integer) IS 'Validates an optional text field (at most p_max characters; '''' becomes null); 22023 otherwise.';
+
+--
+-- Name: partition_range_key(regclass); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.partition_range_key(p_parent regclass) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select a.attname::text
+    from pg_catalog.pg_partitioned_table as pt
+    join pg_catalog.pg_attribute as a on a.attrelid = pt.partrelid and a.attnum = pt.partattrs[0]
+   where pt.partrelid = p_parent and pt.partstrat = 'r';
+$$;
+
+--
+-- Name: FUNCTION partition_range_key(p_parent regclass); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.partition_range_key(p_parent regclass) IS 'The column a table is range-partitioned on (its first partition key column); null when it is not range-partitioned.';
 
 --
 -- Name: prepare_ip(text, boolean); Type: FUNCTION; Schema: private; Owner: -
@@ -3805,6 +3957,168 @@ $$;
 COMMENT ON FUNCTION private.require_own_conversation(p_conversation_id uuid, p_uid uuid) IS 'Raises PT404 when the caller cannot see the conversation and 42501 when they see it but do not own it.';
 
 --
+-- Name: messages; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.messages (
+    id uuid DEFAULT private.uuid_v7() NOT NULL,
+    conversation_id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    role text NOT NULL,
+    content text DEFAULT ''::text NOT NULL,
+    parts jsonb DEFAULT '[]'::jsonb NOT NULL,
+    attachments jsonb DEFAULT '[]'::jsonb NOT NULL,
+    tool_calls jsonb,
+    tool_call_id text,
+    tool_name text,
+    status text DEFAULT 'success'::text NOT NULL,
+    model_used text,
+    input_tokens integer,
+    output_tokens integer,
+    cost numeric(12,6),
+    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT messages_attachments_array CHECK (((jsonb_typeof(attachments) = 'array'::text) AND (jsonb_array_length(attachments) <= 100))),
+    CONSTRAINT messages_content_length CHECK ((char_length(content) <= 1000000)),
+    CONSTRAINT messages_metadata_object CHECK (((jsonb_typeof(metadata) = 'object'::text) AND (pg_column_size(metadata) <= 16384))),
+    CONSTRAINT messages_model_used_length CHECK (((char_length(model_used) >= 1) AND (char_length(model_used) <= 100))),
+    CONSTRAINT messages_not_empty CHECK (((content <> ''::text) OR (parts <> '[]'::jsonb) OR (jsonb_array_length(COALESCE(tool_calls, '[]'::jsonb)) > 0))),
+    CONSTRAINT messages_parts_array CHECK (((jsonb_typeof(parts) = 'array'::text) AND (pg_column_size(parts) <= 2097152))),
+    CONSTRAINT messages_role CHECK ((role = ANY (ARRAY['user'::text, 'assistant'::text, 'system'::text, 'tool'::text]))),
+    CONSTRAINT messages_status CHECK ((status = ANY (ARRAY['pending'::text, 'success'::text, 'error'::text, 'aborted'::text]))),
+    CONSTRAINT messages_tool_call_id_length CHECK (((char_length(tool_call_id) >= 1) AND (char_length(tool_call_id) <= 200))),
+    CONSTRAINT messages_tool_call_id_required CHECK (((role <> 'tool'::text) OR (tool_call_id IS NOT NULL))),
+    CONSTRAINT messages_tool_calls_array CHECK (((jsonb_typeof(tool_calls) = 'array'::text) AND (jsonb_array_length(tool_calls) <= 128))),
+    CONSTRAINT messages_tool_name_length CHECK (((char_length(tool_name) >= 1) AND (char_length(tool_name) <= 200))),
+    CONSTRAINT messages_usage_nonnegative CHECK (((input_tokens >= 0) AND (output_tokens >= 0) AND (cost >= (0)::numeric)))
+);
+
+--
+-- Name: TABLE messages; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.messages IS 'A message of a conversation (seed 000 messages, seed 002 Message_v2): text content and AI SDK parts, attachments, tool calls, status, and per-message model/token/cost annotations. Inserts and deletes keep conversations.message_count and last_message_at exact.';
+
+--
+-- Name: COLUMN messages.id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.messages.id IS 'Time-ordered (private.uuid_v7()) unless the client chooses one (p_id).';
+
+--
+-- Name: COLUMN messages.user_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.messages.user_id IS 'The conversation''s owner, copied by trigger from public.conversations on insert (never from the client); what RLS filters on.';
+
+--
+-- Name: COLUMN messages.content; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.messages.content IS 'Plain text of the message; derived from the text parts when only parts are given.';
+
+--
+-- Name: COLUMN messages.parts; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.messages.parts IS 'AI SDK message parts: a JSON array of objects with a "type"; a single text part is derived from content when only content is given.';
+
+--
+-- Name: COLUMN messages.attachments; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.messages.attachments IS 'File attachments (seed 002 Message_v2.attachments), a JSON array of at most 100 items.';
+
+--
+-- Name: COLUMN messages.tool_calls; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.messages.tool_calls IS 'Tool calls requested by an assistant message (seed 000 ToolCall[]), a JSON array.';
+
+--
+-- Name: COLUMN messages.tool_call_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.messages.tool_call_id IS 'For role ''tool'': the tool call this message answers (required).';
+
+--
+-- Name: COLUMN messages.input_tokens; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.messages.input_tokens IS 'Per-message annotation (seed 002 Message_v2); does not feed conversation totals (the usage domain does).';
+
+--
+-- Name: COLUMN messages.cost; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.messages.cost IS 'Per-message cost annotation in dollars; does not feed conversation totals.';
+
+--
+-- Name: COLUMN messages.created_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.messages.created_at IS 'clock_timestamp() rather than now(), so messages written in one transaction keep their order.';
+
+--
+-- Name: require_own_message(uuid, uuid, text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.require_own_message(p_message_id uuid, p_uid uuid, p_action text) RETURNS public.messages
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+declare
+  v_msg public.messages;
+begin
+  select m.* into v_msg from public.messages as m where m.id = p_message_id;
+  if not found then
+    raise exception 'message not found' using errcode = 'PT404', detail = format('id = %s', p_message_id);
+  end if;
+  if v_msg.user_id <> p_uid then
+    raise exception 'only the owner of the conversation can % its messages', p_action using errcode = '42501';
+  end if;
+  return v_msg;
+end;
+$$;
+
+--
+-- Name: FUNCTION require_own_message(p_message_id uuid, p_uid uuid, p_action text); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.require_own_message(p_message_id uuid, p_uid uuid, p_action text) IS 'The message, for update_message, delete_message, delete_messages_after and vote_message: PT404 when the caller cannot see it, 42501 when they see it but do not own its conversation.';
+
+--
+-- Name: require_usage_reader(date, date); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.require_usage_reader(p_start_date date, p_end_date date) RETURNS uuid
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+declare
+  v_uid uuid := auth.uid();
+begin
+  if v_uid is null then
+    raise exception 'you must be signed in to read usage' using errcode = '42501';
+  end if;
+  if p_start_date is null or p_end_date is null or p_start_date > p_end_date then
+    raise exception 'invalid date range: p_start_date must be on or before p_end_date' using errcode = '22023';
+  end if;
+  if p_end_date - p_start_date > 366 then
+    raise exception 'invalid date range: at most 366 days' using errcode = '22023';
+  end if;
+  return v_uid;
+end;
+$$;
+
+--
+-- Name: FUNCTION require_usage_reader(p_start_date date, p_end_date date); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.require_usage_reader(p_start_date date, p_end_date date) IS 'The caller''s user id for get_current_user_usage_summary and get_current_user_daily_usage: 42501 when not signed in, 22023 for a reversed, open or longer than 366-day range.';
+
+--
 -- Name: require_user(); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -4266,13 +4580,10 @@ CREATE FUNCTION private.set_user_api_key(p_service text, p_api_key text) RETURNS
     SET search_path TO ''
     AS $_$
 declare
-  v_uid uuid := auth.uid();
+  v_uid uuid := private.require_user();
   v_row public.user_api_keys;
   v_now timestamptz := pg_catalog.now();
 begin
-  if v_uid is null then
-    raise exception 'you must be signed in' using errcode = '42501';
-  end if;
   if p_service is null or p_service !~ '^[a-z0-9][a-z0-9_.-]{0,49}$' then
     raise exception 'invalid p_service: 1 to 50 lowercase letters, digits, ''_'', ''.'' or ''-''' using errcode = '22023';
   end if;
@@ -4331,12 +4642,9 @@ CREATE FUNCTION private.touch_last_seen() RETURNS timestamp with time zone
     SET search_path TO ''
     AS $$
 declare
-  v_uid uuid := (select auth.uid());
+  v_uid uuid := private.require_user();
   v_seen timestamptz;
 begin
-  if v_uid is null then
-    raise exception 'you must be signed in' using errcode = '42501';
-  end if;
   -- At most one write a minute per user: presence pings must not turn every
   -- page view into a row update.
   update public.profiles
@@ -4813,69 +5121,6 @@ $$;
 COMMENT ON FUNCTION private.whatsapp_message_from_job(p_job public.job_queue) IS 'Maps a job of the whatsapp queue to a whatsapp_message_queue row.';
 
 --
--- Name: model_config; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.model_config (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    model_id text NOT NULL,
-    name text NOT NULL,
-    description text,
-    provider text NOT NULL,
-    is_active boolean DEFAULT true NOT NULL,
-    is_default boolean DEFAULT false NOT NULL,
-    thinking_enabled boolean DEFAULT true NOT NULL,
-    input_pricing_per_million_tokens numeric(12,4) NOT NULL,
-    output_pricing_per_million_tokens numeric(12,4) NOT NULL,
-    cached_input_pricing_per_million_tokens numeric(12,4),
-    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT model_config_default_is_active CHECK (((NOT is_default) OR is_active)),
-    CONSTRAINT model_config_metadata_object CHECK ((jsonb_typeof(metadata) = 'object'::text)),
-    CONSTRAINT model_config_model_id_format CHECK ((model_id ~ '^[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}$'::text)),
-    CONSTRAINT model_config_name_length CHECK (((char_length(name) >= 1) AND (char_length(name) <= 200))),
-    CONSTRAINT model_config_prices_not_negative CHECK (((input_pricing_per_million_tokens >= (0)::numeric) AND (output_pricing_per_million_tokens >= (0)::numeric) AND ((cached_input_pricing_per_million_tokens IS NULL) OR (cached_input_pricing_per_million_tokens >= (0)::numeric)))),
-    CONSTRAINT model_config_provider_format CHECK ((provider ~ '^[a-z][a-z0-9_-]{0,49}$'::text))
-);
-
---
--- Name: TABLE model_config; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON TABLE public.model_config IS 'AI models with list prices (seed 002 model_config). One default per provider. Users read; admins and the service role write. Past usage keeps the price it was charged at (usage_logs copies it).';
-
---
--- Name: COLUMN model_config.model_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.model_config.model_id IS 'The provider''s model identifier, as record_usage receives it (e.g. gpt-4o-mini).';
-
---
--- Name: COLUMN model_config.input_pricing_per_million_tokens; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.model_config.input_pricing_per_million_tokens IS 'USD per million uncached input tokens.';
-
---
--- Name: COLUMN model_config.output_pricing_per_million_tokens; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.model_config.output_pricing_per_million_tokens IS 'USD per million output tokens (reasoning/thinking tokens are output tokens).';
-
---
--- Name: COLUMN model_config.cached_input_pricing_per_million_tokens; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.model_config.cached_input_pricing_per_million_tokens IS 'USD per million cache-read input tokens; null: the same as uncached input.';
-
---
--- Name: COLUMN model_config.metadata; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.model_config.metadata IS 'Capabilities: context_window, max_output_tokens, ...';
-
---
 -- Name: add_model_config(text, text, text, numeric, numeric, numeric, text, boolean, boolean, jsonb); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -5139,18 +5384,7 @@ begin
   if p_value is null then
     raise exception 'invalid value: must not be null' using errcode = '22023';
   end if;
-  insert into private.cache_entries as e (key, kind, value, expires_at, created_at, updated_at)
-  values (p_key, 'hash', pg_catalog.jsonb_build_object(p_field, p_value), private.cache_expiry(p_ttl_seconds, p_now), p_now, p_now)
-  on conflict (key) do update
-    set value = case when e.kind = 'hash' and (e.expires_at is null or e.expires_at > p_now) and (e.tags = '{}' or private.cache_tags_current(e.tags, e.tag_versions))
-                     then e.value || excluded.value else excluded.value end,
-        expires_at = case when e.kind = 'hash' and (e.expires_at is null or e.expires_at > p_now) and (e.tags = '{}' or private.cache_tags_current(e.tags, e.tag_versions))
-                          then e.expires_at else excluded.expires_at end,
-        kind = 'hash', tags = '{}', tag_versions = '{}', updated_at = excluded.updated_at
-    where e.kind = 'hash' or (e.expires_at is not null and e.expires_at <= p_now) or not (e.tags = '{}' or private.cache_tags_current(e.tags, e.tag_versions));
-  if not found then
-    raise exception 'cache key % does not hold a hash', p_key using errcode = '22023';
-  end if;
+  perform private.cache_merge_collection(p_key, 'hash', pg_catalog.jsonb_build_object(p_field, p_value), p_ttl_seconds, p_now);
 end;
 $$;
 
@@ -5215,19 +5449,7 @@ begin
   if p_value is null then
     raise exception 'invalid value: must not be null' using errcode = '22023';
   end if;
-  insert into private.cache_entries as e (key, kind, value, expires_at, created_at, updated_at)
-  values (p_key, 'list', pg_catalog.jsonb_build_array(p_value), private.cache_expiry(p_ttl_seconds, p_now), p_now, p_now)
-  on conflict (key) do update
-    set value = case when e.kind = 'list' and (e.expires_at is null or e.expires_at > p_now) and (e.tags = '{}' or private.cache_tags_current(e.tags, e.tag_versions))
-                     then e.value || pg_catalog.jsonb_build_array(p_value) else excluded.value end,
-        expires_at = case when e.kind = 'list' and (e.expires_at is null or e.expires_at > p_now) and (e.tags = '{}' or private.cache_tags_current(e.tags, e.tag_versions))
-                          then e.expires_at else excluded.expires_at end,
-        kind = 'list', tags = '{}', tag_versions = '{}', updated_at = excluded.updated_at
-    where e.kind = 'list' or (e.expires_at is not null and e.expires_at <= p_now) or not (e.tags = '{}' or private.cache_tags_current(e.tags, e.tag_versions))
-  returning pg_catalog.jsonb_array_length(e.value) into v_length;
-  if not found then
-    raise exception 'cache key % does not hold a list', p_key using errcode = '22023';
-  end if;
+  v_length := pg_catalog.jsonb_array_length(private.cache_merge_collection(p_key, 'list', pg_catalog.jsonb_build_array(p_value), p_ttl_seconds, p_now));
   return v_length;
 end;
 $$;
@@ -5336,19 +5558,8 @@ begin
     raise exception 'invalid members: give at least one member, none null' using errcode = '22023';
   end if;
   select pg_catalog.jsonb_object_agg(m, true) into v_add from pg_catalog.unnest(p_members) as m;
-  insert into private.cache_entries as e (key, kind, value, expires_at, created_at, updated_at)
-  values (p_key, 'set', v_add, private.cache_expiry(p_ttl_seconds, p_now), p_now, p_now)
-  on conflict (key) do update
-    set value = case when e.kind = 'set' and (e.expires_at is null or e.expires_at > p_now) and (e.tags = '{}' or private.cache_tags_current(e.tags, e.tag_versions))
-                     then e.value || v_add else excluded.value end,
-        expires_at = case when e.kind = 'set' and (e.expires_at is null or e.expires_at > p_now) and (e.tags = '{}' or private.cache_tags_current(e.tags, e.tag_versions))
-                          then e.expires_at else excluded.expires_at end,
-        kind = 'set', tags = '{}', tag_versions = '{}', updated_at = excluded.updated_at
-    where e.kind = 'set' or (e.expires_at is not null and e.expires_at <= p_now) or not (e.tags = '{}' or private.cache_tags_current(e.tags, e.tag_versions))
-  returning (select count(*) from pg_catalog.jsonb_object_keys(e.value)) into v_after;
-  if not found then
-    raise exception 'cache key % does not hold a set', p_key using errcode = '22023';
-  end if;
+  select count(*) into v_after
+    from pg_catalog.jsonb_object_keys(private.cache_merge_collection(p_key, 'set', v_add, p_ttl_seconds, p_now));
   return v_after;
 end;
 $$;
@@ -5849,110 +6060,6 @@ $$;
 COMMENT ON FUNCTION public.create_conversation(p_title text, p_model_name text, p_system_prompt text, p_temperature double precision, p_max_tokens integer, p_context_length integer, p_metadata jsonb, p_visibility text, p_id uuid) IS 'Creates a conversation owned by the caller (seed 000 createConversation; seed 002 saveChat with p_id and p_visibility). Errors: 22023 invalid field, 23505 id taken, 42501 not signed in.';
 
 --
--- Name: messages; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.messages (
-    id uuid DEFAULT private.uuid_v7() NOT NULL,
-    conversation_id uuid NOT NULL,
-    user_id uuid NOT NULL,
-    role text NOT NULL,
-    content text DEFAULT ''::text NOT NULL,
-    parts jsonb DEFAULT '[]'::jsonb NOT NULL,
-    attachments jsonb DEFAULT '[]'::jsonb NOT NULL,
-    tool_calls jsonb,
-    tool_call_id text,
-    tool_name text,
-    status text DEFAULT 'success'::text NOT NULL,
-    model_used text,
-    input_tokens integer,
-    output_tokens integer,
-    cost numeric(12,6),
-    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
-    created_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT messages_attachments_array CHECK (((jsonb_typeof(attachments) = 'array'::text) AND (jsonb_array_length(attachments) <= 100))),
-    CONSTRAINT messages_content_length CHECK ((char_length(content) <= 1000000)),
-    CONSTRAINT messages_metadata_object CHECK (((jsonb_typeof(metadata) = 'object'::text) AND (pg_column_size(metadata) <= 16384))),
-    CONSTRAINT messages_model_used_length CHECK (((char_length(model_used) >= 1) AND (char_length(model_used) <= 100))),
-    CONSTRAINT messages_not_empty CHECK (((content <> ''::text) OR (parts <> '[]'::jsonb) OR (jsonb_array_length(COALESCE(tool_calls, '[]'::jsonb)) > 0))),
-    CONSTRAINT messages_parts_array CHECK (((jsonb_typeof(parts) = 'array'::text) AND (pg_column_size(parts) <= 2097152))),
-    CONSTRAINT messages_role CHECK ((role = ANY (ARRAY['user'::text, 'assistant'::text, 'system'::text, 'tool'::text]))),
-    CONSTRAINT messages_status CHECK ((status = ANY (ARRAY['pending'::text, 'success'::text, 'error'::text, 'aborted'::text]))),
-    CONSTRAINT messages_tool_call_id_length CHECK (((char_length(tool_call_id) >= 1) AND (char_length(tool_call_id) <= 200))),
-    CONSTRAINT messages_tool_call_id_required CHECK (((role <> 'tool'::text) OR (tool_call_id IS NOT NULL))),
-    CONSTRAINT messages_tool_calls_array CHECK (((jsonb_typeof(tool_calls) = 'array'::text) AND (jsonb_array_length(tool_calls) <= 128))),
-    CONSTRAINT messages_tool_name_length CHECK (((char_length(tool_name) >= 1) AND (char_length(tool_name) <= 200))),
-    CONSTRAINT messages_usage_nonnegative CHECK (((input_tokens >= 0) AND (output_tokens >= 0) AND (cost >= (0)::numeric)))
-);
-
---
--- Name: TABLE messages; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON TABLE public.messages IS 'A message of a conversation (seed 000 messages, seed 002 Message_v2): text content and AI SDK parts, attachments, tool calls, status, and per-message model/token/cost annotations. Inserts and deletes keep conversations.message_count and last_message_at exact.';
-
---
--- Name: COLUMN messages.id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.messages.id IS 'Time-ordered (private.uuid_v7()) unless the client chooses one (p_id).';
-
---
--- Name: COLUMN messages.user_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.messages.user_id IS 'The conversation''s owner, copied by trigger from public.conversations on insert (never from the client); what RLS filters on.';
-
---
--- Name: COLUMN messages.content; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.messages.content IS 'Plain text of the message; derived from the text parts when only parts are given.';
-
---
--- Name: COLUMN messages.parts; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.messages.parts IS 'AI SDK message parts: a JSON array of objects with a "type"; a single text part is derived from content when only content is given.';
-
---
--- Name: COLUMN messages.attachments; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.messages.attachments IS 'File attachments (seed 002 Message_v2.attachments), a JSON array of at most 100 items.';
-
---
--- Name: COLUMN messages.tool_calls; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.messages.tool_calls IS 'Tool calls requested by an assistant message (seed 000 ToolCall[]), a JSON array.';
-
---
--- Name: COLUMN messages.tool_call_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.messages.tool_call_id IS 'For role ''tool'': the tool call this message answers (required).';
-
---
--- Name: COLUMN messages.input_tokens; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.messages.input_tokens IS 'Per-message annotation (seed 002 Message_v2); does not feed conversation totals (the usage domain does).';
-
---
--- Name: COLUMN messages.cost; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.messages.cost IS 'Per-message cost annotation in dollars; does not feed conversation totals.';
-
---
--- Name: COLUMN messages.created_at; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.messages.created_at IS 'clock_timestamp() rather than now(), so messages written in one transaction keep their order.';
-
---
 -- Name: create_message(uuid, text, text, jsonb, text, jsonb, text, text, jsonb, jsonb, text, integer, integer, numeric, uuid); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -6358,15 +6465,8 @@ CREATE FUNCTION public.delete_message(p_id uuid) RETURNS void
     AS $$
 declare
   v_uid uuid := private.require_user();
-  v_owner uuid;
 begin
-  select m.user_id into v_owner from public.messages as m where m.id = p_id;
-  if not found then
-    raise exception 'message not found' using errcode = 'PT404', detail = format('id = %s', p_id);
-  end if;
-  if v_owner <> v_uid then
-    raise exception 'only the owner of the conversation can delete its messages' using errcode = '42501';
-  end if;
+  perform private.require_own_message(p_id, v_uid, 'delete');
   delete from public.messages as m where m.id = p_id;
 end;
 $$;
@@ -6393,13 +6493,7 @@ begin
   if p_inclusive is null then
     raise exception 'invalid p_inclusive: must be true or false' using errcode = '22023';
   end if;
-  select m.* into v_msg from public.messages as m where m.id = p_message_id;
-  if not found then
-    raise exception 'message not found' using errcode = 'PT404', detail = format('id = %s', p_message_id);
-  end if;
-  if v_msg.user_id <> v_uid then
-    raise exception 'only the owner of the conversation can delete its messages' using errcode = '42501';
-  end if;
+  v_msg := private.require_own_message(p_message_id, v_uid, 'delete');
   delete from public.messages as m
    where m.conversation_id = v_msg.conversation_id
      and ((m.created_at, m.id) > (v_msg.created_at, v_msg.id) or (p_inclusive and m.id = v_msg.id));
@@ -6844,18 +6938,9 @@ CREATE FUNCTION public.get_current_user_daily_usage(p_start_date date DEFAULT (C
     SET search_path TO ''
     AS $$
 declare
-  v_uid uuid := auth.uid();
+  v_uid uuid := private.require_usage_reader(p_start_date, p_end_date);
   v_result jsonb;
 begin
-  if v_uid is null then
-    raise exception 'you must be signed in to read usage' using errcode = '42501';
-  end if;
-  if p_start_date is null or p_end_date is null or p_start_date > p_end_date then
-    raise exception 'invalid date range: p_start_date must be on or before p_end_date' using errcode = '22023';
-  end if;
-  if p_end_date - p_start_date > 366 then
-    raise exception 'invalid date range: at most 366 days' using errcode = '22023';
-  end if;
   select jsonb_agg(jsonb_build_object(
            'date', g.day,
            'requests', coalesce(d.requests, 0),
@@ -6892,17 +6977,8 @@ CREATE FUNCTION public.get_current_user_usage_summary(p_start_date date DEFAULT 
     SET search_path TO ''
     AS $$
 declare
-  v_uid uuid := auth.uid();
+  v_uid uuid := private.require_usage_reader(p_start_date, p_end_date);
 begin
-  if v_uid is null then
-    raise exception 'you must be signed in to read usage' using errcode = '42501';
-  end if;
-  if p_start_date is null or p_end_date is null or p_start_date > p_end_date then
-    raise exception 'invalid date range: p_start_date must be on or before p_end_date' using errcode = '22023';
-  end if;
-  if p_end_date - p_start_date > 366 then
-    raise exception 'invalid date range: at most 366 days' using errcode = '22023';
-  end if;
   return query
   with logs as (
     select l.agent_type, l.input_tokens, l.output_tokens, l.total_tokens, l.total_cost
@@ -7968,9 +8044,7 @@ CREATE FUNCTION public.mark_notifications_read(p_notification_ids uuid[] DEFAULT
 declare
   v_count integer;
 begin
-  if (select auth.uid()) is null then
-    raise exception 'you must be signed in' using errcode = '42501';
-  end if;
+  perform private.require_user();
   update public.notifications as n
      set read_at = pg_catalog.now()
    where n.user_id = (select auth.uid())
@@ -9062,10 +9136,7 @@ declare
   v_row public.model_config;
 begin
   perform private.require_admin_or_service('set the default model');
-  select * into v_row from public.model_config as m where m.model_id = p_model_id for update;
-  if v_row.id is null then
-    raise exception 'model % not found', p_model_id using errcode = 'PT404';
-  end if;
+  v_row := private.lock_model(p_model_id);
   if not v_row.is_active then
     raise exception 'cannot make % the default: it is inactive; activate it first', p_model_id using errcode = 'PT409';
   end if;
@@ -9119,12 +9190,9 @@ CREATE FUNCTION public.set_default_payment_method(p_payment_method_id uuid) RETU
     SET search_path TO ''
     AS $$
 declare
-  v_uid uuid := auth.uid();
+  v_uid uuid := private.require_user();
   v_pm public.payment_methods;
 begin
-  if v_uid is null then
-    raise exception 'you must be signed in' using errcode = '42501';
-  end if;
   -- Serialise default changes per user so the partial unique index never
   -- sees two defaults from racing calls.
   perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('payment_methods_default'), pg_catalog.hashtext(v_uid::text));
@@ -9246,10 +9314,7 @@ begin
   if p_is_active is null then
     raise exception 'invalid p_is_active: true or false' using errcode = '22023';
   end if;
-  select * into v_row from public.model_config as m where m.model_id = p_model_id for update;
-  if v_row.id is null then
-    raise exception 'model % not found', p_model_id using errcode = 'PT404';
-  end if;
+  v_row := private.lock_model(p_model_id);
   if v_row.is_default and not p_is_active then
     raise exception 'cannot deactivate % : it is the default model of provider %; make another model the default first',
       p_model_id, v_row.provider using errcode = 'PT409';
@@ -9419,9 +9484,7 @@ CREATE FUNCTION public.touch_github_repository(p_repository_id uuid) RETURNS pub
 declare
   v_row public.github_repositories;
 begin
-  if (select auth.uid()) is null then
-    raise exception 'you must be signed in' using errcode = '42501';
-  end if;
+  perform private.require_user();
   update public.github_repositories as r
      set last_accessed = pg_catalog.now()
    where r.id = p_repository_id and r.user_id = (select auth.uid())
@@ -9531,18 +9594,11 @@ CREATE FUNCTION public.update_message(p_id uuid, p_content text DEFAULT NULL::te
     AS $$
 declare
   v_uid uuid := private.require_user();
-  v_owner uuid;
   v_row public.messages;
 begin
   perform private.check_message_fields(null, p_status, p_content, p_parts, null, null, null, null, p_model_used,
     p_input_tokens, p_output_tokens, p_cost, p_metadata);
-  select m.user_id into v_owner from public.messages as m where m.id = p_id;
-  if not found then
-    raise exception 'message not found' using errcode = 'PT404', detail = format('id = %s', p_id);
-  end if;
-  if v_owner <> v_uid then
-    raise exception 'only the owner of the conversation can change its messages' using errcode = '42501';
-  end if;
+  perform private.require_own_message(p_id, v_uid, 'change');
   update public.messages as m
      set content = coalesce(p_content,
                             case when p_parts is null then m.content
@@ -9878,20 +9934,13 @@ CREATE FUNCTION public.vote_message(p_message_id uuid, p_type text) RETURNS publ
     AS $$
 declare
   v_uid uuid := private.require_user();
-  v_owner uuid;
   v_row public.message_votes;
 begin
   if p_type is null or p_type not in ('up', 'down') then
     raise exception 'invalid vote type: must be up or down'
       using errcode = '22023', detail = format('p_type = %L', left(p_type, 100));
   end if;
-  select m.user_id into v_owner from public.messages as m where m.id = p_message_id;
-  if not found then
-    raise exception 'message not found' using errcode = 'PT404', detail = format('id = %s', p_message_id);
-  end if;
-  if v_owner <> v_uid then
-    raise exception 'only the owner of the conversation can vote on its messages' using errcode = '42501';
-  end if;
+  perform private.require_own_message(p_message_id, v_uid, 'vote on');
   insert into public.message_votes as v (message_id, is_upvoted)
   values (p_message_id, p_type = 'up')
   on conflict (message_id) do update set is_upvoted = excluded.is_upvoted
@@ -14389,6 +14438,13 @@ REVOKE ALL ON FUNCTION private.cache_expiry(p_ttl_seconds integer, p_now timesta
 GRANT ALL ON FUNCTION private.cache_expiry(p_ttl_seconds integer, p_now timestamp with time zone) TO service_role;
 
 --
+-- Name: FUNCTION cache_merge_collection(p_key text, p_kind text, p_value jsonb, p_ttl_seconds integer, p_now timestamp with time zone); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.cache_merge_collection(p_key text, p_kind text, p_value jsonb, p_ttl_seconds integer, p_now timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.cache_merge_collection(p_key text, p_kind text, p_value jsonb, p_ttl_seconds integer, p_now timestamp with time zone) TO service_role;
+
+--
 -- Name: FUNCTION cache_tag_versions_for(p_tags text[]); Type: ACL; Schema: private; Owner: -
 --
 
@@ -14541,6 +14597,12 @@ REVOKE ALL ON FUNCTION private.current_correlation_id() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION private.default_logging_settings() FROM PUBLIC;
+
+--
+-- Name: FUNCTION default_partition(p_parent regclass); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.default_partition(p_parent regclass) FROM PUBLIC;
 
 --
 -- Name: FUNCTION delete_user_payment_records(); Type: ACL; Schema: private; Owner: -
@@ -14789,6 +14851,21 @@ GRANT ALL ON FUNCTION private.list_jobs(p_queue text, p_status text, p_limit int
 REVOKE ALL ON FUNCTION private.list_partitions(p_parent regclass) FROM PUBLIC;
 
 --
+-- Name: TABLE model_config; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.model_config TO authenticated;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.model_config TO service_role;
+
+--
+-- Name: FUNCTION lock_model(p_model_id text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.lock_model(p_model_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.lock_model(p_model_id text) TO authenticated;
+GRANT ALL ON FUNCTION private.lock_model(p_model_id text) TO service_role;
+
+--
 -- Name: FUNCTION lock_partitioned_table(p_parent regclass); Type: ACL; Schema: private; Owner: -
 --
 
@@ -14874,6 +14951,12 @@ REVOKE ALL ON FUNCTION private.optional_object(p_value jsonb, p_field text) FROM
 --
 
 REVOKE ALL ON FUNCTION private.optional_text(p_value text, p_field text, p_max integer) FROM PUBLIC;
+
+--
+-- Name: FUNCTION partition_range_key(p_parent regclass); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.partition_range_key(p_parent regclass) FROM PUBLIC;
 
 --
 -- Name: FUNCTION prepare_ip(p_ip text, p_anonymize boolean); Type: ACL; Schema: private; Owner: -
@@ -14990,6 +15073,118 @@ GRANT ALL ON FUNCTION private.require_operator(p_action text) TO service_role;
 
 REVOKE ALL ON FUNCTION private.require_own_conversation(p_conversation_id uuid, p_uid uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.require_own_conversation(p_conversation_id uuid, p_uid uuid) TO authenticated;
+
+--
+-- Name: TABLE messages; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.messages TO anon;
+GRANT SELECT,DELETE ON TABLE public.messages TO authenticated;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.messages TO service_role;
+
+--
+-- Name: COLUMN messages.id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(id) ON TABLE public.messages TO authenticated;
+
+--
+-- Name: COLUMN messages.conversation_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(conversation_id) ON TABLE public.messages TO authenticated;
+
+--
+-- Name: COLUMN messages.role; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(role) ON TABLE public.messages TO authenticated;
+
+--
+-- Name: COLUMN messages.content; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(content),UPDATE(content) ON TABLE public.messages TO authenticated;
+
+--
+-- Name: COLUMN messages.parts; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(parts),UPDATE(parts) ON TABLE public.messages TO authenticated;
+
+--
+-- Name: COLUMN messages.attachments; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(attachments),UPDATE(attachments) ON TABLE public.messages TO authenticated;
+
+--
+-- Name: COLUMN messages.tool_calls; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(tool_calls) ON TABLE public.messages TO authenticated;
+
+--
+-- Name: COLUMN messages.tool_call_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(tool_call_id) ON TABLE public.messages TO authenticated;
+
+--
+-- Name: COLUMN messages.tool_name; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(tool_name) ON TABLE public.messages TO authenticated;
+
+--
+-- Name: COLUMN messages.status; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(status),UPDATE(status) ON TABLE public.messages TO authenticated;
+
+--
+-- Name: COLUMN messages.model_used; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(model_used),UPDATE(model_used) ON TABLE public.messages TO authenticated;
+
+--
+-- Name: COLUMN messages.input_tokens; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(input_tokens),UPDATE(input_tokens) ON TABLE public.messages TO authenticated;
+
+--
+-- Name: COLUMN messages.output_tokens; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(output_tokens),UPDATE(output_tokens) ON TABLE public.messages TO authenticated;
+
+--
+-- Name: COLUMN messages.cost; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(cost),UPDATE(cost) ON TABLE public.messages TO authenticated;
+
+--
+-- Name: COLUMN messages.metadata; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(metadata),UPDATE(metadata) ON TABLE public.messages TO authenticated;
+
+--
+-- Name: FUNCTION require_own_message(p_message_id uuid, p_uid uuid, p_action text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.require_own_message(p_message_id uuid, p_uid uuid, p_action text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.require_own_message(p_message_id uuid, p_uid uuid, p_action text) TO authenticated;
+
+--
+-- Name: FUNCTION require_usage_reader(p_start_date date, p_end_date date); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.require_usage_reader(p_start_date date, p_end_date date) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.require_usage_reader(p_start_date date, p_end_date date) TO authenticated;
 
 --
 -- Name: FUNCTION require_user(); Type: ACL; Schema: private; Owner: -
@@ -15187,13 +15382,6 @@ GRANT SELECT ON TABLE public.whatsapp_message_queue TO service_role;
 
 REVOKE ALL ON FUNCTION private.whatsapp_message_from_job(p_job public.job_queue) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.whatsapp_message_from_job(p_job public.job_queue) TO service_role;
-
---
--- Name: TABLE model_config; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.model_config TO authenticated;
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.model_config TO service_role;
 
 --
 -- Name: FUNCTION add_model_config(p_model_id text, p_name text, p_provider text, p_input_pricing_per_million_tokens numeric, p_output_pricing_per_million_tokens numeric, p_cached_input_pricing_per_million_tokens numeric, p_description text, p_thinking_enabled boolean, p_is_active boolean, p_metadata jsonb); Type: ACL; Schema: public; Owner: -
@@ -15461,104 +15649,6 @@ GRANT ALL ON FUNCTION public.complete_whatsapp_message(p_message_id bigint, p_wo
 
 REVOKE ALL ON FUNCTION public.create_conversation(p_title text, p_model_name text, p_system_prompt text, p_temperature double precision, p_max_tokens integer, p_context_length integer, p_metadata jsonb, p_visibility text, p_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.create_conversation(p_title text, p_model_name text, p_system_prompt text, p_temperature double precision, p_max_tokens integer, p_context_length integer, p_metadata jsonb, p_visibility text, p_id uuid) TO authenticated;
-
---
--- Name: TABLE messages; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT ON TABLE public.messages TO anon;
-GRANT SELECT,DELETE ON TABLE public.messages TO authenticated;
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.messages TO service_role;
-
---
--- Name: COLUMN messages.id; Type: ACL; Schema: public; Owner: -
---
-
-GRANT INSERT(id) ON TABLE public.messages TO authenticated;
-
---
--- Name: COLUMN messages.conversation_id; Type: ACL; Schema: public; Owner: -
---
-
-GRANT INSERT(conversation_id) ON TABLE public.messages TO authenticated;
-
---
--- Name: COLUMN messages.role; Type: ACL; Schema: public; Owner: -
---
-
-GRANT INSERT(role) ON TABLE public.messages TO authenticated;
-
---
--- Name: COLUMN messages.content; Type: ACL; Schema: public; Owner: -
---
-
-GRANT INSERT(content),UPDATE(content) ON TABLE public.messages TO authenticated;
-
---
--- Name: COLUMN messages.parts; Type: ACL; Schema: public; Owner: -
---
-
-GRANT INSERT(parts),UPDATE(parts) ON TABLE public.messages TO authenticated;
-
---
--- Name: COLUMN messages.attachments; Type: ACL; Schema: public; Owner: -
---
-
-GRANT INSERT(attachments),UPDATE(attachments) ON TABLE public.messages TO authenticated;
-
---
--- Name: COLUMN messages.tool_calls; Type: ACL; Schema: public; Owner: -
---
-
-GRANT INSERT(tool_calls) ON TABLE public.messages TO authenticated;
-
---
--- Name: COLUMN messages.tool_call_id; Type: ACL; Schema: public; Owner: -
---
-
-GRANT INSERT(tool_call_id) ON TABLE public.messages TO authenticated;
-
---
--- Name: COLUMN messages.tool_name; Type: ACL; Schema: public; Owner: -
---
-
-GRANT INSERT(tool_name) ON TABLE public.messages TO authenticated;
-
---
--- Name: COLUMN messages.status; Type: ACL; Schema: public; Owner: -
---
-
-GRANT INSERT(status),UPDATE(status) ON TABLE public.messages TO authenticated;
-
---
--- Name: COLUMN messages.model_used; Type: ACL; Schema: public; Owner: -
---
-
-GRANT INSERT(model_used),UPDATE(model_used) ON TABLE public.messages TO authenticated;
-
---
--- Name: COLUMN messages.input_tokens; Type: ACL; Schema: public; Owner: -
---
-
-GRANT INSERT(input_tokens),UPDATE(input_tokens) ON TABLE public.messages TO authenticated;
-
---
--- Name: COLUMN messages.output_tokens; Type: ACL; Schema: public; Owner: -
---
-
-GRANT INSERT(output_tokens),UPDATE(output_tokens) ON TABLE public.messages TO authenticated;
-
---
--- Name: COLUMN messages.cost; Type: ACL; Schema: public; Owner: -
---
-
-GRANT INSERT(cost),UPDATE(cost) ON TABLE public.messages TO authenticated;
-
---
--- Name: COLUMN messages.metadata; Type: ACL; Schema: public; Owner: -
---
-
-GRANT INSERT(metadata),UPDATE(metadata) ON TABLE public.messages TO authenticated;
 
 --
 -- Name: FUNCTION create_message(p_conversation_id uuid, p_content text, p_role text, p_metadata jsonb, p_status text, p_tool_calls jsonb, p_tool_call_id text, p_tool_name text, p_parts jsonb, p_attachments jsonb, p_model_used text, p_input_tokens integer, p_output_tokens integer, p_cost numeric, p_id uuid); Type: ACL; Schema: public; Owner: -

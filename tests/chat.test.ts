@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createConversationArgs, createMessageArgs } from '../shared/schemas/chat.ts';
 import { expectZodAgreesWithSql, namedCall } from './support/contract.ts';
-import { asUser, testDatabase, type TestUser } from './support/db.ts';
+import { asUser, expectRaceWinners, testDatabase, type TestUser } from './support/db.ts';
 
 const { db, users } = testDatabase(24);
 let alice: TestUser;
@@ -87,13 +87,13 @@ describe('documents under concurrency', () => {
   it('lets exactly one of parallel saves based on the same version win (PT409 for the rest)', async () => {
     const { rows } = await asUser(db, alice, `select id from public.save_document('Race', 'v1')`);
     const id = rows[0]!.id as string;
-    const results = await Promise.allSettled(
+    await expectRaceWinners(
       Array.from({ length: 10 }, (_, i) =>
         asUser(db, alice, 'select public.save_document($1, $2, p_id => $3, p_expected_version => 1)', ['Race', `edit ${i}`, id]),
       ),
+      1,
+      'PT409',
     );
-    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-    for (const r of results.filter((x): x is PromiseRejectedResult => x.status === 'rejected')) expect(r.reason.code).toBe('PT409');
   });
 });
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { SqlState } from '../shared/errors.ts';
 import { updateMyProfileArgs } from '../shared/schemas/identity.ts';
 import { expectZodAgreesWithSql, namedCall } from './support/contract.ts';
-import { asAnon, asUser, testDatabase } from './support/db.ts';
+import { asAnon, asUser, expectRaceWinners, testDatabase } from './support/db.ts';
 
 const { db, users } = testDatabase(20);
 
@@ -21,22 +21,17 @@ describe('update_my_profile', () => {
   it('lets exactly one of many parallel callers claim a username', async () => {
     const sixteen = await users.createMany(16);
     const wanted = `race_${Date.now().toString(36)}`;
-    const results = await Promise.allSettled(
+    await expectRaceWinners(
       sixteen.map((u, i) =>
         // alternate the case: uniqueness ignores it
         asUser(db, u, 'select username from public.update_my_profile(p_username => $1)', [
           i % 2 ? wanted.toUpperCase() : wanted,
         ]),
       ),
+      1,
+      SqlState.uniqueViolation,
+      /^username ".*" is already taken$/,
     );
-    const ok = results.filter((r) => r.status === 'fulfilled');
-    const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-    expect(ok).toHaveLength(1);
-    expect(failed).toHaveLength(15);
-    for (const f of failed) {
-      expect(f.reason.code).toBe(SqlState.uniqueViolation);
-      expect(f.reason.message).toMatch(/^username ".*" is already taken$/);
-    }
     const { rows } = await db.query('select count(*)::int as n from public.profiles where lower(username) = lower($1)', [
       wanted,
     ]);

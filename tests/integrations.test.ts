@@ -1,11 +1,10 @@
 // Integrations under real concurrency (parallel connections, exact counts),
 // and the zod contract against the SQL checks.
-import type pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { SqlState } from '../shared/errors.ts';
 import { createTransactionArgs, findNearbyLocationsArgs, setUserApiKeyArgs } from '../shared/schemas/integrations.ts';
 import { expectZodAgreesWithSql } from './support/contract.ts';
-import { asAnon, asRole, asUser, serviceClaims, testDatabase, type TestUser } from './support/db.ts';
+import { asAnon, asRole, asUser, expectRaceWinners, serviceClaims, testDatabase, type TestUser } from './support/db.ts';
 
 // The local stack has no Vault: the API-key encryption key comes from this
 // setting, given to every connection of the pool (as an operator would set it
@@ -61,19 +60,14 @@ describe('create_transaction idempotency', () => {
 
   it('lets exactly one of racing requests with the same key and different amounts win', async () => {
     const user = await users.create();
-    const results = await Promise.allSettled(
+    await expectRaceWinners(
       Array.from({ length: 12 }, (_, i) =>
         asRole(db, service, `select id, amount from public.create_transaction($1, 'credit', $2, 'USD', 'mixed')`, [user.id, i + 1]),
       ),
+      1,
+      'PT409',
+      'idempotency key "mixed" was already used with different parameters',
     );
-    const ok = results.filter((r): r is PromiseFulfilledResult<pg.QueryResult> => r.status === 'fulfilled');
-    const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-    expect(ok).toHaveLength(1);
-    expect(failed).toHaveLength(11);
-    for (const f of failed) {
-      expect(f.reason.code).toBe('PT409');
-      expect(f.reason.message).toBe('idempotency key "mixed" was already used with different parameters');
-    }
     const { rows } = await db.query('select count(*)::int as n from public.transactions where user_id = $1', [user.id]);
     expect(rows[0].n).toBe(1);
   });
@@ -99,17 +93,12 @@ describe('balances under concurrency', () => {
   it('never go negative: of 30 parallel debits of 10 against 100, exactly 10 succeed', async () => {
     const user = await users.create();
     await fund(user, 100);
-    const results = await Promise.allSettled(
+    await expectRaceWinners(
       Array.from({ length: 30 }, () => asUser(db, user, `select id from public.create_transaction($1, 'debit', 10, 'USD', null)`, [user.id])),
+      10,
+      'PT409',
+      'insufficient funds: the USD balance is below 10',
     );
-    const ok = results.filter((r) => r.status === 'fulfilled');
-    const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-    expect(ok).toHaveLength(10);
-    expect(failed).toHaveLength(20);
-    for (const f of failed) {
-      expect(f.reason.code).toBe('PT409');
-      expect(f.reason.message).toBe('insufficient funds: the USD balance is below 10');
-    }
     expect(await balance(user)).toBe(0);
     const { rows } = await db.query(`select count(*)::int as n from public.transactions where user_id = $1 and type = 'debit'`, [user.id]);
     expect(rows[0].n).toBe(10);

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqlState } from '../shared/errors.ts';
 import { logUserActivityArgs, purgeResult, recordMetricArgs, trackEventArgs } from '../shared/schemas/observability.ts';
 import { expectZodAgreesWithSql, namedCall } from './support/contract.ts';
-import { actAs, asService, asUser, claimsFor, inTransaction, serviceClaims, testDatabase } from './support/db.ts';
+import { actAs, asService, asUser, claimsFor, expectRaceWinners, inTransaction, serviceClaims, testDatabase } from './support/db.ts';
 
 const { db, users } = testDatabase(20); // users' activity logs and analytics events go with them
 const metricService = `vitest-${randomUUID()}`;
@@ -56,15 +56,13 @@ describe('log writers under concurrency', () => {
 
   it('refuses every parallel attempt to log as someone else and writes nothing', async () => {
     const [mallory, victim] = await Promise.all([users.create(), users.create()]);
-    const results = await Promise.allSettled(
+    await expectRaceWinners(
       Array.from({ length: 10 }, () =>
         asUser(db, mallory, 'select public.log_user_activity($1, $2, p_user_id => $3)', ['auth_login', 'authentication', victim.id]),
       ),
+      0,
+      SqlState.insufficientPrivilege,
     );
-    for (const r of results) {
-      expect(r.status).toBe('rejected');
-      expect((r as PromiseRejectedResult).reason.code).toBe(SqlState.insufficientPrivilege);
-    }
     const { rows } = await db.query('select count(*)::int as n from public.user_activity_logs where user_id = $1', [victim.id]);
     expect(rows[0].n).toBe(0);
   });

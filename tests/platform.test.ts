@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqlState } from '../shared/errors.ts';
 import { enqueueJobArgs, setCacheArgs } from '../shared/schemas/platform.ts';
-import { asService, asUser, beginAs, inTransaction, serviceClaims, testDatabase } from './support/db.ts';
+import { asService, asUser, beginAs, expectRaceWinners, inTransaction, serviceClaims, testDatabase } from './support/db.ts';
 
 const { db, users } = testDatabase(24);
 const run = randomUUID().slice(0, 8);
@@ -148,7 +148,7 @@ describe('event store', () => {
         [type, stream],
       );
       const expected = Number(rows[0]!.version);
-      const results = await Promise.allSettled(
+      await expectRaceWinners(
         Array.from({ length: contenders }, (_, i) =>
           svc(`select public.append_event($1, $2, 'changed', jsonb_build_object('i', $3::int), p_expected_version => $4)`, [
             stream,
@@ -157,14 +157,10 @@ describe('event store', () => {
             expected,
           ]),
         ),
+        1,
+        'PT409',
+        /^wrong expected version: expected \d+, stream .* is at version \d+$/,
       );
-      const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-      expect(failed).toHaveLength(contenders - 1);
-      for (const f of failed) {
-        expect(f.reason.code).toBe('PT409');
-        expect(f.reason.message).toMatch(/^wrong expected version: expected \d+, stream .* is at version \d+$/);
-      }
     }
     const { rows } = await svc<{ versions: string[] }>(
       'select array_agg(version order by version)::text[] as versions from public.event_store where aggregate_type = $1 and aggregate_id = $2',

@@ -3,18 +3,13 @@
 // current body, as the chat suite's server-side case calls it; and the same
 // with asynchronous commit, where the WAL flush no longer hides the CPU cost.
 //   node benchmarks/ab.mjs benchmarks/ab/create_message.mjs
-import { benchUserId, oldDefinition } from '../harness.mjs';
+import { benchUserId, oldDefinitionsSetup } from '../harness.mjs';
 
 const before = process.env.AB_BEFORE ?? '277e725';
 const file = 'supabase/migrations/20261122020000_chat.sql';
 
 export const suites = ['chat'];
-export const setup = `
-create schema if not exists bench_old;
-grant usage on schema bench_old to authenticated, service_role;
-${oldDefinition(before, file, 'public.create_message', { 'public.create_message(': 'bench_old.create_message(' })};
-grant execute on all functions in schema bench_old to authenticated, service_role;
-`;
+export const setup = oldDefinitionsSetup(before, file, ['public.create_message'], { 'public.create_message(': 'bench_old.create_message(' });
 
 // the chat suite's heavy writer, user 2, into a random one of their 25,000 conversations
 const session = { role: 'authenticated', claims: { role: 'authenticated', aud: 'authenticated', sub: benchUserId(2) } };

@@ -3,20 +3,14 @@
 // time; issue 15, item 3), against the current body, as the observability
 // suite's server-side case calls it, without and with an IP address.
 //   node benchmarks/ab.mjs benchmarks/ab/log_user_activity.mjs
-import { oldDefinition } from '../harness.mjs';
+import { benchUserUuidOf, oldDefinitionsSetup } from '../harness.mjs';
 
 const before = process.env.AB_BEFORE ?? '277e725';
 const file = 'supabase/migrations/20261122040000_observability.sql';
 const rename = { 'private.log_user_activity(': 'bench_old.log_user_activity_writer(', 'public.log_user_activity(': 'bench_old.log_user_activity(' };
 
 export const suites = ['observability'];
-export const setup = `
-create schema if not exists bench_old;
-grant usage on schema bench_old to authenticated, service_role;
-${oldDefinition(before, file, 'private.log_user_activity', rename)};
-${oldDefinition(before, file, 'public.log_user_activity', rename)};
-grant execute on all functions in schema bench_old to authenticated, service_role;
-`;
+export const setup = oldDefinitionsSetup(before, file, ['private.log_user_activity', 'public.log_user_activity'], rename);
 
 const users = 10_000;
 const session = { role: 'service_role', claims: { role: 'service_role' } };
@@ -25,7 +19,7 @@ const call = (fn, extra = '') => ({
   script:
     `\\set u random(1, ${users})\n` +
     `select ${fn}('chat_message_send', 'chat', p_session_id => 'bench', p_request_method => 'POST', ` +
-    `p_request_path => '/api/chat'${extra}, p_user_id => ('00000000-0000-4000-8000-' || lpad(to_hex(:u::int), 12, '0'))::uuid);\n`,
+    `p_request_path => '/api/chat'${extra}, p_user_id => ${benchUserUuidOf('u')});\n`,
 });
 const ip = `, p_ip_address => '203.0.113.7'`;
 

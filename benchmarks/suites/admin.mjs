@@ -8,6 +8,18 @@ export const name = 'admin';
 
 const users = 10_000;
 
+// The reads of a flag check and its exposure row for the user `userExpr`.
+const flagAndExposureBody = (userExpr) => `declare v boolean;
+    begin
+      select e.variant = 'on' into v
+        from public.feature_flags as f
+        join public.feature_flag_evaluations as e
+          on e.flag_key = f.flag_key and e.environment = f.environment
+         and e.day = (pg_catalog.now() at time zone 'UTC')::date and e.user_id = ${userExpr} and e.flag_version = f.version
+       where f.flag_key = p_flag_key and f.environment = 'all';
+      return v;
+    end $$;`;
+
 export async function setup(ctx) {
   ctx.createBenchUsers(users);
   ctx.sql(`
@@ -37,16 +49,7 @@ export async function setup(ctx) {
     grant usage on schema bench_floor to authenticated, service_role;
     create or replace function bench_floor.flag_and_exposure_read(p_flag_key text) returns boolean
     language plpgsql volatile security definer set search_path = '' as $$
-    declare v boolean;
-    begin
-      select e.variant = 'on' into v
-        from public.feature_flags as f
-        join public.feature_flag_evaluations as e
-          on e.flag_key = f.flag_key and e.environment = f.environment
-         and e.day = (pg_catalog.now() at time zone 'UTC')::date and e.user_id = auth.uid() and e.flag_version = f.version
-       where f.flag_key = p_flag_key and f.environment = 'all';
-      return v;
-    end $$;
+    ${flagAndExposureBody('auth.uid()')}
     create or replace function bench_floor.flag_and_exposure(p_flag_key text) returns boolean
     language plpgsql volatile security invoker set search_path = '' as $$
     begin return bench_floor.flag_and_exposure_read(p_flag_key); end $$;
@@ -55,16 +58,7 @@ export async function setup(ctx) {
     -- service role, which bypasses RLS, naming the user)
     create or replace function bench_floor.flag_and_exposure_one_layer(p_flag_key text, p_user_id uuid) returns boolean
     language plpgsql volatile security invoker set search_path = '' as $$
-    declare v boolean;
-    begin
-      select e.variant = 'on' into v
-        from public.feature_flags as f
-        join public.feature_flag_evaluations as e
-          on e.flag_key = f.flag_key and e.environment = f.environment
-         and e.day = (pg_catalog.now() at time zone 'UTC')::date and e.user_id = p_user_id and e.flag_version = f.version
-       where f.flag_key = p_flag_key and f.environment = 'all';
-      return v;
-    end $$;
+    ${flagAndExposureBody('p_user_id')}
     create or replace function bench_floor.flag_read(p_flag_key text) returns boolean
     language plpgsql volatile security definer set search_path = '' as $$
     declare v boolean;

@@ -130,6 +130,30 @@ comment on function private.is_service_role() is
 revoke execute on function private.is_service_role() from public, anon, authenticated, service_role;
 grant execute on function private.is_service_role() to authenticated, service_role;
 
+-- Shared helper: the signed-in caller of a user-only RPC (chat, identity,
+-- payments, notifications, integrations), the same 42501 everywhere.
+create or replace function private.require_user()
+returns uuid
+language plpgsql
+stable
+security invoker
+set search_path = ''
+as $$
+declare
+  v_uid uuid := (select auth.uid());
+begin
+  if v_uid is null then
+    raise exception 'you must be signed in' using errcode = '42501';
+  end if;
+  return v_uid;
+end;
+$$;
+
+comment on function private.require_user() is 'The caller''s user id; 42501 when not signed in.';
+
+revoke execute on function private.require_user() from public, anon, authenticated, service_role;
+grant execute on function private.require_user() to authenticated;
+
 -- Exponential backoff shared by every retrying sender (notifications, webhooks):
 -- base * 2^(attempt-1), capped. No jitter: workers are few and the schedule
 -- stays predictable (and testable).

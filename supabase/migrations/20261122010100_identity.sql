@@ -284,12 +284,9 @@ security definer
 set search_path = ''
 as $$
 declare
-  v_uid uuid := (select auth.uid());
+  v_uid uuid := private.require_user();
   v_seen timestamptz;
 begin
-  if v_uid is null then
-    raise exception 'you must be signed in' using errcode = '42501';
-  end if;
   -- At most one write a minute per user: presence pings must not turn every
   -- page view into a row update.
   update public.profiles

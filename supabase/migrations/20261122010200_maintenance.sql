@@ -58,6 +58,35 @@ $$;
 
 comment on function private.list_partitions(regclass) is 'The range partitions of a table with their bounds (the default partition excluded).';
 
+create or replace function private.partition_range_key(p_parent regclass)
+returns text
+language sql
+stable
+set search_path = ''
+as $$
+  select a.attname::text
+    from pg_catalog.pg_partitioned_table as pt
+    join pg_catalog.pg_attribute as a on a.attrelid = pt.partrelid and a.attnum = pt.partattrs[0]
+   where pt.partrelid = p_parent and pt.partstrat = 'r';
+$$;
+
+comment on function private.partition_range_key(regclass) is
+  'The column a table is range-partitioned on (its first partition key column); null when it is not range-partitioned.';
+
+create or replace function private.default_partition(p_parent regclass)
+returns regclass
+language sql
+stable
+set search_path = ''
+as $$
+  select i.inhrelid::regclass
+    from pg_catalog.pg_inherits as i
+    join pg_catalog.pg_class as c on c.oid = i.inhrelid
+   where i.inhparent = p_parent and pg_catalog.pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT';
+$$;
+
+comment on function private.default_partition(regclass) is 'The default partition of a partitioned table, or null.';
+
 -- Partitions are tables of their own: if anyone ever queried one directly (a
 -- project whose defaults grant new tables to the API roles), the parent's RLS
 -- would not apply. Lock each one down.
@@ -106,10 +135,7 @@ begin
   if v_table is null then
     raise exception 'ensure_partitions: % is not a partitioned table', p_parent using errcode = '22023';
   end if;
-  select a.attname into v_key
-    from pg_catalog.pg_partitioned_table as pt
-    join pg_catalog.pg_attribute as a on a.attrelid = pt.partrelid and a.attnum = pt.partattrs[0]
-   where pt.partrelid = p_parent and pt.partstrat = 'r';
+  v_key := private.partition_range_key(p_parent);
   if v_key is null then
     raise exception 'ensure_partitions: % must be range-partitioned on one column', p_parent using errcode = '22023';
   end if;
@@ -117,10 +143,7 @@ begin
   -- lock out concurrent maintenance of the same parent
   perform private.lock_partitioned_table(p_parent);
 
-  select i.inhrelid::regclass into v_default
-    from pg_catalog.pg_inherits as i
-    join pg_catalog.pg_class as c on c.oid = i.inhrelid
-   where i.inhparent = p_parent and pg_catalog.pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT';
+  v_default := private.default_partition(p_parent);
   if v_default is null then
     execute format('create table %I.%I partition of %s default', v_part_schema, v_table || '_default', p_parent);
     v_default := format('%I.%I', v_part_schema, v_table || '_default')::regclass;
@@ -212,24 +235,20 @@ declare
   v_n bigint;
   v_total bigint := 0;
 begin
-  select a.attname into v_key
-    from pg_catalog.pg_partitioned_table as pt
-    join pg_catalog.pg_attribute as a on a.attrelid = pt.partrelid and a.attnum = pt.partattrs[0]
-   where pt.partrelid = p_parent;
+  -- registered tables only, which ensure_partitions made sure are range-partitioned
+  v_key := private.partition_range_key(p_parent);
   perform private.lock_partitioned_table(p_parent);
   for v_part in select l.partition from private.list_partitions(p_parent) as l where l.range_to <= p_cutoff loop
     execute format('select count(*) from %s', v_part) into v_n;
     v_total := v_total + v_n;
   end loop;
   perform private.drop_expired_partitions(p_parent, interval '0', p_cutoff);
-  for v_part in
-    select i.inhrelid::regclass from pg_catalog.pg_inherits as i join pg_catalog.pg_class as c on c.oid = i.inhrelid
-     where i.inhparent = p_parent and pg_catalog.pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT'
-  loop
+  v_part := private.default_partition(p_parent);
+  if v_part is not null then
     execute format('delete from %s where %I < %L', v_part, v_key, p_cutoff);
     get diagnostics v_n = row_count;
     v_total := v_total + v_n;
-  end loop;
+  end if;
   return v_total;
 end;
 $$;
@@ -281,6 +300,8 @@ comment on function private.run_partition_maintenance(timestamptz) is
 
 revoke execute on function private.month_start(timestamptz) from public, anon, authenticated, service_role;
 revoke execute on function private.list_partitions(regclass) from public, anon, authenticated, service_role;
+revoke execute on function private.partition_range_key(regclass) from public, anon, authenticated, service_role;
+revoke execute on function private.default_partition(regclass) from public, anon, authenticated, service_role;
 revoke execute on function private.secure_partition(regclass) from public, anon, authenticated, service_role;
 revoke execute on function private.ensure_partitions(regclass, integer, timestamptz) from public, anon, authenticated, service_role;
 revoke execute on function private.drop_expired_partitions(regclass, interval, timestamptz) from public, anon, authenticated, service_role;

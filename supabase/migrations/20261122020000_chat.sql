@@ -583,25 +583,6 @@ alter publication supabase_realtime add table public.conversations, public.messa
 -- ---------------------------------------------------------------------------
 -- Shared checks for the RPCs
 -- ---------------------------------------------------------------------------
-create or replace function private.require_user()
-returns uuid
-language plpgsql
-stable
-security invoker
-set search_path = ''
-as $$
-declare
-  v_uid uuid := (select auth.uid());
-begin
-  if v_uid is null then
-    raise exception 'you must be signed in' using errcode = '42501';
-  end if;
-  return v_uid;
-end;
-$$;
-
-comment on function private.require_user() is 'The caller''s user id; 42501 when not signed in.';
-
 -- Under the caller's RLS: a conversation they cannot see is "not found" (no
 -- hint that it exists); one they can see but do not own (public, or as an
 -- admin) is 42501.
@@ -647,6 +628,33 @@ $$;
 
 comment on function private.require_visible_conversation(uuid) is
   'Raises PT404 when the caller cannot see the conversation (get_votes, list_streams).';
+
+-- As require_own_conversation, for one message: a message the caller cannot
+-- see is "not found"; one they see but whose conversation is not theirs is
+-- 42501, naming what they tried (p_action: change, delete, vote on).
+create or replace function private.require_own_message(p_message_id uuid, p_uid uuid, p_action text)
+returns public.messages
+language plpgsql
+stable
+security invoker
+set search_path = ''
+as $$
+declare
+  v_msg public.messages;
+begin
+  select m.* into v_msg from public.messages as m where m.id = p_message_id;
+  if not found then
+    raise exception 'message not found' using errcode = 'PT404', detail = format('id = %s', p_message_id);
+  end if;
+  if v_msg.user_id <> p_uid then
+    raise exception 'only the owner of the conversation can % its messages', p_action using errcode = '42501';
+  end if;
+  return v_msg;
+end;
+$$;
+
+comment on function private.require_own_message(uuid, uuid, text) is
+  'The message, for update_message, delete_message, delete_messages_after and vote_message: PT404 when the caller cannot see it, 42501 when they see it but do not own its conversation.';
 
 create or replace function private.check_conversation_settings(
   p_title text, p_visibility text, p_model_name text, p_system_prompt text, p_temperature double precision,
@@ -759,14 +767,14 @@ $$;
 comment on function private.check_message_fields(text, text, text, jsonb, jsonb, jsonb, text, text, text, integer, integer, numeric, jsonb) is
   'Validates message fields (nulls are skipped); raises 22023 naming the first bad one.';
 
-revoke execute on function private.require_user() from public, anon, authenticated, service_role;
 revoke execute on function private.require_own_conversation(uuid, uuid) from public, anon, authenticated, service_role;
 revoke execute on function private.require_visible_conversation(uuid) from public, anon, authenticated, service_role;
+revoke execute on function private.require_own_message(uuid, uuid, text) from public, anon, authenticated, service_role;
 revoke execute on function private.check_conversation_settings(text, text, text, text, double precision, integer, integer, jsonb, jsonb) from public, anon, authenticated, service_role;
 revoke execute on function private.check_message_fields(text, text, text, jsonb, jsonb, jsonb, text, text, text, integer, integer, numeric, jsonb) from public, anon, authenticated, service_role;
-grant execute on function private.require_user() to authenticated;
 grant execute on function private.require_own_conversation(uuid, uuid) to authenticated;
 grant execute on function private.require_visible_conversation(uuid) to authenticated;
+grant execute on function private.require_own_message(uuid, uuid, text) to authenticated;
 grant execute on function private.check_conversation_settings(text, text, text, text, double precision, integer, integer, jsonb, jsonb) to authenticated;
 grant execute on function private.check_message_fields(text, text, text, jsonb, jsonb, jsonb, text, text, text, integer, integer, numeric, jsonb) to authenticated;
 
@@ -1153,18 +1161,11 @@ set search_path = ''
 as $$
 declare
   v_uid uuid := private.require_user();
-  v_owner uuid;
   v_row public.messages;
 begin
   perform private.check_message_fields(null, p_status, p_content, p_parts, null, null, null, null, p_model_used,
     p_input_tokens, p_output_tokens, p_cost, p_metadata);
-  select m.user_id into v_owner from public.messages as m where m.id = p_id;
-  if not found then
-    raise exception 'message not found' using errcode = 'PT404', detail = format('id = %s', p_id);
-  end if;
-  if v_owner <> v_uid then
-    raise exception 'only the owner of the conversation can change its messages' using errcode = '42501';
-  end if;
+  perform private.require_own_message(p_id, v_uid, 'change');
   update public.messages as m
      set content = coalesce(p_content,
                             case when p_parts is null then m.content
@@ -1207,15 +1208,8 @@ set search_path = ''
 as $$
 declare
   v_uid uuid := private.require_user();
-  v_owner uuid;
 begin
-  select m.user_id into v_owner from public.messages as m where m.id = p_id;
-  if not found then
-    raise exception 'message not found' using errcode = 'PT404', detail = format('id = %s', p_id);
-  end if;
-  if v_owner <> v_uid then
-    raise exception 'only the owner of the conversation can delete its messages' using errcode = '42501';
-  end if;
+  perform private.require_own_message(p_id, v_uid, 'delete');
   delete from public.messages as m where m.id = p_id;
 end;
 $$;
@@ -1238,13 +1232,7 @@ begin
   if p_inclusive is null then
     raise exception 'invalid p_inclusive: must be true or false' using errcode = '22023';
   end if;
-  select m.* into v_msg from public.messages as m where m.id = p_message_id;
-  if not found then
-    raise exception 'message not found' using errcode = 'PT404', detail = format('id = %s', p_message_id);
-  end if;
-  if v_msg.user_id <> v_uid then
-    raise exception 'only the owner of the conversation can delete its messages' using errcode = '42501';
-  end if;
+  v_msg := private.require_own_message(p_message_id, v_uid, 'delete');
   delete from public.messages as m
    where m.conversation_id = v_msg.conversation_id
      and ((m.created_at, m.id) > (v_msg.created_at, v_msg.id) or (p_inclusive and m.id = v_msg.id));
@@ -1268,20 +1256,13 @@ set search_path = ''
 as $$
 declare
   v_uid uuid := private.require_user();
-  v_owner uuid;
   v_row public.message_votes;
 begin
   if p_type is null or p_type not in ('up', 'down') then
     raise exception 'invalid vote type: must be up or down'
       using errcode = '22023', detail = format('p_type = %L', left(p_type, 100));
   end if;
-  select m.user_id into v_owner from public.messages as m where m.id = p_message_id;
-  if not found then
-    raise exception 'message not found' using errcode = 'PT404', detail = format('id = %s', p_message_id);
-  end if;
-  if v_owner <> v_uid then
-    raise exception 'only the owner of the conversation can vote on its messages' using errcode = '42501';
-  end if;
+  perform private.require_own_message(p_message_id, v_uid, 'vote on');
   insert into public.message_votes as v (message_id, is_upvoted)
   values (p_message_id, p_type = 'up')
   on conflict (message_id) do update set is_upvoted = excluded.is_upvoted

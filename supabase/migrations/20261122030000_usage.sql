@@ -1113,6 +1113,37 @@ grant execute on function public.record_usage(uuid, text, integer, integer, inte
 -- ---------------------------------------------------------------------------
 -- Usage reads
 -- ---------------------------------------------------------------------------
+-- The guard of the caller's usage reads: signed in, and a range of at most
+-- 366 UTC days with its start on or before its end.
+create or replace function private.require_usage_reader(p_start_date date, p_end_date date)
+returns uuid
+language plpgsql
+stable
+security invoker
+set search_path = ''
+as $$
+declare
+  v_uid uuid := auth.uid();
+begin
+  if v_uid is null then
+    raise exception 'you must be signed in to read usage' using errcode = '42501';
+  end if;
+  if p_start_date is null or p_end_date is null or p_start_date > p_end_date then
+    raise exception 'invalid date range: p_start_date must be on or before p_end_date' using errcode = '22023';
+  end if;
+  if p_end_date - p_start_date > 366 then
+    raise exception 'invalid date range: at most 366 days' using errcode = '22023';
+  end if;
+  return v_uid;
+end;
+$$;
+
+comment on function private.require_usage_reader(date, date) is
+  'The caller''s user id for get_current_user_usage_summary and get_current_user_daily_usage: 42501 when not signed in, 22023 for a reversed, open or longer than 366-day range.';
+
+revoke execute on function private.require_usage_reader(date, date) from public, anon, authenticated, service_role;
+grant execute on function private.require_usage_reader(date, date) to authenticated;
+
 create or replace function public.get_current_user_usage_summary(
   p_start_date date default (current_date - 30),
   p_end_date date default current_date
@@ -1131,17 +1162,8 @@ security invoker
 set search_path = ''
 as $$
 declare
-  v_uid uuid := auth.uid();
+  v_uid uuid := private.require_usage_reader(p_start_date, p_end_date);
 begin
-  if v_uid is null then
-    raise exception 'you must be signed in to read usage' using errcode = '42501';
-  end if;
-  if p_start_date is null or p_end_date is null or p_start_date > p_end_date then
-    raise exception 'invalid date range: p_start_date must be on or before p_end_date' using errcode = '22023';
-  end if;
-  if p_end_date - p_start_date > 366 then
-    raise exception 'invalid date range: at most 366 days' using errcode = '22023';
-  end if;
   return query
   with logs as (
     select l.agent_type, l.input_tokens, l.output_tokens, l.total_tokens, l.total_cost
@@ -1181,18 +1203,9 @@ security invoker
 set search_path = ''
 as $$
 declare
-  v_uid uuid := auth.uid();
+  v_uid uuid := private.require_usage_reader(p_start_date, p_end_date);
   v_result jsonb;
 begin
-  if v_uid is null then
-    raise exception 'you must be signed in to read usage' using errcode = '42501';
-  end if;
-  if p_start_date is null or p_end_date is null or p_start_date > p_end_date then
-    raise exception 'invalid date range: p_start_date must be on or before p_end_date' using errcode = '22023';
-  end if;
-  if p_end_date - p_start_date > 366 then
-    raise exception 'invalid date range: at most 366 days' using errcode = '22023';
-  end if;
   select jsonb_agg(jsonb_build_object(
            'date', g.day,
            'requests', coalesce(d.requests, 0),

@@ -404,6 +404,47 @@ comment on function public.increment_cache(text, integer, bigint, timestamptz) i
   'Atomically adds p_amount (default 1) to the counter at p_key and returns the new value (seed 001 cache.increment(key, ttl)). A new or expired counter starts at p_amount with p_ttl_seconds to live; the TTL is not extended. 22023 if the key holds something else. Service role.';
 
 -- Lists, sets and hashes (seed 003). Each is one row, locked for the change.
+
+-- The write of cache_list_push, cache_set_add and cache_hash_set: p_value
+-- (an array, or an object of members or fields) merged into the live entry
+-- of kind p_kind at p_key with ||, or, when the key is new, expired or of an
+-- invalidated tag, stored as a new entry with p_ttl_seconds to live.
+create or replace function private.cache_merge_collection(
+  p_key text,
+  p_kind text,
+  p_value jsonb,
+  p_ttl_seconds integer,
+  p_now timestamptz
+)
+returns jsonb
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+declare
+  v_value jsonb;
+begin
+  insert into private.cache_entries as e (key, kind, value, expires_at, created_at, updated_at)
+  values (p_key, p_kind, p_value, private.cache_expiry(p_ttl_seconds, p_now), p_now, p_now)
+  on conflict (key) do update
+    set value = case when e.kind = p_kind and (e.expires_at is null or e.expires_at > p_now) and (e.tags = '{}' or private.cache_tags_current(e.tags, e.tag_versions))
+                     then e.value || excluded.value else excluded.value end,
+        expires_at = case when e.kind = p_kind and (e.expires_at is null or e.expires_at > p_now) and (e.tags = '{}' or private.cache_tags_current(e.tags, e.tag_versions))
+                          then e.expires_at else excluded.expires_at end,
+        kind = p_kind, tags = '{}', tag_versions = '{}', updated_at = excluded.updated_at
+    where e.kind = p_kind or (e.expires_at is not null and e.expires_at <= p_now) or not (e.tags = '{}' or private.cache_tags_current(e.tags, e.tag_versions))
+  returning e.value into v_value;
+  if not found then
+    raise exception 'cache key % does not hold a %', p_key, p_kind using errcode = '22023';
+  end if;
+  return v_value;
+end;
+$$;
+
+comment on function private.cache_merge_collection(text, text, jsonb, integer, timestamptz) is
+  'The upsert behind cache_list_push, cache_set_add and cache_hash_set: returns the entry''s value after the merge; 22023 if the key holds a live entry of another kind.';
+
 create or replace function public.cache_list_push(
   p_key text,
   p_value jsonb,
@@ -423,19 +464,7 @@ begin
   if p_value is null then
     raise exception 'invalid value: must not be null' using errcode = '22023';
   end if;
-  insert into private.cache_entries as e (key, kind, value, expires_at, created_at, updated_at)
-  values (p_key, 'list', pg_catalog.jsonb_build_array(p_value), private.cache_expiry(p_ttl_seconds, p_now), p_now, p_now)
-  on conflict (key) do update
-    set value = case when e.kind = 'list' and (e.expires_at is null or e.expires_at > p_now) and (e.tags = '{}' or private.cache_tags_current(e.tags, e.tag_versions))
-                     then e.value || pg_catalog.jsonb_build_array(p_value) else excluded.value end,
-        expires_at = case when e.kind = 'list' and (e.expires_at is null or e.expires_at > p_now) and (e.tags = '{}' or private.cache_tags_current(e.tags, e.tag_versions))
-                          then e.expires_at else excluded.expires_at end,
-        kind = 'list', tags = '{}', tag_versions = '{}', updated_at = excluded.updated_at
-    where e.kind = 'list' or (e.expires_at is not null and e.expires_at <= p_now) or not (e.tags = '{}' or private.cache_tags_current(e.tags, e.tag_versions))
-  returning pg_catalog.jsonb_array_length(e.value) into v_length;
-  if not found then
-    raise exception 'cache key % does not hold a list', p_key using errcode = '22023';
-  end if;
+  v_length := pg_catalog.jsonb_array_length(private.cache_merge_collection(p_key, 'list', pg_catalog.jsonb_build_array(p_value), p_ttl_seconds, p_now));
   return v_length;
 end;
 $$;
@@ -500,19 +529,8 @@ begin
     raise exception 'invalid members: give at least one member, none null' using errcode = '22023';
   end if;
   select pg_catalog.jsonb_object_agg(m, true) into v_add from pg_catalog.unnest(p_members) as m;
-  insert into private.cache_entries as e (key, kind, value, expires_at, created_at, updated_at)
-  values (p_key, 'set', v_add, private.cache_expiry(p_ttl_seconds, p_now), p_now, p_now)
-  on conflict (key) do update
-    set value = case when e.kind = 'set' and (e.expires_at is null or e.expires_at > p_now) and (e.tags = '{}' or private.cache_tags_current(e.tags, e.tag_versions))
-                     then e.value || v_add else excluded.value end,
-        expires_at = case when e.kind = 'set' and (e.expires_at is null or e.expires_at > p_now) and (e.tags = '{}' or private.cache_tags_current(e.tags, e.tag_versions))
-                          then e.expires_at else excluded.expires_at end,
-        kind = 'set', tags = '{}', tag_versions = '{}', updated_at = excluded.updated_at
-    where e.kind = 'set' or (e.expires_at is not null and e.expires_at <= p_now) or not (e.tags = '{}' or private.cache_tags_current(e.tags, e.tag_versions))
-  returning (select count(*) from pg_catalog.jsonb_object_keys(e.value)) into v_after;
-  if not found then
-    raise exception 'cache key % does not hold a set', p_key using errcode = '22023';
-  end if;
+  select count(*) into v_after
+    from pg_catalog.jsonb_object_keys(private.cache_merge_collection(p_key, 'set', v_add, p_ttl_seconds, p_now));
   return v_after;
 end;
 $$;
@@ -570,18 +588,7 @@ begin
   if p_value is null then
     raise exception 'invalid value: must not be null' using errcode = '22023';
   end if;
-  insert into private.cache_entries as e (key, kind, value, expires_at, created_at, updated_at)
-  values (p_key, 'hash', pg_catalog.jsonb_build_object(p_field, p_value), private.cache_expiry(p_ttl_seconds, p_now), p_now, p_now)
-  on conflict (key) do update
-    set value = case when e.kind = 'hash' and (e.expires_at is null or e.expires_at > p_now) and (e.tags = '{}' or private.cache_tags_current(e.tags, e.tag_versions))
-                     then e.value || excluded.value else excluded.value end,
-        expires_at = case when e.kind = 'hash' and (e.expires_at is null or e.expires_at > p_now) and (e.tags = '{}' or private.cache_tags_current(e.tags, e.tag_versions))
-                          then e.expires_at else excluded.expires_at end,
-        kind = 'hash', tags = '{}', tag_versions = '{}', updated_at = excluded.updated_at
-    where e.kind = 'hash' or (e.expires_at is not null and e.expires_at <= p_now) or not (e.tags = '{}' or private.cache_tags_current(e.tags, e.tag_versions));
-  if not found then
-    raise exception 'cache key % does not hold a hash', p_key using errcode = '22023';
-  end if;
+  perform private.cache_merge_collection(p_key, 'hash', pg_catalog.jsonb_build_object(p_field, p_value), p_ttl_seconds, p_now);
 end;
 $$;
 
@@ -698,10 +705,12 @@ revoke execute on function private.cache_tags_current(text[], bigint[]) from pub
 revoke execute on function private.cache_tag_versions_for(text[]) from public, anon, authenticated, service_role;
 revoke execute on function private.cache_check_key(text) from public, anon, authenticated, service_role;
 revoke execute on function private.cache_expiry(integer, timestamptz) from public, anon, authenticated, service_role;
+revoke execute on function private.cache_merge_collection(text, text, jsonb, integer, timestamptz) from public, anon, authenticated, service_role;
 grant execute on function private.cache_tags_current(text[], bigint[]) to service_role;
 grant execute on function private.cache_tag_versions_for(text[]) to service_role;
 grant execute on function private.cache_check_key(text) to service_role;
 grant execute on function private.cache_expiry(integer, timestamptz) to service_role;
+grant execute on function private.cache_merge_collection(text, text, jsonb, integer, timestamptz) to service_role;
 
 revoke execute on function public.set_cache(text, jsonb, integer, text[], timestamptz) from public, anon, authenticated, service_role;
 revoke execute on function public.get_cache(text, timestamptz) from public, anon, authenticated, service_role;

@@ -482,12 +482,9 @@ security invoker
 set search_path = ''
 as $$
 declare
-  v_uid uuid := auth.uid();
+  v_uid uuid := private.require_user();
   v_pm public.payment_methods;
 begin
-  if v_uid is null then
-    raise exception 'you must be signed in' using errcode = '42501';
-  end if;
   -- Serialise default changes per user so the partial unique index never
   -- sees two defaults from racing calls.
   perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('payment_methods_default'), pg_catalog.hashtext(v_uid::text));

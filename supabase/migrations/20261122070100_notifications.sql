@@ -244,9 +244,7 @@ as $$
 declare
   v_count integer;
 begin
-  if (select auth.uid()) is null then
-    raise exception 'you must be signed in' using errcode = '42501';
-  end if;
+  perform private.require_user();
   update public.notifications as n
      set read_at = pg_catalog.now()
    where n.user_id = (select auth.uid())

@@ -81,13 +81,10 @@ security definer
 set search_path = ''
 as $$
 declare
-  v_uid uuid := auth.uid();
+  v_uid uuid := private.require_user();
   v_row public.user_api_keys;
   v_now timestamptz := pg_catalog.now();
 begin
-  if v_uid is null then
-    raise exception 'you must be signed in' using errcode = '42501';
-  end if;
   if p_service is null or p_service !~ '^[a-z0-9][a-z0-9_.-]{0,49}$' then
     raise exception 'invalid p_service: 1 to 50 lowercase letters, digits, ''_'', ''.'' or ''-''' using errcode = '22023';
   end if;
@@ -244,9 +241,7 @@ as $$
 declare
   v_row public.github_repositories;
 begin
-  if (select auth.uid()) is null then
-    raise exception 'you must be signed in' using errcode = '42501';
-  end if;
+  perform private.require_user();
   update public.github_repositories as r
      set last_accessed = pg_catalog.now()
    where r.id = p_repository_id and r.user_id = (select auth.uid())

@@ -322,6 +322,31 @@ $$;
 comment on function public.update_model_config(text, text, text, numeric, numeric, numeric, boolean, jsonb) is
   'Admins and the service role: changes a model''s name, description, prices, thinking flag or metadata (null = unchanged). Prices apply from now on; past usage keeps its charged price.';
 
+-- The row set_model_active and set_default_model change, locked: their
+-- checks read it, so a concurrent change cannot slip between check and update.
+create or replace function private.lock_model(p_model_id text)
+returns public.model_config
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+declare
+  v_row public.model_config;
+begin
+  select * into v_row from public.model_config as m where m.model_id = p_model_id for update;
+  if v_row.id is null then
+    raise exception 'model % not found', p_model_id using errcode = 'PT404';
+  end if;
+  return v_row;
+end;
+$$;
+
+comment on function private.lock_model(text) is
+  'The model_config row of p_model_id, locked for update; PT404 when there is none.';
+revoke execute on function private.lock_model(text) from public, anon, authenticated, service_role;
+grant execute on function private.lock_model(text) to authenticated, service_role;
+
 create or replace function public.set_model_active(p_model_id text, p_is_active boolean)
 returns public.model_config
 language plpgsql
@@ -335,10 +360,7 @@ begin
   if p_is_active is null then
     raise exception 'invalid p_is_active: true or false' using errcode = '22023';
   end if;
-  select * into v_row from public.model_config as m where m.model_id = p_model_id for update;
-  if v_row.id is null then
-    raise exception 'model % not found', p_model_id using errcode = 'PT404';
-  end if;
+  v_row := private.lock_model(p_model_id);
   if v_row.is_default and not p_is_active then
     raise exception 'cannot deactivate % : it is the default model of provider %; make another model the default first',
       p_model_id, v_row.provider using errcode = 'PT409';
@@ -361,10 +383,7 @@ declare
   v_row public.model_config;
 begin
   perform private.require_admin_or_service('set the default model');
-  select * into v_row from public.model_config as m where m.model_id = p_model_id for update;
-  if v_row.id is null then
-    raise exception 'model % not found', p_model_id using errcode = 'PT404';
-  end if;
+  v_row := private.lock_model(p_model_id);
   if not v_row.is_active then
     raise exception 'cannot make % the default: it is inactive; activate it first', p_model_id using errcode = 'PT409';
   end if;

@@ -297,6 +297,26 @@ $$;
 comment on function tests.rls_enabled(text) is 'pgTAP assertion: every table in the schema has RLS enabled.';
 comment on function tests.rls_enabled(text, text) is 'pgTAP assertion: the table has RLS enabled.';
 
+-- The functions the migrations own: those of public and private that no
+-- extension created. 001-schema checks its rules (search_path, grants,
+-- comments) over these.
+create or replace function tests.project_functions()
+returns setof pg_catalog.pg_proc
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+  select p.*
+    from pg_catalog.pg_proc as p
+    join pg_catalog.pg_namespace as n on n.oid = p.pronamespace
+   where n.nspname in ('public', 'private')
+     and not exists (select 1 from pg_catalog.pg_depend as d where d.objid = p.oid and d.deptype = 'e');
+$$;
+
+comment on function tests.project_functions() is
+  'The pg_proc rows of the functions in public and private that are not members of an extension.';
+
 revoke execute on all functions in schema tests from public;
 grant execute on all functions in schema tests to anon, authenticated, service_role;
 

@@ -42,21 +42,15 @@ select tests.rls_enabled('private');
 -- Every function in our schemas pins its search_path (advisor 0011) ...
 select is_empty($$
   select p.oid::regprocedure::text
-    from pg_catalog.pg_proc as p
-    join pg_catalog.pg_namespace as n on n.oid = p.pronamespace
-   where n.nspname in ('public', 'private')
-     and not exists (select 1 from pg_catalog.pg_depend as d where d.objid = p.oid and d.deptype = 'e')
-     and not coalesce(p.proconfig::text[] @> array['search_path=""'], false)
+    from tests.project_functions() as p
+   where not coalesce(p.proconfig::text[] @> array['search_path=""'], false)
 $$, 'every function in public and private has search_path = ''''');
 
 -- ... and is not executable by PUBLIC: execute is granted per function.
 select is_empty($$
   select p.oid::regprocedure::text
-    from pg_catalog.pg_proc as p
-    join pg_catalog.pg_namespace as n on n.oid = p.pronamespace
-   where n.nspname in ('public', 'private')
-     and not exists (select 1 from pg_catalog.pg_depend as d where d.objid = p.oid and d.deptype = 'e')
-     and (p.proacl is null or exists (select 1 from aclexplode(p.proacl) as a where a.grantee = 0))
+    from tests.project_functions() as p
+   where (p.proacl is null or exists (select 1 from aclexplode(p.proacl) as a where a.grantee = 0))
 $$, 'no function in public or private is executable by PUBLIC');
 
 -- anon gets no function in public unless one is deliberately listed here.
@@ -98,11 +92,8 @@ select is_empty($$
 $$, 'every table and view in public and private has a comment');
 select is_empty($$
   select p.oid::regprocedure::text
-    from pg_catalog.pg_proc as p
-    join pg_catalog.pg_namespace as n on n.oid = p.pronamespace
-   where n.nspname in ('public', 'private')
-     and not exists (select 1 from pg_catalog.pg_depend as d where d.objid = p.oid and d.deptype = 'e')
-     and obj_description(p.oid, 'pg_proc') is null
+    from tests.project_functions() as p
+   where obj_description(p.oid, 'pg_proc') is null
 $$, 'every function in public and private has a comment');
 
 -- The private schema is not part of the Data API. PostgREST exposes the

@@ -4,7 +4,7 @@
 // claims set locally.
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { afterAll } from 'vitest';
+import { afterAll, expect } from 'vitest';
 
 export const dbUrl =
   process.env.SUPABASE_DB_URL ?? 'postgresql://postgres:postgres@127.0.0.1:54322/postgres?sslmode=disable';
@@ -218,3 +218,28 @@ export const asService = <T extends pg.QueryResultRow = pg.QueryResultRow>(
 
 export const asAnon = (db: pg.Pool, sql: string, params: unknown[] = []) =>
   asRole(db, { role: 'anon' }, sql, params);
+
+/**
+ * Starts the calls together (they are already running) and expects exactly
+ * `winners` of them to succeed and every other to fail with SQLSTATE `code`
+ * and, when given, `message` (equal to a string, or matching a RegExp).
+ * Returns the winners' results.
+ */
+export async function expectRaceWinners<T>(
+  calls: Promise<T>[],
+  winners: number,
+  code: string,
+  message?: string | RegExp,
+): Promise<T[]> {
+  const results = await Promise.allSettled(calls);
+  const ok = results.filter((r): r is PromiseFulfilledResult<Awaited<T>> => r.status === 'fulfilled');
+  const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+  expect(ok).toHaveLength(winners);
+  expect(failed).toHaveLength(calls.length - winners);
+  for (const f of failed) {
+    expect(f.reason.code).toBe(code);
+    if (typeof message === 'string') expect(f.reason.message).toBe(message);
+    else if (message) expect(f.reason.message).toMatch(message);
+  }
+  return ok.map((r) => r.value);
+}
