@@ -11,11 +11,10 @@
 // preflight with 200. One pass/fail per function, plus one for the pins.
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { denoBin, functionConfig, listFunctions, supabaseFunctionEnv } from './gateway/functions-runtime.mjs';
+import { denoBin, ephemeralPort, functionConfig, listFunctions, supabaseFunctionEnv } from './gateway/functions-runtime.mjs';
 
 // Deno's network settings are passed through (proxies, DENO_CERT); the CA
 // store defaults to Mozilla's plus the system's, so a registry reached through
@@ -109,20 +108,9 @@ function assertBareFolder(dir) {
   }
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 /** Starts the deployed copy as the edge runtime would and sends it a CORS preflight. */
 async function bootAndProbe(deno, dir, fn, rel, env, denoDir) {
-  const port = await freePort();
+  const port = await ephemeralPort();
   const child = spawn(
     deno,
     ['run', '--quiet', '--allow-net', '--allow-env', `--allow-read=${dir}`, '--allow-sys',

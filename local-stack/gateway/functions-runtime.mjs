@@ -104,7 +104,8 @@ function dotenv(file) {
   return env;
 }
 
-function freePort() {
+/** A port the OS has just handed out on loopback (free at that moment). */
+export function ephemeralPort() {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.once('error', reject);
@@ -183,7 +184,7 @@ export async function startFunctions({ repoRoot, env, names: only, defaults = {}
 
   async function launch(name) {
     const entry = functions.get(name);
-    const port = await freePort();
+    const port = await ephemeralPort();
     const child = spawnFunction({ repoRoot, deno, toml, name, port, environment });
     children.add(child);
     Object.assign(entry, { port, pid: child.pid, ready: false, child });

@@ -213,15 +213,28 @@ export function createTables({ pool, schemas, extraSearchPath, roleSettings, ano
     return `${payload}${defs}lateral (select ${cols.map((c) => ident(c.name)).join(', ')} from ${rows}) as pgrst_body`;
   }
 
-  // RETURNING: what the response needs, so SELECT privilege is asked only for that.
-  function returning(ctx, { location }) {
+  // RETURNING: what the response needs, so SELECT privilege is asked only for
+  // that. `qualify` names the table's columns where the body's could clash.
+  function returning(ctx, { location = false, qualify = false } = {}) {
     const { prefer, q, table } = ctx;
+    const col = (c) => (qualify ? `${ctx.rel.sql}.${c}` : c);
     if (prefer.return === 'representation') {
-      if (!q.select || q.select.some((s) => s.star)) return '*';
-      return [...new Set(q.select.map((s) => s.field.name))].map(ident).join(', ');
+      if (!q.select || q.select.some((s) => s.star)) return col('*');
+      return [...new Set(q.select.map((s) => s.field.name))].map((c) => col(ident(c))).join(', ');
     }
     if (location && table.pk.length) return table.pk.map(ident).join(', ');
     return '1';
+  }
+
+  // The answer to PATCH and DELETE: 200 and the rows for return=representation, else 204.
+  function modifiedResponse(ctx, row, contentRange, applied) {
+    const representation = ctx.prefer.return === 'representation';
+    return {
+      row,
+      status: representation ? 200 : 204,
+      headers: [contentRange, ...Object.entries(preferenceApplied(ctx.prefer, applied))],
+      hasBody: representation,
+    };
   }
 
   // The statement around a write (Statements.mainWrite).
@@ -295,20 +308,14 @@ export function createTables({ pool, schemas, extraSearchPath, roleSettings, ano
     requireFilter(ctx, 'UPDATE');
     const cols = payloadColumns(ctx, parsed);
     const b = binder();
-    const ret = returning(ctx, { location: false });
+    const ret = returning(ctx, { qualify: true });
     const mutation = cols.length
       ? `update ${rel.sql} set ${cols.map((c) => `${ident(c.name)} = pgrst_body.${ident(c.name)}`).join(', ')} ` +
-        `${bodySource(ctx, cols, parsed, b, { defaults: prefer.missing === 'default' })} ${renderWhere(rel, ctx.q, b)} returning ${ret === '1' ? '1' : ret.split(', ').map((c) => (c === '*' ? `${rel.sql}.*` : `${rel.sql}.${c}`)).join(', ')}`
-      : `select ${ret === '1' ? 'null' : ret === '*' ? `${rel.sql}.*` : ret} from ${rel.sql} where false`;
+        `${bodySource(ctx, cols, parsed, b, { defaults: prefer.missing === 'default' })} ${renderWhere(rel, ctx.q, b)} returning ${ret}`
+      : `select ${ret === '1' ? 'null' : ret} from ${rel.sql} where false`;
     const row = await write(ctx, query, mutation, b, {});
     const n = Number(row.page_total);
-    const representation = prefer.return === 'representation';
-    return {
-      row,
-      status: representation ? 200 : 204,
-      headers: [countHeader(prefer, 0, n - 1, n), ...Object.entries(preferenceApplied(prefer, ['missing', 'return', 'count', 'handling']))],
-      hasBody: representation,
-    };
+    return modifiedResponse(ctx, row, countHeader(prefer, 0, n - 1, n), ['missing', 'return', 'count', 'handling']);
   }
 
   // DELETE (QueryBuilder.mutatePlanToQuery Delete).
@@ -316,16 +323,10 @@ export function createTables({ pool, schemas, extraSearchPath, roleSettings, ano
     const { rel, prefer } = ctx;
     requireFilter(ctx, 'DELETE');
     const b = binder();
-    const mutation = `delete from ${rel.sql} ${renderWhere(rel, ctx.q, b)} returning ${returning(ctx, { location: false })}`;
+    const mutation = `delete from ${rel.sql} ${renderWhere(rel, ctx.q, b)} returning ${returning(ctx)}`;
     const row = await write(ctx, query, mutation, b, {});
     const n = Number(row.page_total);
-    const representation = prefer.return === 'representation';
-    return {
-      row,
-      status: representation ? 200 : 204,
-      headers: [countHeader(prefer, 1, 0, n), ...Object.entries(preferenceApplied(prefer, ['return', 'count', 'handling']))],
-      hasBody: representation,
-    };
+    return modifiedResponse(ctx, row, countHeader(prefer, 1, 0, n), ['return', 'count', 'handling']);
   }
 
   /** Base types of a relation's columns by name ('schema.name'), or null when it is not a known relation. */
