@@ -1088,6 +1088,36 @@ $$;
 COMMENT ON FUNCTION private.configurations_record_history() IS 'Trigger on configurations: appends the change to configuration_history (secret values are never copied). Definer: nobody writes history directly.';
 
 --
+-- Name: consume_quota(text, integer); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.consume_quota(p_endpoint text, p_cost integer DEFAULT 1) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_result jsonb;
+begin
+  if (select auth.uid()) is null or coalesce((select auth.jwt()) ->> 'role' = 'service_role', false) then
+    return;
+  end if;
+  v_result := private.check_rate_limit(p_endpoint, p_cost, null, true);
+  if not (v_result ->> 'allowed')::boolean then
+    raise exception 'rate limit exceeded for %: try again in % seconds', p_endpoint, v_result ->> 'retry_after_seconds'
+      using errcode = 'PT429',
+            detail = pg_catalog.jsonb_build_object('endpoint', p_endpoint, 'limit', v_result -> 'limit',
+                                                   'retry_after_seconds', v_result -> 'retry_after_seconds')::text;
+  end if;
+end;
+$$;
+
+--
+-- Name: FUNCTION consume_quota(p_endpoint text, p_cost integer); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.consume_quota(p_endpoint text, p_cost integer) IS 'Consumes p_cost of the signed-in caller''s p_endpoint rate limit; PT429 (detail: endpoint, limit, retry_after_seconds) when spent. No-op for the service role. 22023 when the endpoint has no rules (seed the plan limits).';
+
+--
 -- Name: conversation_is_public(uuid); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -3882,6 +3912,72 @@ $$;
 COMMENT ON FUNCTION private.require_admin_or_service(p_action text) IS 'Raises 42501 unless the caller is an admin (app_metadata.role) or the service role; p_action goes into the message.';
 
 --
+-- Name: require_finite(double precision, text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.require_finite(p_value double precision, p_name text) RETURNS double precision
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+begin
+  if p_value in ('NaN', 'Infinity', '-Infinity') then
+    raise exception 'invalid %: must be a finite number', p_name using errcode = '22023';
+  end if;
+  return p_value;
+end;
+$$;
+
+--
+-- Name: FUNCTION require_finite(p_value double precision, p_name text); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.require_finite(p_value double precision, p_name text) IS 'p_value unchanged (null too); 22023 for NaN and +/-Infinity.';
+
+--
+-- Name: require_finite(numeric, text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.require_finite(p_value numeric, p_name text) RETURNS numeric
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+begin
+  if p_value in ('NaN', 'Infinity', '-Infinity') then
+    raise exception 'invalid %: must be a finite number', p_name using errcode = '22023';
+  end if;
+  return p_value;
+end;
+$$;
+
+--
+-- Name: FUNCTION require_finite(p_value numeric, p_name text); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.require_finite(p_value numeric, p_name text) IS 'p_value unchanged (null too); 22023 for NaN and +/-Infinity.';
+
+--
+-- Name: require_json_size(jsonb, text, integer); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.require_json_size(p_value jsonb, p_name text, p_max_bytes integer) RETURNS jsonb
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+begin
+  if pg_catalog.pg_column_size(p_value) > p_max_bytes then
+    raise exception 'invalid %: at most % bytes of JSON', p_name, p_max_bytes using errcode = '22023';
+  end if;
+  return p_value;
+end;
+$$;
+
+--
+-- Name: FUNCTION require_json_size(p_value jsonb, p_name text, p_max_bytes integer); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.require_json_size(p_value jsonb, p_name text, p_max_bytes integer) IS 'p_value unchanged (null too); 22023 when its stored size exceeds p_max_bytes.';
+
+--
 -- Name: require_label(text, text, integer); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -4087,6 +4183,50 @@ $$;
 --
 
 COMMENT ON FUNCTION private.require_own_message(p_message_id uuid, p_uid uuid, p_action text) IS 'The message, for update_message, delete_message, delete_messages_after and vote_message: PT404 when the caller cannot see it, 42501 when they see it but do not own its conversation.';
+
+--
+-- Name: require_text_length(text, text, integer); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.require_text_length(p_value text, p_name text, p_max_chars integer) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+begin
+  if pg_catalog.length(p_value) > p_max_chars then
+    raise exception 'invalid %: at most % characters', p_name, p_max_chars using errcode = '22023';
+  end if;
+  return p_value;
+end;
+$$;
+
+--
+-- Name: FUNCTION require_text_length(p_value text, p_name text, p_max_chars integer); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.require_text_length(p_value text, p_name text, p_max_chars integer) IS 'p_value unchanged (null too); 22023 when longer than p_max_chars characters.';
+
+--
+-- Name: require_time_between(timestamp with time zone, text, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.require_time_between(p_value timestamp with time zone, p_name text, p_not_before timestamp with time zone, p_not_after timestamp with time zone) RETURNS timestamp with time zone
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+begin
+  if p_value is not null and (not pg_catalog.isfinite(p_value) or p_value < p_not_before or p_value > p_not_after) then
+    raise exception 'invalid %: must be between % and %', p_name, p_not_before, p_not_after using errcode = '22023';
+  end if;
+  return p_value;
+end;
+$$;
+
+--
+-- Name: FUNCTION require_time_between(p_value timestamp with time zone, p_name text, p_not_before timestamp with time zone, p_not_after timestamp with time zone); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.require_time_between(p_value timestamp with time zone, p_name text, p_not_before timestamp with time zone, p_not_after timestamp with time zone) IS 'p_value unchanged (null too); 22023 when it is infinite or outside [p_not_before, p_not_after]. Users'' run and schedule times: now() - private.user_time_skew() to now() + private.user_time_horizon().';
 
 --
 -- Name: require_usage_reader(date, date); Type: FUNCTION; Schema: private; Owner: -
@@ -4869,6 +5009,36 @@ $$;
 --
 
 COMMENT ON FUNCTION private.user_api_keys_encryption_key() IS 'The key user API keys are encrypted with: Vault secret user_api_keys_encryption_key, else setting app.user_api_keys_encryption_key (at least 32 characters). Raises 55000 when neither is set.';
+
+--
+-- Name: user_time_horizon(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.user_time_horizon() RETURNS interval
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$ select interval '1 year' $$;
+
+--
+-- Name: FUNCTION user_time_horizon(); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.user_time_horizon() IS 'How far into the future a user-supplied run or schedule time may be.';
+
+--
+-- Name: user_time_skew(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.user_time_skew() RETURNS interval
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$ select interval '5 minutes' $$;
+
+--
+-- Name: FUNCTION user_time_skew(); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.user_time_skew() IS 'How far into the past a user-supplied run or schedule time may be (clock skew).';
 
 --
 -- Name: validate_admin_config_data(); Type: FUNCTION; Schema: private; Owner: -
@@ -14529,6 +14699,14 @@ REVOKE ALL ON FUNCTION private.configurations_before_update() FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.configurations_record_history() FROM PUBLIC;
 
 --
+-- Name: FUNCTION consume_quota(p_endpoint text, p_cost integer); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.consume_quota(p_endpoint text, p_cost integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.consume_quota(p_endpoint text, p_cost integer) TO authenticated;
+GRANT ALL ON FUNCTION private.consume_quota(p_endpoint text, p_cost integer) TO service_role;
+
+--
 -- Name: FUNCTION conversation_is_public(p_conversation_id uuid); Type: ACL; Schema: private; Owner: -
 --
 
@@ -15054,6 +15232,30 @@ GRANT ALL ON FUNCTION private.require_admin_or_service(p_action text) TO authent
 GRANT ALL ON FUNCTION private.require_admin_or_service(p_action text) TO service_role;
 
 --
+-- Name: FUNCTION require_finite(p_value double precision, p_name text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.require_finite(p_value double precision, p_name text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.require_finite(p_value double precision, p_name text) TO authenticated;
+GRANT ALL ON FUNCTION private.require_finite(p_value double precision, p_name text) TO service_role;
+
+--
+-- Name: FUNCTION require_finite(p_value numeric, p_name text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.require_finite(p_value numeric, p_name text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.require_finite(p_value numeric, p_name text) TO authenticated;
+GRANT ALL ON FUNCTION private.require_finite(p_value numeric, p_name text) TO service_role;
+
+--
+-- Name: FUNCTION require_json_size(p_value jsonb, p_name text, p_max_bytes integer); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.require_json_size(p_value jsonb, p_name text, p_max_bytes integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.require_json_size(p_value jsonb, p_name text, p_max_bytes integer) TO authenticated;
+GRANT ALL ON FUNCTION private.require_json_size(p_value jsonb, p_name text, p_max_bytes integer) TO service_role;
+
+--
 -- Name: FUNCTION require_label(p_value text, p_field text, p_max integer); Type: ACL; Schema: private; Owner: -
 --
 
@@ -15178,6 +15380,22 @@ GRANT INSERT(metadata),UPDATE(metadata) ON TABLE public.messages TO authenticate
 
 REVOKE ALL ON FUNCTION private.require_own_message(p_message_id uuid, p_uid uuid, p_action text) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.require_own_message(p_message_id uuid, p_uid uuid, p_action text) TO authenticated;
+
+--
+-- Name: FUNCTION require_text_length(p_value text, p_name text, p_max_chars integer); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.require_text_length(p_value text, p_name text, p_max_chars integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.require_text_length(p_value text, p_name text, p_max_chars integer) TO authenticated;
+GRANT ALL ON FUNCTION private.require_text_length(p_value text, p_name text, p_max_chars integer) TO service_role;
+
+--
+-- Name: FUNCTION require_time_between(p_value timestamp with time zone, p_name text, p_not_before timestamp with time zone, p_not_after timestamp with time zone); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.require_time_between(p_value timestamp with time zone, p_name text, p_not_before timestamp with time zone, p_not_after timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.require_time_between(p_value timestamp with time zone, p_name text, p_not_before timestamp with time zone, p_not_after timestamp with time zone) TO authenticated;
+GRANT ALL ON FUNCTION private.require_time_between(p_value timestamp with time zone, p_name text, p_not_before timestamp with time zone, p_not_after timestamp with time zone) TO service_role;
 
 --
 -- Name: FUNCTION require_usage_reader(p_start_date date, p_end_date date); Type: ACL; Schema: private; Owner: -
@@ -15343,6 +15561,22 @@ GRANT ALL ON FUNCTION private.usage_now() TO service_role;
 --
 
 REVOKE ALL ON FUNCTION private.user_api_keys_encryption_key() FROM PUBLIC;
+
+--
+-- Name: FUNCTION user_time_horizon(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.user_time_horizon() FROM PUBLIC;
+GRANT ALL ON FUNCTION private.user_time_horizon() TO authenticated;
+GRANT ALL ON FUNCTION private.user_time_horizon() TO service_role;
+
+--
+-- Name: FUNCTION user_time_skew(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.user_time_skew() FROM PUBLIC;
+GRANT ALL ON FUNCTION private.user_time_skew() TO authenticated;
+GRANT ALL ON FUNCTION private.user_time_skew() TO service_role;
 
 --
 -- Name: FUNCTION validate_admin_config_data(); Type: ACL; Schema: private; Owner: -

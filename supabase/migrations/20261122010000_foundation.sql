@@ -154,6 +154,142 @@ comment on function private.require_user() is 'The caller''s user id; 42501 when
 revoke execute on function private.require_user() from public, anon, authenticated, service_role;
 grant execute on function private.require_user() to authenticated;
 
+-- ---------------------------------------------------------------------------
+-- Shared input bounds (docs/conventions.md "Bounds on input"): what every
+-- user-callable writer checks before it writes, with one message per class.
+-- Hot paths may write the same test inline; the message stays the same.
+-- ---------------------------------------------------------------------------
+
+-- Numbers: PostgreSQL's numeric and double precision accept NaN and
+-- +/-Infinity, which pass every "not negative" check (NaN > 0 is false, NaN
+-- = NaN is true) and then break sums and averages.
+create or replace function private.require_finite(p_value numeric, p_name text)
+returns numeric
+language plpgsql
+immutable
+security invoker
+set search_path = ''
+as $$
+begin
+  if p_value in ('NaN', 'Infinity', '-Infinity') then
+    raise exception 'invalid %: must be a finite number', p_name using errcode = '22023';
+  end if;
+  return p_value;
+end;
+$$;
+
+create or replace function private.require_finite(p_value double precision, p_name text)
+returns double precision
+language plpgsql
+immutable
+security invoker
+set search_path = ''
+as $$
+begin
+  if p_value in ('NaN', 'Infinity', '-Infinity') then
+    raise exception 'invalid %: must be a finite number', p_name using errcode = '22023';
+  end if;
+  return p_value;
+end;
+$$;
+
+comment on function private.require_finite(numeric, text) is 'p_value unchanged (null too); 22023 for NaN and +/-Infinity.';
+comment on function private.require_finite(double precision, text) is 'p_value unchanged (null too); 22023 for NaN and +/-Infinity.';
+
+revoke execute on function private.require_finite(numeric, text) from public, anon, authenticated, service_role;
+revoke execute on function private.require_finite(double precision, text) from public, anon, authenticated, service_role;
+grant execute on function private.require_finite(numeric, text), private.require_finite(double precision, text)
+  to authenticated, service_role;
+
+-- Times a caller supplies (a run time, a schedule, a range bound): finite and
+-- inside [p_not_before, p_not_after], so no value can sort ahead of everyone
+-- else's rows or overflow an aggregate (age(), extract(epoch)) over the column.
+create or replace function private.require_time_between(
+  p_value timestamptz, p_name text, p_not_before timestamptz, p_not_after timestamptz
+)
+returns timestamptz
+language plpgsql
+stable
+security invoker
+set search_path = ''
+as $$
+begin
+  if p_value is not null and (not pg_catalog.isfinite(p_value) or p_value < p_not_before or p_value > p_not_after) then
+    raise exception 'invalid %: must be between % and %', p_name, p_not_before, p_not_after using errcode = '22023';
+  end if;
+  return p_value;
+end;
+$$;
+
+comment on function private.require_time_between(timestamptz, text, timestamptz, timestamptz) is
+  'p_value unchanged (null too); 22023 when it is infinite or outside [p_not_before, p_not_after]. Users'' run and schedule times: now() - private.user_time_skew() to now() + private.user_time_horizon().';
+
+revoke execute on function private.require_time_between(timestamptz, text, timestamptz, timestamptz) from public, anon, authenticated, service_role;
+grant execute on function private.require_time_between(timestamptz, text, timestamptz, timestamptz) to authenticated, service_role;
+
+-- The window a user's own times must fall in: a small clock skew into the
+-- past, a year into the future.
+create or replace function private.user_time_skew()
+returns interval
+language sql
+immutable
+security invoker
+set search_path = ''
+as $$ select interval '5 minutes' $$;
+
+create or replace function private.user_time_horizon()
+returns interval
+language sql
+immutable
+security invoker
+set search_path = ''
+as $$ select interval '1 year' $$;
+
+comment on function private.user_time_skew() is 'How far into the past a user-supplied run or schedule time may be (clock skew).';
+comment on function private.user_time_horizon() is 'How far into the future a user-supplied run or schedule time may be.';
+
+revoke execute on function private.user_time_skew(), private.user_time_horizon() from public, anon, authenticated, service_role;
+grant execute on function private.user_time_skew(), private.user_time_horizon() to authenticated, service_role;
+
+-- Sizes of free-form arguments: jsonb by its stored size, text by characters.
+create or replace function private.require_json_size(p_value jsonb, p_name text, p_max_bytes integer)
+returns jsonb
+language plpgsql
+immutable
+security invoker
+set search_path = ''
+as $$
+begin
+  if pg_catalog.pg_column_size(p_value) > p_max_bytes then
+    raise exception 'invalid %: at most % bytes of JSON', p_name, p_max_bytes using errcode = '22023';
+  end if;
+  return p_value;
+end;
+$$;
+
+create or replace function private.require_text_length(p_value text, p_name text, p_max_chars integer)
+returns text
+language plpgsql
+immutable
+security invoker
+set search_path = ''
+as $$
+begin
+  if pg_catalog.length(p_value) > p_max_chars then
+    raise exception 'invalid %: at most % characters', p_name, p_max_chars using errcode = '22023';
+  end if;
+  return p_value;
+end;
+$$;
+
+comment on function private.require_json_size(jsonb, text, integer) is 'p_value unchanged (null too); 22023 when its stored size exceeds p_max_bytes.';
+comment on function private.require_text_length(text, text, integer) is 'p_value unchanged (null too); 22023 when longer than p_max_chars characters.';
+
+revoke execute on function private.require_json_size(jsonb, text, integer), private.require_text_length(text, text, integer)
+  from public, anon, authenticated, service_role;
+grant execute on function private.require_json_size(jsonb, text, integer), private.require_text_length(text, text, integer)
+  to authenticated, service_role;
+
 -- Exponential backoff shared by every retrying sender (notifications, webhooks):
 -- base * 2^(attempt-1), capped. No jitter: workers are few and the schedule
 -- stays predictable (and testable).

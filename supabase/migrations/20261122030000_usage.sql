@@ -1711,6 +1711,41 @@ grant execute on function public.get_rate_limit_status(text, integer, uuid) to a
 grant execute on function private.reset_rate_limit(uuid, text) to authenticated, service_role;
 grant execute on function public.reset_rate_limit(uuid, text) to authenticated, service_role;
 
+-- The write quota of a user-callable insert path (docs/conventions.md "Bounds
+-- on input"): one unit of p_endpoint's plan windows (public.plan_rate_limits,
+-- seeded reference data: 'writes', 'telemetry', 'jobs', or a feature's own
+-- endpoint such as 'quiz_generation') for the signed-in caller, or PT429 when
+-- they are spent. The service role is not limited: its writes are the
+-- backend's own, already bounded where the user's request came in.
+create or replace function private.consume_quota(p_endpoint text, p_cost integer default 1)
+returns void
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+declare
+  v_result jsonb;
+begin
+  if (select auth.uid()) is null or coalesce((select auth.jwt()) ->> 'role' = 'service_role', false) then
+    return;
+  end if;
+  v_result := private.check_rate_limit(p_endpoint, p_cost, null, true);
+  if not (v_result ->> 'allowed')::boolean then
+    raise exception 'rate limit exceeded for %: try again in % seconds', p_endpoint, v_result ->> 'retry_after_seconds'
+      using errcode = 'PT429',
+            detail = pg_catalog.jsonb_build_object('endpoint', p_endpoint, 'limit', v_result -> 'limit',
+                                                   'retry_after_seconds', v_result -> 'retry_after_seconds')::text;
+  end if;
+end;
+$$;
+
+comment on function private.consume_quota(text, integer) is
+  'Consumes p_cost of the signed-in caller''s p_endpoint rate limit; PT429 (detail: endpoint, limit, retry_after_seconds) when spent. No-op for the service role. 22023 when the endpoint has no rules (seed the plan limits).';
+
+revoke execute on function private.consume_quota(text, integer) from public, anon, authenticated, service_role;
+grant execute on function private.consume_quota(text, integer) to authenticated, service_role;
+
 -- Housekeeping on a schedule (cron.schedule upserts by job name, so
 -- re-running is harmless; private.scheduled_job_status shows each last run).
 -- State rows whose tat has passed equal no row: purging them every 15

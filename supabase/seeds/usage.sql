@@ -34,7 +34,19 @@ values
   ('enterprise', 'quiz_generation', 3600, null),
   ('basic', 'api_general', 60, 100),
   ('pro', 'api_general', 60, 500),
-  ('enterprise', 'api_general', 60, null)
+  ('enterprise', 'api_general', 60, null),
+  -- Write quotas of the user-callable insert paths (private.consume_quota):
+  -- generic writes, telemetry (metrics, events, errors, activity) and queued
+  -- jobs. Finite on every plan: they bound what one account can store.
+  ('basic', 'writes', 60, 120),
+  ('pro', 'writes', 60, 600),
+  ('enterprise', 'writes', 60, 3000),
+  ('basic', 'telemetry', 60, 120),
+  ('pro', 'telemetry', 60, 600),
+  ('enterprise', 'telemetry', 60, 3000),
+  ('basic', 'jobs', 3600, 60),
+  ('pro', 'jobs', 3600, 600),
+  ('enterprise', 'jobs', 3600, 6000)
 on conflict (plan_name, endpoint, window_seconds) do update
    set max_requests = excluded.max_requests;
 

@@ -3,7 +3,7 @@
 -- RPC for anon, the owner, another user, an admin and the service role.
 -- Time is injected (p_now, or `set local app.usage_now`), never slept.
 begin;
-select plan(188);
+select plan(194);
 
 select tests.create_supabase_user('u_alice');                                         -- basic (no plan row)
 select tests.create_supabase_user('u_bob');                                           -- pro
@@ -490,6 +490,21 @@ select is((select schedule from private.scheduled_job_status where jobname = 'pu
   'rate-limit state is purged by pg_cron every 15 minutes');
 select is((select command from private.scheduled_job_status where jobname = 'purge-rate-limit-violations'), 'select private.purge_rate_limit_violations()',
   'old rate-limit violations are purged by pg_cron daily');
+
+-- Write quotas (private.consume_quota): the plan's limit for the endpoint, then PT429.
+select tests.authenticate_as('u_alice');
+set local app.usage_now = '2026-03-11 08:00:00+00';
+select is((select max_requests from public.plan_rate_limits where plan_name = 'basic' and endpoint = 'telemetry'), 120,
+  'basic telemetry writes: 120 a minute');
+select lives_ok($$select private.consume_quota('telemetry') from generate_series(1, 120)$$, 'basic: 120 telemetry writes in a minute pass');
+select throws_ok($$select private.consume_quota('telemetry')$$, 'PT429', 'rate limit exceeded for telemetry: try again in 1 seconds',
+  'the 121st is PT429 and says when to retry');
+select throws_ok($$select private.consume_quota('no_such_quota')$$, '22023', null, 'an endpoint without rules is a loud error, not unlimited');
+select tests.authenticate_as_service_role();
+select lives_ok($$select private.consume_quota('telemetry') from generate_series(1, 500)$$, 'the service role is not limited');
+select tests.clear_authentication();
+select throws_ok($$select private.consume_quota('telemetry')$$, '42501', null, 'anon cannot call it');
+reset app.usage_now;
 
 select * from finish();
 rollback;
