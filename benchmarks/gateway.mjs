@@ -15,21 +15,24 @@
 // bound (pgbench -D variables). The response of the captured request must
 // equal the gateway's over HTTP, or the run stops.
 //
-// Each case runs six ways (docs/benchmarks.md, "The API gateway"): the gateway
-// over HTTP; the gateway's handler in this process (no HTTP server, no JWT);
-// pgbench with the same four statements and round trips; the same pipelined
-// (one round trip); the same with the statements prepared once per connection
-// (as PostgREST does); the main statement alone (settings per connection).
-// Then the gateway is profiled (node --cpu-prof) on one case.
+// Each case is measured nine ways (the `ways` list below; docs/benchmarks.md,
+// "The API gateway", says what each isolates): the gateway over HTTP; its
+// handler in this process (no HTTP server); node-postgres alone sending the
+// same statements in four round trips, in its pipeline mode, or as one
+// message; pgbench sending them in four
+// round trips, pipelined, prepared once per connection, or the main statement
+// alone. Each figure is the best of BENCH_ROUNDS rounds. Then the gateway is
+// profiled (node --cpu-prof) on one case, and JWT verification timed alone.
 //
-// BENCH_SECONDS (10), BENCH_CONNECTIONS (8), BENCH_PROFILE_CASE (rpc-small;
-// `none` skips), BENCH_WRITE_DOCS=1 (write the table into docs/benchmarks.md).
+// BENCH_SECONDS (5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (8), BENCH_CASES (all:
+// rpc-small,rpc-setof,table-get), BENCH_PROFILE_CASE (rpc-small; `none` skips),
+// BENCH_WRITE_DOCS=1 (write the figures into docs/benchmarks.md).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { SignJWT } from 'jose';
+import { SignJWT, jwtVerify } from 'jose';
 import pg from 'pg';
 import pgUtils from 'pg/lib/utils.js';
 import { claimsFromAuthorization, restAuthorization } from '../local-stack/gateway/auth.mjs';
@@ -199,7 +202,8 @@ async function inProcessGateway(url) {
   const tables = createTables({ pool: recorded, schemas, extraSearchPath, maxRows, roleSettings: rpc.roleSettings });
   await rpc.reload();
   await tables.reload();
-  const api = { rpc, tables, secret: new TextEncoder().encode(local.jwtSecret), pool };
+  const pipelinedPool = new pg.Pool({ connectionString: authenticatorUrl(url), max: 10, pipeline: true, application_name: 'gateway-bench' });
+  const api = { rpc, tables, secret: new TextEncoder().encode(local.jwtSecret), pool, pipelinedPool };
   api.capture = async (c, headers) => {
     recording.on = true;
     recording.statements = [];
@@ -298,12 +302,13 @@ function cpuSeconds(pid) {
 /**
  * autocannon against the gateway; latencies from its per-response times
  * (its own histogram keeps whole milliseconds). With `pid`, also the gateway
- * process's CPU milliseconds per request.
+ * process's CPU milliseconds per request; and autocannon's own (this process's).
  */
 function cannon(baseUrl, c, headers, pid) {
   return new Promise((resolve, reject) => {
     const lat = [];
     const cpu0 = pid ? cpuSeconds(pid) : NaN;
+    const ownCpu0 = process.cpuUsage();
     const instance = autocannon({
       url: `${baseUrl}${c.path}`, method: c.method, headers, ...(c.body !== null ? { body: c.body } : {}),
       connections, duration: seconds, pipelining: 1,
@@ -312,7 +317,9 @@ function cannon(baseUrl, c, headers, pid) {
       if (r.errors || r.non2xx) return reject(new Error(`${c.name}: ${r.errors} errors, ${r.non2xx} non-2xx responses`));
       lat.sort((a, b) => a - b);
       const cpuMs = pid ? ((cpuSeconds(pid) - cpu0) * 1000) / r.requests.total : NaN;
-      resolve({ rps: r.requests.average, p50: percentile(lat, 50), p99: percentile(lat, 99), cpuMs });
+      const own = process.cpuUsage(ownCpu0);
+      const loadGeneratorCpuMs = (own.user + own.system) / 1000 / r.requests.total;
+      resolve({ rps: r.requests.average, p50: percentile(lat, 50), p99: percentile(lat, 99), cpuMs, loadGeneratorCpuMs });
     });
     instance.on('response', (_client, _status, _bytes, ms) => lat.push(ms));
   });
@@ -345,26 +352,48 @@ const inProcessLoad = (api, c, headers) => loadLoop(async () => {
 });
 
 /**
- * node-postgres alone, no gateway code: the captured statements as the
- * gateway sends them (four round trips), or all four in one simple-protocol
- * round trip with the parameters written as literals.
+ * node-postgres alone, no gateway code, sending the captured statements:
+ *   'asGateway'  one after the other, each awaited (four round trips), as the gateway does;
+ *   'pipelined'  all four at once on a `pipeline: true` pool (node-postgres's
+ *                pipeline mode), answers awaited together: one wait;
+ *   'oneMessage' all four as one simple-protocol message, parameters as literals.
  */
-function driverLoad(pool, statements, { oneRoundTrip }) {
+function driverLoad(pool, statements, mode) {
   const literal = (v) => pgUtils.escapeLiteral(String(pgUtils.prepareValue(v)));
   const inline = statements.map((s) => s.text.replace(/\$(\d+)\b/g, (_, n) => literal(s.values[n - 1]))).join(';\n');
+  const asQuery = (s) => (s.values.length || s.name ? { name: s.name, text: s.text, values: s.values } : s.text);
   return loadLoop(async () => {
     const client = await pool.connect();
     try {
-      if (oneRoundTrip) await client.query(inline);
-      else {
-        for (const s of statements) {
-          await client.query(s.values.length || s.name ? { name: s.name, text: s.text, values: s.values } : s.text);
-        }
-      }
+      if (mode === 'oneMessage') await client.query(inline);
+      else if (mode === 'pipelined') await Promise.all(statements.map((s) => client.query(asQuery(s))));
+      else for (const s of statements) await client.query(asQuery(s));
     } finally {
       client.release();
     }
   });
+}
+
+/**
+ * One thread's cost of verifying the bench token: with the secret as bytes, as
+ * the gateway passes it (jose imports the key on every call), and with a
+ * WebCrypto key imported once. Microseconds per verification, the best of
+ * interleaved passes.
+ */
+async function jwtVerifyCost(token) {
+  const bytes = new TextEncoder().encode(local.jwtSecret);
+  const imported = await crypto.subtle.importKey('raw', bytes, { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
+  const keys = { asGateway: bytes, keyOnce: imported };
+  const best = { asGateway: Infinity, keyOnce: Infinity };
+  for (let pass = 0; pass < 6; pass++) {
+    for (const [name, key] of Object.entries(keys)) {
+      const n = 2000;
+      const t0 = performance.now();
+      for (let i = 0; i < n; i++) await jwtVerify(token, key, { algorithms: ['HS256'], clockTolerance: 30 });
+      best[name] = Math.min(best[name], ((performance.now() - t0) * 1000) / n);
+    }
+  }
+  return best;
 }
 
 async function startGateway(dbUrl, nodeFlags = []) {
@@ -509,17 +538,19 @@ const ways = [
   { key: 'pipelined', label: 'direct: the same 4 statements, 1 round trip (pipelined)',
     run: (t) => pgbenchDirect(t.url, { script: t.s.pipelined, vars: t.s.vars, mode: 'extended' }) },
   { key: 'driver4', label: 'node-postgres alone: the same 4 statements (no gateway code)',
-    run: (t) => driverLoad(t.api.pool, t.statements, { oneRoundTrip: false }) },
+    run: (t) => driverLoad(t.api.pool, t.statements, 'asGateway') },
+  { key: 'driverPipelined', label: 'node-postgres alone: the same 4 statements, pipeline mode (one wait)',
+    run: (t) => driverLoad(t.api.pipelinedPool, t.statements, 'pipelined') },
   { key: 'prepared', label: 'direct: the same 4 statements, prepared once per connection',
     run: (t) => pgbenchDirect(t.url, { script: t.s.roundTrips, vars: t.s.vars, mode: 'prepared' }) },
   { key: 'driver1', label: 'node-postgres alone: the same statements in 1 round trip (literals)',
-    run: (t) => driverLoad(t.api.pool, t.statements, { oneRoundTrip: true }) },
+    run: (t) => driverLoad(t.api.pool, t.statements, 'oneMessage') },
   { key: 'mainOnly', label: 'direct: the main statement alone, settings per connection',
     run: (t) => pgbenchDirect(t.url, { script: t.s.mainOnly, vars: t.s.vars, mode: 'extended', options: t.s.settingsOptions }) },
 ];
 // The order of the rows in the report.
-const reportOrder = ['gateway', 'inProcess', 'driver4', 'driver1', 'roundTrips', 'pipelined', 'prepared', 'mainOnly'];
-const nodeSide = new Set(['gateway', 'inProcess', 'driver4', 'driver1']);
+const reportOrder = ['gateway', 'inProcess', 'driver4', 'driverPipelined', 'driver1', 'roundTrips', 'pipelined', 'prepared', 'mainOnly'];
+const nodeSide = new Set(['gateway', 'inProcess', 'driver4', 'driverPipelined', 'driver1']);
 
 /** Captures one request, checks its answer against the gateway's over HTTP, and builds the case's targets. */
 async function prepareCase(c, { url, gw, api, token }) {
@@ -592,7 +623,9 @@ try {
     }
   }
   const summary = `select 1: ${before.tps.toFixed(0)} tps before, ${after.tps.toFixed(0)} tps after the cases (the better one is the reference)`;
-  const out = [summary, '', table(rows)];
+  const out = [summary, '', table(rows), '',
+    `autocannon, on the same cores, used ${targets.map((t) => `${ms(best.get(`${t.c.id} gateway`).loadGeneratorCpuMs)} ms (${t.c.id})`).join(', ')} ` +
+    'of CPU per request in the gateway rows above.'];
 
   const chosen = allCases.find((c) => c.id === profileCase);
   if (chosen) {
@@ -602,7 +635,11 @@ try {
       `the gateway's one thread was busy ${(100 * p.busyShare).toFixed(0)}% of the time. Share of the busy time by part of the request path:`, '',
       table([['part', 'share'], ...p.parts]), '', 'Top frames by self time:', '', table([['frame', 'share'], ...p.frames]));
   }
+  const jwt = await jwtVerifyCost(token);
+  out.push('', `JWT verification, one thread: ${jwt.asGateway.toFixed(0)} µs per token as the gateway verifies it ` +
+    `(the secret passed as bytes, so the key is imported on every call), ${jwt.keyOnce.toFixed(0)} µs with a key imported once.`);
   await api.pool.end();
+  await api.pipelinedPool.end();
   api = null;
   const text = out.join('\n');
   process.stdout.write(`\n${text}\n`);
@@ -621,5 +658,6 @@ try {
 } finally {
   await stopGateway(gw);
   await api?.pool.end();
+  await api?.pipelinedPool.end();
   db?.destroy();
 }
