@@ -117,6 +117,18 @@ export class AuthError extends Error {
  * Verifies `Authorization` (as restAuthorization hands it on). Returns the claims, or
  * `{role: 'anon'}` when there is no token. Throws AuthError on a bad token.
  */
+// Verified tokens and their claims, until they expire: a client sends the same
+// session token with every request, and PostgREST caches them the same way
+// (jwt-cache-max-entries, 1000 by default). The oldest entry goes first.
+const clockToleranceSeconds = 30;
+const maxCachedTokens = 1000;
+const verifiedTokens = new Map();
+
+function rememberVerified(token, claims) {
+  if (verifiedTokens.size >= maxCachedTokens) verifiedTokens.delete(verifiedTokens.keys().next().value);
+  verifiedTokens.set(token, claims);
+}
+
 export async function claimsFromAuthorization(authorization, secret, { anonRole = 'anon' } = {}) {
   if (!authorization) return { role: anonRole };
   const m = /^bearer\s*(.*)$/i.exec(authorization);
@@ -126,10 +138,17 @@ export async function claimsFromAuthorization(authorization, secret, { anonRole 
   if (token.split('.').length !== 3) {
     throw new AuthError('PGRST301', `Expected 3 parts in JWT; got ${token.split('.').length}`);
   }
+  const cached = verifiedTokens.get(token);
+  if (cached) {
+    if (cached.exp === undefined || Date.now() / 1000 <= cached.exp + clockToleranceSeconds) return cached;
+    verifiedTokens.delete(token);
+    throw new AuthError('PGRST303', 'JWT expired');
+  }
   try {
-    const { payload } = await jwtVerify(token, secret, { algorithms: ['HS256'], clockTolerance: 30 });
+    const { payload } = await jwtVerify(token, secret, { algorithms: ['HS256'], clockTolerance: clockToleranceSeconds });
     if (payload.role === undefined) payload.role = anonRole;
     if (typeof payload.role !== 'string') throw new AuthError('PGRST303', 'Invalid role claim');
+    rememberVerified(token, Object.freeze(payload));
     return payload;
   } catch (e) {
     if (e instanceof AuthError) throw e;

@@ -39,6 +39,9 @@ export function createPool({ connectionString, max = 10, applicationName = 'loca
     connectionString,
     max,
     application_name: applicationName,
+    // Statements are written without waiting for the one before (request.mjs
+    // inTransaction), as PostgREST pipelines its transaction through hasql.
+    pipeline: true,
     // Fail over to a 503 rather than hang when the server accepts but never answers.
     connectionTimeoutMillis: 10_000,
   });

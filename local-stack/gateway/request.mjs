@@ -5,6 +5,7 @@
 // response.status / response.headers GUCs.
 // Sources: PostgREST src/PostgREST/ApiRequest/Preferences.hs, RangeQuery.hs,
 // ApiRequest.hs (getRanges), MainTx.hs, Response.hs, Query/PreQuery.hs.
+import { createHash } from 'node:crypto';
 import { PgrstError, fromPgError, notImplemented } from './errors.mjs';
 
 export const ident = (s) => `"${String(s).replace(/"/g, '""')}"`;
@@ -192,12 +193,34 @@ export function requestSettings({ schema, extraSearchPath, roleSettings, role, c
   ];
 }
 
+// Statements are prepared under a name derived from their text, as PostgREST
+// prepares its own (db-prepared-statements, on by default): the same query
+// shape is parsed and planned once per connection. A connection keeps at most
+// this many; beyond them statements go unnamed.
+const maxPreparedPerConnection = 500;
+const prepared = new WeakMap();
+
+function statement(client, text, values) {
+  let names = prepared.get(client);
+  if (!names) prepared.set(client, (names = new Set()));
+  const name = `pgrst_${createHash('sha1').update(text).digest('base64url')}`;
+  if (names.has(name) || names.size < maxPreparedPerConnection) {
+    names.add(name);
+    return { name, text, values };
+  }
+  return { text, values };
+}
+
 /**
- * Runs statements in one transaction as PostgREST does: begin (read only
- * where the request cannot write), the settings, then `steps(query)`, which
- * runs the request's statements with bound parameters; commit, or rollback
- * when a step throws (a failed .single() check rolls the writes back, as
- * PostgREST's failNotSingular does). Database errors become PostgREST errors.
+ * Runs a request's statements in one transaction as PostgREST does: begin
+ * (read only where the request cannot write), the settings, the statements
+ * `steps(query)` sends, commit; rollback when a step throws (a failed
+ * .single() check rolls the writes back, as PostgREST's failNotSingular does).
+ * Statements are pipelined: begin, settings and the main statement leave in
+ * one write, and a statement sent with `{ last: true }` is followed by commit
+ * at once (an error in it turns that commit into a rollback), so a request
+ * without checks after its statement costs one round trip. A failure is
+ * reported as the first statement that failed, as a PostgREST error.
  */
 export async function inTransaction(pool, { readOnly, settings, anonymous }, steps) {
   let client;
@@ -206,18 +229,41 @@ export async function inTransaction(pool, { readOnly, settings, anonymous }, ste
   } catch (e) {
     throw fromPgError(e, anonymous);
   }
+  const sent = [];
+  const send = (config) => {
+    const p = client.query(config);
+    p.catch(() => undefined); // observed through firstFailure
+    sent.push(p);
+    return p;
+  };
+  // The error of the earliest statement that failed (later ones only see an aborted transaction).
+  const firstFailure = async (e) => {
+    for (const p of sent) await p;
+    throw e;
+  };
+  let commit = null;
   let broken;
   try {
-    await client.query(`begin isolation level read committed ${readOnly ? 'read only' : 'read write'}`);
-    await client.query({ name: 'pgrst_settings', text: settingsSql, values: [settings.map((s) => s[0]), settings.map((s) => s[1])] });
-    const result = await steps((text, values) => client.query({ text, values }));
-    await client.query('commit');
+    send(`begin isolation level read committed ${readOnly ? 'read only' : 'read write'}`);
+    send({ name: 'pgrst_settings', text: settingsSql, values: [settings.map((x) => x[0]), settings.map((x) => x[1])] });
+    const query = (text, values, { last = false } = {}) => {
+      const p = send(statement(client, text, values));
+      if (last) commit = send('commit');
+      return p.catch(firstFailure);
+    };
+    const result = await steps(query);
+    await (commit ?? send('commit'));
     return result;
   } catch (e) {
-    // A connection that cannot even roll back is discarded, not returned to the pool.
-    await client.query('rollback').catch((rollbackError) => {
-      broken = rollbackError;
-    });
+    if (!commit) {
+      await client.query('rollback').catch((rollbackError) => {
+        broken = rollbackError;
+      });
+    } else {
+      await commit.catch((commitError) => {
+        broken = commitError;
+      });
+    }
     throw e instanceof PgrstError ? e : fromPgError(e, anonymous);
   } finally {
     client.release(broken);

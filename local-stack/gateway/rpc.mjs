@@ -306,7 +306,7 @@ export function createRpc({
     });
     const row = await inTransaction(pool, { readOnly: readOnlyMethod || f.volatility !== 'v', settings, anonymous: role === anonRole },
       async (query) => {
-        const r = (await query(sql, params)).rows[0];
+        const r = (await query(sql, params, { last: !media.singular })).rows[0];
         if (media.singular && Number(r.page_total) !== 1) throw singularError(Number(r.page_total));
         return r;
       });

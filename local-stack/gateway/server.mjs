@@ -12,6 +12,7 @@
 //                         checked on the request as the caller sent it
 // /auth/v1, storage and realtime are not served: the local stack has no GoTrue
 // (docs/functions.md, README). What is not implemented answers 501.
+import { createSecretKey } from 'node:crypto';
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -123,7 +124,8 @@ export async function startApi({
   const schemas = tomlList(toml, 'api', 'schemas', ['public', 'graphql_public']);
   const extraSearchPath = tomlList(toml, 'api', 'extra_search_path', ['public', 'extensions']);
   const maxRows = tomlNumber(toml, 'api', 'max_rows');
-  const secret = new TextEncoder().encode(keys.jwtSecret);
+  // Imported once: jose would import raw bytes again on every verification.
+  const secret = createSecretKey(Buffer.from(keys.jwtSecret, 'utf8'));
 
   const pool = createPool({ connectionString: authenticatorUrl(dbUrl), max: poolSize, log });
   const bodyBudget = createBodyBudget();

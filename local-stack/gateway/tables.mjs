@@ -127,7 +127,8 @@ export function createTables({ pool, schemas, extraSearchPath, roleSettings, ano
       `select ${counted ? '(select pg_catalog.count(*) from pgrst_source_count)' : 'null::bigint'} as total_result_set, ` +
       `pg_catalog.count(_postgrest_t) as page_total, ${body}::text as body, ${gucColumns} ` +
       `from (select * from pgrst_source) as _postgrest_t`;
-    const row = (await query(sql, b.params)).rows[0];
+    const explains = prefer.count === 'planned' || prefer.count === 'estimated';
+    const row = (await query(sql, b.params, { last: !media.singular && !explains })).rows[0];
     const pageTotal = Number(row.page_total);
     if (media.singular && pageTotal !== 1) throw singularError(pageTotal);
     let total = row.total_result_set === null ? null : Number(row.total_result_set);
@@ -253,7 +254,7 @@ export function createTables({ pool, schemas, extraSearchPath, roleSettings, ano
       `select pg_catalog.count(_postgrest_t) as page_total, ${locationSql} as location, ${body}::text as body, ${gucColumns}, ` +
       `${inserted ? "nullif(pg_catalog.current_setting('pgrst.inserted', true), '')::int" : 'null::int'} as inserted ` +
       `from (select ${select} from pgrst_source) as _postgrest_t`;
-    const row = (await query(sql, b.params)).rows[0];
+    const row = (await query(sql, b.params, { last: !media.singular })).rows[0];
     const n = Number(row.page_total);
     if (media.singular && n !== 1) throw singularError(n);
     return row;
