@@ -28,7 +28,8 @@ export function notImplemented(feature, hint = 'Use `supabase start` (PostgREST)
 export function fromPgError(e, anonymous) {
   // Node's network errors have codes too (ECONNREFUSED): only a SQLSTATE is a database error.
   if (!e || typeof e.code !== 'string' || !/^[0-9A-Z]{5}$/.test(e.code)) {
-    return new PgrstError(503, 'PGRST000', `Database connection error: ${e?.message ?? e}`);
+    // PostgREST's wording (Error.hs ConnectionUsageError), the cause in details.
+    return new PgrstError(503, 'PGRST000', 'Database connection error.', String(e?.message ?? e));
   }
   if (e.code === 'PGRST') return fromPgrstRaise(e);
   const status = httpStatusForSqlState(e.code, e.message, anonymous);
