@@ -330,6 +330,7 @@ describe('webhook handler', () => {
       'a negative amount': { body: payment({ total: '-5' }) },
       'an amount beyond the column': { body: payment({ total: '1e12' }) },
       'an amount that is an object': { body: payment({ total: { value: 1 } }) },
+      'an amount JSON.parse cannot hold (1e400)': { body: payment({ total: 1 }).replace('"total":1', '"total":1e400') },
       'a currency that is not a code': { body: payment({ total: '1', currency: 'dollars' }) },
       'an event time in the year 9999': { body: payment({ total: '1' }, { timestamp: '9999-01-01T00:00:00Z' }) },
       'an event time years back': { body: payment({ total: '1' }, { timestamp: '2001-01-01T00:00:00Z' }) },

@@ -48,16 +48,22 @@ export interface IngestResult {
   detail: string | null;
 }
 
-/** Whether a parsed JSON value nests deeper than `limit` (iterative: no recursion on hostile input). */
-export function nestsDeeperThan(value: unknown, limit: number): boolean {
+/**
+ * What makes a parsed payload unfit to pass on, or null: nesting deeper than
+ * maxJsonDepth, or a number JSON.parse could not hold (1e400 parses to
+ * Infinity, which the RPC call would send on as null). Iterative: no
+ * recursion on hostile input.
+ */
+export function payloadProblem(value: unknown): string | null {
   const stack: Array<[unknown, number]> = [[value, 1]];
   while (stack.length) {
     const [v, depth] = stack.pop()!;
+    if (typeof v === 'number' && !Number.isFinite(v)) return 'a number in the payload is out of range';
     if (v === null || typeof v !== 'object') continue;
-    if (depth > limit) return true;
+    if (depth > maxJsonDepth) return `the payload nests deeper than ${maxJsonDepth} levels`;
     for (const child of Object.values(v)) stack.push([child, depth + 1]);
   }
-  return false;
+  return null;
 }
 
 const malformed = (message: string, details: unknown = null) => new HttpError(400, 'invalid_payload', message, details);
@@ -123,7 +129,8 @@ export function createWebhookHandler(env: FunctionEnv, deps: { client?: Supabase
     } catch {
       throw malformed('the body is not JSON');
     }
-    if (nestsDeeperThan(body, maxJsonDepth)) throw malformed(`the payload nests deeper than ${maxJsonDepth} levels`);
+    const problem = payloadProblem(body);
+    if (problem) throw malformed(problem);
     const parsed = webhookPayload.safeParse(body);
     if (!parsed.success) throw malformed('the payload is not a webhook event', zodDetails(parsed.error.issues));
     const event = parsed.data;
