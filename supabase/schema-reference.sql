@@ -7816,7 +7816,7 @@ $$;
 -- Name: FUNCTION health_check(); Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON FUNCTION public.health_check() IS 'Health of the backend as seen from the database (seed 001 /api/health checks): {database, migrations, scheduled_jobs, queue, cache}, each with a status of ok, degraded or error. Service role only (the health edge function).';
+COMMENT ON FUNCTION public.health_check() IS 'Health of the backend as seen from the database (seed 001 /api/health checks): {database, migrations, scheduled_jobs, queue, cache}, each with a status of ok, degraded or error. Service role only: the health edge function shows anyone the statuses and only a service the figures.';
 
 --
 -- Name: increment_cache(text, integer, bigint, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
@@ -7888,7 +7888,7 @@ $$;
 -- Name: FUNCTION ingest_webhook_event(p_provider text, p_webhook_id text, p_event_type text, p_payload jsonb, p_occurred_at timestamp with time zone); Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON FUNCTION public.ingest_webhook_event(p_provider text, p_webhook_id text, p_event_type text, p_payload jsonb, p_occurred_at timestamp with time zone) IS 'Service role only (the webhook edge function, after verifying the signature): stores the event once per (provider, webhook id) and applies it — membership activated/went_valid grants the mapped plan (set_user_plan), deactivated/went_invalid returns to basic unless another valid membership grants more, payments are recorded, other types are stored. Returns {event_id, duplicate, outcome, detail}; a redelivery returns duplicate = true and changes nothing. 22023 on a malformed event.';
+COMMENT ON FUNCTION public.ingest_webhook_event(p_provider text, p_webhook_id text, p_event_type text, p_payload jsonb, p_occurred_at timestamp with time zone) IS 'Service role only (the webhook edge function, after verifying the signature): stores the event once per (provider, webhook id) and applies it — membership activated/went_valid grants the mapped plan (set_user_plan), deactivated/went_invalid returns to basic unless another valid membership grants more, payments are recorded, other types are stored. Returns {event_id, duplicate, outcome, detail}; a redelivery returns duplicate = true and changes nothing. The user is metadata.user_id, else the owner of the email only when the address is confirmed. 22023 on a malformed event: a field that is not a bounded string or number, an amount that is not a finite number in [0, 10^10), an event time outside [now - 1 year, now + 5 minutes], a payload over 256 KB; nothing is stored then.';
 
 --
 -- Name: invalidate_cache_by_tag(text, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -

@@ -108,7 +108,7 @@ as $$
 $$;
 
 comment on function public.health_check() is
-  'Health of the backend as seen from the database (seed 001 /api/health checks): {database, migrations, scheduled_jobs, queue, cache}, each with a status of ok, degraded or error. Service role only (the health edge function).';
+  'Health of the backend as seen from the database (seed 001 /api/health checks): {database, migrations, scheduled_jobs, queue, cache}, each with a status of ok, degraded or error. Service role only: the health edge function shows anyone the statuses and only a service the figures.';
 
 revoke execute on function private.health_snapshot() from public, anon, authenticated, service_role;
 revoke execute on function public.health_check() from public, anon, authenticated, service_role;
@@ -571,7 +571,7 @@ as $$
 $$;
 
 comment on function public.ingest_webhook_event(text, text, text, jsonb, timestamptz) is
-  'Service role only (the webhook edge function, after verifying the signature): stores the event once per (provider, webhook id) and applies it — membership activated/went_valid grants the mapped plan (set_user_plan), deactivated/went_invalid returns to basic unless another valid membership grants more, payments are recorded, other types are stored. Returns {event_id, duplicate, outcome, detail}; a redelivery returns duplicate = true and changes nothing. 22023 on a malformed event.';
+  'Service role only (the webhook edge function, after verifying the signature): stores the event once per (provider, webhook id) and applies it — membership activated/went_valid grants the mapped plan (set_user_plan), deactivated/went_invalid returns to basic unless another valid membership grants more, payments are recorded, other types are stored. Returns {event_id, duplicate, outcome, detail}; a redelivery returns duplicate = true and changes nothing. The user is metadata.user_id, else the owner of the email only when the address is confirmed. 22023 on a malformed event: a field that is not a bounded string or number, an amount that is not a finite number in [0, 10^10), an event time outside [now - 1 year, now + 5 minutes], a payload over 256 KB; nothing is stored then.';
 
 revoke execute on function private.webhook_field(jsonb, text, integer) from public, anon, authenticated, service_role;
 revoke execute on function private.webhook_amount(jsonb) from public, anon, authenticated, service_role;
