@@ -4,7 +4,7 @@
 // CLI applying migrations as the non-superuser `postgres`. Shared by
 // start/stop/status and by the test runner.
 import { spawnSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync, rmSync, chownSync, statSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync, rmSync, chownSync, statSync, mkdtempSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import net from 'node:net';
 import os from 'node:os';
@@ -261,7 +261,15 @@ export function initCluster(dataDir, { port, durable = true }) {
 // never leave the machine and are never committed; they live as long as the
 // cluster, so what was encrypted with them stays readable, and
 // `npm run db:reset` deletes them together with the data they protect.
-export const encryptionKeyNames = ['config_encryption_key', 'user_api_keys_encryption_key'];
+// The names are the ones the migrations ask for, so a new one needs no edit here.
+export const encryptionKeyNames = (() => {
+  const dir = path.join(repoRoot, 'supabase/migrations');
+  const names = new Set();
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.sql'))) {
+    for (const m of readFileSync(path.join(dir, file), 'utf8').matchAll(/private\.encryption_key\('([a-z0-9_]+)'\)/g)) names.add(m[1]);
+  }
+  return [...names].sort();
+})();
 export const encryptionKeysFile = 'encryption-keys.conf';
 
 /** Adds any missing key to the cluster's key file; true when it wrote something (the server must reload). */
