@@ -4,8 +4,8 @@
 // CLI applying migrations as the non-superuser `postgres`. Shared by
 // start/stop/status and by the test runner.
 import { spawnSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync, rmSync, chownSync, statSync, mkdtempSync } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync, rmSync, chownSync, statSync, mkdtempSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -247,6 +247,49 @@ export function initCluster(dataDir, { port, durable = true }) {
   const conf = Object.entries(settings).map(([k, v]) => `${k} = ${v}`).join('\n');
   writeFileSync(path.join(dataDir, 'postgresql.auto.conf'), `# written by local-stack/lib.mjs\n${conf}\n`);
   chownToServerUser(path.join(dataDir, 'postgresql.auto.conf'));
+  ensureEncryptionKeys(dataDir);
+}
+
+// ---------------------------------------------------------------------------
+// Encryption keys
+// ---------------------------------------------------------------------------
+// The keys private.encryption_key(name) reads (20261122010000_foundation.sql):
+// on hosted Supabase, Vault secrets; without Vault, as here, the setting
+// app.<name>. Every cluster (the project's and each throwaway one) gets its
+// own random keys, written once into encryption-keys.conf in its data folder
+// (owner-only, like the rest of it) and included from postgresql.conf. They
+// never leave the machine and are never committed; they live as long as the
+// cluster, so what was encrypted with them stays readable, and
+// `npm run db:reset` deletes them together with the data they protect.
+// The names are the ones the migrations ask for, so a new one needs no edit here.
+export const encryptionKeyNames = (() => {
+  const dir = path.join(repoRoot, 'supabase/migrations');
+  const names = new Set();
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.sql'))) {
+    for (const m of readFileSync(path.join(dir, file), 'utf8').matchAll(/private\.encryption_key\('([a-z0-9_]+)'\)/g)) names.add(m[1]);
+  }
+  return [...names].sort();
+})();
+export const encryptionKeysFile = 'encryption-keys.conf';
+
+/** Adds any missing key to the cluster's key file; true when it wrote something (the server must reload). */
+export function ensureEncryptionKeys(dataDir) {
+  const file = path.join(dataDir, encryptionKeysFile);
+  const existing = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const missing = encryptionKeyNames.filter((name) => !new RegExp(`^\\s*app\\.${name}\\s*=`, 'm').test(existing));
+  const mainConf = path.join(dataDir, 'postgresql.conf');
+  const conf = readFileSync(mainConf, 'utf8');
+  const include = `include_if_exists = '${encryptionKeysFile}'`;
+  const included = conf.split('\n').includes(include);
+  if (!missing.length && included) return false;
+  if (missing.length) {
+    const header = existing || '# This cluster\'s encryption keys (local-stack/lib.mjs): private.encryption_key() reads them.\n# Never copy them anywhere; they go with the cluster.\n';
+    const lines = missing.map((name) => `app.${name} = '${randomBytes(32).toString('hex')}'`);
+    writeFileSync(file, `${header}${header.endsWith('\n') ? '' : '\n'}${lines.join('\n')}\n`, { mode: 0o600 });
+    chownToServerUser(file);
+  }
+  if (!included) writeFileSync(mainConf, `${conf}${conf.endsWith('\n') ? '' : '\n'}${include}\n`);
+  return true;
 }
 
 export function clusterRunning(dataDir) {

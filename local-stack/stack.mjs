@@ -23,8 +23,8 @@
 import path from 'node:path';
 import { describeDown, inspectGateway, startGateway, stopGateway } from './gateway-process.mjs';
 import {
-  StackError, applyBaseline, clusterPort, clusterRunning, dbPush, dbUrl, devDataDir, ensurePackages,
-  existsSync, initCluster, isInitialized, local, log, mkdirSync, pgMajor, portInUse, psql, readFileSync,
+  StackError, applyBaseline, clusterPort, clusterRunning, dbPush, dbUrl, devDataDir, encryptionKeysFile,
+  ensureEncryptionKeys, ensurePackages, existsSync, initCluster, isInitialized, local, log, mkdirSync, pgMajor, portInUse, psql, readFileSync,
   rmSync, startCluster, stateDir, stopCluster, writeFileSync,
 } from './lib.mjs';
 
@@ -118,10 +118,17 @@ async function start() {
   const port = local.dbPort;
   if (clusterRunning(dataDir)) {
     log(`Local database (PostgreSQL ${pgMajor}) already running (${dataDir}).`);
+    // a cluster made before it had keys gets them now, without a restart
+    if (ensureEncryptionKeys(dataDir)) {
+      psql(dbUrl(clusterPort(dataDir), { user: 'supabase_admin' }), ['-c', 'select pg_reload_conf()'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      log(`Generated this cluster's encryption keys (${path.join(dataDir, encryptionKeysFile)}).`);
+    }
   } else {
     if (!isInitialized(dataDir)) {
       log(`Creating the local PostgreSQL ${pgMajor} cluster in ${dataDir} ...`);
       initCluster(dataDir, { port });
+    } else if (ensureEncryptionKeys(dataDir)) {
+      log(`Generated this cluster's encryption keys (${path.join(dataDir, encryptionKeysFile)}).`);
     }
     const wanted = clusterPort(dataDir);
     if (await portInUse(wanted)) {

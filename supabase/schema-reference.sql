@@ -218,8 +218,10 @@ CREATE FUNCTION private.apply_membership_event(p_provider text, p_webhook_id tex
     SET search_path TO ''
     AS $$
 declare
-  v_membership_id text := p_data ->> 'id';
-  v_plan_id text := coalesce(p_data -> 'plan' ->> 'id', p_data ->> 'plan_id');
+  v_membership_id text := private.webhook_field(p_data -> 'id', 'data.id');
+  v_plan_id text := coalesce(private.webhook_field(p_data -> 'plan' -> 'id', 'data.plan.id'),
+                             private.webhook_field(p_data -> 'plan_id', 'data.plan_id'));
+  v_status text := private.webhook_field(p_data -> 'status', 'data.status', 50);
   v_uid uuid := private.webhook_user_id(p_data);
   v_plan text;
   v_user_plan text;
@@ -255,7 +257,7 @@ begin
   -- one that set the current state (deliveries come in any order).
   insert into private.provider_memberships as m
          (provider, membership_id, user_id, status, provider_plan_id, entitled_plan, valid, last_event_at, last_webhook_id)
-  values (p_provider, v_membership_id, v_uid, coalesce(p_data ->> 'status', case when p_valid then 'active' else 'expired' end),
+  values (p_provider, v_membership_id, v_uid, coalesce(v_status, case when p_valid then 'active' else 'expired' end),
           v_plan_id, v_plan, p_valid, p_occurred_at, p_webhook_id)
   on conflict (provider, membership_id) do update
      set user_id = excluded.user_id,
@@ -303,26 +305,27 @@ COMMENT ON FUNCTION private.apply_membership_event(p_provider text, p_webhook_id
 CREATE FUNCTION private.apply_payment_event(p_provider text, p_webhook_id text, p_status text, p_data jsonb, p_occurred_at timestamp with time zone) RETURNS TABLE(outcome text, detail text, user_id uuid)
     LANGUAGE plpgsql
     SET search_path TO ''
-    AS $$
+    AS $_$
 declare
-  v_payment_id text := p_data ->> 'id';
+  v_payment_id text := private.webhook_field(p_data -> 'id', 'data.id');
+  v_membership_id text := coalesce(private.webhook_field(p_data -> 'membership' -> 'id', 'data.membership.id'),
+                                   private.webhook_field(p_data -> 'membership_id', 'data.membership_id'));
+  v_currency text := private.webhook_field(p_data -> 'currency', 'data.currency', 3);
+  v_amount numeric := private.webhook_amount(p_data);
   v_uid uuid := private.webhook_user_id(p_data);
-  v_amount numeric;
   v_rows integer;
 begin
   if v_payment_id is null then
     raise exception 'invalid webhook payload: payment event without data.id' using errcode = '22023';
   end if;
-  begin
-    v_amount := coalesce(p_data ->> 'total', p_data ->> 'final_amount', p_data ->> 'amount')::numeric;
-  exception when invalid_text_representation then
-    raise exception 'invalid webhook payload: payment amount is not a number' using errcode = '22023';
-  end;
+  if v_currency !~ '^[A-Za-z]{3}$' then
+    raise exception 'invalid webhook payload: data.currency must be a three-letter ISO 4217 code' using errcode = '22023';
+  end if;
 
   insert into private.provider_payments as p
          (provider, payment_id, user_id, membership_id, status, amount, currency, last_event_at, last_webhook_id)
-  values (p_provider, v_payment_id, v_uid, coalesce(p_data -> 'membership' ->> 'id', p_data ->> 'membership_id'),
-          p_status, v_amount, p_data ->> 'currency', p_occurred_at, p_webhook_id)
+  values (p_provider, v_payment_id, v_uid, v_membership_id,
+          p_status, v_amount, v_currency, p_occurred_at, p_webhook_id)
   on conflict (provider, payment_id) do update
      set status = excluded.status,
          user_id = coalesce(excluded.user_id, p.user_id),
@@ -338,7 +341,7 @@ begin
   end if;
   return query select 'applied', format('payment %s', p_status), v_uid;
 end;
-$$;
+$_$;
 
 --
 -- Name: FUNCTION apply_payment_event(p_provider text, p_webhook_id text, p_status text, p_data jsonb, p_occurred_at timestamp with time zone); Type: COMMENT; Schema: private; Owner: -
@@ -1229,7 +1232,7 @@ CREATE TABLE public.transactions (
     idempotency_key text,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     completed_at timestamp with time zone,
-    CONSTRAINT transactions_amount_check CHECK ((amount > (0)::numeric)),
+    CONSTRAINT transactions_amount_check CHECK (((amount > (0)::numeric) AND (amount <> ALL (ARRAY['NaN'::numeric, 'Infinity'::numeric, '-Infinity'::numeric])))),
     CONSTRAINT transactions_currency_check CHECK ((currency ~ '^[A-Z]{3}$'::text)),
     CONSTRAINT transactions_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'processing'::text, 'completed'::text, 'failed'::text, 'cancelled'::text, 'refunded'::text]))),
     CONSTRAINT transactions_type_check CHECK ((type = ANY (ARRAY['credit'::text, 'debit'::text])))
@@ -1306,6 +1309,7 @@ begin
   if p_type is null or p_type not in ('credit', 'debit') then
     raise exception 'invalid p_type: must be credit or debit' using errcode = '22023';
   end if;
+  perform private.require_finite(p_amount, 'p_amount');
   if p_amount is null or p_amount <= 0 or p_amount >= 1e16 or p_amount <> pg_catalog.round(p_amount, 4) then
     raise exception 'invalid p_amount: must be positive, below 10^16, with at most 4 decimal places' using errcode = '22023';
   end if;
@@ -1318,6 +1322,9 @@ begin
   if v_is_service and not exists (select 1 from auth.users as u where u.id = p_user_id) then
     raise exception 'no user with id %', p_user_id using errcode = '23503';
   end if;
+  -- A user's own transactions are writes like any other: bounded per plan
+  -- (a replay of an idempotency key counts too; the service role is not limited).
+  perform private.consume_quota('writes');
 
   if p_idempotency_key is not null then
     -- Claim the key. A concurrent request with the same key waits here until
@@ -2456,7 +2463,12 @@ begin
       -- a backlog older than five minutes, or a job whose worker vanished
       'status', case when v_oldest_ready < v_now - interval '5 minutes' or v_lease_expired > 0 then 'degraded' else 'ok' end,
       'ready', v_ready,
-      'oldest_ready_age_seconds', coalesce(pg_catalog.floor(extract(epoch from v_now - v_oldest_ready)), 0),
+      -- a run time of -infinity (or any extreme one) must not break the
+      -- report: the age is measured in numeric epoch seconds, never as an interval
+      'oldest_ready_age_seconds', case
+        when v_oldest_ready is null then 0
+        when not pg_catalog.isfinite(v_oldest_ready) then null
+        else pg_catalog.floor(extract(epoch from v_now) - extract(epoch from v_oldest_ready)) end,
       'lease_expired', v_lease_expired),
     'cache', jsonb_build_object(
       'status', 'ok',
@@ -2501,6 +2513,12 @@ begin
   if p_payload is null or jsonb_typeof(p_payload) <> 'object' then
     raise exception 'invalid webhook payload: must be a JSON object' using errcode = '22023';
   end if;
+  perform private.require_json_size(p_payload, 'webhook payload', 262144);
+  -- The event time orders a membership's changes: a time far ahead would
+  -- make every later real event look older and be ignored; an infinite one
+  -- breaks any arithmetic over the column.
+  perform private.require_time_between(p_occurred_at, 'p_occurred_at',
+    pg_catalog.now() - private.user_time_horizon(), pg_catalog.now() + private.user_time_skew());
 
   -- The inbox row first: a concurrent duplicate waits here on the unique
   -- index and then finds the row, so only one delivery applies the event.
@@ -4927,6 +4945,8 @@ begin
   if not v_is_service and not (v_tx.user_id = v_uid and v_tx.status = 'pending' and p_new_status = 'cancelled') then
     raise exception 'only the service role may set a transaction to %', p_new_status using errcode = '42501';
   end if;
+  -- the cancellation writes an event row: one unit of the user's write quota
+  perform private.consume_quota('writes');
 
   v_old_status := v_tx.status;
 
@@ -5207,6 +5227,69 @@ $$;
 COMMENT ON FUNCTION private.validate_route_endpoints(p_origin_lat double precision, p_origin_lng double precision, p_destination_lat double precision, p_destination_lng double precision, p_profile text) IS 'Raises 22023 unless the coordinates are valid and the profile is known.';
 
 --
+-- Name: webhook_amount(jsonb); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.webhook_amount(p_data jsonb) RETURNS numeric
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+declare
+  v_text text := coalesce(private.webhook_field(p_data -> 'total', 'data.total', 40),
+                          private.webhook_field(p_data -> 'final_amount', 'data.final_amount', 40),
+                          private.webhook_field(p_data -> 'amount', 'data.amount', 40));
+  v_amount numeric;
+begin
+  begin
+    v_amount := v_text::numeric;
+  exception when invalid_text_representation then
+    raise exception 'invalid webhook payload: payment amount is not a number' using errcode = '22023';
+  end;
+  -- numeric accepts 'NaN' and 'Infinity' as text, and NaN passes a "not negative" test
+  if v_amount in ('NaN', 'Infinity', '-Infinity') then
+    raise exception 'invalid webhook payload: payment amount must be a finite number' using errcode = '22023';
+  end if;
+  if v_amount < 0 or v_amount >= 1e10 then
+    raise exception 'invalid webhook payload: payment amount must be between 0 and 10^10' using errcode = '22023';
+  end if;
+  return v_amount;
+end;
+$$;
+
+--
+-- Name: FUNCTION webhook_amount(p_data jsonb); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.webhook_amount(p_data jsonb) IS 'The payment amount of a webhook payment object (total, final_amount or amount): null when absent; 22023 unless a finite number in [0, 10^10).';
+
+--
+-- Name: webhook_field(jsonb, text, integer); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.webhook_field(p_value jsonb, p_name text, p_max_chars integer DEFAULT 200) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+begin
+  if p_value is null or pg_catalog.jsonb_typeof(p_value) = 'null' then
+    return null;
+  end if;
+  if pg_catalog.jsonb_typeof(p_value) not in ('string', 'number')
+     or pg_catalog.char_length(p_value #>> '{}') not between 1 and p_max_chars then
+    raise exception 'invalid webhook payload: % must be a string of 1 to % characters', p_name, p_max_chars
+      using errcode = '22023';
+  end if;
+  return p_value #>> '{}';
+end;
+$$;
+
+--
+-- Name: FUNCTION webhook_field(p_value jsonb, p_name text, p_max_chars integer); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.webhook_field(p_value jsonb, p_name text, p_max_chars integer) IS 'A webhook object''s scalar field as text (null when absent); 22023 when it is not a string or number of 1 to p_max_chars characters.';
+
+--
 -- Name: webhook_user_id(jsonb); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -5215,8 +5298,10 @@ CREATE FUNCTION private.webhook_user_id(p_data jsonb) RETURNS uuid
     SET search_path TO ''
     AS $_$
 declare
-  v_id text := coalesce(p_data -> 'metadata' ->> 'user_id', p_data -> 'metadata' ->> 'supabase_user_id');
-  v_email text := coalesce(p_data -> 'user' ->> 'email', p_data ->> 'email');
+  v_id text := coalesce(private.webhook_field(p_data -> 'metadata' -> 'user_id', 'data.metadata.user_id'),
+                        private.webhook_field(p_data -> 'metadata' -> 'supabase_user_id', 'data.metadata.supabase_user_id'));
+  v_email text := coalesce(private.webhook_field(p_data -> 'user' -> 'email', 'data.user.email', 320),
+                           private.webhook_field(p_data -> 'email', 'data.email', 320));
   v_uid uuid;
 begin
   if v_id ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then
@@ -5226,7 +5311,12 @@ begin
     end if;
   end if;
   if v_email is not null then
-    select u.id into v_uid from auth.users as u where lower(u.email) = lower(v_email) and not u.is_sso_user;
+    select u.id into v_uid
+      from auth.users as u
+     where lower(u.email) = lower(v_email)
+       and u.email_confirmed_at is not null
+       and not u.is_sso_user
+       and u.deleted_at is null;
   end if;
   return v_uid;
 end;
@@ -5236,7 +5326,7 @@ $_$;
 -- Name: FUNCTION webhook_user_id(p_data jsonb); Type: COMMENT; Schema: private; Owner: -
 --
 
-COMMENT ON FUNCTION private.webhook_user_id(p_data jsonb) IS 'Resolves the auth user a webhook object belongs to: metadata.user_id (set at checkout), else the user''s email.';
+COMMENT ON FUNCTION private.webhook_user_id(p_data jsonb) IS 'Resolves the auth user a webhook object belongs to: metadata.user_id (set at checkout), else the user with that email when the address is confirmed (email_confirmed_at); null otherwise.';
 
 --
 -- Name: whatsapp_message_queue; Type: VIEW; Schema: public; Owner: -
@@ -7726,7 +7816,7 @@ $$;
 -- Name: FUNCTION health_check(); Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON FUNCTION public.health_check() IS 'Health of the backend as seen from the database (seed 001 /api/health checks): {database, migrations, scheduled_jobs, queue, cache}, each with a status of ok, degraded or error. Service role only (the health edge function).';
+COMMENT ON FUNCTION public.health_check() IS 'Health of the backend as seen from the database (seed 001 /api/health checks): {database, migrations, scheduled_jobs, queue, cache}, each with a status of ok, degraded or error. Service role only: the health edge function shows anyone the statuses and only a service the figures.';
 
 --
 -- Name: increment_cache(text, integer, bigint, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
@@ -7798,7 +7888,7 @@ $$;
 -- Name: FUNCTION ingest_webhook_event(p_provider text, p_webhook_id text, p_event_type text, p_payload jsonb, p_occurred_at timestamp with time zone); Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON FUNCTION public.ingest_webhook_event(p_provider text, p_webhook_id text, p_event_type text, p_payload jsonb, p_occurred_at timestamp with time zone) IS 'Service role only (the webhook edge function, after verifying the signature): stores the event once per (provider, webhook id) and applies it — membership activated/went_valid grants the mapped plan (set_user_plan), deactivated/went_invalid returns to basic unless another valid membership grants more, payments are recorded, other types are stored. Returns {event_id, duplicate, outcome, detail}; a redelivery returns duplicate = true and changes nothing. 22023 on a malformed event.';
+COMMENT ON FUNCTION public.ingest_webhook_event(p_provider text, p_webhook_id text, p_event_type text, p_payload jsonb, p_occurred_at timestamp with time zone) IS 'Service role only (the webhook edge function, after verifying the signature): stores the event once per (provider, webhook id) and applies it — membership activated/went_valid grants the mapped plan (set_user_plan), deactivated/went_invalid returns to basic unless another valid membership grants more, payments are recorded, other types are stored. Returns {event_id, duplicate, outcome, detail}; a redelivery returns duplicate = true and changes nothing. The user is metadata.user_id, else the owner of the email only when the address is confirmed. 22023 on a malformed event: a field that is not a bounded string or number, an amount that is not a finite number in [0, 10^10), an event time outside [now - 1 year, now + 5 minutes], a payload over 256 KB; nothing is stored then.';
 
 --
 -- Name: invalidate_cache_by_tag(text, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
@@ -9338,6 +9428,7 @@ CREATE TABLE public.payment_methods (
     is_default boolean DEFAULT false NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT payment_methods_expires_on_check CHECK (isfinite(expires_on)),
     CONSTRAINT payment_methods_label_check CHECK ((char_length(label) <= 100)),
     CONSTRAINT payment_methods_last4_check CHECK ((last4 ~ '^[0-9]{4}$'::text)),
     CONSTRAINT payment_methods_method_type_check CHECK ((method_type = ANY (ARRAY['card'::text, 'mobile_money'::text, 'bank_account'::text, 'wallet'::text]))),
@@ -10754,7 +10845,8 @@ CREATE TABLE private.provider_memberships (
     valid boolean NOT NULL,
     last_event_at timestamp with time zone NOT NULL,
     last_webhook_id text NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT provider_memberships_last_event_at_check CHECK (isfinite(last_event_at))
 );
 
 --
@@ -10782,7 +10874,10 @@ CREATE TABLE private.provider_payments (
     amount numeric(14,4),
     currency text,
     last_event_at timestamp with time zone NOT NULL,
-    last_webhook_id text NOT NULL
+    last_webhook_id text NOT NULL,
+    CONSTRAINT provider_payments_amount_check CHECK (((amount >= (0)::numeric) AND (amount <> ALL (ARRAY['NaN'::numeric, 'Infinity'::numeric, '-Infinity'::numeric])))),
+    CONSTRAINT provider_payments_currency_check CHECK ((currency ~ '^[A-Za-z]{3}$'::text)),
+    CONSTRAINT provider_payments_last_event_at_check CHECK (isfinite(last_event_at))
 );
 
 --
@@ -11080,7 +11175,7 @@ CREATE TABLE private.transactions_default (
     idempotency_key text,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     completed_at timestamp with time zone,
-    CONSTRAINT transactions_amount_check CHECK ((amount > (0)::numeric)),
+    CONSTRAINT transactions_amount_check CHECK (((amount > (0)::numeric) AND (amount <> ALL (ARRAY['NaN'::numeric, 'Infinity'::numeric, '-Infinity'::numeric])))),
     CONSTRAINT transactions_currency_check CHECK ((currency ~ '^[A-Z]{3}$'::text)),
     CONSTRAINT transactions_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'processing'::text, 'completed'::text, 'failed'::text, 'cancelled'::text, 'refunded'::text]))),
     CONSTRAINT transactions_type_check CHECK ((type = ANY (ARRAY['credit'::text, 'debit'::text])))
@@ -11141,6 +11236,7 @@ CREATE TABLE private.webhook_events (
     outcome_detail text,
     user_id uuid,
     CONSTRAINT webhook_events_event_type_length CHECK (((char_length(event_type) >= 1) AND (char_length(event_type) <= 200))),
+    CONSTRAINT webhook_events_occurred_at_check CHECK (isfinite(occurred_at)),
     CONSTRAINT webhook_events_outcome CHECK ((outcome = ANY (ARRAY['applied'::text, 'ignored'::text, 'stored'::text]))),
     CONSTRAINT webhook_events_provider_format CHECK ((provider ~ '^[a-z][a-z0-9_]{0,31}$'::text)),
     CONSTRAINT webhook_events_webhook_id_length CHECK (((char_length(webhook_id) >= 1) AND (char_length(webhook_id) <= 200)))
@@ -11192,7 +11288,7 @@ CREATE TABLE public.account_balances (
     currency text NOT NULL,
     balance numeric(20,4) DEFAULT 0 NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT account_balances_balance_check CHECK ((balance >= (0)::numeric)),
+    CONSTRAINT account_balances_balance_check CHECK (((balance >= (0)::numeric) AND (balance <> ALL (ARRAY['NaN'::numeric, 'Infinity'::numeric, '-Infinity'::numeric])))),
     CONSTRAINT account_balances_currency_check CHECK ((currency ~ '^[A-Z]{3}$'::text))
 );
 
@@ -15597,6 +15693,18 @@ REVOKE ALL ON FUNCTION private.validate_logging_settings() FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.validate_route_endpoints(p_origin_lat double precision, p_origin_lng double precision, p_destination_lat double precision, p_destination_lng double precision, p_profile text) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.validate_route_endpoints(p_origin_lat double precision, p_origin_lng double precision, p_destination_lat double precision, p_destination_lng double precision, p_profile text) TO authenticated;
 GRANT ALL ON FUNCTION private.validate_route_endpoints(p_origin_lat double precision, p_origin_lng double precision, p_destination_lat double precision, p_destination_lng double precision, p_profile text) TO service_role;
+
+--
+-- Name: FUNCTION webhook_amount(p_data jsonb); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.webhook_amount(p_data jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION webhook_field(p_value jsonb, p_name text, p_max_chars integer); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.webhook_field(p_value jsonb, p_name text, p_max_chars integer) FROM PUBLIC;
 
 --
 -- Name: FUNCTION webhook_user_id(p_data jsonb); Type: ACL; Schema: private; Owner: -

@@ -49,6 +49,12 @@ const json = async (res: Response) => ({ status: res.status, body: await res.jso
 const verifyJwtOn = async (headers: Headers) => json(await fetch(`${strict.url}/functions/v1/health`, { headers }));
 /** /functions/v1/health as configured (verify_jwt = false: public). */
 const health = async (headers: Headers) => json(await fetch(`${apiUrl}/functions/v1/health`, { headers }));
+/** Which health view a caller gets: 'public' (status per check) or 'details' (a service), else the HTTP status. */
+const healthView = async (headers: Headers) => {
+  const r = await health(headers);
+  if (r.status !== 200) return r.status;
+  return 'version' in (r.body as object) ? 'details' : 'public';
+};
 /** /functions/v1/rate-limit as configured (verify_jwt = false: the function checks). */
 const rateLimit = async (headers: Headers, body: Record<string, unknown> = { endpoint: 'chat' }) =>
   json(await fetch(`${apiUrl}/functions/v1/rate-limit`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) }));
@@ -67,7 +73,7 @@ async function invokeStatus(client: SupabaseClient, name: string, options: Param
 describe('keys and JWTs: each row of the table in docs/functions.md', () => {
   it('no headers', async () => {
     expect(await verifyJwtOn({})).toMatchObject({ status: 401, body: missingAuth });
-    expect((await health({})).status).toBe(200);
+    expect(await healthView({})).toBe('public');
     expect(await rateLimit({})).toMatchObject({ status: 401, body: { code: 'unauthorized' } });
     expect(await rest({})).toMatchObject({ status: 401, body: { message: 'No API key found in request' } });
   });
@@ -77,7 +83,7 @@ describe('keys and JWTs: each row of the table in docs/functions.md', () => {
     const v = await verifyJwtOn(h);
     expect(v).toMatchObject({ status: 401, body: missingAuth });
     expect(v.note).toMatch(/auth-headers/); // the documents disagree: refused, and said so
-    expect((await health(h)).status).toBe(200);
+    expect(await healthView(h)).toBe('public');
     expect(await rateLimit(h)).toMatchObject({ status: 401, body: { code: 'unauthorized' } });
     expect(await rest(h)).toMatchObject({ status: 200, body: 'anon' });
   });
@@ -85,7 +91,7 @@ describe('keys and JWTs: each row of the table in docs/functions.md', () => {
   it('apikey: the secret key only (a service; supabase-js >= 2.110.4 sends no Authorization with an sb_ key)', async () => {
     const h = { apikey: keys.secretKey };
     expect(await verifyJwtOn(h)).toMatchObject({ status: 401, body: missingAuth });
-    expect((await health(h)).status).toBe(200);
+    expect(await healthView(h)).toBe('details');
     expect(await rateLimit(h, { endpoint: 'chat', user_id: user.id })).toMatchObject({ status: 200, body: { allowed: true } });
     expect(await rest(h)).toMatchObject({ status: 200, body: 'service_role' });
   });
@@ -93,6 +99,7 @@ describe('keys and JWTs: each row of the table in docs/functions.md', () => {
   it('the secret key from a browser (User-Agent Mozilla/...) is refused on /rest/v1', async () => {
     const h = { apikey: keys.secretKey, 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0' };
     expect(await rest(h)).toMatchObject({ status: 401, body: { message: 'Forbidden use of secret API key in browser' } });
+    expect(await healthView(h)).toBe('details'); // functions do not look at the User-Agent (the table's row)
   });
 
   it('Authorization: Bearer <publishable key> with the same apikey (supabase-js 2.109 without a session)', async () => {
@@ -107,7 +114,7 @@ describe('keys and JWTs: each row of the table in docs/functions.md', () => {
 
   it('Authorization: Bearer <publishable key> without apikey, or differing from it', async () => {
     expect(await verifyJwtOn(bearer(keys.publishableKey))).toMatchObject({ status: 401, body: invalidJwt });
-    expect((await health(bearer(keys.publishableKey))).status).toBe(200);
+    expect(await healthView(bearer(keys.publishableKey))).toBe('public');
     expect(await rateLimit(bearer(keys.publishableKey))).toMatchObject({ status: 401, body: { code: 'unauthorized' } });
     expect(await rest(bearer(keys.publishableKey))).toMatchObject({ status: 401, body: { message: 'No API key found in request' } });
     expect(await rest({ apikey: keys.secretKey, ...bearer(keys.publishableKey) })).toMatchObject({ status: 401, body: { message: 'Invalid API key' } });
@@ -119,6 +126,7 @@ describe('keys and JWTs: each row of the table in docs/functions.md', () => {
   it('Authorization: Bearer <secret key> with the same apikey (supabase-js 2.109 with the secret key)', async () => {
     const h = { apikey: keys.secretKey, ...bearer(keys.secretKey) };
     expect(await verifyJwtOn(h)).toMatchObject({ status: 401, body: invalidJwt });
+    expect(await healthView(h)).toBe('details');
     expect(await invokeStatus(serviceClient(), 'health', { method: 'GET' })).toBe(200);
     const r = await serviceClient().functions.invoke('rate-limit', { body: { endpoint: 'chat', user_id: user.id } });
     expect(r.error).toBeNull();
@@ -129,7 +137,7 @@ describe('keys and JWTs: each row of the table in docs/functions.md', () => {
   it('Authorization: Bearer <legacy anon JWT> (apikey: the same)', async () => {
     const h = { apikey: keys.anonKey, ...bearer(keys.anonKey) };
     expect((await verifyJwtOn(h)).status).toBe(200);
-    expect((await health(h)).status).toBe(200);
+    expect(await healthView(h)).toBe('public');
     // a valid project JWT, but for nobody: the SQL refuses anon (42501 -> 401)
     expect(await rateLimit(h)).toMatchObject({ status: 401, body: { code: '42501' } });
     expect(await rest(h)).toMatchObject({ status: 200, body: 'anon' });
@@ -138,6 +146,7 @@ describe('keys and JWTs: each row of the table in docs/functions.md', () => {
   it('Authorization: Bearer <legacy service_role JWT> (apikey: the same)', async () => {
     const h = { apikey: keys.serviceRoleKey, ...bearer(keys.serviceRoleKey) };
     expect((await verifyJwtOn(h)).status).toBe(200);
+    expect(await healthView(h)).toBe('details');
     expect(await rateLimit(h, { endpoint: 'chat', user_id: user.id })).toMatchObject({ status: 200, body: { allowed: true } });
     expect(await rest(h)).toMatchObject({ status: 200, body: 'service_role' });
   });
@@ -146,6 +155,7 @@ describe('keys and JWTs: each row of the table in docs/functions.md', () => {
     const client = await userClient(user);
     const token = await tokenFor(user);
     expect((await verifyJwtOn({ apikey: keys.publishableKey, ...bearer(token) })).status).toBe(200);
+    expect(await healthView({ apikey: keys.publishableKey, ...bearer(token) })).toBe('public');
     expect(await invokeStatus(client, 'health', { method: 'GET' })).toBe(200);
     const r = await client.functions.invoke('rate-limit', { body: { endpoint: 'chat' } });
     expect(r.error).toBeNull();
@@ -163,7 +173,7 @@ describe('keys and JWTs: each row of the table in docs/functions.md', () => {
   it('an expired user JWT', async () => {
     const h = { apikey: keys.publishableKey, ...bearer(await tokenFor(user, { expired: true })) };
     expect(await verifyJwtOn(h)).toMatchObject({ status: 401, body: invalidJwt });
-    expect((await health(h)).status).toBe(200);
+    expect(await healthView(h)).toBe('public');
     expect(await rateLimit(h)).toMatchObject({ status: 401, body: { code: 'invalid_jwt' } });
     expect(await rest(h)).toMatchObject({ status: 401, body: { code: 'PGRST303', message: 'JWT expired' } });
   });
@@ -182,7 +192,7 @@ describe('keys and JWTs: each row of the table in docs/functions.md', () => {
   it('apikey: a value that is none of the project keys', async () => {
     const h = { apikey: 'sb_publishable_not-this-project' };
     expect(await verifyJwtOn(h)).toMatchObject({ status: 401, body: missingAuth });
-    expect((await health(h)).status).toBe(200);
+    expect(await healthView(h)).toBe('public');
     expect(await rateLimit(h)).toMatchObject({ status: 401, body: { code: 'unauthorized' } });
     expect(await rest(h)).toMatchObject({ status: 401, body: { message: 'Invalid API key' } });
   });

@@ -9,8 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { anonClient as functionAnonClient, asUser } from '../supabase/functions/_shared/clients.ts';
 import { healthStatus } from '../shared/schemas/observability.ts';
 import { createHealthHandler } from '../supabase/functions/health/handler.ts';
-import { createWebhookHandler } from '../supabase/functions/webhook/handler.ts';
-import { anonClient, apiUrl, functionEnv, keys, tokenFor, userClient, webhookSecret } from './support/api.ts';
+import { createWebhookHandler, maxBodyBytes } from '../supabase/functions/webhook/handler.ts';
+import {
+  anonClient, apiUrl, functionEnv, keys, otherJwtSecret, serviceClient, signJwt, tokenFor, userClient, webhookSecret,
+} from './support/api.ts';
 import { testDatabase, type TestUser } from './support/db.ts';
 
 const { db, users } = testDatabase(4);
@@ -45,9 +47,20 @@ describe('_shared/clients', () => {
 // ---------------------------------------------------------------------------
 // health
 // ---------------------------------------------------------------------------
+/** The health request a service makes: the secret key in apikey. */
+const asService = (init: RequestInit = {}) => new Request('http://local/health', { ...init, headers: { apikey: keys.secretKey } });
+
+/** Asserts the public health view: status, timestamp, and each check's status, nothing else. */
+function expectPublicView(body: Record<string, unknown>) {
+  expect(Object.keys(body).sort()).toEqual(['checks', 'status', 'timestamp']);
+  for (const check of Object.values(body.checks as Record<string, Record<string, unknown>>)) {
+    expect(Object.keys(check)).toEqual(['status']);
+  }
+}
+
 describe('health', () => {
-  it('handler: GET reports the seed 001 shape; healthy exactly when every check is ok; no secrets', async () => {
-    const res = await createHealthHandler(functionEnv())(new Request('http://local/health'));
+  it('handler: GET reports the seed 001 shape to a service; healthy exactly when every check is ok; no secrets', async () => {
+    const res = await createHealthHandler(functionEnv())(asService());
     expect(res.status).toBe(200);
     const body = await res.json();
     expect(Object.keys(body.checks).sort()).toEqual(['cache', 'database', 'migrations', 'queue', 'scheduled_jobs']);
@@ -64,33 +77,76 @@ describe('health', () => {
     for (const secret of [keys.secretKey, keys.serviceRoleKey, keys.jwtSecret, 'postgres:postgres']) expect(text).not.toContain(secret);
   });
 
-  it('handler: unhealthy (503) when the database cannot be reached', async () => {
+  it('handler: anyone else gets the status and each check\'s status only (no version, migration, job names, figures)', async () => {
+    const handler = createHealthHandler(functionEnv({ APP_VERSION: '1.2.3' }));
+    const user = await users.create();
+    const admin = await users.create({ admin: true });
+    const callers: Record<string, Record<string, string>> = {
+      'no headers': {},
+      'the publishable key': { apikey: keys.publishableKey },
+      'the legacy anon JWT': { apikey: keys.anonKey, authorization: `Bearer ${keys.anonKey}` },
+      'a signed-in user': { apikey: keys.publishableKey, authorization: `Bearer ${await tokenFor(user)}` },
+      'an admin user': { apikey: keys.publishableKey, authorization: `Bearer ${await tokenFor(admin)}` },
+      'a forged service_role token': { authorization: `Bearer ${await signJwt({ role: 'service_role' }, { secret: otherJwtSecret })}` },
+      'a wrong secret key': { apikey: 'sb_secret_not-the-projects-key' },
+      'the secret key with another bearer': { apikey: keys.secretKey, authorization: `Bearer ${await tokenFor(user)}` },
+    };
+    for (const [who, headers] of Object.entries(callers)) {
+      const res = await handler(new Request('http://local/health', { headers }));
+      expect(res.status, who).toBe(200);
+      const body = await res.json();
+      expectPublicView(body);
+      expect(body.status, who).toMatch(/^(healthy|degraded)$/);
+      const text = JSON.stringify(body);
+      for (const detail of ['1.2.3', '20261122', 'latency_ms', 'hits', 'ready', 'failing', 'server_version']) expect(text, who).not.toContain(detail);
+    }
+  });
+
+  it('handler: a service gets the details with the secret key or the legacy service_role JWT', async () => {
+    const handler = createHealthHandler(functionEnv());
+    const legacy = await handler(new Request('http://local/health', { headers: { apikey: keys.serviceRoleKey, authorization: `Bearer ${keys.serviceRoleKey}` } }));
+    expect((await legacy.json()).checks.migrations.latest).toMatch(/^\d{14}$/);
+    const both = await handler(new Request('http://local/health', { headers: { apikey: keys.secretKey, authorization: `Bearer ${keys.secretKey}` } }));
+    expect((await both.json()).checks.queue).toHaveProperty('ready');
+  });
+
+  it('handler: unhealthy (503) when the database cannot be reached; the reason only for a service', async () => {
     const env = { ...functionEnv(), supabaseUrl: 'http://127.0.0.1:9' };
-    const res = await createHealthHandler(env)(new Request('http://local/health'));
+    const res = await createHealthHandler(env)(asService());
     expect(res.status).toBe(503);
     expect(await res.json()).toMatchObject({ status: 'unhealthy', checks: { database: { status: 'error', message: 'unreachable' } } });
+    const anon = await createHealthHandler(env)(new Request('http://local/health'));
+    expect(anon.status).toBe(503);
+    expect(await anon.json()).toEqual({ status: 'unhealthy', timestamp: expect.any(String), checks: { database: { status: 'error' } } });
   });
 
   it('handler: APP_VERSION is the version; POST is 405; OPTIONS answers CORS', async () => {
     const handler = createHealthHandler(functionEnv({ APP_VERSION: '1.2.3' }));
-    expect((await (await handler(new Request('http://local/health'))).json()).version).toBe('1.2.3');
+    expect((await (await handler(asService())).json()).version).toBe('1.2.3');
     expect((await handler(new Request('http://local/health', { method: 'POST' }))).status).toBe(405);
     const pre = await handler(new Request('http://local/health', { method: 'OPTIONS' }));
     expect(pre.status).toBe(200);
     expect(pre.headers.get('access-control-allow-headers')).toContain('apikey');
   });
 
-  it('end to end: functions.invoke with the publishable key', async () => {
+  it('end to end: functions.invoke with the publishable key gets the public view; with the secret key, the details', async () => {
     const { data, error } = await anonClient().functions.invoke('health', { method: 'GET' });
     expect(error).toBeNull();
     expect(data.status).toMatch(/^(healthy|degraded)$/);
-    expect(data.checks.database).toMatchObject({ status: 'ok' });
+    expect(data.checks.database).toEqual({ status: 'ok' });
+    expectPublicView(data);
+    const service = await serviceClient().functions.invoke('health', { method: 'GET' });
+    expect(service.error).toBeNull();
+    expect(service.data.checks.migrations.latest).toMatch(/^\d{14}$/);
+    expect(service.data.version).toMatch(/^\d{14}$/);
   });
 
   it('end to end: a public probe (verify_jwt = false): answers a request with no headers and one with a bad token', async () => {
     const none = await fetch(`${apiUrl}/functions/v1/health`);
     expect(none.status).toBe(200);
-    expect(((await none.json()) as { status: string }).status).toMatch(/^(healthy|degraded)$/);
+    const body = (await none.json()) as { status: string };
+    expect(body.status).toMatch(/^(healthy|degraded)$/);
+    expectPublicView(body);
     const bad = await fetch(`${apiUrl}/functions/v1/health`, { headers: { authorization: 'Bearer nope.nope.nope' } });
     expect(bad.status).toBe(200);
     await bad.arrayBuffer();
@@ -257,6 +313,69 @@ describe('webhook handler', () => {
     expect(r3.status).toBe(400);
     expect(await r3.json()).toMatchObject({ message: 'invalid webhook payload: membership event without data.id' });
     for (const id of [notJson.id, s2.id, s3.id]) expect(await inbox(id)).toEqual([]);
+  });
+
+  it('every malformed but signed input is 400 and stores nothing: headers, JSON, fields, amounts, times', async () => {
+    const payment = (data: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+      JSON.stringify({ type: 'payment.succeeded', ...extra, data: { id: `pay_${tag}_${randomUUID()}`, currency: 'usd', ...data } });
+    let nested: unknown = 'leaf';
+    for (let i = 0; i < 40; i++) nested = { n: nested };
+    const cases: Record<string, { body: string; headers?: (h: Record<string, string>) => Record<string, string> }> = {
+      'a timestamp header with trailing junk (parseInt accepts it)': {
+        body: JSON.stringify({ action: 'member.created', data: { id: 'mber_j' } }),
+        headers: (h) => ({ ...h, 'webhook-timestamp': `${h['webhook-timestamp']}junk` }),
+      },
+      'a NaN amount': { body: payment({ total: 'NaN' }) },
+      'an infinite amount': { body: payment({ total: 'Infinity' }) },
+      'a negative amount': { body: payment({ total: '-5' }) },
+      'an amount beyond the column': { body: payment({ total: '1e12' }) },
+      'an amount that is an object': { body: payment({ total: { value: 1 } }) },
+      'an amount JSON.parse cannot hold (1e400)': { body: payment({ total: 1 }).replace('"total":1', '"total":1e400') },
+      'a currency that is not a code': { body: payment({ total: '1', currency: 'dollars' }) },
+      'an event time in the year 9999': { body: payment({ total: '1' }, { timestamp: '9999-01-01T00:00:00Z' }) },
+      'an event time years back': { body: payment({ total: '1' }, { timestamp: '2001-01-01T00:00:00Z' }) },
+      'an event time that is no date': { body: payment({ total: '1' }, { timestamp: '2026-02-30T00:00:00Z' }) },
+      'a membership id that is an array': { body: JSON.stringify({ type: 'membership.activated', data: { id: ['mem'] } }) },
+      'a status of 500 characters': { body: JSON.stringify({ type: 'membership.activated', data: { id: 'mem_s', status: 's'.repeat(500) } }) },
+      'JSON nested 40 deep': { body: JSON.stringify({ type: 'member.created', data: { nested } }) },
+      'a body that is JSON but no object': { body: '[1, 2, 3]' },
+    };
+    for (const [what, c] of Object.entries(cases)) {
+      const { id, headers } = signed(c.body);
+      const res = await post(c.body, c.headers ? c.headers(headers) : headers);
+      expect(res.status, what).toBe(400);
+      expect(await res.json(), what).toMatchObject({ code: 'invalid_payload' });
+      expect(await inbox(id), what).toEqual([]);
+    }
+    // a webhook id the provider would never send, signed as it came
+    const body = JSON.stringify({ type: 'member.created', data: { id: 'mber_i' } });
+    for (const id of ['x'.repeat(201), 'msg with spaces']) {
+      const res = await post(body, signed(body, { id }).headers);
+      expect(res.status, id).toBe(400);
+    }
+  });
+
+  it('a body over 256 KB is 413 before any verification', async () => {
+    const body = JSON.stringify({ type: 'member.created', data: { blob: 'x'.repeat(maxBodyBytes) } });
+    const res = await post(body, signed(body).headers);
+    expect(res.status).toBe(413);
+    expect(await res.json()).toMatchObject({ code: 'payload_too_large' });
+  });
+
+  it('an email matches only a confirmed account: a squatter who registered the payer\'s address gets nothing', async () => {
+    const squatter = await users.create();
+    await db.query('update auth.users set email_confirmed_at = null where id = $1', [squatter.id]);
+    const event = membershipEvent('membership.activated', squatter);
+    const byEmail = JSON.stringify({ ...event, data: { ...event.data, metadata: {} } });
+    const res = await post(byEmail, signed(byEmail).headers);
+    expect(await res.json()).toMatchObject({ outcome: 'ignored' });
+    const { rows } = await db.query('select plan_name from public.user_plans where user_id = $1', [squatter.id]);
+    expect(rows.filter((r) => r.plan_name !== 'basic')).toEqual([]);
+    expect(await membership(event.data.id)).toBeUndefined();
+
+    // with our user id in the provider's metadata (set at checkout), the account itself is named
+    const byId = JSON.stringify(membershipEvent('membership.activated', squatter));
+    expect(await (await post(byId, signed(byId).headers)).json()).toMatchObject({ outcome: 'applied' });
   });
 
   it('GET is 405', async () => {

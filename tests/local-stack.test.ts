@@ -1,13 +1,17 @@
 // The database the tests run on is a Supabase database in the ways our
 // migrations depend on — true for the local stack and for `supabase start`
 // or a hosted project alike.
-import { readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { encryptionKeyNames, encryptionKeysFile, ensureEncryptionKeys, repoRoot } from '../local-stack/lib.mjs';
 import { parseProve } from '../local-stack/tap-summary.mjs';
+import { serviceClient, userClient } from './support/api.ts';
 import { inTransaction, testDatabase } from './support/db.ts';
 
-const { db } = testDatabase(4);
+const { db, users } = testDatabase(4);
 
 describe('the database as migrations see it', () => {
   it('connects as postgres, which is not a superuser but bypasses RLS', async () => {
@@ -80,6 +84,88 @@ describe('the database as migrations see it', () => {
   it('refuses a direct DELETE on storage.objects, as storage-api does since v1.35', async () => {
     await expect(db.query(`delete from storage.objects where false`)).rejects.toMatchObject({ code: '42501' });
   });
+});
+
+describe('encryption keys (private.encryption_key: Vault on hosted projects, the cluster\'s own keys here)', () => {
+  const services: string[] = [];
+  afterAll(async () => {
+    await db.query('delete from public.configurations where service_name = any($1)', [services]);
+  });
+
+  it('a user stores an API key through the API with no key set by the test', async () => {
+    const user = await users.create();
+    const client = await userClient(user);
+    const { data, error } = await client.rpc('set_user_api_key', { p_service: 'anthropic', p_api_key: 'sk-ant-local-stack-key-1234' });
+    expect(error).toBeNull();
+    expect(data).toMatchObject({ key_hint: '...1234' });
+  });
+
+  it('the service role stores and reads back a secret configuration', async () => {
+    const service = `local-stack-key-${Date.now()}`;
+    services.push(service);
+    const client = serviceClient();
+    const set = await client.rpc('set_config', { p_service_name: service, p_config_key: 'token', p_config_value: 's3cr3t', p_is_secret: true });
+    expect(set.error).toBeNull();
+    const read = await client.rpc('get_service_configs', { p_service_name: service, p_include_secrets: true });
+    expect(read.error).toBeNull();
+    expect(read.data.token.value).toBe('s3cr3t');
+  });
+
+  it('no API role reads a key (the setting is for the definer functions only, through the API)', async () => {
+    const user = await users.create();
+    const { error } = await (await userClient(user)).rpc('encryption_key', { p_name: 'config_encryption_key' });
+    expect(error).not.toBeNull();
+  });
+});
+
+describe('ensureEncryptionKeys (local-stack/lib.mjs): each cluster\'s keys, made once', () => {
+  const dirs: string[] = [];
+  const newDataDir = () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'keys-test-'));
+    dirs.push(dir);
+    writeFileSync(path.join(dir, 'postgresql.conf'), '# initdb\n');
+    return dir;
+  };
+  const keysOf = (dir: string) =>
+    Object.fromEntries([...readFileSync(path.join(dir, encryptionKeysFile), 'utf8').matchAll(/^app\.(\w+) = '([0-9a-f]+)'$/gm)].map((m) => [m[1], m[2]]));
+  afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+  it('writes a random 256-bit key per name, readable by the owner only, and includes the file once', () => {
+    const dir = newDataDir();
+    expect(ensureEncryptionKeys(dir)).toBe(true);
+    const keys = keysOf(dir);
+    expect(Object.keys(keys).sort()).toEqual([...encryptionKeyNames].sort());
+    for (const key of Object.values(keys)) expect(key).toMatch(/^[0-9a-f]{64}$/);
+    expect(statSync(path.join(dir, encryptionKeysFile)).mode & 0o077).toBe(0);
+    const conf = readFileSync(path.join(dir, 'postgresql.conf'), 'utf8');
+    expect(conf.match(/^include_if_exists = 'encryption-keys.conf'$/gm)).toHaveLength(1);
+    expect(keysOf(newDataDirWithKeys())).not.toEqual(keys); // another cluster, other keys
+  });
+
+  it('keeps existing keys (data encrypted with them stays readable) and adds only what is missing', () => {
+    const dir = newDataDir();
+    ensureEncryptionKeys(dir);
+    const before = keysOf(dir);
+    expect(ensureEncryptionKeys(dir)).toBe(false);
+    expect(keysOf(dir)).toEqual(before);
+    const [first, second] = encryptionKeyNames;
+    writeFileSync(path.join(dir, encryptionKeysFile), `app.${first} = '${before[first!]}'\n`);
+    expect(ensureEncryptionKeys(dir)).toBe(true);
+    expect(keysOf(dir)[first!]).toBe(before[first!]);
+    expect(keysOf(dir)[second!]).toMatch(/^[0-9a-f]{64}$/);
+    expect(readFileSync(path.join(dir, 'postgresql.conf'), 'utf8').match(/include_if_exists/g)).toHaveLength(1);
+  });
+
+  it('the project cluster\'s key file is never committed (git ignores .local-stack/)', () => {
+    const r = spawnSync('git', ['check-ignore', '-q', `.local-stack/data/${encryptionKeysFile}`], { cwd: repoRoot });
+    expect(r.status).toBe(0);
+  });
+
+  function newDataDirWithKeys() {
+    const dir = newDataDir();
+    ensureEncryptionKeys(dir);
+    return dir;
+  }
 });
 
 describe('auth helpers follow GoTrue', () => {

@@ -78,7 +78,12 @@ begin
       -- a backlog older than five minutes, or a job whose worker vanished
       'status', case when v_oldest_ready < v_now - interval '5 minutes' or v_lease_expired > 0 then 'degraded' else 'ok' end,
       'ready', v_ready,
-      'oldest_ready_age_seconds', coalesce(pg_catalog.floor(extract(epoch from v_now - v_oldest_ready)), 0),
+      -- a run time of -infinity (or any extreme one) must not break the
+      -- report: the age is measured in numeric epoch seconds, never as an interval
+      'oldest_ready_age_seconds', case
+        when v_oldest_ready is null then 0
+        when not pg_catalog.isfinite(v_oldest_ready) then null
+        else pg_catalog.floor(extract(epoch from v_now) - extract(epoch from v_oldest_ready)) end,
       'lease_expired', v_lease_expired),
     'cache', jsonb_build_object(
       'status', 'ok',
@@ -103,7 +108,7 @@ as $$
 $$;
 
 comment on function public.health_check() is
-  'Health of the backend as seen from the database (seed 001 /api/health checks): {database, migrations, scheduled_jobs, queue, cache}, each with a status of ok, degraded or error. Service role only (the health edge function).';
+  'Health of the backend as seen from the database (seed 001 /api/health checks): {database, migrations, scheduled_jobs, queue, cache}, each with a status of ok, degraded or error. Service role only: the health edge function shows anyone the statuses and only a service the figures.';
 
 revoke execute on function private.health_snapshot() from public, anon, authenticated, service_role;
 revoke execute on function public.health_check() from public, anon, authenticated, service_role;
@@ -128,7 +133,8 @@ create table if not exists private.webhook_events (
   constraint webhook_events_provider_format check (provider ~ '^[a-z][a-z0-9_]{0,31}$'),
   constraint webhook_events_webhook_id_length check (char_length(webhook_id) between 1 and 200),
   constraint webhook_events_event_type_length check (char_length(event_type) between 1 and 200),
-  constraint webhook_events_outcome check (outcome in ('applied', 'ignored', 'stored'))
+  constraint webhook_events_outcome check (outcome in ('applied', 'ignored', 'stored')),
+  constraint webhook_events_occurred_at_check check (pg_catalog.isfinite(occurred_at))
 );
 
 comment on table private.webhook_events is
@@ -158,7 +164,8 @@ create table if not exists private.provider_memberships (
   last_event_at timestamptz not null,
   last_webhook_id text not null,
   updated_at timestamptz not null default pg_catalog.now(),
-  primary key (provider, membership_id)
+  primary key (provider, membership_id),
+  constraint provider_memberships_last_event_at_check check (pg_catalog.isfinite(last_event_at))
 );
 
 comment on table private.provider_memberships is
@@ -199,7 +206,10 @@ create table if not exists private.provider_payments (
   currency text,
   last_event_at timestamptz not null,
   last_webhook_id text not null,
-  primary key (provider, payment_id)
+  primary key (provider, payment_id),
+  constraint provider_payments_amount_check check (amount >= 0 and amount not in ('NaN', 'Infinity', '-Infinity')),
+  constraint provider_payments_currency_check check (currency ~ '^[A-Za-z]{3}$'),
+  constraint provider_payments_last_event_at_check check (pg_catalog.isfinite(last_event_at))
 );
 
 comment on table private.provider_payments is
@@ -214,8 +224,71 @@ revoke all on table private.provider_payments from anon, authenticated, service_
 -- Applying events
 -- ---------------------------------------------------------------------------
 
+-- A scalar field of a provider object as text: absent or JSON null gives
+-- null; a string or number of 1 to p_max_chars characters is returned as
+-- text; anything else (an object, an array, an endless string) is a
+-- malformed event (22023, the webhook answers 400).
+create or replace function private.webhook_field(p_value jsonb, p_name text, p_max_chars integer default 200)
+returns text
+language plpgsql
+immutable
+security invoker
+set search_path = ''
+as $$
+begin
+  if p_value is null or pg_catalog.jsonb_typeof(p_value) = 'null' then
+    return null;
+  end if;
+  if pg_catalog.jsonb_typeof(p_value) not in ('string', 'number')
+     or pg_catalog.char_length(p_value #>> '{}') not between 1 and p_max_chars then
+    raise exception 'invalid webhook payload: % must be a string of 1 to % characters', p_name, p_max_chars
+      using errcode = '22023';
+  end if;
+  return p_value #>> '{}';
+end;
+$$;
+
+comment on function private.webhook_field(jsonb, text, integer) is
+  'A webhook object''s scalar field as text (null when absent); 22023 when it is not a string or number of 1 to p_max_chars characters.';
+
+-- The amount of a provider payment: a finite, non-negative number below 10^10
+-- (what provider_payments.amount holds), else 22023.
+create or replace function private.webhook_amount(p_data jsonb)
+returns numeric
+language plpgsql
+immutable
+security invoker
+set search_path = ''
+as $$
+declare
+  v_text text := coalesce(private.webhook_field(p_data -> 'total', 'data.total', 40),
+                          private.webhook_field(p_data -> 'final_amount', 'data.final_amount', 40),
+                          private.webhook_field(p_data -> 'amount', 'data.amount', 40));
+  v_amount numeric;
+begin
+  begin
+    v_amount := v_text::numeric;
+  exception when invalid_text_representation then
+    raise exception 'invalid webhook payload: payment amount is not a number' using errcode = '22023';
+  end;
+  -- numeric accepts 'NaN' and 'Infinity' as text, and NaN passes a "not negative" test
+  if v_amount in ('NaN', 'Infinity', '-Infinity') then
+    raise exception 'invalid webhook payload: payment amount must be a finite number' using errcode = '22023';
+  end if;
+  if v_amount < 0 or v_amount >= 1e10 then
+    raise exception 'invalid webhook payload: payment amount must be between 0 and 10^10' using errcode = '22023';
+  end if;
+  return v_amount;
+end;
+$$;
+
+comment on function private.webhook_amount(jsonb) is
+  'The payment amount of a webhook payment object (total, final_amount or amount): null when absent; 22023 unless a finite number in [0, 10^10).';
+
 -- Our user for a provider object: the id our checkout put in its metadata,
--- else the auth user with the provider user's email.
+-- else the auth user with the provider user's email, but only once that
+-- address is confirmed: anyone can sign up with an address they do not own,
+-- and must not receive the plan its owner pays for.
 create or replace function private.webhook_user_id(p_data jsonb)
 returns uuid
 language plpgsql
@@ -224,8 +297,10 @@ security invoker
 set search_path = ''
 as $$
 declare
-  v_id text := coalesce(p_data -> 'metadata' ->> 'user_id', p_data -> 'metadata' ->> 'supabase_user_id');
-  v_email text := coalesce(p_data -> 'user' ->> 'email', p_data ->> 'email');
+  v_id text := coalesce(private.webhook_field(p_data -> 'metadata' -> 'user_id', 'data.metadata.user_id'),
+                        private.webhook_field(p_data -> 'metadata' -> 'supabase_user_id', 'data.metadata.supabase_user_id'));
+  v_email text := coalesce(private.webhook_field(p_data -> 'user' -> 'email', 'data.user.email', 320),
+                           private.webhook_field(p_data -> 'email', 'data.email', 320));
   v_uid uuid;
 begin
   if v_id ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then
@@ -235,14 +310,19 @@ begin
     end if;
   end if;
   if v_email is not null then
-    select u.id into v_uid from auth.users as u where lower(u.email) = lower(v_email) and not u.is_sso_user;
+    select u.id into v_uid
+      from auth.users as u
+     where lower(u.email) = lower(v_email)
+       and u.email_confirmed_at is not null
+       and not u.is_sso_user
+       and u.deleted_at is null;
   end if;
   return v_uid;
 end;
 $$;
 
 comment on function private.webhook_user_id(jsonb) is
-  'Resolves the auth user a webhook object belongs to: metadata.user_id (set at checkout), else the user''s email.';
+  'Resolves the auth user a webhook object belongs to: metadata.user_id (set at checkout), else the user with that email when the address is confirmed (email_confirmed_at); null otherwise.';
 
 create or replace function private.apply_membership_event(
   p_provider text,
@@ -258,8 +338,10 @@ security invoker
 set search_path = ''
 as $$
 declare
-  v_membership_id text := p_data ->> 'id';
-  v_plan_id text := coalesce(p_data -> 'plan' ->> 'id', p_data ->> 'plan_id');
+  v_membership_id text := private.webhook_field(p_data -> 'id', 'data.id');
+  v_plan_id text := coalesce(private.webhook_field(p_data -> 'plan' -> 'id', 'data.plan.id'),
+                             private.webhook_field(p_data -> 'plan_id', 'data.plan_id'));
+  v_status text := private.webhook_field(p_data -> 'status', 'data.status', 50);
   v_uid uuid := private.webhook_user_id(p_data);
   v_plan text;
   v_user_plan text;
@@ -295,7 +377,7 @@ begin
   -- one that set the current state (deliveries come in any order).
   insert into private.provider_memberships as m
          (provider, membership_id, user_id, status, provider_plan_id, entitled_plan, valid, last_event_at, last_webhook_id)
-  values (p_provider, v_membership_id, v_uid, coalesce(p_data ->> 'status', case when p_valid then 'active' else 'expired' end),
+  values (p_provider, v_membership_id, v_uid, coalesce(v_status, case when p_valid then 'active' else 'expired' end),
           v_plan_id, v_plan, p_valid, p_occurred_at, p_webhook_id)
   on conflict (provider, membership_id) do update
      set user_id = excluded.user_id,
@@ -347,24 +429,25 @@ security invoker
 set search_path = ''
 as $$
 declare
-  v_payment_id text := p_data ->> 'id';
+  v_payment_id text := private.webhook_field(p_data -> 'id', 'data.id');
+  v_membership_id text := coalesce(private.webhook_field(p_data -> 'membership' -> 'id', 'data.membership.id'),
+                                   private.webhook_field(p_data -> 'membership_id', 'data.membership_id'));
+  v_currency text := private.webhook_field(p_data -> 'currency', 'data.currency', 3);
+  v_amount numeric := private.webhook_amount(p_data);
   v_uid uuid := private.webhook_user_id(p_data);
-  v_amount numeric;
   v_rows integer;
 begin
   if v_payment_id is null then
     raise exception 'invalid webhook payload: payment event without data.id' using errcode = '22023';
   end if;
-  begin
-    v_amount := coalesce(p_data ->> 'total', p_data ->> 'final_amount', p_data ->> 'amount')::numeric;
-  exception when invalid_text_representation then
-    raise exception 'invalid webhook payload: payment amount is not a number' using errcode = '22023';
-  end;
+  if v_currency !~ '^[A-Za-z]{3}$' then
+    raise exception 'invalid webhook payload: data.currency must be a three-letter ISO 4217 code' using errcode = '22023';
+  end if;
 
   insert into private.provider_payments as p
          (provider, payment_id, user_id, membership_id, status, amount, currency, last_event_at, last_webhook_id)
-  values (p_provider, v_payment_id, v_uid, coalesce(p_data -> 'membership' ->> 'id', p_data ->> 'membership_id'),
-          p_status, v_amount, p_data ->> 'currency', p_occurred_at, p_webhook_id)
+  values (p_provider, v_payment_id, v_uid, v_membership_id,
+          p_status, v_amount, v_currency, p_occurred_at, p_webhook_id)
   on conflict (provider, payment_id) do update
      set status = excluded.status,
          user_id = coalesce(excluded.user_id, p.user_id),
@@ -418,6 +501,12 @@ begin
   if p_payload is null or jsonb_typeof(p_payload) <> 'object' then
     raise exception 'invalid webhook payload: must be a JSON object' using errcode = '22023';
   end if;
+  perform private.require_json_size(p_payload, 'webhook payload', 262144);
+  -- The event time orders a membership's changes: a time far ahead would
+  -- make every later real event look older and be ignored; an infinite one
+  -- breaks any arithmetic over the column.
+  perform private.require_time_between(p_occurred_at, 'p_occurred_at',
+    pg_catalog.now() - private.user_time_horizon(), pg_catalog.now() + private.user_time_skew());
 
   -- The inbox row first: a concurrent duplicate waits here on the unique
   -- index and then finds the row, so only one delivery applies the event.
@@ -482,8 +571,10 @@ as $$
 $$;
 
 comment on function public.ingest_webhook_event(text, text, text, jsonb, timestamptz) is
-  'Service role only (the webhook edge function, after verifying the signature): stores the event once per (provider, webhook id) and applies it — membership activated/went_valid grants the mapped plan (set_user_plan), deactivated/went_invalid returns to basic unless another valid membership grants more, payments are recorded, other types are stored. Returns {event_id, duplicate, outcome, detail}; a redelivery returns duplicate = true and changes nothing. 22023 on a malformed event.';
+  'Service role only (the webhook edge function, after verifying the signature): stores the event once per (provider, webhook id) and applies it — membership activated/went_valid grants the mapped plan (set_user_plan), deactivated/went_invalid returns to basic unless another valid membership grants more, payments are recorded, other types are stored. Returns {event_id, duplicate, outcome, detail}; a redelivery returns duplicate = true and changes nothing. The user is metadata.user_id, else the owner of the email only when the address is confirmed. 22023 on a malformed event: a field that is not a bounded string or number, an amount that is not a finite number in [0, 10^10), an event time outside [now - 1 year, now + 5 minutes], a payload over 256 KB; nothing is stored then.';
 
+revoke execute on function private.webhook_field(jsonb, text, integer) from public, anon, authenticated, service_role;
+revoke execute on function private.webhook_amount(jsonb) from public, anon, authenticated, service_role;
 revoke execute on function private.webhook_user_id(jsonb) from public, anon, authenticated, service_role;
 revoke execute on function private.apply_membership_event(text, text, boolean, jsonb, timestamptz) from public, anon, authenticated, service_role;
 revoke execute on function private.apply_payment_event(text, text, text, jsonb, timestamptz) from public, anon, authenticated, service_role;

@@ -32,7 +32,8 @@ create table if not exists public.transactions (
   completed_at timestamptz,
   primary key (id, created_at),
   constraint transactions_type_check check (type in ('credit', 'debit')),
-  constraint transactions_amount_check check (amount > 0),
+  -- numeric accepts NaN, and NaN > 0 holds: the finite test is explicit
+  constraint transactions_amount_check check (amount > 0 and amount not in ('NaN', 'Infinity', '-Infinity')),
   constraint transactions_currency_check check (currency ~ '^[A-Z]{3}$'),
   constraint transactions_status_check check (status in ('pending', 'processing', 'completed', 'failed', 'cancelled', 'refunded'))
 ) partition by range (created_at);
@@ -149,7 +150,7 @@ create table if not exists public.account_balances (
   updated_at timestamptz not null default now(),
   primary key (user_id, currency),
   constraint account_balances_currency_check check (currency ~ '^[A-Z]{3}$'),
-  constraint account_balances_balance_check check (balance >= 0)
+  constraint account_balances_balance_check check (balance >= 0 and balance not in ('NaN', 'Infinity', '-Infinity'))
 );
 
 comment on table public.account_balances is
@@ -184,6 +185,7 @@ create table if not exists public.payment_methods (
   constraint payment_methods_provider_reference_check check (char_length(provider_reference) between 1 and 255),
   constraint payment_methods_label_check check (char_length(label) <= 100),
   constraint payment_methods_last4_check check (last4 ~ '^[0-9]{4}$'),
+  constraint payment_methods_expires_on_check check (pg_catalog.isfinite(expires_on)),
   constraint payment_methods_provider_reference_key unique (provider, provider_reference)
 );
 
@@ -265,6 +267,7 @@ begin
   if p_type is null or p_type not in ('credit', 'debit') then
     raise exception 'invalid p_type: must be credit or debit' using errcode = '22023';
   end if;
+  perform private.require_finite(p_amount, 'p_amount');
   if p_amount is null or p_amount <= 0 or p_amount >= 1e16 or p_amount <> pg_catalog.round(p_amount, 4) then
     raise exception 'invalid p_amount: must be positive, below 10^16, with at most 4 decimal places' using errcode = '22023';
   end if;
@@ -277,6 +280,9 @@ begin
   if v_is_service and not exists (select 1 from auth.users as u where u.id = p_user_id) then
     raise exception 'no user with id %', p_user_id using errcode = '23503';
   end if;
+  -- A user's own transactions are writes like any other: bounded per plan
+  -- (a replay of an idempotency key counts too; the service role is not limited).
+  perform private.consume_quota('writes');
 
   if p_idempotency_key is not null then
     -- Claim the key. A concurrent request with the same key waits here until
@@ -412,6 +418,8 @@ begin
   if not v_is_service and not (v_tx.user_id = v_uid and v_tx.status = 'pending' and p_new_status = 'cancelled') then
     raise exception 'only the service role may set a transaction to %', p_new_status using errcode = '42501';
   end if;
+  -- the cancellation writes an event row: one unit of the user's write quota
+  perform private.consume_quota('writes');
 
   v_old_status := v_tx.status;
 

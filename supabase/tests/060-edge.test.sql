@@ -2,7 +2,7 @@
 -- ingest_webhook_event() are service-role only; the webhook inbox is unique on
 -- (provider, webhook id) and applies each event once, in event-time order.
 begin;
-select plan(54);
+select plan(81);
 
 select tests.create_supabase_user('alice');
 select tests.create_supabase_user('bob');
@@ -79,7 +79,7 @@ select is(
     jsonb_build_object('type', 'membership.activated', 'data', jsonb_build_object(
       'id', 'mem_1', 'status', 'active', 'plan', jsonb_build_object('id', 'plan_pro_test'),
       'metadata', jsonb_build_object('user_id', tests.get_supabase_uid('alice')))),
-    '2026-11-01 10:00+00') - 'event_id',
+    (current_date - 1 + time '10:00')::timestamptz) - 'event_id',
   '{"duplicate": false, "outcome": "applied", "detail": "membership valid: plan pro"}'::jsonb,
   'membership.activated applies the mapped plan');
 select tests.authenticate_as_service_role();
@@ -94,7 +94,7 @@ select is((select plan_name from public.user_plans where user_id = tests.get_sup
 
 select tests.authenticate_as_service_role();
 select is(
-  public.ingest_webhook_event('whop', 'msg_1', 'membership.activated', '{"type":"membership.activated","data":{"id":"mem_1"}}', '2026-11-01 10:00+00') - 'event_id',
+  public.ingest_webhook_event('whop', 'msg_1', 'membership.activated', '{"type":"membership.activated","data":{"id":"mem_1"}}', (current_date - 1 + time '10:00')::timestamptz) - 'event_id',
   '{"duplicate": true, "outcome": "applied", "detail": "membership valid: plan pro"}'::jsonb,
   'the same webhook id again is a duplicate, reported with the first outcome');
 select tests.reset_role();
@@ -106,7 +106,7 @@ select tests.authenticate_as_service_role();
 select is(
   public.ingest_webhook_event('whop', 'msg_2', 'membership.deactivated',
     '{"type":"membership.deactivated","data":{"id":"mem_1","status":"canceled","user":{"email":"alice@test.local"}}}',
-    '2026-11-01 12:00+00') ->> 'outcome',
+    (current_date - 1 + time '12:00')::timestamptz) ->> 'outcome',
   'applied', 'membership.deactivated applies (user found by email)');
 select tests.reset_role();
 select results_eq(
@@ -120,7 +120,7 @@ select is(
   public.ingest_webhook_event('whop', 'msg_3', 'membership.went_valid',
     jsonb_build_object('data', jsonb_build_object('id', 'mem_1', 'plan_id', 'plan_pro_test',
       'metadata', jsonb_build_object('user_id', tests.get_supabase_uid('alice')))),
-    '2026-11-01 11:00+00') ->> 'outcome',
+    (current_date - 1 + time '11:00')::timestamptz) ->> 'outcome',
   'ignored', 'an activation older than the stored state (delivered late) is ignored');
 select tests.reset_role();
 select is((select entitled_plan from private.provider_memberships where membership_id = 'mem_1'), 'basic',
@@ -132,20 +132,20 @@ select is((select plan_name from public.user_plans where user_id = tests.get_sup
 select tests.authenticate_as_service_role();
 select public.ingest_webhook_event('whop', 'msg_b1', 'membership.activated',
   jsonb_build_object('data', jsonb_build_object('id', 'mem_b1', 'plan', jsonb_build_object('id', 'plan_pro_test'),
-    'metadata', jsonb_build_object('user_id', tests.get_supabase_uid('bob')))), '2026-11-01 10:00+00');
+    'metadata', jsonb_build_object('user_id', tests.get_supabase_uid('bob')))), (current_date - 1 + time '10:00')::timestamptz);
 select public.ingest_webhook_event('whop', 'msg_b2', 'membership.activated',
   jsonb_build_object('data', jsonb_build_object('id', 'mem_b2', 'plan', jsonb_build_object('id', 'plan_pro_test'),
-    'metadata', jsonb_build_object('user_id', tests.get_supabase_uid('bob')))), '2026-11-01 10:05+00');
+    'metadata', jsonb_build_object('user_id', tests.get_supabase_uid('bob')))), (current_date - 1 + time '10:05')::timestamptz);
 select public.ingest_webhook_event('whop', 'msg_b3', 'membership.deactivated',
   jsonb_build_object('data', jsonb_build_object('id', 'mem_b1', 'metadata', jsonb_build_object('user_id', tests.get_supabase_uid('bob')))),
-  '2026-11-01 11:00+00');
+  (current_date - 1 + time '11:00')::timestamptz);
 select tests.reset_role();
 select is((select plan_name from public.user_plans where user_id = tests.get_supabase_uid('bob')), 'pro',
   'bob stays on pro while his other membership is valid');
 select tests.authenticate_as_service_role();
 select public.ingest_webhook_event('whop', 'msg_b4', 'membership.deactivated',
   jsonb_build_object('data', jsonb_build_object('id', 'mem_b2', 'metadata', jsonb_build_object('user_id', tests.get_supabase_uid('bob')))),
-  '2026-11-01 11:05+00');
+  (current_date - 1 + time '11:05')::timestamptz);
 select tests.reset_role();
 select is((select plan_name from public.user_plans where user_id = tests.get_supabase_uid('bob')), 'basic',
   'and goes to basic when none is');
@@ -156,7 +156,7 @@ select tests.authenticate_as_service_role();
 select is(
   public.ingest_webhook_event('whop', 'msg_4', 'membership.activated',
     jsonb_build_object('data', jsonb_build_object('id', 'mem_2', 'plan', jsonb_build_object('id', 'plan_unknown'),
-      'metadata', jsonb_build_object('user_id', tests.get_supabase_uid('bob')))), '2026-11-01 10:00+00') ->> 'outcome',
+      'metadata', jsonb_build_object('user_id', tests.get_supabase_uid('bob')))), (current_date - 1 + time '10:00')::timestamptz) ->> 'outcome',
   'ignored', 'an unmapped plan grants nothing');
 select tests.reset_role();
 select is((select outcome_detail from private.webhook_events where webhook_id = 'msg_4'),
@@ -169,10 +169,10 @@ select is(
 
 select is(
   public.ingest_webhook_event('whop', 'msg_6', 'payment.succeeded',
-    '{"data":{"id":"pay_1","total":"19.99","currency":"usd","user":{"email":"bob@test.local"}}}', '2026-11-01 10:00+00') ->> 'outcome',
+    '{"data":{"id":"pay_1","total":"19.99","currency":"usd","user":{"email":"bob@test.local"}}}', (current_date - 1 + time '10:00')::timestamptz) ->> 'outcome',
   'applied', 'payment.succeeded is recorded');
 select is(
-  public.ingest_webhook_event('whop', 'msg_7', 'payment.failed', '{"data":{"id":"pay_1"}}', '2026-11-01 09:00+00') ->> 'outcome',
+  public.ingest_webhook_event('whop', 'msg_7', 'payment.failed', '{"data":{"id":"pay_1"}}', (current_date - 1 + time '09:00')::timestamptz) ->> 'outcome',
   'ignored', 'an older payment event does not overwrite a newer status');
 select tests.reset_role();
 select results_eq(
@@ -207,6 +207,105 @@ select throws_ok($$ select public.ingest_webhook_event('whop', 'msg_x7', 'paymen
 select tests.reset_role();
 select is((select count(*)::int from private.webhook_events where webhook_id like 'msg_x%'), 0,
   'a rejected event leaves no inbox row');
+
+-- ---------------------------------------------------------------------------
+-- Matching a user: metadata.user_id first; an email only when confirmed
+-- ---------------------------------------------------------------------------
+-- The attack: someone registers the victim's address first (never confirming
+-- it); the victim then pays, and the provider's event names only the email.
+select tests.create_supabase_user('squatter', email => 'victim@test.local');
+update auth.users set email_confirmed_at = null where id = tests.get_supabase_uid('squatter');
+select tests.authenticate_as_service_role();
+select is(
+  public.ingest_webhook_event('whop', 'msg_v1', 'membership.activated',
+    '{"data":{"id":"mem_v1","plan":{"id":"plan_pro_test"},"user":{"email":"Victim@test.local"}}}') ->> 'outcome',
+  'ignored', 'an email that matches only an unconfirmed account matches no one');
+select tests.reset_role();
+select is((select count(*)::int from public.user_plans where user_id = tests.get_supabase_uid('squatter') and plan_name <> 'basic'), 0,
+  'the unconfirmed account does not get the plan');
+select is((select count(*)::int from private.provider_memberships where membership_id = 'mem_v1'), 0,
+  'and no membership is recorded for it');
+update auth.users set email_confirmed_at = now() where id = tests.get_supabase_uid('squatter');
+select tests.authenticate_as_service_role();
+select is(
+  public.ingest_webhook_event('whop', 'msg_v2', 'membership.activated',
+    '{"data":{"id":"mem_v2","plan":{"id":"plan_pro_test"},"user":{"email":"victim@test.local"}}}') ->> 'outcome',
+  'applied', 'once the address is confirmed, the email matches');
+select is(
+  public.ingest_webhook_event('whop', 'msg_v3', 'membership.activated',
+    jsonb_build_object('data', jsonb_build_object('id', 'mem_v3', 'plan', jsonb_build_object('id', 'plan_pro_test'),
+      'user', jsonb_build_object('email', 'victim@test.local'),
+      'metadata', jsonb_build_object('user_id', tests.get_supabase_uid('bob'))))) ->> 'outcome',
+  'applied', 'metadata.user_id and an email naming different users ...');
+select tests.reset_role();
+select is((select user_id from private.provider_memberships where membership_id = 'mem_v3'), tests.get_supabase_uid('bob'),
+  '... the user id from our checkout wins');
+
+-- ---------------------------------------------------------------------------
+-- Malformed but signed: every field bounded, 22023 (the webhook's 400)
+-- ---------------------------------------------------------------------------
+select tests.authenticate_as_service_role();
+select throws_ok($$ select public.ingest_webhook_event('whop', 'msg_y1', 'payment.succeeded', '{"data":{"id":"pay_y1","total":"NaN"}}') $$,
+  '22023', 'invalid webhook payload: payment amount must be a finite number', 'a NaN amount is rejected');
+select throws_ok($$ select public.ingest_webhook_event('whop', 'msg_y2', 'payment.succeeded', '{"data":{"id":"pay_y2","total":"Infinity"}}') $$,
+  '22023', 'invalid webhook payload: payment amount must be a finite number', 'an infinite amount is rejected');
+select throws_ok($$ select public.ingest_webhook_event('whop', 'msg_y3', 'payment.succeeded', '{"data":{"id":"pay_y3","total":"-1"}}') $$,
+  '22023', 'invalid webhook payload: payment amount must be between 0 and 10^10', 'a negative amount is rejected');
+select throws_ok($$ select public.ingest_webhook_event('whop', 'msg_y4', 'payment.succeeded', '{"data":{"id":"pay_y4","total":"1e12"}}') $$,
+  '22023', 'invalid webhook payload: payment amount must be between 0 and 10^10', 'an amount beyond the column is rejected');
+select throws_ok($$ select public.ingest_webhook_event('whop', 'msg_y4b', 'payment.succeeded', '{"data":{"id":"pay_y4b","total":1e400}}') $$,
+  '22023', 'invalid webhook payload: data.total must be a string of 1 to 40 characters', 'a 400-digit amount is rejected before it is parsed');
+select throws_ok($$ select public.ingest_webhook_event('whop', 'msg_y5', 'payment.succeeded', '{"data":{"id":"pay_y5","total":{"value":1}}}') $$,
+  '22023', 'invalid webhook payload: data.total must be a string of 1 to 40 characters', 'an amount that is an object is rejected');
+select throws_ok($$ select public.ingest_webhook_event('whop', 'msg_y6', 'payment.succeeded', '{"data":{"id":"pay_y6","total":"1","currency":"dollars"}}') $$,
+  '22023', 'invalid webhook payload: data.currency must be a string of 1 to 3 characters', 'a currency that is not a code is rejected');
+select throws_ok($$ select public.ingest_webhook_event('whop', 'msg_y7', 'payment.succeeded', '{"data":{"id":"pay_y7","total":"1","currency":"12$"}}') $$,
+  '22023', 'invalid webhook payload: data.currency must be a three-letter ISO 4217 code', 'a three-character currency that is not letters is rejected');
+select throws_ok($$ select public.ingest_webhook_event('whop', 'msg_y8', 'membership.activated', '{"data":{"id":{"nested":true}}}') $$,
+  '22023', 'invalid webhook payload: data.id must be a string of 1 to 200 characters', 'an id that is not a string is rejected');
+select throws_ok(format($$ select public.ingest_webhook_event('whop', 'msg_y9', 'membership.activated', %L) $$,
+    jsonb_build_object('data', jsonb_build_object('id', 'mem_y9', 'status', repeat('s', 51)))),
+  '22023', 'invalid webhook payload: data.status must be a string of 1 to 50 characters', 'an endless status is rejected');
+select throws_ok(format($$ select public.ingest_webhook_event('whop', 'msg_y10', 'member.created', %L) $$,
+    jsonb_build_object('data', jsonb_build_object('blob', (select string_agg(md5(i::text), '') from generate_series(1, 9000) as i)))),
+  '22023', 'invalid webhook payload: at most 262144 bytes of JSON', 'a payload over 256 KB is rejected');
+select throws_ok($$ select public.ingest_webhook_event('whop', 'msg_y11', 'member.created', '{}', 'infinity') $$,
+  '22023', null, 'an infinite event time is rejected');
+select throws_ok($$ select public.ingest_webhook_event('whop', 'msg_y12', 'member.created', '{}', '-infinity') $$,
+  '22023', null, 'a minus-infinite event time is rejected');
+select throws_ok($$ select public.ingest_webhook_event('whop', 'msg_y13', 'member.created', '{}', now() + interval '1 day') $$,
+  '22023', null, 'an event time in the future (which would shadow every later event) is rejected');
+select throws_ok($$ select public.ingest_webhook_event('whop', 'msg_y14', 'member.created', '{}', now() - interval '2 years') $$,
+  '22023', null, 'an event time years back is rejected');
+select is(
+  public.ingest_webhook_event('whop', 'msg_y15', 'payment.succeeded', '{"data":{"id":"pay_y15","total":12.5,"currency":"EUR"}}') ->> 'outcome',
+  'applied', 'a JSON number amount is accepted');
+select tests.reset_role();
+select is((select count(*)::int from private.webhook_events where webhook_id ~ '^msg_y([0-9]|1[0-4])b?$'), 0,
+  'no rejected event left an inbox row');
+select throws_ok($$ insert into private.provider_payments (provider, payment_id, status, amount, last_event_at, last_webhook_id)
+                   values ('whop', 'pay_nan', 'succeeded', 'NaN', now(), 'msg_nan') $$,
+  '23514', null, 'provider_payments.amount refuses NaN even from SQL');
+select throws_ok($$ insert into private.provider_memberships (provider, membership_id, user_id, status, entitled_plan, valid, last_event_at, last_webhook_id)
+                   values ('whop', 'mem_inf', tests.get_supabase_uid('bob'), 'active', 'pro', true, 'infinity', 'msg_inf') $$,
+  '23514', null, 'provider_memberships.last_event_at refuses infinity even from SQL');
+
+-- ---------------------------------------------------------------------------
+-- health_check copes with extreme run times in the queue
+-- ---------------------------------------------------------------------------
+-- -infinity when the queue allows it, else the earliest time PostgreSQL has.
+do $$
+begin
+  insert into private.jobs (queue_name, job_type, max_attempts, run_at) values ('health_test', 'health.test', 1, '-infinity');
+exception when check_violation then
+  insert into private.jobs (queue_name, job_type, max_attempts, run_at) values ('health_test', 'health.test', 1, '4713-01-01 00:00+00 BC');
+end;
+$$;
+select tests.authenticate_as_service_role();
+select lives_ok($$ select public.health_check() $$, 'a job with an extreme run time does not break the health report');
+select is(public.health_check() -> 'queue' ->> 'status', 'degraded', 'it is a backlog: the queue check is degraded');
+select tests.reset_role();
+delete from private.jobs where queue_name = 'health_test';
 
 select tests.reset_role();
 select * from finish();

@@ -2,7 +2,7 @@
 -- update_transaction_status (lifecycle, balances, events), RLS per role,
 -- payment methods. Concurrency is in tests/integrations.test.ts.
 begin;
-select plan(82);
+select plan(98);
 
 select tests.create_supabase_user('pay_alice');
 select tests.create_supabase_user('pay_bob');
@@ -227,6 +227,66 @@ select tests.reset_role();
 select is((select count(*)::int from public.transaction_events), (select events from replay_before), '... and writes no event');
 select col_is_pk('public', 'transaction_events', array['transaction_id', 'created_at', 'id'],
   'transaction_events is keyed by (transaction_id, created_at, id): one index serves the key and reading a transaction''s trail');
+
+-- ---------------------------------------------------------------------------
+-- Numbers are finite, in the arguments and in every numeric column
+-- ---------------------------------------------------------------------------
+select tests.authenticate_as('pay_bob');
+select throws_ok($$select public.create_transaction(auth.uid(), 'credit', 'NaN', 'USD', null)$$,
+  '22023', 'invalid p_amount: must be a finite number', 'a user''s NaN amount is rejected (NaN > 0 holds in PostgreSQL)');
+select throws_ok($$select public.create_transaction(auth.uid(), 'debit', 'Infinity', 'USD', null)$$,
+  '22023', 'invalid p_amount: must be a finite number', 'an infinite amount is rejected');
+select tests.authenticate_as_service_role();
+select throws_ok(format($$select public.create_transaction(%L, 'credit', '-Infinity', 'USD', null)$$, tests.get_supabase_uid('pay_bob')),
+  '22023', 'invalid p_amount: must be a finite number', 'the service role''s non-finite amount is rejected too');
+select tests.reset_role();
+select throws_ok(format($$insert into public.transactions (user_id, type, amount, currency) values (%L, 'credit', 'NaN', 'USD')$$,
+    tests.get_supabase_uid('pay_bob')),
+  '23514', null, 'transactions.amount refuses NaN even from SQL');
+select throws_ok(format($$insert into public.account_balances (user_id, currency, balance) values (%L, 'XAF', 'NaN')$$,
+    tests.get_supabase_uid('pay_bob')),
+  '23514', null, 'account_balances.balance refuses NaN even from SQL');
+select throws_ok(format($$insert into public.payment_methods (user_id, method_type, provider, provider_reference, expires_on) values (%L, 'card', 'stripe', 'pm_inf', 'infinity')$$,
+    tests.get_supabase_uid('pay_bob')),
+  '23514', null, 'payment_methods.expires_on refuses infinity');
+
+-- ---------------------------------------------------------------------------
+-- Table grants: users write only through the RPCs (and label/default of their own methods)
+-- ---------------------------------------------------------------------------
+select tests.authenticate_as('pay_bob');
+select throws_ok(format($$insert into public.transaction_events (transaction_id, user_id, to_status, actor_role) values (%L, auth.uid(), 'completed', 'service_role')$$,
+    tests.id('credit100')),
+  '42501', null, 'users cannot forge transaction events');
+select throws_ok($$insert into public.account_balances (user_id, currency, balance) values (auth.uid(), 'EUR', 1e6)$$,
+  '42501', null, 'users cannot create balances');
+select throws_ok($$delete from public.transactions$$, '42501', null, 'users cannot delete transactions');
+select throws_ok($$update public.payment_methods set provider_reference = 'pm_other'$$, '42501', null,
+  'users cannot point a payment method at another provider reference');
+select throws_ok($$update public.payment_methods set user_id = auth.uid()$$, '42501', null, 'users cannot take over a payment method');
+
+-- ---------------------------------------------------------------------------
+-- Write quota: a user's transactions and cancellations count as writes
+-- ---------------------------------------------------------------------------
+select tests.create_supabase_user('pay_quota');
+select tests.authenticate_as('pay_quota');
+set local app.usage_now = '2026-03-11 08:00:00+00';
+select lives_ok($$select public.create_transaction(auth.uid(), 'credit', 1, 'USD', null) from generate_series(1, 119)$$,
+  'basic: 119 transactions in a minute pass');
+select tests.remember('quota_tx', (public.create_transaction(tests.get_supabase_uid('pay_quota'), 'credit', 1, 'USD', 'quota-last')).id);
+select throws_ok($$select public.create_transaction(auth.uid(), 'credit', 1, 'USD', null)$$,
+  'PT429', 'rate limit exceeded for writes: try again in 1 seconds', 'the 121st write in a minute is PT429');
+select throws_ok(format($$select public.update_transaction_status(%L, 'cancelled')$$, tests.id('quota_tx')),
+  'PT429', null, 'so is a cancellation (it writes an event)');
+set local app.usage_now = '2026-03-11 08:01:00+00';
+select is((public.update_transaction_status(tests.id('quota_tx'), 'cancelled')).status, 'cancelled',
+  'a minute later the user writes again');
+select tests.authenticate_as_service_role();
+set local app.usage_now = '2026-03-11 08:01:00+00';
+select lives_ok(format($$select public.create_transaction(%L, 'credit', 1, 'USD', null) from generate_series(1, 130)$$,
+    tests.get_supabase_uid('pay_quota')),
+  'the service role (the payment backend) is not limited');
+reset app.usage_now;
+select tests.reset_role();
 
 select * from finish();
 rollback;

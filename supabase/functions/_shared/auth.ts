@@ -111,3 +111,28 @@ export async function requireUserOrService(
     'sign in: send your access token as Authorization: Bearer <JWT> (services: the secret key in the apikey header)',
   );
 }
+
+/**
+ * Whether a request comes from a service: one of the project's secret keys in
+ * `apikey` (the rule requireUserOrService applies), or a verified legacy JWT
+ * whose role is service_role. Never throws: for a public endpoint that answers
+ * everyone and tells only a service more, any other caller (no key, the
+ * publishable key, a user, a bad token) is simply not a service.
+ */
+export async function isServiceCaller(
+  req: Request,
+  env: Pick<FunctionEnv, 'secretKeys'>,
+  verify: (token: string) => Promise<JWTPayload | null>,
+): Promise<boolean> {
+  const apikey = req.headers.get('apikey') ?? '';
+  const bearer = /^bearer\s+(\S+)\s*$/i.exec(req.headers.get('Authorization') ?? '')?.[1];
+  if (apikey.startsWith('sb_secret_') && env.secretKeys.some((k) => timingSafeEqual(k, apikey))) {
+    return bearer === undefined || bearer === apikey;
+  }
+  if (!bearer || bearer.startsWith('sb_')) return false;
+  try {
+    return (await verify(bearer))?.role === 'service_role';
+  } catch {
+    return false;
+  }
+}

@@ -4,7 +4,9 @@
 // the inbox (once per webhook id) and applies it, in one transaction.
 //
 //   bad or missing signature, stale timestamp -> 401, nothing stored
-//   malformed payload                         -> 400, nothing stored
+//   body over 256 KB                          -> 413, not verified
+//   malformed but signed (headers, JSON, a field, an amount, a time)
+//                                             -> 400, nothing stored
 //   new event                                 -> 200 {duplicate: false, outcome}
 //   redelivery (same webhook-id)              -> 200 {duplicate: true}, no effect
 import type { SupabaseClient } from '@supabase/supabase-js';
@@ -16,13 +18,24 @@ import { HttpError, fromPostgrest, json, serve, zodDetails } from '../_shared/er
 
 export const provider = 'whop';
 
+/** The largest body verified and stored (the SQL inbox refuses more, too). */
+export const maxBodyBytes = 256 * 1024;
+/** How deeply a payload may nest: deeper JSON is no provider's and would exhaust the database's parser. */
+export const maxJsonDepth = 32;
+
+// Standard Webhooks headers as the provider sends them. The library reads the
+// timestamp with parseInt, so "1700000000junk" verifies; the handler needs
+// the whole header to be the number it signed.
+const webhookIdPattern = /^[\x21-\x7e]{1,200}$/;
+const timestampPattern = /^[0-9]{1,12}$/;
+
 // Current Whop (API v1) envelope {id, type, timestamp, data} and the legacy
 // {action, data}; unknown event types are stored and acknowledged.
 export const webhookPayload = z
   .object({
     type: z.string().min(1).max(200).optional(),
     action: z.string().min(1).max(200).optional(),
-    timestamp: z.string().datetime({ offset: true }).optional(),
+    timestamp: z.string().max(40).datetime({ offset: true }).optional(),
     data: z.record(z.string(), z.unknown()).optional(),
   })
   .passthrough()
@@ -34,6 +47,26 @@ export interface IngestResult {
   outcome: 'applied' | 'ignored' | 'stored';
   detail: string | null;
 }
+
+/**
+ * What makes a parsed payload unfit to pass on, or null: nesting deeper than
+ * maxJsonDepth, or a number JSON.parse could not hold (1e400 parses to
+ * Infinity, which the RPC call would send on as null). Iterative: no
+ * recursion on hostile input.
+ */
+export function payloadProblem(value: unknown): string | null {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v === 'number' && !Number.isFinite(v)) return 'a number in the payload is out of range';
+    if (v === null || typeof v !== 'object') continue;
+    if (depth > maxJsonDepth) return `the payload nests deeper than ${maxJsonDepth} levels`;
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return null;
+}
+
+const malformed = (message: string, details: unknown = null) => new HttpError(400, 'invalid_payload', message, details);
 
 /** Secrets from WHOP_WEBHOOK_SECRET: several, space-separated, while rotating. */
 function secretsFrom(value: string | undefined): Webhook[] {
@@ -49,7 +82,12 @@ export function createWebhookHandler(env: FunctionEnv, deps: { client?: Supabase
     if (req.method !== 'POST') throw new HttpError(405, 'method_not_allowed', 'use POST', null, { Allow: 'POST, OPTIONS' });
     if (!verifiers.length) throw new HttpError(500, 'not_configured', 'the webhook secret is not configured');
 
+    const declared = Number(req.headers.get('content-length') ?? 0);
+    if (declared > maxBodyBytes) throw new HttpError(413, 'payload_too_large', `the body is over ${maxBodyBytes} bytes`);
     const raw = await req.text();
+    if (new TextEncoder().encode(raw).length > maxBodyBytes) {
+      throw new HttpError(413, 'payload_too_large', `the body is over ${maxBodyBytes} bytes`);
+    }
     const headers = {
       'webhook-id': req.headers.get('webhook-id') ?? '',
       'webhook-timestamp': req.headers.get('webhook-timestamp') ?? '',
@@ -78,14 +116,23 @@ export function createWebhookHandler(env: FunctionEnv, deps: { client?: Supabase
     }
     if (!verified) throw new HttpError(401, 'invalid_signature', `webhook verification failed: ${reason}`);
 
+    // Signed from here on: whatever is wrong now is the provider's malformed input, a 400.
+    if (!timestampPattern.test(headers['webhook-timestamp'])) {
+      throw malformed('webhook-timestamp must be whole seconds since 1970 (digits only)');
+    }
+    if (!webhookIdPattern.test(headers['webhook-id'])) {
+      throw malformed('webhook-id must be 1 to 200 printable ASCII characters');
+    }
     let body: unknown;
     try {
       body = JSON.parse(raw);
     } catch {
-      throw new HttpError(400, 'invalid_payload', 'the body is not JSON');
+      throw malformed('the body is not JSON');
     }
+    const problem = payloadProblem(body);
+    if (problem) throw malformed(problem);
     const parsed = webhookPayload.safeParse(body);
-    if (!parsed.success) throw new HttpError(400, 'invalid_payload', 'the payload is not a webhook event', zodDetails(parsed.error.issues));
+    if (!parsed.success) throw malformed('the payload is not a webhook event', zodDetails(parsed.error.issues));
     const event = parsed.data;
     const occurredAt = event.timestamp ?? new Date(Number(headers['webhook-timestamp']) * 1000).toISOString();
 
@@ -97,7 +144,8 @@ export function createWebhookHandler(env: FunctionEnv, deps: { client?: Supabase
       p_occurred_at: occurredAt,
     });
     if (error) {
-      if (status === 400) throw new HttpError(400, 'invalid_payload', error.message, error.details ?? null);
+      // 22023 and the other data errors (a time PostgreSQL cannot read, a check) are 400 from PostgREST
+      if (status === 400) throw malformed(error.message, error.details ?? null);
       throw fromPostgrest(error, status);
     }
     const result = data as IngestResult;
