@@ -534,6 +534,7 @@ declare
   v_entry private.cache_entries;
 begin
   perform private.cache_check_key(p_key);
+  perform private.platform_require_clock(p_now);
   -- The row lock makes read-and-remove atomic: two poppers never get the same item.
   select e.* into v_entry
     from private.cache_entries as e
@@ -580,6 +581,7 @@ begin
     raise exception 'invalid members: give at least one member, none null' using errcode = '22023';
   end if;
   select pg_catalog.jsonb_object_agg(m, true) into v_add from pg_catalog.unnest(p_members) as m;
+  perform private.require_json_size(v_add, 'members', 1048576);
   select count(*) into v_after
     from pg_catalog.jsonb_object_keys(private.cache_merge_collection(p_key, 'set', v_add, p_ttl_seconds, p_now));
   return v_after;

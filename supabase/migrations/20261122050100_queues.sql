@@ -21,11 +21,13 @@ create table if not exists private.job_queues (
   constraint job_queues_name_format check (name ~ '^[a-z0-9][a-z0-9_.:/-]{0,62}$'),
   constraint job_queues_max_attempts check (default_max_attempts between 1 and 100),
   constraint job_queues_lease check (lease_seconds between 1 and 86400),
-  constraint job_queues_backoff check (backoff_base_seconds > 0 and backoff_max_seconds >= backoff_base_seconds),
+  constraint job_queues_backoff check (backoff_base_seconds > 0 and backoff_max_seconds >= backoff_base_seconds
+                                       and backoff_max_seconds <= 31536000),
   -- NaN and Infinity pass the comparisons above (NaN sorts above every number)
   constraint job_queues_backoff_finite check (backoff_base_seconds not in ('NaN', 'Infinity', '-Infinity')
                                               and backoff_max_seconds not in ('NaN', 'Infinity', '-Infinity')),
-  constraint job_queues_retention check (retention >= interval '1 hour')
+  -- bounded above so that now() - retention (the cleanup) stays a timestamp
+  constraint job_queues_retention check (retention between interval '1 hour' and interval '10 years')
 );
 
 comment on table private.job_queues is
@@ -197,6 +199,7 @@ begin
   if p_queue is null or p_queue !~ '^[a-z0-9][a-z0-9_.:/-]{0,62}$' then
     raise exception 'invalid queue name: 1 to 63 of a-z 0-9 _ . : / -, starting with a letter or digit' using errcode = '22023';
   end if;
+  perform private.require_text_length(p_description, 'description', 1000);
   perform private.require_finite(p_backoff_base_seconds, 'backoff base');
   perform private.require_finite(p_backoff_max_seconds, 'backoff max');
   begin
@@ -207,7 +210,7 @@ begin
           lease_seconds = excluded.lease_seconds, backoff_base_seconds = excluded.backoff_base_seconds,
           backoff_max_seconds = excluded.backoff_max_seconds, retention = excluded.retention;
   exception when check_violation or not_null_violation then
-    raise exception 'invalid queue settings: attempts 1-100, lease 1-86400 s, backoff base > 0 and max >= base, retention >= 1 hour'
+    raise exception 'invalid queue settings: attempts 1-100, lease 1-86400 s, backoff base > 0 and max >= base (at most a year), retention 1 hour to 10 years'
       using errcode = '22023';
   end;
 end;
@@ -567,6 +570,7 @@ declare
   v_job public.job_queue;
 begin
   perform private.platform_require_clock(p_now);
+  perform private.require_json_size(p_result, 'result', 1048576);
   update private.jobs as j
      set status = 'completed', result = p_result, finished_at = p_now, locked_by = null, locked_until = null, updated_at = p_now
    where j.id = p_job_id and j.status = 'active' and j.locked_by = p_worker_id

@@ -1,7 +1,7 @@
 -- Platform: the cache. Key/value with TTL and tags, counters, lists, sets,
 -- hashes, statistics, cleanup, and who may use it.
 begin;
-select plan(82);
+select plan(83);
 
 select tests.create_supabase_user('cache_alice');
 select tests.create_supabase_user('cache_admin', app_metadata => '{"role":"admin"}');
@@ -131,6 +131,8 @@ select throws_ok($$select public.set_cache('t:clock', '1', 60, p_now => 'infinit
   'an infinite clock is refused (the entry would never expire)');
 select throws_ok($$select public.increment_cache('t:clock', 60, p_now => '-infinity')$$, '22023', null, '... by increment_cache too');
 select throws_ok($$select public.cache_hash_set('t:clock', 'f', '1', 60, p_now => 'infinity')$$, '22023', null, '... and the collections');
+select throws_ok($$select public.cache_set_add('t:big', (select array_agg(md5(n::text)) from generate_series(1, 40000) as n))$$, '22023',
+  'invalid members: at most 1048576 bytes of JSON', '... and members added to a set');
 select throws_ok($$select public.cleanup_expired_cache('infinity')$$, '22023', null,
   'the cleanup refuses an infinite clock (it would delete every entry)');
 select ok(not exists (select 1 from private.cache_entries where key in ('t:big', 't:clock')), 'refused writes stored nothing');

@@ -2,7 +2,7 @@
 -- complete, fail with backoff, dead letters and requeue, cancel, metrics,
 -- idempotent consumers, retention, and each role.
 begin;
-select plan(126);
+select plan(127);
 
 select tests.create_supabase_user('q_alice');
 select tests.create_supabase_user('q_bob');
@@ -26,13 +26,16 @@ select lives_ok($$select public.create_queue('t-work', 'test queue', p_max_attem
 select throws_ok($$select public.create_queue('Bad Name')$$, '22023',
   'invalid queue name: 1 to 63 of a-z 0-9 _ . : / -, starting with a letter or digit', 'a bad queue name is refused');
 select throws_ok($$select public.create_queue('t-bad', p_lease_seconds => 0)$$, '22023',
-  'invalid queue settings: attempts 1-100, lease 1-86400 s, backoff base > 0 and max >= base, retention >= 1 hour',
+  'invalid queue settings: attempts 1-100, lease 1-86400 s, backoff base > 0 and max >= base (at most a year), retention 1 hour to 10 years',
   'bad queue settings are refused');
 select ok(not exists (select 1 from private.job_queues where name = 't-bad'), '... and create nothing');
 select throws_ok($$select public.create_queue('t-bad', p_backoff_base_seconds => 'NaN')$$, '22023',
   'invalid backoff base: must be a finite number', 'a NaN backoff (it passes "> 0") is refused');
 select throws_ok($$select public.create_queue('t-bad', p_backoff_max_seconds => 'Infinity')$$, '22023',
   'invalid backoff max: must be a finite number', 'an infinite backoff cap is refused');
+select throws_ok($$select public.create_queue('t-bad', p_retention => interval '1000 years')$$, '22023',
+  'invalid queue settings: attempts 1-100, lease 1-86400 s, backoff base > 0 and max >= base (at most a year), retention 1 hour to 10 years',
+  'a retention the cleanup could not subtract from now is refused');
 
 -- Times: an injected clock within a century of now, a run time within 10 years of it.
 select throws_ok($$select public.enqueue_job('t-work', '{}', p_run_at => '-infinity')$$, '22023', null,
