@@ -48,9 +48,12 @@ create policy locations_select on public.locations
   for select to authenticated
   using (is_public or user_id = (select auth.uid()) or (select public.is_current_user_admin()));
 
+-- Admins publish places (user_id null) or add their own; nobody creates a
+-- place owned by another user.
 create policy locations_insert on public.locations
   for insert to authenticated
-  with check ((user_id = (select auth.uid()) and not is_public) or (select public.is_current_user_admin()));
+  with check ((user_id = (select auth.uid()) and not is_public)
+              or ((select public.is_current_user_admin()) and (user_id is null or user_id = (select auth.uid()))));
 
 create policy locations_update on public.locations
   for update to authenticated

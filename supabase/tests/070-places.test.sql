@@ -1,7 +1,7 @@
 -- Places: nearby search against known distances, visibility per role,
 -- validation, and the route cache with expiry.
 begin;
-select plan(54);
+select plan(55);
 
 select tests.create_supabase_user('plc_alice');
 select tests.create_supabase_user('plc_bob');
@@ -72,6 +72,8 @@ select is((select count(*)::int from public.find_nearby_locations(-1.9441, 30.06
 select tests.authenticate_as('plc_admin');
 select is((select count(*)::int from public.find_nearby_locations(-1.9441, 30.0619, 2000)), 5, 'an admin finds every place, private ones included');
 select lives_ok($$insert into public.locations (name, lat, lng, is_public) values ('Airport', -1.9686, 30.1395, true)$$, 'an admin publishes a place');
+select throws_ok(format($$insert into public.locations (user_id, name, lat, lng) values (%L, 'Planted', 0, 0)$$, tests.get_supabase_uid('plc_bob')),
+  '42501', null, 'not even an admin creates a place owned by another user');
 
 select tests.authenticate_as_service_role();
 select is((select count(*)::int from public.find_nearby_locations(-1.9441, 30.0619, 2000)), 5, 'the service role finds every place');
