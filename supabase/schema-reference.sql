@@ -5760,6 +5760,7 @@ declare
   v_entry private.cache_entries;
 begin
   perform private.cache_check_key(p_key);
+  perform private.platform_require_clock(p_now);
   -- The row lock makes read-and-remove atomic: two poppers never get the same item.
   select e.* into v_entry
     from private.cache_entries as e
@@ -5920,6 +5921,7 @@ begin
     raise exception 'invalid members: give at least one member, none null' using errcode = '22023';
   end if;
   select pg_catalog.jsonb_object_agg(m, true) into v_add from pg_catalog.unnest(p_members) as m;
+  perform private.require_json_size(v_add, 'members', 1048576);
   select count(*) into v_after
     from pg_catalog.jsonb_object_keys(private.cache_merge_collection(p_key, 'set', v_add, p_ttl_seconds, p_now));
   return v_after;
@@ -6351,6 +6353,7 @@ declare
   v_job public.job_queue;
 begin
   perform private.platform_require_clock(p_now);
+  perform private.require_json_size(p_result, 'result', 1048576);
   update private.jobs as j
      set status = 'completed', result = p_result, finished_at = p_now, locked_by = null, locked_until = null, updated_at = p_now
    where j.id = p_job_id and j.status = 'active' and j.locked_by = p_worker_id
@@ -6582,6 +6585,7 @@ begin
   if p_queue is null or p_queue !~ '^[a-z0-9][a-z0-9_.:/-]{0,62}$' then
     raise exception 'invalid queue name: 1 to 63 of a-z 0-9 _ . : / -, starting with a letter or digit' using errcode = '22023';
   end if;
+  perform private.require_text_length(p_description, 'description', 1000);
   perform private.require_finite(p_backoff_base_seconds, 'backoff base');
   perform private.require_finite(p_backoff_max_seconds, 'backoff max');
   begin
@@ -6592,7 +6596,7 @@ begin
           lease_seconds = excluded.lease_seconds, backoff_base_seconds = excluded.backoff_base_seconds,
           backoff_max_seconds = excluded.backoff_max_seconds, retention = excluded.retention;
   exception when check_violation or not_null_violation then
-    raise exception 'invalid queue settings: attempts 1-100, lease 1-86400 s, backoff base > 0 and max >= base, retention >= 1 hour'
+    raise exception 'invalid queue settings: attempts 1-100, lease 1-86400 s, backoff base > 0 and max >= base (at most a year), retention 1 hour to 10 years'
       using errcode = '22023';
   end;
 end;
@@ -10823,12 +10827,12 @@ CREATE TABLE private.job_queues (
     backoff_max_seconds numeric DEFAULT 3600 NOT NULL,
     retention interval DEFAULT '30 days'::interval NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT job_queues_backoff CHECK (((backoff_base_seconds > (0)::numeric) AND (backoff_max_seconds >= backoff_base_seconds))),
+    CONSTRAINT job_queues_backoff CHECK (((backoff_base_seconds > (0)::numeric) AND (backoff_max_seconds >= backoff_base_seconds) AND (backoff_max_seconds <= (31536000)::numeric))),
     CONSTRAINT job_queues_backoff_finite CHECK (((backoff_base_seconds <> ALL (ARRAY['NaN'::numeric, 'Infinity'::numeric, '-Infinity'::numeric])) AND (backoff_max_seconds <> ALL (ARRAY['NaN'::numeric, 'Infinity'::numeric, '-Infinity'::numeric])))),
     CONSTRAINT job_queues_lease CHECK (((lease_seconds >= 1) AND (lease_seconds <= 86400))),
     CONSTRAINT job_queues_max_attempts CHECK (((default_max_attempts >= 1) AND (default_max_attempts <= 100))),
     CONSTRAINT job_queues_name_format CHECK ((name ~ '^[a-z0-9][a-z0-9_.:/-]{0,62}$'::text)),
-    CONSTRAINT job_queues_retention CHECK ((retention >= '01:00:00'::interval))
+    CONSTRAINT job_queues_retention CHECK (((retention >= '01:00:00'::interval) AND (retention <= '10 years'::interval)))
 );
 
 --
@@ -14310,7 +14314,7 @@ CREATE POLICY locations_delete ON public.locations FOR DELETE TO authenticated U
 -- Name: locations locations_insert; Type: POLICY; Schema: public; Owner: -
 --
 
-CREATE POLICY locations_insert ON public.locations FOR INSERT TO authenticated WITH CHECK ((((user_id = ( SELECT auth.uid() AS uid)) AND (NOT is_public)) OR ( SELECT public.is_current_user_admin() AS is_current_user_admin)));
+CREATE POLICY locations_insert ON public.locations FOR INSERT TO authenticated WITH CHECK ((((user_id = ( SELECT auth.uid() AS uid)) AND (NOT is_public)) OR (( SELECT public.is_current_user_admin() AS is_current_user_admin) AND ((user_id IS NULL) OR (user_id = ( SELECT auth.uid() AS uid))))));
 
 --
 -- Name: locations locations_select; Type: POLICY; Schema: public; Owner: -
