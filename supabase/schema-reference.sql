@@ -162,6 +162,7 @@ begin
   if p_metadata is not null and jsonb_typeof(p_metadata) <> 'object' then
     raise exception 'invalid metadata: must be a JSON object' using errcode = '22023';
   end if;
+  perform private.require_json_size(p_metadata, 'metadata', 65536);
   if p_expected_version < -1 then
     raise exception 'invalid expected version: null (any), -1 or 0 (new stream), or the stream''s current version' using errcode = '22023';
   end if;
@@ -423,10 +424,11 @@ COMMENT ON FUNCTION private.cache_check_key(p_key text) IS 'Raises 22023 unless 
 --
 
 CREATE FUNCTION private.cache_expiry(p_ttl_seconds integer, p_now timestamp with time zone) RETURNS timestamp with time zone
-    LANGUAGE plpgsql IMMUTABLE
+    LANGUAGE plpgsql STABLE
     SET search_path TO ''
     AS $$
 begin
+  perform private.platform_require_clock(p_now);
   if p_ttl_seconds is null then
     return null;
   end if;
@@ -442,7 +444,7 @@ $$;
 -- Name: FUNCTION cache_expiry(p_ttl_seconds integer, p_now timestamp with time zone); Type: COMMENT; Schema: private; Owner: -
 --
 
-COMMENT ON FUNCTION private.cache_expiry(p_ttl_seconds integer, p_now timestamp with time zone) IS 'expires_at for a TTL in seconds (null: none); 22023 outside 1 s .. 1 year.';
+COMMENT ON FUNCTION private.cache_expiry(p_ttl_seconds integer, p_now timestamp with time zone) IS 'expires_at for a TTL in seconds (null: none); 22023 outside 1 s .. 1 year, or for a clock private.platform_require_clock refuses.';
 
 --
 -- Name: cache_merge_collection(text, text, jsonb, integer, timestamp with time zone); Type: FUNCTION; Schema: private; Owner: -
@@ -550,7 +552,8 @@ CREATE TABLE private.jobs (
     CONSTRAINT jobs_attempts CHECK (((attempts >= 0) AND ((max_attempts >= 1) AND (max_attempts <= 100)))),
     CONSTRAINT jobs_payload_object CHECK ((jsonb_typeof(payload) = 'object'::text)),
     CONSTRAINT jobs_priority CHECK (((priority >= '-1000'::integer) AND (priority <= 1000))),
-    CONSTRAINT jobs_status CHECK ((status = ANY (ARRAY['queued'::text, 'active'::text, 'completed'::text, 'dead'::text, 'cancelled'::text])))
+    CONSTRAINT jobs_status CHECK ((status = ANY (ARRAY['queued'::text, 'active'::text, 'completed'::text, 'dead'::text, 'cancelled'::text]))),
+    CONSTRAINT jobs_times_finite CHECK ((isfinite(run_at) AND isfinite(created_at) AND isfinite(updated_at) AND (isfinite(locked_until) IS NOT FALSE) AND (isfinite(started_at) IS NOT FALSE) AND (isfinite(finished_at) IS NOT FALSE)))
 );
 
 --
@@ -1089,6 +1092,30 @@ $$;
 --
 
 COMMENT ON FUNCTION private.configurations_record_history() IS 'Trigger on configurations: appends the change to configuration_history (secret values are never copied). Definer: nobody writes history directly.';
+
+--
+-- Name: consume_job_quota(text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.consume_job_quota(p_job_type text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  if p_job_type = 'quiz/generation.requested' then
+    perform private.consume_quota('quiz_generation');
+  elsif p_job_type = 'video/upload.completed' then
+    perform private.consume_quota('video_upload');
+  end if;
+  perform private.consume_quota('jobs');
+end;
+$$;
+
+--
+-- Name: FUNCTION consume_job_quota(p_job_type text); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.consume_job_quota(p_job_type text) IS 'Consumes a user''s quota for one job of p_job_type: quiz_generation or video_upload for those types, and jobs for every type. PT429 when spent; a no-op for the service role.';
 
 --
 -- Name: consume_quota(text, integer); Type: FUNCTION; Schema: private; Owner: -
@@ -2602,6 +2629,8 @@ begin
   if p_dedupe_key is not null and char_length(p_dedupe_key) not between 1 and 300 then
     raise exception 'invalid dedupe key: must be 1 to 300 characters' using errcode = '22023';
   end if;
+  perform private.platform_require_clock(p_now);
+  perform private.platform_require_service_time(p_run_at, 'run time', p_now);
   select q.* into v_queue from private.job_queues as q where q.name = p_queue;
   if not found then
     raise exception 'unknown queue: %', p_queue using errcode = 'PT404', hint = 'Create it with create_queue().';
@@ -2632,7 +2661,27 @@ $_$;
 -- Name: FUNCTION insert_job(p_queue text, p_job_type text, p_job_name text, p_payload jsonb, p_run_at timestamp with time zone, p_priority integer, p_max_attempts integer, p_dedupe_key text, p_created_by uuid, p_max_payload_bytes integer, p_now timestamp with time zone); Type: COMMENT; Schema: private; Owner: -
 --
 
-COMMENT ON FUNCTION private.insert_job(p_queue text, p_job_type text, p_job_name text, p_payload jsonb, p_run_at timestamp with time zone, p_priority integer, p_max_attempts integer, p_dedupe_key text, p_created_by uuid, p_max_payload_bytes integer, p_now timestamp with time zone) IS 'Validates and inserts one job; with a dedupe key already taken in the queue, returns the job that holds it.';
+COMMENT ON FUNCTION private.insert_job(p_queue text, p_job_type text, p_job_name text, p_payload jsonb, p_run_at timestamp with time zone, p_priority integer, p_max_attempts integer, p_dedupe_key text, p_created_by uuid, p_max_payload_bytes integer, p_now timestamp with time zone) IS 'Validates and inserts one job (run time finite and within 10 years of p_now: private.platform_require_service_time); with a dedupe key already taken in the queue, returns the job that holds it.';
+
+--
+-- Name: integrations_write_quota(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.integrations_write_quota() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  perform private.consume_quota('writes');
+  return new;
+end;
+$$;
+
+--
+-- Name: FUNCTION integrations_write_quota(); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.integrations_write_quota() IS 'Trigger: the inserting user consumes one of their writes quota (PT429 when spent). On tables users insert into directly: locations, github_repositories.';
 
 --
 -- Name: is_e164(text); Type: FUNCTION; Schema: private; Owner: -
@@ -3298,6 +3347,37 @@ $_$;
 COMMENT ON FUNCTION private.log_user_activity(p_activity_type text, p_activity_category text, p_correlation_id uuid, p_activity_metadata jsonb, p_resource_id uuid, p_resource_type text, p_ip_address text, p_user_agent text, p_request_path text, p_request_method text, p_session_id text, p_success boolean, p_error_message text, p_user_id uuid) IS 'Writer behind public.log_user_activity (definer: the API roles cannot insert into user_activity_logs): actor from the JWT, inputs checked, one insert that honours the logging settings. Other domains call it directly (it never relaxes synchronous_commit).';
 
 --
+-- Name: mark_notifications_read(uuid[]); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.mark_notifications_read(p_notification_ids uuid[]) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_uid uuid := private.require_user();
+  v_count integer;
+begin
+  if pg_catalog.cardinality(p_notification_ids) > 1000 then
+    raise exception 'invalid p_notification_ids: at most 1000 ids' using errcode = '22023';
+  end if;
+  update public.notifications as n
+     set read_at = pg_catalog.now()
+   where n.user_id = v_uid
+     and n.read_at is null
+     and (p_notification_ids is null or n.id = any (p_notification_ids));
+  get diagnostics v_count = row_count;
+  return v_count;
+end;
+$$;
+
+--
+-- Name: FUNCTION mark_notifications_read(p_notification_ids uuid[]); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.mark_notifications_read(p_notification_ids uuid[]) IS 'mark_notifications_read for the signed-in caller: sets read_at = now() on their own unread notifications.';
+
+--
 -- Name: model_config_record_price(); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -3469,6 +3549,41 @@ $$;
 COMMENT ON FUNCTION private.partition_range_key(p_parent regclass) IS 'The column a table is range-partitioned on (its first partition key column); null when it is not range-partitioned.';
 
 --
+-- Name: platform_require_clock(timestamp with time zone); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.platform_require_clock(p_now timestamp with time zone) RETURNS timestamp with time zone
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select private.require_time_between(p_now, 'p_now', pg_catalog.now() - interval '100 years',
+                                      pg_catalog.now() + interval '100 years');
+$$;
+
+--
+-- Name: FUNCTION platform_require_clock(p_now timestamp with time zone); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.platform_require_clock(p_now timestamp with time zone) IS 'p_now unchanged (null too); 22023 unless it is finite and within 100 years of now(). The bound on every injected clock of the platform and integration functions.';
+
+--
+-- Name: platform_require_service_time(timestamp with time zone, text, timestamp with time zone); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.platform_require_service_time(p_value timestamp with time zone, p_name text, p_now timestamp with time zone) RETURNS timestamp with time zone
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select private.require_time_between(p_value, p_name, p_now - interval '10 years', p_now + interval '10 years');
+$$;
+
+--
+-- Name: FUNCTION platform_require_service_time(p_value timestamp with time zone, p_name text, p_now timestamp with time zone); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.platform_require_service_time(p_value timestamp with time zone, p_name text, p_now timestamp with time zone) IS 'p_value unchanged (null too); 22023 unless it is finite and within 10 years of p_now. The window of run and send times the service role supplies.';
+
+--
 -- Name: prepare_ip(text, boolean); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -3547,6 +3662,7 @@ CREATE FUNCTION private.purge_expired_routes(p_now timestamp with time zone DEFA
 declare
   v_count integer;
 begin
+  perform private.platform_require_clock(p_now);
   delete from public.routes as r where r.expires_at <= p_now;
   get diagnostics v_count = row_count;
   return v_count;
@@ -4514,6 +4630,9 @@ begin
     if coalesce(p_priority, 0) <> 0 or p_max_attempts is not null then
       raise exception 'only the service role may set p_priority or p_max_attempts' using errcode = '42501';
     end if;
+    perform private.require_time_between(p_run_at, 'run time', pg_catalog.now() - private.user_time_skew(),
+                                         pg_catalog.now() + private.user_time_horizon());
+    perform private.consume_job_quota(p_job_type);
     return private.insert_job(v_type.queue_name, p_job_type, p_job_name, p_payload, p_run_at, 0, v_type.max_attempts,
                               case when p_dedupe_key is not null then 'user:' || v_uid::text || ':' || p_dedupe_key end,
                               v_uid, 65536, pg_catalog.now());
@@ -4528,7 +4647,7 @@ $$;
 -- Name: FUNCTION schedule_job(p_job_type text, p_job_name text, p_payload jsonb, p_run_at timestamp with time zone, p_priority integer, p_dedupe_key text, p_max_attempts integer); Type: COMMENT; Schema: private; Owner: -
 --
 
-COMMENT ON FUNCTION private.schedule_job(p_job_type text, p_job_name text, p_payload jsonb, p_run_at timestamp with time zone, p_priority integer, p_dedupe_key text, p_max_attempts integer) IS 'schedule_job for the caller from the JWT: users only for job types open to them (payload <= 64 KiB, their dedupe keys namespaced by user id); the service role for any type (unregistered types go to the default queue).';
+COMMENT ON FUNCTION private.schedule_job(p_job_type text, p_job_name text, p_payload jsonb, p_run_at timestamp with time zone, p_priority integer, p_dedupe_key text, p_max_attempts integer) IS 'schedule_job for the caller from the JWT: users only for job types open to them (payload <= 64 KiB, run time within the user window, their dedupe keys namespaced by user id, each call consuming the type''s quota: private.consume_job_quota); the service role for any type (unregistered types go to the default queue).';
 
 --
 -- Name: secure_partition(regclass); Type: FUNCTION; Schema: private; Owner: -
@@ -4748,6 +4867,7 @@ begin
   if p_api_key is null or char_length(p_api_key) not between 8 and 4096 or p_api_key ~ '[[:space:][:cntrl:]]' then
     raise exception 'invalid p_api_key: 8 to 4096 characters without spaces' using errcode = '22023';
   end if;
+  perform private.consume_quota('writes');
 
   insert into public.user_api_keys as k (user_id, service, key_hint, created_at, updated_at)
   values (v_uid, p_service, '...' || pg_catalog.right(p_api_key, 4), v_now, v_now)
@@ -4790,6 +4910,69 @@ $$;
 --
 
 COMMENT ON FUNCTION private.set_vote_owner_from_message() IS 'Trigger (message_votes): sets conversation_id and user_id from the voted message.';
+
+--
+-- Name: github_repositories; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.github_repositories (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid DEFAULT auth.uid() NOT NULL,
+    repo_owner character varying(100) NOT NULL,
+    repo_name character varying(100) NOT NULL,
+    repo_url text,
+    default_branch character varying(255) DEFAULT 'main'::character varying NOT NULL,
+    is_active boolean DEFAULT true NOT NULL,
+    last_accessed timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT github_repositories_default_branch_check CHECK ((((default_branch)::text ~ '^[^[:space:][:cntrl:]~^:?*\[\\]+$'::text) AND ((default_branch)::text !~ '\.\.'::text))),
+    CONSTRAINT github_repositories_last_accessed_finite CHECK ((isfinite(last_accessed) IS NOT FALSE)),
+    CONSTRAINT github_repositories_repo_name_check CHECK ((((repo_name)::text ~ '^[A-Za-z0-9._-]{1,100}$'::text) AND ((repo_name)::text <> ALL ((ARRAY['.'::character varying, '..'::character varying])::text[])))),
+    CONSTRAINT github_repositories_repo_owner_check CHECK (((repo_owner)::text ~ '^[A-Za-z0-9]([A-Za-z0-9-]{0,38})$'::text)),
+    CONSTRAINT github_repositories_repo_url_check CHECK (((repo_url ~ '^https://[^[:space:]]+$'::text) AND (char_length(repo_url) <= 2048)))
+);
+
+--
+-- Name: TABLE github_repositories; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.github_repositories IS 'GitHub repositories a user connected for the Git MCP agent (seed 002 github_repositories). One row per repository per user (names compared without case, as GitHub does).';
+
+--
+-- Name: COLUMN github_repositories.last_accessed; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.github_repositories.last_accessed IS 'Last time the agent used the repository (touch_github_repository).';
+
+--
+-- Name: touch_github_repository(uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.touch_github_repository(p_repository_id uuid) RETURNS public.github_repositories
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_uid uuid := private.require_user();
+  v_row public.github_repositories;
+begin
+  update public.github_repositories as r
+     set last_accessed = pg_catalog.now()
+   where r.id = p_repository_id and r.user_id = v_uid
+  returning * into v_row;
+  if v_row.id is null then
+    raise exception 'repository % not found', p_repository_id using errcode = 'PT404';
+  end if;
+  return v_row;
+end;
+$$;
+
+--
+-- Name: FUNCTION touch_github_repository(p_repository_id uuid); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.touch_github_repository(p_repository_id uuid) IS 'touch_github_repository for the signed-in caller: last_accessed = now() on their own repository.';
 
 --
 -- Name: touch_last_seen(); Type: FUNCTION; Schema: private; Owner: -
@@ -5445,7 +5628,7 @@ $$;
 -- Name: FUNCTION append_event(p_aggregate_id text, p_aggregate_type text, p_event_type text, p_payload jsonb, p_metadata jsonb, p_expected_version bigint, p_event_id uuid, p_correlation_id uuid, p_causation_id uuid); Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON FUNCTION public.append_event(p_aggregate_id text, p_aggregate_type text, p_event_type text, p_payload jsonb, p_metadata jsonb, p_expected_version bigint, p_event_id uuid, p_correlation_id uuid, p_causation_id uuid) IS 'Appends one event to the stream (p_aggregate_type, p_aggregate_id) and returns it with its version (seed 004). p_expected_version: null appends at any version, 0 or -1 only to a new stream, n only if the stream is at n, else PT409 "wrong expected version". The same p_event_id appended twice to a stream returns the first copy. Service role.';
+COMMENT ON FUNCTION public.append_event(p_aggregate_id text, p_aggregate_type text, p_event_type text, p_payload jsonb, p_metadata jsonb, p_expected_version bigint, p_event_id uuid, p_correlation_id uuid, p_causation_id uuid) IS 'Appends one event to the stream (p_aggregate_type, p_aggregate_id) and returns it with its version (seed 004). Payload at most 1 MiB, metadata 64 KiB. p_expected_version: null appends at any version, 0 or -1 only to a new stream, n only if the stream is at n, else PT409 "wrong expected version". The same p_event_id appended twice to a stream returns the first copy. Service role.';
 
 --
 -- Name: conversations; Type: TABLE; Schema: public; Owner: -
@@ -5644,6 +5827,7 @@ begin
   if p_value is null then
     raise exception 'invalid value: must not be null' using errcode = '22023';
   end if;
+  perform private.require_json_size(p_value, 'value', 1048576);
   perform private.cache_merge_collection(p_key, 'hash', pg_catalog.jsonb_build_object(p_field, p_value), p_ttl_seconds, p_now);
 end;
 $$;
@@ -5666,6 +5850,7 @@ declare
   v_entry private.cache_entries;
 begin
   perform private.cache_check_key(p_key);
+  perform private.platform_require_clock(p_now);
   -- The row lock makes read-and-remove atomic: two poppers never get the same item.
   select e.* into v_entry
     from private.cache_entries as e
@@ -5709,6 +5894,7 @@ begin
   if p_value is null then
     raise exception 'invalid value: must not be null' using errcode = '22023';
   end if;
+  perform private.require_json_size(p_value, 'value', 1048576);
   v_length := pg_catalog.jsonb_array_length(private.cache_merge_collection(p_key, 'list', pg_catalog.jsonb_build_array(p_value), p_ttl_seconds, p_now));
   return v_length;
 end;
@@ -5737,9 +5923,12 @@ CREATE TABLE public.routes (
     provider text,
     expires_at timestamp with time zone NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT routes_distance_check CHECK ((distance_meters >= (0)::double precision)),
-    CONSTRAINT routes_duration_check CHECK ((duration_seconds >= (0)::double precision)),
+    CONSTRAINT routes_destination_check CHECK ((((destination_lat >= ('-90'::integer)::numeric) AND (destination_lat <= (90)::numeric)) AND ((destination_lng >= ('-180'::integer)::numeric) AND (destination_lng <= (180)::numeric)))),
+    CONSTRAINT routes_distance_check CHECK (((distance_meters >= (0)::double precision) AND (distance_meters <> ALL (ARRAY['NaN'::double precision, 'Infinity'::double precision])))),
+    CONSTRAINT routes_duration_check CHECK (((duration_seconds >= (0)::double precision) AND (duration_seconds <> ALL (ARRAY['NaN'::double precision, 'Infinity'::double precision])))),
+    CONSTRAINT routes_expires_at_finite CHECK ((isfinite(expires_at) AND isfinite(created_at))),
     CONSTRAINT routes_geometry_check CHECK ((char_length(geometry) <= 100000)),
+    CONSTRAINT routes_origin_check CHECK ((((origin_lat >= ('-90'::integer)::numeric) AND (origin_lat <= (90)::numeric)) AND ((origin_lng >= ('-180'::integer)::numeric) AND (origin_lng <= (180)::numeric)))),
     CONSTRAINT routes_profile_check CHECK ((profile = ANY (ARRAY['driving'::text, 'walking'::text, 'cycling'::text, 'transit'::text])))
 );
 
@@ -5767,6 +5956,9 @@ declare
   v_route public.routes;
 begin
   perform private.validate_route_endpoints(p_origin_lat, p_origin_lng, p_destination_lat, p_destination_lng, p_profile);
+  perform private.require_finite(p_distance_meters, 'p_distance_meters');
+  perform private.require_finite(p_duration_seconds, 'p_duration_seconds');
+  perform private.platform_require_clock(p_now);
   if p_distance_meters is null or p_distance_meters < 0 or p_duration_seconds is null or p_duration_seconds < 0 then
     raise exception 'invalid distance or duration: must be zero or more' using errcode = '22023';
   end if;
@@ -5776,6 +5968,7 @@ begin
   if char_length(p_geometry) > 100000 then
     raise exception 'invalid p_geometry: at most 100000 characters' using errcode = '22023';
   end if;
+  perform private.require_text_length(p_provider, 'p_provider', 100);
 
   insert into public.routes as r (origin_lat, origin_lng, destination_lat, destination_lng, profile,
                                   distance_meters, duration_seconds, geometry, provider, expires_at, created_at)
@@ -5818,6 +6011,7 @@ begin
     raise exception 'invalid members: give at least one member, none null' using errcode = '22023';
   end if;
   select pg_catalog.jsonb_object_agg(m, true) into v_add from pg_catalog.unnest(p_members) as m;
+  perform private.require_json_size(v_add, 'members', 1048576);
   select count(*) into v_after
     from pg_catalog.jsonb_object_keys(private.cache_merge_collection(p_key, 'set', v_add, p_ttl_seconds, p_now));
   return v_after;
@@ -5938,6 +6132,7 @@ begin
   if p_lease_seconds is not null and p_lease_seconds not between 1 and 86400 then
     raise exception 'invalid lease: p_lease_seconds must be between 1 and 86400' using errcode = '22023';
   end if;
+  perform private.platform_require_clock(p_now);
   select q.* into v_queue from private.job_queues as q where q.name = p_queue;
   if not found then
     raise exception 'unknown queue: %', p_queue using errcode = 'PT404';
@@ -6016,6 +6211,7 @@ CREATE TABLE public.notifications (
     CONSTRAINT notifications_max_attempts_check CHECK (((max_attempts >= 1) AND (max_attempts <= 20))),
     CONSTRAINT notifications_priority_check CHECK (((priority >= 1) AND (priority <= 10))),
     CONSTRAINT notifications_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'sending'::text, 'sent'::text, 'failed'::text, 'cancelled'::text]))),
+    CONSTRAINT notifications_times_finite CHECK ((isfinite(next_attempt_at) AND (isfinite(sent_at) IS NOT FALSE) AND (isfinite(read_at) IS NOT FALSE))),
     CONSTRAINT notifications_title_check CHECK ((char_length(title) <= 200))
 );
 
@@ -6061,6 +6257,7 @@ begin
   if p_lease_seconds is null or p_lease_seconds not between 1 and 3600 then
     raise exception 'invalid p_lease_seconds: 1 to 3600' using errcode = '22023';
   end if;
+  perform private.platform_require_clock(p_now);
 
   -- Due pending ones and expired leases, highest priority first; rows another
   -- sender holds are skipped, so each is handed to one claimer. A lease that
@@ -6131,6 +6328,7 @@ declare
   v_misses bigint;
   v_prev private.cache_statistics;
 begin
+  perform private.platform_require_clock(p_now);
   delete from private.cache_entries as e where e.expires_at <= p_now;
   get diagnostics v_expired = row_count;
 
@@ -6197,6 +6395,7 @@ declare
   v_jobs integer;
   v_inbox integer;
 begin
+  perform private.platform_require_clock(p_now);
   delete from private.jobs as j
    using private.job_queues as q
    where q.name = j.queue_name
@@ -6243,6 +6442,8 @@ CREATE FUNCTION public.complete_job(p_job_id bigint, p_worker_id text, p_result 
 declare
   v_job public.job_queue;
 begin
+  perform private.platform_require_clock(p_now);
+  perform private.require_json_size(p_result, 'result', 1048576);
   update private.jobs as j
      set status = 'completed', result = p_result, finished_at = p_now, locked_by = null, locked_until = null, updated_at = p_now
    where j.id = p_job_id and j.status = 'active' and j.locked_by = p_worker_id
@@ -6439,6 +6640,7 @@ begin
   if p_user_id is null then
     raise exception 'invalid p_user_id: required' using errcode = '22023';
   end if;
+  perform private.platform_require_service_time(p_send_at, 'p_send_at', pg_catalog.now());
 
   insert into public.notifications (user_id, channel, title, body, data, priority, max_attempts, next_attempt_at,
                                     status, sent_at)
@@ -6459,7 +6661,7 @@ $$;
 -- Name: FUNCTION create_notification(p_user_id uuid, p_channel text, p_body text, p_title text, p_data jsonb, p_priority integer, p_send_at timestamp with time zone, p_max_attempts integer); Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON FUNCTION public.create_notification(p_user_id uuid, p_channel text, p_body text, p_title text, p_data jsonb, p_priority integer, p_send_at timestamp with time zone, p_max_attempts integer) IS 'Service role: stores a notification for a user. in_app is sent at once; other channels wait for a sender from p_send_at (default now). Errors: 22023 invalid input, 23503 unknown user.';
+COMMENT ON FUNCTION public.create_notification(p_user_id uuid, p_channel text, p_body text, p_title text, p_data jsonb, p_priority integer, p_send_at timestamp with time zone, p_max_attempts integer) IS 'Service role: stores a notification for a user. in_app is sent at once; other channels wait for a sender from p_send_at (default now; finite and within 10 years of now). Errors: 22023 invalid input, 23503 unknown user.';
 
 --
 -- Name: create_queue(text, text, integer, integer, numeric, numeric, interval); Type: FUNCTION; Schema: public; Owner: -
@@ -6473,6 +6675,9 @@ begin
   if p_queue is null or p_queue !~ '^[a-z0-9][a-z0-9_.:/-]{0,62}$' then
     raise exception 'invalid queue name: 1 to 63 of a-z 0-9 _ . : / -, starting with a letter or digit' using errcode = '22023';
   end if;
+  perform private.require_text_length(p_description, 'description', 1000);
+  perform private.require_finite(p_backoff_base_seconds, 'backoff base');
+  perform private.require_finite(p_backoff_max_seconds, 'backoff max');
   begin
     insert into private.job_queues as q (name, description, default_max_attempts, lease_seconds, backoff_base_seconds, backoff_max_seconds, retention)
     values (p_queue, p_description, p_max_attempts, p_lease_seconds, p_backoff_base_seconds, p_backoff_max_seconds, p_retention)
@@ -6481,7 +6686,7 @@ begin
           lease_seconds = excluded.lease_seconds, backoff_base_seconds = excluded.backoff_base_seconds,
           backoff_max_seconds = excluded.backoff_max_seconds, retention = excluded.retention;
   exception when check_violation or not_null_violation then
-    raise exception 'invalid queue settings: attempts 1-100, lease 1-86400 s, backoff base > 0 and max >= base, retention >= 1 hour'
+    raise exception 'invalid queue settings: attempts 1-100, lease 1-86400 s, backoff base > 0 and max >= base (at most a year), retention 1 hour to 10 years'
       using errcode = '22023';
   end;
 end;
@@ -6780,6 +6985,7 @@ begin
   if p_delay_seconds is not null and (p_delay_seconds < 0 or p_run_at is not null) then
     raise exception 'invalid delay: p_delay_seconds must be >= 0 and not combined with p_run_at' using errcode = '22023';
   end if;
+  perform private.platform_require_clock(p_now);
   return private.insert_job(p_queue, coalesce(p_job_type, p_queue), p_job_name, p_payload,
                             coalesce(p_run_at, p_now + pg_catalog.make_interval(secs => coalesce(p_delay_seconds, 0))),
                             p_priority, p_max_attempts, p_dedupe_key, null, 1048576, p_now);
@@ -6836,7 +7042,7 @@ $$;
 -- Name: FUNCTION enqueue_whatsapp_message(p_recipient_phone text, p_message_type text, p_message_payload jsonb, p_priority integer, p_send_at timestamp with time zone, p_dedupe_key text, p_now timestamp with time zone); Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON FUNCTION public.enqueue_whatsapp_message(p_recipient_phone text, p_message_type text, p_message_payload jsonb, p_priority integer, p_send_at timestamp with time zone, p_dedupe_key text, p_now timestamp with time zone) IS 'Seed 004. Queues an outbound WhatsApp message (service role): E.164 recipient, message type, payload (text needs "text", template needs "name"), priority 1-10 (higher first, default 5), optional send time and dedupe key (the same key returns the message already queued). Errors: 22023 invalid input.';
+COMMENT ON FUNCTION public.enqueue_whatsapp_message(p_recipient_phone text, p_message_type text, p_message_payload jsonb, p_priority integer, p_send_at timestamp with time zone, p_dedupe_key text, p_now timestamp with time zone) IS 'Seed 004. Queues an outbound WhatsApp message (service role): E.164 recipient, message type, payload (text needs "text", template needs "name"), priority 1-10 (higher first, default 5), optional send time (finite, within 10 years of p_now) and dedupe key (the same key returns the message already queued). Errors: 22023 invalid input.';
 
 --
 -- Name: evaluate_feature_flag(text, uuid, text, jsonb); Type: FUNCTION; Schema: public; Owner: -
@@ -6871,6 +7077,7 @@ begin
   if p_lease_seconds is not null and p_lease_seconds not between 1 and 86400 then
     raise exception 'invalid lease: p_lease_seconds must be between 1 and 86400' using errcode = '22023';
   end if;
+  perform private.platform_require_clock(p_now);
   update private.jobs as j
      set locked_until = p_now + pg_catalog.make_interval(secs => coalesce(p_lease_seconds, q.lease_seconds)), updated_at = p_now
     from private.job_queues as q
@@ -6909,6 +7116,7 @@ begin
   if p_retry_in_seconds is not null and p_retry_in_seconds not between 0 and 31536000 then
     raise exception 'invalid retry delay: p_retry_in_seconds must be between 0 and 31536000' using errcode = '22023';
   end if;
+  perform private.platform_require_clock(p_now);
   update private.jobs as j
      set status = case when coalesce(p_retryable, true) and j.attempts < j.max_attempts then 'queued' else 'dead' end,
          run_at = case when coalesce(p_retryable, true) and j.attempts < j.max_attempts
@@ -7543,6 +7751,7 @@ begin
   if p_queue is not null and not exists (select 1 from private.job_queues as q where q.name = p_queue) then
     raise exception 'unknown queue: %', p_queue using errcode = 'PT404';
   end if;
+  perform private.platform_require_clock(p_now);
   select coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
            'queue', q.name,
            'ready', m.ready,
@@ -7553,7 +7762,10 @@ begin
            'dead', m.dead,
            'completed', m.completed,
            'cancelled', m.cancelled,
-           'oldest_ready_age_seconds', coalesce(pg_catalog.floor(extract(epoch from p_now - m.oldest_ready)), 0)
+           -- Clamped to a century: whatever a row holds, the age is a number.
+           'oldest_ready_age_seconds', coalesce(pg_catalog.floor(extract(epoch from
+             p_now - case when m.oldest_ready < p_now - interval '100 years' then p_now - interval '100 years'
+                          else m.oldest_ready end)), 0)
          ) order by q.name), '[]'::jsonb)
     into v_result
     from private.job_queues as q
@@ -7840,6 +8052,9 @@ begin
   if p_amount is null then
     raise exception 'invalid amount: must not be null' using errcode = '22023';
   end if;
+  if not p_now between pg_catalog.now() - interval '100 years' and pg_catalog.now() + interval '100 years' then
+    perform private.platform_require_clock(p_now);
+  end if;
   -- One statement: concurrent increments serialise on the row, none is lost.
   -- The TTL is set when the counter starts (a fixed window) and kept after.
   insert into private.cache_entries as e (key, kind, value, expires_at, created_at, updated_at)
@@ -7904,6 +8119,7 @@ begin
   if p_tag is null or char_length(p_tag) not between 1 and 200 then
     raise exception 'invalid tag: must be 1 to 200 characters' using errcode = '22023';
   end if;
+  perform private.platform_require_clock(p_now);
   insert into private.cache_tag_versions as t (tag, version, purge_pending, invalidated_at)
   values (p_tag, 1, true, p_now)
   on conflict (tag) do update
@@ -8280,6 +8496,7 @@ begin
   if p_message_key is null or char_length(p_message_key) not between 1 and 300 then
     raise exception 'invalid message key: must be 1 to 300 characters' using errcode = '22023';
   end if;
+  perform private.platform_require_clock(p_now);
   insert into private.processed_messages (consumer, message_key, processed_at)
   values (p_consumer, p_message_key, p_now)
   on conflict (consumer, message_key) do nothing;
@@ -8298,28 +8515,17 @@ COMMENT ON FUNCTION public.mark_message_processed(p_consumer text, p_message_key
 --
 
 CREATE FUNCTION public.mark_notifications_read(p_notification_ids uuid[] DEFAULT NULL::uuid[]) RETURNS integer
-    LANGUAGE plpgsql
+    LANGUAGE sql
     SET search_path TO ''
     AS $$
-declare
-  v_count integer;
-begin
-  perform private.require_user();
-  update public.notifications as n
-     set read_at = pg_catalog.now()
-   where n.user_id = (select auth.uid())
-     and n.read_at is null
-     and (p_notification_ids is null or n.id = any (p_notification_ids));
-  get diagnostics v_count = row_count;
-  return v_count;
-end;
+  select private.mark_notifications_read(p_notification_ids);
 $$;
 
 --
 -- Name: FUNCTION mark_notifications_read(p_notification_ids uuid[]); Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON FUNCTION public.mark_notifications_read(p_notification_ids uuid[]) IS 'Marks the caller''s notifications read: those listed, or all when the list is null. Others'' ids are ignored. Returns how many changed.';
+COMMENT ON FUNCTION public.mark_notifications_read(p_notification_ids uuid[]) IS 'Marks the caller''s notifications read (read_at = now()): those listed (at most 1000), or all when the list is null. Others'' ids are ignored. Returns how many changed. The only change users make to notifications: they hold no UPDATE on the table.';
 
 --
 -- Name: mark_stale_services(timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
@@ -8462,6 +8668,7 @@ begin
   if p_success is null then
     raise exception 'invalid p_success: required' using errcode = '22023';
   end if;
+  perform private.platform_require_clock(p_now);
   select * into v_row from public.notifications as n where n.id = p_notification_id for update;
   if v_row.id is null then
     raise exception 'notification % not found', p_notification_id using errcode = 'PT404';
@@ -8869,6 +9076,7 @@ begin
   if not exists (select 1 from private.job_queues as q where q.name = p_queue) then
     raise exception 'unknown queue: %', p_queue using errcode = 'PT404';
   end if;
+  perform private.platform_require_clock(p_now);
   update private.jobs as j
      set status = 'queued', attempts = 0, run_at = p_now, finished_at = null, updated_at = p_now
    where j.queue_name = p_queue and j.status = 'dead';
@@ -8895,6 +9103,7 @@ declare
   v_job public.job_queue;
   v_status text;
 begin
+  perform private.platform_require_clock(p_now);
   begin
     update private.jobs as j
        set status = 'queued', attempts = 0, run_at = p_now, finished_at = null, locked_by = null, locked_until = null,
@@ -9274,7 +9483,7 @@ $$;
 -- Name: FUNCTION schedule_job(p_job_type text, p_job_name text, p_payload jsonb, p_run_at timestamp with time zone, p_priority integer, p_dedupe_key text, p_max_attempts integer); Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON FUNCTION public.schedule_job(p_job_type text, p_job_name text, p_payload jsonb, p_run_at timestamp with time zone, p_priority integer, p_dedupe_key text, p_max_attempts integer) IS 'Schedules a background job by type (seed 004 schedule_job; seed 001 inngest.send with its job types). Signed-in users may schedule the types open to them (video/upload.completed, quiz/generation.requested) and see them with list_jobs(); the service role any type. Errors: 42501 not allowed, 22023 bad input.';
+COMMENT ON FUNCTION public.schedule_job(p_job_type text, p_job_name text, p_payload jsonb, p_run_at timestamp with time zone, p_priority integer, p_dedupe_key text, p_max_attempts integer) IS 'Schedules a background job by type (seed 004 schedule_job; seed 001 inngest.send with its job types). Signed-in users may schedule the types open to them (video/upload.completed, quiz/generation.requested) at a run time from 5 minutes ago to a year ahead, within their plan''s quotas (quiz_generation, video_upload, jobs), and see them with list_jobs(); the service role any type, any run time within 10 years. Errors: 42501 not allowed, 22023 bad input, PT429 quota spent.';
 
 --
 -- Name: service_heartbeat(text, text, jsonb, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
@@ -9321,13 +9530,16 @@ CREATE FUNCTION public.set_cache(p_key text, p_value jsonb, p_ttl_seconds intege
 begin
   -- One guard on the hot path; the specific message only when it fails.
   if p_key is null or char_length(p_key) not between 1 and 512 or p_value is null
-     or p_ttl_seconds < 1 or p_ttl_seconds > 31536000 then
+     or p_ttl_seconds < 1 or p_ttl_seconds > 31536000 or pg_catalog.pg_column_size(p_value) > 1048576
+     or not p_now between pg_catalog.now() - interval '100 years' and pg_catalog.now() + interval '100 years' then
     if p_key is null or char_length(p_key) not between 1 and 512 then
       raise exception 'invalid key: must be 1 to 512 characters' using errcode = '22023';
     end if;
     if p_value is null then
       raise exception 'invalid value: must not be null (store JSON null as ''null''::jsonb)' using errcode = '22023';
     end if;
+    perform private.require_json_size(p_value, 'value', 1048576);
+    perform private.platform_require_clock(p_now);
     raise exception 'invalid ttl: p_ttl_seconds must be between 1 and 31536000 (a year), or null for no expiry'
       using errcode = '22023';
   end if;
@@ -9363,7 +9575,7 @@ $$;
 -- Name: FUNCTION set_cache(p_key text, p_value jsonb, p_ttl_seconds integer, p_tags text[], p_now timestamp with time zone); Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON FUNCTION public.set_cache(p_key text, p_value jsonb, p_ttl_seconds integer, p_tags text[], p_now timestamp with time zone) IS 'Stores a value under a key (seed 004 set_cache; seeds 001/003 cache.set), replacing whatever was there. p_ttl_seconds null: no expiry. p_tags: names for invalidate_cache_by_tag. Service role. 22023 on a bad key, null value, bad TTL or tags.';
+COMMENT ON FUNCTION public.set_cache(p_key text, p_value jsonb, p_ttl_seconds integer, p_tags text[], p_now timestamp with time zone) IS 'Stores a value under a key (seed 004 set_cache; seeds 001/003 cache.set), replacing whatever was there. p_ttl_seconds null: no expiry. p_tags: names for invalidate_cache_by_tag. Service role. 22023 on a bad key, a null value or one over 1 MiB, a bad TTL, tags or clock.';
 
 --
 -- Name: set_config(text, text, jsonb, text, text, boolean, text); Type: FUNCTION; Schema: public; Owner: -
@@ -9606,7 +9818,7 @@ $$;
 -- Name: FUNCTION set_user_api_key(p_service text, p_api_key text); Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON FUNCTION public.set_user_api_key(p_service text, p_api_key text) IS 'Stores (or replaces) the signed-in user''s API key for a service, encrypted at rest; returns the masked row (key_hint ''...'' + last 4). The key is never returned to the user. Errors: 22023 invalid input, 42501 not signed in, 55000 encryption not configured.';
+COMMENT ON FUNCTION public.set_user_api_key(p_service text, p_api_key text) IS 'Stores (or replaces) the signed-in user''s API key for a service, encrypted at rest; returns the masked row (key_hint ''...'' + last 4). The key is never returned to the user. Each call consumes one of the plan''s writes. Errors: 22023 invalid input, 42501 not signed in, PT429 quota spent, 55000 encryption not configured.';
 
 --
 -- Name: user_plans; Type: TABLE; Schema: public; Owner: -
@@ -9702,59 +9914,14 @@ $$;
 COMMENT ON FUNCTION public.set_user_plan(p_user_id uuid, p_plan_name text, p_active boolean, p_reset_date date, p_max_credits_per_day numeric, p_max_credits_per_month numeric, p_now timestamp with time zone) IS 'Service role only (the billing webhook): puts a user on a plan. p_reset_date anchors the monthly credits (default: today on a new plan, unchanged on the same plan); credit arguments override the plan''s (null: the plan''s values).';
 
 --
--- Name: github_repositories; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.github_repositories (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    user_id uuid DEFAULT auth.uid() NOT NULL,
-    repo_owner character varying(100) NOT NULL,
-    repo_name character varying(100) NOT NULL,
-    repo_url text,
-    default_branch character varying(255) DEFAULT 'main'::character varying NOT NULL,
-    is_active boolean DEFAULT true NOT NULL,
-    last_accessed timestamp with time zone,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT github_repositories_default_branch_check CHECK ((((default_branch)::text ~ '^[^[:space:][:cntrl:]~^:?*\[\\]+$'::text) AND ((default_branch)::text !~ '\.\.'::text))),
-    CONSTRAINT github_repositories_repo_name_check CHECK ((((repo_name)::text ~ '^[A-Za-z0-9._-]{1,100}$'::text) AND ((repo_name)::text <> ALL ((ARRAY['.'::character varying, '..'::character varying])::text[])))),
-    CONSTRAINT github_repositories_repo_owner_check CHECK (((repo_owner)::text ~ '^[A-Za-z0-9]([A-Za-z0-9-]{0,38})$'::text)),
-    CONSTRAINT github_repositories_repo_url_check CHECK (((repo_url ~ '^https://[^[:space:]]+$'::text) AND (char_length(repo_url) <= 2048)))
-);
-
---
--- Name: TABLE github_repositories; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON TABLE public.github_repositories IS 'GitHub repositories a user connected for the Git MCP agent (seed 002 github_repositories). One row per repository per user (names compared without case, as GitHub does).';
-
---
--- Name: COLUMN github_repositories.last_accessed; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.github_repositories.last_accessed IS 'Last time the agent used the repository (touch_github_repository).';
-
---
 -- Name: touch_github_repository(uuid); Type: FUNCTION; Schema: public; Owner: -
 --
 
 CREATE FUNCTION public.touch_github_repository(p_repository_id uuid) RETURNS public.github_repositories
-    LANGUAGE plpgsql
+    LANGUAGE sql
     SET search_path TO ''
     AS $$
-declare
-  v_row public.github_repositories;
-begin
-  perform private.require_user();
-  update public.github_repositories as r
-     set last_accessed = pg_catalog.now()
-   where r.id = p_repository_id and r.user_id = (select auth.uid())
-  returning * into v_row;
-  if v_row.id is null then
-    raise exception 'repository % not found', p_repository_id using errcode = 'PT404';
-  end if;
-  return v_row;
-end;
+  select private.touch_github_repository(p_repository_id);
 $$;
 
 --
@@ -10048,7 +10215,8 @@ CREATE TABLE public.whatsapp_sessions (
     CONSTRAINT whatsapp_sessions_context_check CHECK (((jsonb_typeof(context) = 'object'::text) AND (pg_column_size(context) <= 65536))),
     CONSTRAINT whatsapp_sessions_message_count_check CHECK ((message_count >= 0)),
     CONSTRAINT whatsapp_sessions_phone_check CHECK ((phone_number ~ '^\+[1-9][0-9]{6,14}$'::text)),
-    CONSTRAINT whatsapp_sessions_status_check CHECK ((status = ANY (ARRAY['active'::text, 'closed'::text])))
+    CONSTRAINT whatsapp_sessions_status_check CHECK ((status = ANY (ARRAY['active'::text, 'closed'::text]))),
+    CONSTRAINT whatsapp_sessions_times_finite CHECK ((isfinite(started_at) AND isfinite(last_activity_at) AND isfinite(expires_at)))
 );
 
 --
@@ -10083,6 +10251,7 @@ begin
   if not private.is_e164(p_phone_number) then
     raise exception 'invalid p_phone_number: must be an E.164 number such as +250788123456' using errcode = '22023';
   end if;
+  perform private.platform_require_clock(p_now);
   -- One statement: concurrent webhook deliveries for a number serialise on
   -- the row and every increment counts.
   insert into public.whatsapp_sessions as s (phone_number, message_count, started_at, last_activity_at, expires_at, created_at, updated_at)
@@ -10104,7 +10273,7 @@ $$;
 -- Name: FUNCTION update_whatsapp_session_activity(p_phone_number text, p_increment_message_count boolean, p_now timestamp with time zone); Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON FUNCTION public.update_whatsapp_session_activity(p_phone_number text, p_increment_message_count boolean, p_now timestamp with time zone) IS 'Seed 004. Records activity on a WhatsApp number (the webhook handler, service role): creates the session, or extends its 24-hour window; counts a message unless p_increment_message_count is false. A closed or expired session starts over. Errors: 22023 not an E.164 number.';
+COMMENT ON FUNCTION public.update_whatsapp_session_activity(p_phone_number text, p_increment_message_count boolean, p_now timestamp with time zone) IS 'Seed 004. Records activity on a WhatsApp number (the webhook handler, service role): creates the session, or extends its 24-hour window; counts a message unless p_increment_message_count is false. A closed or expired session starts over. Errors: 22023 not an E.164 number, or a clock private.platform_require_clock refuses.';
 
 --
 -- Name: upsert_feature_flag(text, text, boolean, text, numeric, uuid[], jsonb, text); Type: FUNCTION; Schema: public; Owner: -
@@ -10749,11 +10918,12 @@ CREATE TABLE private.job_queues (
     backoff_max_seconds numeric DEFAULT 3600 NOT NULL,
     retention interval DEFAULT '30 days'::interval NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT job_queues_backoff CHECK (((backoff_base_seconds > (0)::numeric) AND (backoff_max_seconds >= backoff_base_seconds))),
+    CONSTRAINT job_queues_backoff CHECK (((backoff_base_seconds > (0)::numeric) AND (backoff_max_seconds >= backoff_base_seconds) AND (backoff_max_seconds <= (31536000)::numeric))),
+    CONSTRAINT job_queues_backoff_finite CHECK (((backoff_base_seconds <> ALL (ARRAY['NaN'::numeric, 'Infinity'::numeric, '-Infinity'::numeric])) AND (backoff_max_seconds <> ALL (ARRAY['NaN'::numeric, 'Infinity'::numeric, '-Infinity'::numeric])))),
     CONSTRAINT job_queues_lease CHECK (((lease_seconds >= 1) AND (lease_seconds <= 86400))),
     CONSTRAINT job_queues_max_attempts CHECK (((default_max_attempts >= 1) AND (default_max_attempts <= 100))),
     CONSTRAINT job_queues_name_format CHECK ((name ~ '^[a-z0-9][a-z0-9_.:/-]{0,62}$'::text)),
-    CONSTRAINT job_queues_retention CHECK ((retention >= '01:00:00'::interval))
+    CONSTRAINT job_queues_retention CHECK (((retention >= '01:00:00'::interval) AND (retention <= '10 years'::interval)))
 );
 
 --
@@ -13324,10 +13494,22 @@ CREATE TRIGGER feature_flags_before_write BEFORE INSERT OR UPDATE ON public.feat
 CREATE TRIGGER github_repositories_set_updated_at BEFORE UPDATE OF repo_owner, repo_name, repo_url, default_branch, is_active ON public.github_repositories FOR EACH ROW EXECUTE FUNCTION private.set_updated_at();
 
 --
+-- Name: github_repositories github_repositories_write_quota; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER github_repositories_write_quota BEFORE INSERT ON public.github_repositories FOR EACH ROW EXECUTE FUNCTION private.integrations_write_quota();
+
+--
 -- Name: locations locations_set_updated_at; Type: TRIGGER; Schema: public; Owner: -
 --
 
 CREATE TRIGGER locations_set_updated_at BEFORE UPDATE OF name, category, address, lat, lng, is_public, metadata ON public.locations FOR EACH ROW EXECUTE FUNCTION private.set_updated_at();
+
+--
+-- Name: locations locations_write_quota; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER locations_write_quota BEFORE INSERT ON public.locations FOR EACH ROW EXECUTE FUNCTION private.integrations_write_quota();
 
 --
 -- Name: message_votes message_votes_set_owner; Type: TRIGGER; Schema: public; Owner: -
@@ -14228,7 +14410,7 @@ CREATE POLICY locations_delete ON public.locations FOR DELETE TO authenticated U
 -- Name: locations locations_insert; Type: POLICY; Schema: public; Owner: -
 --
 
-CREATE POLICY locations_insert ON public.locations FOR INSERT TO authenticated WITH CHECK ((((user_id = ( SELECT auth.uid() AS uid)) AND (NOT is_public)) OR ( SELECT public.is_current_user_admin() AS is_current_user_admin)));
+CREATE POLICY locations_insert ON public.locations FOR INSERT TO authenticated WITH CHECK ((((user_id = ( SELECT auth.uid() AS uid)) AND (NOT is_public)) OR (( SELECT public.is_current_user_admin() AS is_current_user_admin) AND ((user_id IS NULL) OR (user_id = ( SELECT auth.uid() AS uid))))));
 
 --
 -- Name: locations locations_select; Type: POLICY; Schema: public; Owner: -
@@ -14361,12 +14543,6 @@ ALTER TABLE public.notifications ENABLE ROW LEVEL SECURITY;
 --
 
 CREATE POLICY notifications_select ON public.notifications FOR SELECT TO authenticated USING (((user_id = ( SELECT auth.uid() AS uid)) OR ( SELECT public.is_current_user_admin() AS is_current_user_admin)));
-
---
--- Name: notifications notifications_update; Type: POLICY; Schema: public; Owner: -
---
-
-CREATE POLICY notifications_update ON public.notifications FOR UPDATE TO authenticated USING ((user_id = ( SELECT auth.uid() AS uid))) WITH CHECK ((user_id = ( SELECT auth.uid() AS uid)));
 
 --
 -- Name: payment_methods; Type: ROW SECURITY; Schema: public; Owner: -
@@ -14795,6 +14971,14 @@ REVOKE ALL ON FUNCTION private.configurations_before_update() FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.configurations_record_history() FROM PUBLIC;
 
 --
+-- Name: FUNCTION consume_job_quota(p_job_type text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.consume_job_quota(p_job_type text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.consume_job_quota(p_job_type text) TO authenticated;
+GRANT ALL ON FUNCTION private.consume_job_quota(p_job_type text) TO service_role;
+
+--
 -- Name: FUNCTION consume_quota(p_endpoint text, p_cost integer); Type: ACL; Schema: private; Owner: -
 --
 
@@ -15067,6 +15251,12 @@ REVOKE ALL ON FUNCTION private.insert_job(p_queue text, p_job_type text, p_job_n
 GRANT ALL ON FUNCTION private.insert_job(p_queue text, p_job_type text, p_job_name text, p_payload jsonb, p_run_at timestamp with time zone, p_priority integer, p_max_attempts integer, p_dedupe_key text, p_created_by uuid, p_max_payload_bytes integer, p_now timestamp with time zone) TO service_role;
 
 --
+-- Name: FUNCTION integrations_write_quota(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.integrations_write_quota() FROM PUBLIC;
+
+--
 -- Name: FUNCTION is_e164(p_phone text); Type: ACL; Schema: private; Owner: -
 --
 
@@ -15191,6 +15381,13 @@ GRANT ALL ON FUNCTION private.log_user_activity(p_activity_type text, p_activity
 GRANT ALL ON FUNCTION private.log_user_activity(p_activity_type text, p_activity_category text, p_correlation_id uuid, p_activity_metadata jsonb, p_resource_id uuid, p_resource_type text, p_ip_address text, p_user_agent text, p_request_path text, p_request_method text, p_session_id text, p_success boolean, p_error_message text, p_user_id uuid) TO service_role;
 
 --
+-- Name: FUNCTION mark_notifications_read(p_notification_ids uuid[]); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.mark_notifications_read(p_notification_ids uuid[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.mark_notifications_read(p_notification_ids uuid[]) TO authenticated;
+
+--
 -- Name: FUNCTION model_config_record_price(); Type: ACL; Schema: private; Owner: -
 --
 
@@ -15231,6 +15428,22 @@ REVOKE ALL ON FUNCTION private.optional_text(p_value text, p_field text, p_max i
 --
 
 REVOKE ALL ON FUNCTION private.partition_range_key(p_parent regclass) FROM PUBLIC;
+
+--
+-- Name: FUNCTION platform_require_clock(p_now timestamp with time zone); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.platform_require_clock(p_now timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.platform_require_clock(p_now timestamp with time zone) TO authenticated;
+GRANT ALL ON FUNCTION private.platform_require_clock(p_now timestamp with time zone) TO service_role;
+
+--
+-- Name: FUNCTION platform_require_service_time(p_value timestamp with time zone, p_name text, p_now timestamp with time zone); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.platform_require_service_time(p_value timestamp with time zone, p_name text, p_now timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.platform_require_service_time(p_value timestamp with time zone, p_name text, p_now timestamp with time zone) TO authenticated;
+GRANT ALL ON FUNCTION private.platform_require_service_time(p_value timestamp with time zone, p_name text, p_now timestamp with time zone) TO service_role;
 
 --
 -- Name: FUNCTION prepare_ip(p_ip text, p_anonymize boolean); Type: ACL; Schema: private; Owner: -
@@ -15616,6 +15829,50 @@ GRANT ALL ON FUNCTION private.set_user_api_key(p_service text, p_api_key text) T
 REVOKE ALL ON FUNCTION private.set_vote_owner_from_message() FROM PUBLIC;
 
 --
+-- Name: TABLE github_repositories; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT,DELETE ON TABLE public.github_repositories TO authenticated;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.github_repositories TO service_role;
+
+--
+-- Name: COLUMN github_repositories.repo_owner; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(repo_owner) ON TABLE public.github_repositories TO authenticated;
+
+--
+-- Name: COLUMN github_repositories.repo_name; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(repo_name) ON TABLE public.github_repositories TO authenticated;
+
+--
+-- Name: COLUMN github_repositories.repo_url; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(repo_url),UPDATE(repo_url) ON TABLE public.github_repositories TO authenticated;
+
+--
+-- Name: COLUMN github_repositories.default_branch; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(default_branch),UPDATE(default_branch) ON TABLE public.github_repositories TO authenticated;
+
+--
+-- Name: COLUMN github_repositories.is_active; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(is_active),UPDATE(is_active) ON TABLE public.github_repositories TO authenticated;
+
+--
+-- Name: FUNCTION touch_github_repository(p_repository_id uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.touch_github_repository(p_repository_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.touch_github_repository(p_repository_id uuid) TO authenticated;
+
+--
 -- Name: FUNCTION touch_last_seen(); Type: ACL; Schema: private; Owner: -
 --
 
@@ -15920,12 +16177,6 @@ GRANT ALL ON FUNCTION public.claim_jobs(p_queue text, p_worker_id text, p_limit 
 
 GRANT SELECT ON TABLE public.notifications TO authenticated;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.notifications TO service_role;
-
---
--- Name: COLUMN notifications.read_at; Type: ACL; Schema: public; Owner: -
---
-
-GRANT UPDATE(read_at) ON TABLE public.notifications TO authenticated;
 
 --
 -- Name: FUNCTION claim_notifications(p_channel text, p_limit integer, p_lease_seconds integer, p_now timestamp with time zone); Type: ACL; Schema: public; Owner: -
@@ -16943,49 +17194,6 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.user_plans TO service_role;
 
 REVOKE ALL ON FUNCTION public.set_user_plan(p_user_id uuid, p_plan_name text, p_active boolean, p_reset_date date, p_max_credits_per_day numeric, p_max_credits_per_month numeric, p_now timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.set_user_plan(p_user_id uuid, p_plan_name text, p_active boolean, p_reset_date date, p_max_credits_per_day numeric, p_max_credits_per_month numeric, p_now timestamp with time zone) TO service_role;
-
---
--- Name: TABLE github_repositories; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT,DELETE ON TABLE public.github_repositories TO authenticated;
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.github_repositories TO service_role;
-
---
--- Name: COLUMN github_repositories.repo_owner; Type: ACL; Schema: public; Owner: -
---
-
-GRANT INSERT(repo_owner) ON TABLE public.github_repositories TO authenticated;
-
---
--- Name: COLUMN github_repositories.repo_name; Type: ACL; Schema: public; Owner: -
---
-
-GRANT INSERT(repo_name) ON TABLE public.github_repositories TO authenticated;
-
---
--- Name: COLUMN github_repositories.repo_url; Type: ACL; Schema: public; Owner: -
---
-
-GRANT INSERT(repo_url),UPDATE(repo_url) ON TABLE public.github_repositories TO authenticated;
-
---
--- Name: COLUMN github_repositories.default_branch; Type: ACL; Schema: public; Owner: -
---
-
-GRANT INSERT(default_branch),UPDATE(default_branch) ON TABLE public.github_repositories TO authenticated;
-
---
--- Name: COLUMN github_repositories.is_active; Type: ACL; Schema: public; Owner: -
---
-
-GRANT INSERT(is_active),UPDATE(is_active) ON TABLE public.github_repositories TO authenticated;
-
---
--- Name: COLUMN github_repositories.last_accessed; Type: ACL; Schema: public; Owner: -
---
-
-GRANT UPDATE(last_accessed) ON TABLE public.github_repositories TO authenticated;
 
 --
 -- Name: FUNCTION touch_github_repository(p_repository_id uuid); Type: ACL; Schema: public; Owner: -

@@ -56,7 +56,7 @@ describe('the WhatsApp queue', () => {
       `with o as (select id, run_at from private.jobs
                    where queue_name = 'whatsapp' and status = 'queued' and run_at <= $1 and not (id = any($2::bigint[]))
                      for update)
-       update private.jobs as j set run_at = 'infinity' from o where j.id = o.id returning j.id, o.run_at`,
+       update private.jobs as j set run_at = $1::timestamptz + interval '1 year' from o where j.id = o.id returning j.id, o.run_at`,
       [now, ids],
     );
     parked.push(...others.rows.map((r) => ({ id: Number(r.id), runAt: r.run_at as Date })));
@@ -102,7 +102,7 @@ describe('the WhatsApp queue', () => {
     const zodOk = enqueueWhatsappMessageArgs.safeParse({ p_recipient_phone: p, p_message_type: 'text', p_message_payload: { text: 'x' } }).success;
     expect(zodOk).toBe(valid);
     const sqlOk = await sqlAccepts(
-      asRole(db, service, `select id from public.enqueue_whatsapp_message($1, 'text', '{"text":"x"}', p_send_at => 'infinity')`, [p]).then(
+      asRole(db, service, `select id from public.enqueue_whatsapp_message($1, 'text', '{"text":"x"}', p_send_at => now() + interval '9 years')`, [p]).then(
         (r) => queued.push(Number(r.rows[0]!.id)),
       ),
     );

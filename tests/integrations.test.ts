@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { SqlState } from '../shared/errors.ts';
 import { createTransactionArgs, findNearbyLocationsArgs, setUserApiKeyArgs } from '../shared/schemas/integrations.ts';
+import { userClient } from './support/api.ts';
 import { expectZodAgreesWithSql } from './support/contract.ts';
 import { asAnon, asRole, asUser, expectRaceWinners, serviceClaims, testDatabase, type TestUser } from './support/db.ts';
 
@@ -186,6 +187,44 @@ describe('user API keys', () => {
     const plain = await asRole(db, service, 'select public.get_user_api_key($1, $2) as key', [user.id, 'anthropic']);
     const hint = await db.query('select key_hint from public.user_api_keys where user_id = $1', [user.id]);
     expect(plain.rows[0]!.key.slice(-4)).toBe(hint.rows[0]!.key_hint.slice(-4));
+  });
+});
+
+describe('the table endpoint (PostgREST, as the user) allows no more than the RPCs', () => {
+  it('refuses ids, server times and numbers a user must not choose', async () => {
+    const alice = await users.create();
+    const client = await userClient(alice);
+
+    const chosenId = await client.from('locations').insert({ id: '00000000-0000-4000-a000-00000000abcd', name: 'x', lat: 0, lng: 0 });
+    expect(chosenId.error).toMatchObject({ code: SqlState.insufficientPrivilege });
+    const nan = await client.from('locations').insert({ name: 'nan', lat: 'NaN', lng: 0 });
+    expect(nan.status).toBe(400);
+    expect(nan.error).toMatchObject({ code: SqlState.checkViolation });
+    expect(await client.from('locations').insert({ name: 'home', lat: -1.95, lng: 30.06 })).toMatchObject({ error: null, status: 201 });
+
+    const repo = await client.from('github_repositories').insert({ repo_owner: 'octo', repo_name: 'api-test' }).select('id').single();
+    expect(repo.error).toBeNull();
+    const touch = await client.from('github_repositories').update({ last_accessed: 'infinity' }).eq('id', repo.data!.id);
+    expect(touch.error).toMatchObject({ code: SqlState.insufficientPrivilege });
+
+    await asRole(db, service, `select public.create_notification($1, 'in_app', 'hello')`, [alice.id]);
+    const unread = await client.from('notifications').update({ read_at: null }).eq('user_id', alice.id);
+    expect(unread.error).toMatchObject({ code: SqlState.insufficientPrivilege });
+    expect(await client.rpc('mark_notifications_read')).toMatchObject({ data: 1, error: null });
+  });
+
+  // One request per attempt: its rows share one transaction time, so the
+  // count does not depend on how fast the requests follow each other.
+  it('answers 429 for a request that would exceed the basic plan\'s 120 writes a minute, and stores none of it', async () => {
+    const user = await users.create();
+    const client = await userClient(user);
+    const rows = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `q${i}`, lat: 0, lng: 0 }));
+    const denied = await client.from('locations').insert(rows(121));
+    expect(denied.status).toBe(429);
+    expect(denied.error).toMatchObject({ code: 'PT429' });
+    const { rows: stored } = await db.query('select count(*)::int as n from public.locations where user_id = $1', [user.id]);
+    expect(stored[0]!.n).toBe(0);
+    expect(await client.from('locations').insert(rows(120))).toMatchObject({ error: null, status: 201 });
   });
 });
 

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqlState } from '../shared/errors.ts';
 import { enqueueJobArgs, setCacheArgs } from '../shared/schemas/platform.ts';
+import { userClient } from './support/api.ts';
 import { asService, asUser, beginAs, expectRaceWinners, inTransaction, serviceClaims, testDatabase } from './support/db.ts';
 
 const { db, users } = testDatabase(24);
@@ -101,6 +102,41 @@ describe('job queue', () => {
     expect(enqueueJobArgs.safeParse({ p_queue: 'email', p_payload: { to: 'a@b.c' } }).success).toBe(true);
     expect(enqueueJobArgs.safeParse({ p_queue: 'Bad Queue', p_payload: {} }).success).toBe(false);
     expect(enqueueJobArgs.safeParse({ p_queue: 'email', p_payload: {}, p_priority: 5000 }).success).toBe(false);
+  });
+});
+
+describe('job quotas and run times through the API (PostgREST, as the user)', () => {
+  it('answers 429 once a basic user has scheduled the 3 quiz generations an hour the plan allows', async () => {
+    const user = await users.create();
+    const client = await userClient(user);
+    try {
+      for (let i = 0; i < 3; i++) {
+        const ok = await client.rpc('schedule_job', { p_job_type: 'quiz/generation.requested', p_payload: { i } });
+        expect(ok).toMatchObject({ error: null, status: 200 });
+      }
+      const denied = await client.rpc('schedule_job', { p_job_type: 'quiz/generation.requested', p_payload: {} });
+      expect(denied.status).toBe(429);
+      expect(denied.error).toMatchObject({ code: 'PT429' });
+      expect(denied.error!.message).toMatch(/^rate limit exceeded for quiz_generation: try again in \d+ seconds$/);
+      const { rows } = await db.query('select count(*)::int as n from private.jobs where created_by = $1', [user.id]);
+      expect(rows[0]!.n).toBe(3);
+    } finally {
+      await db.query('delete from private.jobs where created_by = $1', [user.id]);
+    }
+  });
+
+  it('refuses run times outside the user window with 400, and the queue metrics stay readable', async () => {
+    const user = await users.create();
+    const client = await userClient(user);
+    for (const runAt of ['-infinity', 'infinity', '2000-01-01T00:00:00Z', new Date(Date.now() + 2 * 365 * 86400e3).toISOString()]) {
+      const refused = await client.rpc('schedule_job', { p_job_type: 'video/upload.completed', p_run_at: runAt });
+      expect(refused.status, runAt).toBe(400);
+      expect(refused.error, runAt).toMatchObject({ code: SqlState.invalidParameterValue });
+    }
+    const { rows } = await db.query('select count(*)::int as n from private.jobs where created_by = $1', [user.id]);
+    expect(rows[0]!.n).toBe(0);
+    const metrics = await svc<{ m: unknown[] }>('select public.get_queue_metrics() as m');
+    expect(Array.isArray(metrics.rows[0]!.m)).toBe(true);
   });
 });
 

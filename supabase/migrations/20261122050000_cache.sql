@@ -9,6 +9,48 @@
 -- Mapping and semantics: docs/platform.md.
 
 -- ===========================================================================
+-- Clocks and times of the platform's service-role functions
+-- ===========================================================================
+-- The worker and cache functions take an injectable clock (p_now) for the
+-- service role and tests (docs/conventions.md). An infinite or absurd clock
+-- would store times no aggregate can subtract (22008) or purge everything at
+-- once, so an injected clock is finite and within a century of the real one,
+-- and a time the service role supplies (a run or send time) is finite and
+-- within ten years of that clock. Users' own times have the narrower window
+-- of private.user_time_skew() and private.user_time_horizon().
+create or replace function private.platform_require_clock(p_now timestamptz)
+returns timestamptz
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+  select private.require_time_between(p_now, 'p_now', pg_catalog.now() - interval '100 years',
+                                      pg_catalog.now() + interval '100 years');
+$$;
+
+comment on function private.platform_require_clock(timestamptz) is
+  'p_now unchanged (null too); 22023 unless it is finite and within 100 years of now(). The bound on every injected clock of the platform and integration functions.';
+
+create or replace function private.platform_require_service_time(p_value timestamptz, p_name text, p_now timestamptz)
+returns timestamptz
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+  select private.require_time_between(p_value, p_name, p_now - interval '10 years', p_now + interval '10 years');
+$$;
+
+comment on function private.platform_require_service_time(timestamptz, text, timestamptz) is
+  'p_value unchanged (null too); 22023 unless it is finite and within 10 years of p_now. The window of run and send times the service role supplies.';
+
+revoke execute on function private.platform_require_clock(timestamptz) from public, anon, authenticated, service_role;
+revoke execute on function private.platform_require_service_time(timestamptz, text, timestamptz) from public, anon, authenticated, service_role;
+grant execute on function private.platform_require_clock(timestamptz) to authenticated, service_role;
+grant execute on function private.platform_require_service_time(timestamptz, text, timestamptz) to authenticated, service_role;
+
+-- ===========================================================================
 -- Cache
 -- ===========================================================================
 -- Key length and kind are domains rather than table check constraints: on
@@ -168,11 +210,12 @@ comment on function private.cache_check_key(text) is 'Raises 22023 unless the ca
 create or replace function private.cache_expiry(p_ttl_seconds integer, p_now timestamptz)
 returns timestamptz
 language plpgsql
-immutable
+stable
 security invoker
 set search_path = ''
 as $$
 begin
+  perform private.platform_require_clock(p_now);
   if p_ttl_seconds is null then
     return null;
   end if;
@@ -184,7 +227,7 @@ begin
 end;
 $$;
 
-comment on function private.cache_expiry(integer, timestamptz) is 'expires_at for a TTL in seconds (null: none); 22023 outside 1 s .. 1 year.';
+comment on function private.cache_expiry(integer, timestamptz) is 'expires_at for a TTL in seconds (null: none); 22023 outside 1 s .. 1 year, or for a clock private.platform_require_clock refuses.';
 
 -- set_cache overwrites with a plain UPDATE and inserts only when the key is
 -- new: no speculative insertion and row lock before the update.
@@ -204,13 +247,16 @@ as $$
 begin
   -- One guard on the hot path; the specific message only when it fails.
   if p_key is null or char_length(p_key) not between 1 and 512 or p_value is null
-     or p_ttl_seconds < 1 or p_ttl_seconds > 31536000 then
+     or p_ttl_seconds < 1 or p_ttl_seconds > 31536000 or pg_catalog.pg_column_size(p_value) > 1048576
+     or not p_now between pg_catalog.now() - interval '100 years' and pg_catalog.now() + interval '100 years' then
     if p_key is null or char_length(p_key) not between 1 and 512 then
       raise exception 'invalid key: must be 1 to 512 characters' using errcode = '22023';
     end if;
     if p_value is null then
       raise exception 'invalid value: must not be null (store JSON null as ''null''::jsonb)' using errcode = '22023';
     end if;
+    perform private.require_json_size(p_value, 'value', 1048576);
+    perform private.platform_require_clock(p_now);
     raise exception 'invalid ttl: p_ttl_seconds must be between 1 and 31536000 (a year), or null for no expiry'
       using errcode = '22023';
   end if;
@@ -243,7 +289,7 @@ end;
 $$;
 
 comment on function public.set_cache(text, jsonb, integer, text[], timestamptz) is
-  'Stores a value under a key (seed 004 set_cache; seeds 001/003 cache.set), replacing whatever was there. p_ttl_seconds null: no expiry. p_tags: names for invalidate_cache_by_tag. Service role. 22023 on a bad key, null value, bad TTL or tags.';
+  'Stores a value under a key (seed 004 set_cache; seeds 001/003 cache.set), replacing whatever was there. p_ttl_seconds null: no expiry. p_tags: names for invalidate_cache_by_tag. Service role. 22023 on a bad key, a null value or one over 1 MiB, a bad TTL, tags or clock.';
 
 -- get_cache counts a hit inside the condition that returns it (a simple
 -- expression) rather than with PERFORM (a whole executor run), and checks the
@@ -335,6 +381,7 @@ begin
   if p_tag is null or char_length(p_tag) not between 1 and 200 then
     raise exception 'invalid tag: must be 1 to 200 characters' using errcode = '22023';
   end if;
+  perform private.platform_require_clock(p_now);
   insert into private.cache_tag_versions as t (tag, version, purge_pending, invalidated_at)
   values (p_tag, 1, true, p_now)
   on conflict (tag) do update
@@ -372,6 +419,9 @@ begin
   end if;
   if p_amount is null then
     raise exception 'invalid amount: must not be null' using errcode = '22023';
+  end if;
+  if not p_now between pg_catalog.now() - interval '100 years' and pg_catalog.now() + interval '100 years' then
+    perform private.platform_require_clock(p_now);
   end if;
   -- One statement: concurrent increments serialise on the row, none is lost.
   -- The TTL is set when the counter starts (a fixed window) and kept after.
@@ -464,6 +514,7 @@ begin
   if p_value is null then
     raise exception 'invalid value: must not be null' using errcode = '22023';
   end if;
+  perform private.require_json_size(p_value, 'value', 1048576);
   v_length := pg_catalog.jsonb_array_length(private.cache_merge_collection(p_key, 'list', pg_catalog.jsonb_build_array(p_value), p_ttl_seconds, p_now));
   return v_length;
 end;
@@ -483,6 +534,7 @@ declare
   v_entry private.cache_entries;
 begin
   perform private.cache_check_key(p_key);
+  perform private.platform_require_clock(p_now);
   -- The row lock makes read-and-remove atomic: two poppers never get the same item.
   select e.* into v_entry
     from private.cache_entries as e
@@ -529,6 +581,7 @@ begin
     raise exception 'invalid members: give at least one member, none null' using errcode = '22023';
   end if;
   select pg_catalog.jsonb_object_agg(m, true) into v_add from pg_catalog.unnest(p_members) as m;
+  perform private.require_json_size(v_add, 'members', 1048576);
   select count(*) into v_after
     from pg_catalog.jsonb_object_keys(private.cache_merge_collection(p_key, 'set', v_add, p_ttl_seconds, p_now));
   return v_after;
@@ -588,6 +641,7 @@ begin
   if p_value is null then
     raise exception 'invalid value: must not be null' using errcode = '22023';
   end if;
+  perform private.require_json_size(p_value, 'value', 1048576);
   perform private.cache_merge_collection(p_key, 'hash', pg_catalog.jsonb_build_object(p_field, p_value), p_ttl_seconds, p_now);
 end;
 $$;
@@ -666,6 +720,7 @@ declare
   v_misses bigint;
   v_prev private.cache_statistics;
 begin
+  perform private.platform_require_clock(p_now);
   delete from private.cache_entries as e where e.expires_at <= p_now;
   get diagnostics v_expired = row_count;
 

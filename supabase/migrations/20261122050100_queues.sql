@@ -21,8 +21,13 @@ create table if not exists private.job_queues (
   constraint job_queues_name_format check (name ~ '^[a-z0-9][a-z0-9_.:/-]{0,62}$'),
   constraint job_queues_max_attempts check (default_max_attempts between 1 and 100),
   constraint job_queues_lease check (lease_seconds between 1 and 86400),
-  constraint job_queues_backoff check (backoff_base_seconds > 0 and backoff_max_seconds >= backoff_base_seconds),
-  constraint job_queues_retention check (retention >= interval '1 hour')
+  constraint job_queues_backoff check (backoff_base_seconds > 0 and backoff_max_seconds >= backoff_base_seconds
+                                       and backoff_max_seconds <= 31536000),
+  -- NaN and Infinity pass the comparisons above (NaN sorts above every number)
+  constraint job_queues_backoff_finite check (backoff_base_seconds not in ('NaN', 'Infinity', '-Infinity')
+                                              and backoff_max_seconds not in ('NaN', 'Infinity', '-Infinity')),
+  -- bounded above so that now() - retention (the cleanup) stays a timestamp
+  constraint job_queues_retention check (retention between interval '1 hour' and interval '10 years')
 );
 
 comment on table private.job_queues is
@@ -69,7 +74,13 @@ create table if not exists private.jobs (
   constraint jobs_priority check (priority between -1000 and 1000),
   constraint jobs_attempts check (attempts >= 0 and max_attempts between 1 and 100),
   constraint jobs_payload_object check (jsonb_typeof(payload) = 'object'),
-  constraint jobs_active_is_leased check (status <> 'active' or (locked_by is not null and locked_until is not null))
+  constraint jobs_active_is_leased check (status <> 'active' or (locked_by is not null and locked_until is not null)),
+  -- Every time here is compared and subtracted by the claim, the metrics and
+  -- the health check: an infinite one would sort ahead of everyone's jobs
+  -- and overflow those aggregates (22008).
+  constraint jobs_times_finite check (isfinite(run_at) and isfinite(created_at) and isfinite(updated_at)
+                                      and isfinite(locked_until) is not false and isfinite(started_at) is not false
+                                      and isfinite(finished_at) is not false)
 );
 
 comment on table private.jobs is
@@ -188,6 +199,9 @@ begin
   if p_queue is null or p_queue !~ '^[a-z0-9][a-z0-9_.:/-]{0,62}$' then
     raise exception 'invalid queue name: 1 to 63 of a-z 0-9 _ . : / -, starting with a letter or digit' using errcode = '22023';
   end if;
+  perform private.require_text_length(p_description, 'description', 1000);
+  perform private.require_finite(p_backoff_base_seconds, 'backoff base');
+  perform private.require_finite(p_backoff_max_seconds, 'backoff max');
   begin
     insert into private.job_queues as q (name, description, default_max_attempts, lease_seconds, backoff_base_seconds, backoff_max_seconds, retention)
     values (p_queue, p_description, p_max_attempts, p_lease_seconds, p_backoff_base_seconds, p_backoff_max_seconds, p_retention)
@@ -196,7 +210,7 @@ begin
           lease_seconds = excluded.lease_seconds, backoff_base_seconds = excluded.backoff_base_seconds,
           backoff_max_seconds = excluded.backoff_max_seconds, retention = excluded.retention;
   exception when check_violation or not_null_violation then
-    raise exception 'invalid queue settings: attempts 1-100, lease 1-86400 s, backoff base > 0 and max >= base, retention >= 1 hour'
+    raise exception 'invalid queue settings: attempts 1-100, lease 1-86400 s, backoff base > 0 and max >= base (at most a year), retention 1 hour to 10 years'
       using errcode = '22023';
   end;
 end;
@@ -253,6 +267,8 @@ begin
   if p_dedupe_key is not null and char_length(p_dedupe_key) not between 1 and 300 then
     raise exception 'invalid dedupe key: must be 1 to 300 characters' using errcode = '22023';
   end if;
+  perform private.platform_require_clock(p_now);
+  perform private.platform_require_service_time(p_run_at, 'run time', p_now);
   select q.* into v_queue from private.job_queues as q where q.name = p_queue;
   if not found then
     raise exception 'unknown queue: %', p_queue using errcode = 'PT404', hint = 'Create it with create_queue().';
@@ -280,7 +296,7 @@ end;
 $$;
 
 comment on function private.insert_job(text, text, text, jsonb, timestamptz, integer, integer, text, uuid, integer, timestamptz) is
-  'Validates and inserts one job; with a dedupe key already taken in the queue, returns the job that holds it.';
+  'Validates and inserts one job (run time finite and within 10 years of p_now: private.platform_require_service_time); with a dedupe key already taken in the queue, returns the job that holds it.';
 
 create or replace function public.enqueue_job(
   p_queue text,
@@ -304,6 +320,7 @@ begin
   if p_delay_seconds is not null and (p_delay_seconds < 0 or p_run_at is not null) then
     raise exception 'invalid delay: p_delay_seconds must be >= 0 and not combined with p_run_at' using errcode = '22023';
   end if;
+  perform private.platform_require_clock(p_now);
   return private.insert_job(p_queue, coalesce(p_job_type, p_queue), p_job_name, p_payload,
                             coalesce(p_run_at, p_now + pg_catalog.make_interval(secs => coalesce(p_delay_seconds, 0))),
                             p_priority, p_max_attempts, p_dedupe_key, null, 1048576, p_now);
@@ -312,6 +329,31 @@ $$;
 
 comment on function public.enqueue_job(text, jsonb, text, text, timestamptz, integer, integer, integer, text, timestamptz) is
   'Puts a job or message on a named queue (seed 004 message_queue; generic over the queue name for every domain): run at p_run_at or after p_delay_seconds, priority (higher first), max attempts (default: the queue''s), dedupe key (the same logical job is queued once; the existing job is returned). Service role. 22023 bad input, PT404 unknown queue.';
+
+-- What a user's job costs: its feature's plan allowance (quiz generation is
+-- LLM work: basic 3 an hour; video processing likewise), and always one of
+-- the general jobs quota, which is finite on every plan (a feature quota may
+-- be unlimited on the top plan) and so bounds how many rows one account can
+-- queue. PT429 (HTTP 429) when either is spent.
+create or replace function private.consume_job_quota(p_job_type text)
+returns void
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+begin
+  if p_job_type = 'quiz/generation.requested' then
+    perform private.consume_quota('quiz_generation');
+  elsif p_job_type = 'video/upload.completed' then
+    perform private.consume_quota('video_upload');
+  end if;
+  perform private.consume_quota('jobs');
+end;
+$$;
+
+comment on function private.consume_job_quota(text) is
+  'Consumes a user''s quota for one job of p_job_type: quiz_generation or video_upload for those types, and jobs for every type. PT429 when spent; a no-op for the service role.';
 
 create or replace function private.schedule_job(
   p_job_type text,
@@ -346,6 +388,9 @@ begin
     if coalesce(p_priority, 0) <> 0 or p_max_attempts is not null then
       raise exception 'only the service role may set p_priority or p_max_attempts' using errcode = '42501';
     end if;
+    perform private.require_time_between(p_run_at, 'run time', pg_catalog.now() - private.user_time_skew(),
+                                         pg_catalog.now() + private.user_time_horizon());
+    perform private.consume_job_quota(p_job_type);
     return private.insert_job(v_type.queue_name, p_job_type, p_job_name, p_payload, p_run_at, 0, v_type.max_attempts,
                               case when p_dedupe_key is not null then 'user:' || v_uid::text || ':' || p_dedupe_key end,
                               v_uid, 65536, pg_catalog.now());
@@ -357,7 +402,7 @@ end;
 $$;
 
 comment on function private.schedule_job(text, text, jsonb, timestamptz, integer, text, integer) is
-  'schedule_job for the caller from the JWT: users only for job types open to them (payload <= 64 KiB, their dedupe keys namespaced by user id); the service role for any type (unregistered types go to the default queue).';
+  'schedule_job for the caller from the JWT: users only for job types open to them (payload <= 64 KiB, run time within the user window, their dedupe keys namespaced by user id, each call consuming the type''s quota: private.consume_job_quota); the service role for any type (unregistered types go to the default queue).';
 
 create or replace function public.schedule_job(
   p_job_type text,
@@ -378,7 +423,7 @@ as $$
 $$;
 
 comment on function public.schedule_job(text, text, jsonb, timestamptz, integer, text, integer) is
-  'Schedules a background job by type (seed 004 schedule_job; seed 001 inngest.send with its job types). Signed-in users may schedule the types open to them (video/upload.completed, quiz/generation.requested) and see them with list_jobs(); the service role any type. Errors: 42501 not allowed, 22023 bad input.';
+  'Schedules a background job by type (seed 004 schedule_job; seed 001 inngest.send with its job types). Signed-in users may schedule the types open to them (video/upload.completed, quiz/generation.requested) at a run time from 5 minutes ago to a year ahead, within their plan''s quotas (quiz_generation, video_upload, jobs), and see them with list_jobs(); the service role any type, any run time within 10 years. Errors: 42501 not allowed, 22023 bad input, PT429 quota spent.';
 
 create or replace function private.job_not_leased(p_job_id bigint, p_worker_id text)
 returns void
@@ -460,6 +505,7 @@ begin
   if p_lease_seconds is not null and p_lease_seconds not between 1 and 86400 then
     raise exception 'invalid lease: p_lease_seconds must be between 1 and 86400' using errcode = '22023';
   end if;
+  perform private.platform_require_clock(p_now);
   select q.* into v_queue from private.job_queues as q where q.name = p_queue;
   if not found then
     raise exception 'unknown queue: %', p_queue using errcode = 'PT404';
@@ -523,6 +569,8 @@ as $$
 declare
   v_job public.job_queue;
 begin
+  perform private.platform_require_clock(p_now);
+  perform private.require_json_size(p_result, 'result', 1048576);
   update private.jobs as j
      set status = 'completed', result = p_result, finished_at = p_now, locked_by = null, locked_until = null, updated_at = p_now
    where j.id = p_job_id and j.status = 'active' and j.locked_by = p_worker_id
@@ -560,6 +608,7 @@ begin
   if p_retry_in_seconds is not null and p_retry_in_seconds not between 0 and 31536000 then
     raise exception 'invalid retry delay: p_retry_in_seconds must be between 0 and 31536000' using errcode = '22023';
   end if;
+  perform private.platform_require_clock(p_now);
   update private.jobs as j
      set status = case when coalesce(p_retryable, true) and j.attempts < j.max_attempts then 'queued' else 'dead' end,
          run_at = case when coalesce(p_retryable, true) and j.attempts < j.max_attempts
@@ -604,6 +653,7 @@ begin
   if p_lease_seconds is not null and p_lease_seconds not between 1 and 86400 then
     raise exception 'invalid lease: p_lease_seconds must be between 1 and 86400' using errcode = '22023';
   end if;
+  perform private.platform_require_clock(p_now);
   update private.jobs as j
      set locked_until = p_now + pg_catalog.make_interval(secs => coalesce(p_lease_seconds, q.lease_seconds)), updated_at = p_now
     from private.job_queues as q
@@ -633,6 +683,7 @@ declare
   v_job public.job_queue;
   v_status text;
 begin
+  perform private.platform_require_clock(p_now);
   begin
     update private.jobs as j
        set status = 'queued', attempts = 0, run_at = p_now, finished_at = null, locked_by = null, locked_until = null,
@@ -669,6 +720,7 @@ begin
   if not exists (select 1 from private.job_queues as q where q.name = p_queue) then
     raise exception 'unknown queue: %', p_queue using errcode = 'PT404';
   end if;
+  perform private.platform_require_clock(p_now);
   update private.jobs as j
      set status = 'queued', attempts = 0, run_at = p_now, finished_at = null, updated_at = p_now
    where j.queue_name = p_queue and j.status = 'dead';
@@ -839,6 +891,7 @@ begin
   if p_queue is not null and not exists (select 1 from private.job_queues as q where q.name = p_queue) then
     raise exception 'unknown queue: %', p_queue using errcode = 'PT404';
   end if;
+  perform private.platform_require_clock(p_now);
   select coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
            'queue', q.name,
            'ready', m.ready,
@@ -849,7 +902,10 @@ begin
            'dead', m.dead,
            'completed', m.completed,
            'cancelled', m.cancelled,
-           'oldest_ready_age_seconds', coalesce(pg_catalog.floor(extract(epoch from p_now - m.oldest_ready)), 0)
+           -- Clamped to a century: whatever a row holds, the age is a number.
+           'oldest_ready_age_seconds', coalesce(pg_catalog.floor(extract(epoch from
+             p_now - case when m.oldest_ready < p_now - interval '100 years' then p_now - interval '100 years'
+                          else m.oldest_ready end)), 0)
          ) order by q.name), '[]'::jsonb)
     into v_result
     from private.job_queues as q
@@ -888,6 +944,7 @@ begin
   if p_message_key is null or char_length(p_message_key) not between 1 and 300 then
     raise exception 'invalid message key: must be 1 to 300 characters' using errcode = '22023';
   end if;
+  perform private.platform_require_clock(p_now);
   insert into private.processed_messages (consumer, message_key, processed_at)
   values (p_consumer, p_message_key, p_now)
   on conflict (consumer, message_key) do nothing;
@@ -909,6 +966,7 @@ declare
   v_jobs integer;
   v_inbox integer;
 begin
+  perform private.platform_require_clock(p_now);
   delete from private.jobs as j
    using private.job_queues as q
    where q.name = j.queue_name
@@ -928,6 +986,7 @@ revoke execute on function private.queue_caller() from public, anon, authenticat
 revoke execute on function public.create_queue(text, text, integer, integer, numeric, numeric, interval) from public, anon, authenticated, service_role;
 revoke execute on function private.insert_job(text, text, text, jsonb, timestamptz, integer, integer, text, uuid, integer, timestamptz) from public, anon, authenticated, service_role;
 revoke execute on function public.enqueue_job(text, jsonb, text, text, timestamptz, integer, integer, integer, text, timestamptz) from public, anon, authenticated, service_role;
+revoke execute on function private.consume_job_quota(text) from public, anon, authenticated, service_role;
 revoke execute on function private.schedule_job(text, text, jsonb, timestamptz, integer, text, integer) from public, anon, authenticated, service_role;
 revoke execute on function public.schedule_job(text, text, jsonb, timestamptz, integer, text, integer) from public, anon, authenticated, service_role;
 revoke execute on function private.job_not_leased(bigint, text) from public, anon, authenticated, service_role;
@@ -954,6 +1013,7 @@ revoke execute on function public.cleanup_old_job_queue_records(timestamptz) fro
 -- public wrappers; the worker side is the service role's alone.
 grant execute on function private.queue_caller() to authenticated, service_role;
 grant execute on function private.insert_job(text, text, text, jsonb, timestamptz, integer, integer, text, uuid, integer, timestamptz) to service_role;
+grant execute on function private.consume_job_quota(text) to authenticated, service_role;
 grant execute on function private.schedule_job(text, text, jsonb, timestamptz, integer, text, integer) to authenticated, service_role;
 grant execute on function private.find_visible_job(bigint, text, text) to authenticated, service_role;
 grant execute on function private.cancel_job(bigint) to authenticated, service_role;

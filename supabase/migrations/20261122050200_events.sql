@@ -119,6 +119,7 @@ begin
   if p_metadata is not null and jsonb_typeof(p_metadata) <> 'object' then
     raise exception 'invalid metadata: must be a JSON object' using errcode = '22023';
   end if;
+  perform private.require_json_size(p_metadata, 'metadata', 65536);
   if p_expected_version < -1 then
     raise exception 'invalid expected version: null (any), -1 or 0 (new stream), or the stream''s current version' using errcode = '22023';
   end if;
@@ -190,7 +191,7 @@ end;
 $$;
 
 comment on function public.append_event(text, text, text, jsonb, jsonb, bigint, uuid, uuid, uuid) is
-  'Appends one event to the stream (p_aggregate_type, p_aggregate_id) and returns it with its version (seed 004). p_expected_version: null appends at any version, 0 or -1 only to a new stream, n only if the stream is at n, else PT409 "wrong expected version". The same p_event_id appended twice to a stream returns the first copy. Service role.';
+  'Appends one event to the stream (p_aggregate_type, p_aggregate_id) and returns it with its version (seed 004). Payload at most 1 MiB, metadata 64 KiB. p_expected_version: null appends at any version, 0 or -1 only to a new stream, n only if the stream is at n, else PT409 "wrong expected version". The same p_event_id appended twice to a stream returns the first copy. Service role.';
 
 create or replace function public.get_aggregate_events(
   p_aggregate_type text,

@@ -33,7 +33,11 @@ create table if not exists public.notifications (
   constraint notifications_data_check check (jsonb_typeof(data) = 'object' and pg_column_size(data) <= 16384),
   constraint notifications_priority_check check (priority between 1 and 10),
   constraint notifications_status_check check (status in ('pending', 'sending', 'sent', 'failed', 'cancelled')),
-  constraint notifications_max_attempts_check check (max_attempts between 1 and 20)
+  constraint notifications_max_attempts_check check (max_attempts between 1 and 20),
+  -- The dispatch index orders by next_attempt_at: an infinite one would sort
+  -- ahead of (or behind) every other user's notifications forever.
+  constraint notifications_times_finite check (isfinite(next_attempt_at) and isfinite(sent_at) is not false
+                                               and isfinite(read_at) is not false)
 );
 
 comment on table public.notifications is
@@ -53,14 +57,11 @@ create policy notifications_select on public.notifications
   for select to authenticated
   using (user_id = (select auth.uid()) or (select public.is_current_user_admin()));
 
-create policy notifications_update on public.notifications
-  for update to authenticated
-  using (user_id = (select auth.uid()))
-  with check (user_id = (select auth.uid()));
-
+-- Users change nothing directly: read_at is set by mark_notifications_read
+-- (to now()), so a user cannot backdate, postdate or un-read through the
+-- table endpoint.
 revoke all on table public.notifications from anon, authenticated, service_role;
 grant select on table public.notifications to authenticated;
-grant update (read_at) on table public.notifications to authenticated;
 grant select, insert, update, delete on table public.notifications to service_role;
 
 create trigger notifications_set_updated_at
@@ -110,6 +111,7 @@ begin
   if p_user_id is null then
     raise exception 'invalid p_user_id: required' using errcode = '22023';
   end if;
+  perform private.platform_require_service_time(p_send_at, 'p_send_at', pg_catalog.now());
 
   insert into public.notifications (user_id, channel, title, body, data, priority, max_attempts, next_attempt_at,
                                     status, sent_at)
@@ -127,7 +129,7 @@ end;
 $$;
 
 comment on function public.create_notification(uuid, text, text, text, jsonb, integer, timestamptz, integer) is
-  'Service role: stores a notification for a user. in_app is sent at once; other channels wait for a sender from p_send_at (default now). Errors: 22023 invalid input, 23503 unknown user.';
+  'Service role: stores a notification for a user. in_app is sent at once; other channels wait for a sender from p_send_at (default now; finite and within 10 years of now). Errors: 22023 invalid input, 23503 unknown user.';
 
 create or replace function public.claim_notifications(
   p_channel text,
@@ -151,6 +153,7 @@ begin
   if p_lease_seconds is null or p_lease_seconds not between 1 and 3600 then
     raise exception 'invalid p_lease_seconds: 1 to 3600' using errcode = '22023';
   end if;
+  perform private.platform_require_clock(p_now);
 
   -- Due pending ones and expired leases, highest priority first; rows another
   -- sender holds are skipped, so each is handed to one claimer. A lease that
@@ -202,6 +205,7 @@ begin
   if p_success is null then
     raise exception 'invalid p_success: required' using errcode = '22023';
   end if;
+  perform private.platform_require_clock(p_now);
   select * into v_row from public.notifications as n where n.id = p_notification_id for update;
   if v_row.id is null then
     raise exception 'notification % not found', p_notification_id using errcode = 'PT404';
@@ -234,20 +238,25 @@ comment on function public.record_notification_result(uuid, boolean, text, boole
 -- ---------------------------------------------------------------------------
 -- RPC for users
 -- ---------------------------------------------------------------------------
-create or replace function public.mark_notifications_read(p_notification_ids uuid[] default null)
+-- Security definer: users hold no UPDATE on the table; this is the one
+-- change they may make, to their own rows only.
+create or replace function private.mark_notifications_read(p_notification_ids uuid[])
 returns integer
 language plpgsql
 volatile
-security invoker
+security definer
 set search_path = ''
 as $$
 declare
+  v_uid uuid := private.require_user();
   v_count integer;
 begin
-  perform private.require_user();
+  if pg_catalog.cardinality(p_notification_ids) > 1000 then
+    raise exception 'invalid p_notification_ids: at most 1000 ids' using errcode = '22023';
+  end if;
   update public.notifications as n
      set read_at = pg_catalog.now()
-   where n.user_id = (select auth.uid())
+   where n.user_id = v_uid
      and n.read_at is null
      and (p_notification_ids is null or n.id = any (p_notification_ids));
   get diagnostics v_count = row_count;
@@ -255,15 +264,30 @@ begin
 end;
 $$;
 
+comment on function private.mark_notifications_read(uuid[]) is
+  'mark_notifications_read for the signed-in caller: sets read_at = now() on their own unread notifications.';
+
+create or replace function public.mark_notifications_read(p_notification_ids uuid[] default null)
+returns integer
+language sql
+volatile
+security invoker
+set search_path = ''
+as $$
+  select private.mark_notifications_read(p_notification_ids);
+$$;
+
 comment on function public.mark_notifications_read(uuid[]) is
-  'Marks the caller''s notifications read: those listed, or all when the list is null. Others'' ids are ignored. Returns how many changed.';
+  'Marks the caller''s notifications read (read_at = now()): those listed (at most 1000), or all when the list is null. Others'' ids are ignored. Returns how many changed. The only change users make to notifications: they hold no UPDATE on the table.';
 
 revoke execute on function public.create_notification(uuid, text, text, text, jsonb, integer, timestamptz, integer) from public, anon, authenticated, service_role;
 revoke execute on function public.claim_notifications(text, integer, integer, timestamptz) from public, anon, authenticated, service_role;
 revoke execute on function public.record_notification_result(uuid, boolean, text, boolean, timestamptz) from public, anon, authenticated, service_role;
+revoke execute on function private.mark_notifications_read(uuid[]) from public, anon, authenticated, service_role;
 revoke execute on function public.mark_notifications_read(uuid[]) from public, anon, authenticated, service_role;
 grant execute on function public.create_notification(uuid, text, text, text, jsonb, integer, timestamptz, integer) to service_role;
 grant execute on function public.claim_notifications(text, integer, integer, timestamptz) to service_role;
 grant execute on function public.record_notification_result(uuid, boolean, text, boolean, timestamptz) to service_role;
+grant execute on function private.mark_notifications_read(uuid[]) to authenticated;
 grant execute on function public.mark_notifications_read(uuid[]) to authenticated;
 grant execute on function private.retry_backoff(integer, interval, interval) to service_role;

@@ -28,6 +28,7 @@ create table if not exists public.locations (
   constraint locations_name_check check (char_length(name) between 1 and 200),
   constraint locations_category_check check (category ~ '^[a-z0-9_]{1,50}$'),
   constraint locations_address_check check (char_length(address) <= 500),
+  -- The ranges also refuse NaN (it sorts above every number) and +/-Infinity.
   constraint locations_lat_check check (lat between -90 and 90),
   constraint locations_lng_check check (lng between -180 and 180),
   constraint locations_metadata_check check (jsonb_typeof(metadata) = 'object' and pg_column_size(metadata) <= 16384)
@@ -47,9 +48,12 @@ create policy locations_select on public.locations
   for select to authenticated
   using (is_public or user_id = (select auth.uid()) or (select public.is_current_user_admin()));
 
+-- Admins publish places (user_id null) or add their own; nobody creates a
+-- place owned by another user.
 create policy locations_insert on public.locations
   for insert to authenticated
-  with check ((user_id = (select auth.uid()) and not is_public) or (select public.is_current_user_admin()));
+  with check ((user_id = (select auth.uid()) and not is_public)
+              or ((select public.is_current_user_admin()) and (user_id is null or user_id = (select auth.uid()))));
 
 create policy locations_update on public.locations
   for update to authenticated
@@ -67,6 +71,32 @@ grant update (name, category, address, lat, lng, is_public, metadata) on table p
 grant select, insert, update, delete on table public.locations to service_role;
 
 alter table public.locations alter column user_id set default auth.uid();
+
+-- Users create places through the table endpoint (there is no RPC), so the
+-- write quota is taken by a trigger: every row a signed-in user inserts costs
+-- one of their plan's writes (private.consume_quota; no-op for the service
+-- role and for database code without a JWT). PT429 (HTTP 429) when spent.
+create or replace function private.integrations_write_quota()
+returns trigger
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+begin
+  perform private.consume_quota('writes');
+  return new;
+end;
+$$;
+
+comment on function private.integrations_write_quota() is
+  'Trigger: the inserting user consumes one of their writes quota (PT429 when spent). On tables users insert into directly: locations, github_repositories.';
+
+revoke execute on function private.integrations_write_quota() from public, anon, authenticated, service_role;
+
+create trigger locations_write_quota
+  before insert on public.locations
+  for each row execute function private.integrations_write_quota();
 
 create trigger locations_set_updated_at
   before update of name, category, address, lat, lng, is_public, metadata on public.locations
@@ -191,8 +221,12 @@ create table if not exists public.routes (
   expires_at timestamptz not null,
   created_at timestamptz not null default now(),
   constraint routes_profile_check check (profile in ('driving', 'walking', 'cycling', 'transit')),
-  constraint routes_distance_check check (distance_meters >= 0),
-  constraint routes_duration_check check (duration_seconds >= 0),
+  constraint routes_origin_check check (origin_lat between -90 and 90 and origin_lng between -180 and 180),
+  constraint routes_destination_check check (destination_lat between -90 and 90 and destination_lng between -180 and 180),
+  -- NaN and Infinity pass ">= 0"
+  constraint routes_distance_check check (distance_meters >= 0 and distance_meters not in ('NaN', 'Infinity')),
+  constraint routes_duration_check check (duration_seconds >= 0 and duration_seconds not in ('NaN', 'Infinity')),
+  constraint routes_expires_at_finite check (isfinite(expires_at) and isfinite(created_at)),
   constraint routes_geometry_check check (char_length(geometry) <= 100000),
   constraint routes_key unique (origin_lat, origin_lng, destination_lat, destination_lng, profile)
 );
@@ -299,6 +333,9 @@ declare
   v_route public.routes;
 begin
   perform private.validate_route_endpoints(p_origin_lat, p_origin_lng, p_destination_lat, p_destination_lng, p_profile);
+  perform private.require_finite(p_distance_meters, 'p_distance_meters');
+  perform private.require_finite(p_duration_seconds, 'p_duration_seconds');
+  perform private.platform_require_clock(p_now);
   if p_distance_meters is null or p_distance_meters < 0 or p_duration_seconds is null or p_duration_seconds < 0 then
     raise exception 'invalid distance or duration: must be zero or more' using errcode = '22023';
   end if;
@@ -308,6 +345,7 @@ begin
   if char_length(p_geometry) > 100000 then
     raise exception 'invalid p_geometry: at most 100000 characters' using errcode = '22023';
   end if;
+  perform private.require_text_length(p_provider, 'p_provider', 100);
 
   insert into public.routes as r (origin_lat, origin_lng, destination_lat, destination_lng, profile,
                                   distance_meters, duration_seconds, geometry, provider, expires_at, created_at)
@@ -340,6 +378,7 @@ as $$
 declare
   v_count integer;
 begin
+  perform private.platform_require_clock(p_now);
   delete from public.routes as r where r.expires_at <= p_now;
   get diagnostics v_count = row_count;
   return v_count;

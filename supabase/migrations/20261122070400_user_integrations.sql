@@ -91,6 +91,7 @@ begin
   if p_api_key is null or char_length(p_api_key) not between 8 and 4096 or p_api_key ~ '[[:space:][:cntrl:]]' then
     raise exception 'invalid p_api_key: 8 to 4096 characters without spaces' using errcode = '22023';
   end if;
+  perform private.consume_quota('writes');
 
   insert into public.user_api_keys as k (user_id, service, key_hint, created_at, updated_at)
   values (v_uid, p_service, '...' || pg_catalog.right(p_api_key, 4), v_now, v_now)
@@ -120,7 +121,7 @@ as $$
 $$;
 
 comment on function public.set_user_api_key(text, text) is
-  'Stores (or replaces) the signed-in user''s API key for a service, encrypted at rest; returns the masked row (key_hint ''...'' + last 4). The key is never returned to the user. Errors: 22023 invalid input, 42501 not signed in, 55000 encryption not configured.';
+  'Stores (or replaces) the signed-in user''s API key for a service, encrypted at rest; returns the masked row (key_hint ''...'' + last 4). The key is never returned to the user. Each call consumes one of the plan''s writes. Errors: 22023 invalid input, 42501 not signed in, PT429 quota spent, 55000 encryption not configured.';
 
 create or replace function private.get_user_api_key(p_user_id uuid, p_service text)
 returns text
@@ -190,7 +191,8 @@ create table if not exists public.github_repositories (
   constraint github_repositories_repo_owner_check check (repo_owner ~ '^[A-Za-z0-9]([A-Za-z0-9-]{0,38})$'),
   constraint github_repositories_repo_name_check check (repo_name ~ '^[A-Za-z0-9._-]{1,100}$' and repo_name not in ('.', '..')),
   constraint github_repositories_repo_url_check check (repo_url ~ '^https://[^[:space:]]+$' and char_length(repo_url) <= 2048),
-  constraint github_repositories_default_branch_check check (default_branch ~ '^[^[:space:][:cntrl:]~^:?*\[\\]+$' and default_branch !~ '\.\.')
+  constraint github_repositories_default_branch_check check (default_branch ~ '^[^[:space:][:cntrl:]~^:?*\[\\]+$' and default_branch !~ '\.\.'),
+  constraint github_repositories_last_accessed_finite check (isfinite(last_accessed) is not false)
 );
 
 comment on table public.github_repositories is
@@ -224,27 +226,34 @@ create policy github_repositories_delete on public.github_repositories
 revoke all on table public.github_repositories from anon, authenticated, service_role;
 grant select, delete on table public.github_repositories to authenticated;
 grant insert (repo_owner, repo_name, repo_url, default_branch, is_active) on table public.github_repositories to authenticated;
-grant update (repo_url, default_branch, is_active, last_accessed) on table public.github_repositories to authenticated;
+-- last_accessed is not in the grant: only touch_github_repository sets it (to now()).
+grant update (repo_url, default_branch, is_active) on table public.github_repositories to authenticated;
 grant select, insert, update, delete on table public.github_repositories to service_role;
+
+create trigger github_repositories_write_quota
+  before insert on public.github_repositories
+  for each row execute function private.integrations_write_quota();
 
 create trigger github_repositories_set_updated_at
   before update of repo_owner, repo_name, repo_url, default_branch, is_active on public.github_repositories
   for each row execute function private.set_updated_at();
 
-create or replace function public.touch_github_repository(p_repository_id uuid)
+-- Security definer: users hold no UPDATE on last_accessed, so the time is
+-- always the server's.
+create or replace function private.touch_github_repository(p_repository_id uuid)
 returns public.github_repositories
 language plpgsql
 volatile
-security invoker
+security definer
 set search_path = ''
 as $$
 declare
+  v_uid uuid := private.require_user();
   v_row public.github_repositories;
 begin
-  perform private.require_user();
   update public.github_repositories as r
      set last_accessed = pg_catalog.now()
-   where r.id = p_repository_id and r.user_id = (select auth.uid())
+   where r.id = p_repository_id and r.user_id = v_uid
   returning * into v_row;
   if v_row.id is null then
     raise exception 'repository % not found', p_repository_id using errcode = 'PT404';
@@ -253,8 +262,23 @@ begin
 end;
 $$;
 
+comment on function private.touch_github_repository(uuid) is
+  'touch_github_repository for the signed-in caller: last_accessed = now() on their own repository.';
+
+create or replace function public.touch_github_repository(p_repository_id uuid)
+returns public.github_repositories
+language sql
+volatile
+security invoker
+set search_path = ''
+as $$
+  select private.touch_github_repository(p_repository_id);
+$$;
+
 comment on function public.touch_github_repository(uuid) is
   'Records that the signed-in user''s repository was just used (last_accessed = now()). Errors: PT404 not found, 42501 not signed in.';
 
+revoke execute on function private.touch_github_repository(uuid) from public, anon, authenticated, service_role;
 revoke execute on function public.touch_github_repository(uuid) from public, anon, authenticated, service_role;
+grant execute on function private.touch_github_repository(uuid) to authenticated;
 grant execute on function public.touch_github_repository(uuid) to authenticated;

@@ -40,7 +40,8 @@ create table if not exists public.whatsapp_sessions (
   constraint whatsapp_sessions_phone_check check (phone_number ~ '^\+[1-9][0-9]{6,14}$'),
   constraint whatsapp_sessions_status_check check (status in ('active', 'closed')),
   constraint whatsapp_sessions_message_count_check check (message_count >= 0),
-  constraint whatsapp_sessions_context_check check (jsonb_typeof(context) = 'object' and pg_column_size(context) <= 65536)
+  constraint whatsapp_sessions_context_check check (jsonb_typeof(context) = 'object' and pg_column_size(context) <= 65536),
+  constraint whatsapp_sessions_times_finite check (isfinite(started_at) and isfinite(last_activity_at) and isfinite(expires_at))
 );
 
 comment on table public.whatsapp_sessions is
@@ -81,6 +82,7 @@ begin
   if not private.is_e164(p_phone_number) then
     raise exception 'invalid p_phone_number: must be an E.164 number such as +250788123456' using errcode = '22023';
   end if;
+  perform private.platform_require_clock(p_now);
   -- One statement: concurrent webhook deliveries for a number serialise on
   -- the row and every increment counts.
   insert into public.whatsapp_sessions as s (phone_number, message_count, started_at, last_activity_at, expires_at, created_at, updated_at)
@@ -99,7 +101,7 @@ end;
 $$;
 
 comment on function public.update_whatsapp_session_activity(text, boolean, timestamptz) is
-  'Seed 004. Records activity on a WhatsApp number (the webhook handler, service role): creates the session, or extends its 24-hour window; counts a message unless p_increment_message_count is false. A closed or expired session starts over. Errors: 22023 not an E.164 number.';
+  'Seed 004. Records activity on a WhatsApp number (the webhook handler, service role): creates the session, or extends its 24-hour window; counts a message unless p_increment_message_count is false. A closed or expired session starts over. Errors: 22023 not an E.164 number, or a clock private.platform_require_clock refuses.';
 
 revoke execute on function public.update_whatsapp_session_activity(text, boolean, timestamptz) from public, anon, authenticated, service_role;
 grant execute on function public.update_whatsapp_session_activity(text, boolean, timestamptz) to service_role;

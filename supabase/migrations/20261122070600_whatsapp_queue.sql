@@ -116,7 +116,7 @@ end;
 $$;
 
 comment on function public.enqueue_whatsapp_message(text, text, jsonb, integer, timestamptz, text, timestamptz) is
-  'Seed 004. Queues an outbound WhatsApp message (service role): E.164 recipient, message type, payload (text needs "text", template needs "name"), priority 1-10 (higher first, default 5), optional send time and dedupe key (the same key returns the message already queued). Errors: 22023 invalid input.';
+  'Seed 004. Queues an outbound WhatsApp message (service role): E.164 recipient, message type, payload (text needs "text", template needs "name"), priority 1-10 (higher first, default 5), optional send time (finite, within 10 years of p_now) and dedupe key (the same key returns the message already queued). Errors: 22023 invalid input.';
 
 create or replace function public.claim_whatsapp_messages(
   p_worker_id text,

@@ -1,7 +1,7 @@
 -- Platform: the cache. Key/value with TTL and tags, counters, lists, sets,
 -- hashes, statistics, cleanup, and who may use it.
 begin;
-select plan(75);
+select plan(83);
 
 select tests.create_supabase_user('cache_alice');
 select tests.create_supabase_user('cache_admin', app_metadata => '{"role":"admin"}');
@@ -123,6 +123,19 @@ select is((select purge_pending from private.cache_tag_versions where tag = 'stu
 select throws_ok($$select public.set_cache(null, '1')$$, '22023', 'invalid key: must be 1 to 512 characters', 'a null key is refused');
 select throws_ok($$select public.set_cache(repeat('k', 513), '1')$$, '22023', 'invalid key: must be 1 to 512 characters', 'a 513-character key is refused');
 select throws_ok($$select public.set_cache('t:bad', null)$$, '22023', 'invalid value: must not be null (store JSON null as ''null''::jsonb)', 'a SQL null value is refused');
+select throws_ok($$select public.set_cache('t:big', (select jsonb_agg(md5(n::text)) from generate_series(1, 40000) as n))$$, '22023',
+  'invalid value: at most 1048576 bytes of JSON', 'a value over 1 MiB is refused');
+select throws_ok($$select public.cache_list_push('t:big', (select jsonb_agg(md5(n::text)) from generate_series(1, 40000) as n))$$, '22023',
+  'invalid value: at most 1048576 bytes of JSON', '... also pushed onto a list');
+select throws_ok($$select public.set_cache('t:clock', '1', 60, p_now => 'infinity')$$, '22023', null,
+  'an infinite clock is refused (the entry would never expire)');
+select throws_ok($$select public.increment_cache('t:clock', 60, p_now => '-infinity')$$, '22023', null, '... by increment_cache too');
+select throws_ok($$select public.cache_hash_set('t:clock', 'f', '1', 60, p_now => 'infinity')$$, '22023', null, '... and the collections');
+select throws_ok($$select public.cache_set_add('t:big', (select array_agg(md5(n::text)) from generate_series(1, 40000) as n))$$, '22023',
+  'invalid members: at most 1048576 bytes of JSON', '... and members added to a set');
+select throws_ok($$select public.cleanup_expired_cache('infinity')$$, '22023', null,
+  'the cleanup refuses an infinite clock (it would delete every entry)');
+select ok(not exists (select 1 from private.cache_entries where key in ('t:big', 't:clock')), 'refused writes stored nothing');
 select throws_ok($$select public.set_cache('t:bad', '1', 0)$$, '22023', 'invalid ttl: p_ttl_seconds must be between 1 and 31536000 (a year), or null for no expiry', 'a zero TTL is refused');
 select throws_ok($$select public.set_cache('t:bad', '1', 60, array[''])$$, '22023', 'invalid tags: at most 32 tags of 1 to 200 characters', 'an empty tag is refused');
 select throws_ok($$select public.get_cache(null)$$, '22023', 'invalid key: must be 1 to 512 characters', 'get_cache with a null key is refused');

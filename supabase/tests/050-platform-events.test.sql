@@ -3,7 +3,7 @@
 -- (Reading events other transactions commit, late or not, is in
 -- tests/platform.test.ts: it needs parallel connections.)
 begin;
-select plan(44);
+select plan(45);
 
 select tests.create_supabase_user('ev_alice');
 select tests.create_supabase_user('ev_admin', app_metadata => '{"role":"admin"}');
@@ -83,6 +83,8 @@ select is((select count(distinct transaction_order)::int from public.event_store
 select throws_ok($$select public.append_event('t-1', '1trip', 'x', '{}')$$, '22023',
   'invalid aggregate type: 1 to 63 letters, digits, _ . -, starting with a letter', 'a malformed aggregate type is refused');
 select throws_ok($$select public.append_event('', 'trip', 'x', '{}')$$, '22023', 'invalid aggregate id: must be 1 to 200 characters', 'an empty aggregate id is refused');
+select throws_ok($$select public.append_event('t-1', 'trip', 'x', '{}', (select jsonb_object_agg(n, md5(n::text)) from generate_series(1, 3000) as n))$$,
+  '22023', 'invalid metadata: at most 65536 bytes of JSON', 'metadata over 64 KiB is refused');
 select throws_ok($$select public.append_event('t-1', 'trip', null, '{}')$$, '22023', 'invalid event type: must be 1 to 200 characters', 'an event type is required');
 select throws_ok($$select public.append_event('t-1', 'trip', 'x', null)$$, '22023', 'invalid payload: must not be null', 'a payload is required');
 select throws_ok($$select public.append_event('t-1', 'trip', 'x', '{}', '[1]')$$, '22023', 'invalid metadata: must be a JSON object', 'metadata must be an object');

@@ -2,11 +2,13 @@
 -- complete, fail with backoff, dead letters and requeue, cancel, metrics,
 -- idempotent consumers, retention, and each role.
 begin;
-select plan(98);
+select plan(127);
 
 select tests.create_supabase_user('q_alice');
 select tests.create_supabase_user('q_bob');
 select tests.create_supabase_user('q_admin', app_metadata => '{"role":"admin"}');
+select tests.create_supabase_user('q_quota');
+select tests.create_supabase_user('q_jobs');
 
 select ok(exists (select 1 from cron.job where jobname = 'job-queue-cleanup' and command = 'select public.cleanup_old_job_queue_records()'),
   'old jobs are cleaned up by the pg_cron job job-queue-cleanup');
@@ -24,9 +26,25 @@ select lives_ok($$select public.create_queue('t-work', 'test queue', p_max_attem
 select throws_ok($$select public.create_queue('Bad Name')$$, '22023',
   'invalid queue name: 1 to 63 of a-z 0-9 _ . : / -, starting with a letter or digit', 'a bad queue name is refused');
 select throws_ok($$select public.create_queue('t-bad', p_lease_seconds => 0)$$, '22023',
-  'invalid queue settings: attempts 1-100, lease 1-86400 s, backoff base > 0 and max >= base, retention >= 1 hour',
+  'invalid queue settings: attempts 1-100, lease 1-86400 s, backoff base > 0 and max >= base (at most a year), retention 1 hour to 10 years',
   'bad queue settings are refused');
 select ok(not exists (select 1 from private.job_queues where name = 't-bad'), '... and create nothing');
+select throws_ok($$select public.create_queue('t-bad', p_backoff_base_seconds => 'NaN')$$, '22023',
+  'invalid backoff base: must be a finite number', 'a NaN backoff (it passes "> 0") is refused');
+select throws_ok($$select public.create_queue('t-bad', p_backoff_max_seconds => 'Infinity')$$, '22023',
+  'invalid backoff max: must be a finite number', 'an infinite backoff cap is refused');
+select throws_ok($$select public.create_queue('t-bad', p_retention => interval '1000 years')$$, '22023',
+  'invalid queue settings: attempts 1-100, lease 1-86400 s, backoff base > 0 and max >= base (at most a year), retention 1 hour to 10 years',
+  'a retention the cleanup could not subtract from now is refused');
+
+-- Times: an injected clock within a century of now, a run time within 10 years of it.
+select throws_ok($$select public.enqueue_job('t-work', '{}', p_run_at => '-infinity')$$, '22023', null,
+  'enqueue_job refuses a run time of -infinity (it would sort ahead of every job)');
+select throws_ok($$select public.enqueue_job('t-work', '{}', p_run_at => now() + interval '11 years')$$, '22023', null,
+  '... and one more than 10 years away');
+select throws_ok($$select public.enqueue_job('t-work', '{}', p_now => 'infinity')$$, '22023', null, '... and an infinite clock');
+select throws_ok($$select public.schedule_job('email/send', p_run_at => 'infinity')$$, '22023', null,
+  'schedule_job refuses an infinite run time from the service role too');
 
 
 select tests.remember('low', id) from public.enqueue_job('t-work', '{"n":1}', p_priority => 0, p_now => '2026-01-01 00:00+00');
@@ -112,6 +130,23 @@ select is(public.get_queue_metrics('t-work', '2026-01-01 00:05+00'),
 select is(public.get_queue_metrics('t-work', '2026-01-01 01:30+00') -> 0 -> 'ready', '1'::jsonb, 'a scheduled job becomes ready at its run_at ...');
 select is(public.get_queue_metrics('t-work', '2026-01-01 01:30+00') -> 0 -> 'oldest_ready_age_seconds', '1800'::jsonb, '... and its wait is measured from then');
 select throws_ok($$select public.get_queue_metrics('t-nowhere')$$, 'PT404', 'unknown queue: t-nowhere', 'metrics of an unknown queue are 404');
+select throws_ok($$select public.get_queue_metrics('t-work', 'infinity')$$, '22023', null, 'metrics refuse an infinite clock');
+select throws_ok($$select public.claim_jobs('t-work', 'w', 1, p_now => '-infinity')$$, '22023', null, 'claim_jobs refuses an infinite clock');
+select throws_ok($$select public.cleanup_old_job_queue_records('infinity')$$, '22023', null,
+  'the cleanup refuses an infinite clock (it would delete every finished job at once)');
+select throws_ok($$select public.requeue_dead_jobs('t-work', 'infinity')$$, '22023', null, 'requeue_dead_jobs refuses an infinite clock');
+-- Whatever a row holds, the metrics are numbers: an infinite time cannot be
+-- stored, and an extreme finite one gives a clamped age, not 22008.
+select tests.reset_role();
+select throws_ok($$insert into private.jobs (queue_name, job_type, max_attempts, run_at) values ('t-work', 't-work', 1, '-infinity')$$,
+  '23514', null, 'the jobs table refuses an infinite run time, whoever writes it');
+select public.create_queue('t-extreme');
+insert into private.jobs (queue_name, job_type, max_attempts, run_at) values ('t-extreme', 't-extreme', 1, '0001-01-01 00:00+00');
+select tests.authenticate_as_service_role();
+select is(public.get_queue_metrics('t-extreme', '2026-01-01 00:00+00') -> 0 -> 'oldest_ready_age_seconds',
+  to_jsonb(extract(epoch from interval '100 years')), 'an extreme stored run time gives an age clamped to a century');
+select is(jsonb_array_length(public.get_queue_metrics()), (select count(*)::int from private.job_queues),
+  'metrics of every queue still answer');
 select is((public.requeue_job(tests.bigint_id('low'), '2026-01-01 00:06+00')).status, 'queued', 'requeue_job brings a dead job back');
 select is((select attempts from public.job_queue where id = tests.bigint_id('low')), 0, '... with its attempts reset');
 select is(public.requeue_dead_jobs('t-work', '2026-01-01 00:06+00'), 1, 'requeue_dead_jobs redrives the rest of the dead letters');
@@ -189,7 +224,15 @@ select throws_ok($$select public.schedule_job('quiz/generation.requested', 'x', 
   'only the service role may set p_priority or p_max_attempts', 'a user cannot jump the queue');
 select throws_ok($$select public.schedule_job('quiz/generation.requested', 'x', jsonb_build_object('blob', repeat('x', 70000)))$$, '22023',
   'invalid payload: at most 65536 bytes', 'a user''s payload is limited to 64 KiB');
-select is((select count(*)::int from public.list_jobs()), 1, 'list_jobs shows a user only their own jobs');
+select throws_ok($$select public.schedule_job('video/upload.completed', 'x', '{}', p_run_at => '-infinity')$$, '22023', null,
+  'a user cannot schedule at -infinity (ahead of everyone''s jobs)');
+select throws_ok($$select public.schedule_job('video/upload.completed', 'x', '{}', p_run_at => now() - interval '1 hour')$$, '22023', null,
+  'nor an hour in the past (more than the 5-minute skew)');
+select throws_ok($$select public.schedule_job('video/upload.completed', 'x', '{}', p_run_at => now() + interval '2 years')$$, '22023', null,
+  'nor more than a year ahead');
+select is((public.schedule_job('video/upload.completed', 'x', '{}', p_run_at => now() + interval '1 day')).run_at, now() + interval '1 day',
+  'a run time within the window is kept');
+select is((select count(*)::int from public.list_jobs()), 2, 'list_jobs shows a user only their own jobs');
 select throws_ok($$select public.claim_jobs('quiz', 'me', 1)$$, '42501', null, 'a user cannot claim jobs');
 select throws_ok($$select public.enqueue_job('ai', '{}')$$, '42501', null, 'a user cannot use enqueue_job');
 select throws_ok($$select public.get_queue_metrics()$$, '42501', null, 'a user cannot read queue metrics');
@@ -198,6 +241,8 @@ select throws_ok($$select * from private.jobs$$, '42501', null, 'a user cannot r
 
 select tests.authenticate_as('q_bob');
 select is((select count(*)::int from public.list_jobs()), 0, 'another user sees none of them');
+select throws_ok($$insert into private.jobs (queue_name, job_type, max_attempts) values ('ai', 'quiz/generation.requested', 1)$$, '42501', null,
+  'a user cannot write the jobs table');
 select throws_ok(format($$select public.get_job(%s)$$, tests.bigint_id('alice')), 'PT404',
   format('job %s not found', tests.bigint_id('alice')), 'another user''s job is not found');
 select throws_ok(format($$select public.cancel_job(%s)$$, tests.bigint_id('alice')), 'PT404', null,
@@ -224,6 +269,31 @@ select tests.authenticate_as_service_role();
 select public.claim_jobs('t-work', 'w7', 1, p_now => '2026-01-02 00:00+00');
 select is((public.cancel_job((select id from public.job_queue where queue_name = 't-work' and status = 'active' limit 1))).status, 'cancelled',
   'the service role can cancel a running job');
+
+-- Quotas: a basic user's plan allows 3 quiz generations and 5 video jobs an
+-- hour, and 60 jobs of any type; each refusal is PT429 (HTTP 429).
+select tests.authenticate_as('q_quota');
+set local app.usage_now = '2026-03-12 11:00:00+00';
+select lives_ok($$select public.schedule_job('quiz/generation.requested', 'Quiz', '{}') from generate_series(1, 3)$$,
+  'a basic user schedules 3 quiz generations in an hour');
+select throws_ok($$select public.schedule_job('quiz/generation.requested', 'Quiz', '{}')$$, 'PT429', null, 'the 4th is refused');
+select throws_ok($$select public.schedule_job('quiz/generation.requested', 'Quiz', '{}', p_dedupe_key => 'new-key')$$, 'PT429', null,
+  '... whatever its dedupe key');
+select lives_ok($$select public.schedule_job('video/upload.completed', 'Video', '{}') from generate_series(1, 5)$$,
+  'video jobs have their own allowance: 5 an hour');
+select throws_ok($$select public.schedule_job('video/upload.completed', 'Video', '{}')$$, 'PT429', null, 'the 6th is refused');
+select is((select count(*)::int from public.list_jobs()), 8, 'only the allowed jobs were queued');
+select tests.reset_role();
+insert into private.job_types (job_type, queue_name, description, user_may_enqueue) values ('t/user-type', 'default', 'test', true);
+select tests.authenticate_as('q_jobs');
+select lives_ok($$select public.schedule_job('t/user-type', 'x', '{}') from generate_series(1, 60)$$,
+  'a type without a feature quota: 60 jobs an hour (the jobs quota) ...');
+select throws_ok($$select public.schedule_job('t/user-type', 'x', '{}')$$, 'PT429', null, '... then PT429');
+select throws_ok($$select public.schedule_job('quiz/generation.requested', 'x', '{}')$$, 'PT429', null,
+  'the jobs quota bounds every type, quiz generation included');
+select tests.authenticate_as_service_role();
+select lives_ok($$select public.schedule_job('t/user-type', 'x', '{}') from generate_series(1, 100)$$, 'the service role is not limited');
+reset app.usage_now;
 
 select tests.clear_authentication();
 select throws_ok($$select public.schedule_job('quiz/generation.requested', 'x', '{}')$$, '42501', null, 'anon cannot schedule jobs');

@@ -1,7 +1,7 @@
 -- Who may call each integrations RPC and touch each table, per API role: the
 -- grants themselves, so a later migration cannot widen them unnoticed.
 begin;
-select plan(4);
+select plan(5);
 
 select results_eq(
   $$select p.proname::text collate "default", r.rolname::text collate "default"
@@ -58,6 +58,31 @@ select ok(not has_table_privilege('authenticated', 'public.whatsapp_message_queu
           and not has_table_privilege('authenticated', 'private.user_api_key_secrets', 'select')
           and not has_table_privilege('service_role', 'private.user_api_key_secrets', 'select'),
   'nobody but definer functions reads the ciphertexts; users do not read the WhatsApp queue');
+
+-- What a user may write directly, column by column: only what the RPCs or
+-- the documented table API could have written for them. No ids, no server
+-- times (created_at, updated_at, last_accessed, read_at), no statuses.
+select results_eq(
+  $$select c.relname::text collate "default", a.attname::text collate "default", p.priv
+      from pg_catalog.pg_class as c
+      join pg_catalog.pg_attribute as a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
+     cross join (values ('INSERT'), ('UPDATE')) as p(priv)
+     where c.oid in ('public.notifications'::regclass, 'public.locations'::regclass, 'public.routes'::regclass,
+                     'public.user_api_keys'::regclass, 'public.github_repositories'::regclass, 'public.whatsapp_sessions'::regclass)
+       and has_column_privilege('authenticated', c.oid, a.attnum, p.priv)
+     order by 1, 3, 2$$,
+  $$values ('github_repositories', 'default_branch', 'INSERT'), ('github_repositories', 'is_active', 'INSERT'),
+           ('github_repositories', 'repo_name', 'INSERT'), ('github_repositories', 'repo_owner', 'INSERT'),
+           ('github_repositories', 'repo_url', 'INSERT'),
+           ('github_repositories', 'default_branch', 'UPDATE'), ('github_repositories', 'is_active', 'UPDATE'),
+           ('github_repositories', 'repo_url', 'UPDATE'),
+           ('locations', 'address', 'INSERT'), ('locations', 'category', 'INSERT'), ('locations', 'is_public', 'INSERT'),
+           ('locations', 'lat', 'INSERT'), ('locations', 'lng', 'INSERT'), ('locations', 'metadata', 'INSERT'),
+           ('locations', 'name', 'INSERT'), ('locations', 'user_id', 'INSERT'),
+           ('locations', 'address', 'UPDATE'), ('locations', 'category', 'UPDATE'), ('locations', 'is_public', 'UPDATE'),
+           ('locations', 'lat', 'UPDATE'), ('locations', 'lng', 'UPDATE'), ('locations', 'metadata', 'UPDATE'),
+           ('locations', 'name', 'UPDATE')$$,
+  'users insert and update only the columns the table API documents (locations, github_repositories); nothing of notifications, keys, routes, sessions');
 
 select * from finish();
 rollback;

@@ -1,7 +1,7 @@
 -- Notifications: creation per channel, claims with leases, retries with
 -- backoff, failure after the last attempt, read marks, RLS per role.
 begin;
-select plan(40);
+select plan(49);
 
 select tests.create_supabase_user('ntf_alice');
 select tests.create_supabase_user('ntf_bob');
@@ -15,7 +15,7 @@ select tests.authenticate_as_service_role();
 select tests.remember('inapp', (public.create_notification(tests.get_supabase_uid('ntf_alice'), 'in_app', 'Welcome!', p_title => 'Hi')).id);
 select tests.remember('sms_low', (public.create_notification(tests.get_supabase_uid('ntf_alice'), 'sms', 'low', p_priority => 1, p_max_attempts => 2)).id);
 select tests.remember('sms_high', (public.create_notification(tests.get_supabase_uid('ntf_alice'), 'sms', 'high', p_priority => 9)).id);
-select tests.remember('sms_later', (public.create_notification(tests.get_supabase_uid('ntf_bob'), 'sms', 'later', p_send_at => '2099-01-01')).id);
+select tests.remember('sms_later', (public.create_notification(tests.get_supabase_uid('ntf_bob'), 'sms', 'later', p_send_at => now() + interval '5 years')).id);
 select tests.remember('email', (public.create_notification(tests.get_supabase_uid('ntf_bob'), 'email', 'mail')).id);
 
 select is((select status from public.notifications where id = tests.id('inapp')), 'sent',
@@ -75,6 +75,19 @@ select is(private.retry_backoff(20, interval '30 seconds', interval '1 hour'), i
 select throws_ok($$select public.claim_notifications('in_app')$$, '22023', null, 'in-app notifications are not claimed');
 select throws_ok($$select public.claim_notifications('sms', 0)$$, '22023', 'invalid p_limit: 1 to 1000', 'a zero limit is rejected');
 
+-- Times: a send time and an injected clock are finite and near now.
+select throws_ok(format($$select public.create_notification(%L, 'sms', 'x', p_send_at => '-infinity')$$, tests.get_supabase_uid('ntf_alice')),
+  '22023', null, 'a send time of -infinity (ahead of every queue) is refused');
+select throws_ok(format($$select public.create_notification(%L, 'sms', 'x', p_send_at => now() + interval '11 years')$$, tests.get_supabase_uid('ntf_alice')),
+  '22023', null, 'a send time beyond 10 years is refused');
+select throws_ok($$select public.claim_notifications('sms', p_now => 'infinity')$$, '22023', null,
+  'claim_notifications refuses an infinite clock');
+select throws_ok(format($$select public.record_notification_result(%L, false, p_now => 'infinity')$$, tests.id('sms_high')),
+  '22023', null, 'record_notification_result refuses an infinite clock');
+select throws_ok(format($$insert into public.notifications (user_id, channel, body, next_attempt_at) values (%L, 'sms', 'x', '-infinity')$$,
+                        tests.get_supabase_uid('ntf_alice')),
+  '23514', null, 'the table refuses an infinite next_attempt_at, whoever writes it');
+
 -- ---------------------------------------------------------------------------
 -- Users
 -- ---------------------------------------------------------------------------
@@ -84,15 +97,20 @@ select is(public.mark_notifications_read(array[tests.id('inapp'), tests.id('emai
   'mark_notifications_read marks the listed own ones; another user''s id is ignored');
 select is(public.mark_notifications_read(), 2, 'with no list it marks all the rest');
 select is(public.mark_notifications_read(), 0, 'and again nothing');
-select throws_ok($$update public.notifications set body = 'edited'$$, '42501', null, 'a user can only change read_at');
+select throws_ok($$update public.notifications set body = 'edited'$$, '42501', null, 'a user cannot edit a notification');
+select throws_ok($$update public.notifications set read_at = null$$, '42501', null,
+  'nor un-read one through the table: read_at is set only by mark_notifications_read');
+select throws_ok($$update public.notifications set read_at = 'infinity'$$, '42501', null, 'nor set read_at to a time of their choosing');
+select throws_ok(format($$insert into public.notifications (user_id, channel, body) values (%L, 'in_app', 'fake')$$, tests.get_supabase_uid('ntf_alice')),
+  '42501', null, 'nor insert one');
+select throws_ok($$delete from public.notifications$$, '42501', null, 'nor delete one');
 select throws_ok($$select public.create_notification(auth.uid(), 'sms', 'spam')$$, '42501', null, 'users cannot create notifications');
 select throws_ok($$select public.claim_notifications('sms')$$, '42501', null, 'users cannot claim notifications');
 
 select tests.authenticate_as('ntf_bob');
 select is((select read_at from public.notifications where id = tests.id('email')), null,
   'bob''s notification stayed unread');
-select is_empty(format($$update public.notifications set read_at = now() where id = %L returning id$$, tests.id('inapp')),
-  'bob cannot mark alice''s notification');
+select is(public.mark_notifications_read(array[tests.id('sms_low')]), 0, 'bob cannot mark alice''s notification read');
 
 select tests.authenticate_as('ntf_admin');
 select cmp_ok((select count(*)::int from public.notifications), '>=', 5, 'an admin reads every notification');

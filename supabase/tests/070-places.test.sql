@@ -1,11 +1,12 @@
 -- Places: nearby search against known distances, visibility per role,
 -- validation, and the route cache with expiry.
 begin;
-select plan(36);
+select plan(55);
 
 select tests.create_supabase_user('plc_alice');
 select tests.create_supabase_user('plc_bob');
 select tests.create_supabase_user('plc_admin', app_metadata => '{"role":"admin"}');
+select tests.create_supabase_user('plc_quota');
 
 select ok(exists (select 1 from pg_catalog.pg_extension as e join pg_catalog.pg_namespace as n on n.oid = e.extnamespace
                    where e.extname = 'postgis' and n.nspname = 'extensions'), 'PostGIS is installed in the extensions schema');
@@ -50,6 +51,18 @@ select throws_ok(format($$insert into public.locations (user_id, name, lat, lng)
   '42501', null, 'a user cannot add a place for someone else');
 select throws_ok($$insert into public.locations (name, lat, lng) values ('Nowhere', 95, 0)$$, '23514', null, 'an out-of-range latitude is rejected by the table');
 select is_empty($$update public.locations set name = 'Mine now' where name = 'Bob home' returning id$$, 'a user cannot edit another user''s place');
+-- NaN sorts above every number and passes ">= x" tests; the range checks refuse it and +/-Infinity.
+select throws_ok($$insert into public.locations (name, lat, lng) values ('Nan', 'NaN', 0)$$, '23514', null, 'a NaN latitude is refused by the table');
+select throws_ok($$insert into public.locations (name, lat, lng) values ('Inf', 0, 'Infinity')$$, '23514', null, 'an infinite longitude is refused by the table');
+select throws_ok($$update public.locations set lat = 'NaN' where name = 'Office'$$, '23514', null, '... also on update');
+select throws_ok($$select * from public.find_nearby_locations('NaN', 0, 100)$$, '22023', 'invalid p_lat: must be between -90 and 90', 'a NaN latitude is refused by the search');
+select throws_ok($$select * from public.find_nearby_locations(0, '-Infinity', 100)$$, '22023', 'invalid p_lng: must be between -180 and 180', 'an infinite longitude is refused by the search');
+-- the grant holds what the table endpoint may set: not the id, not the bookkeeping
+select throws_ok($$insert into public.locations (id, name, lat, lng) values ('00000000-0000-4000-b000-0000000000aa', 'Chosen id', 0, 0)$$,
+  '42501', null, 'a user cannot choose a place''s id');
+select throws_ok($$insert into public.locations (name, lat, lng, created_at) values ('Backdated', 0, 0, '2000-01-01')$$,
+  '42501', null, 'nor its created_at');
+select throws_ok($$update public.locations set id = gen_random_uuid() where name = 'Office'$$, '42501', null, 'nor change its id');
 select is_empty($$delete from public.locations where name = 'Centre' returning id$$, 'a user cannot delete a public place');
 
 select tests.authenticate_as('plc_bob');
@@ -59,9 +72,23 @@ select is((select count(*)::int from public.find_nearby_locations(-1.9441, 30.06
 select tests.authenticate_as('plc_admin');
 select is((select count(*)::int from public.find_nearby_locations(-1.9441, 30.0619, 2000)), 5, 'an admin finds every place, private ones included');
 select lives_ok($$insert into public.locations (name, lat, lng, is_public) values ('Airport', -1.9686, 30.1395, true)$$, 'an admin publishes a place');
+select throws_ok(format($$insert into public.locations (user_id, name, lat, lng) values (%L, 'Planted', 0, 0)$$, tests.get_supabase_uid('plc_bob')),
+  '42501', null, 'not even an admin creates a place owned by another user');
 
 select tests.authenticate_as_service_role();
 select is((select count(*)::int from public.find_nearby_locations(-1.9441, 30.0619, 2000)), 5, 'the service role finds every place');
+
+-- Each place a user inserts costs one of their plan's writes (basic: 120 a minute).
+select tests.authenticate_as('plc_quota');
+set local app.usage_now = '2026-03-12 09:00:00+00';
+select lives_ok($$insert into public.locations (name, lat, lng) select 'Q' || n, 0, 0 from generate_series(1, 120) as n$$,
+  'a basic user inserts 120 places in a minute');
+select throws_ok($$insert into public.locations (name, lat, lng) values ('One too many', 0, 0)$$, 'PT429', null,
+  'the 121st is refused with PT429 (HTTP 429)');
+select tests.authenticate_as_service_role();
+select lives_ok($$insert into public.locations (name, lat, lng) select 'S' || n, 0, 0 from generate_series(1, 200) as n$$,
+  'the service role is not limited');
+reset app.usage_now;
 
 select tests.clear_authentication();
 select throws_ok($$select * from public.find_nearby_locations(0, 0, 100)$$, '42501', null, 'anon cannot search');
@@ -77,6 +104,14 @@ select is((public.cache_route(-1.944104, 30.061901, -1.9686, 30.1395, 9700, 1100
   'points within the key''s rounding replace the same entry');
 select is((select count(*)::int from public.routes), 1, '... so there is one route');
 select throws_ok($$select public.cache_route(0, 0, 0, 0, -1, 1)$$, '22023', 'invalid distance or duration: must be zero or more', 'a negative distance is rejected');
+select throws_ok($$select public.cache_route(0, 0, 0, 0, 'NaN', 1)$$, '22023', 'invalid p_distance_meters: must be a finite number', 'a NaN distance is rejected');
+select throws_ok($$select public.cache_route(0, 0, 0, 0, 1, 'Infinity')$$, '22023', 'invalid p_duration_seconds: must be a finite number', 'an infinite duration is rejected');
+select throws_ok($$select public.cache_route('NaN', 0, 0, 0, 1, 1)$$, '22023', 'invalid latitude: must be between -90 and 90', 'a NaN coordinate is rejected');
+select throws_ok($$select public.cache_route(0, 0, 0, 0, 1, 1, p_now => 'infinity')$$, '22023', null, 'an infinite clock is rejected');
+select throws_ok($$insert into public.routes (origin_lat, origin_lng, destination_lat, destination_lng, distance_meters, duration_seconds, expires_at)
+                   values (0, 0, 1, 1, 'NaN', 1, now() + interval '1 day')$$, '23514', null, 'the table refuses a NaN distance, whoever writes it');
+select throws_ok($$insert into public.routes (origin_lat, origin_lng, destination_lat, destination_lng, distance_meters, duration_seconds, expires_at)
+                   values (0, 0, 1, 1, 1, 1, 'infinity')$$, '23514', null, '... and an infinite expiry');
 
 select tests.authenticate_as('plc_alice');
 select is((public.get_cached_route(-1.9441, 30.0619, -1.9686, 30.1395)).duration_seconds, 1100::double precision, 'a user reads a cached route');
@@ -89,6 +124,7 @@ select tests.authenticate_as('plc_alice');
 select is((public.get_cached_route(-1.9441, 30.0619, -1.9686, 30.1395)).id, null, 'an expired route is a miss');
 select tests.reset_role();
 select is(private.purge_expired_routes(), 1, 'the daily purge deletes expired routes');
+select throws_ok($$select private.purge_expired_routes('infinity')$$, '22023', null, 'the purge refuses an infinite clock');
 
 select * from finish();
 rollback;

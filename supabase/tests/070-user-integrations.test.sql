@@ -1,11 +1,12 @@
 -- User integrations: API keys encrypted at rest, masked for their owner,
 -- plaintext only for the service role; GitHub repositories per user.
 begin;
-select plan(38);
+select plan(47);
 
 select tests.create_supabase_user('int_alice');
 select tests.create_supabase_user('int_bob');
 select tests.create_supabase_user('int_admin', app_metadata => '{"role":"admin"}');
+select tests.create_supabase_user('int_quota');
 
 -- The encryption key comes from Vault or from this setting, never from the
 -- data or the migration. The local stack has no Vault: tests set the setting.
@@ -111,10 +112,32 @@ select throws_ok(format($$insert into public.github_repositories (user_id, repo_
   '42501', null, 'a user cannot connect a repository for someone else');
 select isnt((public.touch_github_repository(tests.id('repo'))).last_accessed, null,
   'touch_github_repository records the access');
+-- The grants hold what the table endpoint may set: no ids, no server times.
+select throws_ok(format($$update public.github_repositories set last_accessed = 'infinity' where id = %L$$, tests.id('repo')), '42501', null,
+  'a user cannot set last_accessed (only touch_github_repository does, to now())');
+select throws_ok(format($$update public.github_repositories set id = gen_random_uuid() where id = %L$$, tests.id('repo')), '42501', null,
+  'nor change a repository''s id');
+select throws_ok($$insert into public.github_repositories (id, repo_owner, repo_name) values ('00000000-0000-4000-a000-0000000000aa', 'octo', 'chosen-id')$$,
+  '42501', null, 'nor choose the id of a new one');
+select throws_ok($$insert into public.github_repositories (repo_owner, repo_name, created_at) values ('octo', 'backdated', '2000-01-01')$$,
+  '42501', null, 'nor its created_at');
+select lives_ok(format($$update public.github_repositories set default_branch = 'develop', is_active = false where id = %L$$, tests.id('repo')),
+  'the settings stay editable');
 
 select tests.authenticate_as('int_bob');
 select throws_ok(format($$select public.touch_github_repository(%L)$$, tests.id('repo')), 'PT404', null,
   'another user''s repository is not found');
+
+-- Quota: connecting repositories and setting keys share the plan's writes (basic: 120 a minute).
+select tests.authenticate_as('int_quota');
+set local app.usage_now = '2026-03-12 10:00:00+00';
+select lives_ok($$insert into public.github_repositories (repo_owner, repo_name) select 'octo', 'r' || n from generate_series(1, 119) as n$$,
+  'a basic user connects 119 repositories in a minute');
+select lives_ok($$select public.set_user_api_key('openai', 'sk-quota-12345678')$$, '... and sets one key (the 120th write)');
+select throws_ok($$insert into public.github_repositories (repo_owner, repo_name) values ('octo', 'one-more')$$, 'PT429', null,
+  'the next repository is refused with PT429 (HTTP 429)');
+select throws_ok($$select public.set_user_api_key('anthropic', 'sk-quota-12345678')$$, 'PT429', null, '... and so is the next key');
+reset app.usage_now;
 
 select * from finish();
 rollback;

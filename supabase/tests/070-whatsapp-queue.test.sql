@@ -2,14 +2,14 @@
 -- per message, retries with exponential backoff, dead after the last attempt,
 -- dedupe, roles. Parallel senders are in tests/integrations.test.ts.
 begin;
-select plan(32);
+select plan(35);
 
 select tests.create_supabase_user('waq_alice');
 
 select tests.authenticate_as_service_role();
 -- nothing else of the whatsapp queue may interfere: park what is there
 select tests.reset_role();
-update private.jobs set run_at = 'infinity' where queue_name = 'whatsapp' and status = 'queued';
+update private.jobs set run_at = now() + interval '50 years' where queue_name = 'whatsapp' and status = 'queued';
 select tests.authenticate_as_service_role();
 
 select tests.remember('low', (public.enqueue_whatsapp_message('+250788123456', 'text', '{"text":"low"}', 2, p_now => '2030-01-01 00:00+00')).id);
@@ -27,7 +27,7 @@ select is((public.enqueue_whatsapp_message('+250788123456', 'text', '{"text":"on
   (public.enqueue_whatsapp_message('+250788123456', 'text', '{"text":"once"}', p_dedupe_key => 'order-7', p_now => '2030-01-01 00:00+00')).id,
   'the same dedupe key queues one message');
 select tests.reset_role();
-update private.jobs set run_at = 'infinity' where queue_name = 'whatsapp' and dedupe_key = 'order-7';
+update private.jobs set run_at = now() + interval '50 years' where queue_name = 'whatsapp' and dedupe_key = 'order-7';
 select tests.authenticate_as_service_role();
 
 -- validation
@@ -43,8 +43,14 @@ select throws_ok($$select public.enqueue_whatsapp_message('+250788123456', 'imag
   'invalid p_message_payload: must be a JSON object', 'an array payload is rejected');
 select throws_ok($$select public.enqueue_whatsapp_message('+250788123456', 'text', '{"text":"x"}', 11)$$, '22023',
   'invalid p_priority: 1 to 10 (higher is sent first)', 'priority 11 is rejected');
-select is((select count(*)::int from public.whatsapp_message_queue where recipient_phone = '+250788123456' and scheduled_at < 'infinity'), 2,
+select is((select count(*)::int from public.whatsapp_message_queue where recipient_phone = '+250788123456' and scheduled_at < now() + interval '10 years'), 2,
   'rejected messages were not queued');
+select throws_ok($$select public.enqueue_whatsapp_message('+250788123456', 'text', '{"text":"x"}', p_send_at => '-infinity')$$, '22023',
+  null, 'a send time of -infinity (ahead of every message) is rejected');
+select throws_ok($$select public.enqueue_whatsapp_message('+250788123456', 'text', '{"text":"x"}', p_send_at => now() + interval '11 years')$$, '22023',
+  null, 'a send time more than 10 years ahead is rejected');
+select throws_ok($$select public.enqueue_whatsapp_message('+250788123456', 'text', '{"text":"x"}', p_now => 'infinity')$$, '22023',
+  null, 'an infinite clock is rejected');
 
 -- claims
 select results_eq($$select message_payload ->> 'text' from public.claim_whatsapp_messages('sender-1', 10, '2030-01-01 00:00:01+00')$$,

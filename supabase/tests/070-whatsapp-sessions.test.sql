@@ -1,6 +1,6 @@
 -- WhatsApp sessions: E.164 validation, activity, the 24-hour window, roles.
 begin;
-select plan(17);
+select plan(21);
 
 select tests.create_supabase_user('wa_alice');
 select tests.create_supabase_user('wa_bob');
@@ -29,12 +29,19 @@ select throws_ok($$select public.update_whatsapp_session_activity('+0788123456')
 select throws_ok($$select public.update_whatsapp_session_activity('+12345')$$, '22023', null, 'a too-short number is rejected');
 select throws_ok($$select public.update_whatsapp_session_activity('+1234567890123456')$$, '22023', null, 'more than 15 digits is rejected');
 select throws_ok($$select public.update_whatsapp_session_activity(null)$$, '22023', null, 'null is rejected');
+select throws_ok($$select public.update_whatsapp_session_activity('+250788123456', true, 'infinity')$$, '22023', null,
+  'an infinite clock is rejected (its window would never end)');
+select throws_ok($$select public.update_whatsapp_session_activity('+250788123456', true, '-infinity')$$, '22023', null,
+  '... and so is -infinity');
+select throws_ok($$update public.whatsapp_sessions set expires_at = 'infinity' where phone_number = '+250788123456'$$, '23514', null,
+  'the table refuses an infinite window, whoever writes it');
 
 -- a linked user reads their own session
 update public.whatsapp_sessions set user_id = tests.get_supabase_uid('wa_alice') where phone_number = '+250788123456';
 select tests.authenticate_as('wa_alice');
 select is((select count(*)::int from public.whatsapp_sessions), 1, 'a linked user reads their own session');
 select throws_ok($$select public.update_whatsapp_session_activity('+250788000000')$$, '42501', null, 'users cannot record activity');
+select throws_ok($$update public.whatsapp_sessions set user_id = auth.uid()$$, '42501', null, 'users cannot link a number to themselves');
 select tests.authenticate_as('wa_bob');
 select is_empty($$select 1 from public.whatsapp_sessions$$, 'another user reads nothing');
 select tests.clear_authentication();
