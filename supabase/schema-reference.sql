@@ -15412,8 +15412,74 @@ REVOKE ALL ON FUNCTION private.list_partitions(p_parent regclass) FROM PUBLIC;
 -- Name: TABLE model_config; Type: ACL; Schema: public; Owner: -
 --
 
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.model_config TO authenticated;
+GRANT SELECT,DELETE ON TABLE public.model_config TO authenticated;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.model_config TO service_role;
+
+--
+-- Name: COLUMN model_config.model_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(model_id),UPDATE(model_id) ON TABLE public.model_config TO authenticated;
+
+--
+-- Name: COLUMN model_config.name; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(name),UPDATE(name) ON TABLE public.model_config TO authenticated;
+
+--
+-- Name: COLUMN model_config.description; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(description),UPDATE(description) ON TABLE public.model_config TO authenticated;
+
+--
+-- Name: COLUMN model_config.provider; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(provider),UPDATE(provider) ON TABLE public.model_config TO authenticated;
+
+--
+-- Name: COLUMN model_config.is_active; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(is_active),UPDATE(is_active) ON TABLE public.model_config TO authenticated;
+
+--
+-- Name: COLUMN model_config.is_default; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(is_default),UPDATE(is_default) ON TABLE public.model_config TO authenticated;
+
+--
+-- Name: COLUMN model_config.thinking_enabled; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(thinking_enabled),UPDATE(thinking_enabled) ON TABLE public.model_config TO authenticated;
+
+--
+-- Name: COLUMN model_config.input_pricing_per_million_tokens; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(input_pricing_per_million_tokens),UPDATE(input_pricing_per_million_tokens) ON TABLE public.model_config TO authenticated;
+
+--
+-- Name: COLUMN model_config.output_pricing_per_million_tokens; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(output_pricing_per_million_tokens),UPDATE(output_pricing_per_million_tokens) ON TABLE public.model_config TO authenticated;
+
+--
+-- Name: COLUMN model_config.cached_input_pricing_per_million_tokens; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(cached_input_pricing_per_million_tokens),UPDATE(cached_input_pricing_per_million_tokens) ON TABLE public.model_config TO authenticated;
+
+--
+-- Name: COLUMN model_config.metadata; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(metadata),UPDATE(metadata) ON TABLE public.model_config TO authenticated;
 
 --
 -- Name: FUNCTION lock_model(p_model_id text); Type: ACL; Schema: private; Owner: -

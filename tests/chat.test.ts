@@ -223,7 +223,7 @@ describe('the table endpoint is no wider than the RPCs', () => {
     expect(updated.error).toMatchObject({ code: '22023', message: 'invalid p_cost: must be a finite number' });
   });
 
-  it('shows anon and other users a public conversation''s share, and its owner everything', async () => {
+  it("shows anon and other users a public conversation's share, and its owner everything", async () => {
     const ownerApi = await userClient(owner);
     const conv = await ownerApi.rpc('create_conversation', {
       p_title: 'Shared',

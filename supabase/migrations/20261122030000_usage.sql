@@ -195,8 +195,17 @@ create policy model_config_delete on public.model_config
 create policy model_price_history_select on public.model_price_history
   for select to authenticated using (true);
 
+-- Admins write through the table endpoint too (RLS): the columns the admin
+-- RPCs set, not the id or the timestamps.
 revoke all on table public.model_config from anon, authenticated, service_role;
-grant select, insert, update, delete on table public.model_config to authenticated;
+grant select, delete on table public.model_config to authenticated;
+grant insert (model_id, name, description, provider, is_active, is_default, thinking_enabled,
+              input_pricing_per_million_tokens, output_pricing_per_million_tokens,
+              cached_input_pricing_per_million_tokens, metadata),
+      update (model_id, name, description, provider, is_active, is_default, thinking_enabled,
+              input_pricing_per_million_tokens, output_pricing_per_million_tokens,
+              cached_input_pricing_per_million_tokens, metadata)
+   on table public.model_config to authenticated;
 grant select, insert, update, delete on table public.model_config to service_role;
 revoke all on table public.model_price_history from anon, authenticated, service_role;
 grant select on table public.model_price_history to authenticated, service_role;

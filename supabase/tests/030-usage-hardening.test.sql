@@ -3,7 +3,7 @@
 -- asynchronously but writes usage and credits in one transaction, so they
 -- always agree (private.credit_usage_drift stays empty).
 begin;
-select plan(25);
+select plan(26);
 
 select tests.create_supabase_user('h_user');
 select tests.create_supabase_user('h_admin', app_metadata => '{"role":"admin"}');
@@ -37,6 +37,8 @@ select throws_ok(format($$insert into public.user_plans (user_id, plan_name, res
 select tests.authenticate_as('h_admin');
 select throws_ok($$update public.model_config set input_pricing_per_million_tokens = 'NaN' where model_id = 'gpt-4o'$$,
   '23514', null, 'an admin cannot set a NaN price through the table endpoint');
+select throws_ok($$update public.model_config set created_at = '2000-01-01' where model_id = 'gpt-4o'$$,
+  '42501', null, 'an admin cannot backdate a model through the table endpoint (no RPC does)');
 
 -- ---------------------------------------------------------------------------
 -- Bounded arguments of what users call
