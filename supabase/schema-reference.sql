@@ -1163,7 +1163,7 @@ $$;
 -- Name: FUNCTION conversation_is_public(p_conversation_id uuid); Type: COMMENT; Schema: private; Owner: -
 --
 
-COMMENT ON FUNCTION private.conversation_is_public(p_conversation_id uuid) IS 'RLS helper: true when the conversation is public (its messages are readable by anyone).';
+COMMENT ON FUNCTION private.conversation_is_public(p_conversation_id uuid) IS 'RLS helper: true when the conversation is public (its share is readable by anyone).';
 
 --
 -- Name: count_deleted_messages(); Type: FUNCTION; Schema: private; Owner: -
@@ -3428,7 +3428,7 @@ COMMENT ON TABLE public.conversations IS 'A chat between a user and AI models (s
 -- Name: COLUMN conversations.visibility; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON COLUMN public.conversations.visibility IS '''private'' (owner and admins) or ''public'' (readable by anyone, anon included; writable only by the owner).';
+COMMENT ON COLUMN public.conversations.visibility IS '''private'' (owner and admins) or ''public'' (its share - title, times, messages - readable by anyone, anon included; every field only by the owner and admins; writable only by the owner).';
 
 --
 -- Name: COLUMN conversations.temperature; Type: COMMENT; Schema: public; Owner: -

@@ -59,7 +59,7 @@ with (fillfactor = 90);
 
 comment on table public.conversations is
   'A chat between a user and AI models (seed 000 conversations, seed 002 Chat). Counters are kept by triggers on messages; token and cost totals by the usage domain. Deleting it deletes its messages, votes, documents and streams.';
-comment on column public.conversations.visibility is '''private'' (owner and admins) or ''public'' (readable by anyone, anon included; writable only by the owner).';
+comment on column public.conversations.visibility is '''private'' (owner and admins) or ''public'' (its share - title, times, messages - readable by anyone, anon included; every field only by the owner and admins; writable only by the owner).';
 comment on column public.conversations.temperature is 'Sampling temperature, 0 to 2.';
 comment on column public.conversations.max_tokens is 'Maximum output tokens per response, positive.';
 comment on column public.conversations.context_length is 'Context window in tokens, positive.';
@@ -541,7 +541,7 @@ as $$
 $$;
 
 comment on function private.conversation_is_public(uuid) is
-  'RLS helper: true when the conversation is public (its messages are readable by anyone).';
+  'RLS helper: true when the conversation is public (its share is readable by anyone).';
 
 revoke execute on function private.conversation_is_public(uuid) from public, anon, authenticated, service_role;
 grant execute on function private.conversation_is_public(uuid) to anon, authenticated;
