@@ -3,6 +3,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createConversationArgs, createMessageArgs } from '../shared/schemas/chat.ts';
 import { expectZodAgreesWithSql, namedCall } from './support/contract.ts';
+import { anonClient, userClient } from './support/api.ts';
 import { asUser, expectRaceWinners, testDatabase, type TestUser } from './support/db.ts';
 
 const { db, users } = testDatabase(24);
@@ -10,6 +11,9 @@ let alice: TestUser;
 
 beforeAll(async () => {
   alice = await users.create();
+  // The concurrency tests write a few hundred rows a minute: more than the
+  // basic plan's write quota (120 a minute), well within enterprise's.
+  await db.query(`select public.set_user_plan($1, 'enterprise')`, [alice.id]);
 });
 
 async function newConversation(user: TestUser, title = 'concurrency'): Promise<string> {
@@ -143,5 +147,117 @@ describe('the zod contract agrees with the SQL checks', () => {
     const args = { p_conversation_id: conversationId, ...extra };
     const { sql, params } = namedCall('public.create_message', args, jsonArgs);
     await expectZodAgreesWithSql(createMessageArgs, args, asUser(db, alice, sql, params));
+  });
+});
+
+// Through the gateway's table endpoint, as PostgREST serves it on hosted
+// projects: what a user can write there is what the RPCs could have written
+// for them, and a public conversation shows its share only.
+describe('the table endpoint is no wider than the RPCs', () => {
+  let owner: TestUser;
+  let intruder: TestUser;
+  beforeAll(async () => {
+    owner = await users.create();
+    intruder = await users.create();
+  });
+
+  it('does not let another user take over a document with a higher version number', async () => {
+    const ownerApi = await userClient(owner);
+    const intruderApi = await userClient(intruder);
+    const saved = await ownerApi.rpc('save_document', { p_title: 'Plan', p_content: 'v1' });
+    expect(saved.error).toBeNull();
+    const id = (saved.data as { id: string }).id;
+
+    const withVersion = await intruderApi
+      .from('documents')
+      .insert({ id, version_number: 99, user_id: intruder.id, title: 'Hijack' });
+    expect(withVersion.error?.code).toBe('42501');
+    expect(withVersion.status).toBe(403);
+    const withoutVersion = await intruderApi.from('documents').insert({ id, user_id: intruder.id, title: 'Hijack' });
+    expect(withoutVersion.error?.code).toBe('PT404');
+    expect(withoutVersion.status).toBe(404);
+
+    const again = await ownerApi.rpc('save_document', { p_title: 'Plan', p_content: 'v2', p_id: id, p_expected_version: 1 });
+    expect(again.error).toBeNull();
+    expect(again.data).toMatchObject({ version_number: 2, parent_version: 1 });
+  });
+
+  it('numbers a direct insert by the owner like a save', async () => {
+    const ownerApi = await userClient(owner);
+    const saved = await ownerApi.rpc('save_document', { p_title: 'Direct', p_content: 'v1' });
+    const id = (saved.data as { id: string }).id;
+    const direct = await ownerApi
+      .from('documents')
+      .insert({ id, user_id: owner.id, title: 'Direct', content: 'v2' })
+      .select('version_number, parent_version')
+      .single();
+    expect(direct.error).toBeNull();
+    expect(direct.data).toEqual({ version_number: 2, parent_version: 1 });
+  });
+
+  it('lets no one choose when a suggestion was resolved', async () => {
+    const ownerApi = await userClient(owner);
+    const saved = await ownerApi.rpc('save_document', { p_title: 'Sugg', p_content: 'draft' });
+    const docId = (saved.data as { id: string }).id;
+    const created = await ownerApi.rpc('create_suggestions', {
+      p_document_id: docId,
+      p_suggestions: [{ original_text: 'draft', suggested_text: 'final' }],
+    });
+    const sugId = (created.data as Array<{ id: string }>)[0]!.id;
+    const backdated = await ownerApi.from('suggestions').update({ is_resolved: true, resolved_at: '2000-01-01T00:00:00Z' }).eq('id', sugId);
+    expect(backdated.error?.code).toBe('42501');
+    const resolved = await ownerApi.from('suggestions').update({ is_resolved: true }).eq('id', sugId).select('resolved_at').single();
+    expect(resolved.error).toBeNull();
+    expect(Math.abs(Date.parse(resolved.data!.resolved_at as string) - Date.now())).toBeLessThan(60_000);
+  });
+
+  it('refuses a NaN cost on create_message and update_message', async () => {
+    const ownerApi = await userClient(owner);
+    const conv = await ownerApi.rpc('create_conversation', { p_title: 'costs' });
+    const conversationId = (conv.data as { id: string }).id;
+    // JSON has no NaN: PostgREST passes the string on, and PostgreSQL reads it as numeric NaN
+    const created = await ownerApi.rpc('create_message', { p_conversation_id: conversationId, p_content: 'x', p_cost: 'NaN' });
+    expect(created.error).toMatchObject({ code: '22023', message: 'invalid p_cost: must be a finite number' });
+    const ok = await ownerApi.rpc('create_message', { p_conversation_id: conversationId, p_content: 'x', p_cost: 0.5 });
+    const updated = await ownerApi.rpc('update_message', { p_id: (ok.data as { id: string }).id, p_cost: 'Infinity' });
+    expect(updated.error).toMatchObject({ code: '22023', message: 'invalid p_cost: must be a finite number' });
+  });
+
+  it("shows anon and other users a public conversation's share, and its owner everything", async () => {
+    const ownerApi = await userClient(owner);
+    const conv = await ownerApi.rpc('create_conversation', {
+      p_title: 'Shared',
+      p_system_prompt: 'secret prompt',
+      p_metadata: { team: 'x' },
+      p_visibility: 'public',
+    });
+    const id = (conv.data as { id: string }).id;
+    await ownerApi.rpc('create_message', { p_conversation_id: id, p_content: 'Hello', p_cost: 0.1, p_metadata: { trace: 't' } });
+
+    const anon = anonClient();
+    const share = await anon.from('conversations').select('id, title, created_at, message_count').eq('id', id).single();
+    expect(share.error).toBeNull();
+    expect(share.data).toMatchObject({ id, title: 'Shared', message_count: 1 });
+    for (const column of ['user_id', 'system_prompt', 'metadata', 'last_context', 'total_cost', '*']) {
+      const leak = await anon.from('conversations').select(column).eq('id', id);
+      expect(leak.error?.code, column).toBe('42501');
+    }
+    const messages = await anon.from('messages').select('content, role, created_at').eq('conversation_id', id);
+    expect(messages.data).toEqual([expect.objectContaining({ content: 'Hello', role: 'user' })]);
+    for (const column of ['user_id', 'cost', 'metadata', 'model_used']) {
+      const leak = await anon.from('messages').select(column).eq('conversation_id', id);
+      expect(leak.error?.code, column).toBe('42501');
+    }
+
+    const intruderApi = await userClient(intruder);
+    const viaTable = await intruderApi.from('conversations').select('*').eq('id', id);
+    expect(viaTable.data).toEqual([]);
+    const viaRpc = await intruderApi.rpc('get_conversation', { p_id: id });
+    expect(viaRpc.data).toMatchObject({ id, title: 'Shared', user_id: null, system_prompt: null, metadata: null, total_cost: null });
+    const sharedMessages = await intruderApi.rpc('list_messages', { p_conversation_id: id });
+    expect(sharedMessages.data).toEqual([expect.objectContaining({ content: 'Hello', user_id: null, cost: null, metadata: null })]);
+
+    const own = await ownerApi.from('conversations').select('user_id, system_prompt, metadata').eq('id', id).single();
+    expect(own.data).toEqual({ user_id: owner.id, system_prompt: 'secret prompt', metadata: { team: 'x' } });
   });
 });

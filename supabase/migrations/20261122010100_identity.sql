@@ -243,6 +243,9 @@ begin
     raise exception 'invalid metadata: must be a JSON object'
       using errcode = '22023', detail = format('got a JSON %s', jsonb_typeof(p_metadata));
   end if;
+  -- the merged object is capped at 16 KiB by the table; refuse a bigger
+  -- argument before merging it
+  perform private.require_json_size(p_metadata, 'p_metadata', 16384);
 
   begin
     update public.profiles as p

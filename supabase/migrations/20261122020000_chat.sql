@@ -49,6 +49,8 @@ create table if not exists public.conversations (
   constraint conversations_context_length_positive check (context_length > 0),
   constraint conversations_message_count_nonnegative check (message_count >= 0),
   constraint conversations_totals_nonnegative check (total_input_tokens >= 0 and total_output_tokens >= 0 and total_cost >= 0),
+  -- NaN passes every >= 0 test and poisons sums
+  constraint conversations_total_cost_finite check (total_cost not in ('NaN', 'Infinity', '-Infinity')),
   constraint conversations_last_context_object check (jsonb_typeof(last_context) = 'object' and pg_column_size(last_context) <= 65536),
   constraint conversations_metadata_object check (jsonb_typeof(metadata) = 'object' and pg_column_size(metadata) <= 16384)
 )
@@ -57,7 +59,7 @@ with (fillfactor = 90);
 
 comment on table public.conversations is
   'A chat between a user and AI models (seed 000 conversations, seed 002 Chat). Counters are kept by triggers on messages; token and cost totals by the usage domain. Deleting it deletes its messages, votes, documents and streams.';
-comment on column public.conversations.visibility is '''private'' (owner and admins) or ''public'' (readable by anyone, anon included; writable only by the owner).';
+comment on column public.conversations.visibility is '''private'' (owner and admins) or ''public'' (its share - title, times, messages - readable by anyone, anon included; every field only by the owner and admins; writable only by the owner).';
 comment on column public.conversations.temperature is 'Sampling temperature, 0 to 2.';
 comment on column public.conversations.max_tokens is 'Maximum output tokens per response, positive.';
 comment on column public.conversations.context_length is 'Context window in tokens, positive.';
@@ -112,12 +114,15 @@ create table if not exists public.messages (
   constraint messages_not_empty check (content <> '' or parts <> '[]'::jsonb or jsonb_array_length(coalesce(tool_calls, '[]'::jsonb)) > 0),
   constraint messages_content_length check (char_length(content) <= 1000000),
   constraint messages_parts_array check (jsonb_typeof(parts) = 'array' and pg_column_size(parts) <= 2097152),
-  constraint messages_attachments_array check (jsonb_typeof(attachments) = 'array' and jsonb_array_length(attachments) <= 100),
-  constraint messages_tool_calls_array check (jsonb_typeof(tool_calls) = 'array' and jsonb_array_length(tool_calls) <= 128),
+  constraint messages_attachments_array check (jsonb_typeof(attachments) = 'array' and jsonb_array_length(attachments) <= 100
+                                               and pg_column_size(attachments) <= 65536),
+  constraint messages_tool_calls_array check (jsonb_typeof(tool_calls) = 'array' and jsonb_array_length(tool_calls) <= 128
+                                              and pg_column_size(tool_calls) <= 1048576),
   constraint messages_tool_call_id_length check (char_length(tool_call_id) between 1 and 200),
   constraint messages_tool_name_length check (char_length(tool_name) between 1 and 200),
   constraint messages_model_used_length check (char_length(model_used) between 1 and 100),
   constraint messages_usage_nonnegative check (input_tokens >= 0 and output_tokens >= 0 and cost >= 0),
+  constraint messages_cost_finite check (cost not in ('NaN', 'Infinity', '-Infinity')),
   constraint messages_metadata_object check (jsonb_typeof(metadata) = 'object' and pg_column_size(metadata) <= 16384)
 );
 
@@ -126,8 +131,8 @@ comment on table public.messages is
 comment on column public.messages.user_id is 'The conversation''s owner, copied by trigger from public.conversations on insert (never from the client); what RLS filters on.';
 comment on column public.messages.content is 'Plain text of the message; derived from the text parts when only parts are given.';
 comment on column public.messages.parts is 'AI SDK message parts: a JSON array of objects with a "type"; a single text part is derived from content when only content is given.';
-comment on column public.messages.attachments is 'File attachments (seed 002 Message_v2.attachments), a JSON array of at most 100 items.';
-comment on column public.messages.tool_calls is 'Tool calls requested by an assistant message (seed 000 ToolCall[]), a JSON array.';
+comment on column public.messages.attachments is 'File attachments (seed 002 Message_v2.attachments), a JSON array of at most 100 items and 64 KiB.';
+comment on column public.messages.tool_calls is 'Tool calls requested by an assistant message (seed 000 ToolCall[]), a JSON array of at most 128 items and 1 MiB.';
 comment on column public.messages.tool_call_id is 'For role ''tool'': the tool call this message answers (required).';
 comment on column public.messages.input_tokens is 'Per-message annotation (seed 002 Message_v2); does not feed conversation totals (the usage domain does).';
 comment on column public.messages.cost is 'Per-message cost annotation in dollars; does not feed conversation totals.';
@@ -189,8 +194,8 @@ create table if not exists public.documents (
 comment on table public.documents is
   'Artifacts with full version history (seed 002 Document): one row per version, numbered 1, 2, 3 ... per document id, each pointing at its parent version. Versions are never edited; revert_document adds a new version equal to an older one.';
 comment on column public.documents.id is 'The document, the same for all its versions.';
-comment on column public.documents.version_number is 'Sequential version number, from 1, without gaps.';
-comment on column public.documents.parent_version is 'The version this one was made from (seed 002 parent_version_id); null for version 1.';
+comment on column public.documents.version_number is 'Sequential version number, from 1, without gaps; assigned by trigger (documents_assign_version), never by the writer.';
+comment on column public.documents.parent_version is 'The version this one was made from (seed 002 parent_version_id); null for version 1. Assigned by trigger with version_number.';
 comment on column public.documents.kind is '''text'', ''code'', ''mermaid'' or ''sheet'' (seed 002 ''python code'' / ''mermaid code'' are accepted by save_document as code / mermaid).';
 comment on column public.documents.metadata is 'Version metadata (update type, line range, agent info; reverted_from on reverts), a JSON object of at most 16 KiB.';
 
@@ -314,10 +319,89 @@ $$;
 comment on function private.forbid_message_move() is
   'Trigger (messages): conversation_id and user_id are fixed once a message exists.';
 
+-- A document's versions belong to one owner and are numbered 1, 2, 3 ...
+-- without gaps, whoever inserts (save_document, revert_document, a direct
+-- table insert, the service role). The writer never chooses the number: it
+-- is the latest + 1, under the same per-document lock the RPCs take. Definer,
+-- so it sees versions the caller cannot: an id that is someone else's
+-- document is "not found", as save_document answers, and can never be taken
+-- over by a higher version number.
+create or replace function private.documents_assign_version()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_latest integer;
+  v_owner uuid;
+begin
+  perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('public.documents:' || new.id::text, 0));
+  select d.version_number, d.user_id into v_latest, v_owner
+    from public.documents as d
+   where d.id = new.id
+   order by d.version_number desc
+   limit 1;
+  if v_owner is distinct from new.user_id and v_latest is not null then
+    raise exception 'document not found' using errcode = 'PT404', detail = format('id = %s', new.id);
+  end if;
+  new.version_number := coalesce(v_latest, 0) + 1;
+  new.parent_version := v_latest;
+  return new;
+end;
+$$;
+
+comment on function private.documents_assign_version() is
+  'Trigger (documents, before insert): version_number = latest + 1 and parent_version = latest under the document''s lock; PT404 when the id is another user''s document.';
+
+-- Resolving is one way and stamped by the server: resolved_at is not the
+-- writer's to choose, and a resolved suggestion stays resolved.
+create or replace function private.suggestions_stamp_resolved()
+returns trigger
+language plpgsql
+security invoker
+set search_path = ''
+as $$
+begin
+  if old.is_resolved and not new.is_resolved then
+    raise exception 'a resolved suggestion cannot be reopened' using errcode = '22023';
+  end if;
+  new.resolved_at := case when old.is_resolved then old.resolved_at
+                          when new.is_resolved then pg_catalog.now() end;
+  return new;
+end;
+$$;
+
+comment on function private.suggestions_stamp_resolved() is
+  'Trigger (suggestions, before update): resolved_at is now() when a suggestion becomes resolved and never changes after; reopening is 22023.';
+
+-- Every row a user adds to a chat table costs one unit of their plan's
+-- 'writes' quota (docs/conventions.md "Bounds on input"), whichever way it
+-- comes in: an RPC or the table endpoint. Messages count as writes, not as
+-- 'chat': the chat endpoint meters model calls (10 a minute on basic), and a
+-- turn stores two or more messages per call. The service role is not limited.
+create or replace function private.consume_write_quota()
+returns trigger
+language plpgsql
+security invoker
+set search_path = ''
+as $$
+begin
+  perform private.consume_quota('writes');
+  return new;
+end;
+$$;
+
+comment on function private.consume_write_quota() is
+  'Trigger (chat tables, before insert): one unit of the caller''s ''writes'' quota per row; PT429 when spent.';
+
 revoke execute on function private.set_owner_from_conversation() from public, anon, authenticated, service_role;
 revoke execute on function private.set_vote_owner_from_message() from public, anon, authenticated, service_role;
 revoke execute on function private.set_suggestion_owner_from_document() from public, anon, authenticated, service_role;
 revoke execute on function private.forbid_message_move() from public, anon, authenticated, service_role;
+revoke execute on function private.documents_assign_version() from public, anon, authenticated, service_role;
+revoke execute on function private.suggestions_stamp_resolved() from public, anon, authenticated, service_role;
+revoke execute on function private.consume_write_quota() from public, anon, authenticated, service_role;
 
 create trigger messages_set_owner
   before insert on public.messages
@@ -334,6 +418,31 @@ create trigger message_votes_set_owner
 create trigger suggestions_set_owner
   before insert on public.suggestions
   for each row execute function private.set_suggestion_owner_from_document();
+create trigger documents_assign_version
+  before insert on public.documents
+  for each row execute function private.documents_assign_version();
+create trigger suggestions_stamp_resolved
+  before update of is_resolved, resolved_at on public.suggestions
+  for each row execute function private.suggestions_stamp_resolved();
+
+create trigger conversations_write_quota
+  before insert on public.conversations
+  for each row execute function private.consume_write_quota();
+create trigger messages_write_quota
+  before insert on public.messages
+  for each row execute function private.consume_write_quota();
+create trigger message_votes_write_quota
+  before insert on public.message_votes
+  for each row execute function private.consume_write_quota();
+create trigger documents_write_quota
+  before insert on public.documents
+  for each row execute function private.consume_write_quota();
+create trigger suggestions_write_quota
+  before insert on public.suggestions
+  for each row execute function private.consume_write_quota();
+create trigger streams_write_quota
+  before insert on public.streams
+  for each row execute function private.consume_write_quota();
 
 create trigger conversations_set_updated_at
   before update of title, visibility, model_name, system_prompt, temperature, max_tokens, context_length, last_context, metadata
@@ -432,15 +541,126 @@ as $$
 $$;
 
 comment on function private.conversation_is_public(uuid) is
-  'RLS helper: true when the conversation is public (its messages are readable by anyone).';
+  'RLS helper: true when the conversation is public (its share is readable by anyone).';
 
 revoke execute on function private.conversation_is_public(uuid) from public, anon, authenticated, service_role;
 grant execute on function private.conversation_is_public(uuid) to anon, authenticated;
 
+-- A public conversation is a share: its title, its times and its messages.
+-- Who owns it and how it is set up (user_id, model, system prompt,
+-- temperature, token and cost totals, last_context, metadata) stay the
+-- owner's. anon reads a share through the tables with column grants that
+-- leave those out; signed-in users who do not own it read it through
+-- get_conversation and list_messages, which hand out these masked rows (the
+-- table shows a signed-in user only their own rows: column grants cannot
+-- differ between a user's own rows and other people's).
+create or replace function private.mask_shared_conversation(p_row public.conversations)
+returns public.conversations
+language plpgsql
+immutable
+security invoker
+set search_path = ''
+as $$
+declare
+  v_row public.conversations;
+begin
+  v_row.id := p_row.id;
+  v_row.title := p_row.title;
+  v_row.visibility := p_row.visibility;
+  v_row.message_count := p_row.message_count;
+  v_row.created_at := p_row.created_at;
+  v_row.updated_at := p_row.updated_at;
+  v_row.last_message_at := p_row.last_message_at;
+  return v_row;
+end;
+$$;
+
+comment on function private.mask_shared_conversation(public.conversations) is
+  'The share of a conversation: id, title, visibility, message_count, created_at, updated_at, last_message_at; every other field null.';
+
+create or replace function private.shared_conversation(p_conversation_id uuid)
+returns public.conversations
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  select private.mask_shared_conversation(c)
+    from public.conversations as c
+   where c.id = p_conversation_id and c.visibility = 'public';
+$$;
+
+comment on function private.shared_conversation(uuid) is
+  'A public conversation as its share (private.mask_shared_conversation), or null when it is not public.';
+
+create or replace function private.shared_messages(p_conversation_id uuid, p_limit integer, p_before uuid)
+returns setof public.messages
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+  v_before_at timestamptz := 'infinity';
+  v_before_id uuid := 'ffffffff-ffff-ffff-ffff-ffffffffffff';
+begin
+  if not private.conversation_is_public(p_conversation_id) then
+    return;
+  end if;
+  if p_before is not null then
+    select m.created_at, m.id into v_before_at, v_before_id
+      from public.messages as m
+     where m.id = p_before and m.conversation_id = p_conversation_id;
+    if not found then
+      raise exception 'message not found: p_before is not a message of this conversation'
+        using errcode = 'PT404', detail = format('p_before = %s', p_before);
+    end if;
+  end if;
+  return query
+    select page.id, page.conversation_id, null::uuid, page.role, page.content, page.parts, page.attachments,
+           page.tool_calls, page.tool_call_id, page.tool_name, page.status, null::text, null::integer,
+           null::integer, null::numeric(12, 6), null::jsonb, page.created_at, page.updated_at
+      from (select m.* from public.messages as m
+             where m.conversation_id = p_conversation_id and (m.created_at, m.id) < (v_before_at, v_before_id)
+             order by m.created_at desc, m.id desc
+             limit p_limit) as page
+     order by page.created_at, page.id;
+end;
+$$;
+
+comment on function private.shared_messages(uuid, integer, uuid) is
+  'list_messages for a reader of a public conversation they do not own: the page of messages with user_id, model_used, tokens, cost and metadata left out (null).';
+
+create or replace function private.message_is_shared(p_message_id uuid)
+returns boolean
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  select exists (
+    select 1 from public.messages as m join public.conversations as c on c.id = m.conversation_id
+     where m.id = p_message_id and c.visibility = 'public'
+  );
+$$;
+
+comment on function private.message_is_shared(uuid) is
+  'True when the message belongs to a public conversation (so a non-owner sees it and gets 42501 rather than PT404 when changing it).';
+
+revoke execute on function private.mask_shared_conversation(public.conversations) from public, anon, authenticated, service_role;
+revoke execute on function private.shared_conversation(uuid) from public, anon, authenticated, service_role;
+revoke execute on function private.shared_messages(uuid, integer, uuid) from public, anon, authenticated, service_role;
+revoke execute on function private.message_is_shared(uuid) from public, anon, authenticated, service_role;
+grant execute on function private.mask_shared_conversation(public.conversations) to authenticated;
+grant execute on function private.shared_conversation(uuid) to authenticated;
+grant execute on function private.shared_messages(uuid, integer, uuid) to authenticated;
+grant execute on function private.message_is_shared(uuid) to authenticated;
+
 -- ---------------------------------------------------------------------------
 -- RLS: one policy per operation and role. The owner does everything with their
--- own rows; public conversations and their messages are readable by anyone;
--- admins read everything; everyone else sees nothing.
+-- own rows; admins read everything; anon reads the shared columns of public
+-- conversations and their messages; everyone else sees nothing in the tables
+-- (signed-in readers of a share use get_conversation and list_messages).
 -- ---------------------------------------------------------------------------
 alter table public.conversations enable row level security;
 alter table public.messages enable row level security;
@@ -451,7 +671,7 @@ alter table public.streams enable row level security;
 
 create policy conversations_select on public.conversations
   for select to authenticated
-  using (user_id = (select auth.uid()) or visibility = 'public' or (select public.is_current_user_admin()));
+  using (user_id = (select auth.uid()) or (select public.is_current_user_admin()));
 create policy conversations_select_anon on public.conversations
   for select to anon
   using (visibility = 'public');
@@ -468,8 +688,7 @@ create policy conversations_delete on public.conversations
 
 create policy messages_select on public.messages
   for select to authenticated
-  using (user_id = (select auth.uid()) or (select public.is_current_user_admin())
-         or private.conversation_is_public(conversation_id));
+  using (user_id = (select auth.uid()) or (select public.is_current_user_admin()));
 create policy messages_select_anon on public.messages
   for select to anon
   using (private.conversation_is_public(conversation_id));
@@ -538,12 +757,18 @@ create policy streams_delete on public.streams
   for delete to authenticated
   using (user_id = (select auth.uid()));
 
--- Grants: explicit, column-level for what users may write. Counters, totals,
--- owners and timestamps are written only by triggers and the service role.
+-- Grants: explicit, column-level for what users may write, and no wider than
+-- what the RPCs let them write. Counters, totals, owners, version numbers and
+-- timestamps are written only by triggers and the service role.
 revoke all on table public.conversations, public.messages, public.message_votes, public.documents,
   public.suggestions, public.streams from anon, authenticated, service_role;
 
-grant select on table public.conversations, public.messages to anon;
+-- anon: the share's columns only (private.mask_shared_conversation's).
+grant select (id, title, visibility, message_count, created_at, updated_at, last_message_at)
+  on table public.conversations to anon;
+grant select (id, conversation_id, role, content, parts, attachments, tool_calls, tool_call_id, tool_name, status,
+              created_at, updated_at)
+  on table public.messages to anon;
 
 grant select, delete on table public.conversations to authenticated;
 grant insert (id, user_id, title, visibility, model_name, system_prompt, temperature, max_tokens, context_length,
@@ -554,22 +779,22 @@ grant update (title, visibility, model_name, system_prompt, temperature, max_tok
 grant select, delete on table public.messages to authenticated;
 grant insert (id, conversation_id, role, content, parts, attachments, tool_calls, tool_call_id, tool_name, status,
               model_used, input_tokens, output_tokens, cost, metadata) on table public.messages to authenticated;
-grant update (content, parts, attachments, status, model_used, input_tokens, output_tokens, cost, metadata)
+grant update (content, parts, status, model_used, input_tokens, output_tokens, cost, metadata)
   on table public.messages to authenticated;
 
 grant select, delete on table public.message_votes to authenticated;
 grant insert (message_id, is_upvoted) on table public.message_votes to authenticated;
 grant update (is_upvoted) on table public.message_votes to authenticated;
 
--- Versions are immutable: no update.
+-- Versions are immutable: no update. Their numbers come from the trigger.
 grant select, delete on table public.documents to authenticated;
-grant insert (id, version_number, parent_version, user_id, conversation_id, title, content, kind, metadata)
+grant insert (id, user_id, conversation_id, title, content, kind, metadata)
   on table public.documents to authenticated;
 
 grant select, delete on table public.suggestions to authenticated;
-grant insert (id, document_id, document_version, original_text, suggested_text, description)
+grant insert (document_id, document_version, original_text, suggested_text, description)
   on table public.suggestions to authenticated;
-grant update (is_resolved, resolved_at) on table public.suggestions to authenticated;
+grant update (is_resolved) on table public.suggestions to authenticated;
 
 grant select, delete on table public.streams to authenticated;
 grant insert (id, conversation_id) on table public.streams to authenticated;
@@ -598,6 +823,10 @@ declare
 begin
   select c.user_id into v_owner from public.conversations as c where c.id = p_conversation_id;
   if not found then
+    -- someone else's share is visible to everyone, so it is not "missing"
+    if private.conversation_is_public(p_conversation_id) then
+      raise exception 'only the owner can change this conversation' using errcode = '42501';
+    end if;
     raise exception 'conversation not found' using errcode = 'PT404', detail = format('id = %s', p_conversation_id);
   end if;
   if v_owner <> p_uid then
@@ -620,14 +849,14 @@ set search_path = ''
 as $$
 begin
   perform 1 from public.conversations as c where c.id = p_conversation_id;
-  if not found then
+  if not found and not private.conversation_is_public(p_conversation_id) then
     raise exception 'conversation not found' using errcode = 'PT404', detail = format('id = %s', p_conversation_id);
   end if;
 end;
 $$;
 
 comment on function private.require_visible_conversation(uuid) is
-  'Raises PT404 when the caller cannot see the conversation (get_votes, list_streams).';
+  'Raises PT404 when the caller can neither see the conversation nor read it as a public share (get_votes, list_streams).';
 
 -- As require_own_conversation, for one message: a message the caller cannot
 -- see is "not found"; one they see but whose conversation is not theirs is
@@ -644,6 +873,9 @@ declare
 begin
   select m.* into v_msg from public.messages as m where m.id = p_message_id;
   if not found then
+    if private.message_is_shared(p_message_id) then
+      raise exception 'only the owner of the conversation can % its messages', p_action using errcode = '42501';
+    end if;
     raise exception 'message not found' using errcode = 'PT404', detail = format('id = %s', p_message_id);
   end if;
   if v_msg.user_id <> p_uid then
@@ -681,7 +913,8 @@ begin
   if char_length(p_system_prompt) > 100000 then
     raise exception 'invalid system prompt: at most 100000 characters' using errcode = '22023';
   end if;
-  if p_temperature is not null and (p_temperature < 0 or p_temperature > 2 or p_temperature = 'NaN') then
+  perform private.require_finite(p_temperature, 'p_temperature');
+  if p_temperature < 0 or p_temperature > 2 then
     raise exception 'invalid temperature: must be between 0 and 2'
       using errcode = '22023', detail = format('p_temperature = %s', p_temperature);
   end if;
@@ -740,11 +973,13 @@ begin
       raise exception 'invalid parts: at most 2 MiB' using errcode = '22023';
     end if;
   end if;
-  if p_attachments is not null and (jsonb_typeof(p_attachments) <> 'array' or jsonb_array_length(p_attachments) > 100) then
-    raise exception 'invalid attachments: must be a JSON array of at most 100 items' using errcode = '22023';
+  if p_attachments is not null and (jsonb_typeof(p_attachments) <> 'array' or jsonb_array_length(p_attachments) > 100
+                                    or pg_catalog.pg_column_size(p_attachments) > 65536) then
+    raise exception 'invalid attachments: must be a JSON array of at most 100 items and 64 KiB' using errcode = '22023';
   end if;
-  if p_tool_calls is not null and (jsonb_typeof(p_tool_calls) <> 'array' or jsonb_array_length(p_tool_calls) > 128) then
-    raise exception 'invalid tool calls: must be a JSON array of at most 128 items' using errcode = '22023';
+  if p_tool_calls is not null and (jsonb_typeof(p_tool_calls) <> 'array' or jsonb_array_length(p_tool_calls) > 128
+                                   or pg_catalog.pg_column_size(p_tool_calls) > 1048576) then
+    raise exception 'invalid tool calls: must be a JSON array of at most 128 items and 1 MiB' using errcode = '22023';
   end if;
   if char_length(p_tool_call_id) not between 1 and 200 then
     raise exception 'invalid tool_call_id: must be 1 to 200 characters' using errcode = '22023';
@@ -758,6 +993,11 @@ begin
   if p_input_tokens < 0 or p_output_tokens < 0 or p_cost < 0 then
     raise exception 'invalid usage: tokens and cost must not be negative' using errcode = '22023';
   end if;
+  -- private.require_finite's test and message, inline on this hot path
+  -- (NaN passes the test above)
+  if p_cost in ('NaN', 'Infinity', '-Infinity') then
+    raise exception 'invalid p_cost: must be a finite number' using errcode = '22023';
+  end if;
   if p_metadata is not null and (jsonb_typeof(p_metadata) <> 'object' or pg_catalog.pg_column_size(p_metadata) > 16384) then
     raise exception 'invalid metadata: must be a JSON object of at most 16 KiB' using errcode = '22023';
   end if;
@@ -765,7 +1005,7 @@ end;
 $$;
 
 comment on function private.check_message_fields(text, text, text, jsonb, jsonb, jsonb, text, text, text, integer, integer, numeric, jsonb) is
-  'Validates message fields (nulls are skipped); raises 22023 naming the first bad one.';
+  'Validates message fields (nulls are skipped; no NaN or infinite cost); raises 22023 naming the first bad one.';
 
 revoke execute on function private.require_own_conversation(uuid, uuid) from public, anon, authenticated, service_role;
 revoke execute on function private.require_visible_conversation(uuid) from public, anon, authenticated, service_role;
@@ -837,14 +1077,17 @@ declare
 begin
   select c.* into v_row from public.conversations as c where c.id = p_id;
   if not found then
-    raise exception 'conversation not found' using errcode = 'PT404', detail = format('id = %s', p_id);
+    v_row := private.shared_conversation(p_id);
+    if v_row.id is null then
+      raise exception 'conversation not found' using errcode = 'PT404', detail = format('id = %s', p_id);
+    end if;
   end if;
   return v_row;
 end;
 $$;
 
 comment on function public.get_conversation(uuid) is
-  'One conversation the caller may read: their own, a public one, or any as an admin (seed 000 getConversationById). PT404 otherwise.';
+  'One conversation the caller may read: their own or any as an admin (every field), or someone else''s public one as its share (id, title, visibility, message_count and times; the rest null). Seed 000 getConversationById. PT404 otherwise.';
 
 create or replace function public.list_conversations(
   p_include_archived boolean default false,
@@ -874,6 +1117,9 @@ begin
   if (p_before_updated_at is null) <> (p_before_id is null) then
     raise exception 'invalid cursor: give both p_before_updated_at and p_before_id, or neither' using errcode = '22023';
   end if;
+  -- a cursor is a row's updated_at: finite and not in the future
+  perform private.require_time_between(p_before_updated_at, 'p_before_updated_at', '-infinity',
+                                       pg_catalog.now() + private.user_time_skew());
   -- Two statements rather than `p_include_archived or not is_archived`, so
   -- the planner can use the partial index for the default case.
   if p_include_archived then
@@ -1065,6 +1311,9 @@ begin
   -- hint that it exists); one they see but do not own is 42501.
   select c.user_id into v_owner from public.conversations as c where c.id = p_conversation_id;
   if not found then
+    if private.conversation_is_public(p_conversation_id) then
+      raise exception 'only the owner can change this conversation' using errcode = '42501';
+    end if;
     raise exception 'conversation not found' using errcode = 'PT404', detail = format('id = %s', p_conversation_id);
   end if;
   if v_owner <> v_uid then
@@ -1116,6 +1365,10 @@ begin
   end if;
   perform 1 from public.conversations as c where c.id = p_conversation_id;
   if not found then
+    if private.conversation_is_public(p_conversation_id) then
+      return query select * from private.shared_messages(p_conversation_id, p_limit, p_before);
+      return;
+    end if;
     raise exception 'conversation not found' using errcode = 'PT404', detail = format('id = %s', p_conversation_id);
   end if;
   if p_before is not null then
@@ -1140,7 +1393,7 @@ end;
 $$;
 
 comment on function public.list_messages(uuid, integer, uuid) is
-  'Messages of a conversation the caller may read, oldest first: the latest p_limit (1 to 200, default 50), or the p_limit just before message p_before (a keyset cursor: fast at any depth). Seed 000 getMessagesByConversationId. Errors: 22023, PT404.';
+  'Messages of a conversation the caller may read (their own, any as an admin, or a public one without user_id, model, tokens, cost and metadata), oldest first: the latest p_limit (1 to 200, default 50), or the p_limit just before message p_before (a keyset cursor: fast at any depth). Seed 000 getMessagesByConversationId. Errors: 22023, PT404.';
 
 create or replace function public.update_message(
   p_id uuid,
@@ -1343,18 +1596,14 @@ begin
     raise exception 'stale document: the latest version is %, not %', coalesce(v_latest, 0), p_expected_version
       using errcode = 'PT409', hint = 'Reload the document and apply the change to its latest version.';
   end if;
-  begin
-    insert into public.documents (id, version_number, parent_version, user_id, conversation_id, title, content, kind, metadata)
-    values (v_id, coalesce(v_latest, 0) + 1, v_latest, v_uid,
-            coalesce(p_conversation_id,
-                     (select d.conversation_id from public.documents as d where d.id = v_id and d.version_number = v_latest)),
-            btrim(p_title), p_content, v_kind, coalesce(p_metadata, '{}'::jsonb))
-    returning * into v_row;
-  exception
-    when unique_violation then
-      -- The id belongs to a document the caller cannot see.
-      raise exception 'document not found' using errcode = 'PT404', detail = format('id = %s', v_id);
-  end;
+  -- The version number is the trigger's (latest + 1, the same value under
+  -- the same lock); an id that is another user's document is PT404 there.
+  insert into public.documents (id, user_id, conversation_id, title, content, kind, metadata)
+  values (v_id, v_uid,
+          coalesce(p_conversation_id,
+                   (select d.conversation_id from public.documents as d where d.id = v_id and d.version_number = v_latest)),
+          btrim(p_title), p_content, v_kind, coalesce(p_metadata, '{}'::jsonb))
+  returning * into v_row;
   return v_row;
 end;
 $$;
@@ -1432,8 +1681,8 @@ begin
   if v_latest = p_version then
     raise exception 'version % is already the latest', p_version using errcode = 'PT409';
   end if;
-  insert into public.documents (id, version_number, parent_version, user_id, conversation_id, title, content, kind, metadata)
-  values (p_id, v_latest + 1, v_latest, v_uid, v_old.conversation_id, v_old.title, v_old.content, v_old.kind,
+  insert into public.documents (id, user_id, conversation_id, title, content, kind, metadata)
+  values (p_id, v_uid, v_old.conversation_id, v_old.title, v_old.content, v_old.kind,
           v_old.metadata || jsonb_build_object('reverted_from', p_version))
   returning * into v_row;
   return v_row;
@@ -1519,7 +1768,7 @@ begin
   if v_row.is_resolved then
     return v_row;
   end if;
-  update public.suggestions as s set is_resolved = true, resolved_at = pg_catalog.now()
+  update public.suggestions as s set is_resolved = true  -- resolved_at: the trigger's
    where s.id = p_id
   returning s.* into v_row;
   return v_row;

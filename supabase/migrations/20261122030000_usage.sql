@@ -61,8 +61,13 @@ create table if not exists public.model_config (
   constraint model_config_prices_not_negative check (
     input_pricing_per_million_tokens >= 0 and output_pricing_per_million_tokens >= 0
     and (cached_input_pricing_per_million_tokens is null or cached_input_pricing_per_million_tokens >= 0)),
+  -- NaN passes every >= 0 test and would poison every cost computed from it
+  constraint model_config_prices_finite check (
+    input_pricing_per_million_tokens not in ('NaN', 'Infinity', '-Infinity') and output_pricing_per_million_tokens not in ('NaN', 'Infinity', '-Infinity')
+    and (cached_input_pricing_per_million_tokens is null or cached_input_pricing_per_million_tokens not in ('NaN', 'Infinity', '-Infinity'))),
   constraint model_config_default_is_active check (not is_default or is_active),
-  constraint model_config_metadata_object check (jsonb_typeof(metadata) = 'object')
+  constraint model_config_description_length check (char_length(description) <= 2000),
+  constraint model_config_metadata_object check (jsonb_typeof(metadata) = 'object' and pg_column_size(metadata) <= 16384)
 );
 
 comment on table public.model_config is
@@ -86,7 +91,10 @@ create table if not exists public.model_price_history (
   output_pricing_per_million_tokens numeric(12,4) not null,
   cached_input_pricing_per_million_tokens numeric(12,4),
   effective_from timestamptz not null,
-  changed_by uuid references auth.users (id) on delete set null
+  changed_by uuid references auth.users (id) on delete set null,
+  constraint model_price_history_prices_finite check (
+    input_pricing_per_million_tokens not in ('NaN', 'Infinity', '-Infinity') and output_pricing_per_million_tokens not in ('NaN', 'Infinity', '-Infinity')
+    and (cached_input_pricing_per_million_tokens is null or cached_input_pricing_per_million_tokens not in ('NaN', 'Infinity', '-Infinity')))
 );
 
 comment on table public.model_price_history is
@@ -187,8 +195,17 @@ create policy model_config_delete on public.model_config
 create policy model_price_history_select on public.model_price_history
   for select to authenticated using (true);
 
+-- Admins write through the table endpoint too (RLS): the columns the admin
+-- RPCs set, not the id or the timestamps.
 revoke all on table public.model_config from anon, authenticated, service_role;
-grant select, insert, update, delete on table public.model_config to authenticated;
+grant select, delete on table public.model_config to authenticated;
+grant insert (model_id, name, description, provider, is_active, is_default, thinking_enabled,
+              input_pricing_per_million_tokens, output_pricing_per_million_tokens,
+              cached_input_pricing_per_million_tokens, metadata),
+      update (model_id, name, description, provider, is_active, is_default, thinking_enabled,
+              input_pricing_per_million_tokens, output_pricing_per_million_tokens,
+              cached_input_pricing_per_million_tokens, metadata)
+   on table public.model_config to authenticated;
 grant select, insert, update, delete on table public.model_config to service_role;
 revoke all on table public.model_price_history from anon, authenticated, service_role;
 grant select on table public.model_price_history to authenticated, service_role;
@@ -207,7 +224,8 @@ create table if not exists public.plans (
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
   constraint plans_plan_name_format check (plan_name ~ '^[a-z][a-z0-9_]{0,31}$'),
-  constraint plans_credits_not_negative check (max_credits_per_day >= 0 and max_credits_per_month >= 0)
+  constraint plans_credits_not_negative check (max_credits_per_day >= 0 and max_credits_per_month >= 0),
+  constraint plans_credits_finite check (max_credits_per_day not in ('NaN', 'Infinity', '-Infinity') and max_credits_per_month not in ('NaN', 'Infinity', '-Infinity'))
 );
 
 comment on table public.plans is
@@ -243,7 +261,10 @@ create table if not exists public.user_plans (
   updated_at timestamptz not null default now(),
   constraint user_plans_credits_not_negative check (
     (max_credits_per_day is null or max_credits_per_day >= 0)
-    and (max_credits_per_month is null or max_credits_per_month >= 0))
+    and (max_credits_per_month is null or max_credits_per_month >= 0)),
+  constraint user_plans_credits_finite check (
+    (max_credits_per_day is null or max_credits_per_day not in ('NaN', 'Infinity', '-Infinity'))
+    and (max_credits_per_month is null or max_credits_per_month not in ('NaN', 'Infinity', '-Infinity')))
 );
 
 comment on table public.user_plans is
@@ -424,6 +445,9 @@ declare
   v_has boolean;
   v_required text;
 begin
+  if char_length(p_feature) > 100 then
+    raise exception 'invalid feature: at most 100 characters' using errcode = '22023';
+  end if;
   if v_uid is null then
     raise exception 'you must be signed in to use feature "%"', p_feature using errcode = '42501';
   end if;
@@ -477,8 +501,13 @@ begin
     raise exception 'unknown plan "%"', coalesce(p_plan_name, 'null')
       using errcode = '22023', hint = 'Plans are listed in public.plans.';
   end if;
+  perform private.require_finite(p_max_credits_per_day, 'p_max_credits_per_day');
+  perform private.require_finite(p_max_credits_per_month, 'p_max_credits_per_month');
   if p_max_credits_per_day < 0 or p_max_credits_per_month < 0 then
     raise exception 'invalid credits: must not be negative' using errcode = '22023';
+  end if;
+  if not pg_catalog.isfinite(p_now) then
+    raise exception 'invalid p_now: must be a finite time' using errcode = '22023';
   end if;
   if p_active is null then
     raise exception 'invalid active flag: must be true or false' using errcode = '22023';
@@ -545,7 +574,11 @@ create table if not exists public.usage_logs (
   created_at timestamptz not null default now(),
   constraint usage_logs_tokens check (
     input_tokens >= 0 and output_tokens >= 0 and cached_input_tokens between 0 and input_tokens
-    and reasoning_tokens between 0 and output_tokens)
+    and reasoning_tokens between 0 and output_tokens),
+  constraint usage_logs_money_finite check (
+    input_cost not in ('NaN', 'Infinity', '-Infinity') and output_cost not in ('NaN', 'Infinity', '-Infinity') and total_cost not in ('NaN', 'Infinity', '-Infinity')
+    and input_price_per_million not in ('NaN', 'Infinity', '-Infinity') and output_price_per_million not in ('NaN', 'Infinity', '-Infinity')
+    and cached_input_price_per_million not in ('NaN', 'Infinity', '-Infinity'))
 );
 
 comment on table public.usage_logs is
@@ -578,7 +611,8 @@ create table if not exists public.daily_usage (
   requests_count integer not null default 0,
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
-  unique (user_id, date, model_name)
+  unique (user_id, date, model_name),
+  constraint daily_usage_total_cost_finite check (total_cost not in ('NaN', 'Infinity', '-Infinity'))
 );
 
 comment on table public.daily_usage is
@@ -610,7 +644,8 @@ create table if not exists private.credit_balances (
   day_spent numeric(24,10) not null default 0,
   month_start date not null,
   month_spent numeric(24,10) not null default 0,
-  updated_at timestamptz not null default now()
+  updated_at timestamptz not null default now(),
+  constraint credit_balances_spent_finite check (day_spent not in ('NaN', 'Infinity', '-Infinity') and month_spent not in ('NaN', 'Infinity', '-Infinity'))
 );
 
 comment on table private.credit_balances is
@@ -619,7 +654,7 @@ comment on table private.credit_balances is
 create table if not exists private.credit_reservations (
   id uuid primary key default gen_random_uuid(),
   user_id uuid not null references auth.users (id) on delete cascade,
-  amount numeric(24,10) not null check (amount > 0),
+  amount numeric(24,10) not null check (amount > 0 and amount not in ('NaN', 'Infinity', '-Infinity')),
   status text not null default 'pending' check (status in ('pending', 'settled', 'voided')),
   day date not null,
   month_start date not null,
@@ -786,8 +821,15 @@ begin
   if p_amount is null and p_model is null then
     raise exception 'invalid estimate: give p_amount, or p_model with p_input_tokens and p_max_output_tokens' using errcode = '22023';
   end if;
+  perform private.require_finite(p_amount, 'p_amount');
   if p_amount is not null and p_amount <= 0 then
     raise exception 'invalid amount: must be greater than 0' using errcode = '22023';
+  end if;
+  if not pg_catalog.isfinite(p_now) then
+    raise exception 'invalid p_now: must be a finite time' using errcode = '22023';
+  end if;
+  if char_length(p_model) > 100 then
+    raise exception 'invalid model: at most 100 characters' using errcode = '22023';
   end if;
   if p_model is not null and (coalesce(p_input_tokens, -1) < 0 or coalesce(p_max_output_tokens, -1) < 0) then
     raise exception 'invalid tokens: p_input_tokens and p_max_output_tokens must be 0 or more' using errcode = '22023';
@@ -881,6 +923,9 @@ as $$
 declare
   v_row private.credit_reservations;
 begin
+  if not pg_catalog.isfinite(p_now) then
+    raise exception 'invalid p_now: must be a finite time' using errcode = '22023';
+  end if;
   select r.* into v_row from private.credit_reservations as r where r.id = p_reservation_id for update;
   if not found then
     raise exception 'credit reservation % not found', p_reservation_id using errcode = 'PT404';
@@ -970,6 +1015,12 @@ begin
   if char_length(p_idempotency_key) not between 1 and 255 then
     raise exception 'invalid idempotency key: 1 to 255 characters' using errcode = '22023';
   end if;
+  if not pg_catalog.isfinite(p_now) then
+    raise exception 'invalid p_now: must be a finite time' using errcode = '22023';
+  end if;
+  if char_length(p_model) > 100 then
+    raise exception 'invalid model: at most 100 characters' using errcode = '22023';
+  end if;
   select m.* into v_model from public.model_config as m where m.model_id = p_model;
   if not found then
     raise exception 'unknown model "%"', coalesce(p_model, 'null') using errcode = '22023',
@@ -986,9 +1037,16 @@ begin
   v_output_cost := p_output_tokens::numeric * v_model.output_pricing_per_million_tokens / 1000000;
   v_cost := v_input_cost + v_output_cost;
 
-  -- Usage records commit asynchronously: a crash can lose the last few
-  -- hundred milliseconds of them (never half of one), and in exchange a
-  -- commit does not wait for an fsync. docs/usage.md weighs this.
+  -- Usage records commit asynchronously: a crash can lose the records of
+  -- about the last 0.6 s (3 x wal_writer_delay) before the WAL was flushed,
+  -- and in exchange a commit does not wait for an fsync. A lost record is
+  -- lost whole: the usage row, the day's aggregate, the credits spent, the
+  -- settled reservation and the conversation totals are this one
+  -- transaction's commit, so usage and credits can never disagree (the
+  -- reservation is pending again and expires; the user is not charged for
+  -- that call). Every call that moves money or plans (reserve_credits,
+  -- void_credit_reservation, set_user_plan, payments) commits synchronously.
+  -- docs/usage.md "Durability" weighs this.
   v_ignored := pg_catalog.set_config('synchronous_commit', 'off', true);
 
   -- Settling: lock the reservation first, so two settlements of it queue up.
@@ -1110,6 +1168,36 @@ comment on function public.record_usage(uuid, text, integer, integer, integer, i
 revoke execute on function public.record_usage(uuid, text, integer, integer, integer, integer, uuid, text, integer, jsonb, text, uuid, timestamptz) from public, anon, authenticated, service_role;
 grant execute on function public.record_usage(uuid, text, integer, integer, integer, integer, uuid, text, integer, jsonb, text, uuid, timestamptz) to service_role;
 
+-- Reconciliation: the credits spent in each balance's current day against the
+-- usage rows of that day. record_usage writes both in one transaction, so an
+-- asynchronous commit lost in a crash takes both and this stays empty; a row
+-- here means something wrote one without the other (a manual fix, a direct
+-- service-role insert) and says by how much.
+create or replace function private.credit_usage_drift()
+returns table (user_id uuid, day date, credits_spent numeric, usage_cost numeric)
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+  select b.user_id, b.day, b.day_spent, coalesce(l.cost, 0)
+    from private.credit_balances as b
+    left join lateral (
+      select sum(u.total_cost) as cost
+        from public.usage_logs as u
+       where u.user_id = b.user_id
+         and u.response_timestamp >= (b.day::timestamp at time zone 'UTC')
+         and u.response_timestamp < ((b.day + 1)::timestamp at time zone 'UTC')
+    ) as l on true
+   where b.day_spent <> coalesce(l.cost, 0);
+$$;
+
+comment on function private.credit_usage_drift() is
+  'Users whose credits spent today (credit_balances) differ from the cost of their usage_logs rows of that day: empty unless something wrote one without the other. For monitoring; record_usage writes both in one transaction.';
+
+revoke execute on function private.credit_usage_drift() from public, anon, authenticated, service_role;
+grant execute on function private.credit_usage_drift() to service_role;
+
 -- ---------------------------------------------------------------------------
 -- Usage reads
 -- ---------------------------------------------------------------------------
@@ -1128,7 +1216,8 @@ begin
   if v_uid is null then
     raise exception 'you must be signed in to read usage' using errcode = '42501';
   end if;
-  if p_start_date is null or p_end_date is null or p_start_date > p_end_date then
+  if p_start_date is null or p_end_date is null or p_start_date > p_end_date
+     or not pg_catalog.isfinite(p_start_date) or not pg_catalog.isfinite(p_end_date) then
     raise exception 'invalid date range: p_start_date must be on or before p_end_date' using errcode = '22023';
   end if;
   if p_end_date - p_start_date > 366 then

@@ -31,7 +31,7 @@ create table if not exists public.admin_config (
   updated_at timestamptz not null default now(),
   created_at timestamptz not null default now(),
   constraint admin_config_key_format check (config_key ~ '^[a-z0-9_]{1,100}$'),
-  constraint admin_config_data_object check (jsonb_typeof(config_data) = 'object')
+  constraint admin_config_data_object check (jsonb_typeof(config_data) = 'object' and pg_column_size(config_data) <= 65536)
 );
 
 comment on table public.admin_config is
@@ -110,6 +110,7 @@ declare
   v_agent text;
   v_field text;
 begin
+  perform private.require_json_size(new.config_data, 'config_data', 65536);
   if new.config_key = 'app_settings' then
     if jsonb_typeof(v -> 'activeProvider') is distinct from 'string' then
       raise exception 'invalid admin_config app_settings: missing field "activeProvider" (a provider name)' using errcode = '22023';
@@ -248,14 +249,19 @@ begin
   if p_provider is null or p_provider !~ '^[a-z][a-z0-9_-]{0,49}$' then
     raise exception 'invalid provider: lowercase letters, digits, _ and - (at most 50)' using errcode = '22023';
   end if;
+  perform private.require_finite(p_input_pricing_per_million_tokens, 'p_input_pricing_per_million_tokens');
+  perform private.require_finite(p_output_pricing_per_million_tokens, 'p_output_pricing_per_million_tokens');
+  perform private.require_finite(p_cached_input_pricing_per_million_tokens, 'p_cached_input_pricing_per_million_tokens');
   if p_input_pricing_per_million_tokens is null or p_input_pricing_per_million_tokens < 0
      or p_output_pricing_per_million_tokens is null or p_output_pricing_per_million_tokens < 0
      or p_cached_input_pricing_per_million_tokens < 0 then
     raise exception 'invalid price: input and output prices are required and no price may be negative' using errcode = '22023';
   end if;
+  perform private.require_text_length(p_description, 'p_description', 2000);
   if p_metadata is null or jsonb_typeof(p_metadata) <> 'object' then
     raise exception 'invalid metadata: must be a JSON object' using errcode = '22023';
   end if;
+  perform private.require_json_size(p_metadata, 'p_metadata', 16384);
   if exists (select 1 from public.model_config as m where m.model_id = p_model_id) then
     raise exception 'model % already exists: use update_model_config', p_model_id using errcode = '23505';
   end if;
@@ -293,13 +299,18 @@ begin
   if p_name is not null and char_length(p_name) not between 1 and 200 then
     raise exception 'invalid name: 1 to 200 characters' using errcode = '22023';
   end if;
+  perform private.require_finite(p_input_pricing_per_million_tokens, 'p_input_pricing_per_million_tokens');
+  perform private.require_finite(p_output_pricing_per_million_tokens, 'p_output_pricing_per_million_tokens');
+  perform private.require_finite(p_cached_input_pricing_per_million_tokens, 'p_cached_input_pricing_per_million_tokens');
   if p_input_pricing_per_million_tokens < 0 or p_output_pricing_per_million_tokens < 0
      or p_cached_input_pricing_per_million_tokens < 0 then
     raise exception 'invalid price: no price may be negative' using errcode = '22023';
   end if;
+  perform private.require_text_length(p_description, 'p_description', 2000);
   if p_metadata is not null and jsonb_typeof(p_metadata) <> 'object' then
     raise exception 'invalid metadata: must be a JSON object' using errcode = '22023';
   end if;
+  perform private.require_json_size(p_metadata, 'p_metadata', 16384);
   -- a new price applies to usage recorded from now on; past usage_logs rows
   -- keep the price they were charged at, and model_price_history gets a row
   update public.model_config as m
@@ -451,7 +462,8 @@ create table if not exists public.feature_flags (
   constraint feature_flags_strategy check (strategy in ('all', 'percentage', 'user_list', 'condition')),
   constraint feature_flags_percentage check (rollout_percentage between 0 and 100),
   constraint feature_flags_user_ids_size check (cardinality(user_ids) <= 10000),
-  constraint feature_flags_conditions_array check (jsonb_typeof(conditions) = 'array')
+  constraint feature_flags_conditions_array check (jsonb_typeof(conditions) = 'array' and pg_column_size(conditions) <= 65536),
+  constraint feature_flags_description_length check (char_length(description) <= 2000)
 );
 
 comment on table public.feature_flags is
@@ -673,6 +685,17 @@ declare
   v_value boolean;
   v_reason text;
 begin
+  -- Bounded before anything is read or recorded: flag keys are at most 100
+  -- characters, environments 32, and a context is a few attributes.
+  if pg_catalog.length(p_flag_key) > 100 then
+    raise exception 'invalid p_flag_key: at most 100 characters' using errcode = '22023';
+  end if;
+  if pg_catalog.length(p_environment) > 32 then
+    raise exception 'invalid p_environment: at most 32 characters' using errcode = '22023';
+  end if;
+  if pg_catalog.pg_column_size(p_context) > 16384 then
+    raise exception 'invalid p_context: at most 16384 bytes of JSON' using errcode = '22023';
+  end if;
   if p_user_id is null then
     v_uid := auth.uid();
   else
@@ -824,11 +847,17 @@ begin
   if p_strategy is null or p_strategy not in ('all', 'percentage', 'user_list', 'condition') then
     raise exception 'invalid strategy: all, percentage, user_list or condition' using errcode = '22023';
   end if;
+  perform private.require_finite(p_rollout_percentage, 'p_rollout_percentage');
   if p_rollout_percentage is null or p_rollout_percentage not between 0 and 100 then
     raise exception 'invalid rollout_percentage: 0 to 100' using errcode = '22023';
   end if;
   if p_conditions is null or jsonb_typeof(p_conditions) <> 'array' then
     raise exception 'invalid conditions: must be a JSON array' using errcode = '22023';
+  end if;
+  perform private.require_json_size(p_conditions, 'p_conditions', 65536);
+  perform private.require_text_length(p_description, 'p_description', 2000);
+  if cardinality(p_user_ids) > 10000 then
+    raise exception 'invalid user_ids: at most 10000' using errcode = '22023';
   end if;
   insert into public.feature_flags as f (flag_key, environment, enabled, strategy, rollout_percentage, user_ids, conditions, description)
   values (p_flag_key, p_environment, coalesce(p_enabled, false), p_strategy, p_rollout_percentage,
@@ -945,6 +974,7 @@ create table if not exists public.configurations (
   constraint configurations_key_format check (config_key ~ '^[A-Za-z][A-Za-z0-9_.:-]{0,199}$'),
   constraint configurations_environment_format check (environment ~ '^[a-z][a-z0-9_-]{0,31}$'),
   constraint configurations_value_type check (value_type in ('string', 'number', 'boolean', 'json')),
+  constraint configurations_description_length check (char_length(description) <= 2000),
   -- a secret has only its ciphertext; anything else only its value
   constraint configurations_secret_storage check (
     (is_secret and config_value is null and encrypted_value is not null)
@@ -1098,6 +1128,7 @@ begin
   if pg_catalog.octet_length(p_config_value::text) > 65536 then
     raise exception 'invalid config_value: at most 64 KiB' using errcode = '22023';
   end if;
+  perform private.require_text_length(p_description, 'p_description', 2000);
 
   insert into public.configurations as c (service_name, config_key, environment, value_type, config_value, encrypted_value,
                                           is_secret, description, updated_by)
@@ -1280,8 +1311,10 @@ create table if not exists public.service_registry (
   constraint service_registry_type_format check (service_type ~ '^[a-z][a-z0-9_-]{0,49}$'),
   constraint service_registry_version_length check (char_length(version) between 1 and 50),
   constraint service_registry_endpoint_length check (endpoint is null or char_length(endpoint) <= 2048),
-  constraint service_registry_capabilities_array check (jsonb_typeof(capabilities) = 'array'),
-  constraint service_registry_metadata_object check (jsonb_typeof(metadata) = 'object'),
+  constraint service_registry_capabilities_array check (jsonb_typeof(capabilities) = 'array' and pg_column_size(capabilities) <= 16384),
+  constraint service_registry_metadata_object check (jsonb_typeof(metadata) = 'object' and pg_column_size(metadata) <= 16384),
+  -- the health overview computes ages from it
+  constraint service_registry_heartbeat_finite check (isfinite(last_heartbeat_at)),
   constraint service_registry_status check (status in ('healthy', 'degraded', 'unhealthy', 'stopped')),
   constraint service_registry_interval check (heartbeat_interval_seconds between 1 and 3600)
 );

@@ -1,7 +1,7 @@
 -- Identity: profiles created and synced from auth.users, roles from
 -- app_metadata, the profile RPCs, and RLS for every role.
 begin;
-select plan(62);
+select plan(63);
 
 -- ---------------------------------------------------------------------------
 -- Sign-up creates the profile
@@ -70,7 +70,10 @@ select throws_ok($$select public.update_my_profile(p_avatar_url => 'ftp://exampl
 select throws_ok($$select public.update_my_profile(p_metadata => '[1,2]')$$, '22023',
   'invalid metadata: must be a JSON object', 'array metadata is rejected');
 select throws_ok($$select public.update_my_profile(p_metadata => jsonb_build_object('blob', repeat(md5(random()::text), 1000)))$$,
-  '22023', 'invalid metadata: the profile''s metadata must stay under 16 KiB', 'oversized metadata is rejected');
+  '22023', 'invalid p_metadata: at most 16384 bytes of JSON', 'oversized metadata is rejected before it is merged');
+select throws_ok($$select public.update_my_profile(p_metadata => jsonb_build_object('a', repeat(md5(random()::text), 300))),
+                        public.update_my_profile(p_metadata => jsonb_build_object('b', repeat(md5(random()::text), 300)))$$,
+  '22023', 'invalid metadata: the profile''s metadata must stay under 16 KiB', '... and so is a merge that would outgrow 16 KiB');
 select throws_ok($$select public.update_my_profile(p_username => 'bad name', p_display_name => 'Changed')$$, '22023', null,
   'one bad field rejects the whole update');
 select is((public.get_my_profile()).display_name, null, '... and the valid fields of a rejected update are not written');
