@@ -392,7 +392,7 @@ set search_path = ''
 as $$
 begin
   if (select auth.uid()) is not null and private.is_reserved_name(p_value) then
-    raise exception 'invalid %: % is reserved for the system', p_field, pg_catalog.left(p_value, 100) using errcode = '42501',
+    raise exception 'invalid %: % is reserved for the system', p_field, pg_catalog.left(pg_catalog.btrim(p_value), 100) using errcode = '42501',
       hint = 'admin, system and service, and names under admin., system., service. and auth., are written by the service role only.';
   end if;
 end;
