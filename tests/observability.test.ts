@@ -76,9 +76,9 @@ describe('log writers under concurrency', () => {
       SqlState.insufficientPrivilege,
     );
     const trace = await asService(db, 'select public.get_activity_trace($1) as t', [correlation]);
-    const t = trace.rows[0].t;
+    const t = trace.rows[0]?.t;
     const seenWriters = ['user_activity', 'agent_activity', 'errors', 'events', 'audit'].flatMap((k) =>
-      (t[k] as Array<{ written_by: { id: string } }>).map((e) => e.written_by.id),
+      ((t?.[k] ?? []) as Array<{ written_by: { id: string } }>).map((e) => e.written_by.id),
     );
     expect(seenWriters).toEqual([alice.id]);
   });
