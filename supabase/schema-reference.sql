@@ -2213,6 +2213,9 @@ CREATE FUNCTION private.get_daily_metrics(p_from date, p_to date, p_source text)
     AS $$
 begin
   perform private.require_operator('read daily metrics');
+  if not (pg_catalog.isfinite(p_from) and pg_catalog.isfinite(p_to)) then
+    raise exception 'invalid date range: p_from and p_to must be finite dates' using errcode = '22023';
+  end if;
   if p_from > p_to then
     raise exception 'invalid date range: p_from is after p_to' using errcode = '22023';
   end if;
@@ -4565,6 +4568,7 @@ CREATE TABLE public.error_logs (
     resolved_at timestamp with time zone,
     resolution_notes text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT error_logs_created_at_check CHECK (isfinite(created_at)),
     CONSTRAINT error_logs_error_message_check CHECK ((char_length(error_message) <= 10000)),
     CONSTRAINT error_logs_error_type_check CHECK (((error_type)::text = ANY ((ARRAY['auth'::character varying, 'api'::character varying, 'admin'::character varying, 'app'::character varying, 'user'::character varying, 'permission'::character varying, 'system'::character varying])::text[]))),
     CONSTRAINT error_logs_resolution_consistent CHECK ((resolved = (resolved_at IS NOT NULL))),
@@ -10407,6 +10411,7 @@ CREATE TABLE public.agent_activity_logs (
     error_message text,
     retry_count integer DEFAULT 0 NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT agent_activity_logs_created_at_check CHECK (isfinite(created_at)),
     CONSTRAINT agent_activity_logs_duration_ms_check CHECK ((duration_ms >= 0)),
     CONSTRAINT agent_activity_logs_end_time_check CHECK (isfinite(end_time)),
     CONSTRAINT agent_activity_logs_input_cost_check CHECK (((input_cost >= (0)::numeric) AND (input_cost <> 'NaN'::numeric))),
@@ -10472,6 +10477,7 @@ CREATE TABLE private.agent_activity_logs_default (
     error_message text,
     retry_count integer DEFAULT 0 NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT agent_activity_logs_created_at_check CHECK (isfinite(created_at)),
     CONSTRAINT agent_activity_logs_duration_ms_check CHECK ((duration_ms >= 0)),
     CONSTRAINT agent_activity_logs_end_time_check CHECK (isfinite(end_time)),
     CONSTRAINT agent_activity_logs_input_cost_check CHECK (((input_cost >= (0)::numeric) AND (input_cost <> 'NaN'::numeric))),
@@ -10498,7 +10504,8 @@ CREATE TABLE public.analytics_events (
     event_category character varying(50) NOT NULL,
     properties jsonb DEFAULT '{}'::jsonb NOT NULL,
     correlation_id uuid,
-    created_at timestamp with time zone DEFAULT now() NOT NULL
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT analytics_events_created_at_check CHECK (isfinite(created_at))
 )
 PARTITION BY RANGE (created_at);
 
@@ -10520,7 +10527,8 @@ CREATE TABLE private.analytics_events_default (
     event_category character varying(50) NOT NULL,
     properties jsonb DEFAULT '{}'::jsonb NOT NULL,
     correlation_id uuid,
-    created_at timestamp with time zone DEFAULT now() NOT NULL
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT analytics_events_created_at_check CHECK (isfinite(created_at))
 );
 
 --
@@ -10540,6 +10548,7 @@ CREATE TABLE public.api_request_logs (
     user_agent text,
     correlation_id uuid,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT api_request_logs_created_at_check CHECK (isfinite(created_at)),
     CONSTRAINT api_request_logs_duration_ms_check CHECK ((duration_ms >= 0)),
     CONSTRAINT api_request_logs_request_size_check CHECK ((request_size >= 0)),
     CONSTRAINT api_request_logs_response_size_check CHECK ((response_size >= 0)),
@@ -10570,6 +10579,7 @@ CREATE TABLE private.api_request_logs_default (
     user_agent text,
     correlation_id uuid,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT api_request_logs_created_at_check CHECK (isfinite(created_at)),
     CONSTRAINT api_request_logs_duration_ms_check CHECK ((duration_ms >= 0)),
     CONSTRAINT api_request_logs_request_size_check CHECK ((request_size >= 0)),
     CONSTRAINT api_request_logs_response_size_check CHECK ((response_size >= 0)),
@@ -10774,7 +10784,8 @@ CREATE TABLE public.user_activity_logs (
     session_id character varying(100),
     success boolean DEFAULT true NOT NULL,
     error_message text,
-    created_at timestamp with time zone DEFAULT now() NOT NULL
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT user_activity_logs_created_at_check CHECK (isfinite(created_at))
 )
 PARTITION BY RANGE (created_at);
 
@@ -11126,7 +11137,8 @@ CREATE TABLE public.system_audit_logs (
     correlation_id uuid,
     metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT system_audit_logs_actor_type_check CHECK (((actor_type)::text = ANY ((ARRAY['user'::character varying, 'service'::character varying, 'system'::character varying])::text[])))
+    CONSTRAINT system_audit_logs_actor_type_check CHECK (((actor_type)::text = ANY ((ARRAY['user'::character varying, 'service'::character varying, 'system'::character varying])::text[]))),
+    CONSTRAINT system_audit_logs_created_at_check CHECK (isfinite(created_at))
 )
 PARTITION BY RANGE (created_at);
 
@@ -11166,7 +11178,8 @@ CREATE TABLE private.system_audit_logs_default (
     correlation_id uuid,
     metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT system_audit_logs_actor_type_check CHECK (((actor_type)::text = ANY ((ARRAY['user'::character varying, 'service'::character varying, 'system'::character varying])::text[])))
+    CONSTRAINT system_audit_logs_actor_type_check CHECK (((actor_type)::text = ANY ((ARRAY['user'::character varying, 'service'::character varying, 'system'::character varying])::text[]))),
+    CONSTRAINT system_audit_logs_created_at_check CHECK (isfinite(created_at))
 );
 
 --
@@ -11180,6 +11193,7 @@ CREATE TABLE public.system_health_logs (
     latency_ms integer,
     details jsonb DEFAULT '{}'::jsonb NOT NULL,
     checked_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT system_health_logs_checked_at_check CHECK (isfinite(checked_at)),
     CONSTRAINT system_health_logs_latency_ms_check CHECK ((latency_ms >= 0)),
     CONSTRAINT system_health_logs_status_check CHECK (((status)::text = ANY ((ARRAY['healthy'::character varying, 'degraded'::character varying, 'unhealthy'::character varying])::text[])))
 )
@@ -11202,6 +11216,7 @@ CREATE TABLE private.system_health_logs_default (
     latency_ms integer,
     details jsonb DEFAULT '{}'::jsonb NOT NULL,
     checked_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT system_health_logs_checked_at_check CHECK (isfinite(checked_at)),
     CONSTRAINT system_health_logs_latency_ms_check CHECK ((latency_ms >= 0)),
     CONSTRAINT system_health_logs_status_check CHECK (((status)::text = ANY ((ARRAY['healthy'::character varying, 'degraded'::character varying, 'unhealthy'::character varying])::text[])))
 );
@@ -11221,6 +11236,7 @@ CREATE TABLE public.system_metrics (
     correlation_id uuid,
     user_id uuid,
     recorded_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT system_metrics_recorded_at_check CHECK (isfinite(recorded_at)),
     CONSTRAINT system_metrics_value_check CHECK (((value >= ('-1000000000000000'::numeric)::double precision) AND (value <= ('1000000000000000'::numeric)::double precision)))
 )
 PARTITION BY RANGE (recorded_at);
@@ -11252,6 +11268,7 @@ CREATE TABLE private.system_metrics_default (
     correlation_id uuid,
     user_id uuid,
     recorded_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT system_metrics_recorded_at_check CHECK (isfinite(recorded_at)),
     CONSTRAINT system_metrics_value_check CHECK (((value >= ('-1000000000000000'::numeric)::double precision) AND (value <= ('1000000000000000'::numeric)::double precision)))
 );
 
@@ -11362,7 +11379,8 @@ CREATE TABLE private.user_activity_logs_default (
     session_id character varying(100),
     success boolean DEFAULT true NOT NULL,
     error_message text,
-    created_at timestamp with time zone DEFAULT now() NOT NULL
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT user_activity_logs_created_at_check CHECK (isfinite(created_at))
 );
 
 --

@@ -504,7 +504,7 @@ create table if not exists public.error_logs (
   resolved_by uuid references auth.users (id) on delete set null,
   resolved_at timestamptz,
   resolution_notes text,
-  created_at timestamptz not null default now(),
+  created_at timestamptz not null default now() check (isfinite(created_at)),
   constraint error_logs_resolution_consistent check (resolved = (resolved_at is not null))
 );
 
@@ -552,7 +552,7 @@ create table if not exists public.user_activity_logs (
   session_id varchar(100),
   success boolean not null default true,
   error_message text,
-  created_at timestamptz not null default now(),
+  created_at timestamptz not null default now() check (isfinite(created_at)),
   primary key (id, created_at)
 ) partition by range (created_at);
 
@@ -604,7 +604,7 @@ create table if not exists public.agent_activity_logs (
   error_type varchar(100),
   error_message text,
   retry_count integer not null default 0 check (retry_count >= 0),
-  created_at timestamptz not null default now(),
+  created_at timestamptz not null default now() check (isfinite(created_at)),
   primary key (id, created_at),
   constraint agent_activity_logs_time_order check (end_time is null or start_time is null or end_time >= start_time)
 ) partition by range (created_at);
@@ -645,7 +645,7 @@ create table if not exists public.api_request_logs (
   ip_address varchar(45),
   user_agent text,
   correlation_id uuid,
-  created_at timestamptz not null default now(),
+  created_at timestamptz not null default now() check (isfinite(created_at)),
   primary key (id, created_at)
 ) partition by range (created_at);
 
@@ -671,7 +671,7 @@ create table if not exists public.system_health_logs (
   status varchar(20) not null check (status in ('healthy', 'degraded', 'unhealthy')),
   latency_ms integer check (latency_ms >= 0),
   details jsonb not null default '{}'::jsonb,
-  checked_at timestamptz not null default now(),
+  checked_at timestamptz not null default now() check (isfinite(checked_at)),
   primary key (id, checked_at)
 ) partition by range (checked_at);
 

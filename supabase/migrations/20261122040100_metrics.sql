@@ -23,7 +23,7 @@ create table if not exists public.system_metrics (
   tags jsonb not null default '{}'::jsonb,
   correlation_id uuid,
   user_id uuid,
-  recorded_at timestamptz not null default now(),
+  recorded_at timestamptz not null default now() check (isfinite(recorded_at)),
   primary key (id, recorded_at)
 ) partition by range (recorded_at);
 
@@ -55,7 +55,7 @@ create table if not exists public.analytics_events (
   event_category varchar(50) not null,
   properties jsonb not null default '{}'::jsonb,
   correlation_id uuid,
-  created_at timestamptz not null default now(),
+  created_at timestamptz not null default now() check (isfinite(created_at)),
   primary key (id, created_at)
 ) partition by range (created_at);
 
@@ -399,6 +399,9 @@ set search_path = ''
 as $$
 begin
   perform private.require_operator('read daily metrics');
+  if not (pg_catalog.isfinite(p_from) and pg_catalog.isfinite(p_to)) then
+    raise exception 'invalid date range: p_from and p_to must be finite dates' using errcode = '22023';
+  end if;
   if p_from > p_to then
     raise exception 'invalid date range: p_from is after p_to' using errcode = '22023';
   end if;

@@ -22,7 +22,7 @@ create table if not exists public.system_audit_logs (
   changed_columns text[],
   correlation_id uuid,
   metadata jsonb not null default '{}'::jsonb,
-  created_at timestamptz not null default now(),
+  created_at timestamptz not null default now() check (isfinite(created_at)),
   primary key (id, created_at)
 ) partition by range (created_at);
 

@@ -4,7 +4,7 @@
 -- each entry), finite numbers and times, and table grants no wider than the
 -- RPCs. Each rule is tried as the role that would break it.
 begin;
-select plan(64);
+select plan(66);
 
 select tests.create_supabase_user('alice');
 select tests.create_supabase_user('bob');
@@ -142,6 +142,13 @@ select throws_ok(format($$insert into public.agent_activity_logs (user_id, corre
   values (%L, gen_random_uuid(), 'a', 'b', 'c', 'NaN')$$, tests.get_supabase_uid('alice')), '23514', null, 'agent_activity_logs costs: no NaN');
 select throws_ok(format($$insert into public.agent_activity_logs (user_id, correlation_id, agent_type, operation_type, operation_category, start_time)
   values (%L, gen_random_uuid(), 'a', 'b', 'c', '-infinity')$$, tests.get_supabase_uid('alice')), '23514', null, 'agent_activity_logs times: finite');
+select throws_ok(format($$insert into public.analytics_events (user_id, event_name, event_category, created_at)
+  values (%L, 'x', 'y', 'infinity')$$, tests.get_supabase_uid('alice')), '23514', null,
+  'no log table stores an infinite time, so no aggregate over one meets it');
+select tests.authenticate_as('root');
+select throws_ok($$select public.get_daily_metrics('-infinity', 'infinity')$$, '22023',
+  'invalid date range: p_from and p_to must be finite dates', 'get_daily_metrics: finite dates');
+select tests.reset_role();
 
 -- ---------------------------------------------------------------------------
 -- The telemetry quota (basic plan: 120 a minute), shared by every writer.
