@@ -12626,6 +12626,18 @@ CREATE INDEX analytics_events_user_created_idx ON ONLY public.analytics_events U
 CREATE INDEX analytics_events_default_user_id_created_at_idx ON private.analytics_events_default USING btree (user_id, created_at DESC);
 
 --
+-- Name: api_request_logs_correlation_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX api_request_logs_correlation_idx ON ONLY public.api_request_logs USING btree (correlation_id) WHERE (correlation_id IS NOT NULL);
+
+--
+-- Name: api_request_logs_default_correlation_id_idx; Type: INDEX; Schema: private; Owner: -
+--
+
+CREATE INDEX api_request_logs_default_correlation_id_idx ON private.api_request_logs_default USING btree (correlation_id) WHERE (correlation_id IS NOT NULL);
+
+--
 -- Name: api_request_logs_path_created_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -13290,6 +13302,12 @@ ALTER INDEX public.analytics_events_pkey ATTACH PARTITION private.analytics_even
 --
 
 ALTER INDEX public.analytics_events_user_created_idx ATTACH PARTITION private.analytics_events_default_user_id_created_at_idx;
+
+--
+-- Name: api_request_logs_default_correlation_id_idx; Type: INDEX ATTACH; Schema: private; Owner: -
+--
+
+ALTER INDEX public.api_request_logs_correlation_idx ATTACH PARTITION private.api_request_logs_default_correlation_id_idx;
 
 --
 -- Name: api_request_logs_default_path_created_at_idx; Type: INDEX ATTACH; Schema: private; Owner: -

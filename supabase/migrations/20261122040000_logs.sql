@@ -656,6 +656,9 @@ create index if not exists api_request_logs_user_created_idx on public.api_reque
 
 create index if not exists api_request_logs_path_created_idx on public.api_request_logs (path, created_at desc);
 
+-- private.is_foreign_correlation probes every log table by correlation id
+create index if not exists api_request_logs_correlation_idx on public.api_request_logs (correlation_id) where correlation_id is not null;
+
 alter table public.api_request_logs enable row level security;
 
 create policy api_request_logs_select on public.api_request_logs

@@ -4,7 +4,7 @@
 -- each entry), finite numbers and times, and table grants no wider than the
 -- RPCs. Each rule is tried as the role that would break it.
 begin;
-select plan(66);
+select plan(67);
 
 select tests.create_supabase_user('alice');
 select tests.create_supabase_user('bob');
@@ -103,6 +103,14 @@ select is((select correlation_id from public.system_audit_logs
   'an audited change made under someone else''s correlation id is recorded without it');
 select is((select count(*)::int from public.analytics_events where correlation_id = tests.id('corr_a') and user_id = tests.get_supabase_uid('bob')), 0,
   'nothing of bob''s is in alice''s trace');
+
+select is_empty($$
+  select t::regclass::text from unnest(array['public.user_activity_logs', 'public.agent_activity_logs', 'public.error_logs',
+           'public.api_request_logs', 'public.analytics_events', 'public.system_metrics', 'public.system_audit_logs']) as t
+   where not exists (select 1 from pg_index as i
+                      where i.indrelid = t::regclass
+                        and i.indkey[0] = (select attnum from pg_attribute where attrelid = t::regclass and attname = 'correlation_id'))
+$$, 'every table the ownership check probes has an index on correlation_id');
 
 -- The trace shows who wrote each entry.
 select tests.authenticate_as('alice');
