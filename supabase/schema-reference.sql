@@ -66,6 +66,21 @@ CREATE TYPE private.rate_limit_rule AS (
 COMMENT ON TYPE private.rate_limit_rule IS 'One rate-limit rule: a state bucket key (endpoint:window_seconds, or the admin domain''s agent keys), max_requests per window_seconds (null = unlimited).';
 
 --
+-- Name: agent_time_window(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.agent_time_window() RETURNS interval
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$ select interval '1 day' $$;
+
+--
+-- Name: FUNCTION agent_time_window(); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.agent_time_window() IS 'How far in the past log_agent_activity accepts start_time and end_time.';
+
+--
 -- Name: event_store; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -365,7 +380,13 @@ declare
   v_changed text[];
   v_uid uuid := (select auth.uid());
   v_jwt_role text := coalesce((select auth.jwt()) ->> 'role', pg_catalog.current_setting('role', true));
+  v_correlation_id uuid := private.current_correlation_id();
 begin
+  -- a user's request header cannot put their change into someone else's
+  -- trace: the change is recorded, without that correlation id
+  if v_uid is not null and v_correlation_id is not null and private.is_foreign_correlation(v_correlation_id, v_uid) then
+    v_correlation_id := null;
+  end if;
   if tg_op in ('UPDATE', 'DELETE') then
     v_old := to_jsonb(old) - v_excluded;
   end if;
@@ -387,7 +408,7 @@ begin
           tg_table_schema || '.' || tg_table_name,
           coalesce(v_new ->> 'id', v_old ->> 'id'),
           v_old, v_new, v_changed,
-          private.current_correlation_id());
+          v_correlation_id);
   return null;
 end;
 $$;
@@ -1026,6 +1047,7 @@ CREATE FUNCTION private.cleanup_registered(p_parent regclass, p_default interval
     AS $$
 begin
   perform private.require_operator('clean up logs');
+  perform private.require_purge_clock(p_now);
   return private.drop_partitions_before(p_parent,
     p_now - coalesce((select t.retention from private.partitioned_tables as t where t.parent = p_parent), p_default));
 end;
@@ -1642,7 +1664,9 @@ begin
   end if;
   perform private.lock_partitioned_table(p_parent);
   for v_part in
-    select l.partition from private.list_partitions(p_parent) as l where l.range_to <= p_now - p_retention
+    select l.partition from private.list_partitions(p_parent) as l
+     where l.range_to <= p_now - p_retention
+       and l.range_to <= pg_catalog.now()
   loop
     execute format('drop table %s', v_part.partition);
     v_dropped := v_dropped + 1;
@@ -1655,7 +1679,7 @@ $$;
 -- Name: FUNCTION drop_expired_partitions(p_parent regclass, p_retention interval, p_now timestamp with time zone); Type: COMMENT; Schema: private; Owner: -
 --
 
-COMMENT ON FUNCTION private.drop_expired_partitions(p_parent regclass, p_retention interval, p_now timestamp with time zone) IS 'Drops the partitions whose whole range is older than p_retention at p_now; returns how many. Rows in the default partition are not touched.';
+COMMENT ON FUNCTION private.drop_expired_partitions(p_parent regclass, p_retention interval, p_now timestamp with time zone) IS 'Drops the partitions whose whole range is older than p_retention at p_now, never one that has not ended by now(); returns how many. Rows in the default partition are not touched.';
 
 --
 -- Name: drop_partitions_before(regclass, timestamp with time zone); Type: FUNCTION; Schema: private; Owner: -
@@ -1674,6 +1698,12 @@ begin
   -- registered tables only, which ensure_partitions made sure are range-partitioned
   v_key := private.partition_range_key(p_parent);
   perform private.lock_partitioned_table(p_parent);
+  -- current rows are never purged (drop_expired_partitions keeps current
+  -- and future partitions; the default partition keeps this month's rows)
+  if p_cutoff is null then
+    return 0;
+  end if;
+  p_cutoff := least(p_cutoff, private.month_start(pg_catalog.now()));
   for v_part in select l.partition from private.list_partitions(p_parent) as l where l.range_to <= p_cutoff loop
     execute format('select count(*) from %s', v_part) into v_n;
     v_total := v_total + v_n;
@@ -1693,7 +1723,7 @@ $$;
 -- Name: FUNCTION drop_partitions_before(p_parent regclass, p_cutoff timestamp with time zone); Type: COMMENT; Schema: private; Owner: -
 --
 
-COMMENT ON FUNCTION private.drop_partitions_before(p_parent regclass, p_cutoff timestamp with time zone) IS 'Drops the month partitions of p_parent that end at or before p_cutoff and deletes older rows from its default partition; returns how many rows went.';
+COMMENT ON FUNCTION private.drop_partitions_before(p_parent regclass, p_cutoff timestamp with time zone) IS 'Drops the month partitions of p_parent that end at or before p_cutoff and deletes older rows from its default partition, never reaching past the start of the current month; returns how many rows went.';
 
 --
 -- Name: effective_plan_name(uuid); Type: FUNCTION; Schema: private; Owner: -
@@ -2217,6 +2247,9 @@ CREATE FUNCTION private.get_daily_metrics(p_from date, p_to date, p_source text)
     AS $$
 begin
   perform private.require_operator('read daily metrics');
+  if not (pg_catalog.isfinite(p_from) and pg_catalog.isfinite(p_to)) then
+    raise exception 'invalid date range: p_from and p_to must be finite dates' using errcode = '22023';
+  end if;
   if p_from > p_to then
     raise exception 'invalid date range: p_from is after p_to' using errcode = '22023';
   end if;
@@ -2701,6 +2734,32 @@ $_$;
 COMMENT ON FUNCTION private.is_e164(p_phone text) IS 'True for an E.164 phone number such as +250788123456.';
 
 --
+-- Name: is_foreign_correlation(uuid, uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.is_foreign_correlation(p_correlation_id uuid, p_user_id uuid) RETURNS boolean
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  return exists (select 1 from public.user_activity_logs as t where t.correlation_id = p_correlation_id and t.user_id <> p_user_id)
+      or exists (select 1 from public.agent_activity_logs as t where t.correlation_id = p_correlation_id and t.user_id is distinct from p_user_id)
+      or exists (select 1 from public.error_logs as t where t.correlation_id = p_correlation_id and t.user_id is distinct from p_user_id)
+      or exists (select 1 from public.api_request_logs as t where t.correlation_id = p_correlation_id and t.user_id is distinct from p_user_id)
+      or exists (select 1 from public.analytics_events as t where t.correlation_id = p_correlation_id and t.user_id is distinct from p_user_id)
+      or exists (select 1 from public.system_metrics as t where t.correlation_id = p_correlation_id and t.user_id is distinct from p_user_id)
+      or exists (select 1 from public.system_audit_logs as t
+                  where t.correlation_id = p_correlation_id and (t.actor_type <> 'user' or t.actor_identifier <> p_user_id::text));
+end;
+$$;
+
+--
+-- Name: FUNCTION is_foreign_correlation(p_correlation_id uuid, p_user_id uuid); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.is_foreign_correlation(p_correlation_id uuid, p_user_id uuid) IS 'True when any log, metric, event or audit entry under p_correlation_id was written by someone other than p_user_id.';
+
+--
 -- Name: is_operator(); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -2719,6 +2778,24 @@ $$;
 --
 
 COMMENT ON FUNCTION private.is_operator() IS 'True for admins, the service role and direct SQL sessions (pg_cron, migrations); false for other API callers.';
+
+--
+-- Name: is_reserved_name(text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.is_reserved_name(p_value text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+  select pg_catalog.lower(pg_catalog.btrim(p_value)) in ('admin', 'system', 'service')
+      or pg_catalog.lower(pg_catalog.btrim(p_value)) ~ '^(admin|system|service|auth)[.:]';
+$$;
+
+--
+-- Name: FUNCTION is_reserved_name(p_value text); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.is_reserved_name(p_value text) IS 'True for the names only the system writes: admin, system, service, and admin.*, system.*, service.*, auth.* (also with '':'').';
 
 --
 -- Name: is_service_role(); Type: FUNCTION; Schema: private; Owner: -
@@ -3031,6 +3108,18 @@ declare
   v_config jsonb := (select s.config_data from public.admin_config as s where s.config_key = 'logging_settings');
   v_row public.agent_activity_logs;
 begin
+  perform private.require_finite(p_input_cost, 'input_cost');
+  perform private.require_finite(p_output_cost, 'output_cost');
+  perform private.require_finite(p_total_cost, 'total_cost');
+  -- an operation is reported when it ends: its times lie within the last
+  -- day (so its duration fits duration_ms), finite, never ahead of the clock
+  perform private.require_time_between(p_start_time, 'start_time',
+    pg_catalog.now() - private.agent_time_window(), pg_catalog.now() + private.user_time_skew());
+  perform private.require_time_between(p_end_time, 'end_time',
+    pg_catalog.now() - private.agent_time_window(), pg_catalog.now() + private.user_time_skew());
+  perform private.require_unreserved(p_agent_type, 'agent_type');
+  perform private.require_unreserved(p_operation_type, 'operation_type');
+  perform private.require_unreserved(p_operation_category, 'operation_category');
   if least(p_duration_ms, p_input_tokens, p_output_tokens, p_reasoning_tokens, p_total_tokens, p_retry_count) < 0
      or least(p_input_cost, p_output_cost, p_total_cost) < 0 then
     raise exception 'invalid agent activity: durations, token counts, costs and retry_count must not be negative'
@@ -3066,6 +3155,7 @@ begin
     case when p_error_message is null then null else private.optional_text(p_error_message, 'error_message', 10000) end,
     coalesce(p_retry_count, 0),
     pg_catalog.now());
+  perform private.require_own_correlation(v_row.correlation_id);
   if not (coalesce((v_config ->> 'agent_activity_logging_enabled')::boolean, false)
           and coalesce((v_config -> 'category_toggles' ->> 'log_agent_events')::boolean, true)) then
     return null;
@@ -3134,6 +3224,7 @@ declare
   v_actor_type text := p_actor_type;
   v_actor text := p_actor_identifier;
   v_role text;
+  v_correlation_id uuid := coalesce(p_correlation_id, private.current_correlation_id());
   v_id uuid;
 begin
   if v_actor_type is not null and v_actor_type not in ('user', 'service', 'system') then
@@ -3148,6 +3239,14 @@ begin
     v_actor_type := 'user';
     v_actor := v_uid::text;
     v_role := public.get_user_role();
+    -- the system's names, and the row-change actions of the audit trigger
+    perform private.require_unreserved(p_action, 'action');
+    perform private.require_unreserved(p_resource_type, 'resource_type');
+    if pg_catalog.lower(pg_catalog.btrim(p_action)) in ('insert', 'update', 'delete') then
+      raise exception 'invalid action: % is reserved for the system', p_action using errcode = '42501',
+        hint = 'insert, update and delete are the audit trigger''s row-change records.';
+    end if;
+    perform private.require_own_correlation(v_correlation_id);
   elsif v_jwt_role in ('anon', 'authenticated') then
     raise exception 'you must be signed in to write an audit event' using errcode = '42501';
   else
@@ -3176,7 +3275,7 @@ begin
             array(select k from (select jsonb_object_keys(p_old_values) union select jsonb_object_keys(p_new_values)) as u(k)
                    where p_old_values -> k is distinct from p_new_values -> k order by k)
           end,
-          coalesce(p_correlation_id, private.current_correlation_id()),
+          v_correlation_id,
           case when p_metadata is null then '{}'::jsonb else private.optional_object(p_metadata, 'metadata') end)
   returning id into v_id;
   return v_id;
@@ -3207,6 +3306,8 @@ begin
   if p_error_type is null or p_error_type not in ('auth', 'api', 'admin', 'app', 'user', 'permission', 'system') then
     raise exception 'invalid error_type: must be one of auth, api, admin, app, user, permission, system' using errcode = '22023';
   end if;
+  perform private.require_unreserved(p_error_type, 'error_type');
+  perform private.require_unreserved(p_error_category, 'error_category');
   if coalesce(p_severity, 'error') not in ('info', 'warning', 'error', 'critical') then
     raise exception 'invalid severity: must be one of info, warning, error, critical' using errcode = '22023';
   end if;
@@ -3225,6 +3326,7 @@ begin
     case when p_session_id is null then null else private.optional_text(p_session_id, 'session_id', 100) end,
     coalesce(p_correlation_id, private.current_correlation_id()),
     coalesce(p_severity, 'error'), false, null, null, null, pg_catalog.now());
+  perform private.require_own_correlation(v_row.correlation_id);
   if not coalesce((v_config ->> 'error_logging_enabled')::boolean, true) then
     return null;
   end if;
@@ -3259,6 +3361,7 @@ declare
   v_ip text;
   v_setting text;
   v_headers jsonb;
+  v_corr uuid;
   v_id uuid;
 begin
   v_valid := coalesce(
@@ -3269,6 +3372,12 @@ begin
                  and coalesce(v_jwt ->> 'role', pg_catalog.current_setting('role', true)) not in ('anon', 'authenticated') end
        and pg_catalog.char_length(pg_catalog.btrim(p_activity_category)) between 1 and 50
        and pg_catalog.char_length(pg_catalog.btrim(p_activity_type)) between 1 and 50
+       -- no reserved name from a signed-in caller (private.is_reserved_name)
+       and ((v_jwt ->> 'sub') is null
+            or not (pg_catalog.lower(pg_catalog.btrim(p_activity_category)) in ('admin', 'system', 'service')
+                    or pg_catalog.lower(pg_catalog.btrim(p_activity_category)) ~ '^(admin|system|service|auth)[.:]'
+                    or pg_catalog.lower(pg_catalog.btrim(p_activity_type)) in ('admin', 'system', 'service')
+                    or pg_catalog.lower(pg_catalog.btrim(p_activity_type)) ~ '^(admin|system|service|auth)[.:]'))
        and (p_activity_metadata is null
             or pg_catalog.jsonb_typeof(p_activity_metadata) = 'object' and pg_catalog.pg_column_size(p_activity_metadata) <= 16384)
        and pg_catalog.char_length(coalesce(p_resource_type, '')) <= 50
@@ -3288,6 +3397,8 @@ begin
       raise exception 'invalid user: p_user_id is required for a service-role activity entry' using errcode = '22023';
     end if;
     perform private.require_label(p_activity_type, 'activity_type', 50);
+    perform private.require_unreserved(p_activity_category, 'activity_category');
+    perform private.require_unreserved(p_activity_type, 'activity_type');
     perform private.optional_object(p_activity_metadata, 'activity_metadata');
     perform private.optional_text(p_resource_type, 'resource_type', 50);
   end if;
@@ -3313,6 +3424,12 @@ begin
       end if;
     end if;
   end if;
+  v_corr := coalesce(p_correlation_id,
+                     case when v_setting ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then v_setting::uuid end);
+  -- a signed-in user writes only under their own correlation ids
+  if v_corr is not null and (v_jwt ->> 'sub') is not null then
+    perform private.require_own_correlation(v_corr);
+  end if;
   -- The settings row is read by the insert itself: nothing is written (and
   -- null returned) when user activity logging or the category's toggle
   -- (log_<category>_events; authentication uses log_auth_events) is off, or
@@ -3321,9 +3438,7 @@ begin
                                          resource_id, resource_type, ip_address, user_agent, request_path, request_method,
                                          session_id, success, error_message, created_at)
   select gen_random_uuid(), coalesce((v_jwt ->> 'sub')::uuid, p_user_id),
-         coalesce(p_correlation_id,
-                  case when v_setting ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then v_setting::uuid end,
-                  gen_random_uuid()),
+         coalesce(v_corr, gen_random_uuid()),
          pg_catalog.btrim(p_activity_type), pg_catalog.btrim(p_activity_category), coalesce(p_activity_metadata, '{}'::jsonb),
          p_resource_id, nullif(p_resource_type, ''), v_ip, nullif(p_user_agent, ''), nullif(p_request_path, ''),
          pg_catalog.upper(nullif(p_request_method, '')), nullif(p_session_id, ''), coalesce(p_success, true),
@@ -3711,6 +3826,7 @@ declare
   v_days jsonb;
 begin
   perform private.require_operator('purge logs');
+  perform private.require_purge_clock(p_now);
   v_days := private.get_logging_config() -> 'log_retention_days';
   -- keep the partition registry's retention equal to the settings, so the
   -- daily partition-maintenance job applies the same horizon
@@ -3914,16 +4030,23 @@ declare
   v_jwt jsonb := auth.jwt();
   v_setting text;
   v_headers jsonb;
+  v_corr uuid;
   v_id uuid;
 begin
   if not coalesce(
        -- a signed-in user, the service role or a SQL session (private.log_actor(null))
        ((v_jwt ->> 'sub') is not null
         or coalesce(v_jwt ->> 'role', pg_catalog.current_setting('role', true)) not in ('anon', 'authenticated'))
-       and p_value - p_value = 0  -- finite (NaN and infinities give NaN, null gives null)
+       and p_value between -1e15 and 1e15  -- finite and bounded (NaN sorts above every number, null gives null)
        and pg_catalog.char_length(pg_catalog.btrim(p_service_name)) between 1 and 100
        and pg_catalog.char_length(pg_catalog.btrim(p_metric_type)) between 1 and 50
        and pg_catalog.char_length(pg_catalog.btrim(p_metric_name)) between 1 and 200
+       -- no reserved name from a signed-in caller (private.is_reserved_name)
+       and ((v_jwt ->> 'sub') is null
+            or not ((pg_catalog.lower(pg_catalog.btrim(p_service_name)) in ('admin', 'system', 'service')
+                    or pg_catalog.lower(pg_catalog.btrim(p_service_name)) ~ '^(admin|system|service|auth)[.:]')
+                    or (pg_catalog.lower(pg_catalog.btrim(p_metric_name)) in ('admin', 'system', 'service')
+                    or pg_catalog.lower(pg_catalog.btrim(p_metric_name)) ~ '^(admin|system|service|auth)[.:]')))
        and pg_catalog.char_length(coalesce(p_unit, '')) <= 20
        and (p_tags is null or pg_catalog.jsonb_typeof(p_tags) = 'object' and pg_catalog.pg_column_size(p_tags) <= 16384),
        false) then
@@ -3931,12 +4054,18 @@ begin
     if (v_jwt ->> 'sub') is null and coalesce(v_jwt ->> 'role', pg_catalog.current_setting('role', true)) in ('anon', 'authenticated') then
       raise exception 'you must be signed in to write a log entry' using errcode = '42501';
     end if;
-    if p_value is null or p_value in ('NaN'::double precision, 'Infinity'::double precision, '-Infinity'::double precision) then
+    if p_value is null then
       raise exception 'invalid value: a finite number is required' using errcode = '22023';
+    end if;
+    perform private.require_finite(p_value, 'value');
+    if abs(p_value) > 1e15 then
+      raise exception 'invalid value: must be between -1e15 and 1e15' using errcode = '22023';
     end if;
     perform private.require_label(p_service_name, 'service_name', 100);
     perform private.require_label(p_metric_type, 'metric_type', 50);
     perform private.require_label(p_metric_name, 'metric_name', 200);
+    perform private.require_unreserved(p_service_name, 'service_name');
+    perform private.require_unreserved(p_metric_name, 'metric_name');
     perform private.optional_text(p_unit, 'unit', 20);
     perform private.optional_object(p_tags, 'tags');
   end if;
@@ -3950,12 +4079,16 @@ begin
       end if;
     end if;
   end if;
+  v_corr := coalesce(p_correlation_id,
+                     case when v_setting ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then v_setting::uuid end);
+  -- a signed-in user writes only under their own correlation ids
+  if v_corr is not null and (v_jwt ->> 'sub') is not null then
+    perform private.require_own_correlation(v_corr);
+  end if;
   insert into public.system_metrics (service_name, metric_type, metric_name, value, unit, tags, correlation_id, user_id)
   values (pg_catalog.btrim(p_service_name), pg_catalog.btrim(p_metric_type), pg_catalog.btrim(p_metric_name), p_value,
           nullif(p_unit, ''), coalesce(p_tags, '{}'::jsonb),
-          coalesce(p_correlation_id,
-                   case when v_setting ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then v_setting::uuid end),
-          (v_jwt ->> 'sub')::uuid)
+          v_corr, (v_jwt ->> 'sub')::uuid)
   returning id into v_id;
   return v_id;
 end;
@@ -4187,6 +4320,30 @@ $$;
 COMMENT ON FUNCTION private.require_own_conversation(p_conversation_id uuid, p_uid uuid) IS 'Raises PT404 when the caller cannot see the conversation and 42501 when they see it but do not own it.';
 
 --
+-- Name: require_own_correlation(uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.require_own_correlation(p_correlation_id uuid) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+declare
+  v_uid uuid := (select auth.uid());
+begin
+  if v_uid is not null and p_correlation_id is not null and private.is_foreign_correlation(p_correlation_id, v_uid) then
+    raise exception 'correlation id % belongs to another user''s trace', p_correlation_id using errcode = '42501',
+      hint = 'Write under a new correlation id, or one only you have written under.';
+  end if;
+end;
+$$;
+
+--
+-- Name: FUNCTION require_own_correlation(p_correlation_id uuid); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.require_own_correlation(p_correlation_id uuid) IS 'For a signed-in caller: 42501 when p_correlation_id already has entries written by anyone else.';
+
+--
 -- Name: messages; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -4319,6 +4476,33 @@ $$;
 COMMENT ON FUNCTION private.require_own_message(p_message_id uuid, p_uid uuid, p_action text) IS 'The message, for update_message, delete_message, delete_messages_after and vote_message: PT404 when the caller cannot see it, 42501 when they see it but do not own its conversation.';
 
 --
+-- Name: require_purge_clock(timestamp with time zone); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.require_purge_clock(p_now timestamp with time zone) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+begin
+  if p_now is distinct from pg_catalog.now()
+     and coalesce((select auth.jwt()) ->> 'role', pg_catalog.current_setting('role', true)) in ('anon', 'authenticated') then
+    raise exception 'only the service role may pass p_now' using errcode = '42501',
+      hint = 'Leave p_now out: admins purge by the configured retention at the current time.';
+  end if;
+  if p_now is null then
+    raise exception 'invalid now: required' using errcode = '22023';
+  end if;
+  perform private.require_time_between(p_now, 'now', '-infinity', pg_catalog.now() + private.user_time_skew());
+end;
+$$;
+
+--
+-- Name: FUNCTION require_purge_clock(p_now timestamp with time zone); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.require_purge_clock(p_now timestamp with time zone) IS 'The purge clock rule: 42501 when an API user (admins too) passes a p_now other than now(); 22023 when p_now is null, infinite or ahead of the clock.';
+
+--
 -- Name: require_text_length(text, text, integer); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -4361,6 +4545,28 @@ $$;
 --
 
 COMMENT ON FUNCTION private.require_time_between(p_value timestamp with time zone, p_name text, p_not_before timestamp with time zone, p_not_after timestamp with time zone) IS 'p_value unchanged (null too); 22023 when it is infinite or outside [p_not_before, p_not_after]. Users'' run and schedule times: now() - private.user_time_skew() to now() + private.user_time_horizon().';
+
+--
+-- Name: require_unreserved(text, text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.require_unreserved(p_value text, p_field text) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+begin
+  if (select auth.uid()) is not null and private.is_reserved_name(p_value) then
+    raise exception 'invalid %: % is reserved for the system', p_field, pg_catalog.left(pg_catalog.btrim(p_value), 100) using errcode = '42501',
+      hint = 'admin, system and service, and names under admin., system., service. and auth., are written by the service role only.';
+  end if;
+end;
+$$;
+
+--
+-- Name: FUNCTION require_unreserved(p_value text, p_field text); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.require_unreserved(p_value text, p_field text) IS 'For a signed-in caller: 42501 ''invalid <field>: <value> is reserved for the system'' when private.is_reserved_name(p_value).';
 
 --
 -- Name: require_usage_reader(date, date); Type: FUNCTION; Schema: private; Owner: -
@@ -4496,6 +4702,7 @@ CREATE TABLE public.error_logs (
     resolved_at timestamp with time zone,
     resolution_notes text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT error_logs_created_at_check CHECK (isfinite(created_at)),
     CONSTRAINT error_logs_error_message_check CHECK ((char_length(error_message) <= 10000)),
     CONSTRAINT error_logs_error_type_check CHECK (((error_type)::text = ANY ((ARRAY['auth'::character varying, 'api'::character varying, 'admin'::character varying, 'app'::character varying, 'user'::character varying, 'permission'::character varying, 'system'::character varying])::text[]))),
     CONSTRAINT error_logs_resolution_consistent CHECK ((resolved = (resolved_at IS NOT NULL))),
@@ -5007,6 +5214,24 @@ $$;
 COMMENT ON FUNCTION private.touch_last_seen() IS 'Sets the caller''s profiles.last_seen_at to now(), at most once a minute; returns the stored value.';
 
 --
+-- Name: trace_writer(uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.trace_writer(p_user_id uuid) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+  select case when p_user_id is null then '{"type": "system", "id": null}'::jsonb
+              else pg_catalog.jsonb_build_object('type', 'user', 'id', p_user_id) end;
+$$;
+
+--
+-- Name: FUNCTION trace_writer(p_user_id uuid); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.trace_writer(p_user_id uuid) IS 'The written_by of a trace entry: {"type":"user","id":...} or {"type":"system","id":null}.';
+
+--
 -- Name: track_event(text, text, jsonb, text, uuid, uuid); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -5018,6 +5243,7 @@ declare
   v_jwt jsonb := auth.jwt();
   v_setting text;
   v_headers jsonb;
+  v_corr uuid;
   v_id uuid;
 begin
   if not coalesce(
@@ -5028,6 +5254,12 @@ begin
        and pg_catalog.char_length(coalesce(p_session_id, '')) <= 100
        and pg_catalog.char_length(pg_catalog.btrim(p_event_name)) between 1 and 100
        and pg_catalog.char_length(pg_catalog.btrim(p_event_category)) between 1 and 50
+       -- no reserved name from a signed-in caller (private.is_reserved_name)
+       and ((v_jwt ->> 'sub') is null
+            or not ((pg_catalog.lower(pg_catalog.btrim(p_event_name)) in ('admin', 'system', 'service')
+                    or pg_catalog.lower(pg_catalog.btrim(p_event_name)) ~ '^(admin|system|service|auth)[.:]')
+                    or (pg_catalog.lower(pg_catalog.btrim(p_event_category)) in ('admin', 'system', 'service')
+                    or pg_catalog.lower(pg_catalog.btrim(p_event_category)) ~ '^(admin|system|service|auth)[.:]')))
        and (p_properties is null
             or pg_catalog.jsonb_typeof(p_properties) = 'object' and pg_catalog.pg_column_size(p_properties) <= 16384),
        false) then
@@ -5036,6 +5268,8 @@ begin
     perform private.optional_text(p_session_id, 'session_id', 100);
     perform private.require_label(p_event_name, 'event_name', 100);
     perform private.require_label(p_event_category, 'event_category', 50);
+    perform private.require_unreserved(p_event_name, 'event_name');
+    perform private.require_unreserved(p_event_category, 'event_category');
     perform private.optional_object(p_properties, 'properties');
   end if;
   if p_correlation_id is null then
@@ -5048,11 +5282,16 @@ begin
       end if;
     end if;
   end if;
+  v_corr := coalesce(p_correlation_id,
+                     case when v_setting ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then v_setting::uuid end);
+  -- a signed-in user writes only under their own correlation ids
+  if v_corr is not null and (v_jwt ->> 'sub') is not null then
+    perform private.require_own_correlation(v_corr);
+  end if;
   insert into public.analytics_events (user_id, session_id, event_name, event_category, properties, correlation_id)
   values (coalesce((v_jwt ->> 'sub')::uuid, p_user_id), nullif(p_session_id, ''), pg_catalog.btrim(p_event_name),
           pg_catalog.btrim(p_event_category), coalesce(p_properties, '{}'::jsonb),
-          coalesce(p_correlation_id,
-                   case when v_setting ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then v_setting::uuid end))
+          v_corr)
   returning id into v_id;
   return v_id;
 end;
@@ -7217,17 +7456,24 @@ CREATE FUNCTION public.get_activity_trace(p_correlation_id uuid) RETURNS jsonb
     AS $$
   select jsonb_build_object(
     'correlation_id', p_correlation_id,
-    'user_activity', coalesce((select jsonb_agg(to_jsonb(u) order by u.created_at) from public.user_activity_logs as u where u.correlation_id = p_correlation_id), '[]'::jsonb),
-    'agent_activity', coalesce((select jsonb_agg(to_jsonb(a) order by a.created_at) from public.agent_activity_logs as a where a.correlation_id = p_correlation_id), '[]'::jsonb),
-    'errors', coalesce((select jsonb_agg(to_jsonb(e) order by e.created_at) from public.error_logs as e where e.correlation_id = p_correlation_id), '[]'::jsonb),
-    'audit', coalesce((select jsonb_agg(to_jsonb(s) order by s.created_at) from public.system_audit_logs as s where s.correlation_id = p_correlation_id), '[]'::jsonb));
+    'user_activity', coalesce((select jsonb_agg(to_jsonb(u) || jsonb_build_object('written_by', private.trace_writer(u.user_id)) order by u.created_at)
+                                 from public.user_activity_logs as u where u.correlation_id = p_correlation_id), '[]'::jsonb),
+    'agent_activity', coalesce((select jsonb_agg(to_jsonb(a) || jsonb_build_object('written_by', private.trace_writer(a.user_id)) order by a.created_at)
+                                  from public.agent_activity_logs as a where a.correlation_id = p_correlation_id), '[]'::jsonb),
+    'errors', coalesce((select jsonb_agg(to_jsonb(e) || jsonb_build_object('written_by', private.trace_writer(e.user_id)) order by e.created_at)
+                          from public.error_logs as e where e.correlation_id = p_correlation_id), '[]'::jsonb),
+    'events', coalesce((select jsonb_agg(to_jsonb(v) || jsonb_build_object('written_by', private.trace_writer(v.user_id)) order by v.created_at)
+                          from public.analytics_events as v where v.correlation_id = p_correlation_id), '[]'::jsonb),
+    'audit', coalesce((select jsonb_agg(to_jsonb(s) || jsonb_build_object('written_by', jsonb_build_object('type', s.actor_type, 'id', s.actor_identifier))
+                                        order by s.created_at)
+                         from public.system_audit_logs as s where s.correlation_id = p_correlation_id), '[]'::jsonb));
 $$;
 
 --
 -- Name: FUNCTION get_activity_trace(p_correlation_id uuid); Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON FUNCTION public.get_activity_trace(p_correlation_id uuid) IS 'Everything recorded under one correlation id: user activity, the agent operations it caused, errors and audit events — each filtered by RLS (users see their own rows, admins all).';
+COMMENT ON FUNCTION public.get_activity_trace(p_correlation_id uuid) IS 'Everything recorded under one correlation id: user activity, the agent operations it caused, errors, analytics events and audit events, each with written_by (the user, or the service/system actor) — each filtered by RLS (users see their own rows, admins all).';
 
 --
 -- Name: get_aggregate_events(text, text, bigint, integer); Type: FUNCTION; Schema: public; Owner: -
@@ -8372,6 +8618,7 @@ begin
   if pg_catalog.pg_current_xact_id_if_assigned() is null then
     perform pg_catalog.set_config('synchronous_commit', 'off', true);
   end if;
+  perform private.consume_quota('telemetry');
   return private.log_agent_activity(p_agent_type, p_operation_type, p_operation_category, p_correlation_id,
                                     p_operation_metadata, p_resource_id, p_resource_type, p_duration_ms, p_start_time,
                                     p_end_time, p_model_id, p_provider, p_thinking_mode, p_input_tokens, p_output_tokens,
@@ -8416,11 +8663,14 @@ COMMENT ON FUNCTION public.log_api_request(p_method text, p_path text, p_status_
 --
 
 CREATE FUNCTION public.log_audit_event(p_actor_type text, p_actor_identifier text, p_action text, p_resource_type text, p_resource_id text DEFAULT NULL::text, p_old_values jsonb DEFAULT NULL::jsonb, p_new_values jsonb DEFAULT NULL::jsonb, p_correlation_id uuid DEFAULT NULL::uuid, p_metadata jsonb DEFAULT NULL::jsonb) RETURNS uuid
-    LANGUAGE sql
+    LANGUAGE plpgsql
     SET search_path TO ''
     AS $$
-  select private.log_audit_event(p_actor_type, p_actor_identifier, p_action, p_resource_type, p_resource_id,
+begin
+  perform private.consume_quota('telemetry');
+  return private.log_audit_event(p_actor_type, p_actor_identifier, p_action, p_resource_type, p_resource_id,
                                  p_old_values, p_new_values, p_correlation_id, p_metadata);
+end;
 $$;
 
 --
@@ -8443,6 +8693,7 @@ begin
   if pg_catalog.pg_current_xact_id_if_assigned() is null then
     perform pg_catalog.set_config('synchronous_commit', 'off', true);
   end if;
+  perform private.consume_quota('telemetry');
   return private.log_error(p_error_type, p_error_category, p_error_message, p_error_details, p_request_path,
                            p_request_method, p_user_agent, p_ip_address, p_session_id, p_severity, p_correlation_id, p_user_id);
 end;
@@ -8469,6 +8720,7 @@ begin
   -- docs/observability.md). An assignment, not PERFORM: a simple expression.
   v_ignored := case when pg_catalog.pg_current_xact_id_if_assigned() is null
                     then pg_catalog.set_config('synchronous_commit', 'off', true) end;
+  perform private.consume_quota('telemetry');
   return private.log_user_activity(p_activity_type, p_activity_category, p_correlation_id, p_activity_metadata,
                                    p_resource_id, p_resource_type, p_ip_address, p_user_agent, p_request_path,
                                    p_request_method, p_session_id, p_success, p_error_message, p_user_id);
@@ -8568,7 +8820,7 @@ $$;
 -- Name: FUNCTION purge_old_activity_logs(p_now timestamp with time zone); Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON FUNCTION public.purge_old_activity_logs(p_now timestamp with time zone) IS 'Applies logging_settings.log_retention_days (seed 002): drops user and agent activity partitions past retention, deletes resolved error logs past retention; returns the row counts. Admins and the service role; pg_cron runs it daily.';
+COMMENT ON FUNCTION public.purge_old_activity_logs(p_now timestamp with time zone) IS 'Applies logging_settings.log_retention_days (seed 002): drops user and agent activity partitions past retention, deletes resolved error logs past retention; returns the row counts. Admins and the service role; pg_cron runs it daily. p_now: service role only (42501 for admins), never ahead of the clock; no current or future partition is ever dropped.';
 
 --
 -- Name: read_events(bigint, bigint, integer, text, text); Type: FUNCTION; Schema: public; Owner: -
@@ -8644,6 +8896,7 @@ begin
   -- docs/observability.md). An assignment, not PERFORM: a simple expression.
   v_ignored := case when pg_catalog.pg_current_xact_id_if_assigned() is null
                     then pg_catalog.set_config('synchronous_commit', 'off', true) end;
+  perform private.consume_quota('telemetry');
   return private.record_metric(p_service_name, p_metric_type, p_metric_name, p_value, p_unit, p_tags, p_correlation_id);
 end;
 $$;
@@ -9962,6 +10215,7 @@ begin
   -- docs/observability.md). An assignment, not PERFORM: a simple expression.
   v_ignored := case when pg_catalog.pg_current_xact_id_if_assigned() is null
                     then pg_catalog.set_config('synchronous_commit', 'off', true) end;
+  perform private.consume_quota('telemetry');
   return private.track_event(p_event_name, p_event_category, p_properties, p_session_id, p_correlation_id, p_user_id);
 end;
 $$;
@@ -10417,15 +10671,18 @@ CREATE TABLE public.agent_activity_logs (
     error_message text,
     retry_count integer DEFAULT 0 NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT agent_activity_logs_created_at_check CHECK (isfinite(created_at)),
     CONSTRAINT agent_activity_logs_duration_ms_check CHECK ((duration_ms >= 0)),
-    CONSTRAINT agent_activity_logs_input_cost_check CHECK ((input_cost >= (0)::numeric)),
+    CONSTRAINT agent_activity_logs_end_time_check CHECK (isfinite(end_time)),
+    CONSTRAINT agent_activity_logs_input_cost_check CHECK (((input_cost >= (0)::numeric) AND (input_cost <> 'NaN'::numeric))),
     CONSTRAINT agent_activity_logs_input_tokens_check CHECK ((input_tokens >= 0)),
-    CONSTRAINT agent_activity_logs_output_cost_check CHECK ((output_cost >= (0)::numeric)),
+    CONSTRAINT agent_activity_logs_output_cost_check CHECK (((output_cost >= (0)::numeric) AND (output_cost <> 'NaN'::numeric))),
     CONSTRAINT agent_activity_logs_output_tokens_check CHECK ((output_tokens >= 0)),
     CONSTRAINT agent_activity_logs_reasoning_tokens_check CHECK ((reasoning_tokens >= 0)),
     CONSTRAINT agent_activity_logs_retry_count_check CHECK ((retry_count >= 0)),
+    CONSTRAINT agent_activity_logs_start_time_check CHECK (isfinite(start_time)),
     CONSTRAINT agent_activity_logs_time_order CHECK (((end_time IS NULL) OR (start_time IS NULL) OR (end_time >= start_time))),
-    CONSTRAINT agent_activity_logs_total_cost_check CHECK ((total_cost >= (0)::numeric)),
+    CONSTRAINT agent_activity_logs_total_cost_check CHECK (((total_cost >= (0)::numeric) AND (total_cost <> 'NaN'::numeric))),
     CONSTRAINT agent_activity_logs_total_tokens_check CHECK ((total_tokens >= 0))
 )
 PARTITION BY RANGE (created_at);
@@ -10480,15 +10737,18 @@ CREATE TABLE private.agent_activity_logs_default (
     error_message text,
     retry_count integer DEFAULT 0 NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT agent_activity_logs_created_at_check CHECK (isfinite(created_at)),
     CONSTRAINT agent_activity_logs_duration_ms_check CHECK ((duration_ms >= 0)),
-    CONSTRAINT agent_activity_logs_input_cost_check CHECK ((input_cost >= (0)::numeric)),
+    CONSTRAINT agent_activity_logs_end_time_check CHECK (isfinite(end_time)),
+    CONSTRAINT agent_activity_logs_input_cost_check CHECK (((input_cost >= (0)::numeric) AND (input_cost <> 'NaN'::numeric))),
     CONSTRAINT agent_activity_logs_input_tokens_check CHECK ((input_tokens >= 0)),
-    CONSTRAINT agent_activity_logs_output_cost_check CHECK ((output_cost >= (0)::numeric)),
+    CONSTRAINT agent_activity_logs_output_cost_check CHECK (((output_cost >= (0)::numeric) AND (output_cost <> 'NaN'::numeric))),
     CONSTRAINT agent_activity_logs_output_tokens_check CHECK ((output_tokens >= 0)),
     CONSTRAINT agent_activity_logs_reasoning_tokens_check CHECK ((reasoning_tokens >= 0)),
     CONSTRAINT agent_activity_logs_retry_count_check CHECK ((retry_count >= 0)),
+    CONSTRAINT agent_activity_logs_start_time_check CHECK (isfinite(start_time)),
     CONSTRAINT agent_activity_logs_time_order CHECK (((end_time IS NULL) OR (start_time IS NULL) OR (end_time >= start_time))),
-    CONSTRAINT agent_activity_logs_total_cost_check CHECK ((total_cost >= (0)::numeric)),
+    CONSTRAINT agent_activity_logs_total_cost_check CHECK (((total_cost >= (0)::numeric) AND (total_cost <> 'NaN'::numeric))),
     CONSTRAINT agent_activity_logs_total_tokens_check CHECK ((total_tokens >= 0))
 );
 
@@ -10504,7 +10764,8 @@ CREATE TABLE public.analytics_events (
     event_category character varying(50) NOT NULL,
     properties jsonb DEFAULT '{}'::jsonb NOT NULL,
     correlation_id uuid,
-    created_at timestamp with time zone DEFAULT now() NOT NULL
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT analytics_events_created_at_check CHECK (isfinite(created_at))
 )
 PARTITION BY RANGE (created_at);
 
@@ -10526,7 +10787,8 @@ CREATE TABLE private.analytics_events_default (
     event_category character varying(50) NOT NULL,
     properties jsonb DEFAULT '{}'::jsonb NOT NULL,
     correlation_id uuid,
-    created_at timestamp with time zone DEFAULT now() NOT NULL
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT analytics_events_created_at_check CHECK (isfinite(created_at))
 );
 
 --
@@ -10546,6 +10808,7 @@ CREATE TABLE public.api_request_logs (
     user_agent text,
     correlation_id uuid,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT api_request_logs_created_at_check CHECK (isfinite(created_at)),
     CONSTRAINT api_request_logs_duration_ms_check CHECK ((duration_ms >= 0)),
     CONSTRAINT api_request_logs_request_size_check CHECK ((request_size >= 0)),
     CONSTRAINT api_request_logs_response_size_check CHECK ((response_size >= 0)),
@@ -10576,6 +10839,7 @@ CREATE TABLE private.api_request_logs_default (
     user_agent text,
     correlation_id uuid,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT api_request_logs_created_at_check CHECK (isfinite(created_at)),
     CONSTRAINT api_request_logs_duration_ms_check CHECK ((duration_ms >= 0)),
     CONSTRAINT api_request_logs_request_size_check CHECK ((request_size >= 0)),
     CONSTRAINT api_request_logs_response_size_check CHECK ((response_size >= 0)),
@@ -10780,7 +11044,8 @@ CREATE TABLE public.user_activity_logs (
     session_id character varying(100),
     success boolean DEFAULT true NOT NULL,
     error_message text,
-    created_at timestamp with time zone DEFAULT now() NOT NULL
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT user_activity_logs_created_at_check CHECK (isfinite(created_at))
 )
 PARTITION BY RANGE (created_at);
 
@@ -11137,7 +11402,8 @@ CREATE TABLE public.system_audit_logs (
     correlation_id uuid,
     metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT system_audit_logs_actor_type_check CHECK (((actor_type)::text = ANY ((ARRAY['user'::character varying, 'service'::character varying, 'system'::character varying])::text[])))
+    CONSTRAINT system_audit_logs_actor_type_check CHECK (((actor_type)::text = ANY ((ARRAY['user'::character varying, 'service'::character varying, 'system'::character varying])::text[]))),
+    CONSTRAINT system_audit_logs_created_at_check CHECK (isfinite(created_at))
 )
 PARTITION BY RANGE (created_at);
 
@@ -11177,7 +11443,8 @@ CREATE TABLE private.system_audit_logs_default (
     correlation_id uuid,
     metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT system_audit_logs_actor_type_check CHECK (((actor_type)::text = ANY ((ARRAY['user'::character varying, 'service'::character varying, 'system'::character varying])::text[])))
+    CONSTRAINT system_audit_logs_actor_type_check CHECK (((actor_type)::text = ANY ((ARRAY['user'::character varying, 'service'::character varying, 'system'::character varying])::text[]))),
+    CONSTRAINT system_audit_logs_created_at_check CHECK (isfinite(created_at))
 );
 
 --
@@ -11191,6 +11458,7 @@ CREATE TABLE public.system_health_logs (
     latency_ms integer,
     details jsonb DEFAULT '{}'::jsonb NOT NULL,
     checked_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT system_health_logs_checked_at_check CHECK (isfinite(checked_at)),
     CONSTRAINT system_health_logs_latency_ms_check CHECK ((latency_ms >= 0)),
     CONSTRAINT system_health_logs_status_check CHECK (((status)::text = ANY ((ARRAY['healthy'::character varying, 'degraded'::character varying, 'unhealthy'::character varying])::text[])))
 )
@@ -11213,6 +11481,7 @@ CREATE TABLE private.system_health_logs_default (
     latency_ms integer,
     details jsonb DEFAULT '{}'::jsonb NOT NULL,
     checked_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT system_health_logs_checked_at_check CHECK (isfinite(checked_at)),
     CONSTRAINT system_health_logs_latency_ms_check CHECK ((latency_ms >= 0)),
     CONSTRAINT system_health_logs_status_check CHECK (((status)::text = ANY ((ARRAY['healthy'::character varying, 'degraded'::character varying, 'unhealthy'::character varying])::text[])))
 );
@@ -11231,7 +11500,9 @@ CREATE TABLE public.system_metrics (
     tags jsonb DEFAULT '{}'::jsonb NOT NULL,
     correlation_id uuid,
     user_id uuid,
-    recorded_at timestamp with time zone DEFAULT now() NOT NULL
+    recorded_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT system_metrics_recorded_at_check CHECK (isfinite(recorded_at)),
+    CONSTRAINT system_metrics_value_check CHECK (((value >= ('-1000000000000000'::numeric)::double precision) AND (value <= ('1000000000000000'::numeric)::double precision)))
 )
 PARTITION BY RANGE (recorded_at);
 
@@ -11261,7 +11532,9 @@ CREATE TABLE private.system_metrics_default (
     tags jsonb DEFAULT '{}'::jsonb NOT NULL,
     correlation_id uuid,
     user_id uuid,
-    recorded_at timestamp with time zone DEFAULT now() NOT NULL
+    recorded_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT system_metrics_recorded_at_check CHECK (isfinite(recorded_at)),
+    CONSTRAINT system_metrics_value_check CHECK (((value >= ('-1000000000000000'::numeric)::double precision) AND (value <= ('1000000000000000'::numeric)::double precision)))
 );
 
 --
@@ -11371,7 +11644,8 @@ CREATE TABLE private.user_activity_logs_default (
     session_id character varying(100),
     success boolean DEFAULT true NOT NULL,
     error_message text,
-    created_at timestamp with time zone DEFAULT now() NOT NULL
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT user_activity_logs_created_at_check CHECK (isfinite(created_at))
 );
 
 --
@@ -12582,6 +12856,18 @@ CREATE INDEX agent_activity_logs_user_created_idx ON ONLY public.agent_activity_
 CREATE INDEX agent_activity_logs_default_user_id_created_at_idx ON private.agent_activity_logs_default USING btree (user_id, created_at DESC);
 
 --
+-- Name: analytics_events_correlation_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX analytics_events_correlation_idx ON ONLY public.analytics_events USING btree (correlation_id) WHERE (correlation_id IS NOT NULL);
+
+--
+-- Name: analytics_events_default_correlation_id_idx; Type: INDEX; Schema: private; Owner: -
+--
+
+CREATE INDEX analytics_events_default_correlation_id_idx ON private.analytics_events_default USING btree (correlation_id) WHERE (correlation_id IS NOT NULL);
+
+--
 -- Name: analytics_events_name_created_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -12604,6 +12890,18 @@ CREATE INDEX analytics_events_user_created_idx ON ONLY public.analytics_events U
 --
 
 CREATE INDEX analytics_events_default_user_id_created_at_idx ON private.analytics_events_default USING btree (user_id, created_at DESC);
+
+--
+-- Name: api_request_logs_correlation_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX api_request_logs_correlation_idx ON ONLY public.api_request_logs USING btree (correlation_id) WHERE (correlation_id IS NOT NULL);
+
+--
+-- Name: api_request_logs_default_correlation_id_idx; Type: INDEX; Schema: private; Owner: -
+--
+
+CREATE INDEX api_request_logs_default_correlation_id_idx ON private.api_request_logs_default USING btree (correlation_id) WHERE (correlation_id IS NOT NULL);
 
 --
 -- Name: api_request_logs_path_created_idx; Type: INDEX; Schema: public; Owner: -
@@ -13248,6 +13546,12 @@ ALTER INDEX public.agent_activity_logs_pkey ATTACH PARTITION private.agent_activ
 ALTER INDEX public.agent_activity_logs_user_created_idx ATTACH PARTITION private.agent_activity_logs_default_user_id_created_at_idx;
 
 --
+-- Name: analytics_events_default_correlation_id_idx; Type: INDEX ATTACH; Schema: private; Owner: -
+--
+
+ALTER INDEX public.analytics_events_correlation_idx ATTACH PARTITION private.analytics_events_default_correlation_id_idx;
+
+--
 -- Name: analytics_events_default_event_category_event_name_created__idx; Type: INDEX ATTACH; Schema: private; Owner: -
 --
 
@@ -13264,6 +13568,12 @@ ALTER INDEX public.analytics_events_pkey ATTACH PARTITION private.analytics_even
 --
 
 ALTER INDEX public.analytics_events_user_created_idx ATTACH PARTITION private.analytics_events_default_user_id_created_at_idx;
+
+--
+-- Name: api_request_logs_default_correlation_id_idx; Type: INDEX ATTACH; Schema: private; Owner: -
+--
+
+ALTER INDEX public.api_request_logs_correlation_idx ATTACH PARTITION private.api_request_logs_default_correlation_id_idx;
 
 --
 -- Name: api_request_logs_default_path_created_at_idx; Type: INDEX ATTACH; Schema: private; Owner: -
@@ -14835,6 +15145,14 @@ GRANT USAGE ON SCHEMA private TO authenticated;
 GRANT USAGE ON SCHEMA private TO service_role;
 
 --
+-- Name: FUNCTION agent_time_window(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.agent_time_window() FROM PUBLIC;
+GRANT ALL ON FUNCTION private.agent_time_window() TO authenticated;
+GRANT ALL ON FUNCTION private.agent_time_window() TO service_role;
+
+--
 -- Name: TABLE event_store; Type: ACL; Schema: public; Owner: -
 --
 
@@ -15264,12 +15582,28 @@ REVOKE ALL ON FUNCTION private.is_e164(p_phone text) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.is_e164(p_phone text) TO service_role;
 
 --
+-- Name: FUNCTION is_foreign_correlation(p_correlation_id uuid, p_user_id uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.is_foreign_correlation(p_correlation_id uuid, p_user_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.is_foreign_correlation(p_correlation_id uuid, p_user_id uuid) TO authenticated;
+GRANT ALL ON FUNCTION private.is_foreign_correlation(p_correlation_id uuid, p_user_id uuid) TO service_role;
+
+--
 -- Name: FUNCTION is_operator(); Type: ACL; Schema: private; Owner: -
 --
 
 REVOKE ALL ON FUNCTION private.is_operator() FROM PUBLIC;
 GRANT ALL ON FUNCTION private.is_operator() TO authenticated;
 GRANT ALL ON FUNCTION private.is_operator() TO service_role;
+
+--
+-- Name: FUNCTION is_reserved_name(p_value text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.is_reserved_name(p_value text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.is_reserved_name(p_value text) TO authenticated;
+GRANT ALL ON FUNCTION private.is_reserved_name(p_value text) TO service_role;
 
 --
 -- Name: FUNCTION is_service_role(); Type: ACL; Schema: private; Owner: -
@@ -15586,6 +15920,14 @@ REVOKE ALL ON FUNCTION private.require_own_conversation(p_conversation_id uuid, 
 GRANT ALL ON FUNCTION private.require_own_conversation(p_conversation_id uuid, p_uid uuid) TO authenticated;
 
 --
+-- Name: FUNCTION require_own_correlation(p_correlation_id uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.require_own_correlation(p_correlation_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.require_own_correlation(p_correlation_id uuid) TO authenticated;
+GRANT ALL ON FUNCTION private.require_own_correlation(p_correlation_id uuid) TO service_role;
+
+--
 -- Name: TABLE messages; Type: ACL; Schema: public; Owner: -
 --
 
@@ -15691,6 +16033,14 @@ REVOKE ALL ON FUNCTION private.require_own_message(p_message_id uuid, p_uid uuid
 GRANT ALL ON FUNCTION private.require_own_message(p_message_id uuid, p_uid uuid, p_action text) TO authenticated;
 
 --
+-- Name: FUNCTION require_purge_clock(p_now timestamp with time zone); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.require_purge_clock(p_now timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.require_purge_clock(p_now timestamp with time zone) TO authenticated;
+GRANT ALL ON FUNCTION private.require_purge_clock(p_now timestamp with time zone) TO service_role;
+
+--
 -- Name: FUNCTION require_text_length(p_value text, p_name text, p_max_chars integer); Type: ACL; Schema: private; Owner: -
 --
 
@@ -15705,6 +16055,14 @@ GRANT ALL ON FUNCTION private.require_text_length(p_value text, p_name text, p_m
 REVOKE ALL ON FUNCTION private.require_time_between(p_value timestamp with time zone, p_name text, p_not_before timestamp with time zone, p_not_after timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.require_time_between(p_value timestamp with time zone, p_name text, p_not_before timestamp with time zone, p_not_after timestamp with time zone) TO authenticated;
 GRANT ALL ON FUNCTION private.require_time_between(p_value timestamp with time zone, p_name text, p_not_before timestamp with time zone, p_not_after timestamp with time zone) TO service_role;
+
+--
+-- Name: FUNCTION require_unreserved(p_value text, p_field text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.require_unreserved(p_value text, p_field text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.require_unreserved(p_value text, p_field text) TO authenticated;
+GRANT ALL ON FUNCTION private.require_unreserved(p_value text, p_field text) TO service_role;
 
 --
 -- Name: FUNCTION require_usage_reader(p_start_date date, p_end_date date); Type: ACL; Schema: private; Owner: -
@@ -15878,6 +16236,14 @@ GRANT ALL ON FUNCTION private.touch_github_repository(p_repository_id uuid) TO a
 
 REVOKE ALL ON FUNCTION private.touch_last_seen() FROM PUBLIC;
 GRANT ALL ON FUNCTION private.touch_last_seen() TO authenticated;
+
+--
+-- Name: FUNCTION trace_writer(p_user_id uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.trace_writer(p_user_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.trace_writer(p_user_id uuid) TO authenticated;
+GRANT ALL ON FUNCTION private.trace_writer(p_user_id uuid) TO service_role;
 
 --
 -- Name: FUNCTION track_event(p_event_name text, p_event_category text, p_properties jsonb, p_session_id text, p_correlation_id uuid, p_user_id uuid); Type: ACL; Schema: private; Owner: -

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqlState } from '../shared/errors.ts';
 import { logUserActivityArgs, purgeResult, recordMetricArgs, trackEventArgs } from '../shared/schemas/observability.ts';
 import { expectZodAgreesWithSql, namedCall } from './support/contract.ts';
+import { userClient } from './support/api.ts';
 import { actAs, asService, asUser, claimsFor, expectRaceWinners, inTransaction, serviceClaims, testDatabase } from './support/db.ts';
 
 const { db, users } = testDatabase(20); // users' activity logs and analytics events go with them
@@ -30,15 +31,15 @@ afterAll(async () => {
 });
 
 describe('log writers under concurrency', () => {
-  it('records every one of many parallel activity writes, each as its own caller', async () => {
+  it('records every one of many parallel activity writes, each as its own caller under its own correlation id', async () => {
     const eight = await users.createMany(8);
-    const correlation = randomUUID();
+    const correlations = new Map(eight.map((u) => [u.id, randomUUID()]));
     const calls = eight.flatMap((u) =>
       Array.from({ length: 15 }, (_, i) =>
         asUser(db, u, 'select public.log_user_activity($1, $2, p_correlation_id => $3, p_session_id => $4) as id', [
           'chat_message_send',
           'chat',
-          correlation,
+          correlations.get(u.id),
           `s-${i % 3}`,
         ]),
       ),
@@ -46,12 +47,40 @@ describe('log writers under concurrency', () => {
     const results = await Promise.all(calls);
     expect(results.every((r) => typeof r.rows[0]?.id === 'string')).toBe(true);
     const { rows } = await db.query(
-      'select user_id, count(*)::int as n from public.user_activity_logs where correlation_id = $1 group by user_id',
-      [correlation],
+      `select user_id, correlation_id, count(*)::int as n from public.user_activity_logs
+        where correlation_id = any($1::uuid[]) group by user_id, correlation_id`,
+      [[...correlations.values()]],
     );
     expect(rows).toHaveLength(8);
-    for (const r of rows) expect(r.n).toBe(15);
-    expect(new Set(rows.map((r) => r.user_id))).toEqual(new Set(eight.map((u) => u.id)));
+    for (const r of rows) {
+      expect(r.n).toBe(15);
+      expect(r.correlation_id).toBe(correlations.get(r.user_id));
+    }
+  });
+
+  it('refuses every parallel attempt to write under a correlation id another user started', async () => {
+    const [alice, mallory] = await Promise.all([users.create(), users.create()]);
+    const correlation = randomUUID();
+    await asUser(db, alice, 'select public.track_event($1, p_correlation_id => $2)', ['chat_opened', correlation]);
+    const writers = [
+      `select public.log_error('app', 'x', 'forged', p_correlation_id => $1)`,
+      `select public.track_event('x', p_correlation_id => $1)`,
+      `select public.record_metric('web', 'latency', 'x', 1, p_correlation_id => $1)`,
+      `select public.log_user_activity('x', 'chat', $1)`,
+      `select public.log_agent_activity('a', 'b', 'c', $1)`,
+      `select public.log_audit_event(null, null, 'x', 'y', p_correlation_id => $1)`,
+    ];
+    await expectRaceWinners(
+      writers.flatMap((sql) => Array.from({ length: 3 }, () => asUser(db, mallory, sql, [correlation]))),
+      0,
+      SqlState.insufficientPrivilege,
+    );
+    const trace = await asService(db, 'select public.get_activity_trace($1) as t', [correlation]);
+    const t = trace.rows[0]?.t;
+    const seenWriters = ['user_activity', 'agent_activity', 'errors', 'events', 'audit'].flatMap((k) =>
+      ((t?.[k] ?? []) as Array<{ written_by: { id: string } }>).map((e) => e.written_by.id),
+    );
+    expect(seenWriters).toEqual([alice.id]);
   });
 
   it('refuses every parallel attempt to log as someone else and writes nothing', async () => {
@@ -83,6 +112,50 @@ describe('log writers under concurrency', () => {
     expect(m.rows[0]).toEqual({ n: 40, total: (39 * 40) / 2 });
     const e = await asUser(db, user, 'select total_events::int, total_sessions::int from public.user_engagement_metrics');
     expect(e.rows).toEqual([{ total_events: 30, total_sessions: 5 }]);
+  });
+});
+
+describe('over the Data API, as the user who tries', () => {
+  it('a spent telemetry quota is a 429 on every writer', async () => {
+    const user = await users.create();
+    await asUser(db, user, `select count(public.track_event('page_view')) from generate_series(1, 120)`);
+    const client = await userClient(user);
+    for (const [fn, args] of [
+      ['track_event', { p_event_name: 'page_view' }],
+      ['record_metric', { p_service_name: 'web', p_metric_type: 'latency', p_metric_name: 'ttfb', p_value: 1 }],
+      ['log_error', { p_error_type: 'app', p_error_category: 'x', p_error_message: 'y' }],
+    ] as const) {
+      const { error, status } = await client.rpc(fn, args);
+      expect(status, fn).toBe(429);
+      expect(error?.code, fn).toBe(SqlState.rateLimited);
+      expect(error?.message, fn).toMatch(/^rate limit exceeded for telemetry: try again in \d+ seconds$/);
+    }
+  });
+
+  it('a user cannot write a system audit event, nor an audit or log row through the table endpoint', async () => {
+    const [user, victim] = await Promise.all([users.create(), users.create()]);
+    const client = await userClient(user);
+    const forged = await client.rpc('log_audit_event', {
+      p_actor_type: null,
+      p_actor_identifier: null,
+      p_action: 'admin.role_granted',
+      p_resource_type: 'user',
+      p_resource_id: victim.id,
+    });
+    expect(forged.status).toBe(403);
+    expect(forged.error?.message).toBe('invalid action: admin.role_granted is reserved for the system');
+    const audit = await client
+      .from('system_audit_logs')
+      .insert({ actor_type: 'system', actor_identifier: 'cron', action: 'admin.role_granted', resource_type: 'user' });
+    expect(audit.error?.code).toBe(SqlState.insufficientPrivilege);
+    const err = await client.from('error_logs').insert({ error_type: 'api', error_category: 'x', error_message: 'forged' });
+    expect(err.error?.code).toBe(SqlState.insufficientPrivilege);
+    const { rows } = await db.query(
+      `select (select count(*) from public.system_audit_logs where resource_id = $1)::int as audit,
+              (select count(*) from public.error_logs where error_message = 'forged')::int as errors`,
+      [victim.id],
+    );
+    expect(rows[0]).toEqual({ audit: 0, errors: 0 });
   });
 });
 

@@ -185,7 +185,11 @@ $$;
 comment on function private.ensure_partitions(regclass, integer, timestamptz) is
   'Creates the default partition and monthly partitions (in schema private) from the month of p_now to p_premake months ahead; moves matching rows out of the default. Returns how many were created.';
 
--- Drops whole partitions whose range ends at or before p_now - p_retention.
+-- Drops whole partitions whose range ends at or before p_now - p_retention,
+-- and never one that has not ended by the real clock: whatever clock or
+-- retention a caller passes (an infinite p_now, a zero retention), the
+-- current month's and pre-made future partitions stay. Every retention path
+-- (the daily job, drop_partitions_before and so every purge) comes here.
 create or replace function private.drop_expired_partitions(
   p_parent regclass,
   p_retention interval,
@@ -204,7 +208,9 @@ begin
   end if;
   perform private.lock_partitioned_table(p_parent);
   for v_part in
-    select l.partition from private.list_partitions(p_parent) as l where l.range_to <= p_now - p_retention
+    select l.partition from private.list_partitions(p_parent) as l
+     where l.range_to <= p_now - p_retention
+       and l.range_to <= pg_catalog.now()
   loop
     execute format('drop table %s', v_part.partition);
     v_dropped := v_dropped + 1;
@@ -214,7 +220,7 @@ end;
 $$;
 
 comment on function private.drop_expired_partitions(regclass, interval, timestamptz) is
-  'Drops the partitions whose whole range is older than p_retention at p_now; returns how many. Rows in the default partition are not touched.';
+  'Drops the partitions whose whole range is older than p_retention at p_now, never one that has not ended by now(); returns how many. Rows in the default partition are not touched.';
 
 -- Retention by cutoff for the purges that report what they removed (the
 -- observability domain's purge_old_activity_logs and cleanups): counts the
@@ -238,6 +244,12 @@ begin
   -- registered tables only, which ensure_partitions made sure are range-partitioned
   v_key := private.partition_range_key(p_parent);
   perform private.lock_partitioned_table(p_parent);
+  -- current rows are never purged (drop_expired_partitions keeps current
+  -- and future partitions; the default partition keeps this month's rows)
+  if p_cutoff is null then
+    return 0;
+  end if;
+  p_cutoff := least(p_cutoff, private.month_start(pg_catalog.now()));
   for v_part in select l.partition from private.list_partitions(p_parent) as l where l.range_to <= p_cutoff loop
     execute format('select count(*) from %s', v_part) into v_n;
     v_total := v_total + v_n;
@@ -254,7 +266,7 @@ end;
 $$;
 
 comment on function private.drop_partitions_before(regclass, timestamptz) is
-  'Drops the month partitions of p_parent that end at or before p_cutoff and deletes older rows from its default partition; returns how many rows went.';
+  'Drops the month partitions of p_parent that end at or before p_cutoff and deletes older rows from its default partition, never reaching past the start of the current month; returns how many rows went.';
 
 create or replace function private.register_partitioned_table(
   p_parent regclass,

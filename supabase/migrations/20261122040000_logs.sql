@@ -362,6 +362,96 @@ $$;
 
 comment on function private.optional_method(text) is 'Validates an HTTP method (upper-cased) or null; 22023 otherwise.';
 
+-- The reserved namespace: names only the system writes. The words admin,
+-- system and service alone (as an error type or a category), and any name
+-- under admin., system., service. or auth. (or with ':' as the separator),
+-- e.g. the audit action admin.role_granted. Signed-in callers (admins too)
+-- cannot write them: only the service role and SQL sessions can.
+create or replace function private.is_reserved_name(p_value text)
+returns boolean
+language sql
+immutable
+security invoker
+set search_path = ''
+as $$
+  select pg_catalog.lower(pg_catalog.btrim(p_value)) in ('admin', 'system', 'service')
+      or pg_catalog.lower(pg_catalog.btrim(p_value)) ~ '^(admin|system|service|auth)[.:]';
+$$;
+
+comment on function private.is_reserved_name(text) is
+  'True for the names only the system writes: admin, system, service, and admin.*, system.*, service.*, auth.* (also with '':'').';
+
+-- 42501 when a signed-in caller uses a reserved name (the hot writers inline
+-- the same test and raise the same message).
+create or replace function private.require_unreserved(p_value text, p_field text)
+returns void
+language plpgsql
+stable
+security invoker
+set search_path = ''
+as $$
+begin
+  if (select auth.uid()) is not null and private.is_reserved_name(p_value) then
+    raise exception 'invalid %: % is reserved for the system', p_field, pg_catalog.left(pg_catalog.btrim(p_value), 100) using errcode = '42501',
+      hint = 'admin, system and service, and names under admin., system., service. and auth., are written by the service role only.';
+  end if;
+end;
+$$;
+
+comment on function private.require_unreserved(text, text) is
+  'For a signed-in caller: 42501 ''invalid <field>: <value> is reserved for the system'' when private.is_reserved_name(p_value).';
+
+-- A correlation id belongs to whoever wrote under it first. A signed-in user
+-- may write under a new correlation id or one that only they have written
+-- under; any entry by someone else (another user, or the service role or a
+-- job without a user) makes it foreign. Definer: it must see every entry
+-- whatever the caller's RLS. plpgsql: the metrics and audit tables are
+-- created by later migrations.
+create or replace function private.is_foreign_correlation(p_correlation_id uuid, p_user_id uuid)
+returns boolean
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+begin
+  return exists (select 1 from public.user_activity_logs as t where t.correlation_id = p_correlation_id and t.user_id <> p_user_id)
+      or exists (select 1 from public.agent_activity_logs as t where t.correlation_id = p_correlation_id and t.user_id is distinct from p_user_id)
+      or exists (select 1 from public.error_logs as t where t.correlation_id = p_correlation_id and t.user_id is distinct from p_user_id)
+      or exists (select 1 from public.api_request_logs as t where t.correlation_id = p_correlation_id and t.user_id is distinct from p_user_id)
+      or exists (select 1 from public.analytics_events as t where t.correlation_id = p_correlation_id and t.user_id is distinct from p_user_id)
+      or exists (select 1 from public.system_metrics as t where t.correlation_id = p_correlation_id and t.user_id is distinct from p_user_id)
+      or exists (select 1 from public.system_audit_logs as t
+                  where t.correlation_id = p_correlation_id and (t.actor_type <> 'user' or t.actor_identifier <> p_user_id::text));
+end;
+$$;
+
+comment on function private.is_foreign_correlation(uuid, uuid) is
+  'True when any log, metric, event or audit entry under p_correlation_id was written by someone other than p_user_id.';
+
+-- 42501 when a signed-in caller writes under a correlation id that is not
+-- theirs (private.is_foreign_correlation); the service role and SQL sessions
+-- write under any.
+create or replace function private.require_own_correlation(p_correlation_id uuid)
+returns void
+language plpgsql
+stable
+security invoker
+set search_path = ''
+as $$
+declare
+  v_uid uuid := (select auth.uid());
+begin
+  if v_uid is not null and p_correlation_id is not null and private.is_foreign_correlation(p_correlation_id, v_uid) then
+    raise exception 'correlation id % belongs to another user''s trace', p_correlation_id using errcode = '42501',
+      hint = 'Write under a new correlation id, or one only you have written under.';
+  end if;
+end;
+$$;
+
+comment on function private.require_own_correlation(uuid) is
+  'For a signed-in caller: 42501 when p_correlation_id already has entries written by anyone else.';
+
 revoke execute on function private.default_logging_settings() from public, anon, authenticated, service_role;
 revoke execute on function private.get_logging_config() from public, anon, authenticated, service_role;
 revoke execute on function public.get_logging_config() from public, anon, authenticated, service_role;
@@ -375,6 +465,10 @@ revoke execute on function private.optional_text(text, text, integer) from publi
 revoke execute on function private.optional_object(jsonb, text) from public, anon, authenticated, service_role;
 revoke execute on function private.prepare_ip(text, boolean) from public, anon, authenticated, service_role;
 revoke execute on function private.optional_method(text) from public, anon, authenticated, service_role;
+revoke execute on function private.is_reserved_name(text) from public, anon, authenticated, service_role;
+revoke execute on function private.require_unreserved(text, text) from public, anon, authenticated, service_role;
+revoke execute on function private.is_foreign_correlation(uuid, uuid) from public, anon, authenticated, service_role;
+revoke execute on function private.require_own_correlation(uuid) from public, anon, authenticated, service_role;
 
 grant execute on function private.get_logging_config() to authenticated, service_role;
 grant execute on function public.get_logging_config() to authenticated, service_role;
@@ -382,6 +476,10 @@ grant execute on function public.is_user_activity_logging_enabled() to authentic
 grant execute on function public.is_agent_activity_logging_enabled() to authenticated, service_role;
 grant execute on function private.is_operator() to authenticated, service_role;
 grant execute on function private.require_operator(text) to authenticated, service_role;
+grant execute on function private.is_reserved_name(text) to authenticated, service_role;
+grant execute on function private.require_unreserved(text, text) to authenticated, service_role;
+grant execute on function private.is_foreign_correlation(uuid, uuid) to authenticated, service_role;
+grant execute on function private.require_own_correlation(uuid) to authenticated, service_role;
 
 -- ---------------------------------------------------------------------------
 -- error_logs (seed 002). Not partitioned: unresolved errors are kept until an
@@ -406,7 +504,7 @@ create table if not exists public.error_logs (
   resolved_by uuid references auth.users (id) on delete set null,
   resolved_at timestamptz,
   resolution_notes text,
-  created_at timestamptz not null default now(),
+  created_at timestamptz not null default now() check (isfinite(created_at)),
   constraint error_logs_resolution_consistent check (resolved = (resolved_at is not null))
 );
 
@@ -454,7 +552,7 @@ create table if not exists public.user_activity_logs (
   session_id varchar(100),
   success boolean not null default true,
   error_message text,
-  created_at timestamptz not null default now(),
+  created_at timestamptz not null default now() check (isfinite(created_at)),
   primary key (id, created_at)
 ) partition by range (created_at);
 
@@ -490,8 +588,8 @@ create table if not exists public.agent_activity_logs (
   resource_id uuid,
   resource_type varchar(50),
   duration_ms integer check (duration_ms >= 0),
-  start_time timestamptz,
-  end_time timestamptz,
+  start_time timestamptz check (isfinite(start_time)),
+  end_time timestamptz check (isfinite(end_time)),
   model_id varchar(100),
   provider varchar(50),
   thinking_mode boolean not null default false,
@@ -499,14 +597,14 @@ create table if not exists public.agent_activity_logs (
   output_tokens integer check (output_tokens >= 0),
   reasoning_tokens integer check (reasoning_tokens >= 0),
   total_tokens integer check (total_tokens >= 0),
-  input_cost numeric(10, 6) check (input_cost >= 0),
-  output_cost numeric(10, 6) check (output_cost >= 0),
-  total_cost numeric(10, 6) check (total_cost >= 0),
+  input_cost numeric(10, 6) check (input_cost >= 0 and input_cost <> 'NaN'),
+  output_cost numeric(10, 6) check (output_cost >= 0 and output_cost <> 'NaN'),
+  total_cost numeric(10, 6) check (total_cost >= 0 and total_cost <> 'NaN'),
   success boolean not null default true,
   error_type varchar(100),
   error_message text,
   retry_count integer not null default 0 check (retry_count >= 0),
-  created_at timestamptz not null default now(),
+  created_at timestamptz not null default now() check (isfinite(created_at)),
   primary key (id, created_at),
   constraint agent_activity_logs_time_order check (end_time is null or start_time is null or end_time >= start_time)
 ) partition by range (created_at);
@@ -547,7 +645,7 @@ create table if not exists public.api_request_logs (
   ip_address varchar(45),
   user_agent text,
   correlation_id uuid,
-  created_at timestamptz not null default now(),
+  created_at timestamptz not null default now() check (isfinite(created_at)),
   primary key (id, created_at)
 ) partition by range (created_at);
 
@@ -557,6 +655,9 @@ comment on table public.api_request_logs is
 create index if not exists api_request_logs_user_created_idx on public.api_request_logs (user_id, created_at desc) where user_id is not null;
 
 create index if not exists api_request_logs_path_created_idx on public.api_request_logs (path, created_at desc);
+
+-- private.is_foreign_correlation probes every log table by correlation id
+create index if not exists api_request_logs_correlation_idx on public.api_request_logs (correlation_id) where correlation_id is not null;
 
 alter table public.api_request_logs enable row level security;
 
@@ -573,7 +674,7 @@ create table if not exists public.system_health_logs (
   status varchar(20) not null check (status in ('healthy', 'degraded', 'unhealthy')),
   latency_ms integer check (latency_ms >= 0),
   details jsonb not null default '{}'::jsonb,
-  checked_at timestamptz not null default now(),
+  checked_at timestamptz not null default now() check (isfinite(checked_at)),
   primary key (id, checked_at)
 ) partition by range (checked_at);
 
@@ -643,6 +744,8 @@ begin
   if p_error_type is null or p_error_type not in ('auth', 'api', 'admin', 'app', 'user', 'permission', 'system') then
     raise exception 'invalid error_type: must be one of auth, api, admin, app, user, permission, system' using errcode = '22023';
   end if;
+  perform private.require_unreserved(p_error_type, 'error_type');
+  perform private.require_unreserved(p_error_category, 'error_category');
   if coalesce(p_severity, 'error') not in ('info', 'warning', 'error', 'critical') then
     raise exception 'invalid severity: must be one of info, warning, error, critical' using errcode = '22023';
   end if;
@@ -661,6 +764,7 @@ begin
     case when p_session_id is null then null else private.optional_text(p_session_id, 'session_id', 100) end,
     coalesce(p_correlation_id, private.current_correlation_id()),
     coalesce(p_severity, 'error'), false, null, null, null, pg_catalog.now());
+  perform private.require_own_correlation(v_row.correlation_id);
   if not coalesce((v_config ->> 'error_logging_enabled')::boolean, true) then
     return null;
   end if;
@@ -703,6 +807,7 @@ begin
   if pg_catalog.pg_current_xact_id_if_assigned() is null then
     perform pg_catalog.set_config('synchronous_commit', 'off', true);
   end if;
+  perform private.consume_quota('telemetry');
   return private.log_error(p_error_type, p_error_category, p_error_message, p_error_details, p_request_path,
                            p_request_method, p_user_agent, p_ip_address, p_session_id, p_severity, p_correlation_id, p_user_id);
 end;
@@ -762,6 +867,7 @@ declare
   v_ip text;
   v_setting text;
   v_headers jsonb;
+  v_corr uuid;
   v_id uuid;
 begin
   v_valid := coalesce(
@@ -772,6 +878,12 @@ begin
                  and coalesce(v_jwt ->> 'role', pg_catalog.current_setting('role', true)) not in ('anon', 'authenticated') end
        and pg_catalog.char_length(pg_catalog.btrim(p_activity_category)) between 1 and 50
        and pg_catalog.char_length(pg_catalog.btrim(p_activity_type)) between 1 and 50
+       -- no reserved name from a signed-in caller (private.is_reserved_name)
+       and ((v_jwt ->> 'sub') is null
+            or not (pg_catalog.lower(pg_catalog.btrim(p_activity_category)) in ('admin', 'system', 'service')
+                    or pg_catalog.lower(pg_catalog.btrim(p_activity_category)) ~ '^(admin|system|service|auth)[.:]'
+                    or pg_catalog.lower(pg_catalog.btrim(p_activity_type)) in ('admin', 'system', 'service')
+                    or pg_catalog.lower(pg_catalog.btrim(p_activity_type)) ~ '^(admin|system|service|auth)[.:]'))
        and (p_activity_metadata is null
             or pg_catalog.jsonb_typeof(p_activity_metadata) = 'object' and pg_catalog.pg_column_size(p_activity_metadata) <= 16384)
        and pg_catalog.char_length(coalesce(p_resource_type, '')) <= 50
@@ -791,6 +903,8 @@ begin
       raise exception 'invalid user: p_user_id is required for a service-role activity entry' using errcode = '22023';
     end if;
     perform private.require_label(p_activity_type, 'activity_type', 50);
+    perform private.require_unreserved(p_activity_category, 'activity_category');
+    perform private.require_unreserved(p_activity_type, 'activity_type');
     perform private.optional_object(p_activity_metadata, 'activity_metadata');
     perform private.optional_text(p_resource_type, 'resource_type', 50);
   end if;
@@ -816,6 +930,12 @@ begin
       end if;
     end if;
   end if;
+  v_corr := coalesce(p_correlation_id,
+                     case when v_setting ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then v_setting::uuid end);
+  -- a signed-in user writes only under their own correlation ids
+  if v_corr is not null and (v_jwt ->> 'sub') is not null then
+    perform private.require_own_correlation(v_corr);
+  end if;
   -- The settings row is read by the insert itself: nothing is written (and
   -- null returned) when user activity logging or the category's toggle
   -- (log_<category>_events; authentication uses log_auth_events) is off, or
@@ -824,9 +944,7 @@ begin
                                          resource_id, resource_type, ip_address, user_agent, request_path, request_method,
                                          session_id, success, error_message, created_at)
   select gen_random_uuid(), coalesce((v_jwt ->> 'sub')::uuid, p_user_id),
-         coalesce(p_correlation_id,
-                  case when v_setting ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then v_setting::uuid end,
-                  gen_random_uuid()),
+         coalesce(v_corr, gen_random_uuid()),
          pg_catalog.btrim(p_activity_type), pg_catalog.btrim(p_activity_category), coalesce(p_activity_metadata, '{}'::jsonb),
          p_resource_id, nullif(p_resource_type, ''), v_ip, nullif(p_user_agent, ''), nullif(p_request_path, ''),
          pg_catalog.upper(nullif(p_request_method, '')), nullif(p_session_id, ''), coalesce(p_success, true),
@@ -875,6 +993,7 @@ begin
   -- docs/observability.md). An assignment, not PERFORM: a simple expression.
   v_ignored := case when pg_catalog.pg_current_xact_id_if_assigned() is null
                     then pg_catalog.set_config('synchronous_commit', 'off', true) end;
+  perform private.consume_quota('telemetry');
   return private.log_user_activity(p_activity_type, p_activity_category, p_correlation_id, p_activity_metadata,
                                    p_resource_id, p_resource_type, p_ip_address, p_user_agent, p_request_path,
                                    p_request_method, p_session_id, p_success, p_error_message, p_user_id);
@@ -883,6 +1002,19 @@ $$;
 
 comment on function public.log_user_activity(text, text, uuid, jsonb, uuid, text, text, text, text, text, text, boolean, text, uuid) is
   'Records a user action (seed 002 user_activity_logs) for the signed-in user (p_user_id: service role only). Honours user_activity_logging_enabled, category_toggles.log_<category>_events and anonymize_ip. Returns the id, or null when not logged.';
+
+-- How far back an agent operation's start and end times may lie.
+create or replace function private.agent_time_window()
+returns interval
+language sql
+immutable
+security invoker
+set search_path = ''
+as $$ select interval '1 day' $$;
+
+comment on function private.agent_time_window() is 'How far in the past log_agent_activity accepts start_time and end_time.';
+revoke execute on function private.agent_time_window() from public, anon, authenticated, service_role;
+grant execute on function private.agent_time_window() to authenticated, service_role;
 
 create or replace function private.log_agent_activity(
   p_agent_type text,
@@ -923,6 +1055,18 @@ declare
   v_config jsonb := (select s.config_data from public.admin_config as s where s.config_key = 'logging_settings');
   v_row public.agent_activity_logs;
 begin
+  perform private.require_finite(p_input_cost, 'input_cost');
+  perform private.require_finite(p_output_cost, 'output_cost');
+  perform private.require_finite(p_total_cost, 'total_cost');
+  -- an operation is reported when it ends: its times lie within the last
+  -- day (so its duration fits duration_ms), finite, never ahead of the clock
+  perform private.require_time_between(p_start_time, 'start_time',
+    pg_catalog.now() - private.agent_time_window(), pg_catalog.now() + private.user_time_skew());
+  perform private.require_time_between(p_end_time, 'end_time',
+    pg_catalog.now() - private.agent_time_window(), pg_catalog.now() + private.user_time_skew());
+  perform private.require_unreserved(p_agent_type, 'agent_type');
+  perform private.require_unreserved(p_operation_type, 'operation_type');
+  perform private.require_unreserved(p_operation_category, 'operation_category');
   if least(p_duration_ms, p_input_tokens, p_output_tokens, p_reasoning_tokens, p_total_tokens, p_retry_count) < 0
      or least(p_input_cost, p_output_cost, p_total_cost) < 0 then
     raise exception 'invalid agent activity: durations, token counts, costs and retry_count must not be negative'
@@ -958,6 +1102,7 @@ begin
     case when p_error_message is null then null else private.optional_text(p_error_message, 'error_message', 10000) end,
     coalesce(p_retry_count, 0),
     pg_catalog.now());
+  perform private.require_own_correlation(v_row.correlation_id);
   if not (coalesce((v_config ->> 'agent_activity_logging_enabled')::boolean, false)
           and coalesce((v_config -> 'category_toggles' ->> 'log_agent_events')::boolean, true)) then
     return null;
@@ -1009,6 +1154,7 @@ begin
   if pg_catalog.pg_current_xact_id_if_assigned() is null then
     perform pg_catalog.set_config('synchronous_commit', 'off', true);
   end if;
+  perform private.consume_quota('telemetry');
   return private.log_agent_activity(p_agent_type, p_operation_type, p_operation_category, p_correlation_id,
                                     p_operation_metadata, p_resource_id, p_resource_type, p_duration_ms, p_start_time,
                                     p_end_time, p_model_id, p_provider, p_thinking_mode, p_input_tokens, p_output_tokens,

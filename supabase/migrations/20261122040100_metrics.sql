@@ -18,12 +18,12 @@ create table if not exists public.system_metrics (
   service_name varchar(100) not null,
   metric_type varchar(50) not null,
   metric_name varchar(200) not null,
-  value double precision not null,
+  value double precision not null check (value between -1e15 and 1e15),
   unit varchar(20),
   tags jsonb not null default '{}'::jsonb,
   correlation_id uuid,
   user_id uuid,
-  recorded_at timestamptz not null default now(),
+  recorded_at timestamptz not null default now() check (isfinite(recorded_at)),
   primary key (id, recorded_at)
 ) partition by range (recorded_at);
 
@@ -55,7 +55,7 @@ create table if not exists public.analytics_events (
   event_category varchar(50) not null,
   properties jsonb not null default '{}'::jsonb,
   correlation_id uuid,
-  created_at timestamptz not null default now(),
+  created_at timestamptz not null default now() check (isfinite(created_at)),
   primary key (id, created_at)
 ) partition by range (created_at);
 
@@ -63,6 +63,8 @@ comment on table public.analytics_events is
   'Product analytics events (seed 004), partitioned by month. Written by track_event; users read their own, admins all; aggregated daily into private.daily_metrics.';
 
 create index if not exists analytics_events_user_created_idx on public.analytics_events (user_id, created_at desc);
+
+create index if not exists analytics_events_correlation_idx on public.analytics_events (correlation_id) where correlation_id is not null;
 
 create index if not exists analytics_events_name_created_idx on public.analytics_events (event_category, event_name, created_at desc);
 
@@ -106,16 +108,23 @@ declare
   v_jwt jsonb := auth.jwt();
   v_setting text;
   v_headers jsonb;
+  v_corr uuid;
   v_id uuid;
 begin
   if not coalesce(
        -- a signed-in user, the service role or a SQL session (private.log_actor(null))
        ((v_jwt ->> 'sub') is not null
         or coalesce(v_jwt ->> 'role', pg_catalog.current_setting('role', true)) not in ('anon', 'authenticated'))
-       and p_value - p_value = 0  -- finite (NaN and infinities give NaN, null gives null)
+       and p_value between -1e15 and 1e15  -- finite and bounded (NaN sorts above every number, null gives null)
        and pg_catalog.char_length(pg_catalog.btrim(p_service_name)) between 1 and 100
        and pg_catalog.char_length(pg_catalog.btrim(p_metric_type)) between 1 and 50
        and pg_catalog.char_length(pg_catalog.btrim(p_metric_name)) between 1 and 200
+       -- no reserved name from a signed-in caller (private.is_reserved_name)
+       and ((v_jwt ->> 'sub') is null
+            or not ((pg_catalog.lower(pg_catalog.btrim(p_service_name)) in ('admin', 'system', 'service')
+                    or pg_catalog.lower(pg_catalog.btrim(p_service_name)) ~ '^(admin|system|service|auth)[.:]')
+                    or (pg_catalog.lower(pg_catalog.btrim(p_metric_name)) in ('admin', 'system', 'service')
+                    or pg_catalog.lower(pg_catalog.btrim(p_metric_name)) ~ '^(admin|system|service|auth)[.:]')))
        and pg_catalog.char_length(coalesce(p_unit, '')) <= 20
        and (p_tags is null or pg_catalog.jsonb_typeof(p_tags) = 'object' and pg_catalog.pg_column_size(p_tags) <= 16384),
        false) then
@@ -123,12 +132,18 @@ begin
     if (v_jwt ->> 'sub') is null and coalesce(v_jwt ->> 'role', pg_catalog.current_setting('role', true)) in ('anon', 'authenticated') then
       raise exception 'you must be signed in to write a log entry' using errcode = '42501';
     end if;
-    if p_value is null or p_value in ('NaN'::double precision, 'Infinity'::double precision, '-Infinity'::double precision) then
+    if p_value is null then
       raise exception 'invalid value: a finite number is required' using errcode = '22023';
+    end if;
+    perform private.require_finite(p_value, 'value');
+    if abs(p_value) > 1e15 then
+      raise exception 'invalid value: must be between -1e15 and 1e15' using errcode = '22023';
     end if;
     perform private.require_label(p_service_name, 'service_name', 100);
     perform private.require_label(p_metric_type, 'metric_type', 50);
     perform private.require_label(p_metric_name, 'metric_name', 200);
+    perform private.require_unreserved(p_service_name, 'service_name');
+    perform private.require_unreserved(p_metric_name, 'metric_name');
     perform private.optional_text(p_unit, 'unit', 20);
     perform private.optional_object(p_tags, 'tags');
   end if;
@@ -142,12 +157,16 @@ begin
       end if;
     end if;
   end if;
+  v_corr := coalesce(p_correlation_id,
+                     case when v_setting ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then v_setting::uuid end);
+  -- a signed-in user writes only under their own correlation ids
+  if v_corr is not null and (v_jwt ->> 'sub') is not null then
+    perform private.require_own_correlation(v_corr);
+  end if;
   insert into public.system_metrics (service_name, metric_type, metric_name, value, unit, tags, correlation_id, user_id)
   values (pg_catalog.btrim(p_service_name), pg_catalog.btrim(p_metric_type), pg_catalog.btrim(p_metric_name), p_value,
           nullif(p_unit, ''), coalesce(p_tags, '{}'::jsonb),
-          coalesce(p_correlation_id,
-                   case when v_setting ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then v_setting::uuid end),
-          (v_jwt ->> 'sub')::uuid)
+          v_corr, (v_jwt ->> 'sub')::uuid)
   returning id into v_id;
   return v_id;
 end;
@@ -178,6 +197,7 @@ begin
   -- docs/observability.md). An assignment, not PERFORM: a simple expression.
   v_ignored := case when pg_catalog.pg_current_xact_id_if_assigned() is null
                     then pg_catalog.set_config('synchronous_commit', 'off', true) end;
+  perform private.consume_quota('telemetry');
   return private.record_metric(p_service_name, p_metric_type, p_metric_name, p_value, p_unit, p_tags, p_correlation_id);
 end;
 $$;
@@ -204,6 +224,7 @@ declare
   v_jwt jsonb := auth.jwt();
   v_setting text;
   v_headers jsonb;
+  v_corr uuid;
   v_id uuid;
 begin
   if not coalesce(
@@ -214,6 +235,12 @@ begin
        and pg_catalog.char_length(coalesce(p_session_id, '')) <= 100
        and pg_catalog.char_length(pg_catalog.btrim(p_event_name)) between 1 and 100
        and pg_catalog.char_length(pg_catalog.btrim(p_event_category)) between 1 and 50
+       -- no reserved name from a signed-in caller (private.is_reserved_name)
+       and ((v_jwt ->> 'sub') is null
+            or not ((pg_catalog.lower(pg_catalog.btrim(p_event_name)) in ('admin', 'system', 'service')
+                    or pg_catalog.lower(pg_catalog.btrim(p_event_name)) ~ '^(admin|system|service|auth)[.:]')
+                    or (pg_catalog.lower(pg_catalog.btrim(p_event_category)) in ('admin', 'system', 'service')
+                    or pg_catalog.lower(pg_catalog.btrim(p_event_category)) ~ '^(admin|system|service|auth)[.:]')))
        and (p_properties is null
             or pg_catalog.jsonb_typeof(p_properties) = 'object' and pg_catalog.pg_column_size(p_properties) <= 16384),
        false) then
@@ -222,6 +249,8 @@ begin
     perform private.optional_text(p_session_id, 'session_id', 100);
     perform private.require_label(p_event_name, 'event_name', 100);
     perform private.require_label(p_event_category, 'event_category', 50);
+    perform private.require_unreserved(p_event_name, 'event_name');
+    perform private.require_unreserved(p_event_category, 'event_category');
     perform private.optional_object(p_properties, 'properties');
   end if;
   if p_correlation_id is null then
@@ -234,11 +263,16 @@ begin
       end if;
     end if;
   end if;
+  v_corr := coalesce(p_correlation_id,
+                     case when v_setting ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then v_setting::uuid end);
+  -- a signed-in user writes only under their own correlation ids
+  if v_corr is not null and (v_jwt ->> 'sub') is not null then
+    perform private.require_own_correlation(v_corr);
+  end if;
   insert into public.analytics_events (user_id, session_id, event_name, event_category, properties, correlation_id)
   values (coalesce((v_jwt ->> 'sub')::uuid, p_user_id), nullif(p_session_id, ''), pg_catalog.btrim(p_event_name),
           pg_catalog.btrim(p_event_category), coalesce(p_properties, '{}'::jsonb),
-          coalesce(p_correlation_id,
-                   case when v_setting ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then v_setting::uuid end))
+          v_corr)
   returning id into v_id;
   return v_id;
 end;
@@ -268,6 +302,7 @@ begin
   -- docs/observability.md). An assignment, not PERFORM: a simple expression.
   v_ignored := case when pg_catalog.pg_current_xact_id_if_assigned() is null
                     then pg_catalog.set_config('synchronous_commit', 'off', true) end;
+  perform private.consume_quota('telemetry');
   return private.track_event(p_event_name, p_event_category, p_properties, p_session_id, p_correlation_id, p_user_id);
 end;
 $$;
@@ -364,6 +399,9 @@ set search_path = ''
 as $$
 begin
   perform private.require_operator('read daily metrics');
+  if not (pg_catalog.isfinite(p_from) and pg_catalog.isfinite(p_to)) then
+    raise exception 'invalid date range: p_from and p_to must be finite dates' using errcode = '22023';
+  end if;
   if p_from > p_to then
     raise exception 'invalid date range: p_from is after p_to' using errcode = '22023';
   end if;

@@ -22,7 +22,7 @@ create table if not exists public.system_audit_logs (
   changed_columns text[],
   correlation_id uuid,
   metadata jsonb not null default '{}'::jsonb,
-  created_at timestamptz not null default now(),
+  created_at timestamptz not null default now() check (isfinite(created_at)),
   primary key (id, created_at)
 ) partition by range (created_at);
 
@@ -76,6 +76,7 @@ declare
   v_actor_type text := p_actor_type;
   v_actor text := p_actor_identifier;
   v_role text;
+  v_correlation_id uuid := coalesce(p_correlation_id, private.current_correlation_id());
   v_id uuid;
 begin
   if v_actor_type is not null and v_actor_type not in ('user', 'service', 'system') then
@@ -90,6 +91,14 @@ begin
     v_actor_type := 'user';
     v_actor := v_uid::text;
     v_role := public.get_user_role();
+    -- the system's names, and the row-change actions of the audit trigger
+    perform private.require_unreserved(p_action, 'action');
+    perform private.require_unreserved(p_resource_type, 'resource_type');
+    if pg_catalog.lower(pg_catalog.btrim(p_action)) in ('insert', 'update', 'delete') then
+      raise exception 'invalid action: % is reserved for the system', p_action using errcode = '42501',
+        hint = 'insert, update and delete are the audit trigger''s row-change records.';
+    end if;
+    perform private.require_own_correlation(v_correlation_id);
   elsif v_jwt_role in ('anon', 'authenticated') then
     raise exception 'you must be signed in to write an audit event' using errcode = '42501';
   else
@@ -118,7 +127,7 @@ begin
             array(select k from (select jsonb_object_keys(p_old_values) union select jsonb_object_keys(p_new_values)) as u(k)
                    where p_old_values -> k is distinct from p_new_values -> k order by k)
           end,
-          coalesce(p_correlation_id, private.current_correlation_id()),
+          v_correlation_id,
           case when p_metadata is null then '{}'::jsonb else private.optional_object(p_metadata, 'metadata') end)
   returning id into v_id;
   return v_id;
@@ -140,13 +149,16 @@ create or replace function public.log_audit_event(
   p_metadata jsonb default null
 )
 returns uuid
-language sql
+language plpgsql
 volatile
 security invoker
 set search_path = ''
 as $$
-  select private.log_audit_event(p_actor_type, p_actor_identifier, p_action, p_resource_type, p_resource_id,
+begin
+  perform private.consume_quota('telemetry');
+  return private.log_audit_event(p_actor_type, p_actor_identifier, p_action, p_resource_type, p_resource_id,
                                  p_old_values, p_new_values, p_correlation_id, p_metadata);
+end;
 $$;
 
 comment on function public.log_audit_event(text, text, text, text, text, jsonb, jsonb, uuid, jsonb) is
@@ -175,7 +187,13 @@ declare
   v_changed text[];
   v_uid uuid := (select auth.uid());
   v_jwt_role text := coalesce((select auth.jwt()) ->> 'role', pg_catalog.current_setting('role', true));
+  v_correlation_id uuid := private.current_correlation_id();
 begin
+  -- a user's request header cannot put their change into someone else's
+  -- trace: the change is recorded, without that correlation id
+  if v_uid is not null and v_correlation_id is not null and private.is_foreign_correlation(v_correlation_id, v_uid) then
+    v_correlation_id := null;
+  end if;
   if tg_op in ('UPDATE', 'DELETE') then
     v_old := to_jsonb(old) - v_excluded;
   end if;
@@ -197,7 +215,7 @@ begin
           tg_table_schema || '.' || tg_table_name,
           coalesce(v_new ->> 'id', v_old ->> 'id'),
           v_old, v_new, v_changed,
-          private.current_correlation_id());
+          v_correlation_id);
   return null;
 end;
 $$;
@@ -242,8 +260,28 @@ revoke execute on function private.audit_row_change() from public, anon, authent
 revoke execute on function private.enable_audit(regclass, text[]) from public, anon, authenticated, service_role;
 revoke execute on function private.disable_audit(regclass) from public, anon, authenticated, service_role;
 
+-- Who an entry of a trace is by: the user it was written as, else the
+-- service role or a job (entries without a user are written only by them).
+create or replace function private.trace_writer(p_user_id uuid)
+returns jsonb
+language sql
+immutable
+security invoker
+set search_path = ''
+as $$
+  select case when p_user_id is null then '{"type": "system", "id": null}'::jsonb
+              else pg_catalog.jsonb_build_object('type', 'user', 'id', p_user_id) end;
+$$;
+
+comment on function private.trace_writer(uuid) is 'The written_by of a trace entry: {"type":"user","id":...} or {"type":"system","id":null}.';
+revoke execute on function private.trace_writer(uuid) from public, anon, authenticated, service_role;
+grant execute on function private.trace_writer(uuid) to authenticated, service_role;
+
 -- Everything one correlation id links: the user action, the agent operations
 -- it caused, errors, and (for admins) audit events. RLS decides what shows.
+-- Each entry carries written_by: {"type": "user", "id": <user>} for an entry
+-- a user wrote or the service role wrote for that user, else the service or
+-- system actor, so a reader sees whose each entry is.
 create or replace function public.get_activity_trace(p_correlation_id uuid)
 returns jsonb
 language sql
@@ -253,14 +291,21 @@ set search_path = ''
 as $$
   select jsonb_build_object(
     'correlation_id', p_correlation_id,
-    'user_activity', coalesce((select jsonb_agg(to_jsonb(u) order by u.created_at) from public.user_activity_logs as u where u.correlation_id = p_correlation_id), '[]'::jsonb),
-    'agent_activity', coalesce((select jsonb_agg(to_jsonb(a) order by a.created_at) from public.agent_activity_logs as a where a.correlation_id = p_correlation_id), '[]'::jsonb),
-    'errors', coalesce((select jsonb_agg(to_jsonb(e) order by e.created_at) from public.error_logs as e where e.correlation_id = p_correlation_id), '[]'::jsonb),
-    'audit', coalesce((select jsonb_agg(to_jsonb(s) order by s.created_at) from public.system_audit_logs as s where s.correlation_id = p_correlation_id), '[]'::jsonb));
+    'user_activity', coalesce((select jsonb_agg(to_jsonb(u) || jsonb_build_object('written_by', private.trace_writer(u.user_id)) order by u.created_at)
+                                 from public.user_activity_logs as u where u.correlation_id = p_correlation_id), '[]'::jsonb),
+    'agent_activity', coalesce((select jsonb_agg(to_jsonb(a) || jsonb_build_object('written_by', private.trace_writer(a.user_id)) order by a.created_at)
+                                  from public.agent_activity_logs as a where a.correlation_id = p_correlation_id), '[]'::jsonb),
+    'errors', coalesce((select jsonb_agg(to_jsonb(e) || jsonb_build_object('written_by', private.trace_writer(e.user_id)) order by e.created_at)
+                          from public.error_logs as e where e.correlation_id = p_correlation_id), '[]'::jsonb),
+    'events', coalesce((select jsonb_agg(to_jsonb(v) || jsonb_build_object('written_by', private.trace_writer(v.user_id)) order by v.created_at)
+                          from public.analytics_events as v where v.correlation_id = p_correlation_id), '[]'::jsonb),
+    'audit', coalesce((select jsonb_agg(to_jsonb(s) || jsonb_build_object('written_by', jsonb_build_object('type', s.actor_type, 'id', s.actor_identifier))
+                                        order by s.created_at)
+                         from public.system_audit_logs as s where s.correlation_id = p_correlation_id), '[]'::jsonb));
 $$;
 
 comment on function public.get_activity_trace(uuid) is
-  'Everything recorded under one correlation id: user activity, the agent operations it caused, errors and audit events — each filtered by RLS (users see their own rows, admins all).';
+  'Everything recorded under one correlation id: user activity, the agent operations it caused, errors, analytics events and audit events, each with written_by (the user, or the service/system actor) — each filtered by RLS (users see their own rows, admins all).';
 
 revoke execute on function public.get_activity_trace(uuid) from public, anon, authenticated, service_role;
 grant execute on function public.get_activity_trace(uuid) to authenticated, service_role;

@@ -11,6 +11,34 @@
 -- (20261122010200_maintenance.sql): a row is kept at least its retention and
 -- at most a month longer. Rows that fell into a default partition are deleted.
 -- ---------------------------------------------------------------------------
+-- The purges' injectable clock is for the service role, SQL sessions (pg_cron)
+-- and tests only: an admin purges by the configured retention at the real
+-- time. Whoever passes it, it is finite and not ahead of the real clock, so no
+-- purge can reach current rows (and the partition drop itself never takes a
+-- current or future partition: private.drop_expired_partitions).
+create or replace function private.require_purge_clock(p_now timestamptz)
+returns void
+language plpgsql
+stable
+security invoker
+set search_path = ''
+as $$
+begin
+  if p_now is distinct from pg_catalog.now()
+     and coalesce((select auth.jwt()) ->> 'role', pg_catalog.current_setting('role', true)) in ('anon', 'authenticated') then
+    raise exception 'only the service role may pass p_now' using errcode = '42501',
+      hint = 'Leave p_now out: admins purge by the configured retention at the current time.';
+  end if;
+  if p_now is null then
+    raise exception 'invalid now: required' using errcode = '22023';
+  end if;
+  perform private.require_time_between(p_now, 'now', '-infinity', pg_catalog.now() + private.user_time_skew());
+end;
+$$;
+
+comment on function private.require_purge_clock(timestamptz) is
+  'The purge clock rule: 42501 when an API user (admins too) passes a p_now other than now(); 22023 when p_now is null, infinite or ahead of the clock.';
+
 create or replace function private.purge_old_activity_logs(p_now timestamptz)
 returns table (user_logs_deleted bigint, agent_logs_deleted bigint, error_logs_deleted bigint)
 language plpgsql
@@ -22,6 +50,7 @@ declare
   v_days jsonb;
 begin
   perform private.require_operator('purge logs');
+  perform private.require_purge_clock(p_now);
   v_days := private.get_logging_config() -> 'log_retention_days';
   -- keep the partition registry's retention equal to the settings, so the
   -- daily partition-maintenance job applies the same horizon
@@ -57,7 +86,7 @@ as $$
 $$;
 
 comment on function public.purge_old_activity_logs(timestamptz) is
-  'Applies logging_settings.log_retention_days (seed 002): drops user and agent activity partitions past retention, deletes resolved error logs past retention; returns the row counts. Admins and the service role; pg_cron runs it daily.';
+  'Applies logging_settings.log_retention_days (seed 002): drops user and agent activity partitions past retention, deletes resolved error logs past retention; returns the row counts. Admins and the service role; pg_cron runs it daily. p_now: service role only (42501 for admins), never ahead of the clock; no current or future partition is ever dropped.';
 
 create or replace function private.cleanup_registered(p_parent regclass, p_default interval, p_now timestamptz)
 returns bigint
@@ -68,6 +97,7 @@ set search_path = ''
 as $$
 begin
   perform private.require_operator('clean up logs');
+  perform private.require_purge_clock(p_now);
   return private.drop_partitions_before(p_parent,
     p_now - coalesce((select t.retention from private.partitioned_tables as t where t.parent = p_parent), p_default));
 end;
@@ -130,6 +160,9 @@ $$;
 
 comment on function public.get_scheduled_jobs() is
   'Every pg_cron job (partition maintenance, purges, cleanups, metric refresh) with its schedule and last run, as a JSON array. Admins and the service role.';
+
+revoke execute on function private.require_purge_clock(timestamptz) from public, anon, authenticated, service_role;
+grant execute on function private.require_purge_clock(timestamptz) to authenticated, service_role;
 
 revoke execute on function
   private.purge_old_activity_logs(timestamptz),

@@ -3,7 +3,7 @@
 -- anonymisation, RLS, correlation, resolve_error, admin_config; the hot
 -- writers' input checks (record_metric, log_user_activity, track_event).
 begin;
-select plan(115);
+select plan(116);
 
 select tests.create_supabase_user('alice');
 select tests.create_supabase_user('bob');
@@ -107,7 +107,7 @@ select tests.authenticate_as('alice');
 select isnt(public.log_agent_activity('document_agent', 'document_generation', 'generation',
   p_correlation_id => tests.id('corr'), p_model_id => 'gemini-2.5-flash', p_provider => 'google',
   p_input_tokens => 1200, p_output_tokens => 300, p_input_cost => 0.0012, p_output_cost => 0.0009,
-  p_start_time => '2026-11-20 10:00:00+00', p_end_time => '2026-11-20 10:00:02.5+00'), null, 'a user logs an agent operation');
+  p_start_time => now() - interval '1 minute', p_end_time => now() - interval '57.5 seconds'), null, 'a user logs an agent operation');
 select throws_ok(format('select public.log_agent_activity(%L, %L, %L, p_user_id => %L)', 'python_agent', 'code_execution', 'execution', tests.get_supabase_uid('bob')),
   '42501', 'cannot write a log entry as another user', 'not as someone else');
 select throws_ok($$select public.log_agent_activity('python_agent', 'code_execution', 'execution', p_input_tokens => -1)$$,
@@ -242,8 +242,10 @@ select throws_ok($$select public.record_metric(repeat('s', 101), 'latency', 'x',
 select throws_ok($$select public.record_metric('web', 'latency', repeat('n', 201), 1)$$, '22023',
   'invalid metric_name: at most 200 characters', 'record_metric: metric name one over the limit');
 select throws_ok($$select public.record_metric('web', 'latency', 'x', '-Infinity')$$, '22023',
-  'invalid value: a finite number is required', 'record_metric: negative infinity is refused');
-select isnt(public.record_metric('web', 'latency', 'x', 1.7976931348623157e308), null, 'record_metric: the largest finite value is accepted');
+  'invalid value: must be a finite number', 'record_metric: negative infinity is refused');
+select isnt(public.record_metric('web', 'latency', 'x', -1e15), null, 'record_metric: the bound is inclusive');
+select throws_ok($$select public.record_metric('web', 'latency', 'x', 1.7976931348623157e308)$$, '22023',
+  'invalid value: must be between -1e15 and 1e15', 'record_metric: a value that would overflow a sum of two is refused');
 select throws_ok($$select public.record_metric('web', 'latency', 'x', 1, p_tags => jsonb_build_object('blob', repeat('x', 20000)))$$,
   '22023', 'invalid tags: at most 16 KiB', 'record_metric: tags are bounded');
 select isnt(public.log_user_activity(repeat('t', 50), repeat('c', 50), p_session_id => repeat('s', 100),
@@ -269,7 +271,7 @@ select throws_ok($$select public.track_event('x', ' ')$$, '22023', 'invalid even
   'track_event: a blank category is refused');
 
 -- With several bad inputs, the first error is the one the old writers raised.
-select throws_ok($$select public.record_metric('', 'latency', 'x', 'NaN')$$, '22023', 'invalid value: a finite number is required',
+select throws_ok($$select public.record_metric('', 'latency', 'x', 'NaN')$$, '22023', 'invalid value: must be a finite number',
   'record_metric: the value is checked before the labels');
 select throws_ok($$select public.record_metric('web', '', '', 1, p_unit => repeat('u', 21))$$, '22023', 'invalid metric_type: required',
   'record_metric: labels in order, before the unit');

@@ -16,8 +16,8 @@ select isnt(public.record_metric(p_service_name => 'web', p_metric_type => 'late
   p_value => 812.5, p_unit => 'ms', p_tags => '{"route": "/chat"}'), null, 'a user records a metric');
 select is(current_setting('synchronous_commit'), 'on',
   'inside a transaction that had already written, a telemetry call keeps synchronous commit');
-select throws_ok($$select public.record_metric('web', 'latency', 'x', 'NaN')$$, '22023', 'invalid value: a finite number is required', 'NaN is refused');
-select throws_ok($$select public.record_metric('web', 'latency', 'x', 'Infinity')$$, '22023', 'invalid value: a finite number is required', 'infinity is refused');
+select throws_ok($$select public.record_metric('web', 'latency', 'x', 'NaN')$$, '22023', 'invalid value: must be a finite number', 'NaN is refused');
+select throws_ok($$select public.record_metric('web', 'latency', 'x', 'Infinity')$$, '22023', 'invalid value: must be a finite number', 'infinity is refused');
 select throws_ok($$select public.record_metric('web', 'latency', 'x', null)$$, '22023', 'invalid value: a finite number is required', 'a value is required');
 select throws_ok($$select public.record_metric(' ', 'latency', 'x', 1)$$, '22023', 'invalid service_name: required', 'service name required');
 select throws_ok($$select public.record_metric('web', repeat('t', 51), 'x', 1)$$, '22023', 'invalid metric_type: at most 50 characters', 'metric type too long');

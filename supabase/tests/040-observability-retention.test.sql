@@ -1,9 +1,10 @@
 -- Observability, partitions and retention: every log table partitioned by
 -- month with partitions ahead and a default, inserts far in the past or future
 -- never fail, purge/cleanup drop exactly the expired partitions and report
--- exact counts. The clock is p_now throughout.
+-- exact counts. The clock is p_now throughout, which only the service role
+-- (and SQL sessions) may pass: admins purge at the real time.
 begin;
-select plan(28);
+select plan(37);
 
 select tests.create_supabase_user('alice');
 select tests.create_supabase_user('root', app_metadata => '{"role":"admin"}');
@@ -67,8 +68,17 @@ select throws_ok($$select * from public.purge_old_activity_logs('2025-04-10')$$,
 -- Purge at 2025-04-10: user logs 30 days (cutoff 2025-03-11), agent logs 7
 -- days (cutoff 2025-04-03), resolved errors 90 days (cutoff 2025-01-10).
 select tests.authenticate_as('root');
+select throws_ok($$select * from public.purge_old_activity_logs('2025-04-10')$$, '42501', 'only the service role may pass p_now',
+  'an admin cannot inject the purge clock');
+select throws_ok($$select * from public.purge_old_activity_logs('infinity')$$, '42501', 'only the service role may pass p_now',
+  'not even infinity');
+select tests.authenticate_as_service_role();
+select throws_ok($$select * from public.purge_old_activity_logs('infinity')$$, '22023', null,
+  'the service role''s clock is finite');
+select throws_ok($$select * from public.purge_old_activity_logs(now() + interval '1 day')$$, '22023', null,
+  'and not ahead of the real clock');
 select is((select (user_logs_deleted, agent_logs_deleted, error_logs_deleted)::text from public.purge_old_activity_logs('2025-04-10')),
-  '(6,4,2)', 'an admin purges: exact counts of the rows removed');
+  '(6,4,2)', 'the service role purges at its clock: exact counts of the rows removed');
 select tests.reset_role();
 select is(
   array(select to_char(range_from at time zone 'UTC', 'YYYY-MM') from private.list_partitions('public.user_activity_logs') where range_from < '2026-01-01'),
@@ -113,9 +123,6 @@ select is(public.cleanup_old_api_logs('2025-04-25'), 2::bigint, 'cleanup_old_api
 select tests.reset_role();
 select is((select count(*)::int from public.system_metrics where recorded_at < '2026-01-01'), 2, 'the newer metrics stay');
 select is((select count(*)::int from public.api_request_logs where created_at < '2026-01-01'), 3, 'the newer requests stay');
-select tests.authenticate_as('root');
-select is(public.cleanup_old_api_logs('2025-04-25'), 0::bigint, 'an admin may run it too; nothing is left to remove');
-
 -- The daily partition-maintenance job applies the same registered retention.
 select tests.reset_role();
 select is((select dropped from private.run_partition_maintenance('2025-06-15') where parent = 'public.api_request_logs'::regclass), 2,
@@ -123,6 +130,25 @@ select is((select dropped from private.run_partition_maintenance('2025-06-15') w
 select is(
   array(select to_char(range_from at time zone 'UTC', 'YYYY-MM') from private.list_partitions('public.api_request_logs') where range_from < '2025-12-01'),
   array['2025-06', '2025-07', '2025-08', '2025-09'], 'leaving the month of p_now and three ahead');
+
+-- Admins purge and clean up at the real time only.
+insert into public.api_request_logs (method, path, status_code, duration_ms, created_at)
+values ('GET', '/api/old', 200, 10, now() - interval '40 days'), ('GET', '/api/new', 200, 10, now() - interval '1 hour');
+select tests.authenticate_as('root');
+select throws_ok($$select public.cleanup_old_api_logs('2025-04-25')$$, '42501', 'only the service role may pass p_now',
+  'an admin cannot inject the cleanup clock');
+select throws_ok($$select public.cleanup_old_performance_metrics('infinity')$$, '42501', 'only the service role may pass p_now',
+  'on any cleanup');
+select is(public.cleanup_old_api_logs(), 1::bigint, 'an admin cleans up at the real time by the registered retention');
+select ok((select count(*) from public.purge_old_activity_logs()) = 1, 'and purges the activity logs the same way');
+select tests.reset_role();
+select is_empty($$
+  select t.parent::text from private.partitioned_tables as t
+   where (select relnamespace from pg_class where oid = t.parent) = 'public'::regnamespace
+     and not exists (select 1 from private.list_partitions(t.parent) as l where l.range_from = private.month_start(now()))
+$$, 'every table keeps its current month''s partition');
+select is((select array_agg(path order by path) from public.api_request_logs where created_at > now() - interval '1 year'), array['/api/new']::varchar[],
+  'and the current rows');
 
 select * from finish();
 rollback;
