@@ -697,7 +697,8 @@ begin
   if char_length(p_system_prompt) > 100000 then
     raise exception 'invalid system prompt: at most 100000 characters' using errcode = '22023';
   end if;
-  if p_temperature is not null and (p_temperature < 0 or p_temperature > 2 or p_temperature = 'NaN') then
+  perform private.require_finite(p_temperature, 'p_temperature');
+  if p_temperature < 0 or p_temperature > 2 then
     raise exception 'invalid temperature: must be between 0 and 2'
       using errcode = '22023', detail = format('p_temperature = %s', p_temperature);
   end if;
@@ -788,11 +789,13 @@ begin
       raise exception 'invalid parts: at most 2 MiB' using errcode = '22023';
     end if;
   end if;
-  if p_attachments is not null and (jsonb_typeof(p_attachments) <> 'array' or jsonb_array_length(p_attachments) > 100) then
-    raise exception 'invalid attachments: must be a JSON array of at most 100 items' using errcode = '22023';
+  if p_attachments is not null and (jsonb_typeof(p_attachments) <> 'array' or jsonb_array_length(p_attachments) > 100
+                                    or pg_catalog.pg_column_size(p_attachments) > 65536) then
+    raise exception 'invalid attachments: must be a JSON array of at most 100 items and 64 KiB' using errcode = '22023';
   end if;
-  if p_tool_calls is not null and (jsonb_typeof(p_tool_calls) <> 'array' or jsonb_array_length(p_tool_calls) > 128) then
-    raise exception 'invalid tool calls: must be a JSON array of at most 128 items' using errcode = '22023';
+  if p_tool_calls is not null and (jsonb_typeof(p_tool_calls) <> 'array' or jsonb_array_length(p_tool_calls) > 128
+                                   or pg_catalog.pg_column_size(p_tool_calls) > 1048576) then
+    raise exception 'invalid tool calls: must be a JSON array of at most 128 items and 1 MiB' using errcode = '22023';
   end if;
   if char_length(p_tool_call_id) not between 1 and 200 then
     raise exception 'invalid tool_call_id: must be 1 to 200 characters' using errcode = '22023';
@@ -806,6 +809,11 @@ begin
   if p_input_tokens < 0 or p_output_tokens < 0 or p_cost < 0 then
     raise exception 'invalid usage: tokens and cost must not be negative' using errcode = '22023';
   end if;
+  -- private.require_finite's test and message, inline on this hot path
+  -- (NaN passes the test above)
+  if p_cost in ('NaN', 'Infinity', '-Infinity') then
+    raise exception 'invalid p_cost: must be a finite number' using errcode = '22023';
+  end if;
   if p_metadata is not null and (jsonb_typeof(p_metadata) <> 'object' or pg_catalog.pg_column_size(p_metadata) > 16384) then
     raise exception 'invalid metadata: must be a JSON object of at most 16 KiB' using errcode = '22023';
   end if;
@@ -816,7 +824,7 @@ $$;
 -- Name: FUNCTION check_message_fields(p_role text, p_status text, p_content text, p_parts jsonb, p_attachments jsonb, p_tool_calls jsonb, p_tool_call_id text, p_tool_name text, p_model_used text, p_input_tokens integer, p_output_tokens integer, p_cost numeric, p_metadata jsonb); Type: COMMENT; Schema: private; Owner: -
 --
 
-COMMENT ON FUNCTION private.check_message_fields(p_role text, p_status text, p_content text, p_parts jsonb, p_attachments jsonb, p_tool_calls jsonb, p_tool_call_id text, p_tool_name text, p_model_used text, p_input_tokens integer, p_output_tokens integer, p_cost numeric, p_metadata jsonb) IS 'Validates message fields (nulls are skipped); raises 22023 naming the first bad one.';
+COMMENT ON FUNCTION private.check_message_fields(p_role text, p_status text, p_content text, p_parts jsonb, p_attachments jsonb, p_tool_calls jsonb, p_tool_call_id text, p_tool_name text, p_model_used text, p_input_tokens integer, p_output_tokens integer, p_cost numeric, p_metadata jsonb) IS 'Validates message fields (nulls are skipped; no NaN or infinite cost); raises 22023 naming the first bad one.';
 
 --
 -- Name: check_rate_limit(text, integer, uuid, boolean); Type: FUNCTION; Schema: private; Owner: -
@@ -1170,6 +1178,26 @@ $$;
 COMMENT ON FUNCTION private.consume_quota(p_endpoint text, p_cost integer) IS 'Consumes p_cost of the signed-in caller''s p_endpoint rate limit; PT429 (detail: endpoint, limit, retry_after_seconds) when spent. No-op for the service role. 22023 when the endpoint has no rules (seed the plan limits).';
 
 --
+-- Name: consume_write_quota(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.consume_write_quota() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  perform private.consume_quota('writes');
+  return new;
+end;
+$$;
+
+--
+-- Name: FUNCTION consume_write_quota(); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.consume_write_quota() IS 'Trigger (chat tables, before insert): one unit of the caller''s ''writes'' quota per row; PT429 when spent.';
+
+--
 -- Name: conversation_is_public(uuid); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -1187,7 +1215,7 @@ $$;
 -- Name: FUNCTION conversation_is_public(p_conversation_id uuid); Type: COMMENT; Schema: private; Owner: -
 --
 
-COMMENT ON FUNCTION private.conversation_is_public(p_conversation_id uuid) IS 'RLS helper: true when the conversation is public (its messages are readable by anyone).';
+COMMENT ON FUNCTION private.conversation_is_public(p_conversation_id uuid) IS 'RLS helper: true when the conversation is public (its share is readable by anyone).';
 
 --
 -- Name: count_deleted_messages(); Type: FUNCTION; Schema: private; Owner: -
@@ -1531,6 +1559,32 @@ $$;
 COMMENT ON FUNCTION private.credit_status(p_user_id uuid, p_now timestamp with time zone) IS 'Credits of a user at p_now: per day and billing month the limit, used, reserved (live holds), remaining and reset time.';
 
 --
+-- Name: credit_usage_drift(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.credit_usage_drift() RETURNS TABLE(user_id uuid, day date, credits_spent numeric, usage_cost numeric)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select b.user_id, b.day, b.day_spent, coalesce(l.cost, 0)
+    from private.credit_balances as b
+    left join lateral (
+      select sum(u.total_cost) as cost
+        from public.usage_logs as u
+       where u.user_id = b.user_id
+         and u.response_timestamp >= (b.day::timestamp at time zone 'UTC')
+         and u.response_timestamp < ((b.day + 1)::timestamp at time zone 'UTC')
+    ) as l on true
+   where b.day_spent <> coalesce(l.cost, 0);
+$$;
+
+--
+-- Name: FUNCTION credit_usage_drift(); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.credit_usage_drift() IS 'Users whose credits spent today (credit_balances) differ from the cost of their usage_logs rows of that day: empty unless something wrote one without the other. For monitoring; record_usage writes both in one transaction.';
+
+--
 -- Name: current_correlation_id(); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -1646,6 +1700,39 @@ $$;
 --
 
 COMMENT ON FUNCTION private.disable_audit(p_table regclass) IS 'Removes a table''s audit trigger.';
+
+--
+-- Name: documents_assign_version(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.documents_assign_version() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_latest integer;
+  v_owner uuid;
+begin
+  perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('public.documents:' || new.id::text, 0));
+  select d.version_number, d.user_id into v_latest, v_owner
+    from public.documents as d
+   where d.id = new.id
+   order by d.version_number desc
+   limit 1;
+  if v_owner is distinct from new.user_id and v_latest is not null then
+    raise exception 'document not found' using errcode = 'PT404', detail = format('id = %s', new.id);
+  end if;
+  new.version_number := coalesce(v_latest, 0) + 1;
+  new.parent_version := v_latest;
+  return new;
+end;
+$$;
+
+--
+-- Name: FUNCTION documents_assign_version(); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.documents_assign_version() IS 'Trigger (documents, before insert): version_number = latest + 1 and parent_version = latest under the document''s lock; PT404 when the id is another user''s document.';
 
 --
 -- Name: drop_expired_partitions(regclass, interval, timestamp with time zone); Type: FUNCTION; Schema: private; Owner: -
@@ -1904,6 +1991,17 @@ declare
   v_value boolean;
   v_reason text;
 begin
+  -- Bounded before anything is read or recorded: flag keys are at most 100
+  -- characters, environments 32, and a context is a few attributes.
+  if pg_catalog.length(p_flag_key) > 100 then
+    raise exception 'invalid p_flag_key: at most 100 characters' using errcode = '22023';
+  end if;
+  if pg_catalog.length(p_environment) > 32 then
+    raise exception 'invalid p_environment: at most 32 characters' using errcode = '22023';
+  end if;
+  if pg_catalog.pg_column_size(p_context) > 16384 then
+    raise exception 'invalid p_context: at most 16384 bytes of JSON' using errcode = '22023';
+  end if;
   if p_user_id is null then
     v_uid := auth.uid();
   else
@@ -2971,9 +3069,11 @@ CREATE TABLE public.model_config (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT model_config_default_is_active CHECK (((NOT is_default) OR is_active)),
-    CONSTRAINT model_config_metadata_object CHECK ((jsonb_typeof(metadata) = 'object'::text)),
+    CONSTRAINT model_config_description_length CHECK ((char_length(description) <= 2000)),
+    CONSTRAINT model_config_metadata_object CHECK (((jsonb_typeof(metadata) = 'object'::text) AND (pg_column_size(metadata) <= 16384))),
     CONSTRAINT model_config_model_id_format CHECK ((model_id ~ '^[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}$'::text)),
     CONSTRAINT model_config_name_length CHECK (((char_length(name) >= 1) AND (char_length(name) <= 200))),
+    CONSTRAINT model_config_prices_finite CHECK (((input_pricing_per_million_tokens <> ALL (ARRAY['NaN'::numeric, 'Infinity'::numeric, '-Infinity'::numeric])) AND (output_pricing_per_million_tokens <> ALL (ARRAY['NaN'::numeric, 'Infinity'::numeric, '-Infinity'::numeric])) AND ((cached_input_pricing_per_million_tokens IS NULL) OR (cached_input_pricing_per_million_tokens <> ALL (ARRAY['NaN'::numeric, 'Infinity'::numeric, '-Infinity'::numeric]))))),
     CONSTRAINT model_config_prices_not_negative CHECK (((input_pricing_per_million_tokens >= (0)::numeric) AND (output_pricing_per_million_tokens >= (0)::numeric) AND ((cached_input_pricing_per_million_tokens IS NULL) OR (cached_input_pricing_per_million_tokens >= (0)::numeric)))),
     CONSTRAINT model_config_provider_format CHECK ((provider ~ '^[a-z][a-z0-9_-]{0,49}$'::text))
 );
@@ -3491,6 +3591,171 @@ $$;
 --
 
 COMMENT ON FUNCTION private.mark_notifications_read(p_notification_ids uuid[]) IS 'mark_notifications_read for the signed-in caller: sets read_at = now() on their own unread notifications.';
+
+--
+-- Name: conversations; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.conversations (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid NOT NULL,
+    title text NOT NULL,
+    visibility text DEFAULT 'private'::text NOT NULL,
+    model_name text,
+    system_prompt text,
+    temperature double precision,
+    max_tokens integer,
+    context_length integer,
+    is_archived boolean DEFAULT false NOT NULL,
+    message_count integer DEFAULT 0 NOT NULL,
+    total_input_tokens bigint DEFAULT 0 NOT NULL,
+    total_output_tokens bigint DEFAULT 0 NOT NULL,
+    total_cost numeric(16,6) DEFAULT 0 NOT NULL,
+    last_context jsonb,
+    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    last_message_at timestamp with time zone,
+    CONSTRAINT conversations_context_length_positive CHECK ((context_length > 0)),
+    CONSTRAINT conversations_last_context_object CHECK (((jsonb_typeof(last_context) = 'object'::text) AND (pg_column_size(last_context) <= 65536))),
+    CONSTRAINT conversations_max_tokens_positive CHECK ((max_tokens > 0)),
+    CONSTRAINT conversations_message_count_nonnegative CHECK ((message_count >= 0)),
+    CONSTRAINT conversations_metadata_object CHECK (((jsonb_typeof(metadata) = 'object'::text) AND (pg_column_size(metadata) <= 16384))),
+    CONSTRAINT conversations_model_name_length CHECK (((char_length(model_name) >= 1) AND (char_length(model_name) <= 100))),
+    CONSTRAINT conversations_system_prompt_length CHECK ((char_length(system_prompt) <= 100000)),
+    CONSTRAINT conversations_temperature_range CHECK (((temperature >= (0)::double precision) AND (temperature <= (2)::double precision))),
+    CONSTRAINT conversations_title_length CHECK ((((char_length(title) >= 1) AND (char_length(title) <= 200)) AND (btrim(title) <> ''::text))),
+    CONSTRAINT conversations_total_cost_finite CHECK ((total_cost <> ALL (ARRAY['NaN'::numeric, 'Infinity'::numeric, '-Infinity'::numeric]))),
+    CONSTRAINT conversations_totals_nonnegative CHECK (((total_input_tokens >= 0) AND (total_output_tokens >= 0) AND (total_cost >= (0)::numeric))),
+    CONSTRAINT conversations_visibility CHECK ((visibility = ANY (ARRAY['private'::text, 'public'::text])))
+)
+WITH (fillfactor='90');
+
+--
+-- Name: TABLE conversations; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.conversations IS 'A chat between a user and AI models (seed 000 conversations, seed 002 Chat). Counters are kept by triggers on messages; token and cost totals by the usage domain. Deleting it deletes its messages, votes, documents and streams.';
+
+--
+-- Name: COLUMN conversations.visibility; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.conversations.visibility IS '''private'' (owner and admins) or ''public'' (its share - title, times, messages - readable by anyone, anon included; every field only by the owner and admins; writable only by the owner).';
+
+--
+-- Name: COLUMN conversations.temperature; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.conversations.temperature IS 'Sampling temperature, 0 to 2.';
+
+--
+-- Name: COLUMN conversations.max_tokens; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.conversations.max_tokens IS 'Maximum output tokens per response, positive.';
+
+--
+-- Name: COLUMN conversations.context_length; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.conversations.context_length IS 'Context window in tokens, positive.';
+
+--
+-- Name: COLUMN conversations.message_count; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.conversations.message_count IS 'Number of messages, kept exactly by triggers on public.messages.';
+
+--
+-- Name: COLUMN conversations.total_input_tokens; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.conversations.total_input_tokens IS 'Input tokens used in this conversation; maintained by the usage domain (record_usage), not by message inserts.';
+
+--
+-- Name: COLUMN conversations.total_output_tokens; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.conversations.total_output_tokens IS 'Output tokens used in this conversation; maintained by the usage domain (record_usage), not by message inserts.';
+
+--
+-- Name: COLUMN conversations.total_cost; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.conversations.total_cost IS 'Cost in dollars of this conversation; maintained by the usage domain (record_usage), not by message inserts.';
+
+--
+-- Name: COLUMN conversations.last_context; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.conversations.last_context IS 'Last usage/context data of the AI SDK (seed 002 Chat.lastContext), a JSON object of at most 64 KiB.';
+
+--
+-- Name: COLUMN conversations.metadata; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.conversations.metadata IS 'Free-form app data (a JSON object, at most 16 KiB).';
+
+--
+-- Name: COLUMN conversations.updated_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.conversations.updated_at IS 'Last edit or new message: the recency order of list_conversations.';
+
+--
+-- Name: COLUMN conversations.last_message_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.conversations.last_message_at IS 'created_at of the newest message, kept exactly by triggers (null when there is none).';
+
+--
+-- Name: mask_shared_conversation(public.conversations); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.mask_shared_conversation(p_row public.conversations) RETURNS public.conversations
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+declare
+  v_row public.conversations;
+begin
+  v_row.id := p_row.id;
+  v_row.title := p_row.title;
+  v_row.visibility := p_row.visibility;
+  v_row.message_count := p_row.message_count;
+  v_row.created_at := p_row.created_at;
+  v_row.updated_at := p_row.updated_at;
+  v_row.last_message_at := p_row.last_message_at;
+  return v_row;
+end;
+$$;
+
+--
+-- Name: FUNCTION mask_shared_conversation(p_row public.conversations); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.mask_shared_conversation(p_row public.conversations) IS 'The share of a conversation: id, title, visibility, message_count, created_at, updated_at, last_message_at; every other field null.';
+
+--
+-- Name: message_is_shared(uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.message_is_shared(p_message_id uuid) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select exists (
+    select 1 from public.messages as m join public.conversations as c on c.id = m.conversation_id
+     where m.id = p_message_id and c.visibility = 'public'
+  );
+$$;
+
+--
+-- Name: FUNCTION message_is_shared(p_message_id uuid); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.message_is_shared(p_message_id uuid) IS 'True when the message belongs to a public conversation (so a non-owner sees it and gets 42501 rather than PT404 when changing it).';
 
 --
 -- Name: model_config_record_price(); Type: FUNCTION; Schema: private; Owner: -
@@ -4305,6 +4570,10 @@ declare
 begin
   select c.user_id into v_owner from public.conversations as c where c.id = p_conversation_id;
   if not found then
+    -- someone else's share is visible to everyone, so it is not "missing"
+    if private.conversation_is_public(p_conversation_id) then
+      raise exception 'only the owner can change this conversation' using errcode = '42501';
+    end if;
     raise exception 'conversation not found' using errcode = 'PT404', detail = format('id = %s', p_conversation_id);
   end if;
   if v_owner <> p_uid then
@@ -4366,8 +4635,9 @@ CREATE TABLE public.messages (
     metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
     created_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT messages_attachments_array CHECK (((jsonb_typeof(attachments) = 'array'::text) AND (jsonb_array_length(attachments) <= 100))),
+    CONSTRAINT messages_attachments_array CHECK (((jsonb_typeof(attachments) = 'array'::text) AND (jsonb_array_length(attachments) <= 100) AND (pg_column_size(attachments) <= 65536))),
     CONSTRAINT messages_content_length CHECK ((char_length(content) <= 1000000)),
+    CONSTRAINT messages_cost_finite CHECK ((cost <> ALL (ARRAY['NaN'::numeric, 'Infinity'::numeric, '-Infinity'::numeric]))),
     CONSTRAINT messages_metadata_object CHECK (((jsonb_typeof(metadata) = 'object'::text) AND (pg_column_size(metadata) <= 16384))),
     CONSTRAINT messages_model_used_length CHECK (((char_length(model_used) >= 1) AND (char_length(model_used) <= 100))),
     CONSTRAINT messages_not_empty CHECK (((content <> ''::text) OR (parts <> '[]'::jsonb) OR (jsonb_array_length(COALESCE(tool_calls, '[]'::jsonb)) > 0))),
@@ -4376,7 +4646,7 @@ CREATE TABLE public.messages (
     CONSTRAINT messages_status CHECK ((status = ANY (ARRAY['pending'::text, 'success'::text, 'error'::text, 'aborted'::text]))),
     CONSTRAINT messages_tool_call_id_length CHECK (((char_length(tool_call_id) >= 1) AND (char_length(tool_call_id) <= 200))),
     CONSTRAINT messages_tool_call_id_required CHECK (((role <> 'tool'::text) OR (tool_call_id IS NOT NULL))),
-    CONSTRAINT messages_tool_calls_array CHECK (((jsonb_typeof(tool_calls) = 'array'::text) AND (jsonb_array_length(tool_calls) <= 128))),
+    CONSTRAINT messages_tool_calls_array CHECK (((jsonb_typeof(tool_calls) = 'array'::text) AND (jsonb_array_length(tool_calls) <= 128) AND (pg_column_size(tool_calls) <= 1048576))),
     CONSTRAINT messages_tool_name_length CHECK (((char_length(tool_name) >= 1) AND (char_length(tool_name) <= 200))),
     CONSTRAINT messages_usage_nonnegative CHECK (((input_tokens >= 0) AND (output_tokens >= 0) AND (cost >= (0)::numeric)))
 );
@@ -4415,13 +4685,13 @@ COMMENT ON COLUMN public.messages.parts IS 'AI SDK message parts: a JSON array o
 -- Name: COLUMN messages.attachments; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON COLUMN public.messages.attachments IS 'File attachments (seed 002 Message_v2.attachments), a JSON array of at most 100 items.';
+COMMENT ON COLUMN public.messages.attachments IS 'File attachments (seed 002 Message_v2.attachments), a JSON array of at most 100 items and 64 KiB.';
 
 --
 -- Name: COLUMN messages.tool_calls; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON COLUMN public.messages.tool_calls IS 'Tool calls requested by an assistant message (seed 000 ToolCall[]), a JSON array.';
+COMMENT ON COLUMN public.messages.tool_calls IS 'Tool calls requested by an assistant message (seed 000 ToolCall[]), a JSON array of at most 128 items and 1 MiB.';
 
 --
 -- Name: COLUMN messages.tool_call_id; Type: COMMENT; Schema: public; Owner: -
@@ -4460,6 +4730,9 @@ declare
 begin
   select m.* into v_msg from public.messages as m where m.id = p_message_id;
   if not found then
+    if private.message_is_shared(p_message_id) then
+      raise exception 'only the owner of the conversation can % its messages', p_action using errcode = '42501';
+    end if;
     raise exception 'message not found' using errcode = 'PT404', detail = format('id = %s', p_message_id);
   end if;
   if v_msg.user_id <> p_uid then
@@ -4582,7 +4855,8 @@ begin
   if v_uid is null then
     raise exception 'you must be signed in to read usage' using errcode = '42501';
   end if;
-  if p_start_date is null or p_end_date is null or p_start_date > p_end_date then
+  if p_start_date is null or p_end_date is null or p_start_date > p_end_date
+     or not pg_catalog.isfinite(p_start_date) or not pg_catalog.isfinite(p_end_date) then
     raise exception 'invalid date range: p_start_date must be on or before p_end_date' using errcode = '22023';
   end if;
   if p_end_date - p_start_date > 366 then
@@ -4632,7 +4906,7 @@ CREATE FUNCTION private.require_visible_conversation(p_conversation_id uuid) RET
     AS $$
 begin
   perform 1 from public.conversations as c where c.id = p_conversation_id;
-  if not found then
+  if not found and not private.conversation_is_public(p_conversation_id) then
     raise exception 'conversation not found' using errcode = 'PT404', detail = format('id = %s', p_conversation_id);
   end if;
 end;
@@ -4642,7 +4916,7 @@ $$;
 -- Name: FUNCTION require_visible_conversation(p_conversation_id uuid); Type: COMMENT; Schema: private; Owner: -
 --
 
-COMMENT ON FUNCTION private.require_visible_conversation(p_conversation_id uuid) IS 'Raises PT404 when the caller cannot see the conversation (get_votes, list_streams).';
+COMMENT ON FUNCTION private.require_visible_conversation(p_conversation_id uuid) IS 'Raises PT404 when the caller can neither see the conversation nor read it as a public share (get_votes, list_streams).';
 
 --
 -- Name: reset_rate_limit(uuid, text); Type: FUNCTION; Schema: private; Owner: -
@@ -4936,6 +5210,7 @@ begin
   if pg_catalog.octet_length(p_config_value::text) > 65536 then
     raise exception 'invalid config_value: at most 64 KiB' using errcode = '22023';
   end if;
+  perform private.require_text_length(p_description, 'p_description', 2000);
 
   insert into public.configurations as c (service_name, config_key, environment, value_type, config_value, encrypted_value,
                                           is_secret, description, updated_by)
@@ -5117,6 +5392,91 @@ $$;
 --
 
 COMMENT ON FUNCTION private.set_vote_owner_from_message() IS 'Trigger (message_votes): sets conversation_id and user_id from the voted message.';
+
+--
+-- Name: shared_conversation(uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.shared_conversation(p_conversation_id uuid) RETURNS public.conversations
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select private.mask_shared_conversation(c)
+    from public.conversations as c
+   where c.id = p_conversation_id and c.visibility = 'public';
+$$;
+
+--
+-- Name: FUNCTION shared_conversation(p_conversation_id uuid); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.shared_conversation(p_conversation_id uuid) IS 'A public conversation as its share (private.mask_shared_conversation), or null when it is not public.';
+
+--
+-- Name: shared_messages(uuid, integer, uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.shared_messages(p_conversation_id uuid, p_limit integer, p_before uuid) RETURNS SETOF public.messages
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_before_at timestamptz := 'infinity';
+  v_before_id uuid := 'ffffffff-ffff-ffff-ffff-ffffffffffff';
+begin
+  if not private.conversation_is_public(p_conversation_id) then
+    return;
+  end if;
+  if p_before is not null then
+    select m.created_at, m.id into v_before_at, v_before_id
+      from public.messages as m
+     where m.id = p_before and m.conversation_id = p_conversation_id;
+    if not found then
+      raise exception 'message not found: p_before is not a message of this conversation'
+        using errcode = 'PT404', detail = format('p_before = %s', p_before);
+    end if;
+  end if;
+  return query
+    select page.id, page.conversation_id, null::uuid, page.role, page.content, page.parts, page.attachments,
+           page.tool_calls, page.tool_call_id, page.tool_name, page.status, null::text, null::integer,
+           null::integer, null::numeric(12, 6), null::jsonb, page.created_at, page.updated_at
+      from (select m.* from public.messages as m
+             where m.conversation_id = p_conversation_id and (m.created_at, m.id) < (v_before_at, v_before_id)
+             order by m.created_at desc, m.id desc
+             limit p_limit) as page
+     order by page.created_at, page.id;
+end;
+$$;
+
+--
+-- Name: FUNCTION shared_messages(p_conversation_id uuid, p_limit integer, p_before uuid); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.shared_messages(p_conversation_id uuid, p_limit integer, p_before uuid) IS 'list_messages for a reader of a public conversation they do not own: the page of messages with user_id, model_used, tokens, cost and metadata left out (null).';
+
+--
+-- Name: suggestions_stamp_resolved(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.suggestions_stamp_resolved() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  if old.is_resolved and not new.is_resolved then
+    raise exception 'a resolved suggestion cannot be reopened' using errcode = '22023';
+  end if;
+  new.resolved_at := case when old.is_resolved then old.resolved_at
+                          when new.is_resolved then pg_catalog.now() end;
+  return new;
+end;
+$$;
+
+--
+-- Name: FUNCTION suggestions_stamp_resolved(); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.suggestions_stamp_resolved() IS 'Trigger (suggestions, before update): resolved_at is now() when a suggestion becomes resolved and never changes after; reopening is 22023.';
 
 --
 -- Name: github_repositories; Type: TABLE; Schema: public; Owner: -
@@ -5495,6 +5855,7 @@ declare
   v_agent text;
   v_field text;
 begin
+  perform private.require_json_size(new.config_data, 'config_data', 65536);
   if new.config_key = 'app_settings' then
     if jsonb_typeof(v -> 'activeProvider') is distinct from 'string' then
       raise exception 'invalid admin_config app_settings: missing field "activeProvider" (a provider name)' using errcode = '22023';
@@ -5823,14 +6184,19 @@ begin
   if p_provider is null or p_provider !~ '^[a-z][a-z0-9_-]{0,49}$' then
     raise exception 'invalid provider: lowercase letters, digits, _ and - (at most 50)' using errcode = '22023';
   end if;
+  perform private.require_finite(p_input_pricing_per_million_tokens, 'p_input_pricing_per_million_tokens');
+  perform private.require_finite(p_output_pricing_per_million_tokens, 'p_output_pricing_per_million_tokens');
+  perform private.require_finite(p_cached_input_pricing_per_million_tokens, 'p_cached_input_pricing_per_million_tokens');
   if p_input_pricing_per_million_tokens is null or p_input_pricing_per_million_tokens < 0
      or p_output_pricing_per_million_tokens is null or p_output_pricing_per_million_tokens < 0
      or p_cached_input_pricing_per_million_tokens < 0 then
     raise exception 'invalid price: input and output prices are required and no price may be negative' using errcode = '22023';
   end if;
+  perform private.require_text_length(p_description, 'p_description', 2000);
   if p_metadata is null or jsonb_typeof(p_metadata) <> 'object' then
     raise exception 'invalid metadata: must be a JSON object' using errcode = '22023';
   end if;
+  perform private.require_json_size(p_metadata, 'p_metadata', 16384);
   if exists (select 1 from public.model_config as m where m.model_id = p_model_id) then
     raise exception 'model % already exists: use update_model_config', p_model_id using errcode = '23505';
   end if;
@@ -5868,122 +6234,6 @@ $$;
 --
 
 COMMENT ON FUNCTION public.append_event(p_aggregate_id text, p_aggregate_type text, p_event_type text, p_payload jsonb, p_metadata jsonb, p_expected_version bigint, p_event_id uuid, p_correlation_id uuid, p_causation_id uuid) IS 'Appends one event to the stream (p_aggregate_type, p_aggregate_id) and returns it with its version (seed 004). Payload at most 1 MiB, metadata 64 KiB. p_expected_version: null appends at any version, 0 or -1 only to a new stream, n only if the stream is at n, else PT409 "wrong expected version". The same p_event_id appended twice to a stream returns the first copy. Service role.';
-
---
--- Name: conversations; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.conversations (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    user_id uuid NOT NULL,
-    title text NOT NULL,
-    visibility text DEFAULT 'private'::text NOT NULL,
-    model_name text,
-    system_prompt text,
-    temperature double precision,
-    max_tokens integer,
-    context_length integer,
-    is_archived boolean DEFAULT false NOT NULL,
-    message_count integer DEFAULT 0 NOT NULL,
-    total_input_tokens bigint DEFAULT 0 NOT NULL,
-    total_output_tokens bigint DEFAULT 0 NOT NULL,
-    total_cost numeric(16,6) DEFAULT 0 NOT NULL,
-    last_context jsonb,
-    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    last_message_at timestamp with time zone,
-    CONSTRAINT conversations_context_length_positive CHECK ((context_length > 0)),
-    CONSTRAINT conversations_last_context_object CHECK (((jsonb_typeof(last_context) = 'object'::text) AND (pg_column_size(last_context) <= 65536))),
-    CONSTRAINT conversations_max_tokens_positive CHECK ((max_tokens > 0)),
-    CONSTRAINT conversations_message_count_nonnegative CHECK ((message_count >= 0)),
-    CONSTRAINT conversations_metadata_object CHECK (((jsonb_typeof(metadata) = 'object'::text) AND (pg_column_size(metadata) <= 16384))),
-    CONSTRAINT conversations_model_name_length CHECK (((char_length(model_name) >= 1) AND (char_length(model_name) <= 100))),
-    CONSTRAINT conversations_system_prompt_length CHECK ((char_length(system_prompt) <= 100000)),
-    CONSTRAINT conversations_temperature_range CHECK (((temperature >= (0)::double precision) AND (temperature <= (2)::double precision))),
-    CONSTRAINT conversations_title_length CHECK ((((char_length(title) >= 1) AND (char_length(title) <= 200)) AND (btrim(title) <> ''::text))),
-    CONSTRAINT conversations_totals_nonnegative CHECK (((total_input_tokens >= 0) AND (total_output_tokens >= 0) AND (total_cost >= (0)::numeric))),
-    CONSTRAINT conversations_visibility CHECK ((visibility = ANY (ARRAY['private'::text, 'public'::text])))
-)
-WITH (fillfactor='90');
-
---
--- Name: TABLE conversations; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON TABLE public.conversations IS 'A chat between a user and AI models (seed 000 conversations, seed 002 Chat). Counters are kept by triggers on messages; token and cost totals by the usage domain. Deleting it deletes its messages, votes, documents and streams.';
-
---
--- Name: COLUMN conversations.visibility; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.conversations.visibility IS '''private'' (owner and admins) or ''public'' (readable by anyone, anon included; writable only by the owner).';
-
---
--- Name: COLUMN conversations.temperature; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.conversations.temperature IS 'Sampling temperature, 0 to 2.';
-
---
--- Name: COLUMN conversations.max_tokens; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.conversations.max_tokens IS 'Maximum output tokens per response, positive.';
-
---
--- Name: COLUMN conversations.context_length; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.conversations.context_length IS 'Context window in tokens, positive.';
-
---
--- Name: COLUMN conversations.message_count; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.conversations.message_count IS 'Number of messages, kept exactly by triggers on public.messages.';
-
---
--- Name: COLUMN conversations.total_input_tokens; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.conversations.total_input_tokens IS 'Input tokens used in this conversation; maintained by the usage domain (record_usage), not by message inserts.';
-
---
--- Name: COLUMN conversations.total_output_tokens; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.conversations.total_output_tokens IS 'Output tokens used in this conversation; maintained by the usage domain (record_usage), not by message inserts.';
-
---
--- Name: COLUMN conversations.total_cost; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.conversations.total_cost IS 'Cost in dollars of this conversation; maintained by the usage domain (record_usage), not by message inserts.';
-
---
--- Name: COLUMN conversations.last_context; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.conversations.last_context IS 'Last usage/context data of the AI SDK (seed 002 Chat.lastContext), a JSON object of at most 64 KiB.';
-
---
--- Name: COLUMN conversations.metadata; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.conversations.metadata IS 'Free-form app data (a JSON object, at most 16 KiB).';
-
---
--- Name: COLUMN conversations.updated_at; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.conversations.updated_at IS 'Last edit or new message: the recency order of list_conversations.';
-
---
--- Name: COLUMN conversations.last_message_at; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.conversations.last_message_at IS 'created_at of the newest message, kept exactly by triggers (null when there is none).';
 
 --
 -- Name: archive_conversation(uuid, boolean); Type: FUNCTION; Schema: public; Owner: -
@@ -6813,6 +7063,9 @@ begin
   -- hint that it exists); one they see but do not own is 42501.
   select c.user_id into v_owner from public.conversations as c where c.id = p_conversation_id;
   if not found then
+    if private.conversation_is_public(p_conversation_id) then
+      raise exception 'only the owner can change this conversation' using errcode = '42501';
+    end if;
     raise exception 'conversation not found' using errcode = 'PT404', detail = format('id = %s', p_conversation_id);
   end if;
   if v_owner <> v_uid then
@@ -7602,7 +7855,10 @@ declare
 begin
   select c.* into v_row from public.conversations as c where c.id = p_id;
   if not found then
-    raise exception 'conversation not found' using errcode = 'PT404', detail = format('id = %s', p_id);
+    v_row := private.shared_conversation(p_id);
+    if v_row.id is null then
+      raise exception 'conversation not found' using errcode = 'PT404', detail = format('id = %s', p_id);
+    end if;
   end if;
   return v_row;
 end;
@@ -7612,7 +7868,7 @@ $$;
 -- Name: FUNCTION get_conversation(p_id uuid); Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON FUNCTION public.get_conversation(p_id uuid) IS 'One conversation the caller may read: their own, a public one, or any as an admin (seed 000 getConversationById). PT404 otherwise.';
+COMMENT ON FUNCTION public.get_conversation(p_id uuid) IS 'One conversation the caller may read: their own or any as an admin (every field), or someone else''s public one as its share (id, title, visibility, message_count and times; the rest null). Seed 000 getConversationById. PT404 otherwise.';
 
 --
 -- Name: get_correlated_events(uuid, integer); Type: FUNCTION; Schema: public; Owner: -
@@ -7780,13 +8036,13 @@ COMMENT ON COLUMN public.documents.id IS 'The document, the same for all its ver
 -- Name: COLUMN documents.version_number; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON COLUMN public.documents.version_number IS 'Sequential version number, from 1, without gaps.';
+COMMENT ON COLUMN public.documents.version_number IS 'Sequential version number, from 1, without gaps; assigned by trigger (documents_assign_version), never by the writer.';
 
 --
 -- Name: COLUMN documents.parent_version; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON COLUMN public.documents.parent_version IS 'The version this one was made from (seed 002 parent_version_id); null for version 1.';
+COMMENT ON COLUMN public.documents.parent_version IS 'The version this one was made from (seed 002 parent_version_id); null for version 1. Assigned by trigger with version_number.';
 
 --
 -- Name: COLUMN documents.kind; Type: COMMENT; Schema: public; Owner: -
@@ -8474,6 +8730,9 @@ begin
   if (p_before_updated_at is null) <> (p_before_id is null) then
     raise exception 'invalid cursor: give both p_before_updated_at and p_before_id, or neither' using errcode = '22023';
   end if;
+  -- a cursor is a row's updated_at: finite and not in the future
+  perform private.require_time_between(p_before_updated_at, 'p_before_updated_at', '-infinity',
+                                       pg_catalog.now() + private.user_time_skew());
   -- Two statements rather than `p_include_archived or not is_archived`, so
   -- the planner can use the partial index for the default case.
   if p_include_archived then
@@ -8554,6 +8813,10 @@ begin
   end if;
   perform 1 from public.conversations as c where c.id = p_conversation_id;
   if not found then
+    if private.conversation_is_public(p_conversation_id) then
+      return query select * from private.shared_messages(p_conversation_id, p_limit, p_before);
+      return;
+    end if;
     raise exception 'conversation not found' using errcode = 'PT404', detail = format('id = %s', p_conversation_id);
   end if;
   if p_before is not null then
@@ -8581,7 +8844,7 @@ $$;
 -- Name: FUNCTION list_messages(p_conversation_id uuid, p_limit integer, p_before uuid); Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON FUNCTION public.list_messages(p_conversation_id uuid, p_limit integer, p_before uuid) IS 'Messages of a conversation the caller may read, oldest first: the latest p_limit (1 to 200, default 50), or the p_limit just before message p_before (a keyset cursor: fast at any depth). Seed 000 getMessagesByConversationId. Errors: 22023, PT404.';
+COMMENT ON FUNCTION public.list_messages(p_conversation_id uuid, p_limit integer, p_before uuid) IS 'Messages of a conversation the caller may read (their own, any as an admin, or a public one without user_id, model, tokens, cost and metadata), oldest first: the latest p_limit (1 to 200, default 50), or the p_limit just before message p_before (a keyset cursor: fast at any depth). Seed 000 getMessagesByConversationId. Errors: 22023, PT404.';
 
 --
 -- Name: list_streams(uuid); Type: FUNCTION; Schema: public; Owner: -
@@ -8983,6 +9246,7 @@ CREATE TABLE public.usage_logs (
     idempotency_key text,
     reservation_id uuid,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT usage_logs_money_finite CHECK (((input_cost <> ALL (ARRAY['NaN'::numeric, 'Infinity'::numeric, '-Infinity'::numeric])) AND (output_cost <> ALL (ARRAY['NaN'::numeric, 'Infinity'::numeric, '-Infinity'::numeric])) AND (total_cost <> ALL (ARRAY['NaN'::numeric, 'Infinity'::numeric, '-Infinity'::numeric])) AND (input_price_per_million <> ALL (ARRAY['NaN'::numeric, 'Infinity'::numeric, '-Infinity'::numeric])) AND (output_price_per_million <> ALL (ARRAY['NaN'::numeric, 'Infinity'::numeric, '-Infinity'::numeric])) AND (cached_input_price_per_million <> ALL (ARRAY['NaN'::numeric, 'Infinity'::numeric, '-Infinity'::numeric])))),
     CONSTRAINT usage_logs_tokens CHECK (((input_tokens >= 0) AND (output_tokens >= 0) AND ((cached_input_tokens >= 0) AND (cached_input_tokens <= input_tokens)) AND ((reasoning_tokens >= 0) AND (reasoning_tokens <= output_tokens))))
 );
 
@@ -9076,6 +9340,12 @@ begin
   if char_length(p_idempotency_key) not between 1 and 255 then
     raise exception 'invalid idempotency key: 1 to 255 characters' using errcode = '22023';
   end if;
+  if not pg_catalog.isfinite(p_now) then
+    raise exception 'invalid p_now: must be a finite time' using errcode = '22023';
+  end if;
+  if char_length(p_model) > 100 then
+    raise exception 'invalid model: at most 100 characters' using errcode = '22023';
+  end if;
   select m.* into v_model from public.model_config as m where m.model_id = p_model;
   if not found then
     raise exception 'unknown model "%"', coalesce(p_model, 'null') using errcode = '22023',
@@ -9092,9 +9362,16 @@ begin
   v_output_cost := p_output_tokens::numeric * v_model.output_pricing_per_million_tokens / 1000000;
   v_cost := v_input_cost + v_output_cost;
 
-  -- Usage records commit asynchronously: a crash can lose the last few
-  -- hundred milliseconds of them (never half of one), and in exchange a
-  -- commit does not wait for an fsync. docs/usage.md weighs this.
+  -- Usage records commit asynchronously: a crash can lose the records of
+  -- about the last 0.6 s (3 x wal_writer_delay) before the WAL was flushed,
+  -- and in exchange a commit does not wait for an fsync. A lost record is
+  -- lost whole: the usage row, the day's aggregate, the credits spent, the
+  -- settled reservation and the conversation totals are this one
+  -- transaction's commit, so usage and credits can never disagree (the
+  -- reservation is pending again and expires; the user is not charged for
+  -- that call). Every call that moves money or plans (reserve_credits,
+  -- void_credit_reservation, set_user_plan, payments) commits synchronously.
+  -- docs/usage.md "Durability" weighs this.
   v_ignored := pg_catalog.set_config('synchronous_commit', 'off', true);
 
   -- Settling: lock the reservation first, so two settlements of it queue up.
@@ -9250,10 +9527,11 @@ CREATE TABLE public.service_registry (
     last_heartbeat_at timestamp with time zone DEFAULT now() NOT NULL,
     registered_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT service_registry_capabilities_array CHECK ((jsonb_typeof(capabilities) = 'array'::text)),
+    CONSTRAINT service_registry_capabilities_array CHECK (((jsonb_typeof(capabilities) = 'array'::text) AND (pg_column_size(capabilities) <= 16384))),
     CONSTRAINT service_registry_endpoint_length CHECK (((endpoint IS NULL) OR (char_length(endpoint) <= 2048))),
+    CONSTRAINT service_registry_heartbeat_finite CHECK (isfinite(last_heartbeat_at)),
     CONSTRAINT service_registry_interval CHECK (((heartbeat_interval_seconds >= 1) AND (heartbeat_interval_seconds <= 3600))),
-    CONSTRAINT service_registry_metadata_object CHECK ((jsonb_typeof(metadata) = 'object'::text)),
+    CONSTRAINT service_registry_metadata_object CHECK (((jsonb_typeof(metadata) = 'object'::text) AND (pg_column_size(metadata) <= 16384))),
     CONSTRAINT service_registry_name_format CHECK ((service_name ~ '^[a-z][a-z0-9_.-]{0,99}$'::text)),
     CONSTRAINT service_registry_status CHECK ((status = ANY (ARRAY['healthy'::text, 'degraded'::text, 'unhealthy'::text, 'stopped'::text]))),
     CONSTRAINT service_registry_type_format CHECK ((service_type ~ '^[a-z][a-z0-9_-]{0,49}$'::text)),
@@ -9397,6 +9675,9 @@ declare
   v_has boolean;
   v_required text;
 begin
+  if char_length(p_feature) > 100 then
+    raise exception 'invalid feature: at most 100 characters' using errcode = '22023';
+  end if;
   if v_uid is null then
     raise exception 'you must be signed in to use feature "%"', p_feature using errcode = '42501';
   end if;
@@ -9457,8 +9738,15 @@ begin
   if p_amount is null and p_model is null then
     raise exception 'invalid estimate: give p_amount, or p_model with p_input_tokens and p_max_output_tokens' using errcode = '22023';
   end if;
+  perform private.require_finite(p_amount, 'p_amount');
   if p_amount is not null and p_amount <= 0 then
     raise exception 'invalid amount: must be greater than 0' using errcode = '22023';
+  end if;
+  if not pg_catalog.isfinite(p_now) then
+    raise exception 'invalid p_now: must be a finite time' using errcode = '22023';
+  end if;
+  if char_length(p_model) > 100 then
+    raise exception 'invalid model: at most 100 characters' using errcode = '22023';
   end if;
   if p_model is not null and (coalesce(p_input_tokens, -1) < 0 or coalesce(p_max_output_tokens, -1) < 0) then
     raise exception 'invalid tokens: p_input_tokens and p_max_output_tokens must be 0 or more' using errcode = '22023';
@@ -9603,7 +9891,7 @@ begin
   if v_row.is_resolved then
     return v_row;
   end if;
-  update public.suggestions as s set is_resolved = true, resolved_at = pg_catalog.now()
+  update public.suggestions as s set is_resolved = true  -- resolved_at: the trigger's
    where s.id = p_id
   returning s.* into v_row;
   return v_row;
@@ -9643,8 +9931,8 @@ begin
   if v_latest = p_version then
     raise exception 'version % is already the latest', p_version using errcode = 'PT409';
   end if;
-  insert into public.documents (id, version_number, parent_version, user_id, conversation_id, title, content, kind, metadata)
-  values (p_id, v_latest + 1, v_latest, v_uid, v_old.conversation_id, v_old.title, v_old.content, v_old.kind,
+  insert into public.documents (id, user_id, conversation_id, title, content, kind, metadata)
+  values (p_id, v_uid, v_old.conversation_id, v_old.title, v_old.content, v_old.kind,
           v_old.metadata || jsonb_build_object('reverted_from', p_version))
   returning * into v_row;
   return v_row;
@@ -9699,18 +9987,14 @@ begin
     raise exception 'stale document: the latest version is %, not %', coalesce(v_latest, 0), p_expected_version
       using errcode = 'PT409', hint = 'Reload the document and apply the change to its latest version.';
   end if;
-  begin
-    insert into public.documents (id, version_number, parent_version, user_id, conversation_id, title, content, kind, metadata)
-    values (v_id, coalesce(v_latest, 0) + 1, v_latest, v_uid,
-            coalesce(p_conversation_id,
-                     (select d.conversation_id from public.documents as d where d.id = v_id and d.version_number = v_latest)),
-            btrim(p_title), p_content, v_kind, coalesce(p_metadata, '{}'::jsonb))
-    returning * into v_row;
-  exception
-    when unique_violation then
-      -- The id belongs to a document the caller cannot see.
-      raise exception 'document not found' using errcode = 'PT404', detail = format('id = %s', v_id);
-  end;
+  -- The version number is the trigger's (latest + 1, the same value under
+  -- the same lock); an id that is another user's document is PT404 there.
+  insert into public.documents (id, user_id, conversation_id, title, content, kind, metadata)
+  values (v_id, v_uid,
+          coalesce(p_conversation_id,
+                   (select d.conversation_id from public.documents as d where d.id = v_id and d.version_number = v_latest)),
+          btrim(p_title), p_content, v_kind, coalesce(p_metadata, '{}'::jsonb))
+  returning * into v_row;
   return v_row;
 end;
 $$;
@@ -9956,7 +10240,8 @@ CREATE TABLE public.feature_flags (
     updated_by uuid,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT feature_flags_conditions_array CHECK ((jsonb_typeof(conditions) = 'array'::text)),
+    CONSTRAINT feature_flags_conditions_array CHECK (((jsonb_typeof(conditions) = 'array'::text) AND (pg_column_size(conditions) <= 65536))),
+    CONSTRAINT feature_flags_description_length CHECK ((char_length(description) <= 2000)),
     CONSTRAINT feature_flags_environment_format CHECK ((environment ~ '^[a-z][a-z0-9_-]{0,31}$'::text)),
     CONSTRAINT feature_flags_key_format CHECK ((flag_key ~ '^[a-z0-9][a-z0-9_.:-]{0,99}$'::text)),
     CONSTRAINT feature_flags_percentage CHECK (((rollout_percentage >= (0)::numeric) AND (rollout_percentage <= (100)::numeric))),
@@ -10087,6 +10372,7 @@ CREATE TABLE public.user_plans (
     reset_date date NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT user_plans_credits_finite CHECK ((((max_credits_per_day IS NULL) OR (max_credits_per_day <> ALL (ARRAY['NaN'::numeric, 'Infinity'::numeric, '-Infinity'::numeric]))) AND ((max_credits_per_month IS NULL) OR (max_credits_per_month <> ALL (ARRAY['NaN'::numeric, 'Infinity'::numeric, '-Infinity'::numeric]))))),
     CONSTRAINT user_plans_credits_not_negative CHECK ((((max_credits_per_day IS NULL) OR (max_credits_per_day >= (0)::numeric)) AND ((max_credits_per_month IS NULL) OR (max_credits_per_month >= (0)::numeric))))
 );
 
@@ -10132,8 +10418,13 @@ begin
     raise exception 'unknown plan "%"', coalesce(p_plan_name, 'null')
       using errcode = '22023', hint = 'Plans are listed in public.plans.';
   end if;
+  perform private.require_finite(p_max_credits_per_day, 'p_max_credits_per_day');
+  perform private.require_finite(p_max_credits_per_month, 'p_max_credits_per_month');
   if p_max_credits_per_day < 0 or p_max_credits_per_month < 0 then
     raise exception 'invalid credits: must not be negative' using errcode = '22023';
+  end if;
+  if not pg_catalog.isfinite(p_now) then
+    raise exception 'invalid p_now: must be a finite time' using errcode = '22023';
   end if;
   if p_active is null then
     raise exception 'invalid active flag: must be true or false' using errcode = '22023';
@@ -10332,13 +10623,18 @@ begin
   if p_name is not null and char_length(p_name) not between 1 and 200 then
     raise exception 'invalid name: 1 to 200 characters' using errcode = '22023';
   end if;
+  perform private.require_finite(p_input_pricing_per_million_tokens, 'p_input_pricing_per_million_tokens');
+  perform private.require_finite(p_output_pricing_per_million_tokens, 'p_output_pricing_per_million_tokens');
+  perform private.require_finite(p_cached_input_pricing_per_million_tokens, 'p_cached_input_pricing_per_million_tokens');
   if p_input_pricing_per_million_tokens < 0 or p_output_pricing_per_million_tokens < 0
      or p_cached_input_pricing_per_million_tokens < 0 then
     raise exception 'invalid price: no price may be negative' using errcode = '22023';
   end if;
+  perform private.require_text_length(p_description, 'p_description', 2000);
   if p_metadata is not null and jsonb_typeof(p_metadata) <> 'object' then
     raise exception 'invalid metadata: must be a JSON object' using errcode = '22023';
   end if;
+  perform private.require_json_size(p_metadata, 'p_metadata', 16384);
   -- a new price applies to usage recorded from now on; past usage_logs rows
   -- keep the price they were charged at, and model_price_history gets a row
   update public.model_config as m
@@ -10398,6 +10694,9 @@ begin
     raise exception 'invalid metadata: must be a JSON object'
       using errcode = '22023', detail = format('got a JSON %s', jsonb_typeof(p_metadata));
   end if;
+  -- the merged object is capped at 16 KiB by the table; refuse a bigger
+  -- argument before merging it
+  perform private.require_json_size(p_metadata, 'p_metadata', 16384);
 
   begin
     update public.profiles as p
@@ -10550,11 +10849,17 @@ begin
   if p_strategy is null or p_strategy not in ('all', 'percentage', 'user_list', 'condition') then
     raise exception 'invalid strategy: all, percentage, user_list or condition' using errcode = '22023';
   end if;
+  perform private.require_finite(p_rollout_percentage, 'p_rollout_percentage');
   if p_rollout_percentage is null or p_rollout_percentage not between 0 and 100 then
     raise exception 'invalid rollout_percentage: 0 to 100' using errcode = '22023';
   end if;
   if p_conditions is null or jsonb_typeof(p_conditions) <> 'array' then
     raise exception 'invalid conditions: must be a JSON array' using errcode = '22023';
+  end if;
+  perform private.require_json_size(p_conditions, 'p_conditions', 65536);
+  perform private.require_text_length(p_description, 'p_description', 2000);
+  if cardinality(p_user_ids) > 10000 then
+    raise exception 'invalid user_ids: at most 10000' using errcode = '22023';
   end if;
   insert into public.feature_flags as f (flag_key, environment, enabled, strategy, rollout_percentage, user_ids, conditions, description)
   values (p_flag_key, p_environment, coalesce(p_enabled, false), p_strategy, p_rollout_percentage,
@@ -10585,6 +10890,9 @@ CREATE FUNCTION public.void_credit_reservation(p_reservation_id uuid, p_now time
 declare
   v_row private.credit_reservations;
 begin
+  if not pg_catalog.isfinite(p_now) then
+    raise exception 'invalid p_now: must be a finite time' using errcode = '22023';
+  end if;
   select r.* into v_row from private.credit_reservations as r where r.id = p_reservation_id for update;
   if not found then
     raise exception 'credit reservation % not found', p_reservation_id using errcode = 'PT404';
@@ -10988,7 +11296,8 @@ CREATE TABLE private.credit_balances (
     day_spent numeric(24,10) DEFAULT 0 NOT NULL,
     month_start date NOT NULL,
     month_spent numeric(24,10) DEFAULT 0 NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT credit_balances_spent_finite CHECK (((day_spent <> ALL (ARRAY['NaN'::numeric, 'Infinity'::numeric, '-Infinity'::numeric])) AND (month_spent <> ALL (ARRAY['NaN'::numeric, 'Infinity'::numeric, '-Infinity'::numeric]))))
 );
 
 --
@@ -11014,7 +11323,7 @@ CREATE TABLE private.credit_reservations (
     expires_at timestamp with time zone NOT NULL,
     finished_at timestamp with time zone,
     usage_log_id uuid,
-    CONSTRAINT credit_reservations_amount_check CHECK ((amount > (0)::numeric)),
+    CONSTRAINT credit_reservations_amount_check CHECK (((amount > (0)::numeric) AND (amount <> ALL (ARRAY['NaN'::numeric, 'Infinity'::numeric, '-Infinity'::numeric])))),
     CONSTRAINT credit_reservations_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'settled'::text, 'voided'::text])))
 );
 
@@ -11753,7 +12062,7 @@ CREATE TABLE public.admin_config (
     updated_by uuid,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT admin_config_data_object CHECK ((jsonb_typeof(config_data) = 'object'::text)),
+    CONSTRAINT admin_config_data_object CHECK (((jsonb_typeof(config_data) = 'object'::text) AND (pg_column_size(config_data) <= 65536))),
     CONSTRAINT admin_config_key_format CHECK (((config_key)::text ~ '^[a-z0-9_]{1,100}$'::text))
 );
 
@@ -11899,6 +12208,7 @@ CREATE TABLE public.configurations (
     updated_by uuid,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT configurations_description_length CHECK ((char_length(description) <= 2000)),
     CONSTRAINT configurations_environment_format CHECK ((environment ~ '^[a-z][a-z0-9_-]{0,31}$'::text)),
     CONSTRAINT configurations_key_format CHECK ((config_key ~ '^[A-Za-z][A-Za-z0-9_.:-]{0,199}$'::text)),
     CONSTRAINT configurations_secret_storage CHECK (((is_secret AND (config_value IS NULL) AND (encrypted_value IS NOT NULL)) OR ((NOT is_secret) AND (config_value IS NOT NULL) AND (encrypted_value IS NULL)))),
@@ -11935,7 +12245,8 @@ CREATE TABLE public.daily_usage (
     total_cost numeric(24,10) DEFAULT 0 NOT NULL,
     requests_count integer DEFAULT 0 NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT daily_usage_total_cost_finite CHECK ((total_cost <> ALL (ARRAY['NaN'::numeric, 'Infinity'::numeric, '-Infinity'::numeric])))
 );
 
 --
@@ -12026,7 +12337,8 @@ CREATE TABLE public.model_price_history (
     output_pricing_per_million_tokens numeric(12,4) NOT NULL,
     cached_input_pricing_per_million_tokens numeric(12,4),
     effective_from timestamp with time zone NOT NULL,
-    changed_by uuid
+    changed_by uuid,
+    CONSTRAINT model_price_history_prices_finite CHECK (((input_pricing_per_million_tokens <> ALL (ARRAY['NaN'::numeric, 'Infinity'::numeric, '-Infinity'::numeric])) AND (output_pricing_per_million_tokens <> ALL (ARRAY['NaN'::numeric, 'Infinity'::numeric, '-Infinity'::numeric])) AND ((cached_input_pricing_per_million_tokens IS NULL) OR (cached_input_pricing_per_million_tokens <> ALL (ARRAY['NaN'::numeric, 'Infinity'::numeric, '-Infinity'::numeric])))))
 );
 
 --
@@ -12081,6 +12393,7 @@ CREATE TABLE public.plans (
     features text[] DEFAULT '{}'::text[] NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT plans_credits_finite CHECK (((max_credits_per_day <> ALL (ARRAY['NaN'::numeric, 'Infinity'::numeric, '-Infinity'::numeric])) AND (max_credits_per_month <> ALL (ARRAY['NaN'::numeric, 'Infinity'::numeric, '-Infinity'::numeric])))),
     CONSTRAINT plans_credits_not_negative CHECK (((max_credits_per_day >= (0)::numeric) AND (max_credits_per_month >= (0)::numeric))),
     CONSTRAINT plans_plan_name_format CHECK ((plan_name ~ '^[a-z][a-z0-9_]{0,31}$'::text))
 );
@@ -13792,6 +14105,24 @@ CREATE TRIGGER configurations_record_history AFTER INSERT OR DELETE OR UPDATE ON
 CREATE TRIGGER conversations_set_updated_at BEFORE UPDATE OF title, visibility, model_name, system_prompt, temperature, max_tokens, context_length, last_context, metadata ON public.conversations FOR EACH ROW EXECUTE FUNCTION private.set_updated_at();
 
 --
+-- Name: conversations conversations_write_quota; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER conversations_write_quota BEFORE INSERT ON public.conversations FOR EACH ROW EXECUTE FUNCTION private.consume_write_quota();
+
+--
+-- Name: documents documents_assign_version; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER documents_assign_version BEFORE INSERT ON public.documents FOR EACH ROW EXECUTE FUNCTION private.documents_assign_version();
+
+--
+-- Name: documents documents_write_quota; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER documents_write_quota BEFORE INSERT ON public.documents FOR EACH ROW EXECUTE FUNCTION private.consume_write_quota();
+
+--
 -- Name: feature_flags feature_flags_before_write; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -13834,6 +14165,12 @@ CREATE TRIGGER message_votes_set_owner BEFORE INSERT OR UPDATE OF message_id ON 
 CREATE TRIGGER message_votes_set_updated_at BEFORE UPDATE OF is_upvoted ON public.message_votes FOR EACH ROW EXECUTE FUNCTION private.set_updated_at();
 
 --
+-- Name: message_votes message_votes_write_quota; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER message_votes_write_quota BEFORE INSERT ON public.message_votes FOR EACH ROW EXECUTE FUNCTION private.consume_write_quota();
+
+--
 -- Name: messages messages_count_delete; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -13862,6 +14199,12 @@ CREATE TRIGGER messages_set_owner BEFORE INSERT ON public.messages FOR EACH ROW 
 --
 
 CREATE TRIGGER messages_set_updated_at BEFORE UPDATE OF content, parts, attachments, tool_calls, tool_call_id, tool_name, status, model_used, input_tokens, output_tokens, cost, metadata ON public.messages FOR EACH ROW EXECUTE FUNCTION private.set_updated_at();
+
+--
+-- Name: messages messages_write_quota; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER messages_write_quota BEFORE INSERT ON public.messages FOR EACH ROW EXECUTE FUNCTION private.consume_write_quota();
 
 --
 -- Name: model_config model_config_record_price_insert; Type: TRIGGER; Schema: public; Owner: -
@@ -13918,10 +14261,28 @@ CREATE TRIGGER profiles_set_updated_at BEFORE UPDATE OF username, display_name, 
 CREATE TRIGGER streams_set_owner BEFORE INSERT ON public.streams FOR EACH ROW EXECUTE FUNCTION private.set_owner_from_conversation();
 
 --
+-- Name: streams streams_write_quota; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER streams_write_quota BEFORE INSERT ON public.streams FOR EACH ROW EXECUTE FUNCTION private.consume_write_quota();
+
+--
 -- Name: suggestions suggestions_set_owner; Type: TRIGGER; Schema: public; Owner: -
 --
 
 CREATE TRIGGER suggestions_set_owner BEFORE INSERT ON public.suggestions FOR EACH ROW EXECUTE FUNCTION private.set_suggestion_owner_from_document();
+
+--
+-- Name: suggestions suggestions_stamp_resolved; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER suggestions_stamp_resolved BEFORE UPDATE OF is_resolved, resolved_at ON public.suggestions FOR EACH ROW EXECUTE FUNCTION private.suggestions_stamp_resolved();
+
+--
+-- Name: suggestions suggestions_write_quota; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER suggestions_write_quota BEFORE INSERT ON public.suggestions FOR EACH ROW EXECUTE FUNCTION private.consume_write_quota();
 
 --
 -- Name: user_plans user_plans_set_updated_at; Type: TRIGGER; Schema: public; Owner: -
@@ -14562,7 +14923,7 @@ CREATE POLICY conversations_insert ON public.conversations FOR INSERT TO authent
 -- Name: conversations conversations_select; Type: POLICY; Schema: public; Owner: -
 --
 
-CREATE POLICY conversations_select ON public.conversations FOR SELECT TO authenticated USING (((user_id = ( SELECT auth.uid() AS uid)) OR (visibility = 'public'::text) OR ( SELECT public.is_current_user_admin() AS is_current_user_admin)));
+CREATE POLICY conversations_select ON public.conversations FOR SELECT TO authenticated USING (((user_id = ( SELECT auth.uid() AS uid)) OR ( SELECT public.is_current_user_admin() AS is_current_user_admin)));
 
 --
 -- Name: conversations conversations_select_anon; Type: POLICY; Schema: public; Owner: -
@@ -14786,7 +15147,7 @@ CREATE POLICY messages_insert ON public.messages FOR INSERT TO authenticated WIT
 -- Name: messages messages_select; Type: POLICY; Schema: public; Owner: -
 --
 
-CREATE POLICY messages_select ON public.messages FOR SELECT TO authenticated USING (((user_id = ( SELECT auth.uid() AS uid)) OR ( SELECT public.is_current_user_admin() AS is_current_user_admin) OR private.conversation_is_public(conversation_id)));
+CREATE POLICY messages_select ON public.messages FOR SELECT TO authenticated USING (((user_id = ( SELECT auth.uid() AS uid)) OR ( SELECT public.is_current_user_admin() AS is_current_user_admin)));
 
 --
 -- Name: messages messages_select_anon; Type: POLICY; Schema: public; Owner: -
@@ -15305,6 +15666,12 @@ GRANT ALL ON FUNCTION private.consume_quota(p_endpoint text, p_cost integer) TO 
 GRANT ALL ON FUNCTION private.consume_quota(p_endpoint text, p_cost integer) TO service_role;
 
 --
+-- Name: FUNCTION consume_write_quota(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.consume_write_quota() FROM PUBLIC;
+
+--
 -- Name: FUNCTION conversation_is_public(p_conversation_id uuid); Type: ACL; Schema: private; Owner: -
 --
 
@@ -15363,6 +15730,13 @@ REVOKE ALL ON FUNCTION private.credit_status(p_user_id uuid, p_now timestamp wit
 GRANT ALL ON FUNCTION private.credit_status(p_user_id uuid, p_now timestamp with time zone) TO service_role;
 
 --
+-- Name: FUNCTION credit_usage_drift(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.credit_usage_drift() FROM PUBLIC;
+GRANT ALL ON FUNCTION private.credit_usage_drift() TO service_role;
+
+--
 -- Name: FUNCTION current_correlation_id(); Type: ACL; Schema: private; Owner: -
 --
 
@@ -15391,6 +15765,12 @@ REVOKE ALL ON FUNCTION private.delete_user_payment_records() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION private.disable_audit(p_table regclass) FROM PUBLIC;
+
+--
+-- Name: FUNCTION documents_assign_version(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.documents_assign_version() FROM PUBLIC;
 
 --
 -- Name: FUNCTION drop_expired_partitions(p_parent regclass, p_retention interval, p_now timestamp with time zone); Type: ACL; Schema: private; Owner: -
@@ -15652,8 +16032,74 @@ REVOKE ALL ON FUNCTION private.list_partitions(p_parent regclass) FROM PUBLIC;
 -- Name: TABLE model_config; Type: ACL; Schema: public; Owner: -
 --
 
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.model_config TO authenticated;
+GRANT SELECT,DELETE ON TABLE public.model_config TO authenticated;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.model_config TO service_role;
+
+--
+-- Name: COLUMN model_config.model_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(model_id),UPDATE(model_id) ON TABLE public.model_config TO authenticated;
+
+--
+-- Name: COLUMN model_config.name; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(name),UPDATE(name) ON TABLE public.model_config TO authenticated;
+
+--
+-- Name: COLUMN model_config.description; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(description),UPDATE(description) ON TABLE public.model_config TO authenticated;
+
+--
+-- Name: COLUMN model_config.provider; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(provider),UPDATE(provider) ON TABLE public.model_config TO authenticated;
+
+--
+-- Name: COLUMN model_config.is_active; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(is_active),UPDATE(is_active) ON TABLE public.model_config TO authenticated;
+
+--
+-- Name: COLUMN model_config.is_default; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(is_default),UPDATE(is_default) ON TABLE public.model_config TO authenticated;
+
+--
+-- Name: COLUMN model_config.thinking_enabled; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(thinking_enabled),UPDATE(thinking_enabled) ON TABLE public.model_config TO authenticated;
+
+--
+-- Name: COLUMN model_config.input_pricing_per_million_tokens; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(input_pricing_per_million_tokens),UPDATE(input_pricing_per_million_tokens) ON TABLE public.model_config TO authenticated;
+
+--
+-- Name: COLUMN model_config.output_pricing_per_million_tokens; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(output_pricing_per_million_tokens),UPDATE(output_pricing_per_million_tokens) ON TABLE public.model_config TO authenticated;
+
+--
+-- Name: COLUMN model_config.cached_input_pricing_per_million_tokens; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(cached_input_pricing_per_million_tokens),UPDATE(cached_input_pricing_per_million_tokens) ON TABLE public.model_config TO authenticated;
+
+--
+-- Name: COLUMN model_config.metadata; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(metadata),UPDATE(metadata) ON TABLE public.model_config TO authenticated;
 
 --
 -- Name: FUNCTION lock_model(p_model_id text); Type: ACL; Schema: private; Owner: -
@@ -15720,6 +16166,126 @@ GRANT ALL ON FUNCTION private.log_user_activity(p_activity_type text, p_activity
 
 REVOKE ALL ON FUNCTION private.mark_notifications_read(p_notification_ids uuid[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.mark_notifications_read(p_notification_ids uuid[]) TO authenticated;
+
+--
+-- Name: TABLE conversations; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT,DELETE ON TABLE public.conversations TO authenticated;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.conversations TO service_role;
+
+--
+-- Name: COLUMN conversations.id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(id) ON TABLE public.conversations TO anon;
+GRANT INSERT(id) ON TABLE public.conversations TO authenticated;
+
+--
+-- Name: COLUMN conversations.user_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(user_id) ON TABLE public.conversations TO authenticated;
+
+--
+-- Name: COLUMN conversations.title; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(title) ON TABLE public.conversations TO anon;
+GRANT INSERT(title),UPDATE(title) ON TABLE public.conversations TO authenticated;
+
+--
+-- Name: COLUMN conversations.visibility; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(visibility) ON TABLE public.conversations TO anon;
+GRANT INSERT(visibility),UPDATE(visibility) ON TABLE public.conversations TO authenticated;
+
+--
+-- Name: COLUMN conversations.model_name; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(model_name),UPDATE(model_name) ON TABLE public.conversations TO authenticated;
+
+--
+-- Name: COLUMN conversations.system_prompt; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(system_prompt),UPDATE(system_prompt) ON TABLE public.conversations TO authenticated;
+
+--
+-- Name: COLUMN conversations.temperature; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(temperature),UPDATE(temperature) ON TABLE public.conversations TO authenticated;
+
+--
+-- Name: COLUMN conversations.max_tokens; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(max_tokens),UPDATE(max_tokens) ON TABLE public.conversations TO authenticated;
+
+--
+-- Name: COLUMN conversations.context_length; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(context_length),UPDATE(context_length) ON TABLE public.conversations TO authenticated;
+
+--
+-- Name: COLUMN conversations.is_archived; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(is_archived),UPDATE(is_archived) ON TABLE public.conversations TO authenticated;
+
+--
+-- Name: COLUMN conversations.message_count; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(message_count) ON TABLE public.conversations TO anon;
+
+--
+-- Name: COLUMN conversations.last_context; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(last_context),UPDATE(last_context) ON TABLE public.conversations TO authenticated;
+
+--
+-- Name: COLUMN conversations.metadata; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(metadata),UPDATE(metadata) ON TABLE public.conversations TO authenticated;
+
+--
+-- Name: COLUMN conversations.created_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(created_at) ON TABLE public.conversations TO anon;
+
+--
+-- Name: COLUMN conversations.updated_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(updated_at) ON TABLE public.conversations TO anon;
+
+--
+-- Name: COLUMN conversations.last_message_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(last_message_at) ON TABLE public.conversations TO anon;
+
+--
+-- Name: FUNCTION mask_shared_conversation(p_row public.conversations); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.mask_shared_conversation(p_row public.conversations) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.mask_shared_conversation(p_row public.conversations) TO authenticated;
+
+--
+-- Name: FUNCTION message_is_shared(p_message_id uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.message_is_shared(p_message_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.message_is_shared(p_message_id uuid) TO authenticated;
 
 --
 -- Name: FUNCTION model_config_record_price(); Type: ACL; Schema: private; Owner: -
@@ -15931,7 +16497,6 @@ GRANT ALL ON FUNCTION private.require_own_correlation(p_correlation_id uuid) TO 
 -- Name: TABLE messages; Type: ACL; Schema: public; Owner: -
 --
 
-GRANT SELECT ON TABLE public.messages TO anon;
 GRANT SELECT,DELETE ON TABLE public.messages TO authenticated;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.messages TO service_role;
 
@@ -15939,60 +16504,70 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.messages TO service_role;
 -- Name: COLUMN messages.id; Type: ACL; Schema: public; Owner: -
 --
 
+GRANT SELECT(id) ON TABLE public.messages TO anon;
 GRANT INSERT(id) ON TABLE public.messages TO authenticated;
 
 --
 -- Name: COLUMN messages.conversation_id; Type: ACL; Schema: public; Owner: -
 --
 
+GRANT SELECT(conversation_id) ON TABLE public.messages TO anon;
 GRANT INSERT(conversation_id) ON TABLE public.messages TO authenticated;
 
 --
 -- Name: COLUMN messages.role; Type: ACL; Schema: public; Owner: -
 --
 
+GRANT SELECT(role) ON TABLE public.messages TO anon;
 GRANT INSERT(role) ON TABLE public.messages TO authenticated;
 
 --
 -- Name: COLUMN messages.content; Type: ACL; Schema: public; Owner: -
 --
 
+GRANT SELECT(content) ON TABLE public.messages TO anon;
 GRANT INSERT(content),UPDATE(content) ON TABLE public.messages TO authenticated;
 
 --
 -- Name: COLUMN messages.parts; Type: ACL; Schema: public; Owner: -
 --
 
+GRANT SELECT(parts) ON TABLE public.messages TO anon;
 GRANT INSERT(parts),UPDATE(parts) ON TABLE public.messages TO authenticated;
 
 --
 -- Name: COLUMN messages.attachments; Type: ACL; Schema: public; Owner: -
 --
 
-GRANT INSERT(attachments),UPDATE(attachments) ON TABLE public.messages TO authenticated;
+GRANT SELECT(attachments) ON TABLE public.messages TO anon;
+GRANT INSERT(attachments) ON TABLE public.messages TO authenticated;
 
 --
 -- Name: COLUMN messages.tool_calls; Type: ACL; Schema: public; Owner: -
 --
 
+GRANT SELECT(tool_calls) ON TABLE public.messages TO anon;
 GRANT INSERT(tool_calls) ON TABLE public.messages TO authenticated;
 
 --
 -- Name: COLUMN messages.tool_call_id; Type: ACL; Schema: public; Owner: -
 --
 
+GRANT SELECT(tool_call_id) ON TABLE public.messages TO anon;
 GRANT INSERT(tool_call_id) ON TABLE public.messages TO authenticated;
 
 --
 -- Name: COLUMN messages.tool_name; Type: ACL; Schema: public; Owner: -
 --
 
+GRANT SELECT(tool_name) ON TABLE public.messages TO anon;
 GRANT INSERT(tool_name) ON TABLE public.messages TO authenticated;
 
 --
 -- Name: COLUMN messages.status; Type: ACL; Schema: public; Owner: -
 --
 
+GRANT SELECT(status) ON TABLE public.messages TO anon;
 GRANT INSERT(status),UPDATE(status) ON TABLE public.messages TO authenticated;
 
 --
@@ -16024,6 +16599,18 @@ GRANT INSERT(cost),UPDATE(cost) ON TABLE public.messages TO authenticated;
 --
 
 GRANT INSERT(metadata),UPDATE(metadata) ON TABLE public.messages TO authenticated;
+
+--
+-- Name: COLUMN messages.created_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(created_at) ON TABLE public.messages TO anon;
+
+--
+-- Name: COLUMN messages.updated_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(updated_at) ON TABLE public.messages TO anon;
 
 --
 -- Name: FUNCTION require_own_message(p_message_id uuid, p_uid uuid, p_action text); Type: ACL; Schema: private; Owner: -
@@ -16185,6 +16772,26 @@ GRANT ALL ON FUNCTION private.set_user_api_key(p_service text, p_api_key text) T
 --
 
 REVOKE ALL ON FUNCTION private.set_vote_owner_from_message() FROM PUBLIC;
+
+--
+-- Name: FUNCTION shared_conversation(p_conversation_id uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.shared_conversation(p_conversation_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.shared_conversation(p_conversation_id uuid) TO authenticated;
+
+--
+-- Name: FUNCTION shared_messages(p_conversation_id uuid, p_limit integer, p_before uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.shared_messages(p_conversation_id uuid, p_limit integer, p_before uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.shared_messages(p_conversation_id uuid, p_limit integer, p_before uuid) TO authenticated;
+
+--
+-- Name: FUNCTION suggestions_stamp_resolved(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.suggestions_stamp_resolved() FROM PUBLIC;
 
 --
 -- Name: TABLE github_repositories; Type: ACL; Schema: public; Owner: -
@@ -16362,86 +16969,6 @@ GRANT ALL ON FUNCTION public.add_model_config(p_model_id text, p_name text, p_pr
 
 REVOKE ALL ON FUNCTION public.append_event(p_aggregate_id text, p_aggregate_type text, p_event_type text, p_payload jsonb, p_metadata jsonb, p_expected_version bigint, p_event_id uuid, p_correlation_id uuid, p_causation_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.append_event(p_aggregate_id text, p_aggregate_type text, p_event_type text, p_payload jsonb, p_metadata jsonb, p_expected_version bigint, p_event_id uuid, p_correlation_id uuid, p_causation_id uuid) TO service_role;
-
---
--- Name: TABLE conversations; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT ON TABLE public.conversations TO anon;
-GRANT SELECT,DELETE ON TABLE public.conversations TO authenticated;
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.conversations TO service_role;
-
---
--- Name: COLUMN conversations.id; Type: ACL; Schema: public; Owner: -
---
-
-GRANT INSERT(id) ON TABLE public.conversations TO authenticated;
-
---
--- Name: COLUMN conversations.user_id; Type: ACL; Schema: public; Owner: -
---
-
-GRANT INSERT(user_id) ON TABLE public.conversations TO authenticated;
-
---
--- Name: COLUMN conversations.title; Type: ACL; Schema: public; Owner: -
---
-
-GRANT INSERT(title),UPDATE(title) ON TABLE public.conversations TO authenticated;
-
---
--- Name: COLUMN conversations.visibility; Type: ACL; Schema: public; Owner: -
---
-
-GRANT INSERT(visibility),UPDATE(visibility) ON TABLE public.conversations TO authenticated;
-
---
--- Name: COLUMN conversations.model_name; Type: ACL; Schema: public; Owner: -
---
-
-GRANT INSERT(model_name),UPDATE(model_name) ON TABLE public.conversations TO authenticated;
-
---
--- Name: COLUMN conversations.system_prompt; Type: ACL; Schema: public; Owner: -
---
-
-GRANT INSERT(system_prompt),UPDATE(system_prompt) ON TABLE public.conversations TO authenticated;
-
---
--- Name: COLUMN conversations.temperature; Type: ACL; Schema: public; Owner: -
---
-
-GRANT INSERT(temperature),UPDATE(temperature) ON TABLE public.conversations TO authenticated;
-
---
--- Name: COLUMN conversations.max_tokens; Type: ACL; Schema: public; Owner: -
---
-
-GRANT INSERT(max_tokens),UPDATE(max_tokens) ON TABLE public.conversations TO authenticated;
-
---
--- Name: COLUMN conversations.context_length; Type: ACL; Schema: public; Owner: -
---
-
-GRANT INSERT(context_length),UPDATE(context_length) ON TABLE public.conversations TO authenticated;
-
---
--- Name: COLUMN conversations.is_archived; Type: ACL; Schema: public; Owner: -
---
-
-GRANT INSERT(is_archived),UPDATE(is_archived) ON TABLE public.conversations TO authenticated;
-
---
--- Name: COLUMN conversations.last_context; Type: ACL; Schema: public; Owner: -
---
-
-GRANT INSERT(last_context),UPDATE(last_context) ON TABLE public.conversations TO authenticated;
-
---
--- Name: COLUMN conversations.metadata; Type: ACL; Schema: public; Owner: -
---
-
-GRANT INSERT(metadata),UPDATE(metadata) ON TABLE public.conversations TO authenticated;
 
 --
 -- Name: FUNCTION archive_conversation(p_id uuid, p_archived boolean); Type: ACL; Schema: public; Owner: -
@@ -16664,12 +17191,6 @@ GRANT SELECT,DELETE ON TABLE public.suggestions TO authenticated;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.suggestions TO service_role;
 
 --
--- Name: COLUMN suggestions.id; Type: ACL; Schema: public; Owner: -
---
-
-GRANT INSERT(id) ON TABLE public.suggestions TO authenticated;
-
---
 -- Name: COLUMN suggestions.document_id; Type: ACL; Schema: public; Owner: -
 --
 
@@ -16704,12 +17225,6 @@ GRANT INSERT(description) ON TABLE public.suggestions TO authenticated;
 --
 
 GRANT UPDATE(is_resolved) ON TABLE public.suggestions TO authenticated;
-
---
--- Name: COLUMN suggestions.resolved_at; Type: ACL; Schema: public; Owner: -
---
-
-GRANT UPDATE(resolved_at) ON TABLE public.suggestions TO authenticated;
 
 --
 -- Name: FUNCTION create_suggestions(p_document_id uuid, p_suggestions jsonb, p_document_version integer); Type: ACL; Schema: public; Owner: -
@@ -16906,18 +17421,6 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.documents TO service_role;
 --
 
 GRANT INSERT(id) ON TABLE public.documents TO authenticated;
-
---
--- Name: COLUMN documents.version_number; Type: ACL; Schema: public; Owner: -
---
-
-GRANT INSERT(version_number) ON TABLE public.documents TO authenticated;
-
---
--- Name: COLUMN documents.parent_version; Type: ACL; Schema: public; Owner: -
---
-
-GRANT INSERT(parent_version) ON TABLE public.documents TO authenticated;
 
 --
 -- Name: COLUMN documents.user_id; Type: ACL; Schema: public; Owner: -

@@ -6,7 +6,7 @@
 -- Here, from the statements the CLI recorded, a coarser form of it: no
 -- function name is created more often than it has overloads.
 begin;
-select plan(15);
+select plan(16);
 
 -- The baseline the migrations were applied on behaves like Supabase's.
 select is((select rolsuper from pg_catalog.pg_roles where rolname = 'postgres'), false,
@@ -113,6 +113,35 @@ select ok(not ('private' = any (coalesce(
     array['public', 'graphql_public']))),
   'private is not an exposed schema');
 select ok(has_table_privilege('postgres', 'public.profiles', 'select'), 'migrations are owned by postgres');
+
+-- No numeric or floating-point column accepts NaN or +/-Infinity (docs/security.md): every such
+-- column of a table in public or private (partitions inherit their parent's) has a CHECK that
+-- refuses NaN by name, or bounds it on both sides (NaN sorts above every number in PostgreSQL,
+-- so `x <= upper` refuses it, as the two bounds refuse the infinities), or its domain does.
+select is(
+  array(
+    select format('%s.%s', c.oid::regclass, a.attname)
+      from pg_catalog.pg_attribute as a
+      join pg_catalog.pg_class as c on c.oid = a.attrelid
+      join pg_catalog.pg_namespace as n on n.oid = c.relnamespace
+      join pg_catalog.pg_type as t on t.oid = a.atttypid
+     where n.nspname in ('public', 'private')
+       and c.relkind in ('r', 'p') and not c.relispartition
+       and a.attnum > 0 and not a.attisdropped
+       and (case when t.typtype = 'd' then t.typbasetype else t.oid end)
+           in ('numeric'::regtype, 'double precision'::regtype, 'real'::regtype)
+       and not exists (
+             select 1 from pg_catalog.pg_constraint as k
+              where k.conrelid = c.oid and k.contype = 'c' and a.attnum = any(k.conkey)
+                and (pg_catalog.pg_get_constraintdef(k.oid) ~* 'nan'
+                     or (pg_catalog.pg_get_constraintdef(k.oid) ~ ('"?\m' || a.attname || '\M"? >=? ')
+                         and pg_catalog.pg_get_constraintdef(k.oid) ~ ('"?\m' || a.attname || '\M"? <=? '))))
+       and not exists (
+             select 1 from pg_catalog.pg_constraint as k
+              where t.typtype = 'd' and k.contypid = t.oid and pg_catalog.pg_get_constraintdef(k.oid) ~* 'nan')
+     order by 1),
+  '{}'::text[],
+  'every numeric and floating-point column refuses NaN and +/-Infinity by CHECK');
 
 select * from finish();
 rollback;
