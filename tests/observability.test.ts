@@ -252,6 +252,13 @@ describe('the zod contract agrees with the SQL checks', () => {
     ['track_event', 'session of 101', { p_event_name: 'page_view', p_session_id: 's'.repeat(101) }],
     ['track_event', 'category of 51', { p_event_name: 'page_view', p_event_category: 'c'.repeat(51) }],
     ['track_event', 'string properties', { p_event_name: 'page_view', p_properties: 'x' }],
+    ['log_user_activity', 'reserved category', { p_activity_type: 'x', p_activity_category: 'System' }],
+    ['log_user_activity', 'reserved type prefix', { p_activity_type: 'admin.role_granted', p_activity_category: 'chat' }],
+    ['log_user_activity', 'unreserved lookalike', { p_activity_type: 'administer', p_activity_category: 'chat' }],
+    ['record_metric', 'reserved service', { p_service_name: 'auth:gotrue', p_metric_type: 'l', p_metric_name: 'n', p_value: 1 }],
+    ['record_metric', 'value 1e15', { p_service_name: 'web', p_metric_type: 'l', p_metric_name: 'n', p_value: 1e15 }],
+    ['record_metric', 'value past 1e15', { p_service_name: 'web', p_metric_type: 'l', p_metric_name: 'n', p_value: -1.5e15 }],
+    ['track_event', 'reserved event', { p_event_name: 'service.restarted' }],
   ];
   const schemas = { log_user_activity: logUserActivityArgs, record_metric: recordMetricArgs, track_event: trackEventArgs };
   const jsonArgs = ['p_activity_metadata', 'p_tags', 'p_properties'];
@@ -259,7 +266,9 @@ describe('the zod contract agrees with the SQL checks', () => {
   it.each(cases)('%s: %s', async (fn, _name, args) => {
     const user = await users.create();
     const { sql, params } = namedCall(`public.${fn}`, args, jsonArgs);
-    await expectZodAgreesWithSql(schemas[fn as keyof typeof schemas], args, asUser(db, user, sql, params));
+    // a bad value is 22023; a reserved name is 42501 (the caller may not write it)
+    await expectZodAgreesWithSql(schemas[fn as keyof typeof schemas], args, asUser(db, user, sql, params), undefined,
+      [SqlState.invalidParameterValue, SqlState.insufficientPrivilege]);
   });
 });
 

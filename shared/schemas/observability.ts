@@ -1,6 +1,7 @@
 // The observability RPC contract (supabase/migrations/2026112204*_*.sql) as
 // zod schemas: validate before calling, parse what comes back. The rules
-// mirror the SQL checks; tests/observability.test.ts proves both sides agree.
+// mirror the SQL checks for a signed-in caller (the service role may also
+// write the reserved names); tests/observability.test.ts proves both sides agree.
 // JSON objects are limited to 16 KiB of stored jsonb in SQL; the zod check
 // measures the JSON text, which is close but not byte-exact.
 import { z } from 'zod';
@@ -14,6 +15,20 @@ export const label = (field: string, max: number) =>
     .string()
     .refine((s) => sqlTrim(s).length > 0, `invalid ${field}: required`)
     .refine((s) => sqlTrim(s).length <= max, `invalid ${field}: at most ${max} characters`);
+
+/**
+ * The names only the system writes (SQL private.is_reserved_name): admin,
+ * system and service alone, and any name under admin., system., service. or
+ * auth. (or with ':' as the separator), in any case.
+ */
+export const isReservedName = (s: string) => {
+  const v = sqlTrim(s).toLowerCase();
+  return ['admin', 'system', 'service'].includes(v) || /^(admin|system|service|auth)[.:]/.test(v);
+};
+
+/** A label a signed-in caller writes: also not a reserved name (SQL answers 42501 for one). */
+export const userLabel = (field: string, max: number) =>
+  label(field, max).refine((s) => !isReservedName(s), `invalid ${field}: reserved for the system`);
 
 /** Optional text of at most `max` characters. */
 export const optionalText = (field: string, max: number) =>
@@ -46,8 +61,8 @@ const cost = z.number().nonnegative().lt(10000);
 /** `log_user_activity`. p_user_id is for the service role only (42501 for anyone else naming another user). */
 export const logUserActivityArgs = z
   .object({
-    p_activity_type: label('activity_type', 50),
-    p_activity_category: label('activity_category', 50),
+    p_activity_type: userLabel('activity_type', 50),
+    p_activity_category: userLabel('activity_category', 50),
     p_correlation_id: uuid.optional(),
     p_activity_metadata: jsonObject('activity_metadata').optional(),
     p_resource_id: uuid.optional(),
@@ -66,9 +81,9 @@ export const logUserActivityArgs = z
 /** `log_agent_activity`. Totals and duration are derived when left out. */
 export const logAgentActivityArgs = z
   .object({
-    p_agent_type: label('agent_type', 50),
-    p_operation_type: label('operation_type', 50),
-    p_operation_category: label('operation_category', 50),
+    p_agent_type: userLabel('agent_type', 50),
+    p_operation_type: userLabel('operation_type', 50),
+    p_operation_category: userLabel('operation_category', 50),
     p_correlation_id: uuid.optional(),
     p_operation_metadata: jsonObject('operation_metadata').optional(),
     p_resource_id: uuid.optional(),
@@ -100,8 +115,8 @@ export const logAgentActivityArgs = z
 /** `log_error`. */
 export const logErrorArgs = z
   .object({
-    p_error_type: errorType,
-    p_error_category: label('error_category', 100),
+    p_error_type: errorType.refine((t) => !isReservedName(t), 'invalid error_type: reserved for the system'),
+    p_error_category: userLabel('error_category', 100),
     p_error_message: z.string().refine((s) => sqlTrim(s).length > 0 && s.length <= 10000, 'invalid error_message: required, at most 10000 characters'),
     p_error_details: jsonObject('error_details').optional(),
     p_request_path: optionalText('request_path', 500).optional(),
@@ -118,10 +133,13 @@ export const logErrorArgs = z
 /** `record_metric` (seed 004). */
 export const recordMetricArgs = z
   .object({
-    p_service_name: label('service_name', 100),
+    p_service_name: userLabel('service_name', 100),
     p_metric_type: label('metric_type', 50),
-    p_metric_name: label('metric_name', 200),
-    p_value: z.number().refine(Number.isFinite, 'invalid value: a finite number is required'),
+    p_metric_name: userLabel('metric_name', 200),
+    p_value: z
+      .number()
+      .refine(Number.isFinite, 'invalid value: a finite number is required')
+      .refine((v) => Math.abs(v) <= 1e15, 'invalid value: must be between -1e15 and 1e15'),
     p_unit: optionalText('unit', 20).optional(),
     p_tags: jsonObject('tags').optional(),
     p_correlation_id: uuid.optional(),
@@ -133,8 +151,8 @@ export const logAuditEventArgs = z
   .object({
     p_actor_type: actorType.nullable(),
     p_actor_identifier: z.string().max(200).nullable(),
-    p_action: label('action', 100),
-    p_resource_type: label('resource_type', 100),
+    p_action: userLabel('action', 100),
+    p_resource_type: userLabel('resource_type', 100),
     p_resource_id: optionalText('resource_id', 200).optional(),
     p_old_values: z.record(z.string(), z.unknown()).optional(),
     p_new_values: z.record(z.string(), z.unknown()).optional(),
@@ -146,8 +164,8 @@ export const logAuditEventArgs = z
 /** `track_event` (seed 004). */
 export const trackEventArgs = z
   .object({
-    p_event_name: label('event_name', 100),
-    p_event_category: label('event_category', 50).optional(),
+    p_event_name: userLabel('event_name', 100),
+    p_event_category: userLabel('event_category', 50).optional(),
     p_properties: jsonObject('properties').optional(),
     p_session_id: optionalText('session_id', 100).optional(),
     p_correlation_id: uuid.optional(),

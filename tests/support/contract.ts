@@ -18,20 +18,25 @@ export function namedCall(fn: string, args: Record<string, unknown>, json: Itera
   };
 }
 
-/** Whether the SQL accepted the call: true when it succeeds, false when it is refused with 22023. */
-export function sqlAccepts(call: Promise<unknown>): Promise<boolean> {
+/**
+ * Whether the SQL accepted the call: true when it succeeds, false when it is
+ * refused with one of `refusals` (22023 unless given).
+ */
+export function sqlAccepts(call: Promise<unknown>, refusals: string[] = [SqlState.invalidParameterValue]): Promise<boolean> {
   return call.then(
     () => true,
     (e) => {
-      expect(e.code).toBe(SqlState.invalidParameterValue);
+      expect(refusals).toContain(e.code);
       return false;
     },
   );
 }
 
 /** The zod schema accepts `args` exactly when the SQL accepts `call` (the same arguments sent to the database). */
-export async function expectZodAgreesWithSql(schema: z.ZodType, args: unknown, call: Promise<unknown>, message?: string): Promise<void> {
+export async function expectZodAgreesWithSql(
+  schema: z.ZodType, args: unknown, call: Promise<unknown>, message?: string, refusals?: string[],
+): Promise<void> {
   const zodOk = schema.safeParse(args).success;
-  const sqlOk = await sqlAccepts(call);
+  const sqlOk = await sqlAccepts(call, refusals);
   expect(zodOk, message).toBe(sqlOk);
 }
