@@ -35,17 +35,26 @@ function ownerOf(job: JobInput<VideoPayload>): string {
   return userId;
 }
 
-/** Storage answers a missing object with 404 (older versions: 400 with statusCode "404"). */
+/**
+ * Storage answers a missing object or bucket with 404 and a body whose
+ * statusCode is "404" (NoSuchKey, NoSuchBucket in supabase/storage's
+ * src/internal/errors); deployments in its legacy error mode send HTTP 400
+ * with that same body, so the body's statusCode decides too.
+ */
 function storageFailure(bucket: string, path: string, error: { message: string; status?: number; statusCode?: string }): Error {
   const status = error.status;
   if (status === 404 || error.statusCode === '404' || error.statusCode === 'NoSuchKey') {
-    return permanent(`storage object ${bucket}/${path} does not exist`, 'not_found');
+    return permanent(`storage object ${bucket}/${path} does not exist (${error.message})`, 'not_found');
   }
   if (status === undefined || status === 429 || status >= 500) return retryable(`storage: ${error.message}`);
   return permanent(`storage answered ${status}: ${error.message}`, 'provider_rejected');
 }
 
-/** The object's info from the Storage API, within the run's deadline. */
+/**
+ * The object's info from the Storage API (GET /object/info/<bucket>/<path>,
+ * whose body supabase-js returns camel-cased: size, contentType, etag,
+ * lastModified), within the run's deadline.
+ */
 async function objectInfo(ctx: WorkerContext, bucket: string, path: string): Promise<StoredObject> {
   const remaining = ctx.deadline - Date.now();
   if (remaining <= 0) throw retryable('storage: no time left in this run', 'deadline');
@@ -60,7 +69,7 @@ async function objectInfo(ctx: WorkerContext, bucket: string, path: string): Pro
     const text = (v: unknown) => (typeof v === 'string' ? v : null);
     return {
       size: typeof info.size === 'number' ? info.size : null,
-      contentType: text(info.contentType) ?? text((info.metadata as Record<string, unknown> | undefined)?.mimetype),
+      contentType: text(info.contentType),
       etag: text(info.etag),
       lastModified: text(info.lastModified),
     };
