@@ -420,7 +420,8 @@ describe('push channel (Web Push, VAPID)', () => {
     authSecret = Buffer.from(Array.from({ length: 16 }, (_, i) => i * 7 + 3));
     const v = createECDH('prime256v1');
     v.generateKeys();
-    vapid = { publicKey: b64url(v.getPublicKey()), privateKey: b64url(v.getPrivateKey()) };
+    // padded to 32 bytes as web-push's generateVAPIDKeys() does
+    vapid = { publicKey: b64url(v.getPublicKey()), privateKey: b64url(Buffer.from(v.getPrivateKey().toString('hex').padStart(64, '0'), 'hex')) };
   });
   const subscription = (path = '/push/abc') => ({
     endpoint: `${providerUrl}${path}`, keys: { p256dh: b64url(browser.getPublicKey()), auth: b64url(authSecret) },
@@ -477,6 +478,23 @@ describe('push channel (Web Push, VAPID)', () => {
     expect(await sentAt(n.id)).toBeInstanceOf(Date);
     expect(await pushSender.send(context(env()), { ...n, attempt: 2 })).toEqual({});
     expect(requests).toHaveLength(1);
+  });
+
+  it('accepts a VAPID private key written without its leading zero byte', async () => {
+    let v: ECDH;
+    do {
+      v = createECDH('prime256v1');
+      v.generateKeys();
+    } while (v.getPrivateKey().length === 32 && v.getPrivateKey()[0] !== 0);
+    const short = v.getPrivateKey().subarray(v.getPrivateKey().length === 32 ? 1 : 0);
+    const user = await users.create();
+    const n = await claimedNotification(user, 'push', { push_subscription: subscription() });
+    reply = (_req, res) => res.writeHead(201).end();
+    await pushSender.send(context({ ...env(), VAPID_PUBLIC_KEY: b64url(v.getPublicKey()), VAPID_PRIVATE_KEY: b64url(short) }), n);
+    const token = /^vapid t=([^,]+),/.exec(String(requests[0]!.headers.authorization))![1]!;
+    const pub = v.getPublicKey();
+    const key = await importJWK({ kty: 'EC', crv: 'P-256', x: b64url(pub.subarray(1, 33)), y: b64url(pub.subarray(33)) }, 'ES256');
+    await expect(jwtVerify(token, key, { audience: providerUrl })).resolves.toBeDefined();
   });
 
   it('classifies failures: 410 (subscription gone) and 400 permanent, 500, 429 and a timeout retryable', async () => {

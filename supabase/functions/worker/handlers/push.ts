@@ -103,7 +103,11 @@ export async function encryptPayload(subscription: PushSubscription, plaintext: 
 export async function vapidAuthorization(endpoint: string, publicKey: string, privateKey: string, subject: string, now: Date): Promise<string> {
   const pub = fromBase64url(publicKey);
   if (pub.length !== 65 || pub[0] !== 4) throw permanent('VAPID_PUBLIC_KEY is not an uncompressed P-256 public key (base64url)', 'not_configured');
-  const jwk = { kty: 'EC', crv: 'P-256', d: privateKey.replace(/=+$/, ''), x: toBase64url(pub.slice(1, 33)), y: toBase64url(pub.slice(33, 65)) };
+  const d = fromBase64url(privateKey);
+  if (d.length > 32) throw permanent('VAPID_PRIVATE_KEY is not a P-256 private key (32 bytes, base64url)', 'not_configured');
+  // JWK wants exactly 32 bytes; a key exported without its leading zero bytes is the same number
+  const jwk = { kty: 'EC', crv: 'P-256', d: toBase64url(concat(new Uint8Array(32 - d.length), d)),
+    x: toBase64url(pub.slice(1, 33)), y: toBase64url(pub.slice(33, 65)) };
   let key: CryptoKey;
   try {
     key = await crypto.subtle.importKey('jwk', jwk, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']);
