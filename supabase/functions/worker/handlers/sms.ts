@@ -3,10 +3,12 @@
 // users (profiles has none, and auth.users.phone is not reachable through the
 // API), so whoever creates an sms notification names the number.
 //
-// Sent once: Twilio's I-Twilio-Idempotency-Token (the notification's
-// idempotency key) makes a repeated request return the first message, and
-// sent_at, recorded as soon as Twilio accepts, stops a later claim from
-// sending at all.
+// Sent once: sent_at, recorded as soon as Twilio accepts the message, stops a
+// later claim from sending at all. The request also carries the
+// notification's idempotency key as I-Twilio-Idempotency-Token, for the
+// window this cannot close (Twilio accepted, the answer was lost): the header
+// Twilio puts on its own webhooks, which clients send on creates for Twilio
+// to deduplicate; the Messages API reference does not promise that it does.
 import { z } from 'zod';
 import { alreadySent, recordSent } from './records.ts';
 import { type ChannelSender, permanent, providerFetch, requireEnv, type WorkerContext } from './types.ts';
