@@ -17,7 +17,7 @@ import type { JobInput, NotificationInput, WorkerContext } from '../supabase/fun
 import { WorkerError } from '../supabase/functions/worker/handlers/types.ts';
 import { videoHandler, type VideoPayload } from '../supabase/functions/worker/handlers/video.ts';
 import { apiUrl, keys, serviceClient } from './support/api.ts';
-import { testDatabase, type TestUser } from './support/db.ts';
+import { asService, testDatabase, type TestUser } from './support/db.ts';
 
 const { db, users } = testDatabase(4);
 
@@ -158,6 +158,10 @@ describe('quiz/generation.requested', () => {
       output_tokens: 400, cached_input_tokens: 200, metadata: { job_id: j.id, job_type: 'quiz/generation.requested' } });
     expect(Number(usage[0]!.total_cost)).toBeCloseTo(cost, 10);
 
+    // the credits held before the call were settled by the usage row
+    const holds = await db.query('select status, usage_log_id from private.credit_reservations where user_id = $1', [user.id]);
+    expect(holds.rows).toEqual([{ status: 'settled', usage_log_id: result.usage_log_id }]);
+
     const notes = await notificationsOf(user);
     expect(notes).toHaveLength(1);
     expect(notes[0]).toMatchObject({ channel: 'in_app', status: 'sent', title: 'Your quiz is ready' });
@@ -229,6 +233,18 @@ describe('quiz/generation.requested', () => {
     expect(requests).toHaveLength(4);
     const { rows } = await db.query('select count(*)::int as n from public.usage_logs where user_id = $1', [user.id]);
     expect(rows[0]!.n).toBe(0);
+  });
+
+  it('does not call the model for a user whose credits are spent', async () => {
+    const user = await users.create();
+    // basic plan: 1 credit a day; 400k gpt-4o input tokens cost exactly 1.00
+    await asService(db, `select public.record_usage($1, 'gpt-4o', 400000, 0)`, [user.id]);
+    reply = json(200, completion(JSON.stringify(quiz)));
+    const e = await failure(quizHandler.run(context(env()), job('quiz/generation.requested', payload(), user.id)));
+    expect(e).toMatchObject({ retryable: false, code: 'credit_limit' });
+    expect(e.message).toContain('daily_credit_limit');
+    expect(requests).toHaveLength(0);
+    expect(await notificationsOf(user)).toHaveLength(0);
   });
 
   it('fails without retrying when OPENAI_API_KEY is not set, or the job has no user', async () => {

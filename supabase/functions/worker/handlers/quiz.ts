@@ -2,6 +2,13 @@
 // for a multiple-choice quiz, bills the call with record_usage (prices from
 // public.model_config) and tells the user in-app.
 //
+// Credits: before the call, reserve_credits holds the call's worst case (every
+// prompt character a token, every allowed output token used) under the
+// user's daily and monthly caps, keyed by the job, so a user without credits
+// left gets no model call; record_usage settles the hold at the real cost. A
+// failed attempt leaves the hold to its TTL: the retry replays the same
+// reservation.
+//
 // Where things end up: the quiz is the job's result (the user reads it with
 // get_job / list_jobs) and is also in the in-app notification's data (the
 // user's notifications list; a quiz over 12 KB is only in the job's result,
@@ -77,6 +84,27 @@ const completionSchema = z.object({
 });
 type Completion = z.infer<typeof completionSchema>;
 
+const maxOutputTokens = (p: QuizPayload) => 400 * p.question_count + 200;
+
+/** An upper bound of the prompt's tokens: a token is at least one character. */
+const promptTokenBound = (p: QuizPayload) => prompt(p).reduce((n, m) => n + m.content.length, 0) + 50;
+
+interface Reservation { allowed: boolean; reason?: string; reservation_id: string | null }
+
+/** Holds the call's worst-case cost under the user's credit caps (replayed on a retry of the job). */
+async function reserveCredits(ctx: WorkerContext, job: JobInput<QuizPayload>, userId: string, model: string): Promise<string> {
+  const { data, error } = await ctx.db.rpc('reserve_credits', {
+    p_user_id: userId, p_model: model, p_input_tokens: promptTokenBound(job.payload),
+    p_max_output_tokens: maxOutputTokens(job.payload), p_idempotency_key: job.idempotencyKey, p_now: ctx.now().toISOString(),
+  });
+  if (error) throw dbFailure('reserving credits', error);
+  const reservation = data as Reservation;
+  if (!reservation.allowed || !reservation.reservation_id) {
+    throw permanent(`not enough credits for this quiz (${reservation.reason ?? 'refused'})`, 'credit_limit');
+  }
+  return reservation.reservation_id;
+}
+
 async function complete(ctx: WorkerContext, model: string, p: QuizPayload, userId: string): Promise<Completion> {
   const apiKey = requireEnv(ctx, 'OPENAI_API_KEY');
   const base = (ctx.env('OPENAI_API_URL') || defaultApiUrl).replace(/\/+$/, '');
@@ -84,8 +112,7 @@ async function complete(ctx: WorkerContext, model: string, p: QuizPayload, userI
     method: 'POST',
     headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
     body: JSON.stringify({
-      model, messages: prompt(p), response_format: { type: 'json_object' },
-      max_tokens: 400 * p.question_count + 200, user: userId,
+      model, messages: prompt(p), response_format: { type: 'json_object' }, max_tokens: maxOutputTokens(p), user: userId,
     }),
   }, 'OpenAI');
   const parsed = completionSchema.safeParse(await res.json().catch(() => null));
@@ -94,7 +121,7 @@ async function complete(ctx: WorkerContext, model: string, p: QuizPayload, userI
 }
 
 /** Bills the call: the same idempotency key records (and charges) once. */
-async function recordUsage(ctx: WorkerContext, job: JobInput<QuizPayload>, userId: string, model: string,
+async function recordUsage(ctx: WorkerContext, job: JobInput<QuizPayload>, userId: string, model: string, reservationId: string,
   usage: Completion['usage'], durationMs: number): Promise<{ id: string; total_cost: string | number }> {
   const { data, error } = await ctx.db.rpc('record_usage', {
     p_user_id: userId, p_model: model,
@@ -103,7 +130,7 @@ async function recordUsage(ctx: WorkerContext, job: JobInput<QuizPayload>, userI
     p_reasoning_tokens: usage.completion_tokens_details?.reasoning_tokens ?? 0,
     p_agent_type: 'quiz_generation', p_duration_ms: Math.max(0, Math.round(durationMs)),
     p_metadata: { job_id: job.id, job_type: job.type }, p_idempotency_key: job.idempotencyKey,
-    p_now: ctx.now().toISOString(),
+    p_reservation_id: reservationId, p_now: ctx.now().toISOString(),
   });
   if (error) throw dbFailure('recording usage', error);
   return data as { id: string; total_cost: string | number };
@@ -146,10 +173,12 @@ export const quizHandler: JobHandler<QuizPayload> = {
     if (done && stored?.quiz) return { ...stored, notification_id: done.id };
 
     const model = await chooseModel(ctx, job.payload.model);
+    requireEnv(ctx, 'OPENAI_API_KEY');
+    const reservationId = await reserveCredits(ctx, job, userId, model);
     const started = Date.now();
     const completion = await complete(ctx, model, job.payload, userId);
     // Billed before the output is checked: the tokens were spent either way.
-    const usage = await recordUsage(ctx, job, userId, model, completion.usage, Date.now() - started);
+    const usage = await recordUsage(ctx, job, userId, model, reservationId, completion.usage, Date.now() - started);
     const quiz = parseQuiz(completion.choices[0]!.message.content);
     const result = { quiz, model, usage_log_id: usage.id, cost: Number(usage.total_cost) };
     const notification = await notifyInAppOnce(ctx, job.idempotencyKey, {
