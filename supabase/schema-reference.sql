@@ -2845,8 +2845,9 @@ begin
       using errcode = '55000', hint = 'create extension pg_net; (Dashboard: Database > Extensions), then see docs/platform.md "Workers".';
   end if;
   if pg_catalog.to_regclass('vault.decrypted_secrets') is not null then
-    execute 'select (select s.decrypted_secret from vault.decrypted_secrets as s where s.name = $1),
-                    (select s.decrypted_secret from vault.decrypted_secrets as s where s.name = $2)'
+    execute pg_catalog.format('select (select s.decrypted_secret from %1$I.%2$I as s where s.name = $1),
+                                      (select s.decrypted_secret from %1$I.%2$I as s where s.name = $2)',
+                              'vault', 'decrypted_secrets')
        into v_url, v_key using 'project_url', 'worker_secret_key';
   end if;
   if v_url is null or v_key is null then
@@ -2856,7 +2857,7 @@ begin
   end if;
   -- pg_net is asynchronous: this queues the request and returns its id. The
   -- timeout covers the worker's budget (WORKER_BUDGET_MS, 25 s by default).
-  execute 'select net.http_post(url := $1, body := $2, headers := $3, timeout_milliseconds := $4)'
+  execute pg_catalog.format('select %I.http_post(url := $1, body := $2, headers := $3, timeout_milliseconds := $4)', 'net')
      into v_request
     using pg_catalog.rtrim(v_url, '/') || '/functions/v1/worker', coalesce(p_body, '{}'::jsonb),
           pg_catalog.jsonb_build_object('Content-Type', 'application/json', 'apikey', v_key), 150000;

