@@ -2,7 +2,7 @@
 -- complete, fail with backoff, dead letters and requeue, cancel, metrics,
 -- idempotent consumers, retention, and each role.
 begin;
-select plan(133);
+select plan(135);
 
 select tests.create_supabase_user('q_alice');
 select tests.create_supabase_user('q_bob');
@@ -35,6 +35,12 @@ select ok(not has_function_privilege('anon', 'private.invoke_worker(jsonb)', 'ex
   'anon cannot make the database call the worker');
 select ok((select p.prosecdef from pg_proc p where p.oid = 'private.invoke_worker(jsonb)'::regprocedure),
   'invoke_worker reads Vault as its owner (security definer), for pg_cron');
+insert into public.system_metrics (service_name, metric_type, metric_name, value, unit, tags, recorded_at)
+values ('worker', 'latency', 'worker.run', 1234, 'ms', '{"outcome": "failures"}', now() + interval '1 minute');
+select is(public.health_check() -> 'queue' ->> 'worker_last_outcome', 'failures',
+  'the health check shows the outcome of the worker''s last run (its worker.run metric)');
+select is((public.health_check() -> 'queue' ->> 'worker_last_run_ms')::numeric, 1234::numeric,
+  '... and how long it took');
 
 
 -- ---------------------------------------------------------------------------
