@@ -53,6 +53,11 @@ const gateway = { stateFile: apiFile, url: apiUrl };
 // to repair itself before it restarts the gateway.
 const repairWaitMs = 15_000;
 
+// How often the local gateway calls the worker edge function (after the
+// previous run returned); LOCAL_STACK_WORKER_EVERY_SECONDS=0 npm start turns
+// it off. docs/platform.md "Workers".
+const localWorkerEverySeconds = 5;
+
 async function startApi(dbPort) {
   let found = await inspectGateway(gateway);
   const t0 = Date.now();
@@ -78,6 +83,9 @@ async function startApi(dbPort) {
     );
   }
   log('Starting the API gateway and the functions runtime ...');
+  // The worker on a schedule, as pg_cron does on hosted projects (which the
+  // local stack cannot: no pg_net). The gateway inherits this environment.
+  process.env.LOCAL_STACK_WORKER_EVERY_SECONDS ??= String(localWorkerEverySeconds);
   try {
     await startGateway({ ...gateway, logFile: apiLog, port: local.apiPort, dbUrl: `${dbUrl(dbPort)}?sslmode=disable` });
   } catch (e) {

@@ -2575,6 +2575,7 @@ declare
   v_lease_expired bigint;
   v_hits bigint;
   v_misses bigint;
+  v_worker public.system_metrics;
 begin
   select max(m.version), count(*)::integer
     into v_latest, v_applied
@@ -2598,6 +2599,15 @@ begin
   select count(*) into v_lease_expired
     from private.jobs as j
    where j.status = 'active' and j.locked_until <= v_now;
+
+  -- The worker's last run (supabase/functions/worker records each as the
+  -- metric worker.run): when, how long, and its outcome. The series index
+  -- (service_name, metric_name, recorded_at desc) answers it.
+  select m.* into v_worker
+    from public.system_metrics as m
+   where m.service_name = 'worker' and m.metric_name = 'worker.run'
+   order by m.recorded_at desc
+   limit 1;
 
   -- Cache: hits and misses since the last restart (unlogged sequences), read
   -- without scanning the entries.
@@ -2627,7 +2637,10 @@ begin
         when v_oldest_ready is null then 0
         when not pg_catalog.isfinite(v_oldest_ready) then null
         else pg_catalog.floor(extract(epoch from v_now) - extract(epoch from v_oldest_ready)) end,
-      'lease_expired', v_lease_expired),
+      'lease_expired', v_lease_expired,
+      'worker_last_run_at', v_worker.recorded_at,
+      'worker_last_run_ms', v_worker.value,
+      'worker_last_outcome', v_worker.tags ->> 'outcome'),
     'cache', jsonb_build_object(
       'status', 'ok',
       'hits', v_hits,
@@ -2641,7 +2654,7 @@ $$;
 -- Name: FUNCTION health_snapshot(); Type: COMMENT; Schema: private; Owner: -
 --
 
-COMMENT ON FUNCTION private.health_snapshot() IS 'Facts for the health endpoint: database reachable, applied migrations, scheduled jobs whose last run failed, queue backlog, cache hits. No secrets.';
+COMMENT ON FUNCTION private.health_snapshot() IS 'Facts for the health endpoint: database reachable, applied migrations, scheduled jobs whose last run failed, queue backlog (with the worker''s last run), cache hits. No secrets.';
 
 --
 -- Name: ingest_webhook_event(text, text, text, jsonb, timestamp with time zone); Type: FUNCTION; Schema: private; Owner: -
@@ -2813,6 +2826,50 @@ $$;
 --
 
 COMMENT ON FUNCTION private.integrations_write_quota() IS 'Trigger: the inserting user consumes one of their writes quota (PT429 when spent). On tables users insert into directly: locations, github_repositories.';
+
+--
+-- Name: invoke_worker(jsonb); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.invoke_worker(p_body jsonb DEFAULT '{}'::jsonb) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  v_url text;
+  v_key text;
+  v_request bigint;
+begin
+  if pg_catalog.to_regprocedure('net.http_post(text, jsonb, jsonb, jsonb, integer)') is null then
+    raise exception 'pg_net is not enabled: the worker cannot be called from the database'
+      using errcode = '55000', hint = 'create extension pg_net; (Dashboard: Database > Extensions), then see docs/platform.md "Workers".';
+  end if;
+  if pg_catalog.to_regclass('vault.decrypted_secrets') is not null then
+    execute pg_catalog.format('select (select s.decrypted_secret from %1$I.%2$I as s where s.name = $1),
+                                      (select s.decrypted_secret from %1$I.%2$I as s where s.name = $2)',
+                              'vault', 'decrypted_secrets')
+       into v_url, v_key using 'project_url', 'worker_secret_key';
+  end if;
+  if v_url is null or v_key is null then
+    raise exception 'the Vault secrets project_url and worker_secret_key are required to call the worker'
+      using errcode = '55000',
+            hint = 'select vault.create_secret(''https://<project-ref>.supabase.co'', ''project_url''); select vault.create_secret(''<a secret key, sb_secret_...>'', ''worker_secret_key'');';
+  end if;
+  -- pg_net is asynchronous: this queues the request and returns its id. The
+  -- timeout covers the worker's budget (WORKER_BUDGET_MS, 25 s by default).
+  execute pg_catalog.format('select %I.http_post(url := $1, body := $2, headers := $3, timeout_milliseconds := $4)', 'net')
+     into v_request
+    using pg_catalog.rtrim(v_url, '/') || '/functions/v1/worker', coalesce(p_body, '{}'::jsonb),
+          pg_catalog.jsonb_build_object('Content-Type', 'application/json', 'apikey', v_key), 150000;
+  return v_request;
+end;
+$_$;
+
+--
+-- Name: FUNCTION invoke_worker(p_body jsonb); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.invoke_worker(p_body jsonb) IS 'Calls the worker edge function through pg_net (asynchronously; returns the pg_net request id) with the project URL and the secret key from Vault (project_url, worker_secret_key). pg_cron job worker runs it every 30 seconds. 55000 with the steps to take when pg_net or the secrets are missing.';
 
 --
 -- Name: is_e164(text); Type: FUNCTION; Schema: private; Owner: -
@@ -15953,6 +16010,12 @@ GRANT ALL ON FUNCTION private.insert_job(p_queue text, p_job_type text, p_job_na
 --
 
 REVOKE ALL ON FUNCTION private.integrations_write_quota() FROM PUBLIC;
+
+--
+-- Name: FUNCTION invoke_worker(p_body jsonb); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.invoke_worker(p_body jsonb) FROM PUBLIC;
 
 --
 -- Name: FUNCTION is_e164(p_phone text); Type: ACL; Schema: private; Owner: -

@@ -131,6 +131,55 @@ async function waitForPort(port, child, name, timeoutMs = 30_000) {
   throw new Error(`function ${name} did not start listening within ${timeoutMs} ms`);
 }
 
+/**
+ * The local stand-in for the hosted worker schedule (pg_cron -> pg_net ->
+ * /functions/v1/worker, 20261122050100_queues.sql): the local stack has no
+ * pg_net, so the runtime calls the worker itself, as a service (the secret
+ * key in `apikey`), every `everySeconds` after the previous run returned, so
+ * runs never overlap. `npm start` turns it on (LOCAL_STACK_WORKER_EVERY_SECONDS,
+ * local-stack/stack.mjs); `npm test` leaves it off, so tests decide when work runs.
+ * Returns stop().
+ */
+export function scheduleWorker({ functions, secretKey, everySeconds, log = () => undefined }) {
+  let timer = null;
+  let stopped = false;
+  let lastProblem = null;
+  const report = (problem) => {
+    // one line per change, not one per tick
+    if (problem !== lastProblem) log(problem ? `[worker schedule] ${problem}` : '[worker schedule] the worker answers again');
+    lastProblem = problem;
+  };
+  async function tick() {
+    const entry = functions.get('worker');
+    if (entry?.ready) {
+      try {
+        const res = await fetch(`http://127.0.0.1:${entry.port}/worker`, {
+          method: 'POST',
+          headers: { apikey: secretKey, 'content-type': 'application/json' },
+          body: '{}',
+          signal: AbortSignal.timeout(150_000),
+        });
+        const summary = await res.json().catch(() => null);
+        report(res.ok ? null : `the worker answered ${res.status}: ${JSON.stringify(summary?.errors ?? summary)}`);
+      } catch (e) {
+        if (!stopped) report(`the worker could not be called: ${e.message}`);
+      }
+    }
+    if (!stopped) timer = setTimeout(tick, everySeconds * 1000);
+  }
+  timer = setTimeout(tick, everySeconds * 1000);
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+  };
+}
+
+/** LOCAL_STACK_WORKER_EVERY_SECONDS: a positive number turns the local worker schedule on. */
+function workerScheduleSeconds() {
+  const v = Number(process.env.LOCAL_STACK_WORKER_EVERY_SECONDS);
+  return Number.isFinite(v) && v > 0 ? v : null;
+}
+
 // Restart backoff of a function process that exits: doubling from the first
 // delay to the cap, back to the first once a process has served for a while.
 const restartDelay = { firstMs: 250, maxMs: 10_000, resetAfterMs: 30_000 };
@@ -214,8 +263,11 @@ export async function startFunctions({ repoRoot, env, names: only, defaults = {}
     }, entry.delay);
   }
 
+  let stopSchedule = () => undefined;
+
   async function stop() {
     stopping = true;
+    stopSchedule();
     for (const entry of functions.values()) clearTimeout(entry.timer);
     await Promise.all(
       [...children].map(
@@ -236,6 +288,12 @@ export async function startFunctions({ repoRoot, env, names: only, defaults = {}
   } catch (e) {
     await stop();
     throw e;
+  }
+  const everySeconds = workerScheduleSeconds();
+  const secretKey = JSON.parse(environment.SUPABASE_SECRET_KEYS ?? '{}').default;
+  if (everySeconds && functions.has('worker') && secretKey) {
+    stopSchedule = scheduleWorker({ functions, secretKey, everySeconds, log });
+    log(`[worker schedule] calling the worker every ${everySeconds} s (LOCAL_STACK_WORKER_EVERY_SECONDS)`);
   }
   return { functions, stop };
 }

@@ -1042,3 +1042,80 @@ grant execute on function public.cleanup_old_job_queue_records(timestamptz) to s
 -- Scheduled maintenance (cron.schedule upserts by name)
 -- ===========================================================================
 select cron.schedule('job-queue-cleanup', '41 3 * * *', 'select public.cleanup_old_job_queue_records()');
+
+-- ===========================================================================
+-- The worker's schedule (docs/platform.md "Workers")
+-- ===========================================================================
+-- The worker is an edge function (supabase/functions/worker). On a hosted
+-- project pg_cron calls it through pg_net, with the project URL and the
+-- secret key kept in Vault, as Supabase documents for scheduling edge
+-- functions (guides/functions/schedule-functions). The local stack has no
+-- pg_net: its gateway calls the worker on the same schedule itself.
+--
+-- net.http_post and vault are reached through dynamic SQL built with
+-- format(): the function must exist (and pass plpgsql_check, which checks
+-- constant query strings) in a database without pg_net or Vault, where it
+-- refuses with the steps to take.
+create or replace function private.invoke_worker(p_body jsonb default '{}'::jsonb)
+returns bigint
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  v_url text;
+  v_key text;
+  v_request bigint;
+begin
+  if pg_catalog.to_regprocedure('net.http_post(text, jsonb, jsonb, jsonb, integer)') is null then
+    raise exception 'pg_net is not enabled: the worker cannot be called from the database'
+      using errcode = '55000', hint = 'create extension pg_net; (Dashboard: Database > Extensions), then see docs/platform.md "Workers".';
+  end if;
+  if pg_catalog.to_regclass('vault.decrypted_secrets') is not null then
+    execute pg_catalog.format('select (select s.decrypted_secret from %1$I.%2$I as s where s.name = $1),
+                                      (select s.decrypted_secret from %1$I.%2$I as s where s.name = $2)',
+                              'vault', 'decrypted_secrets')
+       into v_url, v_key using 'project_url', 'worker_secret_key';
+  end if;
+  if v_url is null or v_key is null then
+    raise exception 'the Vault secrets project_url and worker_secret_key are required to call the worker'
+      using errcode = '55000',
+            hint = 'select vault.create_secret(''https://<project-ref>.supabase.co'', ''project_url''); select vault.create_secret(''<a secret key, sb_secret_...>'', ''worker_secret_key'');';
+  end if;
+  -- pg_net is asynchronous: this queues the request and returns its id. The
+  -- timeout covers the worker's budget (WORKER_BUDGET_MS, 25 s by default).
+  execute pg_catalog.format('select %I.http_post(url := $1, body := $2, headers := $3, timeout_milliseconds := $4)', 'net')
+     into v_request
+    using pg_catalog.rtrim(v_url, '/') || '/functions/v1/worker', coalesce(p_body, '{}'::jsonb),
+          pg_catalog.jsonb_build_object('Content-Type', 'application/json', 'apikey', v_key), 150000;
+  return v_request;
+end;
+$$;
+
+comment on function private.invoke_worker(jsonb) is
+  'Calls the worker edge function through pg_net (asynchronously; returns the pg_net request id) with the project URL and the secret key from Vault (project_url, worker_secret_key). pg_cron job worker runs it every 30 seconds. 55000 with the steps to take when pg_net or the secrets are missing.';
+
+revoke execute on function private.invoke_worker(jsonb) from public, anon, authenticated, service_role;
+
+-- The schedule is created only where it can work; otherwise a NOTICE says
+-- what to run. cron.schedule upserts by name, so running this again (after
+-- adding the secrets) is safe.
+do $$
+declare
+  v_secrets integer := 0;
+begin
+  if not exists (select 1 from pg_catalog.pg_extension where extname = 'pg_net') then
+    raise notice 'worker schedule not created: pg_net is not enabled. To run the worker from the database: create extension pg_net; store project_url and worker_secret_key in Vault; then select cron.schedule(''worker'', ''30 seconds'', ''select private.invoke_worker()''); (docs/platform.md "Workers"). The local stack calls the worker itself.';
+    return;
+  end if;
+  if pg_catalog.to_regclass('vault.decrypted_secrets') is not null then
+    execute 'select count(*)::integer from vault.decrypted_secrets where name in (''project_url'', ''worker_secret_key'')' into v_secrets;
+  end if;
+  if v_secrets < 2 then
+    raise notice 'worker schedule not created: the Vault secrets project_url and worker_secret_key are missing. Create them (select vault.create_secret(''https://<project-ref>.supabase.co'', ''project_url''); select vault.create_secret(''sb_secret_...'', ''worker_secret_key'');), then select cron.schedule(''worker'', ''30 seconds'', ''select private.invoke_worker()''); (docs/platform.md "Workers").';
+    return;
+  end if;
+  perform cron.schedule('worker', '30 seconds', 'select private.invoke_worker()');
+end;
+$$;

@@ -32,6 +32,7 @@ declare
   v_lease_expired bigint;
   v_hits bigint;
   v_misses bigint;
+  v_worker public.system_metrics;
 begin
   select max(m.version), count(*)::integer
     into v_latest, v_applied
@@ -55,6 +56,15 @@ begin
   select count(*) into v_lease_expired
     from private.jobs as j
    where j.status = 'active' and j.locked_until <= v_now;
+
+  -- The worker's last run (supabase/functions/worker records each as the
+  -- metric worker.run): when, how long, and its outcome. The series index
+  -- (service_name, metric_name, recorded_at desc) answers it.
+  select m.* into v_worker
+    from public.system_metrics as m
+   where m.service_name = 'worker' and m.metric_name = 'worker.run'
+   order by m.recorded_at desc
+   limit 1;
 
   -- Cache: hits and misses since the last restart (unlogged sequences), read
   -- without scanning the entries.
@@ -84,7 +94,10 @@ begin
         when v_oldest_ready is null then 0
         when not pg_catalog.isfinite(v_oldest_ready) then null
         else pg_catalog.floor(extract(epoch from v_now) - extract(epoch from v_oldest_ready)) end,
-      'lease_expired', v_lease_expired),
+      'lease_expired', v_lease_expired,
+      'worker_last_run_at', v_worker.recorded_at,
+      'worker_last_run_ms', v_worker.value,
+      'worker_last_outcome', v_worker.tags ->> 'outcome'),
     'cache', jsonb_build_object(
       'status', 'ok',
       'hits', v_hits,
@@ -95,7 +108,7 @@ end;
 $$;
 
 comment on function private.health_snapshot() is
-  'Facts for the health endpoint: database reachable, applied migrations, scheduled jobs whose last run failed, queue backlog, cache hits. No secrets.';
+  'Facts for the health endpoint: database reachable, applied migrations, scheduled jobs whose last run failed, queue backlog (with the worker''s last run), cache hits. No secrets.';
 
 create or replace function public.health_check()
 returns jsonb

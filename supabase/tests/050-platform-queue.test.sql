@@ -2,7 +2,7 @@
 -- complete, fail with backoff, dead letters and requeue, cancel, metrics,
 -- idempotent consumers, retention, and each role.
 begin;
-select plan(127);
+select plan(135);
 
 select tests.create_supabase_user('q_alice');
 select tests.create_supabase_user('q_bob');
@@ -15,6 +15,33 @@ select ok(exists (select 1 from cron.job where jobname = 'job-queue-cleanup' and
 select is((select count(*)::int from private.job_types
             where job_type in ('video/upload.completed', 'quiz/generation.requested', 'email/send', 'analytics/daily.aggregate', 'membership/updated')),
   5, 'the seed''s five job types are registered');
+
+-- ---------------------------------------------------------------------------
+-- The worker's schedule: pg_cron -> pg_net -> the worker edge function
+-- ---------------------------------------------------------------------------
+select ok(exists (select 1 from pg_extension where extname = 'pg_net')
+          or not exists (select 1 from cron.job where jobname = 'worker'),
+  'no worker schedule where pg_net cannot run it (the migration raised a NOTICE instead)');
+select throws_like(
+  $$select private.invoke_worker()$$,
+  case when exists (select 1 from pg_extension where extname = 'pg_net') then '%Vault secrets project_url and worker_secret_key%'
+       else '%pg_net is not enabled%' end,
+  'invoking the worker from the database without pg_net or its secrets refuses, saying what is missing');
+select ok(not has_function_privilege('service_role', 'private.invoke_worker(jsonb)', 'execute'),
+  'the service role cannot make the database call the worker');
+select ok(not has_function_privilege('authenticated', 'private.invoke_worker(jsonb)', 'execute'),
+  'signed-in users cannot make the database call the worker');
+select ok(not has_function_privilege('anon', 'private.invoke_worker(jsonb)', 'execute'),
+  'anon cannot make the database call the worker');
+select ok((select p.prosecdef from pg_proc p where p.oid = 'private.invoke_worker(jsonb)'::regprocedure),
+  'invoke_worker reads Vault as its owner (security definer), for pg_cron');
+insert into public.system_metrics (service_name, metric_type, metric_name, value, unit, tags, recorded_at)
+values ('worker', 'latency', 'worker.run', 1234, 'ms', '{"outcome": "failures"}', now() + interval '1 minute');
+select is(public.health_check() -> 'queue' ->> 'worker_last_outcome', 'failures',
+  'the health check shows the outcome of the worker''s last run (its worker.run metric)');
+select is((public.health_check() -> 'queue' ->> 'worker_last_run_ms')::numeric, 1234::numeric,
+  '... and how long it took');
+
 
 -- ---------------------------------------------------------------------------
 -- Service role: queues and enqueue
