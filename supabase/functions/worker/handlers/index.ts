@@ -3,7 +3,11 @@
 // non-retryably with a message naming it (handler.ts), never silently.
 import { emailChannel, emailSendHandler } from './email.ts';
 import { analyticsDailyHandler, inAppChannel, membershipUpdatedHandler } from './platform.ts';
+import { pushSender } from './push.ts';
+import { quizHandler } from './quiz.ts';
+import { smsSender } from './sms.ts';
 import type { ChannelSender, JobHandler, NotificationInput } from './types.ts';
+import { videoHandler } from './video.ts';
 import { whatsappChannel, whatsappMessageHandler } from './whatsapp.ts';
 
 export interface Registry {
@@ -16,6 +20,6 @@ export function buildRegistry(jobs: JobHandler<any>[], channels: ChannelSender[]
 }
 
 export const registry: Registry = buildRegistry(
-  [emailSendHandler, whatsappMessageHandler, analyticsDailyHandler, membershipUpdatedHandler],
-  [emailChannel, whatsappChannel, inAppChannel],
+  [emailSendHandler, whatsappMessageHandler, analyticsDailyHandler, membershipUpdatedHandler, quizHandler, videoHandler],
+  [emailChannel, whatsappChannel, inAppChannel, smsSender, pushSender],
 );
