@@ -2839,15 +2839,18 @@ declare
   v_url text;
   v_key text;
   v_request bigint;
+  -- Looked up, not named: projects without pg_net or Vault have neither
+  -- (and the dynamic SQL below stays out of static checks that would fail there).
+  v_http_post regprocedure := pg_catalog.to_regprocedure('net.http_post(text, jsonb, jsonb, jsonb, integer)');
+  v_secrets regclass := pg_catalog.to_regclass('vault.decrypted_secrets');
 begin
-  if pg_catalog.to_regprocedure('net.http_post(text, jsonb, jsonb, jsonb, integer)') is null then
+  if v_http_post is null then
     raise exception 'pg_net is not enabled: the worker cannot be called from the database'
       using errcode = '55000', hint = 'create extension pg_net; (Dashboard: Database > Extensions), then see docs/platform.md "Workers".';
   end if;
-  if pg_catalog.to_regclass('vault.decrypted_secrets') is not null then
-    execute pg_catalog.format('select (select s.decrypted_secret from %1$I.%2$I as s where s.name = $1),
-                                      (select s.decrypted_secret from %1$I.%2$I as s where s.name = $2)',
-                              'vault', 'decrypted_secrets')
+  if v_secrets is not null then
+    execute pg_catalog.format('select (select s.decrypted_secret from %1$s as s where s.name = $1),
+                                      (select s.decrypted_secret from %1$s as s where s.name = $2)', v_secrets)
        into v_url, v_key using 'project_url', 'worker_secret_key';
   end if;
   if v_url is null or v_key is null then
@@ -2857,7 +2860,7 @@ begin
   end if;
   -- pg_net is asynchronous: this queues the request and returns its id. The
   -- timeout covers the worker's budget (WORKER_BUDGET_MS, 25 s by default).
-  execute pg_catalog.format('select %I.http_post(url := $1, body := $2, headers := $3, timeout_milliseconds := $4)', 'net')
+  execute pg_catalog.format('select %s(url := $1, body := $2, headers := $3, timeout_milliseconds := $4)', v_http_post::oid::regproc)
      into v_request
     using pg_catalog.rtrim(v_url, '/') || '/functions/v1/worker', coalesce(p_body, '{}'::jsonb),
           pg_catalog.jsonb_build_object('Content-Type', 'application/json', 'apikey', v_key), 150000;
