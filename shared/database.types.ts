@@ -519,14 +519,14 @@ isOneToOne: false
                   ]
                 },"transaction_events": {
                   Row: {
-                    "actor_id": string | null,"actor_role": string,"created_at": string,"from_status": string | null,"id": number,"to_status": string,"transaction_id": string,"user_id": string
+                    "actor_id": string | null,"actor_role": string,"correlation_id": string | null,"created_at": string,"from_status": string | null,"id": number,"to_status": string,"transaction_id": string,"user_id": string
                   }
                   ComputedFields: never
                   Insert: {
-                    "actor_id"?: string | null,"actor_role": string,"created_at"?: string,"from_status"?: string | null,"id"?: number,"to_status": string,"transaction_id": string,"user_id": string
+                    "actor_id"?: string | null,"actor_role": string,"correlation_id"?: string | null,"created_at"?: string,"from_status"?: string | null,"id"?: number,"to_status": string,"transaction_id": string,"user_id": string
                   }
                   Update: {
-                    "actor_id"?: string | null,"actor_role"?: string,"created_at"?: string,"from_status"?: string | null,"id"?: number,"to_status"?: string,"transaction_id"?: string,"user_id"?: string
+                    "actor_id"?: string | null,"actor_role"?: string,"correlation_id"?: string | null,"created_at"?: string,"from_status"?: string | null,"id"?: number,"to_status"?: string,"transaction_id"?: string,"user_id"?: string
                   }
                   Relationships: [
                     
@@ -1114,7 +1114,7 @@ isOneToOne: false
         isSetofReturn: true
       } },
 "create_transaction":
-{ Args: { "p_amount": number,"p_currency": string,"p_idempotency_key"?: string,"p_type": string,"p_user_id": string }; Returns: {
+{ Args: { "p_amount": number,"p_correlation_id"?: string,"p_currency": string,"p_idempotency_key"?: string,"p_type": string,"p_user_id": string }; Returns: {
               "amount": number,
 "completed_at": string | null,
 "created_at": string,
@@ -1676,6 +1676,11 @@ isOneToOne: false
         isOneToOne: false
         isSetofReturn: true
       } },
+"list_provider_plans":
+{ Args: { "p_provider"?: string }; Returns: {
+              "created_at": string,"plan": string,"provider": string,"provider_plan_id": string,"updated_at": string
+            }[]
+                           },
 "list_streams":
 { Args: { "p_conversation_id": string }; Returns: {
               "conversation_id": string,
@@ -1828,6 +1833,9 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"remove_provider_plan":
+{ Args: { "p_provider": string,"p_provider_plan_id": string }; Returns: boolean
+                           },
 "requeue_dead_jobs":
 { Args: { "p_now"?: string,"p_queue": string }; Returns: number
                            },
@@ -2099,6 +2107,11 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"set_provider_plan":
+{ Args: { "p_plan": string,"p_provider": string,"p_provider_plan_id": string }; Returns: {
+              "created_at": string,"plan": string,"provider": string,"provider_plan_id": string,"updated_at": string
+            }[]
+                           },
 "set_user_api_key":
 { Args: { "p_api_key": string,"p_service": string }; Returns: {
               "created_at": string,

@@ -1347,10 +1347,10 @@ COMMENT ON COLUMN public.transactions.status IS 'pending -> processing -> comple
 COMMENT ON COLUMN public.transactions.idempotency_key IS 'The client''s idempotency key, when it sent one (unique per user in private.transaction_idempotency_keys).';
 
 --
--- Name: create_transaction(uuid, text, numeric, text, text); Type: FUNCTION; Schema: private; Owner: -
+-- Name: create_transaction(uuid, text, numeric, text, text, uuid); Type: FUNCTION; Schema: private; Owner: -
 --
 
-CREATE FUNCTION private.create_transaction(p_user_id uuid, p_type text, p_amount numeric, p_currency text, p_idempotency_key text) RETURNS public.transactions
+CREATE FUNCTION private.create_transaction(p_user_id uuid, p_type text, p_amount numeric, p_currency text, p_idempotency_key text, p_correlation_id uuid) RETURNS public.transactions
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $_$
@@ -1369,6 +1369,7 @@ declare
       52, 1), 53, 1),
     'hex')::uuid;
   v_tx public.transactions;
+  v_correlation_id uuid := coalesce(p_correlation_id, private.current_correlation_id());
 begin
   -- Who: the service role for anyone; a user only as themselves.
   if not v_is_service then
@@ -1395,6 +1396,12 @@ begin
   end if;
   if p_idempotency_key is not null and (char_length(p_idempotency_key) not between 1 and 255 or p_idempotency_key ~ '[[:cntrl:]]') then
     raise exception 'invalid p_idempotency_key: 1 to 255 printable characters' using errcode = '22023';
+  end if;
+  -- The observability rule: a user writes only under a correlation id that is
+  -- new or already theirs, so no one can file a transaction into another
+  -- user's trace; the service role writes under any.
+  if not v_is_service then
+    perform private.require_own_correlation(v_correlation_id);
   end if;
   if v_is_service and not exists (select 1 from auth.users as u where u.id = p_user_id) then
     raise exception 'no user with id %', p_user_id using errcode = '23503';
@@ -1438,9 +1445,9 @@ begin
 
   -- The transaction and its creation event in one statement.
   with event as (
-    insert into public.transaction_events (created_at, transaction_id, user_id, from_status, to_status, actor_id, actor_role)
+    insert into public.transaction_events (created_at, transaction_id, user_id, from_status, to_status, actor_id, actor_role, correlation_id)
     values (v_now, v_id, p_user_id, null, 'pending', case when v_is_service then null else v_uid end,
-            case when v_is_service then 'service_role' else 'authenticated' end)
+            case when v_is_service then 'service_role' else 'authenticated' end, v_correlation_id)
   )
   insert into public.transactions (id, created_at, user_id, type, amount, currency, status, idempotency_key, updated_at)
   values (v_id, v_now, p_user_id, p_type, p_amount, p_currency, 'pending', p_idempotency_key, v_now)
@@ -1451,10 +1458,10 @@ end;
 $_$;
 
 --
--- Name: FUNCTION create_transaction(p_user_id uuid, p_type text, p_amount numeric, p_currency text, p_idempotency_key text); Type: COMMENT; Schema: private; Owner: -
+-- Name: FUNCTION create_transaction(p_user_id uuid, p_type text, p_amount numeric, p_currency text, p_idempotency_key text, p_correlation_id uuid); Type: COMMENT; Schema: private; Owner: -
 --
 
-COMMENT ON FUNCTION private.create_transaction(p_user_id uuid, p_type text, p_amount numeric, p_currency text, p_idempotency_key text) IS 'Creates a pending transaction (debits hold the amount), or returns the one created earlier with the same idempotency key.';
+COMMENT ON FUNCTION private.create_transaction(p_user_id uuid, p_type text, p_amount numeric, p_currency text, p_idempotency_key text, p_correlation_id uuid) IS 'Creates a pending transaction (debits hold the amount) with its creation event under the correlation id, or returns the one created earlier with the same idempotency key.';
 
 --
 -- Name: credit_period(uuid, timestamp with time zone); Type: FUNCTION; Schema: private; Owner: -
@@ -3110,6 +3117,53 @@ $$;
 COMMENT ON FUNCTION private.list_partitions(p_parent regclass) IS 'The range partitions of a table with their bounds (the default partition excluded).';
 
 --
+-- Name: provider_plans; Type: TABLE; Schema: private; Owner: -
+--
+
+CREATE TABLE private.provider_plans (
+    provider text NOT NULL,
+    provider_plan_id text NOT NULL,
+    plan text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT provider_plans_provider_format CHECK ((provider ~ '^[a-z][a-z0-9_]{0,31}$'::text)),
+    CONSTRAINT provider_plans_provider_plan_id_format CHECK ((((char_length(provider_plan_id) >= 1) AND (char_length(provider_plan_id) <= 200)) AND (provider_plan_id !~ '[[:cntrl:]]'::text)))
+);
+
+--
+-- Name: TABLE provider_plans; Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON TABLE private.provider_plans IS 'Maps a payment provider''s plan id (e.g. Whop plan_...) to the plan it grants here (basic, pro, enterprise). Written through set_provider_plan / remove_provider_plan; every change is in system_audit_logs.';
+
+--
+-- Name: list_provider_plans(text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.list_provider_plans(p_provider text) RETURNS SETOF private.provider_plans
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+begin
+  perform private.require_provider_plan_admin('read provider plans');
+  if p_provider is not null and p_provider !~ '^[a-z][a-z0-9_]{0,31}$' then
+    raise exception 'invalid p_provider: must be 1 to 32 lowercase letters, digits or underscores, starting with a letter'
+      using errcode = '22023';
+  end if;
+  return query
+    select pp.* from private.provider_plans as pp
+     where p_provider is null or pp.provider = p_provider
+     order by pp.provider, pp.provider_plan_id;
+end;
+$_$;
+
+--
+-- Name: FUNCTION list_provider_plans(p_provider text); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.list_provider_plans(p_provider text) IS 'Reader behind public.list_provider_plans.';
+
+--
 -- Name: model_config; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -4474,6 +4528,28 @@ $$;
 COMMENT ON FUNCTION private.register_partitioned_table(p_parent regclass, p_premake integer, p_retention interval) IS 'Opts a monthly range-partitioned table into maintenance and creates its partitions now.';
 
 --
+-- Name: remove_provider_plan(text, text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.remove_provider_plan(p_provider text, p_provider_plan_id text) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  perform private.require_provider_plan_admin('map provider plans');
+  perform private.require_provider_plan_key(p_provider, p_provider_plan_id);
+  delete from private.provider_plans as pp where pp.provider = p_provider and pp.provider_plan_id = p_provider_plan_id;
+  return found;
+end;
+$$;
+
+--
+-- Name: FUNCTION remove_provider_plan(p_provider text, p_provider_plan_id text); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.remove_provider_plan(p_provider text, p_provider_plan_id text) IS 'Writer behind public.remove_provider_plan.';
+
+--
 -- Name: require_admin_or_service(text); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -4807,6 +4883,57 @@ $$;
 --
 
 COMMENT ON FUNCTION private.require_own_message(p_message_id uuid, p_uid uuid, p_action text) IS 'The message, for update_message, delete_message, delete_messages_after and vote_message: PT404 when the caller cannot see it, 42501 when they see it but do not own its conversation.';
+
+--
+-- Name: require_provider_plan_admin(text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.require_provider_plan_admin(p_action text) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+begin
+  if public.is_current_user_admin() or coalesce(auth.jwt() ->> 'role', '') = 'service_role'
+     or coalesce(nullif(pg_catalog.current_setting('role', true), ''), 'none') not in ('anon', 'authenticated', 'service_role') then
+    return;
+  end if;
+  if auth.uid() is null then
+    raise exception 'you must be signed in to %', p_action using errcode = '42501';
+  end if;
+  raise exception 'only admins may %', p_action using errcode = '42501';
+end;
+$$;
+
+--
+-- Name: FUNCTION require_provider_plan_admin(p_action text); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.require_provider_plan_admin(p_action text) IS 'Raises 42501 unless the caller is an admin, the service role or a plain SQL session; p_action goes into the message.';
+
+--
+-- Name: require_provider_plan_key(text, text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.require_provider_plan_key(p_provider text, p_provider_plan_id text) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $_$
+begin
+  if p_provider is null or p_provider !~ '^[a-z][a-z0-9_]{0,31}$' then
+    raise exception 'invalid p_provider: must be 1 to 32 lowercase letters, digits or underscores, starting with a letter'
+      using errcode = '22023';
+  end if;
+  if p_provider_plan_id is null or char_length(p_provider_plan_id) not between 1 and 200 or p_provider_plan_id ~ '[[:cntrl:]]' then
+    raise exception 'invalid p_provider_plan_id: 1 to 200 printable characters' using errcode = '22023';
+  end if;
+end;
+$_$;
+
+--
+-- Name: FUNCTION require_provider_plan_key(p_provider text, p_provider_plan_id text); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.require_provider_plan_key(p_provider text, p_provider_plan_id text) IS '22023 unless p_provider matches the inbox''s provider format and p_provider_plan_id is 1 to 200 printable characters.';
 
 --
 -- Name: require_purge_clock(timestamp with time zone); Type: FUNCTION; Schema: private; Owner: -
@@ -5316,6 +5443,39 @@ $$;
 --
 
 COMMENT ON FUNCTION private.set_owner_from_conversation() IS 'Trigger (messages, streams): sets user_id to the owner of the row''s conversation.';
+
+--
+-- Name: set_provider_plan(text, text, text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.set_provider_plan(p_provider text, p_provider_plan_id text, p_plan text) RETURNS SETOF private.provider_plans
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  perform private.require_provider_plan_admin('map provider plans');
+  perform private.require_provider_plan_key(p_provider, p_provider_plan_id);
+  if p_plan is null or not exists (select 1 from public.plans as p where p.plan_name = p_plan) then
+    raise exception 'invalid p_plan: no plan named %', coalesce(pg_catalog.left(p_plan, 100), '(null)') using errcode = '22023',
+      hint = 'One of the plan_name values of public.plans (basic, pro, enterprise).';
+  end if;
+  -- Setting the plan a mapping already has writes nothing (and audits nothing).
+  insert into private.provider_plans as pp (provider, provider_plan_id, plan)
+  values (p_provider, p_provider_plan_id, p_plan)
+  on conflict (provider, provider_plan_id) do update
+     set plan = excluded.plan, updated_at = pg_catalog.now()
+   where pp.plan is distinct from excluded.plan;
+  return query
+    select pp.* from private.provider_plans as pp
+     where pp.provider = p_provider and pp.provider_plan_id = p_provider_plan_id;
+end;
+$$;
+
+--
+-- Name: FUNCTION set_provider_plan(p_provider text, p_provider_plan_id text, p_plan text); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.set_provider_plan(p_provider text, p_provider_plan_id text, p_plan text) IS 'Writer behind public.set_provider_plan (definer: the API roles have no privileges on private.provider_plans).';
 
 --
 -- Name: set_suggestion_owner_from_document(); Type: FUNCTION; Schema: private; Owner: -
@@ -7380,24 +7540,24 @@ $$;
 COMMENT ON FUNCTION public.create_suggestions(p_document_id uuid, p_suggestions jsonb, p_document_version integer) IS 'Adds inline edit suggestions to a document version (default: the latest) of the caller (seed 002 saveSuggestions). p_suggestions: [{original_text, suggested_text, description?}], 1 to 100. Errors: 22023, PT404, 42501.';
 
 --
--- Name: create_transaction(uuid, text, numeric, text, text); Type: FUNCTION; Schema: public; Owner: -
+-- Name: create_transaction(uuid, text, numeric, text, text, uuid); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE FUNCTION public.create_transaction(p_user_id uuid, p_type text, p_amount numeric, p_currency text, p_idempotency_key text DEFAULT NULL::text) RETURNS public.transactions
+CREATE FUNCTION public.create_transaction(p_user_id uuid, p_type text, p_amount numeric, p_currency text, p_idempotency_key text DEFAULT NULL::text, p_correlation_id uuid DEFAULT NULL::uuid) RETURNS public.transactions
     LANGUAGE plpgsql
     SET search_path TO ''
     AS $$
 begin
   -- plpgsql rather than sql: the call's plan is cached for the session
-  return private.create_transaction(p_user_id, p_type, p_amount, p_currency, p_idempotency_key);
+  return private.create_transaction(p_user_id, p_type, p_amount, p_currency, p_idempotency_key, p_correlation_id);
 end;
 $$;
 
 --
--- Name: FUNCTION create_transaction(p_user_id uuid, p_type text, p_amount numeric, p_currency text, p_idempotency_key text); Type: COMMENT; Schema: public; Owner: -
+-- Name: FUNCTION create_transaction(p_user_id uuid, p_type text, p_amount numeric, p_currency text, p_idempotency_key text, p_correlation_id uuid); Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON FUNCTION public.create_transaction(p_user_id uuid, p_type text, p_amount numeric, p_currency text, p_idempotency_key text) IS 'Seed 004. Creates a pending credit or debit for p_user_id (your own id; any user for the service role). A debit holds the amount at once. The same idempotency key returns the same transaction; with other parameters it is an error. Errors: 22023 invalid input, 42501 not signed in or another user''s id, 23503 unknown user, PT409 insufficient funds or key reused with different parameters.';
+COMMENT ON FUNCTION public.create_transaction(p_user_id uuid, p_type text, p_amount numeric, p_currency text, p_idempotency_key text, p_correlation_id uuid) IS 'Seed 004. Creates a pending credit or debit for p_user_id (your own id; any user for the service role). A debit holds the amount at once. The same idempotency key returns the same transaction; with other parameters it is an error. p_correlation_id (else the request''s X-Correlation-Id) is recorded on the creation event in transaction_events; a user may use only a new correlation id or one only they have written under. Errors: 22023 invalid input, 42501 not signed in, another user''s id or another user''s correlation id, 23503 unknown user, PT409 insufficient funds or key reused with different parameters.';
 
 --
 -- Name: delete_cache(text); Type: FUNCTION; Schema: public; Owner: -
@@ -8907,6 +9067,24 @@ $$;
 COMMENT ON FUNCTION public.list_messages(p_conversation_id uuid, p_limit integer, p_before uuid) IS 'Messages of a conversation the caller may read (their own, any as an admin, or a public one without user_id, model, tokens, cost and metadata), oldest first: the latest p_limit (1 to 200, default 50), or the p_limit just before message p_before (a keyset cursor: fast at any depth). Seed 000 getMessagesByConversationId. Errors: 22023, PT404.';
 
 --
+-- Name: list_provider_plans(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.list_provider_plans(p_provider text DEFAULT NULL::text) RETURNS TABLE(provider text, provider_plan_id text, plan text, created_at timestamp with time zone, updated_at timestamp with time zone)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select l.provider, l.provider_plan_id, l.plan, l.created_at, l.updated_at
+    from private.list_provider_plans(p_provider) as l;
+$$;
+
+--
+-- Name: FUNCTION list_provider_plans(p_provider text); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.list_provider_plans(p_provider text) IS 'Admins and the service role: the provider plan mappings, of one provider or (null) all, ordered by provider and plan id. Errors: 42501 not an admin, 22023 invalid provider.';
+
+--
 -- Name: list_streams(uuid); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -9652,6 +9830,23 @@ $_$;
 --
 
 COMMENT ON FUNCTION public.register_service(p_service_name text, p_service_type text, p_version text, p_endpoint text, p_capabilities jsonb, p_heartbeat_interval_seconds integer, p_now timestamp with time zone) IS 'Seed 004, service role: registers a service (or re-registers it: new version, endpoint, capabilities), healthy as of p_now.';
+
+--
+-- Name: remove_provider_plan(text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.remove_provider_plan(p_provider text, p_provider_plan_id text) RETURNS boolean
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+  select private.remove_provider_plan(p_provider, p_provider_plan_id);
+$$;
+
+--
+-- Name: FUNCTION remove_provider_plan(p_provider text, p_provider_plan_id text); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.remove_provider_plan(p_provider text, p_provider_plan_id text) IS 'Admins and the service role: removes a provider plan mapping (audited); later activations of that plan are ignored as unmapped, memberships already applied keep their plan until their next event. True when a mapping was removed, false when there was none. Errors: 42501 not an admin, 22023 invalid provider or plan id.';
 
 --
 -- Name: requeue_dead_jobs(text, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
@@ -10400,6 +10595,24 @@ $$;
 --
 
 COMMENT ON FUNCTION public.set_model_active(p_model_id text, p_is_active boolean) IS 'Admins and the service role: makes a model available (true) or not (false). The provider''s default cannot be deactivated (PT409). Inactive models keep their usage history.';
+
+--
+-- Name: set_provider_plan(text, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.set_provider_plan(p_provider text, p_provider_plan_id text, p_plan text) RETURNS TABLE(provider text, provider_plan_id text, plan text, created_at timestamp with time zone, updated_at timestamp with time zone)
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+  select s.provider, s.provider_plan_id, s.plan, s.created_at, s.updated_at
+    from private.set_provider_plan(p_provider, p_provider_plan_id, p_plan) as s;
+$$;
+
+--
+-- Name: FUNCTION set_provider_plan(p_provider text, p_provider_plan_id text, p_plan text); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.set_provider_plan(p_provider text, p_provider_plan_id text, p_plan text) IS 'Admins and the service role: maps a payment provider''s plan id (Whop plan_...) to the plan a valid membership of it grants (a plan_name of public.plans), creating or replacing the mapping; audited in system_audit_logs. Applies to membership events received from then on; memberships already applied keep their plan until their next event. Returns the mapping. Errors: 42501 not an admin, 22023 invalid provider, plan id or unknown plan.';
 
 --
 -- Name: set_user_api_key(text, text); Type: FUNCTION; Schema: public; Owner: -
@@ -11691,23 +11904,6 @@ CREATE TABLE private.provider_payments (
 COMMENT ON TABLE private.provider_payments IS 'Payments reported by the provider''s webhooks (payment.succeeded / payment.failed), latest status per payment.';
 
 --
--- Name: provider_plans; Type: TABLE; Schema: private; Owner: -
---
-
-CREATE TABLE private.provider_plans (
-    provider text NOT NULL,
-    provider_plan_id text NOT NULL,
-    plan text NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL
-);
-
---
--- Name: TABLE provider_plans; Type: COMMENT; Schema: private; Owner: -
---
-
-COMMENT ON TABLE private.provider_plans IS 'Maps a payment provider''s plan id (e.g. Whop plan_...) to the plan it grants here (basic, pro, enterprise).';
-
---
 -- Name: rate_limit_state; Type: TABLE; Schema: private; Owner: -
 --
 
@@ -11918,7 +12114,8 @@ CREATE TABLE public.transaction_events (
     from_status text,
     to_status text NOT NULL,
     actor_id uuid,
-    actor_role text NOT NULL
+    actor_role text NOT NULL,
+    correlation_id uuid
 )
 PARTITION BY RANGE (created_at);
 
@@ -11941,6 +12138,12 @@ COMMENT ON COLUMN public.transaction_events.actor_id IS 'The user who made the c
 COMMENT ON COLUMN public.transaction_events.actor_role IS '''authenticated'' or ''service_role''.';
 
 --
+-- Name: COLUMN transaction_events.correlation_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.transaction_events.correlation_id IS 'The creation event''s correlation id (seed 004 "use correlation ids"): create_transaction''s p_correlation_id, else the request''s; links the transaction to the logs of the same request.';
+
+--
 -- Name: transaction_events_default; Type: TABLE; Schema: private; Owner: -
 --
 
@@ -11952,7 +12155,8 @@ CREATE TABLE private.transaction_events_default (
     from_status text,
     to_status text NOT NULL,
     actor_id uuid,
-    actor_role text NOT NULL
+    actor_role text NOT NULL,
+    correlation_id uuid
 );
 
 --
@@ -13529,6 +13733,18 @@ CREATE INDEX system_metrics_series_idx ON ONLY public.system_metrics USING btree
 CREATE INDEX system_metrics_default_service_name_metric_name_recorded_at_idx ON private.system_metrics_default USING btree (service_name, metric_name, recorded_at DESC);
 
 --
+-- Name: transaction_events_correlation_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX transaction_events_correlation_idx ON ONLY public.transaction_events USING btree (correlation_id) WHERE (correlation_id IS NOT NULL);
+
+--
+-- Name: transaction_events_default_correlation_id_idx; Type: INDEX; Schema: private; Owner: -
+--
+
+CREATE INDEX transaction_events_default_correlation_id_idx ON private.transaction_events_default USING btree (correlation_id) WHERE (correlation_id IS NOT NULL);
+
+--
 -- Name: transaction_events_user_id_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -14057,6 +14273,12 @@ ALTER INDEX public.system_metrics_pkey ATTACH PARTITION private.system_metrics_d
 ALTER INDEX public.system_metrics_series_idx ATTACH PARTITION private.system_metrics_default_service_name_metric_name_recorded_at_idx;
 
 --
+-- Name: transaction_events_default_correlation_id_idx; Type: INDEX ATTACH; Schema: private; Owner: -
+--
+
+ALTER INDEX public.transaction_events_correlation_idx ATTACH PARTITION private.transaction_events_default_correlation_id_idx;
+
+--
 -- Name: transaction_events_default_pkey; Type: INDEX ATTACH; Schema: private; Owner: -
 --
 
@@ -14103,6 +14325,12 @@ ALTER INDEX public.user_activity_logs_pkey ATTACH PARTITION private.user_activit
 --
 
 ALTER INDEX public.user_activity_logs_user_created_idx ATTACH PARTITION private.user_activity_logs_default_user_id_created_at_idx;
+
+--
+-- Name: provider_plans audit_row_change; Type: TRIGGER; Schema: private; Owner: -
+--
+
+CREATE TRIGGER audit_row_change AFTER INSERT OR DELETE OR UPDATE ON private.provider_plans FOR EACH ROW EXECUTE FUNCTION private.audit_row_change('updated_at');
 
 --
 -- Name: admin_config admin_config_set_updated_at; Type: TRIGGER; Schema: public; Owner: -
@@ -15767,12 +15995,12 @@ GRANT SELECT ON TABLE public.transactions TO authenticated;
 GRANT SELECT ON TABLE public.transactions TO service_role;
 
 --
--- Name: FUNCTION create_transaction(p_user_id uuid, p_type text, p_amount numeric, p_currency text, p_idempotency_key text); Type: ACL; Schema: private; Owner: -
+-- Name: FUNCTION create_transaction(p_user_id uuid, p_type text, p_amount numeric, p_currency text, p_idempotency_key text, p_correlation_id uuid); Type: ACL; Schema: private; Owner: -
 --
 
-REVOKE ALL ON FUNCTION private.create_transaction(p_user_id uuid, p_type text, p_amount numeric, p_currency text, p_idempotency_key text) FROM PUBLIC;
-GRANT ALL ON FUNCTION private.create_transaction(p_user_id uuid, p_type text, p_amount numeric, p_currency text, p_idempotency_key text) TO authenticated;
-GRANT ALL ON FUNCTION private.create_transaction(p_user_id uuid, p_type text, p_amount numeric, p_currency text, p_idempotency_key text) TO service_role;
+REVOKE ALL ON FUNCTION private.create_transaction(p_user_id uuid, p_type text, p_amount numeric, p_currency text, p_idempotency_key text, p_correlation_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.create_transaction(p_user_id uuid, p_type text, p_amount numeric, p_currency text, p_idempotency_key text, p_correlation_id uuid) TO authenticated;
+GRANT ALL ON FUNCTION private.create_transaction(p_user_id uuid, p_type text, p_amount numeric, p_currency text, p_idempotency_key text, p_correlation_id uuid) TO service_role;
 
 --
 -- Name: FUNCTION credit_period(p_user_id uuid, p_now timestamp with time zone); Type: ACL; Schema: private; Owner: -
@@ -16093,6 +16321,14 @@ GRANT ALL ON FUNCTION private.list_jobs(p_queue text, p_status text, p_limit int
 --
 
 REVOKE ALL ON FUNCTION private.list_partitions(p_parent regclass) FROM PUBLIC;
+
+--
+-- Name: FUNCTION list_provider_plans(p_provider text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.list_provider_plans(p_provider text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.list_provider_plans(p_provider text) TO authenticated;
+GRANT ALL ON FUNCTION private.list_provider_plans(p_provider text) TO service_role;
 
 --
 -- Name: TABLE model_config; Type: ACL; Schema: public; Owner: -
@@ -16499,6 +16735,14 @@ GRANT ALL ON FUNCTION private.refresh_daily_metrics() TO service_role;
 REVOKE ALL ON FUNCTION private.register_partitioned_table(p_parent regclass, p_premake integer, p_retention interval) FROM PUBLIC;
 
 --
+-- Name: FUNCTION remove_provider_plan(p_provider text, p_provider_plan_id text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.remove_provider_plan(p_provider text, p_provider_plan_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.remove_provider_plan(p_provider text, p_provider_plan_id text) TO authenticated;
+GRANT ALL ON FUNCTION private.remove_provider_plan(p_provider text, p_provider_plan_id text) TO service_role;
+
+--
 -- Name: FUNCTION require_admin_or_service(p_action text); Type: ACL; Schema: private; Owner: -
 --
 
@@ -16686,6 +16930,18 @@ REVOKE ALL ON FUNCTION private.require_own_message(p_message_id uuid, p_uid uuid
 GRANT ALL ON FUNCTION private.require_own_message(p_message_id uuid, p_uid uuid, p_action text) TO authenticated;
 
 --
+-- Name: FUNCTION require_provider_plan_admin(p_action text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.require_provider_plan_admin(p_action text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION require_provider_plan_key(p_provider text, p_provider_plan_id text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.require_provider_plan_key(p_provider text, p_provider_plan_id text) FROM PUBLIC;
+
+--
 -- Name: FUNCTION require_purge_clock(p_now timestamp with time zone); Type: ACL; Schema: private; Owner: -
 --
 
@@ -16806,6 +17062,14 @@ GRANT ALL ON FUNCTION private.set_config(p_service_name text, p_config_key text,
 --
 
 REVOKE ALL ON FUNCTION private.set_owner_from_conversation() FROM PUBLIC;
+
+--
+-- Name: FUNCTION set_provider_plan(p_provider text, p_provider_plan_id text, p_plan text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.set_provider_plan(p_provider text, p_provider_plan_id text, p_plan text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.set_provider_plan(p_provider text, p_provider_plan_id text, p_plan text) TO authenticated;
+GRANT ALL ON FUNCTION private.set_provider_plan(p_provider text, p_provider_plan_id text, p_plan text) TO service_role;
 
 --
 -- Name: FUNCTION set_suggestion_owner_from_document(); Type: ACL; Schema: private; Owner: -
@@ -17300,12 +17564,12 @@ REVOKE ALL ON FUNCTION public.create_suggestions(p_document_id uuid, p_suggestio
 GRANT ALL ON FUNCTION public.create_suggestions(p_document_id uuid, p_suggestions jsonb, p_document_version integer) TO authenticated;
 
 --
--- Name: FUNCTION create_transaction(p_user_id uuid, p_type text, p_amount numeric, p_currency text, p_idempotency_key text); Type: ACL; Schema: public; Owner: -
+-- Name: FUNCTION create_transaction(p_user_id uuid, p_type text, p_amount numeric, p_currency text, p_idempotency_key text, p_correlation_id uuid); Type: ACL; Schema: public; Owner: -
 --
 
-REVOKE ALL ON FUNCTION public.create_transaction(p_user_id uuid, p_type text, p_amount numeric, p_currency text, p_idempotency_key text) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.create_transaction(p_user_id uuid, p_type text, p_amount numeric, p_currency text, p_idempotency_key text) TO authenticated;
-GRANT ALL ON FUNCTION public.create_transaction(p_user_id uuid, p_type text, p_amount numeric, p_currency text, p_idempotency_key text) TO service_role;
+REVOKE ALL ON FUNCTION public.create_transaction(p_user_id uuid, p_type text, p_amount numeric, p_currency text, p_idempotency_key text, p_correlation_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.create_transaction(p_user_id uuid, p_type text, p_amount numeric, p_currency text, p_idempotency_key text, p_correlation_id uuid) TO authenticated;
+GRANT ALL ON FUNCTION public.create_transaction(p_user_id uuid, p_type text, p_amount numeric, p_currency text, p_idempotency_key text, p_correlation_id uuid) TO service_role;
 
 --
 -- Name: FUNCTION delete_cache(p_key text); Type: ACL; Schema: public; Owner: -
@@ -17771,6 +18035,14 @@ REVOKE ALL ON FUNCTION public.list_messages(p_conversation_id uuid, p_limit inte
 GRANT ALL ON FUNCTION public.list_messages(p_conversation_id uuid, p_limit integer, p_before uuid) TO authenticated;
 
 --
+-- Name: FUNCTION list_provider_plans(p_provider text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.list_provider_plans(p_provider text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.list_provider_plans(p_provider text) TO authenticated;
+GRANT ALL ON FUNCTION public.list_provider_plans(p_provider text) TO service_role;
+
+--
 -- Name: FUNCTION list_streams(p_conversation_id uuid); Type: ACL; Schema: public; Owner: -
 --
 
@@ -17909,6 +18181,14 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.service_registry TO service_ro
 
 REVOKE ALL ON FUNCTION public.register_service(p_service_name text, p_service_type text, p_version text, p_endpoint text, p_capabilities jsonb, p_heartbeat_interval_seconds integer, p_now timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.register_service(p_service_name text, p_service_type text, p_version text, p_endpoint text, p_capabilities jsonb, p_heartbeat_interval_seconds integer, p_now timestamp with time zone) TO service_role;
+
+--
+-- Name: FUNCTION remove_provider_plan(p_provider text, p_provider_plan_id text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.remove_provider_plan(p_provider text, p_provider_plan_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.remove_provider_plan(p_provider text, p_provider_plan_id text) TO authenticated;
+GRANT ALL ON FUNCTION public.remove_provider_plan(p_provider text, p_provider_plan_id text) TO service_role;
 
 --
 -- Name: FUNCTION requeue_dead_jobs(p_queue text, p_now timestamp with time zone); Type: ACL; Schema: public; Owner: -
@@ -18108,6 +18388,14 @@ GRANT ALL ON FUNCTION public.set_feature_flag_enabled(p_flag_key text, p_enabled
 REVOKE ALL ON FUNCTION public.set_model_active(p_model_id text, p_is_active boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.set_model_active(p_model_id text, p_is_active boolean) TO authenticated;
 GRANT ALL ON FUNCTION public.set_model_active(p_model_id text, p_is_active boolean) TO service_role;
+
+--
+-- Name: FUNCTION set_provider_plan(p_provider text, p_provider_plan_id text, p_plan text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.set_provider_plan(p_provider text, p_provider_plan_id text, p_plan text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.set_provider_plan(p_provider text, p_provider_plan_id text, p_plan text) TO authenticated;
+GRANT ALL ON FUNCTION public.set_provider_plan(p_provider text, p_provider_plan_id text, p_plan text) TO service_role;
 
 --
 -- Name: FUNCTION set_user_api_key(p_service text, p_api_key text); Type: ACL; Schema: public; Owner: -

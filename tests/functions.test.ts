@@ -439,3 +439,67 @@ describe('webhook end to end (functions.invoke through the gateway)', () => {
     expect((error as FunctionsHttpError).context.status).toBe(401);
   });
 });
+
+describe('provider plan mapping end to end (admin RPCs, then signed webhooks through the functions runtime)', () => {
+  const proPlan = `plan_${tag}_map_pro`;
+  const enterprisePlan = `plan_${tag}_map_ent`;
+  const deliver = async (event: ReturnType<typeof membershipEvent>) => {
+    const body = JSON.stringify(event);
+    const res = await fetch(`${apiUrl}/functions/v1/webhook`, { method: 'POST', body, headers: signed(body).headers });
+    expect(res.status).toBe(200);
+    return res.json();
+  };
+  const planOf = async (user: TestUser) =>
+    (await db.query('select plan_name from public.user_plans where user_id = $1', [user.id])).rows[0]?.plan_name;
+
+  afterAll(async () => {
+    await db.query('delete from private.provider_plans where provider_plan_id = any($1)', [[proPlan, enterprisePlan]]);
+  });
+
+  it('an unmapped plan is ignored; once an admin maps it, activation grants it and a plan change moves the user', async () => {
+    const admin = await userClient(await users.create({ admin: true }));
+    const user = await users.create();
+    const membershipId = `mem_${randomUUID()}`;
+    const t = Date.now();
+
+    const unmapped = await deliver(membershipEvent('membership.activated', user, { membershipId, plan: proPlan, at: new Date(t - 90_000) }));
+    expect(unmapped).toMatchObject({ outcome: 'ignored', detail: `plan ${proPlan} is not mapped in private.provider_plans` });
+    expect(await planOf(user)).not.toBe('pro');
+
+    const mapped = await admin.rpc('set_provider_plan', { p_provider: 'whop', p_provider_plan_id: proPlan, p_plan: 'pro' });
+    expect(mapped.error).toBeNull();
+    expect(mapped.data).toMatchObject([{ provider: 'whop', provider_plan_id: proPlan, plan: 'pro' }]);
+    expect((await admin.rpc('set_provider_plan', { p_provider: 'whop', p_provider_plan_id: enterprisePlan, p_plan: 'enterprise' })).error).toBeNull();
+    const listed = await admin.rpc('list_provider_plans', { p_provider: 'whop' });
+    expect(listed.data).toEqual(expect.arrayContaining([
+      expect.objectContaining({ provider_plan_id: proPlan, plan: 'pro' }),
+      expect.objectContaining({ provider_plan_id: enterprisePlan, plan: 'enterprise' }),
+    ]));
+
+    const activated = await deliver(membershipEvent('membership.activated', user, { membershipId, plan: proPlan, at: new Date(t - 60_000) }));
+    expect(activated).toMatchObject({ outcome: 'applied', detail: 'membership valid: plan pro' });
+    expect(await planOf(user)).toBe('pro');
+
+    const upgraded = await deliver(membershipEvent('membership.activated', user, { membershipId, plan: enterprisePlan, at: new Date(t - 30_000) }));
+    expect(upgraded).toMatchObject({ outcome: 'applied', detail: 'membership valid: plan enterprise' });
+    expect(await planOf(user)).toBe('enterprise');
+    expect(await membership(membershipId)).toMatchObject({ user_id: user.id, valid: true, entitled_plan: 'enterprise' });
+
+    const { rows } = await db.query(
+      `select actor_identifier, action from public.system_audit_logs
+        where resource_type = 'private.provider_plans' and new_values ->> 'provider_plan_id' = any($1) order by created_at`,
+      [[proPlan, enterprisePlan]]);
+    expect(rows).toHaveLength(2);
+    expect(rows.every((r) => r.action === 'insert')).toBe(true);
+  });
+
+  it('a signed-in user who is not an admin cannot map a plan to grant themselves one', async () => {
+    const user = await users.create();
+    const client = await userClient(user);
+    const { data, error } = await client.rpc('set_provider_plan', { p_provider: 'whop', p_provider_plan_id: `plan_${tag}_self`, p_plan: 'enterprise' });
+    expect(data).toBeNull();
+    expect(error).toMatchObject({ code: '42501', message: 'only admins may map provider plans' });
+    const { rows } = await db.query('select count(*)::int as n from private.provider_plans where provider_plan_id = $1', [`plan_${tag}_self`]);
+    expect(rows[0].n).toBe(0);
+  });
+});

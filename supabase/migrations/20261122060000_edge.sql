@@ -190,24 +190,32 @@ create index if not exists provider_memberships_user_id_idx on private.provider_
 alter table private.provider_memberships enable row level security;
 revoke all on table private.provider_memberships from anon, authenticated, service_role;
 
--- Which of our plans a provider's plan id grants. Operators fill it
--- (service role or SQL); an unmapped plan grants nothing and is reported.
+-- Which of our plans a provider's plan id grants. Admins and the service role
+-- fill it with public.set_provider_plan (below); an unmapped plan grants
+-- nothing and is reported in the inbox.
 create table if not exists private.provider_plans (
   provider text not null,
   provider_plan_id text not null,
   plan text not null,
   created_at timestamptz not null default pg_catalog.now(),
+  updated_at timestamptz not null default pg_catalog.now(),
   primary key (provider, provider_plan_id),
-  constraint provider_plans_plan_fkey foreign key (plan) references public.plans (plan_name)
+  constraint provider_plans_plan_fkey foreign key (plan) references public.plans (plan_name),
+  constraint provider_plans_provider_format check (provider ~ '^[a-z][a-z0-9_]{0,31}$'),
+  constraint provider_plans_provider_plan_id_format check (char_length(provider_plan_id) between 1 and 200 and provider_plan_id !~ '[[:cntrl:]]')
 );
 
 comment on table private.provider_plans is
-  'Maps a payment provider''s plan id (e.g. Whop plan_...) to the plan it grants here (basic, pro, enterprise).';
+  'Maps a payment provider''s plan id (e.g. Whop plan_...) to the plan it grants here (basic, pro, enterprise). Written through set_provider_plan / remove_provider_plan; every change is in system_audit_logs.';
 
 create index if not exists provider_plans_plan_idx on private.provider_plans (plan);
 
 alter table private.provider_plans enable row level security;
 revoke all on table private.provider_plans from anon, authenticated, service_role;
+
+-- Every mapping change is a row change in the audit trail (actor: the admin,
+-- the service role or the SQL session), like the admin domain's configuration.
+select private.enable_audit('private.provider_plans', array['updated_at']);
 
 create table if not exists private.provider_payments (
   provider text not null,
@@ -595,3 +603,182 @@ revoke execute on function private.ingest_webhook_event(text, text, text, jsonb,
 revoke execute on function public.ingest_webhook_event(text, text, text, jsonb, timestamptz) from public, anon, authenticated, service_role;
 grant execute on function private.ingest_webhook_event(text, text, text, jsonb, timestamptz) to service_role;
 grant execute on function public.ingest_webhook_event(text, text, text, jsonb, timestamptz) to service_role;
+
+-- ---------------------------------------------------------------------------
+-- Provider plan mapping: admin RPCs over private.provider_plans
+-- ---------------------------------------------------------------------------
+
+-- Admins, the service role and plain SQL (migrations, psql) manage the
+-- mapping; the role setting, unlike current_user, is unchanged inside the
+-- definer writers below.
+create or replace function private.require_provider_plan_admin(p_action text)
+returns void
+language plpgsql
+stable
+security invoker
+set search_path = ''
+as $$
+begin
+  if public.is_current_user_admin() or coalesce(auth.jwt() ->> 'role', '') = 'service_role'
+     or coalesce(nullif(pg_catalog.current_setting('role', true), ''), 'none') not in ('anon', 'authenticated', 'service_role') then
+    return;
+  end if;
+  if auth.uid() is null then
+    raise exception 'you must be signed in to %', p_action using errcode = '42501';
+  end if;
+  raise exception 'only admins may %', p_action using errcode = '42501';
+end;
+$$;
+
+comment on function private.require_provider_plan_admin(text) is
+  'Raises 42501 unless the caller is an admin, the service role or a plain SQL session; p_action goes into the message.';
+
+-- The key of a mapping, validated: the same provider format as the webhook
+-- inbox, a plan id of 1 to 200 printable characters (what a webhook's
+-- data.plan.id can carry).
+create or replace function private.require_provider_plan_key(p_provider text, p_provider_plan_id text)
+returns void
+language plpgsql
+immutable
+security invoker
+set search_path = ''
+as $$
+begin
+  if p_provider is null or p_provider !~ '^[a-z][a-z0-9_]{0,31}$' then
+    raise exception 'invalid p_provider: must be 1 to 32 lowercase letters, digits or underscores, starting with a letter'
+      using errcode = '22023';
+  end if;
+  if p_provider_plan_id is null or char_length(p_provider_plan_id) not between 1 and 200 or p_provider_plan_id ~ '[[:cntrl:]]' then
+    raise exception 'invalid p_provider_plan_id: 1 to 200 printable characters' using errcode = '22023';
+  end if;
+end;
+$$;
+
+comment on function private.require_provider_plan_key(text, text) is
+  '22023 unless p_provider matches the inbox''s provider format and p_provider_plan_id is 1 to 200 printable characters.';
+
+create or replace function private.set_provider_plan(p_provider text, p_provider_plan_id text, p_plan text)
+returns setof private.provider_plans
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+begin
+  perform private.require_provider_plan_admin('map provider plans');
+  perform private.require_provider_plan_key(p_provider, p_provider_plan_id);
+  if p_plan is null or not exists (select 1 from public.plans as p where p.plan_name = p_plan) then
+    raise exception 'invalid p_plan: no plan named %', coalesce(pg_catalog.left(p_plan, 100), '(null)') using errcode = '22023',
+      hint = 'One of the plan_name values of public.plans (basic, pro, enterprise).';
+  end if;
+  -- Setting the plan a mapping already has writes nothing (and audits nothing).
+  insert into private.provider_plans as pp (provider, provider_plan_id, plan)
+  values (p_provider, p_provider_plan_id, p_plan)
+  on conflict (provider, provider_plan_id) do update
+     set plan = excluded.plan, updated_at = pg_catalog.now()
+   where pp.plan is distinct from excluded.plan;
+  return query
+    select pp.* from private.provider_plans as pp
+     where pp.provider = p_provider and pp.provider_plan_id = p_provider_plan_id;
+end;
+$$;
+
+comment on function private.set_provider_plan(text, text, text) is
+  'Writer behind public.set_provider_plan (definer: the API roles have no privileges on private.provider_plans).';
+
+create or replace function private.remove_provider_plan(p_provider text, p_provider_plan_id text)
+returns boolean
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+begin
+  perform private.require_provider_plan_admin('map provider plans');
+  perform private.require_provider_plan_key(p_provider, p_provider_plan_id);
+  delete from private.provider_plans as pp where pp.provider = p_provider and pp.provider_plan_id = p_provider_plan_id;
+  return found;
+end;
+$$;
+
+comment on function private.remove_provider_plan(text, text) is
+  'Writer behind public.remove_provider_plan.';
+
+create or replace function private.list_provider_plans(p_provider text)
+returns setof private.provider_plans
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+begin
+  perform private.require_provider_plan_admin('read provider plans');
+  if p_provider is not null and p_provider !~ '^[a-z][a-z0-9_]{0,31}$' then
+    raise exception 'invalid p_provider: must be 1 to 32 lowercase letters, digits or underscores, starting with a letter'
+      using errcode = '22023';
+  end if;
+  return query
+    select pp.* from private.provider_plans as pp
+     where p_provider is null or pp.provider = p_provider
+     order by pp.provider, pp.provider_plan_id;
+end;
+$$;
+
+comment on function private.list_provider_plans(text) is
+  'Reader behind public.list_provider_plans.';
+
+create or replace function public.set_provider_plan(p_provider text, p_provider_plan_id text, p_plan text)
+returns table (provider text, provider_plan_id text, plan text, created_at timestamptz, updated_at timestamptz)
+language sql
+volatile
+security invoker
+set search_path = ''
+as $$
+  select s.provider, s.provider_plan_id, s.plan, s.created_at, s.updated_at
+    from private.set_provider_plan(p_provider, p_provider_plan_id, p_plan) as s;
+$$;
+
+comment on function public.set_provider_plan(text, text, text) is
+  'Admins and the service role: maps a payment provider''s plan id (Whop plan_...) to the plan a valid membership of it grants (a plan_name of public.plans), creating or replacing the mapping; audited in system_audit_logs. Applies to membership events received from then on; memberships already applied keep their plan until their next event. Returns the mapping. Errors: 42501 not an admin, 22023 invalid provider, plan id or unknown plan.';
+
+create or replace function public.remove_provider_plan(p_provider text, p_provider_plan_id text)
+returns boolean
+language sql
+volatile
+security invoker
+set search_path = ''
+as $$
+  select private.remove_provider_plan(p_provider, p_provider_plan_id);
+$$;
+
+comment on function public.remove_provider_plan(text, text) is
+  'Admins and the service role: removes a provider plan mapping (audited); later activations of that plan are ignored as unmapped, memberships already applied keep their plan until their next event. True when a mapping was removed, false when there was none. Errors: 42501 not an admin, 22023 invalid provider or plan id.';
+
+create or replace function public.list_provider_plans(p_provider text default null)
+returns table (provider text, provider_plan_id text, plan text, created_at timestamptz, updated_at timestamptz)
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+  select l.provider, l.provider_plan_id, l.plan, l.created_at, l.updated_at
+    from private.list_provider_plans(p_provider) as l;
+$$;
+
+comment on function public.list_provider_plans(text) is
+  'Admins and the service role: the provider plan mappings, of one provider or (null) all, ordered by provider and plan id. Errors: 42501 not an admin, 22023 invalid provider.';
+
+revoke execute on function private.require_provider_plan_admin(text) from public, anon, authenticated, service_role;
+revoke execute on function private.require_provider_plan_key(text, text) from public, anon, authenticated, service_role;
+revoke execute on function private.set_provider_plan(text, text, text) from public, anon, authenticated, service_role;
+revoke execute on function private.remove_provider_plan(text, text) from public, anon, authenticated, service_role;
+revoke execute on function private.list_provider_plans(text) from public, anon, authenticated, service_role;
+revoke execute on function public.set_provider_plan(text, text, text) from public, anon, authenticated, service_role;
+revoke execute on function public.remove_provider_plan(text, text) from public, anon, authenticated, service_role;
+revoke execute on function public.list_provider_plans(text) from public, anon, authenticated, service_role;
+grant execute on function private.set_provider_plan(text, text, text) to authenticated, service_role;
+grant execute on function private.remove_provider_plan(text, text) to authenticated, service_role;
+grant execute on function private.list_provider_plans(text) to authenticated, service_role;
+grant execute on function public.set_provider_plan(text, text, text) to authenticated, service_role;
+grant execute on function public.remove_provider_plan(text, text) to authenticated, service_role;
+grant execute on function public.list_provider_plans(text) to authenticated, service_role;

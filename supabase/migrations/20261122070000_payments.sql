@@ -3,7 +3,8 @@
 --
 -- Seed 004: `transactions` (partitioned by month, idempotency key),
 -- `payment_methods`, `transaction_events`, `create_transaction(p_user_id,
--- p_type, p_amount, p_currency, p_idempotency_key)`,
+-- p_type, p_amount, p_currency, p_idempotency_key)` and its best practice's
+-- `p_correlation_id`,
 -- `update_transaction_status(p_transaction_id, p_new_status)`.
 -- Mapping and choices: docs/integrations.md.
 --
@@ -71,6 +72,7 @@ create table if not exists public.transaction_events (
   to_status text not null,
   actor_id uuid,
   actor_role text not null,
+  correlation_id uuid,
   -- the order one transaction's events are read in; one appending index per
   -- event (an id-first key would need a second index for that read)
   primary key (transaction_id, created_at, id)
@@ -80,8 +82,12 @@ comment on table public.transaction_events is
   'One row per transaction status change, creation included (from_status null). Seed 004 transaction_events. Partitioned by month.';
 comment on column public.transaction_events.actor_id is 'The user who made the change; null for the service role.';
 comment on column public.transaction_events.actor_role is '''authenticated'' or ''service_role''.';
+comment on column public.transaction_events.correlation_id is
+  'The creation event''s correlation id (seed 004 "use correlation ids"): create_transaction''s p_correlation_id, else the request''s; links the transaction to the logs of the same request.';
 
 create index if not exists transaction_events_user_id_idx on public.transaction_events (user_id, created_at desc);
+-- "Check for missing correlation ID indexes": partial, as on the log tables
+create index if not exists transaction_events_correlation_idx on public.transaction_events (correlation_id) where correlation_id is not null;
 
 select private.register_partitioned_table('public.transaction_events', p_premake => 3, p_retention => null);
 
@@ -227,7 +233,8 @@ create or replace function private.create_transaction(
   p_type text,
   p_amount numeric,
   p_currency text,
-  p_idempotency_key text
+  p_idempotency_key text,
+  p_correlation_id uuid
 )
 returns public.transactions
 language plpgsql
@@ -250,6 +257,7 @@ declare
       52, 1), 53, 1),
     'hex')::uuid;
   v_tx public.transactions;
+  v_correlation_id uuid := coalesce(p_correlation_id, private.current_correlation_id());
 begin
   -- Who: the service role for anyone; a user only as themselves.
   if not v_is_service then
@@ -276,6 +284,12 @@ begin
   end if;
   if p_idempotency_key is not null and (char_length(p_idempotency_key) not between 1 and 255 or p_idempotency_key ~ '[[:cntrl:]]') then
     raise exception 'invalid p_idempotency_key: 1 to 255 printable characters' using errcode = '22023';
+  end if;
+  -- The observability rule: a user writes only under a correlation id that is
+  -- new or already theirs, so no one can file a transaction into another
+  -- user's trace; the service role writes under any.
+  if not v_is_service then
+    perform private.require_own_correlation(v_correlation_id);
   end if;
   if v_is_service and not exists (select 1 from auth.users as u where u.id = p_user_id) then
     raise exception 'no user with id %', p_user_id using errcode = '23503';
@@ -319,9 +333,9 @@ begin
 
   -- The transaction and its creation event in one statement.
   with event as (
-    insert into public.transaction_events (created_at, transaction_id, user_id, from_status, to_status, actor_id, actor_role)
+    insert into public.transaction_events (created_at, transaction_id, user_id, from_status, to_status, actor_id, actor_role, correlation_id)
     values (v_now, v_id, p_user_id, null, 'pending', case when v_is_service then null else v_uid end,
-            case when v_is_service then 'service_role' else 'authenticated' end)
+            case when v_is_service then 'service_role' else 'authenticated' end, v_correlation_id)
   )
   insert into public.transactions (id, created_at, user_id, type, amount, currency, status, idempotency_key, updated_at)
   values (v_id, v_now, p_user_id, p_type, p_amount, p_currency, 'pending', p_idempotency_key, v_now)
@@ -331,15 +345,16 @@ begin
 end;
 $$;
 
-comment on function private.create_transaction(uuid, text, numeric, text, text) is
-  'Creates a pending transaction (debits hold the amount), or returns the one created earlier with the same idempotency key.';
+comment on function private.create_transaction(uuid, text, numeric, text, text, uuid) is
+  'Creates a pending transaction (debits hold the amount) with its creation event under the correlation id, or returns the one created earlier with the same idempotency key.';
 
 create or replace function public.create_transaction(
   p_user_id uuid,
   p_type text,
   p_amount numeric,
   p_currency text,
-  p_idempotency_key text default null
+  p_idempotency_key text default null,
+  p_correlation_id uuid default null
 )
 returns public.transactions
 language plpgsql
@@ -349,12 +364,12 @@ set search_path = ''
 as $$
 begin
   -- plpgsql rather than sql: the call's plan is cached for the session
-  return private.create_transaction(p_user_id, p_type, p_amount, p_currency, p_idempotency_key);
+  return private.create_transaction(p_user_id, p_type, p_amount, p_currency, p_idempotency_key, p_correlation_id);
 end;
 $$;
 
-comment on function public.create_transaction(uuid, text, numeric, text, text) is
-  'Seed 004. Creates a pending credit or debit for p_user_id (your own id; any user for the service role). A debit holds the amount at once. The same idempotency key returns the same transaction; with other parameters it is an error. Errors: 22023 invalid input, 42501 not signed in or another user''s id, 23503 unknown user, PT409 insufficient funds or key reused with different parameters.';
+comment on function public.create_transaction(uuid, text, numeric, text, text, uuid) is
+  'Seed 004. Creates a pending credit or debit for p_user_id (your own id; any user for the service role). A debit holds the amount at once. The same idempotency key returns the same transaction; with other parameters it is an error. p_correlation_id (else the request''s X-Correlation-Id) is recorded on the creation event in transaction_events; a user may use only a new correlation id or one only they have written under. Errors: 22023 invalid input, 42501 not signed in, another user''s id or another user''s correlation id, 23503 unknown user, PT409 insufficient funds or key reused with different parameters.';
 
 -- ---------------------------------------------------------------------------
 -- update_transaction_status
@@ -509,14 +524,14 @@ $$;
 comment on function public.set_default_payment_method(uuid) is
   'Makes one of the caller''s payment methods their default (and no other). Errors: PT404 not found, 42501 not signed in.';
 
-revoke execute on function private.create_transaction(uuid, text, numeric, text, text) from public, anon, authenticated, service_role;
-revoke execute on function public.create_transaction(uuid, text, numeric, text, text) from public, anon, authenticated, service_role;
+revoke execute on function private.create_transaction(uuid, text, numeric, text, text, uuid) from public, anon, authenticated, service_role;
+revoke execute on function public.create_transaction(uuid, text, numeric, text, text, uuid) from public, anon, authenticated, service_role;
 revoke execute on function private.transaction_transition_allowed(text, text) from public, anon, authenticated, service_role;
 revoke execute on function private.update_transaction_status(uuid, text) from public, anon, authenticated, service_role;
 revoke execute on function public.update_transaction_status(uuid, text) from public, anon, authenticated, service_role;
 revoke execute on function public.set_default_payment_method(uuid) from public, anon, authenticated, service_role;
-grant execute on function private.create_transaction(uuid, text, numeric, text, text) to authenticated, service_role;
-grant execute on function public.create_transaction(uuid, text, numeric, text, text) to authenticated, service_role;
+grant execute on function private.create_transaction(uuid, text, numeric, text, text, uuid) to authenticated, service_role;
+grant execute on function public.create_transaction(uuid, text, numeric, text, text, uuid) to authenticated, service_role;
 grant execute on function private.update_transaction_status(uuid, text) to authenticated, service_role;
 grant execute on function public.update_transaction_status(uuid, text) to authenticated, service_role;
 grant execute on function public.set_default_payment_method(uuid) to authenticated;

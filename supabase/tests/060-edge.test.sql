@@ -2,7 +2,7 @@
 -- ingest_webhook_event() are service-role only; the webhook inbox is unique on
 -- (provider, webhook id) and applies each event once, in event-time order.
 begin;
-select plan(81);
+select plan(112);
 
 select tests.create_supabase_user('alice');
 select tests.create_supabase_user('bob');
@@ -306,6 +306,91 @@ select lives_ok($$ select public.health_check() $$, 'a job with an extreme run t
 select is(public.health_check() -> 'queue' ->> 'status', 'degraded', 'it is a backlog: the queue check is degraded');
 select tests.reset_role();
 delete from private.jobs where queue_name = 'health_test';
+
+-- ---------------------------------------------------------------------------
+-- Provider plan mapping: set / remove / list (admins and the service role)
+-- ---------------------------------------------------------------------------
+select tests.create_supabase_user('carol');
+select tests.clear_authentication();
+select throws_ok($$ select * from public.set_provider_plan('whop', 'plan_map', 'pro') $$,
+  '42501', 'permission denied for function set_provider_plan', 'anon cannot map provider plans');
+select throws_ok($$ select public.remove_provider_plan('whop', 'plan_map') $$,
+  '42501', 'permission denied for function remove_provider_plan', 'anon cannot remove a mapping');
+select throws_ok($$ select * from public.list_provider_plans() $$,
+  '42501', 'permission denied for function list_provider_plans', 'anon cannot list the mappings');
+select tests.authenticate_as('alice');
+select throws_ok($$ select * from public.set_provider_plan('whop', 'plan_map', 'enterprise') $$,
+  '42501', 'only admins may map provider plans', 'a user cannot map a plan (and grant themselves one)');
+select throws_ok($$ select public.remove_provider_plan('whop', 'plan_pro_test') $$,
+  '42501', 'only admins may map provider plans', 'a user cannot remove a mapping');
+select throws_ok($$ select * from public.list_provider_plans() $$,
+  '42501', 'only admins may read provider plans', 'a user cannot list the mappings');
+select throws_ok($$ select * from private.set_provider_plan('whop', 'plan_map', 'enterprise') $$,
+  '42501', 'only admins may map provider plans', 'nor through the private writer');
+
+select tests.authenticate_as('admin');
+select results_eq($$ select provider, provider_plan_id, plan from public.set_provider_plan('whop', 'plan_map', 'pro') $$,
+  $$ values ('whop', 'plan_map', 'pro') $$, 'an admin maps a provider plan id to a plan and gets the mapping back');
+select results_eq($$ select provider_plan_id, plan from public.list_provider_plans('whop') where provider_plan_id in ('plan_map', 'plan_pro_test') $$,
+  $$ values ('plan_map', 'pro'), ('plan_pro_test', 'pro') $$, 'the admin lists the provider''s mappings, ordered by plan id');
+select lives_ok($$ select * from public.set_provider_plan('whop', 'plan_map', 'pro') $$, 'setting the same plan again is accepted');
+select results_eq($$ select plan from public.set_provider_plan('whop', 'plan_map', 'enterprise') $$,
+  $$ values ('enterprise') $$, 'and another plan replaces the mapping');
+select tests.reset_role();
+select results_eq(
+  $$ select actor_type::text, actor_identifier::text, actor_role::text, action::text, new_values ->> 'plan', changed_columns
+       from public.system_audit_logs
+      where resource_type = 'private.provider_plans' and new_values ->> 'provider_plan_id' = 'plan_map' order by created_at, action $$,
+  format($$ values ('user', %L, 'admin', 'insert', 'pro', null::text[]), ('user', %L, 'admin', 'update', 'enterprise', array['plan']) $$,
+         tests.get_supabase_uid('admin'), tests.get_supabase_uid('admin')),
+  'each change is audited with the admin as actor; the unchanged set writes nothing');
+
+-- bad input (as the admin): nothing is written
+select tests.authenticate_as('admin');
+select throws_ok($$ select * from public.set_provider_plan('Whop', 'plan_map', 'pro') $$, '22023',
+  'invalid p_provider: must be 1 to 32 lowercase letters, digits or underscores, starting with a letter', 'a provider out of format is rejected');
+select throws_ok($$ select * from public.set_provider_plan(null, 'plan_map', 'pro') $$, '22023', null, 'a null provider is rejected');
+select throws_ok($$ select * from public.set_provider_plan('whop', '', 'pro') $$, '22023',
+  'invalid p_provider_plan_id: 1 to 200 printable characters', 'an empty plan id is rejected');
+select throws_ok($$ select * from public.set_provider_plan('whop', repeat('p', 201), 'pro') $$, '22023', null, 'a plan id over 200 characters is rejected');
+select throws_ok($$ select * from public.set_provider_plan('whop', E'plan\nx', 'pro') $$, '22023', null, 'a plan id with a control character is rejected');
+select throws_ok($$ select * from public.set_provider_plan('whop', null, 'pro') $$, '22023', null, 'a null plan id is rejected');
+select throws_ok($$ select * from public.set_provider_plan('whop', 'plan_gold', 'gold') $$, '22023', 'invalid p_plan: no plan named gold',
+  'a plan that does not exist is rejected');
+select throws_ok($$ select * from public.set_provider_plan('whop', 'plan_gold', null) $$, '22023', null, 'a null plan is rejected');
+select throws_ok($$ select public.remove_provider_plan('whop', repeat('p', 201)) $$, '22023', null, 'remove validates the plan id');
+select throws_ok($$ select * from public.list_provider_plans('WHOP; drop') $$, '22023', null, 'list validates the provider');
+select tests.reset_role();
+select is((select count(*)::int from private.provider_plans where provider_plan_id not in ('plan_map', 'plan_pro_test')), 0,
+  'no bad input wrote a mapping');
+
+-- the service role maps and removes; a webhook then applies what is mapped
+select tests.authenticate_as_service_role();
+select results_eq($$ select plan from public.set_provider_plan('whop', 'plan_svc', 'pro') $$, $$ values ('pro') $$,
+  'the service role maps a plan');
+select is(public.ingest_webhook_event('whop', 'msg_map_1', 'membership.activated',
+    jsonb_build_object('data', jsonb_build_object('id', 'mem_map', 'plan', jsonb_build_object('id', 'plan_map'),
+      'metadata', jsonb_build_object('user_id', tests.get_supabase_uid('carol')))), now() - interval '2 minutes') ->> 'detail',
+  'membership valid: plan enterprise', 'an activation of the mapped plan applies the plan the admin set');
+select is(public.ingest_webhook_event('whop', 'msg_map_2', 'membership.activated',
+    jsonb_build_object('data', jsonb_build_object('id', 'mem_map', 'plan', jsonb_build_object('id', 'plan_svc'),
+      'metadata', jsonb_build_object('user_id', tests.get_supabase_uid('carol')))), now() - interval '1 minute') ->> 'detail',
+  'membership valid: plan pro', 'a plan change of the membership applies the new plan''s mapping');
+select tests.reset_role();
+select is((select plan_name from public.user_plans where user_id = tests.get_supabase_uid('carol')), 'pro', 'carol is on pro');
+select tests.authenticate_as_service_role();
+select is(public.remove_provider_plan('whop', 'plan_svc'), true, 'the service role removes a mapping');
+select is(public.remove_provider_plan('whop', 'plan_svc'), false, 'removing it again reports there was none');
+select is(public.ingest_webhook_event('whop', 'msg_map_3', 'membership.activated',
+    jsonb_build_object('data', jsonb_build_object('id', 'mem_map_2', 'plan', jsonb_build_object('id', 'plan_svc'),
+      'metadata', jsonb_build_object('user_id', tests.get_supabase_uid('carol')))), now()) ->> 'outcome',
+  'ignored', 'an activation of a removed mapping is ignored as unmapped');
+select tests.reset_role();
+select results_eq(
+  $$ select actor_type::text, actor_identifier::text, action::text from public.system_audit_logs
+      where resource_type = 'private.provider_plans' and coalesce(new_values, old_values) ->> 'provider_plan_id' = 'plan_svc' order by created_at, action desc $$,
+  $$ values ('service', 'service_role', 'insert'), ('service', 'service_role', 'delete') $$,
+  'the service role''s changes are audited as the service''s');
 
 select tests.reset_role();
 select * from finish();

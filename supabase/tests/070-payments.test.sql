@@ -2,7 +2,7 @@
 -- update_transaction_status (lifecycle, balances, events), RLS per role,
 -- payment methods. Concurrency is in tests/integrations.test.ts.
 begin;
-select plan(98);
+select plan(112);
 
 select tests.create_supabase_user('pay_alice');
 select tests.create_supabase_user('pay_bob');
@@ -263,6 +263,54 @@ select throws_ok($$delete from public.transactions$$, '42501', null, 'users cann
 select throws_ok($$update public.payment_methods set provider_reference = 'pm_other'$$, '42501', null,
   'users cannot point a payment method at another provider reference');
 select throws_ok($$update public.payment_methods set user_id = auth.uid()$$, '42501', null, 'users cannot take over a payment method');
+
+-- ---------------------------------------------------------------------------
+-- Correlation ids (seed 004 best practice: create_transaction(p_correlation_id))
+-- ---------------------------------------------------------------------------
+select tests.create_supabase_user('pay_corr');
+select tests.authenticate_as('pay_corr');
+select tests.remember('corr_user', gen_random_uuid());
+select tests.remember('corr_tx', (public.create_transaction(p_user_id => auth.uid(), p_type => 'credit', p_amount => 3,
+  p_currency => 'USD', p_correlation_id => tests.id('corr_user'))).id);
+select is((select correlation_id from public.transaction_events where transaction_id = tests.id('corr_tx') and from_status is null),
+  tests.id('corr_user'), 'user: the seed''s named call with p_correlation_id records it on the creation event');
+select lives_ok(format($$select public.create_transaction(auth.uid(), 'credit', 1, 'USD', 'corr-again', %L)$$, tests.id('corr_user')),
+  'the user writes again under a correlation id that is theirs');
+select is((select count(*)::int from public.transaction_events where correlation_id = tests.id('corr_user')), 2,
+  'both creation events carry it');
+set local app.correlation_id = '7d1f7c6e-5a0b-4c8e-9f3a-2b1c0d9e8f71';
+select tests.remember('corr_hdr_tx', (public.create_transaction(auth.uid(), 'credit', 1, 'USD')).id);
+select is((select correlation_id from public.transaction_events where transaction_id = tests.id('corr_hdr_tx')),
+  '7d1f7c6e-5a0b-4c8e-9f3a-2b1c0d9e8f71'::uuid, 'left out, the request''s correlation id is recorded');
+reset app.correlation_id;
+select tests.remember('corr_plain_tx', (public.create_transaction(auth.uid(), 'credit', 1, 'USD')).id);
+select is((select correlation_id from public.transaction_events where transaction_id = tests.id('corr_plain_tx')), null,
+  'without one and without a request id it is null (the four-argument call still works)');
+select throws_ok($$select public.create_transaction(auth.uid(), 'credit', 1, 'USD', null, 'not-a-uuid')$$,
+  '22P02', null, 'a correlation id that is not a uuid is rejected');
+
+-- another user's trace: pay_alice has written under it (an audit event)
+select tests.authenticate_as('pay_alice');
+select tests.remember('corr_alice', gen_random_uuid());
+select lives_ok(format($$select public.log_audit_event(null, null, 'checkout', 'cart', p_correlation_id => %L)$$, tests.id('corr_alice')),
+  'alice writes under her correlation id');
+select tests.authenticate_as('pay_corr');
+select throws_ok(format($$select public.create_transaction(auth.uid(), 'credit', 1, 'USD', 'corr-foreign', %L)$$, tests.id('corr_alice')),
+  '42501', format('correlation id %s belongs to another user''s trace', tests.id('corr_alice')),
+  'a user cannot file a transaction under another user''s correlation id');
+select is((select count(*)::int from public.transactions where idempotency_key = 'corr-foreign'), 0, 'and nothing is created');
+
+select tests.authenticate_as_service_role();
+select tests.remember('corr_svc_tx', (public.create_transaction(tests.get_supabase_uid('pay_corr'), 'credit', 2, 'USD', 'corr-svc', tests.id('corr_alice'))).id);
+select is((select correlation_id from public.transaction_events where transaction_id = tests.id('corr_svc_tx')), tests.id('corr_alice'),
+  'the service role writes under any correlation id');
+select is((public.update_transaction_status(tests.id('corr_svc_tx'), 'completed')).status, 'completed', 'the transaction moves on');
+select is((select correlation_id from public.transaction_events where transaction_id = tests.id('corr_svc_tx') and to_status = 'completed'), null,
+  'only the creation event carries the creation''s correlation id');
+select is((public.create_transaction(tests.get_supabase_uid('pay_corr'), 'credit', 2, 'USD', 'corr-svc', gen_random_uuid())).id,
+  tests.id('corr_svc_tx'), 'a replay of the idempotency key with another correlation id returns the same transaction');
+select is((select count(*)::int from public.transaction_events where transaction_id = tests.id('corr_svc_tx')), 2,
+  'and records no event');
 
 -- ---------------------------------------------------------------------------
 -- Write quota: a user's transactions and cancellations count as writes
