@@ -113,6 +113,17 @@ describe('withRequestLog (in process)', () => {
     });
   });
 
+  it('a handler that throws past serve() is answered 500 without internals, and logged as uncaught', async () => {
+    const { errors, writer } = recordingWriter();
+    const queue = backgroundQueue();
+    const handler = withRequestLog(async () => { throw new RangeError('raw'); }, { fn: 'demo', writer, background: queue.background });
+    const res = await handler(new Request('http://local/demo'));
+    expect(res.status).toBe(500);
+    expect(await res.json()).toEqual({ code: 'internal_error', message: 'internal error', details: null });
+    await queue.settle();
+    expect(errors.map((e) => [e.severity, e.message])).toEqual([['critical', 'demo: uncaught RangeError: raw']]);
+  });
+
   it('a failing or hanging writer changes nothing in the answer', async () => {
     const warnings: string[] = [];
     const failing: RequestLogWriter = { request: async () => { throw new Error('db down'); }, error: () => new Promise(() => undefined) };

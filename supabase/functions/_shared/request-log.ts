@@ -15,8 +15,7 @@
 // endpoint, logs one in `sampleEvery` of its 200s and 429s); every other
 // status, and every 5xx, is always logged.
 import type { SupabaseClient } from '@supabase/supabase-js';
-import { corsHeaders } from './cors.ts';
-import { uncaughtError } from './errors.ts';
+import { HttpError, errorResponse, uncaughtError } from './errors.ts';
 
 export const correlationHeader = 'X-Correlation-Id';
 
@@ -200,8 +199,9 @@ export function withRequestLog(
     // the copy is read in the background, so the size costs the answer nothing
     const copy = res.bodyUsed ? null : res.clone();
     const durationMs = Math.max(0, Math.round(clock() - started));
+    const request = describeRequest(req, correlationId);
     pending++;
-    const work = record(describeRequest(req, correlationId), res.status, copy, error, durationMs)
+    const work = record(request, res.status, copy, error, durationMs)
       .catch((e) => warn(`${fn}: request log failed: ${e instanceof Error ? e.message : String(e)}`))
       .finally(() => { pending--; });
     background(work);
@@ -219,10 +219,7 @@ export function withRequestLog(
       // serve() answers every error itself; this is the last line for a handler that does not use it
       error = e ?? new Error('unknown');
       console.error(e);
-      res = new Response(JSON.stringify({ code: 'internal_error', message: 'internal error', details: null }), {
-        status: 500,
-        headers: { ...corsHeaders, 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' },
-      });
+      res = errorResponse(new HttpError(500, 'internal_error', 'internal error'));
     }
     res = withCorrelationHeader(res, correlationId);
     try {
