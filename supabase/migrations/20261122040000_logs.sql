@@ -1257,6 +1257,8 @@ security definer
 set search_path = ''
 as $$
 declare
+  v_component text;
+  v_details jsonb;
   v_id uuid;
 begin
   if p_status is null or p_status not in ('healthy', 'degraded', 'unhealthy') then
@@ -1265,14 +1267,26 @@ begin
   if p_latency_ms < 0 then
     raise exception 'invalid latency_ms: must not be negative' using errcode = '22023';
   end if;
+  v_component := private.require_label(p_component, 'component', 100);
+  v_details := case when p_details is null then '{}'::jsonb else private.optional_object(p_details, 'details') end;
+  -- At most one row per component a minute, however many function instances
+  -- report: writers of one component queue on a transaction lock, and each
+  -- then sees the rows committed before it (read committed, a new snapshot
+  -- per statement).
+  perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('record_health_check:' || v_component, 0));
+  if exists (select 1 from public.system_health_logs as l
+              where l.component = v_component and l.checked_at > pg_catalog.now() - interval '1 minute') then
+    return null;
+  end if;
   insert into public.system_health_logs (component, status, latency_ms, details)
-  values (private.require_label(p_component, 'component', 100), p_status, p_latency_ms, case when p_details is null then '{}'::jsonb else private.optional_object(p_details, 'details') end)
+  values (v_component, p_status, p_latency_ms, v_details)
   returning id into v_id;
   return v_id;
 end;
 $$;
 
-comment on function private.record_health_check(text, text, integer, jsonb) is 'Writer behind public.record_health_check.';
+comment on function private.record_health_check(text, text, integer, jsonb) is
+  'Writer behind public.record_health_check: at most one row per component a minute (null when the component has one from the last minute).';
 
 create or replace function public.record_health_check(
   p_component text,
@@ -1297,7 +1311,7 @@ end;
 $$;
 
 comment on function public.record_health_check(text, text, integer, jsonb) is
-  'Records one health-check result (seed 001 system_health_logs; the /api/health checks). Service role only. Returns the id.';
+  'Records one health-check result (seed 001 system_health_logs; the /api/health checks), at most one per component a minute. Service role only. Returns the id, or null when the component already has a row from the last minute.';
 
 create or replace function private.resolve_error(p_error_id uuid, p_resolution_notes text)
 returns public.error_logs

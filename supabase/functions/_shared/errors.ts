@@ -31,6 +31,15 @@ export function zodDetails(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyK
   return issues.map((i) => `${i.path.map(String).join('.') || '(body)'}: ${i.message}`);
 }
 
+// The error behind each 500 serve() answered for an uncaught error, for the
+// request log (_shared/request-log.ts) to record; weak, so nothing is kept.
+const uncaught = new WeakMap<Response, unknown>();
+
+/** The uncaught error behind a 500 answered by serve(), if that is what `res` is. */
+export function uncaughtError(res: Response): unknown {
+  return uncaught.get(res);
+}
+
 /**
  * Runs a handler: OPTIONS and HttpError answered here; anything else unexpected
  * is logged and answered 500 without internals.
@@ -44,7 +53,9 @@ export function serve(handler: (req: Request) => Promise<Response>): (req: Reque
     } catch (e) {
       if (e instanceof HttpError) return errorResponse(e);
       console.error(e);
-      return errorResponse(new HttpError(500, 'internal_error', 'internal error'));
+      const res = errorResponse(new HttpError(500, 'internal_error', 'internal error'));
+      uncaught.set(res, e ?? new Error('unknown'));
+      return res;
     }
   };
 }

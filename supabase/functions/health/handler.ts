@@ -39,7 +39,14 @@ export function publicView(report: HealthReport): PublicHealthReport {
 
 type Snapshot = Record<string, { status: CheckStatus; [k: string]: unknown }>;
 
-export function createHealthHandler(env: FunctionEnv, deps: { client?: SupabaseClient; now?: () => Date } = {}) {
+export interface HealthDeps {
+  client?: SupabaseClient;
+  now?: () => Date;
+  /** Told every report (index.ts: the system_health_logs history, _shared/health-log.ts); cannot change the answer. */
+  onReport?: (report: HealthReport) => void;
+}
+
+export function createHealthHandler(env: FunctionEnv, deps: HealthDeps = {}) {
   const client = deps.client ?? serviceClient(env);
   const now = deps.now ?? (() => new Date());
   const verify = createJwtVerifier(env.jwks);
@@ -49,6 +56,11 @@ export function createHealthHandler(env: FunctionEnv, deps: { client?: SupabaseC
       throw new HttpError(405, 'method_not_allowed', 'use GET', null, { Allow: 'GET, HEAD, OPTIONS' });
     }
     const report = await measure();
+    try {
+      deps.onReport?.(report);
+    } catch (e) {
+      console.warn(`health: onReport failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
     const body = (await isServiceCaller(req, env, verify)) ? report : publicView(report);
     return json(body, report.status === 'unhealthy' ? 503 : 200);
   });
