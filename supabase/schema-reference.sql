@@ -7276,9 +7276,9 @@ CREATE FUNCTION public.create_experience(p_content text, p_metadata jsonb DEFAUL
     SET search_path TO ''
     AS $$
 declare
-  v_uid uuid := private.require_user();
   v_experience public.experiences;
 begin
+  perform private.require_user();
   if p_content is null then
     raise exception 'invalid content: must be 1 to 10000 characters' using errcode = '22023';
   end if;

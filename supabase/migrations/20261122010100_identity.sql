@@ -438,9 +438,9 @@ security invoker
 set search_path = ''
 as $$
 declare
-  v_uid uuid := private.require_user();
   v_experience public.experiences;
 begin
+  perform private.require_user();
   if p_content is null then
     raise exception 'invalid content: must be 1 to 10000 characters' using errcode = '22023';
   end if;
