@@ -14687,7 +14687,7 @@ CREATE TRIGGER plans_set_updated_at BEFORE UPDATE ON public.plans FOR EACH ROW E
 -- Name: profiles profiles_invalidate_owner_cache; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER profiles_invalidate_owner_cache AFTER INSERT OR DELETE ON public.profiles FOR EACH ROW EXECUTE FUNCTION private.invalidate_owner_cache('id');
+CREATE TRIGGER profiles_invalidate_owner_cache AFTER DELETE ON public.profiles FOR EACH ROW EXECUTE FUNCTION private.invalidate_owner_cache('id');
 
 --
 -- Name: profiles profiles_invalidate_owner_cache_on_update; Type: TRIGGER; Schema: public; Owner: -

@@ -617,10 +617,12 @@ comment on function private.invalidate_owner_cache() is
 
 revoke execute on function private.invalidate_owner_cache() from public, anon, authenticated, service_role;
 
--- Presence (last_seen_at) is not profile data anyone caches: only the columns
--- that are, and only when one of them changes.
+-- Profiles: deletion (with the user) and changes to the columns anyone would
+-- cache, only when one of them changes. Presence (last_seen_at) is not one;
+-- nor is sign-up (nothing can be derived from a profile before it exists, and
+-- a tag row for every new user would be waste).
 create trigger profiles_invalidate_owner_cache
-  after insert or delete on public.profiles
+  after delete on public.profiles
   for each row execute function private.invalidate_owner_cache('id');
 create trigger profiles_invalidate_owner_cache_on_update
   after update of username, display_name, avatar_url, metadata, email, role on public.profiles

@@ -2,12 +2,13 @@
 -- write quota) and owner-tagged cache invalidation: an entry tagged
 -- user:<id> stops being served when that user's profile or experiences change.
 begin;
-select plan(57);
+select plan(58);
 
 select tests.create_supabase_user('ex_alice');
 select tests.create_supabase_user('ex_bob');
 select tests.create_supabase_user('ex_admin', app_metadata => '{"role":"admin"}');
 select tests.create_supabase_user('ex_spammer');
+select tests.create_supabase_user('ex_quiet');
 
 -- Caches a value derived from a user's rows, tagged with the owner tag.
 create function tests.cache_for(p_user text) returns void language sql as $$
@@ -133,6 +134,8 @@ select tests.authenticate_as_service_role();
 select is(private.user_cache_tag(tests.get_supabase_uid('ex_alice')), 'user:' || tests.get_supabase_uid('ex_alice'),
   'the owner tag is user:<id>');
 
+select is_empty(format('select 1 from private.cache_tag_versions where tag = %L', private.user_cache_tag(tests.get_supabase_uid('ex_quiet'))),
+  'a sign-up bumps no tag (no tag row for every new user)');
 select tests.cache_for('ex_alice');
 select tests.cache_for('ex_bob');
 select is(public.get_cache('derived:ex_alice'), '{"cached": true}'::jsonb, 'an entry tagged with alice is served');
