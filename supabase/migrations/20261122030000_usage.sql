@@ -1527,14 +1527,15 @@ begin
   -- plan_rate_limits rows read here, and its call and composite array are a
   -- large part of this path's cost.
   --
-  -- Exact arithmetic (see private.rate_limit_state): the stored tat is
-  -- (tat, tat_remainder), in units of 1/limit microsecond tat * limit +
-  -- remainder. Advancing it by cost * window / limit is adding v_units =
-  -- cost * window in microseconds to the remainder and carrying whole
-  -- microseconds into tat; it fits when (new tat, new remainder) <= (now +
-  -- window, 0). A remainder stored under another limit (an admin changed it)
+  -- Exact arithmetic (see private.rate_limit_state): the theoretical arrival
+  -- time is tat + tat_remainder/limit microseconds. Advancing it by cost *
+  -- window / limit is adding v_units = cost * window (in microseconds) to the
+  -- remainder and carrying whole multiples of the limit into tat as
+  -- microseconds; it fits when (new tat, new remainder) <= (now + window, 0). A remainder stored under another limit (an admin changed it)
   -- is capped below one microsecond. Bounds: window <= 31 days and cost <=
-  -- 1,000,000 keep v_units below 2.7e18, inside bigint.
+  -- 1,000,000 keep v_units below 2.7e18, inside bigint. The fast path
+  -- computes it inside its statements rather than assigning v_units: one
+  -- plpgsql expression fewer.
   if p_endpoint not like '%\_agent' then
     select count(*), min(l.endpoint || ':' || l.window_seconds), min(l.max_requests), min(l.window_seconds)
       into v_rule_count, v_bucket, v_max, v_window_seconds
@@ -1544,29 +1545,32 @@ begin
                                     where up.user_id = v_uid and up.active), 'basic');
   end if;
   if v_rule_count = 1 and v_max >= p_cost then
-    v_units := 1000000::bigint * v_window_seconds * p_cost;
     if p_consume then
+      -- excluded holds the step: tat - now its whole microseconds, and
+      -- tat_remainder its remainder, to which the stored remainder is added
       insert into private.rate_limit_state as s (user_id, bucket, tat, tat_remainder)
-      values (v_uid, v_bucket, v_now + (v_units / v_max) * interval '1 microsecond', v_units % v_max)
+      values (v_uid, v_bucket,
+              v_now + (1000000::bigint * v_window_seconds * p_cost / v_max) * interval '1 microsecond',
+              1000000::bigint * v_window_seconds * p_cost % v_max)
       on conflict (user_id, bucket) do update
-         set tat = greatest(s.tat, v_now)
-                   + ((case when s.tat >= v_now then least(s.tat_remainder, v_max - 1) else 0 end + v_units) / v_max)
+         set tat = greatest(s.tat, v_now) + (excluded.tat - v_now)
+                   + ((case when s.tat >= v_now then least(s.tat_remainder, v_max - 1) else 0 end + excluded.tat_remainder) / v_max)
                      * interval '1 microsecond',
-             tat_remainder = (case when s.tat >= v_now then least(s.tat_remainder, v_max - 1) else 0 end + v_units) % v_max
-       where (greatest(s.tat, v_now)
-              + ((case when s.tat >= v_now then least(s.tat_remainder, v_max - 1) else 0 end + v_units) / v_max)
+             tat_remainder = (case when s.tat >= v_now then least(s.tat_remainder, v_max - 1) else 0 end + excluded.tat_remainder) % v_max
+       where (greatest(s.tat, v_now) + (excluded.tat - v_now)
+              + ((case when s.tat >= v_now then least(s.tat_remainder, v_max - 1) else 0 end + excluded.tat_remainder) / v_max)
                 * interval '1 microsecond',
-              (case when s.tat >= v_now then least(s.tat_remainder, v_max - 1) else 0 end + v_units) % v_max)
+              (case when s.tat >= v_now then least(s.tat_remainder, v_max - 1) else 0 end + excluded.tat_remainder) % v_max)
              <= (v_now + pg_catalog.make_interval(secs => v_window_seconds), 0)
       returning s.tat, s.tat_remainder into v_tat, v_rem;
     else
       select t.tat, t.rem into v_tat, v_rem
         from (select greatest(s.tat, v_now) as tat,
-                     case when s.tat >= v_now then least(s.tat_remainder, v_max - 1) else 0 end as rem
+                     case when s.tat >= v_now then least(s.tat_remainder, v_max - 1) else 0 end as rem,
+                     1000000::bigint * v_window_seconds * p_cost as units
                 from (select null) as one
                 left join private.rate_limit_state as s on s.user_id = v_uid and s.bucket = v_bucket) as t
-       where (coalesce(t.tat, v_now) + ((coalesce(t.rem, 0) + v_units) / v_max) * interval '1 microsecond',
-              (coalesce(t.rem, 0) + v_units) % v_max)
+       where (t.tat + ((t.rem + t.units) / v_max) * interval '1 microsecond', (t.rem + t.units) % v_max)
              <= (v_now + pg_catalog.make_interval(secs => v_window_seconds), 0);
     end if;
   end if;
