@@ -1,9 +1,10 @@
-// Identity under real concurrency, and the zod contract against the SQL rules.
+// Identity under real concurrency (profiles, experiences and their cache tags),
+// and the zod contract against the SQL rules.
 import { describe, expect, it } from 'vitest';
 import { SqlState } from '../shared/errors.ts';
 import { updateMyProfileArgs } from '../shared/schemas/identity.ts';
 import { expectZodAgreesWithSql, namedCall } from './support/contract.ts';
-import { asAnon, asUser, expectRaceWinners, testDatabase } from './support/db.ts';
+import { asAnon, asService, asUser, expectRaceWinners, testDatabase } from './support/db.ts';
 
 const { db, users } = testDatabase(20);
 
@@ -50,6 +51,49 @@ describe('update_my_profile', () => {
     const q = 'select public.is_current_user_admin() as admin, public.get_user_role() as role';
     expect((await asUser(db, admin, q)).rows[0]).toEqual({ admin: true, role: 'admin' });
     expect((await asUser(db, pretender, q)).rows[0]).toEqual({ admin: false, role: 'user' });
+  });
+});
+
+describe('experiences', () => {
+  it('admit exactly the write quota (120 a minute) of one user\'s parallel creates', async () => {
+    const user = await users.create();
+    // the rate-limit clock pinned, as PostgREST requests within one instant
+    const at = { settings: { 'app.usage_now': new Date().toISOString() } };
+    await expectRaceWinners(
+      Array.from({ length: 130 }, (_, i) => asUser(db, user, 'select public.create_experience($1)', [`e${i}`], at)),
+      120,
+      SqlState.rateLimited,
+      /^rate limit exceeded for writes: try again in \d+ seconds$/,
+    );
+    const { rows } = await db.query('select count(*)::int as n from public.experiences where user_id = $1', [user.id]);
+    expect(rows[0].n).toBe(120);
+  });
+
+  it('invalidate the owner\'s cache tag once per row, whichever connection writes', async () => {
+    const owner = await users.create();
+    const other = await users.create();
+    const tag = `user:${owner.id}`;
+    const cached = async (key: string) =>
+      (await asService<{ v: unknown }>(db, 'select public.get_cache($1) as v', [key])).rows[0]?.v;
+    const version = async (t: string) =>
+      (await db.query('select coalesce((select version from private.cache_tag_versions where tag = $1), 0)::int as v', [t]))
+        .rows[0].v;
+    const ownerKey = `vitest:derived:${owner.id}`;
+    const otherKey = `vitest:derived:${other.id}`;
+    try {
+      await asService(db, 'select public.set_cache($1, $2, 300, array[$3])', [ownerKey, '{"n": 1}', tag]);
+      await asService(db, 'select public.set_cache($1, $2, 300, array[$3])', [otherKey, '{"n": 2}', `user:${other.id}`]);
+      const before = await version(tag);
+      await Promise.all(
+        Array.from({ length: 10 }, (_, i) => asUser(db, owner, 'select public.create_experience($1)', [`parallel ${i}`])),
+      );
+      expect(await version(tag)).toBe(before + 10);
+      expect(await cached(ownerKey)).toBeNull();
+      expect(await cached(otherKey)).toEqual({ n: 2 });
+    } finally {
+      await db.query('delete from private.cache_entries where key = any($1)', [[ownerKey, otherKey]]);
+      await db.query('delete from private.cache_tag_versions where tag = any($1)', [[tag, `user:${other.id}`]]);
+    }
   });
 });
 

@@ -1,7 +1,9 @@
--- Identity: profiles, roles, and the profile RPCs clients call.
+-- Identity: profiles, roles, experiences, and the RPCs clients call on them;
+-- owner-tagged cache invalidation for the user's rows.
 --
 -- Seeds: 000 "Users Table ... extended with custom metadata", User {email, role,
--- last_seen_at}, `sync_users`; 003 Profile {username, avatar_url}; 002
+-- last_seen_at}, `sync_users`; 003 Profile {username, avatar_url}, Experience
+-- {content, metadata}, and update/delete "automatically invalidates cache"; 002
 -- `get_user_role`, `is_current_user_admin`, `handle_auth_user_deletion`,
 -- `validate_user_id`. Mapping and choices: docs/identity.md.
 --
@@ -328,3 +330,307 @@ grant execute on function public.get_my_profile() to authenticated;
 grant execute on function public.update_my_profile(text, text, text, jsonb) to authenticated;
 grant execute on function private.touch_last_seen() to authenticated;
 grant execute on function public.touch_last_seen() to authenticated;
+
+-- ---------------------------------------------------------------------------
+-- experiences (seed 003 Experience {id, user_id, content, metadata,
+-- created_at}): short texts a user records about themselves, owned and read
+-- like the profile. Every insert costs one unit of the 'writes' quota.
+-- ---------------------------------------------------------------------------
+create table if not exists public.experiences (
+  id uuid primary key default private.uuid_v7(),
+  user_id uuid not null default auth.uid() references auth.users (id) on delete cascade,
+  content text not null,
+  metadata jsonb not null default '{}'::jsonb,
+  created_at timestamptz not null default now(),
+  constraint experiences_content_length check (char_length(content) between 1 and 10000),
+  constraint experiences_metadata_object check (jsonb_typeof(metadata) = 'object' and pg_column_size(metadata) <= 16384)
+);
+
+comment on table public.experiences is
+  'Seed 003 Experience: a text (1 to 10,000 characters) and a JSON object a user records; the owner reads, writes and deletes, admins read every row.';
+comment on column public.experiences.user_id is 'The owner (auth.users id); the signed-in user by default, and the only value RLS lets them insert.';
+comment on column public.experiences.content is 'The experience itself: 1 to 10,000 characters.';
+comment on column public.experiences.metadata is 'Free-form app data (a JSON object, at most 16 KiB).';
+
+create index if not exists experiences_user_created_idx on public.experiences (user_id, created_at desc, id desc);
+
+alter table public.experiences enable row level security;
+
+create policy experiences_select on public.experiences
+  for select to authenticated
+  using (user_id = (select auth.uid()) or (select public.is_current_user_admin()));
+
+create policy experiences_insert on public.experiences
+  for insert to authenticated
+  with check (user_id = (select auth.uid()));
+
+create policy experiences_update on public.experiences
+  for update to authenticated
+  using (user_id = (select auth.uid()))
+  with check (user_id = (select auth.uid()));
+
+create policy experiences_delete on public.experiences
+  for delete to authenticated
+  using (user_id = (select auth.uid()));
+
+-- Users set content and metadata; the owner, id and time are the server's.
+revoke all on table public.experiences from anon, authenticated, service_role;
+grant select, delete on table public.experiences to authenticated;
+grant insert (content, metadata), update (content, metadata) on table public.experiences to authenticated;
+grant select, insert, update, delete on table public.experiences to service_role;
+
+-- One unit of the caller's 'writes' quota per row, whichever way it comes in
+-- (create_experience or the table endpoint); the service role is not limited.
+create or replace function private.experiences_consume_write_quota()
+returns trigger
+language plpgsql
+security invoker
+set search_path = ''
+as $$
+begin
+  perform private.consume_quota('writes');
+  return new;
+end;
+$$;
+
+comment on function private.experiences_consume_write_quota() is
+  'Trigger (experiences, before insert): one unit of the caller''s ''writes'' quota per row; PT429 when spent.';
+
+revoke execute on function private.experiences_consume_write_quota() from public, anon, authenticated, service_role;
+
+create trigger experiences_consume_write_quota
+  before insert on public.experiences
+  for each row execute function private.experiences_consume_write_quota();
+
+-- Shared checks of create_experience and update_experience: one message per
+-- mistake, before anything is written.
+create or replace function private.check_experience_fields(p_content text, p_metadata jsonb)
+returns void
+language plpgsql
+immutable
+security invoker
+set search_path = ''
+as $$
+begin
+  if p_content is not null and char_length(p_content) not between 1 and 10000 then
+    raise exception 'invalid content: must be 1 to 10000 characters'
+      using errcode = '22023', detail = format('length = %s', char_length(p_content));
+  end if;
+  if p_metadata is not null and jsonb_typeof(p_metadata) <> 'object' then
+    raise exception 'invalid metadata: must be a JSON object'
+      using errcode = '22023', detail = format('got a JSON %s', jsonb_typeof(p_metadata));
+  end if;
+  perform private.require_json_size(p_metadata, 'p_metadata', 16384);
+end;
+$$;
+
+comment on function private.check_experience_fields(text, jsonb) is
+  'Raises 22023 unless content (when given) is 1 to 10,000 characters and metadata (when given) a JSON object of at most 16 KiB.';
+
+revoke execute on function private.check_experience_fields(text, jsonb) from public, anon, authenticated, service_role;
+grant execute on function private.check_experience_fields(text, jsonb) to authenticated;
+
+create or replace function public.create_experience(p_content text, p_metadata jsonb default '{}'::jsonb)
+returns public.experiences
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+declare
+  v_experience public.experiences;
+begin
+  perform private.require_user();
+  if p_content is null then
+    raise exception 'invalid content: must be 1 to 10000 characters' using errcode = '22023';
+  end if;
+  perform private.check_experience_fields(p_content, p_metadata);
+  insert into public.experiences (content, metadata)
+  values (p_content, coalesce(p_metadata, '{}'::jsonb))
+  returning * into v_experience;
+  return v_experience;
+end;
+$$;
+
+comment on function public.create_experience(text, jsonb) is
+  'Records an experience for the signed-in user (seed 003 db.create(''experiences'', …)); costs one unit of the ''writes'' quota. Errors: 22023 invalid input, 42501 not signed in, PT429 quota spent.';
+
+create or replace function public.get_experience(p_id uuid)
+returns public.experiences
+language plpgsql
+stable
+security invoker
+set search_path = ''
+as $$
+declare
+  v_experience public.experiences;
+begin
+  perform private.require_user();
+  select e.* into v_experience from public.experiences as e where e.id = p_id;
+  if not found then
+    raise exception 'experience not found' using errcode = 'PT404', detail = format('id = %s', p_id);
+  end if;
+  return v_experience;
+end;
+$$;
+
+comment on function public.get_experience(uuid) is
+  'One experience the caller may read (their own; an admin any). Errors: PT404 not found or not visible, 42501 not signed in.';
+
+create or replace function public.list_my_experiences(
+  p_limit integer default 50,
+  p_before_created_at timestamptz default null,
+  p_before_id uuid default null
+)
+returns setof public.experiences
+language plpgsql
+stable
+security invoker
+set search_path = ''
+as $$
+declare
+  v_uid uuid := private.require_user();
+  -- No cursor: start above every row, so one index range serves every page.
+  v_at timestamptz := coalesce(p_before_created_at, 'infinity'::timestamptz);
+  v_id uuid := coalesce(p_before_id, 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid);
+begin
+  if p_limit is null or p_limit not between 1 and 100 then
+    raise exception 'invalid limit: must be 1 to 100' using errcode = '22023';
+  end if;
+  if (p_before_created_at is null) <> (p_before_id is null) then
+    raise exception 'invalid cursor: give both p_before_created_at and p_before_id, or neither' using errcode = '22023';
+  end if;
+  return query
+    select e.* from public.experiences as e
+     where e.user_id = v_uid and (e.created_at, e.id) < (v_at, v_id)
+     order by e.created_at desc, e.id desc
+     limit p_limit;
+end;
+$$;
+
+comment on function public.list_my_experiences(integer, timestamptz, uuid) is
+  'The signed-in user''s experiences, newest first; the next page starts after the cursor p_before_created_at + p_before_id of the previous page''s last row. p_limit 1 to 100 (default 50). Errors: 22023, 42501.';
+
+create or replace function public.update_experience(p_id uuid, p_content text default null, p_metadata jsonb default null)
+returns public.experiences
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+declare
+  v_uid uuid := private.require_user();
+  v_experience public.experiences;
+begin
+  perform private.check_experience_fields(p_content, p_metadata);
+  begin
+    update public.experiences as e
+       set content = coalesce(p_content, e.content),
+           -- shallow merge, as update_my_profile; a key set to JSON null is removed
+           metadata = case when p_metadata is null then e.metadata
+                           else jsonb_strip_nulls(e.metadata || p_metadata) end
+     where e.id = p_id and e.user_id = v_uid
+    returning e.* into v_experience;
+  exception
+    when check_violation then
+      raise exception 'invalid metadata: the experience''s metadata must stay under 16 KiB' using errcode = '22023';
+  end;
+  if v_experience.id is null then
+    raise exception 'experience not found' using errcode = 'PT404', detail = format('id = %s', p_id);
+  end if;
+  return v_experience;
+end;
+$$;
+
+comment on function public.update_experience(uuid, text, jsonb) is
+  'Changes the content and/or merges metadata of the caller''s own experience; a null argument leaves the field as it is. Errors: 22023 invalid input, PT404 not the caller''s, 42501 not signed in.';
+
+create or replace function public.delete_experience(p_id uuid)
+returns void
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+declare
+  v_uid uuid := private.require_user();
+begin
+  delete from public.experiences as e where e.id = p_id and e.user_id = v_uid;
+  if not found then
+    raise exception 'experience not found' using errcode = 'PT404', detail = format('id = %s', p_id);
+  end if;
+end;
+$$;
+
+comment on function public.delete_experience(uuid) is
+  'Deletes the caller''s own experience. Errors: PT404 not the caller''s, 42501 not signed in.';
+
+revoke execute on function public.create_experience(text, jsonb) from public, anon, authenticated, service_role;
+revoke execute on function public.get_experience(uuid) from public, anon, authenticated, service_role;
+revoke execute on function public.list_my_experiences(integer, timestamptz, uuid) from public, anon, authenticated, service_role;
+revoke execute on function public.update_experience(uuid, text, jsonb) from public, anon, authenticated, service_role;
+revoke execute on function public.delete_experience(uuid) from public, anon, authenticated, service_role;
+grant execute on function public.create_experience(text, jsonb) to authenticated;
+grant execute on function public.get_experience(uuid) to authenticated;
+grant execute on function public.list_my_experiences(integer, timestamptz, uuid) to authenticated;
+grant execute on function public.update_experience(uuid, text, jsonb) to authenticated;
+grant execute on function public.delete_experience(uuid) to authenticated;
+
+-- ---------------------------------------------------------------------------
+-- Cache invalidation by owner (seed 003: update and delete "automatically
+-- invalidate cache"). Cache entries derived from a user's rows carry the tag
+-- 'user:<user id>' (private.user_cache_tag); any change to that user's
+-- profile or experiences bumps the tag in the same transaction, so those
+-- entries read as misses from its commit on (docs/platform.md, "Owner tags").
+-- ---------------------------------------------------------------------------
+-- Definer: the writer may be the user, the service role or a cascade from
+-- auth.users, and only the cache's owner writes private.cache_tag_versions.
+-- tg_argv[0] names the owner column. Defined here with the tables it
+-- watches; private.invalidate_user_cache comes with the cache
+-- (20261122050000_cache.sql) and is resolved when the trigger first fires.
+create or replace function private.invalidate_owner_cache()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_old_owner uuid;
+  v_new_owner uuid;
+begin
+  if tg_op <> 'INSERT' then
+    v_old_owner := (pg_catalog.to_jsonb(old) ->> tg_argv[0])::uuid;
+    perform private.invalidate_user_cache(v_old_owner);
+  end if;
+  if tg_op <> 'DELETE' then
+    v_new_owner := (pg_catalog.to_jsonb(new) ->> tg_argv[0])::uuid;
+    if v_new_owner is distinct from v_old_owner then
+      perform private.invalidate_user_cache(v_new_owner);
+    end if;
+  end if;
+  return null;
+end;
+$$;
+
+comment on function private.invalidate_owner_cache() is
+  'Trigger (after insert, update or delete on a user-owned table; argument: the owner column): invalidates the cache tag user:<owner> of the old and the new owner.';
+
+revoke execute on function private.invalidate_owner_cache() from public, anon, authenticated, service_role;
+
+-- Profiles: deletion (with the user) and changes to the columns anyone would
+-- cache, only when one of them changes. Presence (last_seen_at) is not one;
+-- nor is sign-up (nothing can be derived from a profile before it exists, and
+-- a tag row for every new user would be waste).
+create trigger profiles_invalidate_owner_cache
+  after delete on public.profiles
+  for each row execute function private.invalidate_owner_cache('id');
+create trigger profiles_invalidate_owner_cache_on_update
+  after update of username, display_name, avatar_url, metadata, email, role on public.profiles
+  for each row
+  when ((old.username, old.display_name, old.avatar_url, old.metadata, old.email, old.role)
+        is distinct from (new.username, new.display_name, new.avatar_url, new.metadata, new.email, new.role))
+  execute function private.invalidate_owner_cache('id');
+
+create trigger experiences_invalidate_owner_cache
+  after insert or update or delete on public.experiences
+  for each row execute function private.invalidate_owner_cache('user_id');

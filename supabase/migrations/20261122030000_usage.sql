@@ -1329,16 +1329,22 @@ grant execute on function public.get_current_user_daily_usage(date, date) to aut
 -- ---------------------------------------------------------------------------
 -- One theoretical arrival time (tat) per user and bucket. A limit of L per
 -- window W admits a request of cost c when max(tat, now) + c*W/L - now <= W,
--- and then stores that sum as the new tat. Exact, O(1) per window, no reset job.
+-- and then stores that sum as the new tat. O(1) per window, no reset job.
+-- W/L is rarely a whole number of microseconds (60 s / 7), and a timestamp
+-- holds nothing finer: a rounded step loses the last request of a burst
+-- (rounded up) or hands out extra ones over time (rounded down). So the tat is
+-- kept exactly, as whole microseconds (tat) plus tat_remainder/L of one, and
+-- every step is computed in integer units of 1/L microsecond.
 create unlogged table if not exists private.rate_limit_state (
   user_id uuid not null,
   bucket text not null,
   tat timestamptz not null,
+  tat_remainder integer not null default 0,
   primary key (user_id, bucket)
 );
 
 comment on table private.rate_limit_state is
-  'GCRA state per user and bucket (endpoint:window). UNLOGGED: writing it costs no WAL and no fsync; a crash empties it, which only gives everyone a full quota again. Rows of deleted users expire by purge_rate_limit_state.';
+  'GCRA state per user and bucket (endpoint:window): the exact theoretical arrival time is tat plus tat_remainder/limit of a microsecond. UNLOGGED: writing it costs no WAL and no fsync; a crash empties it, which only gives everyone a full quota again. Rows of deleted users expire by purge_rate_limit_state.';
 
 create table if not exists public.rate_limit_violations (
   id bigint generated always as identity primary key,
@@ -1478,10 +1484,13 @@ declare
   v_allowed boolean;
   v_reason text;
   v_window interval;
-  v_step interval;
+  -- the call's cost in units of 1/limit microsecond: cost * window (exact)
+  v_units bigint;
   v_tat timestamptz;
+  v_rem bigint;
   v_consumed text[];
-  v_consumed_steps interval[];
+  v_consumed_units bigint[];
+  v_consumed_max integer[];
   v_remaining bigint;
   v_retry numeric;
   v_windows jsonb;
@@ -1517,6 +1526,16 @@ begin
   -- endpoint not ending in _agent that function returns exactly the
   -- plan_rate_limits rows read here, and its call and composite array are a
   -- large part of this path's cost.
+  --
+  -- Exact arithmetic (see private.rate_limit_state): the theoretical arrival
+  -- time is tat + tat_remainder/limit microseconds. Advancing it by cost *
+  -- window / limit is adding v_units = cost * window (in microseconds) to the
+  -- remainder and carrying whole multiples of the limit into tat as
+  -- microseconds; it fits when (new tat, new remainder) <= (now + window, 0). A remainder stored under another limit (an admin changed it)
+  -- is capped below one microsecond. Bounds: window <= 31 days and cost <=
+  -- 1,000,000 keep v_units below 2.7e18, inside bigint. The fast path
+  -- computes it inside its statements rather than assigning v_units: one
+  -- plpgsql expression fewer.
   if p_endpoint not like '%\_agent' then
     select count(*), min(l.endpoint || ':' || l.window_seconds), min(l.max_requests), min(l.window_seconds)
       into v_rule_count, v_bucket, v_max, v_window_seconds
@@ -1527,21 +1546,32 @@ begin
   end if;
   if v_rule_count = 1 and v_max >= p_cost then
     if p_consume then
-      insert into private.rate_limit_state as s (user_id, bucket, tat)
+      -- excluded holds the step: tat - now its whole microseconds, and
+      -- tat_remainder its remainder, to which the stored remainder is added
+      insert into private.rate_limit_state as s (user_id, bucket, tat, tat_remainder)
       values (v_uid, v_bucket,
-              v_now + pg_catalog.make_interval(secs => v_window_seconds) / v_max * p_cost)
+              v_now + (1000000::bigint * v_window_seconds * p_cost / v_max) * interval '1 microsecond',
+              1000000::bigint * v_window_seconds * p_cost % v_max)
       on conflict (user_id, bucket) do update
          set tat = greatest(s.tat, v_now) + (excluded.tat - v_now)
-       where greatest(s.tat, v_now) + (excluded.tat - v_now)
-             <= v_now + pg_catalog.make_interval(secs => v_window_seconds)
-      returning s.tat into v_tat;
+                   + ((case when s.tat >= v_now then least(s.tat_remainder, v_max - 1) else 0 end + excluded.tat_remainder) / v_max)
+                     * interval '1 microsecond',
+             tat_remainder = (case when s.tat >= v_now then least(s.tat_remainder, v_max - 1) else 0 end + excluded.tat_remainder) % v_max
+       where (greatest(s.tat, v_now) + (excluded.tat - v_now)
+              + ((case when s.tat >= v_now then least(s.tat_remainder, v_max - 1) else 0 end + excluded.tat_remainder) / v_max)
+                * interval '1 microsecond',
+              (case when s.tat >= v_now then least(s.tat_remainder, v_max - 1) else 0 end + excluded.tat_remainder) % v_max)
+             <= (v_now + pg_catalog.make_interval(secs => v_window_seconds), 0)
+      returning s.tat, s.tat_remainder into v_tat, v_rem;
     else
-      select t.tat into v_tat
-        from (select greatest(coalesce((select s.tat from private.rate_limit_state as s
-                                         where s.user_id = v_uid and s.bucket = v_bucket), v_now), v_now) as tat) as t
-       where t.tat
-             + pg_catalog.make_interval(secs => v_window_seconds) / v_max * p_cost
-             <= v_now + pg_catalog.make_interval(secs => v_window_seconds);
+      select t.tat, t.rem into v_tat, v_rem
+        from (select greatest(s.tat, v_now) as tat,
+                     case when s.tat >= v_now then least(s.tat_remainder, v_max - 1) else 0 end as rem,
+                     1000000::bigint * v_window_seconds * p_cost as units
+                from (select null) as one
+                left join private.rate_limit_state as s on s.user_id = v_uid and s.bucket = v_bucket) as t
+       where (t.tat + ((t.rem + t.units) / v_max) * interval '1 microsecond', (t.rem + t.units) % v_max)
+             <= (v_now + pg_catalog.make_interval(secs => v_window_seconds), 0);
     end if;
   end if;
 
@@ -1551,8 +1581,11 @@ begin
     -- would mean the rule array and every per-window statement)
     v_allowed := true;
     v_bind := jsonb_build_object('bucket', v_bucket, 'limit', v_max, 'window_seconds', v_window_seconds,
-      'remaining', pg_catalog.floor((v_window_seconds - extract(epoch from (v_tat - v_now))) * v_max / v_window_seconds)::bigint,
-      'reset_at', v_tat, 'reset_after_seconds', pg_catalog.ceil(extract(epoch from (v_tat - v_now))), 'retry_after_seconds', null);
+      'remaining', pg_catalog.floor(((v_window_seconds - extract(epoch from (v_tat - v_now))) * v_max - v_rem / 1000000.0)
+                                    / v_window_seconds)::bigint,
+      'reset_at', v_tat,
+      'reset_after_seconds', pg_catalog.ceil(extract(epoch from (v_tat - v_now)) + v_rem / 1000000.0 / v_max),
+      'retry_after_seconds', null);
     v_windows := jsonb_build_array(v_bind);
   else
     v_rules := private.rate_limit_rules(v_uid, p_endpoint);
@@ -1564,70 +1597,94 @@ begin
     end if;
     v_allowed := true;
     v_consumed := '{}'::text[];
-    v_consumed_steps := '{}'::interval[];
+    v_consumed_units := '{}'::bigint[];
+    v_consumed_max := '{}'::integer[];
     v_windows := '[]'::jsonb;
 
     foreach v_rule in array v_rules loop
       continue when v_rule.max_requests is null;
       v_window := pg_catalog.make_interval(secs => v_rule.window_seconds);
-      v_step := v_window / v_rule.max_requests;
+      v_units := 1000000::bigint * v_rule.window_seconds * p_cost;
+      v_max := v_rule.max_requests;
       v_retry := null;
       v_tat := null;
+      v_rem := null;
 
-      if p_consume and v_allowed and p_cost <= v_rule.max_requests then
+      if p_consume and v_allowed and p_cost <= v_max then
         -- The check and the update are one statement: a concurrent caller's
         -- update makes this one wait and re-check the condition on the new
         -- row (READ COMMITTED re-evaluation), so admissions are exact.
         update private.rate_limit_state as s
-           set tat = greatest(s.tat, v_now) + v_step * p_cost
+           set tat = greatest(s.tat, v_now)
+                     + ((case when s.tat >= v_now then least(s.tat_remainder, v_max - 1) else 0 end + v_units) / v_max)
+                       * interval '1 microsecond',
+               tat_remainder = (case when s.tat >= v_now then least(s.tat_remainder, v_max - 1) else 0 end + v_units) % v_max
          where s.user_id = v_uid and s.bucket = v_rule.bucket
-           and greatest(s.tat, v_now) + v_step * p_cost <= v_now + v_window
-        returning s.tat into v_tat;
+           and (greatest(s.tat, v_now)
+                + ((case when s.tat >= v_now then least(s.tat_remainder, v_max - 1) else 0 end + v_units) / v_max)
+                  * interval '1 microsecond',
+                (case when s.tat >= v_now then least(s.tat_remainder, v_max - 1) else 0 end + v_units) % v_max)
+               <= (v_now + v_window, 0)
+        returning s.tat, s.tat_remainder into v_tat, v_rem;
         if v_tat is null then
           -- no row yet (first call in this bucket), or it does not fit
-          insert into private.rate_limit_state (user_id, bucket, tat)
-          values (v_uid, v_rule.bucket, v_now + v_step * p_cost)
+          insert into private.rate_limit_state (user_id, bucket, tat, tat_remainder)
+          values (v_uid, v_rule.bucket, v_now + (v_units / v_max) * interval '1 microsecond', v_units % v_max)
           on conflict (user_id, bucket) do nothing
-          returning tat into v_tat;
+          returning tat, tat_remainder into v_tat, v_rem;
         end if;
         if v_tat is null then
           -- the row exists: denied, unless a concurrent first call created it just now
           update private.rate_limit_state as s
-             set tat = greatest(s.tat, v_now) + v_step * p_cost
+             set tat = greatest(s.tat, v_now)
+                       + ((case when s.tat >= v_now then least(s.tat_remainder, v_max - 1) else 0 end + v_units) / v_max)
+                         * interval '1 microsecond',
+                 tat_remainder = (case when s.tat >= v_now then least(s.tat_remainder, v_max - 1) else 0 end + v_units) % v_max
            where s.user_id = v_uid and s.bucket = v_rule.bucket
-             and greatest(s.tat, v_now) + v_step * p_cost <= v_now + v_window
-          returning s.tat into v_tat;
+             and (greatest(s.tat, v_now)
+                  + ((case when s.tat >= v_now then least(s.tat_remainder, v_max - 1) else 0 end + v_units) / v_max)
+                    * interval '1 microsecond',
+                  (case when s.tat >= v_now then least(s.tat_remainder, v_max - 1) else 0 end + v_units) % v_max)
+                 <= (v_now + v_window, 0)
+          returning s.tat, s.tat_remainder into v_tat, v_rem;
         end if;
         if v_tat is not null then
           v_consumed := v_consumed || v_rule.bucket;
-          v_consumed_steps := v_consumed_steps || (v_step * p_cost);
+          v_consumed_units := v_consumed_units || v_units;
+          v_consumed_max := v_consumed_max || v_max;
         end if;
       end if;
 
       if v_tat is null then
         -- not consumed: a peek, a rule after a denial, or a denial (consuming
         -- and still allowed here means this window refused)
-        select greatest(s.tat, v_now) into v_tat
+        select greatest(s.tat, v_now), case when s.tat >= v_now then least(s.tat_remainder, v_max - 1) else 0 end
+          into v_tat, v_rem
           from private.rate_limit_state as s
          where s.user_id = v_uid and s.bucket = v_rule.bucket;
         v_tat := coalesce(v_tat, v_now);
-        if v_tat + v_step * p_cost > v_now + v_window or (p_consume and v_allowed) then
+        v_rem := coalesce(v_rem, 0);
+        if (v_tat + ((v_rem + v_units) / v_max) * interval '1 microsecond', (v_rem + v_units) % v_max) > (v_now + v_window, 0)
+           or (p_consume and v_allowed) then
           v_allowed := false;
-          if p_cost > v_rule.max_requests then
+          if p_cost > v_max then
             v_reason := coalesce(v_reason, 'cost_exceeds_limit');
           else
-            v_retry := greatest(extract(epoch from (v_tat + v_step * p_cost - v_window - v_now)), 0);
+            -- the wait until tat + cost * window / limit - window <= now
+            v_retry := greatest(extract(epoch from (v_tat - v_now)) + (v_rem + v_units)::numeric / v_max / 1000000
+                                - v_rule.window_seconds, 0);
             v_reason := coalesce(v_reason, 'rate_limited');
           end if;
         end if;
       end if;
 
-      v_remaining := pg_catalog.floor(extract(epoch from (v_window - (v_tat - v_now))) / extract(epoch from v_step))::bigint;
+      v_remaining := pg_catalog.floor(((v_rule.window_seconds - extract(epoch from (v_tat - v_now))) * v_max - v_rem / 1000000.0)
+                                      / v_rule.window_seconds)::bigint;
       v_entry := jsonb_build_object(
-        'bucket', v_rule.bucket, 'limit', v_rule.max_requests, 'window_seconds', v_rule.window_seconds,
+        'bucket', v_rule.bucket, 'limit', v_max, 'window_seconds', v_rule.window_seconds,
         'remaining', greatest(v_remaining, 0),
         'reset_at', v_tat,
-        'reset_after_seconds', pg_catalog.ceil(extract(epoch from (v_tat - v_now))),
+        'reset_after_seconds', pg_catalog.ceil(extract(epoch from (v_tat - v_now)) + v_rem / 1000000.0 / v_max),
         'retry_after_seconds', pg_catalog.ceil(v_retry));
       v_windows := v_windows || v_entry;
       -- The window the headers describe: the one that denied with the longest wait, else the tightest.
@@ -1643,11 +1700,14 @@ begin
     if p_consume and not v_allowed then
       -- a denial's log row is telemetry: no fsync wait for it
       perform pg_catalog.set_config('synchronous_commit', 'off', true);
-      -- All or nothing: give back what earlier windows took. Their rows are
-      -- still locked by this transaction, so the subtraction is exact.
+      -- All or nothing: give back what earlier windows took, exactly (borrow
+      -- a microsecond when the remainder is smaller than the part given
+      -- back). Their rows are still locked by this transaction.
       for i in 1 .. coalesce(array_length(v_consumed, 1), 0) loop
         update private.rate_limit_state
-           set tat = tat - v_consumed_steps[i]
+           set tat = tat - (v_consumed_units[i] / v_consumed_max[i]
+                            + (tat_remainder < v_consumed_units[i] % v_consumed_max[i])::integer) * interval '1 microsecond',
+               tat_remainder = (tat_remainder - v_consumed_units[i] % v_consumed_max[i] + v_consumed_max[i]) % v_consumed_max[i]
          where user_id = v_uid and bucket = v_consumed[i];
       end loop;
       insert into public.rate_limit_violations as v

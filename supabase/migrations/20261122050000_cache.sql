@@ -394,6 +394,37 @@ $$;
 comment on function public.invalidate_cache_by_tag(text, timestamptz) is
   'Invalidates every entry tagged p_tag at once (seed 004; seed 001 CacheInvalidator with tags such as ''video:456''): one row update however many keys carry the tag; the entries read as misses from now on and are deleted by the scheduled cleanup. Returns the tag''s new version. Service role.';
 
+-- Owner tags (seed 003: update and delete "automatically invalidate cache"):
+-- an entry derived from one user's rows carries the tag user:<user id>, and
+-- triggers on the user-owned tables (profiles, experiences: the identity
+-- migration) invalidate it whenever such a row changes, in the writer's
+-- transaction.
+create or replace function private.user_cache_tag(p_user_id uuid)
+returns text
+language sql
+immutable
+security invoker
+set search_path = ''
+as $$
+  select 'user:' || p_user_id::text;
+$$;
+
+comment on function private.user_cache_tag(uuid) is
+  'The cache tag of entries derived from a user''s rows: user:<user id>. Tag such entries with it (set_cache p_tags); a change to the user''s profile or experiences invalidates it.';
+
+create or replace function private.invalidate_user_cache(p_user_id uuid)
+returns bigint
+language sql
+volatile
+security invoker
+set search_path = ''
+as $$
+  select public.invalidate_cache_by_tag(private.user_cache_tag(p_user_id)) where p_user_id is not null;
+$$;
+
+comment on function private.invalidate_user_cache(uuid) is
+  'Invalidates every cache entry tagged user:<p_user_id> (one tag version bump); returns the new version, null for a null user. Called by the owner triggers of the user-owned tables.';
+
 create or replace function public.increment_cache(
   p_key text,
   p_ttl_seconds integer default null,
@@ -757,6 +788,10 @@ comment on function public.cleanup_expired_cache(timestamptz) is
 
 -- Privileges: the cache is the service role's.
 revoke execute on function private.cache_tags_current(text[], bigint[]) from public, anon, authenticated, service_role;
+revoke execute on function private.user_cache_tag(uuid) from public, anon, authenticated, service_role;
+revoke execute on function private.invalidate_user_cache(uuid) from public, anon, authenticated, service_role;
+grant execute on function private.user_cache_tag(uuid) to service_role;
+grant execute on function private.invalidate_user_cache(uuid) to service_role;
 revoke execute on function private.cache_tag_versions_for(text[]) from public, anon, authenticated, service_role;
 revoke execute on function private.cache_check_key(text) from public, anon, authenticated, service_role;
 revoke execute on function private.cache_expiry(integer, timestamptz) from public, anon, authenticated, service_role;
