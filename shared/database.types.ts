@@ -187,6 +187,20 @@ isOneToOne: false
                   Relationships: [
                     
                   ]
+                },"experiences": {
+                  Row: {
+                    "content": string,"created_at": string,"id": string,"metadata": NonNullable<Json>,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "content": string,"created_at"?: string,"id"?: string,"metadata"?: NonNullable<Json>,"user_id"?: string
+                  }
+                  Update: {
+                    "content"?: string,"created_at"?: string,"id"?: string,"metadata"?: NonNullable<Json>,"user_id"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
                 },"feature_flag_evaluations": {
                   Row: {
                     "day": string,"environment": string,"first_evaluated_at": string,"flag_id": string | null,"flag_key": string,"flag_version": number,"reason": string,"user_id": string,"variant": string
@@ -1026,6 +1040,20 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"create_experience":
+{ Args: { "p_content": string,"p_metadata"?: Json }; Returns: {
+              "content": string,
+"created_at": string,
+"id": string,
+"metadata": NonNullable<Json>,
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "experiences"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "create_message":
 { Args: { "p_attachments"?: Json,"p_content"?: string,"p_conversation_id": string,"p_cost"?: number,"p_id"?: string,"p_input_tokens"?: number,"p_metadata"?: Json,"p_model_used"?: string,"p_output_tokens"?: number,"p_parts"?: Json,"p_role"?: string,"p_status"?: string,"p_tool_call_id"?: string,"p_tool_calls"?: Json,"p_tool_name"?: string }; Returns: {
               "attachments": NonNullable<Json>,
@@ -1139,6 +1167,9 @@ isOneToOne: false
 { Args: { "p_prefix": string }; Returns: number
                            },
 "delete_conversation":
+{ Args: { "p_id": string }; Returns: undefined
+                           },
+"delete_experience":
 { Args: { "p_id": string }; Returns: undefined
                            },
 "delete_message":
@@ -1454,6 +1485,20 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"get_experience":
+{ Args: { "p_id": string }; Returns: {
+              "content": string,
+"created_at": string,
+"id": string,
+"metadata": NonNullable<Json>,
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "experiences"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "get_feature_flag_stats":
 { Args: { "p_end_date"?: string,"p_flag_key": string,"p_start_date"?: string }; Returns: Json
                            },
@@ -1673,6 +1718,20 @@ isOneToOne: false
                           SetofOptions: {
         from: "*"
         to: "messages"
+        isOneToOne: false
+        isSetofReturn: true
+      } },
+"list_my_experiences":
+{ Args: { "p_before_created_at"?: string,"p_before_id"?: string,"p_limit"?: number }; Returns: {
+              "content": string,
+"created_at": string,
+"id": string,
+"metadata": NonNullable<Json>,
+"user_id": string
+            }[]
+                          SetofOptions: {
+        from: "*"
+        to: "experiences"
         isOneToOne: false
         isSetofReturn: true
       } },
@@ -2195,6 +2254,20 @@ isOneToOne: false
                           SetofOptions: {
         from: "*"
         to: "conversations"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"update_experience":
+{ Args: { "p_content"?: string,"p_id": string,"p_metadata"?: Json }; Returns: {
+              "content": string,
+"created_at": string,
+"id": string,
+"metadata": NonNullable<Json>,
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "experiences"
         isOneToOne: true
         isSetofReturn: false
       } },

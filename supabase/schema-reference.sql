@@ -758,6 +758,33 @@ $$;
 COMMENT ON FUNCTION private.check_credits(p_user_id uuid) IS 'Definer core of public.check_credits: reads private credit state for the caller, or for p_user_id when the caller is an admin or the service role.';
 
 --
+-- Name: check_experience_fields(text, jsonb); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.check_experience_fields(p_content text, p_metadata jsonb) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+begin
+  if p_content is not null and char_length(p_content) not between 1 and 10000 then
+    raise exception 'invalid content: must be 1 to 10000 characters'
+      using errcode = '22023', detail = format('length = %s', char_length(p_content));
+  end if;
+  if p_metadata is not null and jsonb_typeof(p_metadata) <> 'object' then
+    raise exception 'invalid metadata: must be a JSON object'
+      using errcode = '22023', detail = format('got a JSON %s', jsonb_typeof(p_metadata));
+  end if;
+  perform private.require_json_size(p_metadata, 'p_metadata', 16384);
+end;
+$$;
+
+--
+-- Name: FUNCTION check_experience_fields(p_content text, p_metadata jsonb); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.check_experience_fields(p_content text, p_metadata jsonb) IS 'Raises 22023 unless content (when given) is 1 to 10,000 characters and metadata (when given) a JSON object of at most 16 KiB.';
+
+--
 -- Name: check_message_fields(text, text, text, jsonb, jsonb, jsonb, text, text, text, integer, integer, numeric, jsonb); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -850,10 +877,13 @@ declare
   v_allowed boolean;
   v_reason text;
   v_window interval;
-  v_step interval;
+  -- the call's cost in units of 1/limit microsecond: cost * window (exact)
+  v_units bigint;
   v_tat timestamptz;
+  v_rem bigint;
   v_consumed text[];
-  v_consumed_steps interval[];
+  v_consumed_units bigint[];
+  v_consumed_max integer[];
   v_remaining bigint;
   v_retry numeric;
   v_windows jsonb;
@@ -889,6 +919,16 @@ begin
   -- endpoint not ending in _agent that function returns exactly the
   -- plan_rate_limits rows read here, and its call and composite array are a
   -- large part of this path's cost.
+  --
+  -- Exact arithmetic (see private.rate_limit_state): the theoretical arrival
+  -- time is tat + tat_remainder/limit microseconds. Advancing it by cost *
+  -- window / limit is adding v_units = cost * window (in microseconds) to the
+  -- remainder and carrying whole multiples of the limit into tat as
+  -- microseconds; it fits when (new tat, new remainder) <= (now + window, 0). A remainder stored under another limit (an admin changed it)
+  -- is capped below one microsecond. Bounds: window <= 31 days and cost <=
+  -- 1,000,000 keep v_units below 2.7e18, inside bigint. The fast path
+  -- computes it inside its statements rather than assigning v_units: one
+  -- plpgsql expression fewer.
   if p_endpoint not like '%\_agent' then
     select count(*), min(l.endpoint || ':' || l.window_seconds), min(l.max_requests), min(l.window_seconds)
       into v_rule_count, v_bucket, v_max, v_window_seconds
@@ -899,21 +939,32 @@ begin
   end if;
   if v_rule_count = 1 and v_max >= p_cost then
     if p_consume then
-      insert into private.rate_limit_state as s (user_id, bucket, tat)
+      -- excluded holds the step: tat - now its whole microseconds, and
+      -- tat_remainder its remainder, to which the stored remainder is added
+      insert into private.rate_limit_state as s (user_id, bucket, tat, tat_remainder)
       values (v_uid, v_bucket,
-              v_now + pg_catalog.make_interval(secs => v_window_seconds) / v_max * p_cost)
+              v_now + (1000000::bigint * v_window_seconds * p_cost / v_max) * interval '1 microsecond',
+              1000000::bigint * v_window_seconds * p_cost % v_max)
       on conflict (user_id, bucket) do update
          set tat = greatest(s.tat, v_now) + (excluded.tat - v_now)
-       where greatest(s.tat, v_now) + (excluded.tat - v_now)
-             <= v_now + pg_catalog.make_interval(secs => v_window_seconds)
-      returning s.tat into v_tat;
+                   + ((case when s.tat >= v_now then least(s.tat_remainder, v_max - 1) else 0 end + excluded.tat_remainder) / v_max)
+                     * interval '1 microsecond',
+             tat_remainder = (case when s.tat >= v_now then least(s.tat_remainder, v_max - 1) else 0 end + excluded.tat_remainder) % v_max
+       where (greatest(s.tat, v_now) + (excluded.tat - v_now)
+              + ((case when s.tat >= v_now then least(s.tat_remainder, v_max - 1) else 0 end + excluded.tat_remainder) / v_max)
+                * interval '1 microsecond',
+              (case when s.tat >= v_now then least(s.tat_remainder, v_max - 1) else 0 end + excluded.tat_remainder) % v_max)
+             <= (v_now + pg_catalog.make_interval(secs => v_window_seconds), 0)
+      returning s.tat, s.tat_remainder into v_tat, v_rem;
     else
-      select t.tat into v_tat
-        from (select greatest(coalesce((select s.tat from private.rate_limit_state as s
-                                         where s.user_id = v_uid and s.bucket = v_bucket), v_now), v_now) as tat) as t
-       where t.tat
-             + pg_catalog.make_interval(secs => v_window_seconds) / v_max * p_cost
-             <= v_now + pg_catalog.make_interval(secs => v_window_seconds);
+      select t.tat, t.rem into v_tat, v_rem
+        from (select greatest(s.tat, v_now) as tat,
+                     case when s.tat >= v_now then least(s.tat_remainder, v_max - 1) else 0 end as rem,
+                     1000000::bigint * v_window_seconds * p_cost as units
+                from (select null) as one
+                left join private.rate_limit_state as s on s.user_id = v_uid and s.bucket = v_bucket) as t
+       where (t.tat + ((t.rem + t.units) / v_max) * interval '1 microsecond', (t.rem + t.units) % v_max)
+             <= (v_now + pg_catalog.make_interval(secs => v_window_seconds), 0);
     end if;
   end if;
 
@@ -923,8 +974,11 @@ begin
     -- would mean the rule array and every per-window statement)
     v_allowed := true;
     v_bind := jsonb_build_object('bucket', v_bucket, 'limit', v_max, 'window_seconds', v_window_seconds,
-      'remaining', pg_catalog.floor((v_window_seconds - extract(epoch from (v_tat - v_now))) * v_max / v_window_seconds)::bigint,
-      'reset_at', v_tat, 'reset_after_seconds', pg_catalog.ceil(extract(epoch from (v_tat - v_now))), 'retry_after_seconds', null);
+      'remaining', pg_catalog.floor(((v_window_seconds - extract(epoch from (v_tat - v_now))) * v_max - v_rem / 1000000.0)
+                                    / v_window_seconds)::bigint,
+      'reset_at', v_tat,
+      'reset_after_seconds', pg_catalog.ceil(extract(epoch from (v_tat - v_now)) + v_rem / 1000000.0 / v_max),
+      'retry_after_seconds', null);
     v_windows := jsonb_build_array(v_bind);
   else
     v_rules := private.rate_limit_rules(v_uid, p_endpoint);
@@ -936,70 +990,94 @@ begin
     end if;
     v_allowed := true;
     v_consumed := '{}'::text[];
-    v_consumed_steps := '{}'::interval[];
+    v_consumed_units := '{}'::bigint[];
+    v_consumed_max := '{}'::integer[];
     v_windows := '[]'::jsonb;
 
     foreach v_rule in array v_rules loop
       continue when v_rule.max_requests is null;
       v_window := pg_catalog.make_interval(secs => v_rule.window_seconds);
-      v_step := v_window / v_rule.max_requests;
+      v_units := 1000000::bigint * v_rule.window_seconds * p_cost;
+      v_max := v_rule.max_requests;
       v_retry := null;
       v_tat := null;
+      v_rem := null;
 
-      if p_consume and v_allowed and p_cost <= v_rule.max_requests then
+      if p_consume and v_allowed and p_cost <= v_max then
         -- The check and the update are one statement: a concurrent caller's
         -- update makes this one wait and re-check the condition on the new
         -- row (READ COMMITTED re-evaluation), so admissions are exact.
         update private.rate_limit_state as s
-           set tat = greatest(s.tat, v_now) + v_step * p_cost
+           set tat = greatest(s.tat, v_now)
+                     + ((case when s.tat >= v_now then least(s.tat_remainder, v_max - 1) else 0 end + v_units) / v_max)
+                       * interval '1 microsecond',
+               tat_remainder = (case when s.tat >= v_now then least(s.tat_remainder, v_max - 1) else 0 end + v_units) % v_max
          where s.user_id = v_uid and s.bucket = v_rule.bucket
-           and greatest(s.tat, v_now) + v_step * p_cost <= v_now + v_window
-        returning s.tat into v_tat;
+           and (greatest(s.tat, v_now)
+                + ((case when s.tat >= v_now then least(s.tat_remainder, v_max - 1) else 0 end + v_units) / v_max)
+                  * interval '1 microsecond',
+                (case when s.tat >= v_now then least(s.tat_remainder, v_max - 1) else 0 end + v_units) % v_max)
+               <= (v_now + v_window, 0)
+        returning s.tat, s.tat_remainder into v_tat, v_rem;
         if v_tat is null then
           -- no row yet (first call in this bucket), or it does not fit
-          insert into private.rate_limit_state (user_id, bucket, tat)
-          values (v_uid, v_rule.bucket, v_now + v_step * p_cost)
+          insert into private.rate_limit_state (user_id, bucket, tat, tat_remainder)
+          values (v_uid, v_rule.bucket, v_now + (v_units / v_max) * interval '1 microsecond', v_units % v_max)
           on conflict (user_id, bucket) do nothing
-          returning tat into v_tat;
+          returning tat, tat_remainder into v_tat, v_rem;
         end if;
         if v_tat is null then
           -- the row exists: denied, unless a concurrent first call created it just now
           update private.rate_limit_state as s
-             set tat = greatest(s.tat, v_now) + v_step * p_cost
+             set tat = greatest(s.tat, v_now)
+                       + ((case when s.tat >= v_now then least(s.tat_remainder, v_max - 1) else 0 end + v_units) / v_max)
+                         * interval '1 microsecond',
+                 tat_remainder = (case when s.tat >= v_now then least(s.tat_remainder, v_max - 1) else 0 end + v_units) % v_max
            where s.user_id = v_uid and s.bucket = v_rule.bucket
-             and greatest(s.tat, v_now) + v_step * p_cost <= v_now + v_window
-          returning s.tat into v_tat;
+             and (greatest(s.tat, v_now)
+                  + ((case when s.tat >= v_now then least(s.tat_remainder, v_max - 1) else 0 end + v_units) / v_max)
+                    * interval '1 microsecond',
+                  (case when s.tat >= v_now then least(s.tat_remainder, v_max - 1) else 0 end + v_units) % v_max)
+                 <= (v_now + v_window, 0)
+          returning s.tat, s.tat_remainder into v_tat, v_rem;
         end if;
         if v_tat is not null then
           v_consumed := v_consumed || v_rule.bucket;
-          v_consumed_steps := v_consumed_steps || (v_step * p_cost);
+          v_consumed_units := v_consumed_units || v_units;
+          v_consumed_max := v_consumed_max || v_max;
         end if;
       end if;
 
       if v_tat is null then
         -- not consumed: a peek, a rule after a denial, or a denial (consuming
         -- and still allowed here means this window refused)
-        select greatest(s.tat, v_now) into v_tat
+        select greatest(s.tat, v_now), case when s.tat >= v_now then least(s.tat_remainder, v_max - 1) else 0 end
+          into v_tat, v_rem
           from private.rate_limit_state as s
          where s.user_id = v_uid and s.bucket = v_rule.bucket;
         v_tat := coalesce(v_tat, v_now);
-        if v_tat + v_step * p_cost > v_now + v_window or (p_consume and v_allowed) then
+        v_rem := coalesce(v_rem, 0);
+        if (v_tat + ((v_rem + v_units) / v_max) * interval '1 microsecond', (v_rem + v_units) % v_max) > (v_now + v_window, 0)
+           or (p_consume and v_allowed) then
           v_allowed := false;
-          if p_cost > v_rule.max_requests then
+          if p_cost > v_max then
             v_reason := coalesce(v_reason, 'cost_exceeds_limit');
           else
-            v_retry := greatest(extract(epoch from (v_tat + v_step * p_cost - v_window - v_now)), 0);
+            -- the wait until tat + cost * window / limit - window <= now
+            v_retry := greatest(extract(epoch from (v_tat - v_now)) + (v_rem + v_units)::numeric / v_max / 1000000
+                                - v_rule.window_seconds, 0);
             v_reason := coalesce(v_reason, 'rate_limited');
           end if;
         end if;
       end if;
 
-      v_remaining := pg_catalog.floor(extract(epoch from (v_window - (v_tat - v_now))) / extract(epoch from v_step))::bigint;
+      v_remaining := pg_catalog.floor(((v_rule.window_seconds - extract(epoch from (v_tat - v_now))) * v_max - v_rem / 1000000.0)
+                                      / v_rule.window_seconds)::bigint;
       v_entry := jsonb_build_object(
-        'bucket', v_rule.bucket, 'limit', v_rule.max_requests, 'window_seconds', v_rule.window_seconds,
+        'bucket', v_rule.bucket, 'limit', v_max, 'window_seconds', v_rule.window_seconds,
         'remaining', greatest(v_remaining, 0),
         'reset_at', v_tat,
-        'reset_after_seconds', pg_catalog.ceil(extract(epoch from (v_tat - v_now))),
+        'reset_after_seconds', pg_catalog.ceil(extract(epoch from (v_tat - v_now)) + v_rem / 1000000.0 / v_max),
         'retry_after_seconds', pg_catalog.ceil(v_retry));
       v_windows := v_windows || v_entry;
       -- The window the headers describe: the one that denied with the longest wait, else the tightest.
@@ -1015,11 +1093,14 @@ begin
     if p_consume and not v_allowed then
       -- a denial's log row is telemetry: no fsync wait for it
       perform pg_catalog.set_config('synchronous_commit', 'off', true);
-      -- All or nothing: give back what earlier windows took. Their rows are
-      -- still locked by this transaction, so the subtraction is exact.
+      -- All or nothing: give back what earlier windows took, exactly (borrow
+      -- a microsecond when the remainder is smaller than the part given
+      -- back). Their rows are still locked by this transaction.
       for i in 1 .. coalesce(array_length(v_consumed, 1), 0) loop
         update private.rate_limit_state
-           set tat = tat - v_consumed_steps[i]
+           set tat = tat - (v_consumed_units[i] / v_consumed_max[i]
+                            + (tat_remainder < v_consumed_units[i] % v_consumed_max[i])::integer) * interval '1 microsecond',
+               tat_remainder = (tat_remainder - v_consumed_units[i] % v_consumed_max[i] + v_consumed_max[i]) % v_consumed_max[i]
          where user_id = v_uid and bucket = v_consumed[i];
       end loop;
       insert into public.rate_limit_violations as v
@@ -2089,6 +2170,26 @@ $$;
 COMMENT ON FUNCTION private.evaluate_feature_flag(p_flag_key text, p_user_id uuid, p_environment text, p_context jsonb, p_details boolean) IS 'Definer core of is_feature_enabled / evaluate_feature_flag: resolves the flag (environment row, else ''all'') with today''s exposure of it in one statement; a repeat boolean check of a non-condition flag returns the variant its first evaluation today recorded for this flag row and version; otherwise evaluates kill switch, user overrides and the strategy and records the first exposure per user/flag version/day with the flag row''s id. Returns {flag_key, value, variant, reason, error_code, environment, flag_version} when p_details, else the value as a jsonb boolean.';
 
 --
+-- Name: experiences_consume_write_quota(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.experiences_consume_write_quota() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  perform private.consume_quota('writes');
+  return new;
+end;
+$$;
+
+--
+-- Name: FUNCTION experiences_consume_write_quota(); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.experiences_consume_write_quota() IS 'Trigger (experiences, before insert): one unit of the caller''s ''writes'' quota per row; PT429 when spent.';
+
+--
 -- Name: feature_flag_bucket(text, uuid); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -2833,6 +2934,55 @@ $$;
 --
 
 COMMENT ON FUNCTION private.integrations_write_quota() IS 'Trigger: the inserting user consumes one of their writes quota (PT429 when spent). On tables users insert into directly: locations, github_repositories.';
+
+--
+-- Name: invalidate_owner_cache(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.invalidate_owner_cache() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_old_owner uuid;
+  v_new_owner uuid;
+begin
+  if tg_op <> 'INSERT' then
+    v_old_owner := (pg_catalog.to_jsonb(old) ->> tg_argv[0])::uuid;
+    perform private.invalidate_user_cache(v_old_owner);
+  end if;
+  if tg_op <> 'DELETE' then
+    v_new_owner := (pg_catalog.to_jsonb(new) ->> tg_argv[0])::uuid;
+    if v_new_owner is distinct from v_old_owner then
+      perform private.invalidate_user_cache(v_new_owner);
+    end if;
+  end if;
+  return null;
+end;
+$$;
+
+--
+-- Name: FUNCTION invalidate_owner_cache(); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.invalidate_owner_cache() IS 'Trigger (after insert, update or delete on a user-owned table; argument: the owner column): invalidates the cache tag user:<owner> of the old and the new owner.';
+
+--
+-- Name: invalidate_user_cache(uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.invalidate_user_cache(p_user_id uuid) RETURNS bigint
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+  select public.invalidate_cache_by_tag(private.user_cache_tag(p_user_id)) where p_user_id is not null;
+$$;
+
+--
+-- Name: FUNCTION invalidate_user_cache(p_user_id uuid); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.invalidate_user_cache(p_user_id uuid) IS 'Invalidates every cache entry tagged user:<p_user_id> (one tag version bump); returns the new version, null for a null user. Called by the owner triggers of the user-owned tables.';
 
 --
 -- Name: invoke_worker(jsonb); Type: FUNCTION; Schema: private; Owner: -
@@ -6046,6 +6196,23 @@ $$;
 COMMENT ON FUNCTION private.user_api_keys_encryption_key() IS 'The key user API keys are encrypted with: Vault secret user_api_keys_encryption_key, else setting app.user_api_keys_encryption_key (at least 32 characters). Raises 55000 when neither is set.';
 
 --
+-- Name: user_cache_tag(uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.user_cache_tag(p_user_id uuid) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+  select 'user:' || p_user_id::text;
+$$;
+
+--
+-- Name: FUNCTION user_cache_tag(p_user_id uuid); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.user_cache_tag(p_user_id uuid) IS 'The cache tag of entries derived from a user''s rows: user:<user id>. Tag such entries with it (set_cache p_tags); a change to the user''s profile or experiences invalidates it.';
+
+--
 -- Name: user_time_horizon(); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -7243,6 +7410,73 @@ $$;
 COMMENT ON FUNCTION public.create_conversation(p_title text, p_model_name text, p_system_prompt text, p_temperature double precision, p_max_tokens integer, p_context_length integer, p_metadata jsonb, p_visibility text, p_id uuid) IS 'Creates a conversation owned by the caller (seed 000 createConversation; seed 002 saveChat with p_id and p_visibility). Errors: 22023 invalid field, 23505 id taken, 42501 not signed in.';
 
 --
+-- Name: experiences; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.experiences (
+    id uuid DEFAULT private.uuid_v7() NOT NULL,
+    user_id uuid DEFAULT auth.uid() NOT NULL,
+    content text NOT NULL,
+    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT experiences_content_length CHECK (((char_length(content) >= 1) AND (char_length(content) <= 10000))),
+    CONSTRAINT experiences_metadata_object CHECK (((jsonb_typeof(metadata) = 'object'::text) AND (pg_column_size(metadata) <= 16384)))
+);
+
+--
+-- Name: TABLE experiences; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.experiences IS 'Seed 003 Experience: a text (1 to 10,000 characters) and a JSON object a user records; the owner reads, writes and deletes, admins read every row.';
+
+--
+-- Name: COLUMN experiences.user_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.experiences.user_id IS 'The owner (auth.users id); the signed-in user by default, and the only value RLS lets them insert.';
+
+--
+-- Name: COLUMN experiences.content; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.experiences.content IS 'The experience itself: 1 to 10,000 characters.';
+
+--
+-- Name: COLUMN experiences.metadata; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.experiences.metadata IS 'Free-form app data (a JSON object, at most 16 KiB).';
+
+--
+-- Name: create_experience(text, jsonb); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.create_experience(p_content text, p_metadata jsonb DEFAULT '{}'::jsonb) RETURNS public.experiences
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_experience public.experiences;
+begin
+  perform private.require_user();
+  if p_content is null then
+    raise exception 'invalid content: must be 1 to 10000 characters' using errcode = '22023';
+  end if;
+  perform private.check_experience_fields(p_content, p_metadata);
+  insert into public.experiences (content, metadata)
+  values (p_content, coalesce(p_metadata, '{}'::jsonb))
+  returning * into v_experience;
+  return v_experience;
+end;
+$$;
+
+--
+-- Name: FUNCTION create_experience(p_content text, p_metadata jsonb); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.create_experience(p_content text, p_metadata jsonb) IS 'Records an experience for the signed-in user (seed 003 db.create(''experiences'', …)); costs one unit of the ''writes'' quota. Errors: 22023 invalid input, 42501 not signed in, PT429 quota spent.';
+
+--
 -- Name: create_message(uuid, text, text, jsonb, text, jsonb, text, text, jsonb, jsonb, text, integer, integer, numeric, uuid); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -7644,6 +7878,30 @@ $$;
 --
 
 COMMENT ON FUNCTION public.delete_conversation(p_id uuid) IS 'Deletes the caller''s conversation and everything under it: messages, votes, documents and their suggestions, streams (seed 000 deleteConversation). Errors: PT404, 42501.';
+
+--
+-- Name: delete_experience(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.delete_experience(p_id uuid) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_uid uuid := private.require_user();
+begin
+  delete from public.experiences as e where e.id = p_id and e.user_id = v_uid;
+  if not found then
+    raise exception 'experience not found' using errcode = 'PT404', detail = format('id = %s', p_id);
+  end if;
+end;
+$$;
+
+--
+-- Name: FUNCTION delete_experience(p_id uuid); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.delete_experience(p_id uuid) IS 'Deletes the caller''s own experience. Errors: PT404 not the caller''s, 42501 not signed in.';
 
 --
 -- Name: delete_message(uuid); Type: FUNCTION; Schema: public; Owner: -
@@ -8318,6 +8576,32 @@ $$;
 --
 
 COMMENT ON FUNCTION public.get_document(p_id uuid, p_version integer) IS 'The latest version of a document, or version p_version (seed 002 getDocumentById). Errors: PT404.';
+
+--
+-- Name: get_experience(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.get_experience(p_id uuid) RETURNS public.experiences
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+declare
+  v_experience public.experiences;
+begin
+  perform private.require_user();
+  select e.* into v_experience from public.experiences as e where e.id = p_id;
+  if not found then
+    raise exception 'experience not found' using errcode = 'PT404', detail = format('id = %s', p_id);
+  end if;
+  return v_experience;
+end;
+$$;
+
+--
+-- Name: FUNCTION get_experience(p_id uuid); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.get_experience(p_id uuid) IS 'One experience the caller may read (their own; an admin any). Errors: PT404 not found or not visible, 42501 not signed in.';
 
 --
 -- Name: get_feature_flag_stats(text, date, date); Type: FUNCTION; Schema: public; Owner: -
@@ -9078,6 +9362,40 @@ $$;
 --
 
 COMMENT ON FUNCTION public.list_messages(p_conversation_id uuid, p_limit integer, p_before uuid) IS 'Messages of a conversation the caller may read (their own, any as an admin, or a public one without user_id, model, tokens, cost and metadata), oldest first: the latest p_limit (1 to 200, default 50), or the p_limit just before message p_before (a keyset cursor: fast at any depth). Seed 000 getMessagesByConversationId. Errors: 22023, PT404.';
+
+--
+-- Name: list_my_experiences(integer, timestamp with time zone, uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.list_my_experiences(p_limit integer DEFAULT 50, p_before_created_at timestamp with time zone DEFAULT NULL::timestamp with time zone, p_before_id uuid DEFAULT NULL::uuid) RETURNS SETOF public.experiences
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+declare
+  v_uid uuid := private.require_user();
+  -- No cursor: start above every row, so one index range serves every page.
+  v_at timestamptz := coalesce(p_before_created_at, 'infinity'::timestamptz);
+  v_id uuid := coalesce(p_before_id, 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid);
+begin
+  if p_limit is null or p_limit not between 1 and 100 then
+    raise exception 'invalid limit: must be 1 to 100' using errcode = '22023';
+  end if;
+  if (p_before_created_at is null) <> (p_before_id is null) then
+    raise exception 'invalid cursor: give both p_before_created_at and p_before_id, or neither' using errcode = '22023';
+  end if;
+  return query
+    select e.* from public.experiences as e
+     where e.user_id = v_uid and (e.created_at, e.id) < (v_at, v_id)
+     order by e.created_at desc, e.id desc
+     limit p_limit;
+end;
+$$;
+
+--
+-- Name: FUNCTION list_my_experiences(p_limit integer, p_before_created_at timestamp with time zone, p_before_id uuid); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.list_my_experiences(p_limit integer, p_before_created_at timestamp with time zone, p_before_id uuid) IS 'The signed-in user''s experiences, newest first; the next page starts after the cursor p_before_created_at + p_before_id of the previous page''s last row. p_limit 1 to 100 (default 50). Errors: 22023, 42501.';
 
 --
 -- Name: list_provider_plans(text); Type: FUNCTION; Schema: public; Owner: -
@@ -10844,6 +11162,44 @@ $$;
 COMMENT ON FUNCTION public.update_conversation(p_id uuid, p_title text, p_model_name text, p_system_prompt text, p_temperature double precision, p_max_tokens integer, p_context_length integer, p_metadata jsonb, p_visibility text, p_last_context jsonb) IS 'Changes the caller''s conversation (seed 000 updateConversation). A null argument leaves the field as it is; '''' clears model name or system prompt; p_metadata is merged key by key (a key set to null is removed). Counters and totals are not writable. Errors: 22023, PT404, 42501.';
 
 --
+-- Name: update_experience(uuid, text, jsonb); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.update_experience(p_id uuid, p_content text DEFAULT NULL::text, p_metadata jsonb DEFAULT NULL::jsonb) RETURNS public.experiences
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_uid uuid := private.require_user();
+  v_experience public.experiences;
+begin
+  perform private.check_experience_fields(p_content, p_metadata);
+  begin
+    update public.experiences as e
+       set content = coalesce(p_content, e.content),
+           -- shallow merge, as update_my_profile; a key set to JSON null is removed
+           metadata = case when p_metadata is null then e.metadata
+                           else jsonb_strip_nulls(e.metadata || p_metadata) end
+     where e.id = p_id and e.user_id = v_uid
+    returning e.* into v_experience;
+  exception
+    when check_violation then
+      raise exception 'invalid metadata: the experience''s metadata must stay under 16 KiB' using errcode = '22023';
+  end;
+  if v_experience.id is null then
+    raise exception 'experience not found' using errcode = 'PT404', detail = format('id = %s', p_id);
+  end if;
+  return v_experience;
+end;
+$$;
+
+--
+-- Name: FUNCTION update_experience(p_id uuid, p_content text, p_metadata jsonb); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.update_experience(p_id uuid, p_content text, p_metadata jsonb) IS 'Changes the content and/or merges metadata of the caller''s own experience; a null argument leaves the field as it is. Errors: 22023 invalid input, PT404 not the caller''s, 42501 not signed in.';
+
+--
 -- Name: update_message(uuid, text, jsonb, text, jsonb, text, integer, integer, numeric); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -11923,14 +12279,15 @@ COMMENT ON TABLE private.provider_payments IS 'Payments reported by the provider
 CREATE UNLOGGED TABLE private.rate_limit_state (
     user_id uuid NOT NULL,
     bucket text NOT NULL,
-    tat timestamp with time zone NOT NULL
+    tat timestamp with time zone NOT NULL,
+    tat_remainder integer DEFAULT 0 NOT NULL
 );
 
 --
 -- Name: TABLE rate_limit_state; Type: COMMENT; Schema: private; Owner: -
 --
 
-COMMENT ON TABLE private.rate_limit_state IS 'GCRA state per user and bucket (endpoint:window). UNLOGGED: writing it costs no WAL and no fsync; a crash empties it, which only gives everyone a full quota again. Rows of deleted users expire by purge_rate_limit_state.';
+COMMENT ON TABLE private.rate_limit_state IS 'GCRA state per user and bucket (endpoint:window): the exact theoretical arrival time is tat plus tat_remainder/limit of a microsecond. UNLOGGED: writing it costs no WAL and no fsync; a crash empties it, which only gives everyone a full quota again. Rows of deleted users expire by purge_rate_limit_state.';
 
 --
 -- Name: scheduled_job_status; Type: VIEW; Schema: private; Owner: -
@@ -13200,6 +13557,13 @@ ALTER TABLE ONLY public.error_logs
     ADD CONSTRAINT error_logs_pkey PRIMARY KEY (id);
 
 --
+-- Name: experiences experiences_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.experiences
+    ADD CONSTRAINT experiences_pkey PRIMARY KEY (id);
+
+--
 -- Name: feature_flag_evaluations feature_flag_evaluations_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -13926,6 +14290,12 @@ CREATE INDEX error_logs_unresolved_idx ON public.error_logs USING btree (severit
 CREATE INDEX error_logs_user_created_idx ON public.error_logs USING btree (user_id, created_at DESC);
 
 --
+-- Name: experiences_user_created_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX experiences_user_created_idx ON public.experiences USING btree (user_id, created_at DESC, id DESC);
+
+--
 -- Name: feature_flag_evaluations_day; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -14418,10 +14788,28 @@ CREATE TRIGGER conversations_write_quota BEFORE INSERT ON public.conversations F
 CREATE TRIGGER documents_assign_version BEFORE INSERT ON public.documents FOR EACH ROW EXECUTE FUNCTION private.documents_assign_version();
 
 --
+-- Name: documents documents_invalidate_owner_cache; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER documents_invalidate_owner_cache AFTER INSERT OR DELETE ON public.documents FOR EACH ROW EXECUTE FUNCTION private.invalidate_owner_cache('user_id');
+
+--
 -- Name: documents documents_write_quota; Type: TRIGGER; Schema: public; Owner: -
 --
 
 CREATE TRIGGER documents_write_quota BEFORE INSERT ON public.documents FOR EACH ROW EXECUTE FUNCTION private.consume_write_quota();
+
+--
+-- Name: experiences experiences_consume_write_quota; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER experiences_consume_write_quota BEFORE INSERT ON public.experiences FOR EACH ROW EXECUTE FUNCTION private.experiences_consume_write_quota();
+
+--
+-- Name: experiences experiences_invalidate_owner_cache; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER experiences_invalidate_owner_cache AFTER INSERT OR DELETE OR UPDATE ON public.experiences FOR EACH ROW EXECUTE FUNCTION private.invalidate_owner_cache('user_id');
 
 --
 -- Name: feature_flags feature_flags_before_write; Type: TRIGGER; Schema: public; Owner: -
@@ -14548,6 +14936,18 @@ CREATE TRIGGER payment_methods_set_updated_at BEFORE UPDATE OF method_type, prov
 --
 
 CREATE TRIGGER plans_set_updated_at BEFORE UPDATE ON public.plans FOR EACH ROW EXECUTE FUNCTION private.set_updated_at();
+
+--
+-- Name: profiles profiles_invalidate_owner_cache; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER profiles_invalidate_owner_cache AFTER DELETE ON public.profiles FOR EACH ROW EXECUTE FUNCTION private.invalidate_owner_cache('id');
+
+--
+-- Name: profiles profiles_invalidate_owner_cache_on_update; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER profiles_invalidate_owner_cache_on_update AFTER UPDATE OF username, display_name, avatar_url, metadata, email, role ON public.profiles FOR EACH ROW WHEN (((((((old.username IS DISTINCT FROM new.username) OR (old.display_name IS DISTINCT FROM new.display_name)) OR (old.avatar_url IS DISTINCT FROM new.avatar_url)) OR (old.metadata IS DISTINCT FROM new.metadata)) OR (old.email IS DISTINCT FROM new.email)) OR (old.role IS DISTINCT FROM new.role))) EXECUTE FUNCTION private.invalidate_owner_cache('id');
 
 --
 -- Name: profiles profiles_set_updated_at; Type: TRIGGER; Schema: public; Owner: -
@@ -14764,6 +15164,13 @@ ALTER TABLE ONLY public.error_logs
 
 ALTER TABLE ONLY public.error_logs
     ADD CONSTRAINT error_logs_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE SET NULL;
+
+--
+-- Name: experiences experiences_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.experiences
+    ADD CONSTRAINT experiences_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
 
 --
 -- Name: feature_flag_evaluations feature_flag_evaluations_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -15293,6 +15700,36 @@ CREATE POLICY error_logs_select ON public.error_logs FOR SELECT TO authenticated
 --
 
 ALTER TABLE public.event_store ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: experiences; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.experiences ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: experiences experiences_delete; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY experiences_delete ON public.experiences FOR DELETE TO authenticated USING ((user_id = ( SELECT auth.uid() AS uid)));
+
+--
+-- Name: experiences experiences_insert; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY experiences_insert ON public.experiences FOR INSERT TO authenticated WITH CHECK ((user_id = ( SELECT auth.uid() AS uid)));
+
+--
+-- Name: experiences experiences_select; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY experiences_select ON public.experiences FOR SELECT TO authenticated USING (((user_id = ( SELECT auth.uid() AS uid)) OR ( SELECT public.is_current_user_admin() AS is_current_user_admin)));
+
+--
+-- Name: experiences experiences_update; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY experiences_update ON public.experiences FOR UPDATE TO authenticated USING ((user_id = ( SELECT auth.uid() AS uid))) WITH CHECK ((user_id = ( SELECT auth.uid() AS uid)));
 
 --
 -- Name: feature_flag_evaluations; Type: ROW SECURITY; Schema: public; Owner: -
@@ -15916,6 +16353,13 @@ GRANT ALL ON FUNCTION private.check_credits(p_user_id uuid) TO authenticated;
 GRANT ALL ON FUNCTION private.check_credits(p_user_id uuid) TO service_role;
 
 --
+-- Name: FUNCTION check_experience_fields(p_content text, p_metadata jsonb); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.check_experience_fields(p_content text, p_metadata jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.check_experience_fields(p_content text, p_metadata jsonb) TO authenticated;
+
+--
 -- Name: FUNCTION check_message_fields(p_role text, p_status text, p_content text, p_parts jsonb, p_attachments jsonb, p_tool_calls jsonb, p_tool_call_id text, p_tool_name text, p_model_used text, p_input_tokens integer, p_output_tokens integer, p_cost numeric, p_metadata jsonb); Type: ACL; Schema: private; Owner: -
 --
 
@@ -16120,6 +16564,12 @@ GRANT ALL ON FUNCTION private.evaluate_feature_flag(p_flag_key text, p_user_id u
 GRANT ALL ON FUNCTION private.evaluate_feature_flag(p_flag_key text, p_user_id uuid, p_environment text, p_context jsonb, p_details boolean) TO service_role;
 
 --
+-- Name: FUNCTION experiences_consume_write_quota(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.experiences_consume_write_quota() FROM PUBLIC;
+
+--
 -- Name: FUNCTION feature_flag_bucket(p_flag_key text, p_user_id uuid); Type: ACL; Schema: private; Owner: -
 --
 
@@ -16254,6 +16704,19 @@ GRANT ALL ON FUNCTION private.insert_job(p_queue text, p_job_type text, p_job_na
 --
 
 REVOKE ALL ON FUNCTION private.integrations_write_quota() FROM PUBLIC;
+
+--
+-- Name: FUNCTION invalidate_owner_cache(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.invalidate_owner_cache() FROM PUBLIC;
+
+--
+-- Name: FUNCTION invalidate_user_cache(p_user_id uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.invalidate_user_cache(p_user_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.invalidate_user_cache(p_user_id uuid) TO service_role;
 
 --
 -- Name: FUNCTION invoke_worker(p_body jsonb); Type: ACL; Schema: private; Owner: -
@@ -17232,6 +17695,13 @@ GRANT ALL ON FUNCTION private.usage_now() TO service_role;
 REVOKE ALL ON FUNCTION private.user_api_keys_encryption_key() FROM PUBLIC;
 
 --
+-- Name: FUNCTION user_cache_tag(p_user_id uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.user_cache_tag(p_user_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.user_cache_tag(p_user_id uuid) TO service_role;
+
+--
 -- Name: FUNCTION user_time_horizon(); Type: ACL; Schema: private; Owner: -
 --
 
@@ -17480,6 +17950,32 @@ REVOKE ALL ON FUNCTION public.create_conversation(p_title text, p_model_name tex
 GRANT ALL ON FUNCTION public.create_conversation(p_title text, p_model_name text, p_system_prompt text, p_temperature double precision, p_max_tokens integer, p_context_length integer, p_metadata jsonb, p_visibility text, p_id uuid) TO authenticated;
 
 --
+-- Name: TABLE experiences; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT,DELETE ON TABLE public.experiences TO authenticated;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.experiences TO service_role;
+
+--
+-- Name: COLUMN experiences.content; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(content),UPDATE(content) ON TABLE public.experiences TO authenticated;
+
+--
+-- Name: COLUMN experiences.metadata; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(metadata),UPDATE(metadata) ON TABLE public.experiences TO authenticated;
+
+--
+-- Name: FUNCTION create_experience(p_content text, p_metadata jsonb); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.create_experience(p_content text, p_metadata jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.create_experience(p_content text, p_metadata jsonb) TO authenticated;
+
+--
 -- Name: FUNCTION create_message(p_conversation_id uuid, p_content text, p_role text, p_metadata jsonb, p_status text, p_tool_calls jsonb, p_tool_call_id text, p_tool_name text, p_parts jsonb, p_attachments jsonb, p_model_used text, p_input_tokens integer, p_output_tokens integer, p_cost numeric, p_id uuid); Type: ACL; Schema: public; Owner: -
 --
 
@@ -17604,6 +18100,13 @@ GRANT ALL ON FUNCTION public.delete_cache_by_prefix(p_prefix text) TO service_ro
 
 REVOKE ALL ON FUNCTION public.delete_conversation(p_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.delete_conversation(p_id uuid) TO authenticated;
+
+--
+-- Name: FUNCTION delete_experience(p_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.delete_experience(p_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.delete_experience(p_id uuid) TO authenticated;
 
 --
 -- Name: FUNCTION delete_message(p_id uuid); Type: ACL; Schema: public; Owner: -
@@ -17807,6 +18310,13 @@ GRANT INSERT(metadata) ON TABLE public.documents TO authenticated;
 
 REVOKE ALL ON FUNCTION public.get_document(p_id uuid, p_version integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.get_document(p_id uuid, p_version integer) TO authenticated;
+
+--
+-- Name: FUNCTION get_experience(p_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.get_experience(p_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.get_experience(p_id uuid) TO authenticated;
 
 --
 -- Name: FUNCTION get_feature_flag_stats(p_flag_key text, p_start_date date, p_end_date date); Type: ACL; Schema: public; Owner: -
@@ -18046,6 +18556,13 @@ GRANT ALL ON FUNCTION public.list_jobs(p_queue text, p_status text, p_limit inte
 
 REVOKE ALL ON FUNCTION public.list_messages(p_conversation_id uuid, p_limit integer, p_before uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.list_messages(p_conversation_id uuid, p_limit integer, p_before uuid) TO authenticated;
+
+--
+-- Name: FUNCTION list_my_experiences(p_limit integer, p_before_created_at timestamp with time zone, p_before_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.list_my_experiences(p_limit integer, p_before_created_at timestamp with time zone, p_before_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.list_my_experiences(p_limit integer, p_before_created_at timestamp with time zone, p_before_id uuid) TO authenticated;
 
 --
 -- Name: FUNCTION list_provider_plans(p_provider text); Type: ACL; Schema: public; Owner: -
@@ -18459,6 +18976,13 @@ GRANT ALL ON FUNCTION public.track_event(p_event_name text, p_event_category tex
 
 REVOKE ALL ON FUNCTION public.update_conversation(p_id uuid, p_title text, p_model_name text, p_system_prompt text, p_temperature double precision, p_max_tokens integer, p_context_length integer, p_metadata jsonb, p_visibility text, p_last_context jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.update_conversation(p_id uuid, p_title text, p_model_name text, p_system_prompt text, p_temperature double precision, p_max_tokens integer, p_context_length integer, p_metadata jsonb, p_visibility text, p_last_context jsonb) TO authenticated;
+
+--
+-- Name: FUNCTION update_experience(p_id uuid, p_content text, p_metadata jsonb); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.update_experience(p_id uuid, p_content text, p_metadata jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.update_experience(p_id uuid, p_content text, p_metadata jsonb) TO authenticated;
 
 --
 -- Name: FUNCTION update_message(p_id uuid, p_content text, p_metadata jsonb, p_status text, p_parts jsonb, p_model_used text, p_input_tokens integer, p_output_tokens integer, p_cost numeric); Type: ACL; Schema: public; Owner: -

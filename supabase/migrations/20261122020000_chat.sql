@@ -421,6 +421,10 @@ create trigger suggestions_set_owner
 create trigger documents_assign_version
   before insert on public.documents
   for each row execute function private.documents_assign_version();
+-- Seed 003: a change to a user's documents invalidates what was cached from them (tag user:<id>).
+create trigger documents_invalidate_owner_cache
+  after insert or delete on public.documents
+  for each row execute function private.invalidate_owner_cache('user_id');
 create trigger suggestions_stamp_resolved
   before update of is_resolved, resolved_at on public.suggestions
   for each row execute function private.suggestions_stamp_resolved();

@@ -2,7 +2,7 @@
 -- write quota) and owner-tagged cache invalidation: an entry tagged
 -- user:<id> stops being served when that user's profile or experiences change.
 begin;
-select plan(58);
+select plan(59);
 
 select tests.create_supabase_user('ex_alice');
 select tests.create_supabase_user('ex_bob');
@@ -187,6 +187,12 @@ select tests.reset_role();
 delete from auth.users where id = tests.get_supabase_uid('ex_bob');
 select tests.authenticate_as_service_role();
 select is(public.get_cache('derived:ex_bob'), null, 'deleting the user (cascading to their rows) invalidates their entries');
+
+select tests.cache_for('ex_alice');
+select tests.authenticate_as('ex_alice');
+select public.save_document('Notes', 'first draft');
+select tests.authenticate_as_service_role();
+select is(public.get_cache('derived:ex_alice'), null, 'a saved document of alice''s invalidates her entries (seed 003 documents)');
 
 select * from finish();
 rollback;
