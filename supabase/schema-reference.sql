@@ -697,7 +697,7 @@ begin
   if char_length(p_system_prompt) > 100000 then
     raise exception 'invalid system prompt: at most 100000 characters' using errcode = '22023';
   end if;
-  perform private.require_finite(p_temperature, 'p_temperature');
+  perform private.require_finite(p_temperature::numeric, 'p_temperature');
   if p_temperature < 0 or p_temperature > 2 then
     raise exception 'invalid temperature: must be between 0 and 2'
       using errcode = '22023', detail = format('p_temperature = %s', p_temperature);
@@ -1259,24 +1259,24 @@ $$;
 COMMENT ON FUNCTION private.consume_quota(p_endpoint text, p_cost integer) IS 'Consumes p_cost of the signed-in caller''s p_endpoint rate limit; PT429 (detail: endpoint, limit, retry_after_seconds) when spent. No-op for the service role. 22023 when the endpoint has no rules (seed the plan limits).';
 
 --
--- Name: consume_write_quota(); Type: FUNCTION; Schema: private; Owner: -
+-- Name: consume_quota_per_row(); Type: FUNCTION; Schema: private; Owner: -
 --
 
-CREATE FUNCTION private.consume_write_quota() RETURNS trigger
+CREATE FUNCTION private.consume_quota_per_row() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO ''
     AS $$
 begin
-  perform private.consume_quota('writes');
+  perform private.consume_quota(coalesce(tg_argv[0], 'writes'));
   return new;
 end;
 $$;
 
 --
--- Name: FUNCTION consume_write_quota(); Type: COMMENT; Schema: private; Owner: -
+-- Name: FUNCTION consume_quota_per_row(); Type: COMMENT; Schema: private; Owner: -
 --
 
-COMMENT ON FUNCTION private.consume_write_quota() IS 'Trigger (chat tables, before insert): one unit of the caller''s ''writes'' quota per row; PT429 when spent.';
+COMMENT ON FUNCTION private.consume_quota_per_row() IS 'Trigger (before insert, for each row): the inserting user consumes one unit of the quota named by the trigger argument (default writes); PT429 when spent.';
 
 --
 -- Name: conversation_is_public(uuid); Type: FUNCTION; Schema: private; Owner: -
@@ -2170,26 +2170,6 @@ $$;
 COMMENT ON FUNCTION private.evaluate_feature_flag(p_flag_key text, p_user_id uuid, p_environment text, p_context jsonb, p_details boolean) IS 'Definer core of is_feature_enabled / evaluate_feature_flag: resolves the flag (environment row, else ''all'') with today''s exposure of it in one statement; a repeat boolean check of a non-condition flag returns the variant its first evaluation today recorded for this flag row and version; otherwise evaluates kill switch, user overrides and the strategy and records the first exposure per user/flag version/day with the flag row''s id. Returns {flag_key, value, variant, reason, error_code, environment, flag_version} when p_details, else the value as a jsonb boolean.';
 
 --
--- Name: experiences_consume_write_quota(); Type: FUNCTION; Schema: private; Owner: -
---
-
-CREATE FUNCTION private.experiences_consume_write_quota() RETURNS trigger
-    LANGUAGE plpgsql
-    SET search_path TO ''
-    AS $$
-begin
-  perform private.consume_quota('writes');
-  return new;
-end;
-$$;
-
---
--- Name: FUNCTION experiences_consume_write_quota(); Type: COMMENT; Schema: private; Owner: -
---
-
-COMMENT ON FUNCTION private.experiences_consume_write_quota() IS 'Trigger (experiences, before insert): one unit of the caller''s ''writes'' quota per row; PT429 when spent.';
-
---
 -- Name: feature_flag_bucket(text, uuid); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -2914,26 +2894,6 @@ $_$;
 --
 
 COMMENT ON FUNCTION private.insert_job(p_queue text, p_job_type text, p_job_name text, p_payload jsonb, p_run_at timestamp with time zone, p_priority integer, p_max_attempts integer, p_dedupe_key text, p_created_by uuid, p_max_payload_bytes integer, p_now timestamp with time zone) IS 'Validates and inserts one job (run time finite and within 10 years of p_now: private.platform_require_service_time); with a dedupe key already taken in the queue, returns the job that holds it.';
-
---
--- Name: integrations_write_quota(); Type: FUNCTION; Schema: private; Owner: -
---
-
-CREATE FUNCTION private.integrations_write_quota() RETURNS trigger
-    LANGUAGE plpgsql
-    SET search_path TO ''
-    AS $$
-begin
-  perform private.consume_quota('writes');
-  return new;
-end;
-$$;
-
---
--- Name: FUNCTION integrations_write_quota(); Type: COMMENT; Schema: private; Owner: -
---
-
-COMMENT ON FUNCTION private.integrations_write_quota() IS 'Trigger: the inserting user consumes one of their writes quota (PT429 when spent). On tables users insert into directly: locations, github_repositories.';
 
 --
 -- Name: invalidate_owner_cache(); Type: FUNCTION; Schema: private; Owner: -
@@ -4599,7 +4559,7 @@ begin
     if p_value is null then
       raise exception 'invalid value: a finite number is required' using errcode = '22023';
     end if;
-    perform private.require_finite(p_value, 'value');
+    perform private.require_finite(p_value::numeric, 'value');
     if abs(p_value) > 1e15 then
       raise exception 'invalid value: must be between -1e15 and 1e15' using errcode = '22023';
     end if;
@@ -4741,28 +4701,6 @@ $$;
 --
 
 COMMENT ON FUNCTION private.require_admin_or_service(p_action text) IS 'Raises 42501 unless the caller is an admin (app_metadata.role) or the service role; p_action goes into the message.';
-
---
--- Name: require_finite(double precision, text); Type: FUNCTION; Schema: private; Owner: -
---
-
-CREATE FUNCTION private.require_finite(p_value double precision, p_name text) RETURNS double precision
-    LANGUAGE plpgsql IMMUTABLE
-    SET search_path TO ''
-    AS $$
-begin
-  if p_value in ('NaN', 'Infinity', '-Infinity') then
-    raise exception 'invalid %: must be a finite number', p_name using errcode = '22023';
-  end if;
-  return p_value;
-end;
-$$;
-
---
--- Name: FUNCTION require_finite(p_value double precision, p_name text); Type: COMMENT; Schema: private; Owner: -
---
-
-COMMENT ON FUNCTION private.require_finite(p_value double precision, p_name text) IS 'p_value unchanged (null too); 22023 for NaN and +/-Infinity.';
 
 --
 -- Name: require_finite(numeric, text); Type: FUNCTION; Schema: private; Owner: -
@@ -6845,8 +6783,8 @@ declare
   v_route public.routes;
 begin
   perform private.validate_route_endpoints(p_origin_lat, p_origin_lng, p_destination_lat, p_destination_lng, p_profile);
-  perform private.require_finite(p_distance_meters, 'p_distance_meters');
-  perform private.require_finite(p_duration_seconds, 'p_duration_seconds');
+  perform private.require_finite(p_distance_meters::numeric, 'p_distance_meters');
+  perform private.require_finite(p_duration_seconds::numeric, 'p_duration_seconds');
   perform private.platform_require_clock(p_now);
   if p_distance_meters is null or p_distance_meters < 0 or p_duration_seconds is null or p_duration_seconds < 0 then
     raise exception 'invalid distance or duration: must be zero or more' using errcode = '22023';
@@ -14779,7 +14717,7 @@ CREATE TRIGGER conversations_set_updated_at BEFORE UPDATE OF title, visibility, 
 -- Name: conversations conversations_write_quota; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER conversations_write_quota BEFORE INSERT ON public.conversations FOR EACH ROW EXECUTE FUNCTION private.consume_write_quota();
+CREATE TRIGGER conversations_write_quota BEFORE INSERT ON public.conversations FOR EACH ROW EXECUTE FUNCTION private.consume_quota_per_row('writes');
 
 --
 -- Name: documents documents_assign_version; Type: TRIGGER; Schema: public; Owner: -
@@ -14797,13 +14735,13 @@ CREATE TRIGGER documents_invalidate_owner_cache AFTER INSERT OR DELETE ON public
 -- Name: documents documents_write_quota; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER documents_write_quota BEFORE INSERT ON public.documents FOR EACH ROW EXECUTE FUNCTION private.consume_write_quota();
+CREATE TRIGGER documents_write_quota BEFORE INSERT ON public.documents FOR EACH ROW EXECUTE FUNCTION private.consume_quota_per_row('writes');
 
 --
 -- Name: experiences experiences_consume_write_quota; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER experiences_consume_write_quota BEFORE INSERT ON public.experiences FOR EACH ROW EXECUTE FUNCTION private.experiences_consume_write_quota();
+CREATE TRIGGER experiences_consume_write_quota BEFORE INSERT ON public.experiences FOR EACH ROW EXECUTE FUNCTION private.consume_quota_per_row('writes');
 
 --
 -- Name: experiences experiences_invalidate_owner_cache; Type: TRIGGER; Schema: public; Owner: -
@@ -14827,7 +14765,7 @@ CREATE TRIGGER github_repositories_set_updated_at BEFORE UPDATE OF repo_owner, r
 -- Name: github_repositories github_repositories_write_quota; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER github_repositories_write_quota BEFORE INSERT ON public.github_repositories FOR EACH ROW EXECUTE FUNCTION private.integrations_write_quota();
+CREATE TRIGGER github_repositories_write_quota BEFORE INSERT ON public.github_repositories FOR EACH ROW EXECUTE FUNCTION private.consume_quota_per_row('writes');
 
 --
 -- Name: locations locations_set_updated_at; Type: TRIGGER; Schema: public; Owner: -
@@ -14839,7 +14777,7 @@ CREATE TRIGGER locations_set_updated_at BEFORE UPDATE OF name, category, address
 -- Name: locations locations_write_quota; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER locations_write_quota BEFORE INSERT ON public.locations FOR EACH ROW EXECUTE FUNCTION private.integrations_write_quota();
+CREATE TRIGGER locations_write_quota BEFORE INSERT ON public.locations FOR EACH ROW EXECUTE FUNCTION private.consume_quota_per_row('writes');
 
 --
 -- Name: message_votes message_votes_set_owner; Type: TRIGGER; Schema: public; Owner: -
@@ -14857,7 +14795,7 @@ CREATE TRIGGER message_votes_set_updated_at BEFORE UPDATE OF is_upvoted ON publi
 -- Name: message_votes message_votes_write_quota; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER message_votes_write_quota BEFORE INSERT ON public.message_votes FOR EACH ROW EXECUTE FUNCTION private.consume_write_quota();
+CREATE TRIGGER message_votes_write_quota BEFORE INSERT ON public.message_votes FOR EACH ROW EXECUTE FUNCTION private.consume_quota_per_row('writes');
 
 --
 -- Name: messages messages_count_delete; Type: TRIGGER; Schema: public; Owner: -
@@ -14893,7 +14831,7 @@ CREATE TRIGGER messages_set_updated_at BEFORE UPDATE OF content, parts, attachme
 -- Name: messages messages_write_quota; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER messages_write_quota BEFORE INSERT ON public.messages FOR EACH ROW EXECUTE FUNCTION private.consume_write_quota();
+CREATE TRIGGER messages_write_quota BEFORE INSERT ON public.messages FOR EACH ROW EXECUTE FUNCTION private.consume_quota_per_row('writes');
 
 --
 -- Name: model_config model_config_record_price_insert; Type: TRIGGER; Schema: public; Owner: -
@@ -14965,7 +14903,7 @@ CREATE TRIGGER streams_set_owner BEFORE INSERT ON public.streams FOR EACH ROW EX
 -- Name: streams streams_write_quota; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER streams_write_quota BEFORE INSERT ON public.streams FOR EACH ROW EXECUTE FUNCTION private.consume_write_quota();
+CREATE TRIGGER streams_write_quota BEFORE INSERT ON public.streams FOR EACH ROW EXECUTE FUNCTION private.consume_quota_per_row('writes');
 
 --
 -- Name: suggestions suggestions_set_owner; Type: TRIGGER; Schema: public; Owner: -
@@ -14983,7 +14921,7 @@ CREATE TRIGGER suggestions_stamp_resolved BEFORE UPDATE OF is_resolved, resolved
 -- Name: suggestions suggestions_write_quota; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER suggestions_write_quota BEFORE INSERT ON public.suggestions FOR EACH ROW EXECUTE FUNCTION private.consume_write_quota();
+CREATE TRIGGER suggestions_write_quota BEFORE INSERT ON public.suggestions FOR EACH ROW EXECUTE FUNCTION private.consume_quota_per_row('writes');
 
 --
 -- Name: user_plans user_plans_set_updated_at; Type: TRIGGER; Schema: public; Owner: -
@@ -16411,10 +16349,10 @@ GRANT ALL ON FUNCTION private.consume_quota(p_endpoint text, p_cost integer) TO 
 GRANT ALL ON FUNCTION private.consume_quota(p_endpoint text, p_cost integer) TO service_role;
 
 --
--- Name: FUNCTION consume_write_quota(); Type: ACL; Schema: private; Owner: -
+-- Name: FUNCTION consume_quota_per_row(); Type: ACL; Schema: private; Owner: -
 --
 
-REVOKE ALL ON FUNCTION private.consume_write_quota() FROM PUBLIC;
+REVOKE ALL ON FUNCTION private.consume_quota_per_row() FROM PUBLIC;
 
 --
 -- Name: FUNCTION conversation_is_public(p_conversation_id uuid); Type: ACL; Schema: private; Owner: -
@@ -16564,12 +16502,6 @@ GRANT ALL ON FUNCTION private.evaluate_feature_flag(p_flag_key text, p_user_id u
 GRANT ALL ON FUNCTION private.evaluate_feature_flag(p_flag_key text, p_user_id uuid, p_environment text, p_context jsonb, p_details boolean) TO service_role;
 
 --
--- Name: FUNCTION experiences_consume_write_quota(); Type: ACL; Schema: private; Owner: -
---
-
-REVOKE ALL ON FUNCTION private.experiences_consume_write_quota() FROM PUBLIC;
-
---
 -- Name: FUNCTION feature_flag_bucket(p_flag_key text, p_user_id uuid); Type: ACL; Schema: private; Owner: -
 --
 
@@ -16698,12 +16630,6 @@ GRANT ALL ON FUNCTION private.ingest_webhook_event(p_provider text, p_webhook_id
 
 REVOKE ALL ON FUNCTION private.insert_job(p_queue text, p_job_type text, p_job_name text, p_payload jsonb, p_run_at timestamp with time zone, p_priority integer, p_max_attempts integer, p_dedupe_key text, p_created_by uuid, p_max_payload_bytes integer, p_now timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.insert_job(p_queue text, p_job_type text, p_job_name text, p_payload jsonb, p_run_at timestamp with time zone, p_priority integer, p_max_attempts integer, p_dedupe_key text, p_created_by uuid, p_max_payload_bytes integer, p_now timestamp with time zone) TO service_role;
-
---
--- Name: FUNCTION integrations_write_quota(); Type: ACL; Schema: private; Owner: -
---
-
-REVOKE ALL ON FUNCTION private.integrations_write_quota() FROM PUBLIC;
 
 --
 -- Name: FUNCTION invalidate_owner_cache(); Type: ACL; Schema: private; Owner: -
@@ -17225,14 +17151,6 @@ GRANT ALL ON FUNCTION private.remove_provider_plan(p_provider text, p_provider_p
 REVOKE ALL ON FUNCTION private.require_admin_or_service(p_action text) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.require_admin_or_service(p_action text) TO authenticated;
 GRANT ALL ON FUNCTION private.require_admin_or_service(p_action text) TO service_role;
-
---
--- Name: FUNCTION require_finite(p_value double precision, p_name text); Type: ACL; Schema: private; Owner: -
---
-
-REVOKE ALL ON FUNCTION private.require_finite(p_value double precision, p_name text) FROM PUBLIC;
-GRANT ALL ON FUNCTION private.require_finite(p_value double precision, p_name text) TO authenticated;
-GRANT ALL ON FUNCTION private.require_finite(p_value double precision, p_name text) TO service_role;
 
 --
 -- Name: FUNCTION require_finite(p_value numeric, p_name text); Type: ACL; Schema: private; Owner: -

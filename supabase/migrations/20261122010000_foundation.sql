@@ -161,7 +161,7 @@ grant execute on function private.require_user() to authenticated;
 -- ---------------------------------------------------------------------------
 
 -- Numbers: PostgreSQL's numeric and double precision accept NaN and
--- +/-Infinity, which pass every "not negative" check (NaN > 0 is false, NaN
+-- +/-Infinity (a double precision argument is passed as ::numeric, which keeps both), which pass every "not negative" check (NaN > 0 is false, NaN
 -- = NaN is true) and then break sums and averages.
 create or replace function private.require_finite(p_value numeric, p_name text)
 returns numeric
@@ -178,28 +178,10 @@ begin
 end;
 $$;
 
-create or replace function private.require_finite(p_value double precision, p_name text)
-returns double precision
-language plpgsql
-immutable
-security invoker
-set search_path = ''
-as $$
-begin
-  if p_value in ('NaN', 'Infinity', '-Infinity') then
-    raise exception 'invalid %: must be a finite number', p_name using errcode = '22023';
-  end if;
-  return p_value;
-end;
-$$;
-
 comment on function private.require_finite(numeric, text) is 'p_value unchanged (null too); 22023 for NaN and +/-Infinity.';
-comment on function private.require_finite(double precision, text) is 'p_value unchanged (null too); 22023 for NaN and +/-Infinity.';
 
 revoke execute on function private.require_finite(numeric, text) from public, anon, authenticated, service_role;
-revoke execute on function private.require_finite(double precision, text) from public, anon, authenticated, service_role;
-grant execute on function private.require_finite(numeric, text), private.require_finite(double precision, text)
-  to authenticated, service_role;
+grant execute on function private.require_finite(numeric, text) to authenticated, service_role;
 
 -- Times a caller supplies (a run time, a schedule, a range bound): finite and
 -- inside [p_not_before, p_not_after], so no value can sort ahead of everyone
@@ -289,6 +271,29 @@ revoke execute on function private.require_json_size(jsonb, text, integer), priv
   from public, anon, authenticated, service_role;
 grant execute on function private.require_json_size(jsonb, text, integer), private.require_text_length(text, text, integer)
   to authenticated, service_role;
+
+-- The write quota of a table users insert into (through an RPC or the table
+-- endpoint alike): every row a signed-in user adds costs one unit of their
+-- plan's quota for the endpoint named by the trigger's argument ('writes'
+-- when none), through private.consume_quota (usage migration; resolved when a
+-- row arrives). PT429 when spent; the service role is not limited.
+create or replace function private.consume_quota_per_row()
+returns trigger
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+begin
+  perform private.consume_quota(coalesce(tg_argv[0], 'writes'));
+  return new;
+end;
+$$;
+
+comment on function private.consume_quota_per_row() is
+  'Trigger (before insert, for each row): the inserting user consumes one unit of the quota named by the trigger argument (default writes); PT429 when spent.';
+
+revoke execute on function private.consume_quota_per_row() from public, anon, authenticated, service_role;
 
 -- Exponential backoff shared by every retrying sender (notifications, webhooks):
 -- base * 2^(attempt-1), capped. No jitter: workers are few and the schedule

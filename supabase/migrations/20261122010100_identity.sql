@@ -381,26 +381,9 @@ grant select, insert, update, delete on table public.experiences to service_role
 
 -- One unit of the caller's 'writes' quota per row, whichever way it comes in
 -- (create_experience or the table endpoint); the service role is not limited.
-create or replace function private.experiences_consume_write_quota()
-returns trigger
-language plpgsql
-security invoker
-set search_path = ''
-as $$
-begin
-  perform private.consume_quota('writes');
-  return new;
-end;
-$$;
-
-comment on function private.experiences_consume_write_quota() is
-  'Trigger (experiences, before insert): one unit of the caller''s ''writes'' quota per row; PT429 when spent.';
-
-revoke execute on function private.experiences_consume_write_quota() from public, anon, authenticated, service_role;
-
 create trigger experiences_consume_write_quota
   before insert on public.experiences
-  for each row execute function private.experiences_consume_write_quota();
+  for each row execute function private.consume_quota_per_row('writes');
 
 -- Shared checks of create_experience and update_experience: one message per
 -- mistake, before anything is written.

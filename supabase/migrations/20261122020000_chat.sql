@@ -380,20 +380,7 @@ comment on function private.suggestions_stamp_resolved() is
 -- comes in: an RPC or the table endpoint. Messages count as writes, not as
 -- 'chat': the chat endpoint meters model calls (10 a minute on basic), and a
 -- turn stores two or more messages per call. The service role is not limited.
-create or replace function private.consume_write_quota()
-returns trigger
-language plpgsql
-security invoker
-set search_path = ''
-as $$
-begin
-  perform private.consume_quota('writes');
-  return new;
-end;
-$$;
-
-comment on function private.consume_write_quota() is
-  'Trigger (chat tables, before insert): one unit of the caller''s ''writes'' quota per row; PT429 when spent.';
+-- (private.consume_quota_per_row, the foundation's trigger, on each table below.)
 
 revoke execute on function private.set_owner_from_conversation() from public, anon, authenticated, service_role;
 revoke execute on function private.set_vote_owner_from_message() from public, anon, authenticated, service_role;
@@ -401,7 +388,6 @@ revoke execute on function private.set_suggestion_owner_from_document() from pub
 revoke execute on function private.forbid_message_move() from public, anon, authenticated, service_role;
 revoke execute on function private.documents_assign_version() from public, anon, authenticated, service_role;
 revoke execute on function private.suggestions_stamp_resolved() from public, anon, authenticated, service_role;
-revoke execute on function private.consume_write_quota() from public, anon, authenticated, service_role;
 
 create trigger messages_set_owner
   before insert on public.messages
@@ -431,22 +417,22 @@ create trigger suggestions_stamp_resolved
 
 create trigger conversations_write_quota
   before insert on public.conversations
-  for each row execute function private.consume_write_quota();
+  for each row execute function private.consume_quota_per_row('writes');
 create trigger messages_write_quota
   before insert on public.messages
-  for each row execute function private.consume_write_quota();
+  for each row execute function private.consume_quota_per_row('writes');
 create trigger message_votes_write_quota
   before insert on public.message_votes
-  for each row execute function private.consume_write_quota();
+  for each row execute function private.consume_quota_per_row('writes');
 create trigger documents_write_quota
   before insert on public.documents
-  for each row execute function private.consume_write_quota();
+  for each row execute function private.consume_quota_per_row('writes');
 create trigger suggestions_write_quota
   before insert on public.suggestions
-  for each row execute function private.consume_write_quota();
+  for each row execute function private.consume_quota_per_row('writes');
 create trigger streams_write_quota
   before insert on public.streams
-  for each row execute function private.consume_write_quota();
+  for each row execute function private.consume_quota_per_row('writes');
 
 create trigger conversations_set_updated_at
   before update of title, visibility, model_name, system_prompt, temperature, max_tokens, context_length, last_context, metadata
@@ -917,7 +903,7 @@ begin
   if char_length(p_system_prompt) > 100000 then
     raise exception 'invalid system prompt: at most 100000 characters' using errcode = '22023';
   end if;
-  perform private.require_finite(p_temperature, 'p_temperature');
+  perform private.require_finite(p_temperature::numeric, 'p_temperature');
   if p_temperature < 0 or p_temperature > 2 then
     raise exception 'invalid temperature: must be between 0 and 2'
       using errcode = '22023', detail = format('p_temperature = %s', p_temperature);

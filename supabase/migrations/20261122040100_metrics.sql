@@ -135,7 +135,7 @@ begin
     if p_value is null then
       raise exception 'invalid value: a finite number is required' using errcode = '22023';
     end if;
-    perform private.require_finite(p_value, 'value');
+    perform private.require_finite(p_value::numeric, 'value');
     if abs(p_value) > 1e15 then
       raise exception 'invalid value: must be between -1e15 and 1e15' using errcode = '22023';
     end if;

@@ -76,27 +76,9 @@ alter table public.locations alter column user_id set default auth.uid();
 -- write quota is taken by a trigger: every row a signed-in user inserts costs
 -- one of their plan's writes (private.consume_quota; no-op for the service
 -- role and for database code without a JWT). PT429 (HTTP 429) when spent.
-create or replace function private.integrations_write_quota()
-returns trigger
-language plpgsql
-volatile
-security invoker
-set search_path = ''
-as $$
-begin
-  perform private.consume_quota('writes');
-  return new;
-end;
-$$;
-
-comment on function private.integrations_write_quota() is
-  'Trigger: the inserting user consumes one of their writes quota (PT429 when spent). On tables users insert into directly: locations, github_repositories.';
-
-revoke execute on function private.integrations_write_quota() from public, anon, authenticated, service_role;
-
 create trigger locations_write_quota
   before insert on public.locations
-  for each row execute function private.integrations_write_quota();
+  for each row execute function private.consume_quota_per_row('writes');
 
 create trigger locations_set_updated_at
   before update of name, category, address, lat, lng, is_public, metadata on public.locations
@@ -333,8 +315,8 @@ declare
   v_route public.routes;
 begin
   perform private.validate_route_endpoints(p_origin_lat, p_origin_lng, p_destination_lat, p_destination_lng, p_profile);
-  perform private.require_finite(p_distance_meters, 'p_distance_meters');
-  perform private.require_finite(p_duration_seconds, 'p_duration_seconds');
+  perform private.require_finite(p_distance_meters::numeric, 'p_distance_meters');
+  perform private.require_finite(p_duration_seconds::numeric, 'p_duration_seconds');
   perform private.platform_require_clock(p_now);
   if p_distance_meters is null or p_distance_meters < 0 or p_duration_seconds is null or p_duration_seconds < 0 then
     raise exception 'invalid distance or duration: must be zero or more' using errcode = '22023';

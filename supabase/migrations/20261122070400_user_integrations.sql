@@ -232,7 +232,7 @@ grant select, insert, update, delete on table public.github_repositories to serv
 
 create trigger github_repositories_write_quota
   before insert on public.github_repositories
-  for each row execute function private.integrations_write_quota();
+  for each row execute function private.consume_quota_per_row('writes');
 
 create trigger github_repositories_set_updated_at
   before update of repo_owner, repo_name, repo_url, default_branch, is_active on public.github_repositories

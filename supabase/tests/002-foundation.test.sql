@@ -20,8 +20,8 @@ select is(private.require_finite(1.5::numeric, 'p_x'), 1.5::numeric, 'a finite n
 select is(private.require_finite(null::numeric, 'p_x'), null::numeric, 'null passes (optional arguments)');
 select throws_ok($$select private.require_finite('NaN'::numeric, 'p_cost')$$, '22023', 'invalid p_cost: must be a finite number', 'numeric NaN is refused');
 select throws_ok($$select private.require_finite('Infinity'::numeric, 'p_cost')$$, '22023', null, 'numeric Infinity is refused');
-select throws_ok($$select private.require_finite('-Infinity'::double precision, 'p_value')$$, '22023', 'invalid p_value: must be a finite number', 'double -Infinity is refused');
-select throws_ok($$select private.require_finite('NaN'::double precision, 'p_value')$$, '22023', null, 'double NaN is refused');
+select throws_ok($$select private.require_finite('-Infinity'::double precision::numeric, 'p_value')$$, '22023', 'invalid p_value: must be a finite number', 'double -Infinity, passed as numeric, is refused');
+select throws_ok($$select private.require_finite('NaN'::double precision::numeric, 'p_value')$$, '22023', null, 'double NaN, passed as numeric, is refused');
 
 select is(private.require_time_between('2026-01-02', 'p_at', '2026-01-01', '2026-01-03'), '2026-01-02'::timestamptz, 'a time inside the window passes');
 select throws_ok($$select private.require_time_between('-infinity', 'p_run_at', now() - private.user_time_skew(), now() + private.user_time_horizon())$$,
