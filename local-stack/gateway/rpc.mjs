@@ -6,6 +6,7 @@
 // with the role and request.* settings, and the query string (select, filters,
 // order, limit/offset, counts) applied to the function's rows. Every value from
 // the request is a bound parameter. docs/functions.md has the conformance table.
+import { createCatalog } from './catalog.mjs';
 import { listenForNotifications } from './db.mjs';
 import { PgrstError, fromPgError, notImplemented } from './errors.mjs';
 import { binder, parseQuery, renderOrder, renderSelect, renderWhere, shapesRows } from './query.mjs';
@@ -76,12 +77,10 @@ function groupArgs(pairs) {
 export function createRpc({
   pool, schemas, extraSearchPath = ['public', 'extensions'], anonRole = 'anon', maxRows = null, listenUrl, columnTypes = () => null,
 }) {
-  let catalog = null; // Map "schema.name" -> [fn]
   let roleSettings = new Map();
-  let loading = null;
-  let lastReload = 0;
 
-  async function load() {
+  // The functions by "schema.name" (overloads in a list), and the per-role settings.
+  const cache = createCatalog(async () => {
     const [{ rows }, settings] = await Promise.all([pool.query(catalogSql, [schemas]), pool.query(roleSettingsSql)]);
     const next = new Map();
     for (const f of rows) {
@@ -102,22 +101,15 @@ export function createRpc({
       }
       rs.set(role, kv);
     }
-    catalog = next;
     roleSettings = rs;
-    lastReload = Date.now();
-  }
-
-  function reload() {
-    loading ??= load().finally(() => {
-      loading = null;
-    });
-    return loading;
-  }
+    return next;
+  });
+  const reload = cache.reload;
 
   // PostgREST reloads its schema cache on NOTIFY pgrst (Supabase's event
-  // triggers send it on DDL). We listen too, and also reload when a function
-  // is not found, at most once a second, since the local baseline has no
-  // event triggers.
+  // triggers send it on DDL). We listen too; a function the cache does not
+  // know also waits for a fresh load (catalog.mjs), since the local baseline
+  // has no event triggers.
   let listener = null;
   const alsoReloads = [];
   async function listen() {
@@ -143,12 +135,16 @@ export function createRpc({
   });
 
   async function resolve(schema, name, keys, { hasBody, isJsonBody }) {
-    if (!catalog) await reloadOr503();
-    let candidates = catalog.get(`${schema}.${name}`);
-    if (!candidates && Date.now() - lastReload > 1000) {
-      await reloadOr503();
-      candidates = catalog.get(`${schema}.${name}`);
+    const asked = Date.now();
+    if (!cache.get()) await reloadOr503();
+    let candidates = cache.get().get(`${schema}.${name}`);
+    if (!candidates) {
+      await cache.freshSince(asked).catch((e) => {
+        throw fromPgError(e, false);
+      });
+      candidates = cache.get().get(`${schema}.${name}`);
     }
+    const catalog = cache.get();
     const sorted = [...keys].sort();
     const notFound = () => {
       const all = [...catalog.keys()].filter((k) => k.startsWith(`${schema}.`)).map((k) => k.slice(schema.length + 1));

@@ -9,6 +9,7 @@
 // mutatePlanToQuery), Query/SqlFragment.hs (fromJsonBodyF, locationF,
 // countF), Query/Statements.hs (mainRead, mainWrite), Response.hs, MainTx.hs.
 // Embedding, PUT and the rest answer a loud 501.
+import { createCatalog } from './catalog.mjs';
 import { PgrstError, notImplemented } from './errors.mjs';
 import { binder, hasFilters, parseQuery, renderOrder, renderSelect, renderWhere } from './query.mjs';
 import {
@@ -40,33 +41,23 @@ select n.nspname as schema, c.relname as name, c.relkind as kind,
 
 /** `roleSettings()`: the per-role settings the RPC catalog loaded (rpc.roleSettings). */
 export function createTables({ pool, schemas, extraSearchPath, roleSettings, anonRole = 'anon', maxRows = null }) {
-  let catalog = null;
-  let lastReload = 0;
-  let loading = null;
-
-  async function load() {
+  const cache = createCatalog(async () => {
     const { rows } = await pool.query(catalogSql, [schemas]);
-    catalog = new Map(rows.map((t) => [`${t.schema}.${t.name}`, {
+    return new Map(rows.map((t) => [`${t.schema}.${t.name}`, {
       ...t,
       byName: new Map(t.columns.map((c) => [c.name, c])),
       types: new Map(t.columns.map((c) => [c.name, c.base])),
     }]));
-    lastReload = Date.now();
-  }
-
-  function reload() {
-    loading ??= load().finally(() => {
-      loading = null;
-    });
-    return loading;
-  }
+  });
+  const reload = cache.reload;
 
   async function find(schema, name) {
-    if (!catalog) await reload();
-    let t = catalog.get(`${schema}.${name}`);
-    if (!t && Date.now() - lastReload > 1000) {
-      await reload();
-      t = catalog.get(`${schema}.${name}`);
+    const asked = Date.now();
+    if (!cache.get()) await reload();
+    let t = cache.get().get(`${schema}.${name}`);
+    if (!t) {
+      await cache.freshSince(asked);
+      t = cache.get().get(`${schema}.${name}`);
     }
     if (!t) throw new PgrstError(404, 'PGRST205', `Could not find the table '${schema}.${name}' in the schema cache`);
     return t;
@@ -331,7 +322,7 @@ export function createTables({ pool, schemas, extraSearchPath, roleSettings, ano
   }
 
   /** Base types of a relation's columns by name ('schema.name'), or null when it is not a known relation. */
-  const columnTypes = (qualifiedName) => catalog?.get(qualifiedName)?.types ?? null;
+  const columnTypes = (qualifiedName) => cache.get()?.get(qualifiedName)?.types ?? null;
 
   return { handle, reload, columnTypes };
 }
