@@ -8,11 +8,17 @@
 //   cases: Array<{
 //     name, script,            pgbench script text (may use \set, :vars)
 //     clients?: 8, threads?: 2, seconds?: BENCH_SECONDS,
-//     target?: number,         minimum ratio to `select 1`, reported as ok/LOW
-//     latency?: true,          also report p50/p99 latency from pgbench's log
+//     floor?: string,          name of this case's function floor (a case of the same
+//                              suite: the same rows inside the cheapest function the
+//                              rules allow); the case is judged against it
+//     aim?: number,            minimum ratio to that floor, 0.8 unless set; ok/LOW
+//     bare?: string,           name of its bare floor (the same rows by bare SQL)
 //     session?: { role, claims, settings? } role, JWT claims (and settings) set once per connection:
 //                              a server-side call, one statement, no request frame
 //   }>
+// Every case reports tps, p50/p99 latency (pgbench's per-transaction log) and
+// what it wrote: WAL bytes and heap+index bytes per transaction
+// (measureWrites).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -134,7 +140,7 @@ function percentile(sorted, p) {
 // `script` may be an array: the scripts are then mixed in one run (equal
 // weights, each transaction picks one at random) and `perScript` gives each
 // one's { tps, latencyAvgMs } — a comparison under exactly the same load.
-export function pgbench(url, { script, clients = defaults.clients, threads = defaults.threads, seconds = defaults.seconds, latency = false, session = null }) {
+export function pgbench(url, { script, clients = defaults.clients, threads = defaults.threads, seconds = defaults.seconds, latency = true, session = null }) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-'));
   try {
     const scripts = Array.isArray(script) ? script : [script];
@@ -159,7 +165,8 @@ export function pgbench(url, { script, clients = defaults.clients, threads = def
     const latencyAvgMs = Number(/latency average = ([\d.]+) ms/.exec(r.stdout)?.[1]);
     const failed = Number(/number of failed transactions: (\d+)/.exec(r.stdout)?.[1] ?? 0);
     if (failed) throw new Error(`pgbench: ${failed} failed transactions\n${r.stdout}\n${r.stderr}`);
-    const out = { tps, latencyAvgMs };
+    const transactions = Number(/number of transactions actually processed: (\d+)/.exec(r.stdout)?.[1]);
+    const out = { tps, latencyAvgMs, transactions };
     if (scripts.length > 1) {
       out.perScript = r.stdout.split(/^SQL script \d+:/m).slice(1).map((part) => ({
         tps: Number(/tps = ([\d.]+)\)/.exec(part)?.[1]),
@@ -184,6 +191,69 @@ export function pgbench(url, { script, clients = defaults.clients, threads = def
 }
 
 export const selectOne = { name: 'select 1', script: 'select 1;\n' };
+
+// What the database holds and has logged: WAL position, and the bytes of
+// every table, index and TOAST relation (main fork; partitions included, as
+// they are relations of their own). Read before and after a case, divided by
+// its transactions: what one call writes to the log and leaves on disk.
+const footprintQuery = `
+select pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_insert_lsn(), '0/0')::bigint as wal,
+       (select coalesce(sum(pg_catalog.pg_relation_size(c.oid)), 0)::bigint
+          from pg_catalog.pg_class as c where c.relkind in ('r', 'i', 't', 'm')) as stored`;
+
+function footprint(url) {
+  const out = psql(url, ['-XAt', '-F', ' ', '-c', footprintQuery], { stdio: ['ignore', 'pipe', 'pipe'] }).stdout.trim();
+  const [wal, stored] = out.split(' ').map(Number);
+  return { wal, stored };
+}
+
+/**
+ * Runs one case with pgbench and measures what it wrote: the result of
+ * pgbench() plus walPerCall and storedPerCall (bytes per transaction). Other
+ * sessions' writes in the same seconds (autovacuum, a checkpoint's full-page
+ * images) are counted too, as they are part of what the writes cost.
+ */
+export function measuredPgbench(url, c) {
+  const before = footprint(url);
+  const r = pgbench(url, c);
+  const after = footprint(url);
+  const n = r.transactions || 1;
+  return { ...r, walPerCall: (after.wal - before.wal) / n, storedPerCall: (after.stored - before.stored) / n };
+}
+
+/**
+ * The report's rows for a suite's results ([{ suite, case, r }]): each case's
+ * ratio to `select 1` (`base` tps), to its function floor and to its bare
+ * floor (cases of the same suite, found by name), latency, WAL and storage
+ * per call.
+ */
+export function reportRows(results, base) {
+  const byName = new Map(results.map((x) => [`${x.suite}\u0000${x.case.name}`, x.r]));
+  const floorOf = (suite, name, field) => {
+    if (!name) return null;
+    const r = byName.get(`${suite}\u0000${name}`);
+    if (!r) throw new Error(`${suite}: no case named ${JSON.stringify(name)} (the ${field} of a case)`);
+    return r;
+  };
+  const rows = [['suite', 'case', 'tps', '÷ select 1', '÷ function floor', '÷ bare floor', 'p50 / p99 ms', 'WAL B/call', 'stored B/call']];
+  for (const { suite, case: c, r } of results) {
+    const floor = floorOf(suite, c.floor, 'floor');
+    const bare = floorOf(suite, c.bare, 'bare');
+    const aim = c.aim ?? 0.8;
+    const toFloor = floor ? r.tps / floor.tps : null;
+    rows.push([
+      suite, c.name, r.tps.toFixed(0), (r.tps / base).toFixed(2),
+      toFloor === null ? '' : `${toFloor.toFixed(2)} ${toFloor >= aim ? 'ok' : `LOW (aim ${aim})`}`,
+      bare ? (r.tps / bare.tps).toFixed(2) : '',
+      Number.isFinite(r.p50Ms) ? `${r.p50Ms.toFixed(2)} / ${r.p99Ms.toFixed(2)}` : `${r.latencyAvgMs}`,
+      bytes(r.walPerCall), bytes(r.storedPerCall),
+    ]);
+  }
+  return rows;
+}
+
+/** A per-call byte figure: whole bytes, or 0 for what rounds to nothing (reads). */
+const bytes = (x) => (Math.abs(x) < 1 ? '0' : x.toFixed(0));
 
 /**
  * The `create or replace function <name>(` ... `$$;` statement of a function as

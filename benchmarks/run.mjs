@@ -4,6 +4,7 @@
 // Creates a throwaway, durable (fsync on) cluster with the Supabase baseline,
 // migrations and seed — or uses SUPABASE_DB_URL — loads each suite's data and
 // runs its pgbench cases, then prints throughput as a ratio to `select 1`
+// and to each case's floors, latency, and WAL and storage bytes per call,
 // measured in the same run (before and after the suites; the mean is used).
 // BENCH_SECONDS (10), BENCH_CLIENTS (8), BENCH_THREADS (2) tune the run.
 // BENCH_WRITE_DOCS=1 (or --write-docs) also writes the table, with the date,
@@ -14,7 +15,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { log } from '../local-stack/lib.mjs';
 import { migratedDatabase } from '../local-stack/throwaway.mjs';
-import { defaults, makeContext, markdownTable, pgbench, selectOne } from './harness.mjs';
+import { defaults, makeContext, markdownTable, measuredPgbench, pgbench, reportRows, selectOne } from './harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -82,20 +83,14 @@ try {
   for (const s of suites) {
     for (const c of s.cases) {
       log(`${s.name}: ${c.name} ...`);
-      results.push({ suite: s.name, case: c, r: pgbench(url, c) });
+      results.push({ suite: s.name, case: c, r: measuredPgbench(url, c) });
     }
   }
   const after = pgbench(url, selectOne);
   const base = (before.tps + after.tps) / 2;
 
-  const rows = [['suite', 'case', 'clients', 'tps', 'ratio to select 1', 'target', 'latency avg / p50 / p99 ms']];
-  rows.push(['-', 'select 1', String(defaults.clients), base.toFixed(0), '1.00', '', `${before.latencyAvgMs}`]);
-  for (const { suite, case: c, r } of results) {
-    const ratio = r.tps / base;
-    const verdict = c.target ? `>= ${c.target} ${ratio >= c.target ? 'ok' : 'LOW'}` : '';
-    const lat = c.latency ? `${r.latencyAvgMs} / ${r.p50Ms.toFixed(2)} / ${r.p99Ms.toFixed(2)}` : `${r.latencyAvgMs}`;
-    rows.push([suite, c.name, String(c.clients ?? defaults.clients), r.tps.toFixed(0), ratio.toFixed(2), verdict, lat]);
-  }
+  const rows = reportRows(results, base);
+  rows.splice(1, 0, ['-', 'select 1', base.toFixed(0), '1.00', '', '', `${before.p50Ms.toFixed(2)} / ${before.p99Ms.toFixed(2)}`, '', '']);
   const summary = `select 1: ${before.tps.toFixed(0)} tps before, ${after.tps.toFixed(0)} tps after the suites`;
   const table = markdownTable(rows);
   process.stdout.write(`\n${summary}\n\n`);
