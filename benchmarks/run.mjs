@@ -9,7 +9,11 @@
 // BENCH_SECONDS (10), BENCH_CLIENTS (8), BENCH_THREADS (2) tune the run.
 // BENCH_WRITE_DOCS=1 (or --write-docs) also writes the table, with the date,
 // the machine and the command, between the bench markers in docs/benchmarks.md.
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+// BENCH_SCHEMA_REF=<git ref> pushes supabase/ (migrations and seeds) as it
+// stood at that commit and runs today's suites against it: a before/after pair
+// of runs that differ only in the schema.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -27,7 +31,7 @@ const END = '<!-- bench:end -->';
 
 /** The command as someone would type it again: the tuning variables set, then npm run bench. */
 function commandLine() {
-  const env = ['BENCH_SECONDS', 'BENCH_CLIENTS', 'BENCH_THREADS', 'BENCH_WRITE_DOCS', 'PG_MAJOR']
+  const env = ['BENCH_SECONDS', 'BENCH_CLIENTS', 'BENCH_THREADS', 'BENCH_WRITE_DOCS', 'BENCH_SCHEMA_REF', 'PG_MAJOR']
     .filter((k) => process.env[k] !== undefined)
     .map((k) => `${k}=${process.env[k]}`);
   return [...env, 'npm run bench', ...(args.length ? ['--', ...args] : [])].join(' ');
@@ -54,6 +58,16 @@ function writeDocsSection(body) {
   return true;
 }
 
+/** A temporary folder holding supabase/ as it stood at git `ref`; undefined without a ref. */
+function schemaCopy(ref) {
+  if (!ref) return undefined;
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-schema-'));
+  execFileSync('sh', ['-c', `git archive "$1" supabase | tar -x -C "$2"`, 'sh', ref, dir], { cwd: path.join(here, '..') });
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  log(`schema: supabase/ as of ${ref}`);
+  return dir;
+}
+
 const suites = [];
 for (const f of readdirSync(path.join(here, 'suites')).filter((x) => x.endsWith('.mjs')).sort()) {
   const mod = await import(pathToFileURL(path.join(here, 'suites', f)).href);
@@ -66,7 +80,7 @@ if (!suites.length) {
 
 let db;
 try {
-  db = await migratedDatabase({ durable: true });
+  db = await migratedDatabase({ durable: true, projectDir: schemaCopy(process.env.BENCH_SCHEMA_REF) });
   const { url } = db;
   const ctx = makeContext(url);
   for (const s of suites) {

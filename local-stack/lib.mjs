@@ -399,11 +399,12 @@ export function supabase(args, opts = {}) {
 }
 
 // Migrations (and the seed) go in exactly as users deploy: `supabase db push`,
-// connected as postgres, which is not a superuser.
-export function dbPush(url, { seed = true } = {}) {
+// connected as postgres, which is not a superuser. `projectDir`: push another
+// copy of the project (a folder holding supabase/), e.g. an earlier commit's.
+export function dbPush(url, { seed = true, projectDir = repoRoot } = {}) {
   const args = ['db', 'push', `--remote=${url}`, '--yes', '--include-all'];
   if (seed) args.push('--include-seed');
-  return supabase(args);
+  return supabase(args, { cwd: projectDir });
 }
 
 /**

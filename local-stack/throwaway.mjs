@@ -66,17 +66,18 @@ export async function createThrowawayDatabase({ durable = false } = {}) {
 /**
  * The database a one-shot command works on, migrated and seeded: SUPABASE_DB_URL
  * when given (pushed to, never destroyed), else a fresh throwaway cluster.
+ * `projectDir`: the folder whose supabase/ is pushed (the checkout unless given).
  * `destroy()` is always safe to call.
  */
-export async function migratedDatabase({ durable = false } = {}) {
+export async function migratedDatabase({ durable = false, projectDir } = {}) {
   const given = process.env.SUPABASE_DB_URL;
   if (given) {
-    dbPush(given);
+    dbPush(given, { projectDir });
     return { url: given, destroy() {} };
   }
   const db = await createThrowawayDatabase({ durable });
   try {
-    db.push();
+    dbPush(db.url, { projectDir });
   } catch (e) {
     db.destroy();
     throw e;
