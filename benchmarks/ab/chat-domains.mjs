@@ -70,7 +70,7 @@ const oldText = execFileSync('git', ['show', `${before}:${file}`], { cwd: root, 
 const newText = readFileSync(path.join(root, file), 'utf8');
 
 export const suites = ['chat'];
-export const setup = side(newText, 'bench_new') + side(oldText, 'bench_old');
+export const setup = side(newText, 'bench_domains') + side(oldText, 'bench_checks');
 
 const session = { role: 'authenticated', claims: { role: 'authenticated', aud: 'authenticated', sub: benchUserId(2) } };
 const cpu = { session: { ...session, settings: { synchronous_commit: 'off' } }, clients: 1 };
@@ -81,8 +81,8 @@ const insert = (schema) =>
   `values (('00000000-0000-4000-9000-' || lpad(to_hex(:k::int), 12, '0'))::uuid, 'user', '${text}', '${JSON.stringify([{ type: 'text', text }])}');\n`;
 
 export const cases = [
-  { name: 'domains: message insert + conversation update', script: insert('bench_new'), session },
-  { name: 'table CHECKs: message insert + conversation update', script: insert('bench_old'), session },
-  { name: 'domains: message insert + conversation update (1 connection, async commit)', script: insert('bench_new'), ...cpu },
-  { name: 'table CHECKs: message insert + conversation update (1 connection, async commit)', script: insert('bench_old'), ...cpu },
+  { name: 'domains: message insert + conversation update', script: insert('bench_domains'), session },
+  { name: 'table CHECKs: message insert + conversation update', script: insert('bench_checks'), session },
+  { name: 'domains: message insert + conversation update (1 connection, async commit)', script: insert('bench_domains'), ...cpu },
+  { name: 'table CHECKs: message insert + conversation update (1 connection, async commit)', script: insert('bench_checks'), ...cpu },
 ];
