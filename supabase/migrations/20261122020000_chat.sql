@@ -624,8 +624,8 @@ security definer
 set search_path = ''
 as $$
 declare
-  v_before_at timestamptz := 'infinity';
-  v_before_id uuid := 'ffffffff-ffff-ffff-ffff-ffffffffffff';
+  v_before_at timestamptz := 'infinity'::timestamptz;
+  v_before_id uuid := 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid;
 begin
   if not private.conversation_is_public(p_conversation_id) then
     return;
@@ -1386,8 +1386,8 @@ security invoker
 set search_path = ''
 as $$
 declare
-  v_before_at timestamptz := 'infinity';
-  v_before_id uuid := 'ffffffff-ffff-ffff-ffff-ffffffffffff';
+  v_before_at timestamptz := 'infinity'::timestamptz;
+  v_before_id uuid := 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid;
 begin
   if p_limit is null or p_limit not between 1 and 200 then
     raise exception 'invalid limit: must be 1 to 200' using errcode = '22023';
