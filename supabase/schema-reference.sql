@@ -60,7 +60,7 @@ CREATE DOMAIN private.chat_title AS text
 -- Name: DOMAIN chat_title; Type: COMMENT; Schema: private; Owner: -
 --
 
-COMMENT ON DOMAIN private.chat_title IS 'Title of a conversation or document: 1 to 200 characters, not blank.';
+COMMENT ON DOMAIN private.chat_title IS 'Title of a conversation: 1 to 200 characters, not blank.';
 
 --
 -- Name: conversation_visibility; Type: DOMAIN; Schema: private; Owner: -
@@ -5955,8 +5955,8 @@ CREATE FUNCTION private.shared_messages(p_conversation_id uuid, p_limit integer,
     SET search_path TO ''
     AS $$
 declare
-  v_before_at timestamptz := 'infinity';
-  v_before_id uuid := 'ffffffff-ffff-ffff-ffff-ffffffffffff';
+  v_before_at timestamptz := 'infinity'::timestamptz;
+  v_before_id uuid := 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid;
 begin
   if not private.conversation_is_public(p_conversation_id) then
     return;
@@ -9478,8 +9478,8 @@ CREATE FUNCTION public.list_messages(p_conversation_id uuid, p_limit integer DEF
     SET search_path TO ''
     AS $$
 declare
-  v_before_at timestamptz := 'infinity';
-  v_before_id uuid := 'ffffffff-ffff-ffff-ffff-ffffffffffff';
+  v_before_at timestamptz := 'infinity'::timestamptz;
+  v_before_id uuid := 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid;
 begin
   if p_limit is null or p_limit not between 1 and 200 then
     raise exception 'invalid limit: must be 1 to 200' using errcode = '22023';

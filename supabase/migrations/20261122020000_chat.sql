@@ -28,7 +28,7 @@
 -- ---------------------------------------------------------------------------
 create domain private.chat_title as text
   check (char_length(value) between 1 and 200 and pg_catalog.btrim(value) <> '');
-comment on domain private.chat_title is 'Title of a conversation or document: 1 to 200 characters, not blank.';
+comment on domain private.chat_title is 'Title of a conversation: 1 to 200 characters, not blank.';
 create domain private.conversation_visibility as text check (value in ('private', 'public'));
 comment on domain private.conversation_visibility is '''private'' or ''public''.';
 create domain private.model_name as text check (char_length(value) between 1 and 100);
