@@ -50,6 +50,201 @@ CREATE DOMAIN private.cache_kind AS text
 COMMENT ON DOMAIN private.cache_kind IS 'What a cache entry holds: value, counter, list, set or hash. A domain rather than a table check: checked only when kind is written.';
 
 --
+-- Name: chat_title; Type: DOMAIN; Schema: private; Owner: -
+--
+
+CREATE DOMAIN private.chat_title AS text
+	CONSTRAINT chat_title_check CHECK ((((char_length(VALUE) >= 1) AND (char_length(VALUE) <= 200)) AND (btrim(VALUE) <> ''::text)));
+
+--
+-- Name: DOMAIN chat_title; Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON DOMAIN private.chat_title IS 'Title of a conversation: 1 to 200 characters, not blank.';
+
+--
+-- Name: conversation_visibility; Type: DOMAIN; Schema: private; Owner: -
+--
+
+CREATE DOMAIN private.conversation_visibility AS text
+	CONSTRAINT conversation_visibility_check CHECK ((VALUE = ANY (ARRAY['private'::text, 'public'::text])));
+
+--
+-- Name: DOMAIN conversation_visibility; Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON DOMAIN private.conversation_visibility IS '''private'' or ''public''.';
+
+--
+-- Name: cost_total; Type: DOMAIN; Schema: private; Owner: -
+--
+
+CREATE DOMAIN private.cost_total AS numeric(16,6)
+	CONSTRAINT cost_total_check CHECK (((VALUE >= (0)::numeric) AND (VALUE <> ALL (ARRAY['NaN'::numeric, 'Infinity'::numeric, '-Infinity'::numeric]))));
+
+--
+-- Name: DOMAIN cost_total; Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON DOMAIN private.cost_total IS 'A running cost in dollars: finite, 0 or above.';
+
+--
+-- Name: last_context; Type: DOMAIN; Schema: private; Owner: -
+--
+
+CREATE DOMAIN private.last_context AS jsonb
+	CONSTRAINT last_context_check CHECK (((jsonb_typeof(VALUE) = 'object'::text) AND (pg_column_size(VALUE) <= 65536)));
+
+--
+-- Name: DOMAIN last_context; Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON DOMAIN private.last_context IS 'The AI SDK''s last usage/context data: a JSON object of at most 64 KiB.';
+
+--
+-- Name: message_attachments; Type: DOMAIN; Schema: private; Owner: -
+--
+
+CREATE DOMAIN private.message_attachments AS jsonb
+	CONSTRAINT message_attachments_check CHECK (((jsonb_typeof(VALUE) = 'array'::text) AND (jsonb_array_length(VALUE) <= 100) AND (pg_column_size(VALUE) <= 65536)));
+
+--
+-- Name: DOMAIN message_attachments; Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON DOMAIN private.message_attachments IS 'File attachments of a message: a JSON array of at most 100 items and 64 KiB.';
+
+--
+-- Name: message_content; Type: DOMAIN; Schema: private; Owner: -
+--
+
+CREATE DOMAIN private.message_content AS text
+	CONSTRAINT message_content_check CHECK ((char_length(VALUE) <= 1000000));
+
+--
+-- Name: DOMAIN message_content; Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON DOMAIN private.message_content IS 'Plain text of a message: at most 1,000,000 characters.';
+
+--
+-- Name: message_cost; Type: DOMAIN; Schema: private; Owner: -
+--
+
+CREATE DOMAIN private.message_cost AS numeric(12,6)
+	CONSTRAINT message_cost_check CHECK (((VALUE >= (0)::numeric) AND (VALUE <> ALL (ARRAY['NaN'::numeric, 'Infinity'::numeric, '-Infinity'::numeric]))));
+
+--
+-- Name: DOMAIN message_cost; Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON DOMAIN private.message_cost IS 'A per-message cost annotation in dollars: finite, 0 or above.';
+
+--
+-- Name: message_parts; Type: DOMAIN; Schema: private; Owner: -
+--
+
+CREATE DOMAIN private.message_parts AS jsonb
+	CONSTRAINT message_parts_check CHECK (((jsonb_typeof(VALUE) = 'array'::text) AND (pg_column_size(VALUE) <= 2097152)));
+
+--
+-- Name: DOMAIN message_parts; Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON DOMAIN private.message_parts IS 'AI SDK message parts: a JSON array of at most 2 MiB.';
+
+--
+-- Name: message_role; Type: DOMAIN; Schema: private; Owner: -
+--
+
+CREATE DOMAIN private.message_role AS text
+	CONSTRAINT message_role_check CHECK ((VALUE = ANY (ARRAY['user'::text, 'assistant'::text, 'system'::text, 'tool'::text])));
+
+--
+-- Name: DOMAIN message_role; Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON DOMAIN private.message_role IS 'Who wrote a message: user, assistant, system or tool.';
+
+--
+-- Name: message_status; Type: DOMAIN; Schema: private; Owner: -
+--
+
+CREATE DOMAIN private.message_status AS text
+	CONSTRAINT message_status_check CHECK ((VALUE = ANY (ARRAY['pending'::text, 'success'::text, 'error'::text, 'aborted'::text])));
+
+--
+-- Name: DOMAIN message_status; Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON DOMAIN private.message_status IS 'State of a message: pending, success, error or aborted.';
+
+--
+-- Name: message_tool_calls; Type: DOMAIN; Schema: private; Owner: -
+--
+
+CREATE DOMAIN private.message_tool_calls AS jsonb
+	CONSTRAINT message_tool_calls_check CHECK (((jsonb_typeof(VALUE) = 'array'::text) AND (jsonb_array_length(VALUE) <= 128) AND (pg_column_size(VALUE) <= 1048576)));
+
+--
+-- Name: DOMAIN message_tool_calls; Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON DOMAIN private.message_tool_calls IS 'Tool calls of an assistant message: a JSON array of at most 128 items and 1 MiB.';
+
+--
+-- Name: metadata_object; Type: DOMAIN; Schema: private; Owner: -
+--
+
+CREATE DOMAIN private.metadata_object AS jsonb
+	CONSTRAINT metadata_object_check CHECK (((jsonb_typeof(VALUE) = 'object'::text) AND (pg_column_size(VALUE) <= 16384)));
+
+--
+-- Name: DOMAIN metadata_object; Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON DOMAIN private.metadata_object IS 'Free-form app data: a JSON object of at most 16 KiB.';
+
+--
+-- Name: model_name; Type: DOMAIN; Schema: private; Owner: -
+--
+
+CREATE DOMAIN private.model_name AS text
+	CONSTRAINT model_name_check CHECK (((char_length(VALUE) >= 1) AND (char_length(VALUE) <= 100)));
+
+--
+-- Name: DOMAIN model_name; Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON DOMAIN private.model_name IS 'An AI model''s name: 1 to 100 characters.';
+
+--
+-- Name: nonnegative_integer; Type: DOMAIN; Schema: private; Owner: -
+--
+
+CREATE DOMAIN private.nonnegative_integer AS integer
+	CONSTRAINT nonnegative_integer_check CHECK ((VALUE >= 0));
+
+--
+-- Name: DOMAIN nonnegative_integer; Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON DOMAIN private.nonnegative_integer IS 'An integer 0 or above (counters, per-message token annotations).';
+
+--
+-- Name: positive_integer; Type: DOMAIN; Schema: private; Owner: -
+--
+
+CREATE DOMAIN private.positive_integer AS integer
+	CONSTRAINT positive_integer_check CHECK ((VALUE > 0));
+
+--
+-- Name: DOMAIN positive_integer; Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON DOMAIN private.positive_integer IS 'An integer above 0 (max_tokens, context_length).';
+
+--
 -- Name: rate_limit_rule; Type: TYPE; Schema: private; Owner: -
 --
 
@@ -64,6 +259,45 @@ CREATE TYPE private.rate_limit_rule AS (
 --
 
 COMMENT ON TYPE private.rate_limit_rule IS 'One rate-limit rule: a state bucket key (endpoint:window_seconds, or the admin domain''s agent keys), max_requests per window_seconds (null = unlimited).';
+
+--
+-- Name: system_prompt; Type: DOMAIN; Schema: private; Owner: -
+--
+
+CREATE DOMAIN private.system_prompt AS text
+	CONSTRAINT system_prompt_check CHECK ((char_length(VALUE) <= 100000));
+
+--
+-- Name: DOMAIN system_prompt; Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON DOMAIN private.system_prompt IS 'A system prompt: at most 100,000 characters.';
+
+--
+-- Name: temperature; Type: DOMAIN; Schema: private; Owner: -
+--
+
+CREATE DOMAIN private.temperature AS double precision
+	CONSTRAINT temperature_check CHECK (((VALUE >= (0)::double precision) AND (VALUE <= (2)::double precision)));
+
+--
+-- Name: DOMAIN temperature; Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON DOMAIN private.temperature IS 'Sampling temperature, 0 to 2 (NaN and the infinities refused).';
+
+--
+-- Name: tool_reference; Type: DOMAIN; Schema: private; Owner: -
+--
+
+CREATE DOMAIN private.tool_reference AS text
+	CONSTRAINT tool_reference_check CHECK (((char_length(VALUE) >= 1) AND (char_length(VALUE) <= 200)));
+
+--
+-- Name: DOMAIN tool_reference; Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON DOMAIN private.tool_reference IS 'A tool call id or a tool name: 1 to 200 characters.';
 
 --
 -- Name: agent_time_window(); Type: FUNCTION; Schema: private; Owner: -
@@ -1357,16 +1591,18 @@ COMMENT ON FUNCTION private.count_inserted_message() IS 'Trigger after insert on
 --
 
 CREATE FUNCTION private.uuid_v7() RETURNS uuid
-    LANGUAGE sql
+    LANGUAGE plpgsql
     SET search_path TO ''
     AS $$
-  select pg_catalog.encode(
+begin
+  return pg_catalog.encode(
     pg_catalog.set_bit(pg_catalog.set_bit(
       pg_catalog.overlay(pg_catalog.uuid_send(pg_catalog.gen_random_uuid()),
         pg_catalog.substr(pg_catalog.int8send(pg_catalog.floor(extract(epoch from pg_catalog.clock_timestamp()) * 1000)::bigint), 3),
         1, 6),
       52, 1), 53, 1),
     'hex')::uuid;
+end;
 $$;
 
 --
@@ -3823,35 +4059,24 @@ COMMENT ON FUNCTION private.mark_notifications_read(p_notification_ids uuid[]) I
 CREATE TABLE public.conversations (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
     user_id uuid NOT NULL,
-    title text NOT NULL,
-    visibility text DEFAULT 'private'::text NOT NULL,
-    model_name text,
-    system_prompt text,
-    temperature double precision,
-    max_tokens integer,
-    context_length integer,
+    title private.chat_title NOT NULL,
+    visibility private.conversation_visibility DEFAULT 'private'::text NOT NULL,
+    model_name private.model_name,
+    system_prompt private.system_prompt,
+    temperature private.temperature,
+    max_tokens private.positive_integer,
+    context_length private.positive_integer,
     is_archived boolean DEFAULT false NOT NULL,
-    message_count integer DEFAULT 0 NOT NULL,
+    message_count private.nonnegative_integer DEFAULT 0 NOT NULL,
     total_input_tokens bigint DEFAULT 0 NOT NULL,
     total_output_tokens bigint DEFAULT 0 NOT NULL,
-    total_cost numeric(16,6) DEFAULT 0 NOT NULL,
-    last_context jsonb,
-    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
+    total_cost private.cost_total DEFAULT 0 NOT NULL,
+    last_context private.last_context,
+    metadata private.metadata_object DEFAULT '{}'::jsonb NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     last_message_at timestamp with time zone,
-    CONSTRAINT conversations_context_length_positive CHECK ((context_length > 0)),
-    CONSTRAINT conversations_last_context_object CHECK (((jsonb_typeof(last_context) = 'object'::text) AND (pg_column_size(last_context) <= 65536))),
-    CONSTRAINT conversations_max_tokens_positive CHECK ((max_tokens > 0)),
-    CONSTRAINT conversations_message_count_nonnegative CHECK ((message_count >= 0)),
-    CONSTRAINT conversations_metadata_object CHECK (((jsonb_typeof(metadata) = 'object'::text) AND (pg_column_size(metadata) <= 16384))),
-    CONSTRAINT conversations_model_name_length CHECK (((char_length(model_name) >= 1) AND (char_length(model_name) <= 100))),
-    CONSTRAINT conversations_system_prompt_length CHECK ((char_length(system_prompt) <= 100000)),
-    CONSTRAINT conversations_temperature_range CHECK (((temperature >= (0)::double precision) AND (temperature <= (2)::double precision))),
-    CONSTRAINT conversations_title_length CHECK ((((char_length(title) >= 1) AND (char_length(title) <= 200)) AND (btrim(title) <> ''::text))),
-    CONSTRAINT conversations_total_cost_finite CHECK ((total_cost <> ALL (ARRAY['NaN'::numeric, 'Infinity'::numeric, '-Infinity'::numeric]))),
-    CONSTRAINT conversations_totals_nonnegative CHECK (((total_input_tokens >= 0) AND (total_output_tokens >= 0) AND (total_cost >= (0)::numeric))),
-    CONSTRAINT conversations_visibility CHECK ((visibility = ANY (ARRAY['private'::text, 'public'::text])))
+    CONSTRAINT conversations_token_totals_nonnegative CHECK (((total_input_tokens >= 0) AND (total_output_tokens >= 0)))
 )
 WITH (fillfactor='90');
 
@@ -4857,35 +5082,23 @@ CREATE TABLE public.messages (
     id uuid DEFAULT private.uuid_v7() NOT NULL,
     conversation_id uuid NOT NULL,
     user_id uuid NOT NULL,
-    role text NOT NULL,
-    content text DEFAULT ''::text NOT NULL,
-    parts jsonb DEFAULT '[]'::jsonb NOT NULL,
-    attachments jsonb DEFAULT '[]'::jsonb NOT NULL,
-    tool_calls jsonb,
-    tool_call_id text,
-    tool_name text,
-    status text DEFAULT 'success'::text NOT NULL,
-    model_used text,
-    input_tokens integer,
-    output_tokens integer,
-    cost numeric(12,6),
-    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
+    role private.message_role NOT NULL,
+    content private.message_content DEFAULT ''::text NOT NULL,
+    parts private.message_parts DEFAULT '[]'::jsonb NOT NULL,
+    attachments private.message_attachments DEFAULT '[]'::jsonb NOT NULL,
+    tool_calls private.message_tool_calls,
+    tool_call_id private.tool_reference,
+    tool_name private.tool_reference,
+    status private.message_status DEFAULT 'success'::text NOT NULL,
+    model_used private.model_name,
+    input_tokens private.nonnegative_integer,
+    output_tokens private.nonnegative_integer,
+    cost private.message_cost,
+    metadata private.metadata_object DEFAULT '{}'::jsonb NOT NULL,
     created_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT messages_attachments_array CHECK (((jsonb_typeof(attachments) = 'array'::text) AND (jsonb_array_length(attachments) <= 100) AND (pg_column_size(attachments) <= 65536))),
-    CONSTRAINT messages_content_length CHECK ((char_length(content) <= 1000000)),
-    CONSTRAINT messages_cost_finite CHECK ((cost <> ALL (ARRAY['NaN'::numeric, 'Infinity'::numeric, '-Infinity'::numeric]))),
-    CONSTRAINT messages_metadata_object CHECK (((jsonb_typeof(metadata) = 'object'::text) AND (pg_column_size(metadata) <= 16384))),
-    CONSTRAINT messages_model_used_length CHECK (((char_length(model_used) >= 1) AND (char_length(model_used) <= 100))),
-    CONSTRAINT messages_not_empty CHECK (((content <> ''::text) OR (parts <> '[]'::jsonb) OR (jsonb_array_length(COALESCE(tool_calls, '[]'::jsonb)) > 0))),
-    CONSTRAINT messages_parts_array CHECK (((jsonb_typeof(parts) = 'array'::text) AND (pg_column_size(parts) <= 2097152))),
-    CONSTRAINT messages_role CHECK ((role = ANY (ARRAY['user'::text, 'assistant'::text, 'system'::text, 'tool'::text]))),
-    CONSTRAINT messages_status CHECK ((status = ANY (ARRAY['pending'::text, 'success'::text, 'error'::text, 'aborted'::text]))),
-    CONSTRAINT messages_tool_call_id_length CHECK (((char_length(tool_call_id) >= 1) AND (char_length(tool_call_id) <= 200))),
-    CONSTRAINT messages_tool_call_id_required CHECK (((role <> 'tool'::text) OR (tool_call_id IS NOT NULL))),
-    CONSTRAINT messages_tool_calls_array CHECK (((jsonb_typeof(tool_calls) = 'array'::text) AND (jsonb_array_length(tool_calls) <= 128) AND (pg_column_size(tool_calls) <= 1048576))),
-    CONSTRAINT messages_tool_name_length CHECK (((char_length(tool_name) >= 1) AND (char_length(tool_name) <= 200))),
-    CONSTRAINT messages_usage_nonnegative CHECK (((input_tokens >= 0) AND (output_tokens >= 0) AND (cost >= (0)::numeric)))
+    CONSTRAINT messages_not_empty CHECK ((((content)::text <> ''::text) OR ((parts)::jsonb <> '[]'::jsonb) OR (jsonb_array_length(COALESCE((tool_calls)::jsonb, '[]'::jsonb)) > 0))),
+    CONSTRAINT messages_tool_call_id_required CHECK ((((role)::text <> 'tool'::text) OR (tool_call_id IS NOT NULL)))
 );
 
 --
@@ -5742,8 +5955,8 @@ CREATE FUNCTION private.shared_messages(p_conversation_id uuid, p_limit integer,
     SET search_path TO ''
     AS $$
 declare
-  v_before_at timestamptz := 'infinity';
-  v_before_id uuid := 'ffffffff-ffff-ffff-ffff-ffffffffffff';
+  v_before_at timestamptz := 'infinity'::timestamptz;
+  v_before_id uuid := 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid;
 begin
   if not private.conversation_is_public(p_conversation_id) then
     return;
@@ -5759,8 +5972,9 @@ begin
   end if;
   return query
     select page.id, page.conversation_id, null::uuid, page.role, page.content, page.parts, page.attachments,
-           page.tool_calls, page.tool_call_id, page.tool_name, page.status, null::text, null::integer,
-           null::integer, null::numeric(12, 6), null::jsonb, page.created_at, page.updated_at
+           page.tool_calls, page.tool_call_id, page.tool_name, page.status, null::private.model_name,
+           null::private.nonnegative_integer, null::private.nonnegative_integer, null::private.message_cost,
+           null::private.metadata_object, page.created_at, page.updated_at
       from (select m.* from public.messages as m
              where m.conversation_id = p_conversation_id and (m.created_at, m.id) < (v_before_at, v_before_id)
              order by m.created_at desc, m.id desc
@@ -7424,7 +7638,6 @@ CREATE FUNCTION public.create_message(p_conversation_id uuid, p_content text DEF
     AS $$
 declare
   v_uid uuid := auth.uid();
-  v_owner uuid;
   v_parts jsonb;
   v_content text;
   v_row public.messages;
@@ -7432,69 +7645,74 @@ begin
   if v_uid is null then
     raise exception 'you must be signed in' using errcode = '42501';
   end if;
-  if p_role is null then
-    raise exception 'invalid role: must be one of user, assistant, system, tool' using errcode = '22023';
-  end if;
-  if p_status is null then
-    raise exception 'invalid status: must be one of pending, success, error, aborted' using errcode = '22023';
-  end if;
-  perform private.check_message_fields(p_role, p_status, p_content, p_parts, p_attachments, p_tool_calls,
-    p_tool_call_id, p_tool_name, p_model_used, p_input_tokens, p_output_tokens, p_cost, p_metadata);
-  if p_role = 'tool' and p_tool_call_id is null then
-    raise exception 'invalid tool message: p_tool_call_id is required when the role is tool' using errcode = '22023';
-  end if;
-
-  -- Both shapes are always stored: seed 000 clients read content, AI SDK
-  -- clients read parts.
-  if p_parts is null then
-    v_parts := case when p_content <> '' then jsonb_build_array(jsonb_build_object('type', 'text', 'text', p_content))
-                    else '[]'::jsonb end;
-  else
-    v_parts := p_parts;
-  end if;
-  if p_content is null then
-    v_content := coalesce(
-      (select string_agg(e.part ->> 'text', E'\n') from jsonb_array_elements(v_parts) as e(part)
-        where e.part ->> 'type' = 'text'),
-      '');
-  else
+  if p_role in ('user', 'assistant', 'system') and p_status in ('pending', 'success', 'error', 'aborted')
+     and p_content <> '' and char_length(p_content) <= 1000000
+     and p_parts is null and p_attachments is null and p_tool_calls is null and p_tool_call_id is null
+     and p_tool_name is null and p_model_used is null and p_input_tokens is null and p_output_tokens is null
+     and p_cost is null
+     and (p_metadata is null or (jsonb_typeof(p_metadata) = 'object' and pg_catalog.pg_column_size(p_metadata) <= 16384)) then
     v_content := p_content;
-  end if;
-  if v_content = '' and v_parts = '[]'::jsonb and coalesce(jsonb_array_length(p_tool_calls), 0) = 0 then
-    raise exception 'invalid message: content or parts is required' using errcode = '22023';
+    v_parts := jsonb_build_array(jsonb_build_object('type', 'text', 'text', p_content));
+  else
+    if p_role is null then
+      raise exception 'invalid role: must be one of user, assistant, system, tool' using errcode = '22023';
+    end if;
+    if p_status is null then
+      raise exception 'invalid status: must be one of pending, success, error, aborted' using errcode = '22023';
+    end if;
+    perform private.check_message_fields(p_role, p_status, p_content, p_parts, p_attachments, p_tool_calls,
+      p_tool_call_id, p_tool_name, p_model_used, p_input_tokens, p_output_tokens, p_cost, p_metadata);
+    if p_role = 'tool' and p_tool_call_id is null then
+      raise exception 'invalid tool message: p_tool_call_id is required when the role is tool' using errcode = '22023';
+    end if;
+
+    -- Both shapes are always stored: seed 000 clients read content, AI SDK
+    -- clients read parts.
+    if p_parts is null then
+      v_parts := case when p_content <> '' then jsonb_build_array(jsonb_build_object('type', 'text', 'text', p_content))
+                      else '[]'::jsonb end;
+    else
+      v_parts := p_parts;
+    end if;
+    if p_content is null then
+      v_content := coalesce(
+        (select string_agg(e.part ->> 'text', E'\n') from jsonb_array_elements(v_parts) as e(part)
+          where e.part ->> 'type' = 'text'),
+        '');
+    else
+      v_content := p_content;
+    end if;
+    if v_content = '' and v_parts = '[]'::jsonb and coalesce(jsonb_array_length(p_tool_calls), 0) = 0 then
+      raise exception 'invalid message: content or parts is required' using errcode = '22023';
+    end if;
   end if;
 
-  -- Under the caller's RLS: a conversation they cannot see is "not found" (no
-  -- hint that it exists); one they see but do not own is 42501.
-  select c.user_id into v_owner from public.conversations as c where c.id = p_conversation_id;
+  -- No exception block here (it would cost a subtransaction on the hottest
+  -- path): a duplicate p_id surfaces as the primary key's own 23505.
+  insert into public.messages (id, conversation_id, role, content, parts, attachments, tool_calls, tool_call_id,
+                               tool_name, status, model_used, input_tokens, output_tokens, cost, metadata)
+  select coalesce(p_id,
+           pg_catalog.encode(
+             pg_catalog.set_bit(pg_catalog.set_bit(
+               pg_catalog.overlay(pg_catalog.uuid_send(pg_catalog.gen_random_uuid()),
+                 pg_catalog.substr(pg_catalog.int8send(pg_catalog.floor(extract(epoch from pg_catalog.clock_timestamp()) * 1000)::bigint), 3),
+                 1, 6),
+               52, 1), 53, 1),
+             'hex')::uuid),
+         c.id, p_role, v_content, v_parts, coalesce(p_attachments, '[]'::jsonb), p_tool_calls, p_tool_call_id,
+         p_tool_name, p_status, p_model_used, p_input_tokens, p_output_tokens, p_cost, coalesce(p_metadata, '{}'::jsonb)
+    from public.conversations as c
+   where c.id = p_conversation_id and c.user_id = v_uid
+  returning * into v_row;
   if not found then
-    if private.conversation_is_public(p_conversation_id) then
+    -- Under the caller's RLS: a conversation they cannot see is "not found"
+    -- (no hint that it exists); one they see but do not own is 42501.
+    perform 1 from public.conversations as c where c.id = p_conversation_id;
+    if found or private.conversation_is_public(p_conversation_id) then
       raise exception 'only the owner can change this conversation' using errcode = '42501';
     end if;
     raise exception 'conversation not found' using errcode = 'PT404', detail = format('id = %s', p_conversation_id);
   end if;
-  if v_owner <> v_uid then
-    raise exception 'only the owner can change this conversation' using errcode = '42501';
-  end if;
-
-  -- No exception block here (it would cost a subtransaction on the hottest
-  -- path): a duplicate p_id surfaces as the primary key's own 23505. The id
-  -- is private.uuid_v7() written out, which as a function call is planned anew
-  -- on every call (a `language sql` function with SET is never inlined).
-  insert into public.messages (id, conversation_id, role, content, parts, attachments, tool_calls, tool_call_id,
-                               tool_name, status, model_used, input_tokens, output_tokens, cost, metadata)
-  values (coalesce(p_id,
-            pg_catalog.encode(
-              pg_catalog.set_bit(pg_catalog.set_bit(
-                pg_catalog.overlay(pg_catalog.uuid_send(pg_catalog.gen_random_uuid()),
-                  pg_catalog.substr(pg_catalog.int8send(pg_catalog.floor(extract(epoch from pg_catalog.clock_timestamp()) * 1000)::bigint), 3),
-                  1, 6),
-                52, 1), 53, 1),
-              'hex')::uuid),
-          p_conversation_id, p_role, v_content, v_parts,
-          coalesce(p_attachments, '[]'::jsonb), p_tool_calls, p_tool_call_id, p_tool_name, p_status, p_model_used,
-          p_input_tokens, p_output_tokens, p_cost, coalesce(p_metadata, '{}'::jsonb))
-  returning * into v_row;
   return v_row;
 end;
 $$;
@@ -9260,8 +9478,8 @@ CREATE FUNCTION public.list_messages(p_conversation_id uuid, p_limit integer DEF
     SET search_path TO ''
     AS $$
 declare
-  v_before_at timestamptz := 'infinity';
-  v_before_id uuid := 'ffffffff-ffff-ffff-ffff-ffffffffffff';
+  v_before_at timestamptz := 'infinity'::timestamptz;
+  v_before_id uuid := 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid;
 begin
   if p_limit is null or p_limit not between 1 and 200 then
     raise exception 'invalid limit: must be 1 to 200' using errcode = '22023';
@@ -14159,7 +14377,7 @@ CREATE INDEX configurations_updated_by ON public.configurations USING btree (upd
 -- Name: conversations_public_idx; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX conversations_public_idx ON public.conversations USING btree (visibility, updated_at DESC) WHERE (visibility = 'public'::text);
+CREATE INDEX conversations_public_idx ON public.conversations USING btree (visibility, updated_at DESC) WHERE ((visibility)::text = 'public'::text);
 
 --
 -- Name: conversations_user_recency_idx; Type: INDEX; Schema: public; Owner: -
@@ -15575,7 +15793,7 @@ CREATE POLICY conversations_select ON public.conversations FOR SELECT TO authent
 -- Name: conversations conversations_select_anon; Type: POLICY; Schema: public; Owner: -
 --
 
-CREATE POLICY conversations_select_anon ON public.conversations FOR SELECT TO anon USING ((visibility = 'public'::text));
+CREATE POLICY conversations_select_anon ON public.conversations FOR SELECT TO anon USING (((visibility)::text = 'public'::text));
 
 --
 -- Name: conversations conversations_update; Type: POLICY; Schema: public; Owner: -

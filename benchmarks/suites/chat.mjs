@@ -76,22 +76,47 @@ export async function setup(ctx) {
       from (select conversation_id, count(*)::int as n, max(created_at) as last from public.messages group by conversation_id) as s
      where c.id = s.conversation_id;
   `);
-  // The floor case's table: one durable row with one sequential index, the
-  // least a durable write can do (bench database only, not a migration).
+  // create_message's function floor (bench database only, not a migration):
+  // the same message row (id, content and its text part, role; defaults for
+  // the rest), into the same table with its indexes, owner, quota and counter
+  // triggers, from the cheapest function the rules allow: plpgsql with
+  // search_path set, security invoker as create_message is. No checks, no
+  // derivation (the parts come in as an argument), no ownership test.
   ctx.sql(`
-    create schema if not exists bench;
-    create table if not exists bench.durable_insert (
-      id bigint generated always as identity primary key,
-      conversation_id uuid not null,
-      content text not null
-    );
+    create schema if not exists bench_floor;
+    grant usage on schema bench_floor to authenticated;
+    create or replace function bench_floor.insert_message(p_conversation_id uuid, p_content text, p_role text, p_parts jsonb)
+    returns public.messages
+    language plpgsql volatile security invoker set search_path = '' as $$
+    declare
+      v_row public.messages;
+    begin
+      insert into public.messages (id, conversation_id, role, content, parts)
+      values (${uuidV7}, p_conversation_id, p_role, p_content, p_parts)
+      returning * into v_row;
+      return v_row;
+    end $$;
+    grant execute on function bench_floor.insert_message(uuid, text, text, jsonb) to authenticated;
   `);
 }
+
+// private.uuid_v7()'s expression, as create_message writes it inline: the
+// floors make the same time-ordered id the same way.
+const uuidV7 = `pg_catalog.encode(pg_catalog.set_bit(pg_catalog.set_bit(pg_catalog.overlay(pg_catalog.uuid_send(pg_catalog.gen_random_uuid()),
+        pg_catalog.substr(pg_catalog.int8send(pg_catalog.floor(extract(epoch from pg_catalog.clock_timestamp()) * 1000)::bigint), 3), 1, 6),
+        52, 1), 53, 1), 'hex')::uuid`;
 
 // The heavy user (1) reads; writers are the other users, each into their own conversations.
 const asHeavyUser = (call) => asBenchUserRequest(`\\set u 1\n`, call);
 
 const convIdOf = (k) => `('00000000-0000-4000-9000-' || lpad(to_hex(:${k}::int), 12, '0'))::uuid`;
+
+// create_message's case and its floors: the same user, the same message.
+const pickWriterConversation = `\\set k random(${heavyUserConversations + 1}, ${firstSharedK - 1})\n`;
+const text = 'A new question from the benchmark.';
+const parts = JSON.stringify([{ type: 'text', text }]);
+const functionFloor = 'function floor: the same message row from a plpgsql function (insert ... returning, no checks)';
+const bareFloor = 'bare floor: the same message row by one INSERT ... RETURNING (no function)';
 
 export const cases = [
   // Reads first: they run while the checkpoint that follows the bulk load is
@@ -123,27 +148,26 @@ export const cases = [
     // the heavy writer (role and claims set once per connection) writes into a
     // random one of their 25,000 conversations.
     name: 'create_message (server-side call, user 2, random own conversation)',
-    target: 0.25,
+    floor: functionFloor,
+    bare: bareFloor,
+    session: benchUserSession(2),
+    script: `${pickWriterConversation}select public.create_message(${convIdOf('k')}, '${text}', 'user');\n`,
+  },
+  {
+    // The same row by the cheapest function the rules allow (setup), as the
+    // same user: the RLS check, the triggers (owner, quota, counter), the
+    // foreign key and every index; nothing of create_message's own logic.
+    name: functionFloor,
+    session: benchUserSession(2),
+    script: `${pickWriterConversation}select bench_floor.insert_message(${convIdOf('k')}, '${text}', 'user', '${parts}');\n`,
+  },
+  {
+    // The same row by one bare INSERT as the same user (no function around it).
+    name: bareFloor,
     session: benchUserSession(2),
     script:
-      `\\set k random(${heavyUserConversations + 1}, ${firstSharedK - 1})\n` +
-      `select public.create_message(${convIdOf('k')}, 'A new question from the benchmark.', 'user');\n`,
-  },
-  {
-    // Floors, for reading the figure above (same run, same server-side shape).
-    // The same rows written by a plain INSERT as the table owner: the message,
-    // its owner and counter triggers, its foreign key, every index; no function.
-    name: 'floor: the same message as a plain INSERT (triggers, indexes, no function)',
-    script:
-      `\\set k random(${heavyUserConversations + 1}, ${firstSharedK - 1})\n` +
-      `insert into public.messages (conversation_id, role, content) values (${convIdOf('k')}, 'user', 'A new question from the benchmark.');\n`,
-  },
-  {
-    // The least any durable write can cost here: one row, one index, commit.
-    name: 'floor: durable one-row INSERT (one index, no triggers)',
-    script:
-      `\\set k random(${heavyUserConversations + 1}, ${firstSharedK - 1})\n` +
-      `insert into bench.durable_insert (conversation_id, content) values (${convIdOf('k')}, 'A new question from the benchmark.');\n`,
+      `${pickWriterConversation}insert into public.messages (id, conversation_id, role, content, parts)\n` +
+      `values (${uuidV7.replace(/\s+/g, ' ')}, ${convIdOf('k')}, 'user', '${text}', '${parts}') returning *;\n`,
   },
   {
     name: 'create_message (as a request, random user, own conversation)',

@@ -80,20 +80,26 @@ revoke execute on function private.encryption_key(text) from public, anon, authe
 -- Time-ordered ids (UUID version 7 layout: 48-bit millisecond timestamp, then
 -- random bits). Messages are the hottest insert path; a random v4 primary key
 -- writes into a random index page on every insert, a v7 key appends.
+-- plpgsql rather than sql: a `language sql` function with a SET clause is
+-- neither inlined nor cached, so it is parsed and planned on every call (as a
+-- column default, once per inserted row); plpgsql keeps its expression's plan
+-- for the session.
 create or replace function private.uuid_v7()
 returns uuid
-language sql
+language plpgsql
 volatile
 security invoker
 set search_path = ''
 as $$
-  select pg_catalog.encode(
+begin
+  return pg_catalog.encode(
     pg_catalog.set_bit(pg_catalog.set_bit(
       pg_catalog.overlay(pg_catalog.uuid_send(pg_catalog.gen_random_uuid()),
         pg_catalog.substr(pg_catalog.int8send(pg_catalog.floor(extract(epoch from pg_catalog.clock_timestamp()) * 1000)::bigint), 3),
         1, 6),
       52, 1), 53, 1),
     'hex')::uuid;
+end;
 $$;
 
 comment on function private.uuid_v7() is
@@ -109,7 +115,7 @@ grant execute on function private.uuid_v7() to authenticated, service_role;
 -- so each call runs the SQL-function executor: the hot functions
 -- (create_transaction, update_transaction_status, find_nearby_locations)
 -- write the same expression inline instead (auth.jwt() and auth.uid() have no
--- SET clause and inline), as they do for private.uuid_v7().
+-- SET clause and inline).
 -- ---------------------------------------------------------------------------
 create or replace function private.is_service_role()
 returns boolean

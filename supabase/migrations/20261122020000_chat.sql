@@ -18,41 +18,87 @@
 -- input_tokens/output_tokens/cost are annotations and never feed them.
 
 -- ---------------------------------------------------------------------------
+-- Column domains. A table CHECK is rebuilt and planned at the start of every
+-- statement that writes the table (ExecRelCheck, once per query), and every
+-- one runs whichever columns the statement sets; a domain's CHECK is compiled
+-- once per connection (the type cache) and runs only when a value of that
+-- column is written. Every new message also updates its conversation, so
+-- the single-column rules of both tables are domains; rules that read two
+-- columns stay table CHECKs. A refusal is the same 23514 either way.
+-- ---------------------------------------------------------------------------
+create domain private.chat_title as text
+  check (char_length(value) between 1 and 200 and pg_catalog.btrim(value) <> '');
+comment on domain private.chat_title is 'Title of a conversation: 1 to 200 characters, not blank.';
+create domain private.conversation_visibility as text check (value in ('private', 'public'));
+comment on domain private.conversation_visibility is '''private'' or ''public''.';
+create domain private.model_name as text check (char_length(value) between 1 and 100);
+comment on domain private.model_name is 'An AI model''s name: 1 to 100 characters.';
+create domain private.system_prompt as text check (char_length(value) <= 100000);
+comment on domain private.system_prompt is 'A system prompt: at most 100,000 characters.';
+-- Bounded on both sides: NaN sorts above every number, so `<= 2` refuses it.
+create domain private.temperature as double precision check (value >= 0 and value <= 2);
+comment on domain private.temperature is 'Sampling temperature, 0 to 2 (NaN and the infinities refused).';
+create domain private.positive_integer as integer check (value > 0);
+comment on domain private.positive_integer is 'An integer above 0 (max_tokens, context_length).';
+create domain private.nonnegative_integer as integer check (value >= 0);
+comment on domain private.nonnegative_integer is 'An integer 0 or above (counters, per-message token annotations).';
+-- numeric keeps NaN, which passes `>= 0`: refused by name.
+create domain private.cost_total as numeric(16, 6) check (value >= 0 and value not in ('NaN', 'Infinity', '-Infinity'));
+comment on domain private.cost_total is 'A running cost in dollars: finite, 0 or above.';
+create domain private.message_cost as numeric(12, 6) check (value >= 0 and value not in ('NaN', 'Infinity', '-Infinity'));
+comment on domain private.message_cost is 'A per-message cost annotation in dollars: finite, 0 or above.';
+create domain private.metadata_object as jsonb
+  check (pg_catalog.jsonb_typeof(value) = 'object' and pg_catalog.pg_column_size(value) <= 16384);
+comment on domain private.metadata_object is 'Free-form app data: a JSON object of at most 16 KiB.';
+create domain private.last_context as jsonb
+  check (pg_catalog.jsonb_typeof(value) = 'object' and pg_catalog.pg_column_size(value) <= 65536);
+comment on domain private.last_context is 'The AI SDK''s last usage/context data: a JSON object of at most 64 KiB.';
+create domain private.message_role as text check (value in ('user', 'assistant', 'system', 'tool'));
+comment on domain private.message_role is 'Who wrote a message: user, assistant, system or tool.';
+create domain private.message_status as text check (value in ('pending', 'success', 'error', 'aborted'));
+comment on domain private.message_status is 'State of a message: pending, success, error or aborted.';
+create domain private.message_content as text check (char_length(value) <= 1000000);
+comment on domain private.message_content is 'Plain text of a message: at most 1,000,000 characters.';
+create domain private.message_parts as jsonb
+  check (pg_catalog.jsonb_typeof(value) = 'array' and pg_catalog.pg_column_size(value) <= 2097152);
+comment on domain private.message_parts is 'AI SDK message parts: a JSON array of at most 2 MiB.';
+create domain private.message_attachments as jsonb
+  check (pg_catalog.jsonb_typeof(value) = 'array' and pg_catalog.jsonb_array_length(value) <= 100
+         and pg_catalog.pg_column_size(value) <= 65536);
+comment on domain private.message_attachments is 'File attachments of a message: a JSON array of at most 100 items and 64 KiB.';
+create domain private.message_tool_calls as jsonb
+  check (pg_catalog.jsonb_typeof(value) = 'array' and pg_catalog.jsonb_array_length(value) <= 128
+         and pg_catalog.pg_column_size(value) <= 1048576);
+comment on domain private.message_tool_calls is 'Tool calls of an assistant message: a JSON array of at most 128 items and 1 MiB.';
+create domain private.tool_reference as text check (char_length(value) between 1 and 200);
+comment on domain private.tool_reference is 'A tool call id or a tool name: 1 to 200 characters.';
+
+-- ---------------------------------------------------------------------------
 -- conversations (seed 000 conversations + seed 002 Chat)
 -- ---------------------------------------------------------------------------
 create table if not exists public.conversations (
   id uuid primary key default gen_random_uuid(),
   user_id uuid not null references auth.users (id) on delete cascade,
-  title text not null,
-  visibility text not null default 'private',
-  model_name text,
-  system_prompt text,
-  temperature double precision,
-  max_tokens integer,
-  context_length integer,
+  title private.chat_title not null,
+  visibility private.conversation_visibility not null default 'private',
+  model_name private.model_name,
+  system_prompt private.system_prompt,
+  temperature private.temperature,
+  max_tokens private.positive_integer,
+  context_length private.positive_integer,
   is_archived boolean not null default false,
-  message_count integer not null default 0,
+  message_count private.nonnegative_integer not null default 0,
   total_input_tokens bigint not null default 0,
   total_output_tokens bigint not null default 0,
-  total_cost numeric(16, 6) not null default 0,
-  last_context jsonb,
-  metadata jsonb not null default '{}'::jsonb,
+  total_cost private.cost_total not null default 0,
+  last_context private.last_context,
+  metadata private.metadata_object not null default '{}'::jsonb,
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
   last_message_at timestamptz,
-  constraint conversations_title_length check (char_length(title) between 1 and 200 and btrim(title) <> ''),
-  constraint conversations_visibility check (visibility in ('private', 'public')),
-  constraint conversations_model_name_length check (char_length(model_name) between 1 and 100),
-  constraint conversations_system_prompt_length check (char_length(system_prompt) <= 100000),
-  constraint conversations_temperature_range check (temperature between 0 and 2),
-  constraint conversations_max_tokens_positive check (max_tokens > 0),
-  constraint conversations_context_length_positive check (context_length > 0),
-  constraint conversations_message_count_nonnegative check (message_count >= 0),
-  constraint conversations_totals_nonnegative check (total_input_tokens >= 0 and total_output_tokens >= 0 and total_cost >= 0),
-  -- NaN passes every >= 0 test and poisons sums
-  constraint conversations_total_cost_finite check (total_cost not in ('NaN', 'Infinity', '-Infinity')),
-  constraint conversations_last_context_object check (jsonb_typeof(last_context) = 'object' and pg_column_size(last_context) <= 65536),
-  constraint conversations_metadata_object check (jsonb_typeof(metadata) = 'object' and pg_column_size(metadata) <= 16384)
+  -- The other rules are the columns' domains. The token totals keep a table
+  -- CHECK: pgTAP's is() and results_eq compare them as bigint (usage tests).
+  constraint conversations_token_totals_nonnegative check (total_input_tokens >= 0 and total_output_tokens >= 0)
 )
 -- Every message updates its conversation's row: leave room on the page.
 with (fillfactor = 90);
@@ -93,37 +139,24 @@ create table if not exists public.messages (
   id uuid primary key default private.uuid_v7(),
   conversation_id uuid not null references public.conversations (id) on delete cascade,
   user_id uuid not null,
-  role text not null,
-  content text not null default '',
-  parts jsonb not null default '[]'::jsonb,
-  attachments jsonb not null default '[]'::jsonb,
-  tool_calls jsonb,
-  tool_call_id text,
-  tool_name text,
-  status text not null default 'success',
-  model_used text,
-  input_tokens integer,
-  output_tokens integer,
-  cost numeric(12, 6),
-  metadata jsonb not null default '{}'::jsonb,
+  role private.message_role not null,
+  content private.message_content not null default '',
+  parts private.message_parts not null default '[]'::jsonb,
+  attachments private.message_attachments not null default '[]'::jsonb,
+  tool_calls private.message_tool_calls,
+  tool_call_id private.tool_reference,
+  tool_name private.tool_reference,
+  status private.message_status not null default 'success',
+  model_used private.model_name,
+  input_tokens private.nonnegative_integer,
+  output_tokens private.nonnegative_integer,
+  cost private.message_cost,
+  metadata private.metadata_object not null default '{}'::jsonb,
   created_at timestamptz not null default clock_timestamp(),
   updated_at timestamptz not null default now(),
-  constraint messages_role check (role in ('user', 'assistant', 'system', 'tool')),
-  constraint messages_status check (status in ('pending', 'success', 'error', 'aborted')),
+  -- the rules that read two columns; the others are the columns' domains
   constraint messages_tool_call_id_required check (role <> 'tool' or tool_call_id is not null),
-  constraint messages_not_empty check (content <> '' or parts <> '[]'::jsonb or jsonb_array_length(coalesce(tool_calls, '[]'::jsonb)) > 0),
-  constraint messages_content_length check (char_length(content) <= 1000000),
-  constraint messages_parts_array check (jsonb_typeof(parts) = 'array' and pg_column_size(parts) <= 2097152),
-  constraint messages_attachments_array check (jsonb_typeof(attachments) = 'array' and jsonb_array_length(attachments) <= 100
-                                               and pg_column_size(attachments) <= 65536),
-  constraint messages_tool_calls_array check (jsonb_typeof(tool_calls) = 'array' and jsonb_array_length(tool_calls) <= 128
-                                              and pg_column_size(tool_calls) <= 1048576),
-  constraint messages_tool_call_id_length check (char_length(tool_call_id) between 1 and 200),
-  constraint messages_tool_name_length check (char_length(tool_name) between 1 and 200),
-  constraint messages_model_used_length check (char_length(model_used) between 1 and 100),
-  constraint messages_usage_nonnegative check (input_tokens >= 0 and output_tokens >= 0 and cost >= 0),
-  constraint messages_cost_finite check (cost not in ('NaN', 'Infinity', '-Infinity')),
-  constraint messages_metadata_object check (jsonb_typeof(metadata) = 'object' and pg_column_size(metadata) <= 16384)
+  constraint messages_not_empty check (content <> '' or parts <> '[]'::jsonb or jsonb_array_length(coalesce(tool_calls, '[]'::jsonb)) > 0)
 );
 
 comment on table public.messages is
@@ -591,8 +624,8 @@ security definer
 set search_path = ''
 as $$
 declare
-  v_before_at timestamptz := 'infinity';
-  v_before_id uuid := 'ffffffff-ffff-ffff-ffff-ffffffffffff';
+  v_before_at timestamptz := 'infinity'::timestamptz;
+  v_before_id uuid := 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid;
 begin
   if not private.conversation_is_public(p_conversation_id) then
     return;
@@ -608,8 +641,9 @@ begin
   end if;
   return query
     select page.id, page.conversation_id, null::uuid, page.role, page.content, page.parts, page.attachments,
-           page.tool_calls, page.tool_call_id, page.tool_name, page.status, null::text, null::integer,
-           null::integer, null::numeric(12, 6), null::jsonb, page.created_at, page.updated_at
+           page.tool_calls, page.tool_call_id, page.tool_name, page.status, null::private.model_name,
+           null::private.nonnegative_integer, null::private.nonnegative_integer, null::private.message_cost,
+           null::private.metadata_object, page.created_at, page.updated_at
       from (select m.* from public.messages as m
              where m.conversation_id = p_conversation_id and (m.created_at, m.id) < (v_before_at, v_before_id)
              order by m.created_at desc, m.id desc
@@ -1222,16 +1256,17 @@ comment on function public.delete_conversation(uuid) is
 -- ---------------------------------------------------------------------------
 -- Message RPCs
 -- ---------------------------------------------------------------------------
--- create_message is flat but for one call: the field checks are
--- private.check_message_fields, the one copy of them (update_message uses it
--- too). That call layer costs about 1% of a call (0.986-1.004x the speed of
--- an inline copy, mixed in one pgbench run: benchmarks/ab/create_message.mjs),
--- far below the benchmark's run-to-run noise, so there is no inline copy.
--- The ownership check is written out (the messages and SQLSTATEs of
--- private.require_own_conversation), and so is the v7 id
--- (private.uuid_v7() stays the column default for direct inserts). The
--- counters stay in triggers: they keep them exact for every insert path
--- (direct table inserts, INSERT ... ON CONFLICT DO NOTHING), not only this RPC.
+-- create_message: one test admits the common message (plain text, a known
+-- role and status, nothing else but metadata); any other call takes the
+-- detailed checks (private.check_message_fields, shared with update_message),
+-- which name the first bad field. The columns' domains hold the same rules for
+-- every other writer. The ownership check is the insert's own filter
+-- (`where c.user_id = uid`); only a call that inserts nothing asks why. The id
+-- is private.uuid_v7()'s expression written out: inline it costs nothing
+-- beyond its own evaluation (private.uuid_v7() stays the column default for
+-- direct inserts). The counters stay in triggers: they keep them exact for
+-- every insert path (direct table inserts, INSERT ... ON CONFLICT DO NOTHING),
+-- not only this RPC.
 create or replace function public.create_message(
   p_conversation_id uuid,
   p_content text default null,
@@ -1257,7 +1292,6 @@ set search_path = ''
 as $$
 declare
   v_uid uuid := auth.uid();
-  v_owner uuid;
   v_parts jsonb;
   v_content text;
   v_row public.messages;
@@ -1265,69 +1299,74 @@ begin
   if v_uid is null then
     raise exception 'you must be signed in' using errcode = '42501';
   end if;
-  if p_role is null then
-    raise exception 'invalid role: must be one of user, assistant, system, tool' using errcode = '22023';
-  end if;
-  if p_status is null then
-    raise exception 'invalid status: must be one of pending, success, error, aborted' using errcode = '22023';
-  end if;
-  perform private.check_message_fields(p_role, p_status, p_content, p_parts, p_attachments, p_tool_calls,
-    p_tool_call_id, p_tool_name, p_model_used, p_input_tokens, p_output_tokens, p_cost, p_metadata);
-  if p_role = 'tool' and p_tool_call_id is null then
-    raise exception 'invalid tool message: p_tool_call_id is required when the role is tool' using errcode = '22023';
-  end if;
-
-  -- Both shapes are always stored: seed 000 clients read content, AI SDK
-  -- clients read parts.
-  if p_parts is null then
-    v_parts := case when p_content <> '' then jsonb_build_array(jsonb_build_object('type', 'text', 'text', p_content))
-                    else '[]'::jsonb end;
-  else
-    v_parts := p_parts;
-  end if;
-  if p_content is null then
-    v_content := coalesce(
-      (select string_agg(e.part ->> 'text', E'\n') from jsonb_array_elements(v_parts) as e(part)
-        where e.part ->> 'type' = 'text'),
-      '');
-  else
+  if p_role in ('user', 'assistant', 'system') and p_status in ('pending', 'success', 'error', 'aborted')
+     and p_content <> '' and char_length(p_content) <= 1000000
+     and p_parts is null and p_attachments is null and p_tool_calls is null and p_tool_call_id is null
+     and p_tool_name is null and p_model_used is null and p_input_tokens is null and p_output_tokens is null
+     and p_cost is null
+     and (p_metadata is null or (jsonb_typeof(p_metadata) = 'object' and pg_catalog.pg_column_size(p_metadata) <= 16384)) then
     v_content := p_content;
-  end if;
-  if v_content = '' and v_parts = '[]'::jsonb and coalesce(jsonb_array_length(p_tool_calls), 0) = 0 then
-    raise exception 'invalid message: content or parts is required' using errcode = '22023';
+    v_parts := jsonb_build_array(jsonb_build_object('type', 'text', 'text', p_content));
+  else
+    if p_role is null then
+      raise exception 'invalid role: must be one of user, assistant, system, tool' using errcode = '22023';
+    end if;
+    if p_status is null then
+      raise exception 'invalid status: must be one of pending, success, error, aborted' using errcode = '22023';
+    end if;
+    perform private.check_message_fields(p_role, p_status, p_content, p_parts, p_attachments, p_tool_calls,
+      p_tool_call_id, p_tool_name, p_model_used, p_input_tokens, p_output_tokens, p_cost, p_metadata);
+    if p_role = 'tool' and p_tool_call_id is null then
+      raise exception 'invalid tool message: p_tool_call_id is required when the role is tool' using errcode = '22023';
+    end if;
+
+    -- Both shapes are always stored: seed 000 clients read content, AI SDK
+    -- clients read parts.
+    if p_parts is null then
+      v_parts := case when p_content <> '' then jsonb_build_array(jsonb_build_object('type', 'text', 'text', p_content))
+                      else '[]'::jsonb end;
+    else
+      v_parts := p_parts;
+    end if;
+    if p_content is null then
+      v_content := coalesce(
+        (select string_agg(e.part ->> 'text', E'\n') from jsonb_array_elements(v_parts) as e(part)
+          where e.part ->> 'type' = 'text'),
+        '');
+    else
+      v_content := p_content;
+    end if;
+    if v_content = '' and v_parts = '[]'::jsonb and coalesce(jsonb_array_length(p_tool_calls), 0) = 0 then
+      raise exception 'invalid message: content or parts is required' using errcode = '22023';
+    end if;
   end if;
 
-  -- Under the caller's RLS: a conversation they cannot see is "not found" (no
-  -- hint that it exists); one they see but do not own is 42501.
-  select c.user_id into v_owner from public.conversations as c where c.id = p_conversation_id;
+  -- No exception block here (it would cost a subtransaction on the hottest
+  -- path): a duplicate p_id surfaces as the primary key's own 23505.
+  insert into public.messages (id, conversation_id, role, content, parts, attachments, tool_calls, tool_call_id,
+                               tool_name, status, model_used, input_tokens, output_tokens, cost, metadata)
+  select coalesce(p_id,
+           pg_catalog.encode(
+             pg_catalog.set_bit(pg_catalog.set_bit(
+               pg_catalog.overlay(pg_catalog.uuid_send(pg_catalog.gen_random_uuid()),
+                 pg_catalog.substr(pg_catalog.int8send(pg_catalog.floor(extract(epoch from pg_catalog.clock_timestamp()) * 1000)::bigint), 3),
+                 1, 6),
+               52, 1), 53, 1),
+             'hex')::uuid),
+         c.id, p_role, v_content, v_parts, coalesce(p_attachments, '[]'::jsonb), p_tool_calls, p_tool_call_id,
+         p_tool_name, p_status, p_model_used, p_input_tokens, p_output_tokens, p_cost, coalesce(p_metadata, '{}'::jsonb)
+    from public.conversations as c
+   where c.id = p_conversation_id and c.user_id = v_uid
+  returning * into v_row;
   if not found then
-    if private.conversation_is_public(p_conversation_id) then
+    -- Under the caller's RLS: a conversation they cannot see is "not found"
+    -- (no hint that it exists); one they see but do not own is 42501.
+    perform 1 from public.conversations as c where c.id = p_conversation_id;
+    if found or private.conversation_is_public(p_conversation_id) then
       raise exception 'only the owner can change this conversation' using errcode = '42501';
     end if;
     raise exception 'conversation not found' using errcode = 'PT404', detail = format('id = %s', p_conversation_id);
   end if;
-  if v_owner <> v_uid then
-    raise exception 'only the owner can change this conversation' using errcode = '42501';
-  end if;
-
-  -- No exception block here (it would cost a subtransaction on the hottest
-  -- path): a duplicate p_id surfaces as the primary key's own 23505. The id
-  -- is private.uuid_v7() written out, which as a function call is planned anew
-  -- on every call (a `language sql` function with SET is never inlined).
-  insert into public.messages (id, conversation_id, role, content, parts, attachments, tool_calls, tool_call_id,
-                               tool_name, status, model_used, input_tokens, output_tokens, cost, metadata)
-  values (coalesce(p_id,
-            pg_catalog.encode(
-              pg_catalog.set_bit(pg_catalog.set_bit(
-                pg_catalog.overlay(pg_catalog.uuid_send(pg_catalog.gen_random_uuid()),
-                  pg_catalog.substr(pg_catalog.int8send(pg_catalog.floor(extract(epoch from pg_catalog.clock_timestamp()) * 1000)::bigint), 3),
-                  1, 6),
-                52, 1), 53, 1),
-              'hex')::uuid),
-          p_conversation_id, p_role, v_content, v_parts,
-          coalesce(p_attachments, '[]'::jsonb), p_tool_calls, p_tool_call_id, p_tool_name, p_status, p_model_used,
-          p_input_tokens, p_output_tokens, p_cost, coalesce(p_metadata, '{}'::jsonb))
-  returning * into v_row;
   return v_row;
 end;
 $$;
@@ -1347,8 +1386,8 @@ security invoker
 set search_path = ''
 as $$
 declare
-  v_before_at timestamptz := 'infinity';
-  v_before_id uuid := 'ffffffff-ffff-ffff-ffff-ffffffffffff';
+  v_before_at timestamptz := 'infinity'::timestamptz;
+  v_before_id uuid := 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid;
 begin
   if p_limit is null or p_limit not between 1 and 200 then
     raise exception 'invalid limit: must be 1 to 200' using errcode = '22023';

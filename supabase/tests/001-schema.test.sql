@@ -117,7 +117,8 @@ select ok(has_table_privilege('postgres', 'public.profiles', 'select'), 'migrati
 -- No numeric or floating-point column accepts NaN or +/-Infinity (docs/security.md): every such
 -- column of a table in public or private (partitions inherit their parent's) has a CHECK that
 -- refuses NaN by name, or bounds it on both sides (NaN sorts above every number in PostgreSQL,
--- so `x <= upper` refuses it, as the two bounds refuse the infinities), or its domain does.
+-- so `x <= upper` refuses it, as the two bounds refuse the infinities), or its domain does (by
+-- name or by both bounds).
 select is(
   array(
     select format('%s.%s', c.oid::regclass, a.attname)
@@ -138,7 +139,10 @@ select is(
                          and pg_catalog.pg_get_constraintdef(k.oid) ~ ('"?\m' || a.attname || '\M"? <=? '))))
        and not exists (
              select 1 from pg_catalog.pg_constraint as k
-              where t.typtype = 'd' and k.contypid = t.oid and pg_catalog.pg_get_constraintdef(k.oid) ~* 'nan')
+              where t.typtype = 'd' and k.contypid = t.oid
+                and (pg_catalog.pg_get_constraintdef(k.oid) ~* 'nan'
+                     or (pg_catalog.pg_get_constraintdef(k.oid) ~ '\mVALUE >=? '
+                         and pg_catalog.pg_get_constraintdef(k.oid) ~ '\mVALUE <=? ')))
      order by 1),
   '{}'::text[],
   'every numeric and floating-point column refuses NaN and +/-Infinity by CHECK');

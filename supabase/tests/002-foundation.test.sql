@@ -1,6 +1,6 @@
 -- Foundation helpers shared by every domain.
 begin;
-select plan(21);
+select plan(26);
 
 select throws_ok($$select private.encryption_key('test_key_not_set')$$, '55000',
   'encryption key test_key_not_set is not configured', 'a missing key is an error, never an empty key');
@@ -35,6 +35,19 @@ select throws_ok($$select private.require_json_size(jsonb_build_object('a', repe
   '22023', 'invalid p_meta: at most 100 bytes of JSON', 'oversized JSON is refused');
 select is(private.require_text_length('abc', 'p_name', 3), 'abc', 'text at the limit passes');
 select throws_ok($$select private.require_text_length('abcd', 'p_name', 3)$$, '22023', 'invalid p_name: at most 3 characters', 'longer text is refused');
+
+-- Time-ordered ids: the UUID version 7 layout, its first 48 bits the millisecond
+-- of the clock, so ids of rows made later sort after.
+create temporary table v7 as
+  select private.uuid_v7() as id, pg_catalog.floor(extract(epoch from pg_catalog.clock_timestamp()) * 1000)::bigint as ms_after;
+select is(substr((select id from v7)::text, 15, 1), '7', 'uuid_v7: version 7 ...');
+select ok(substr((select id from v7)::text, 20, 1) in ('8', '9', 'a', 'b'), '... the RFC 4122 variant ...');
+select ok(('x' || translate(substr((select id from v7)::text, 1, 13), '-', ''))::bit(48)::bigint
+            between (select ms_after from v7) - 1000 and (select ms_after from v7),
+  '... and the millisecond of the clock in its first 48 bits');
+select pg_sleep(0.002);
+select ok((select id from v7) < private.uuid_v7(), 'a later id sorts after an earlier one');
+select is((select count(distinct private.uuid_v7())::int from generate_series(1, 1000)), 1000, 'a thousand ids in a row are distinct (random bits below the millisecond)');
 
 select tests.clear_authentication();
 select throws_ok($$select private.require_finite(1::numeric, 'p_x')$$, '42501', null, 'anon cannot call the helpers');

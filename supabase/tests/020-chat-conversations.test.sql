@@ -40,7 +40,8 @@ select tests.remember('c1', (public.create_conversation('  First chat  ')).id);
 select is((select title from public.get_conversation(tests.id('c1'))), 'First chat',
   'create_conversation stores the trimmed title');
 select results_eq(
-  format($$select user_id, visibility, is_archived, message_count, total_input_tokens, total_output_tokens, total_cost, metadata, last_message_at
+  format($$select user_id, visibility::text, is_archived, message_count::int, total_input_tokens::bigint, total_output_tokens::bigint,
+                    total_cost::numeric, metadata::jsonb, last_message_at
              from public.get_conversation(%L)$$, tests.id('c1')),
   format($$values (%L::uuid, 'private'::text, false, 0, 0::bigint, 0::bigint, 0::numeric, '{}'::jsonb, null::timestamptz)$$,
          tests.get_supabase_uid('alice')),
@@ -50,7 +51,8 @@ select tests.remember('c2', (public.create_conversation('Tuned', p_model_name =>
   p_temperature => 0.7, p_max_tokens => 1024, p_context_length => 200000, p_metadata => '{"source":"web"}',
   p_visibility => 'public', p_id => '11111111-1111-4111-8111-111111111111')).id);
 select results_eq(
-  $$select id, model_name, system_prompt, temperature, max_tokens, context_length, metadata, visibility
+  $$select id, model_name::text, system_prompt::text, temperature::double precision, max_tokens::int, context_length::int,
+           metadata::jsonb, visibility::text
       from public.get_conversation('11111111-1111-4111-8111-111111111111')$$,
   $$values ('11111111-1111-4111-8111-111111111111'::uuid, 'gpt-4o-mini'::text, 'Be brief.'::text, 0.7::double precision,
             1024, 200000, '{"source":"web"}'::jsonb, 'public'::text)$$,
@@ -94,11 +96,11 @@ select is((public.update_conversation(tests.id('c2'), p_title => 'Renamed')).tit
   'update_conversation changes the title');
 select is((public.get_conversation(tests.id('c2'))).model_name, 'gpt-4o-mini',
   '... and leaves fields given as null alone');
-select is((public.update_conversation(tests.id('c2'), p_metadata => '{"theme":"dark","source":null}')).metadata,
+select is((public.update_conversation(tests.id('c2'), p_metadata => '{"theme":"dark","source":null}')).metadata::jsonb,
   '{"theme":"dark"}'::jsonb, 'metadata is merged key by key; a null removes the key');
 select is((public.update_conversation(tests.id('c2'), p_model_name => '')).model_name, null,
   'an empty model name clears it');
-select is((public.update_conversation(tests.id('c2'), p_last_context => '{"usage":{"inputTokens":12}}')).last_context,
+select is((public.update_conversation(tests.id('c2'), p_last_context => '{"usage":{"inputTokens":12}}')).last_context::jsonb,
   '{"usage":{"inputTokens":12}}'::jsonb, 'update_conversation stores the seed 002 last context');
 select throws_ok(format($$select public.update_conversation(%L, p_title => 'Changed', p_temperature => 3)$$, tests.id('c2')),
   '22023', 'invalid temperature: must be between 0 and 2', 'update_conversation validates before writing');

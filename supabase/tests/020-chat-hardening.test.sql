@@ -65,7 +65,7 @@ select throws_ok(format($$select public.create_message(%L, 'x', p_cost => 'Infin
   '22023', 'invalid p_cost: must be a finite number', '... and an infinite one');
 select throws_ok(format($$select public.update_message(%L, p_cost => 'NaN')$$, tests.id('msg')),
   '22023', 'invalid p_cost: must be a finite number', 'update_message refuses a NaN cost');
-select is((select cost from public.messages where id = tests.id('msg')), 0.25::numeric, '... and the stored cost is unchanged');
+select is((select cost::numeric from public.messages where id = tests.id('msg')), 0.25::numeric, '... and the stored cost is unchanged');
 select throws_ok(format($$insert into public.messages (conversation_id, role, content, cost) values (%L, 'user', 'x', 'NaN')$$,
     tests.id('shared')),
   '23514', null, 'the table refuses a NaN cost too');
@@ -99,12 +99,13 @@ select throws_ok($$select * from public.list_conversations(p_before_updated_at =
 -- ---------------------------------------------------------------------------
 select tests.authenticate_as('bob');
 select results_eq(
-  format($$select title, user_id, model_name, system_prompt, metadata, total_cost, last_context, message_count
+  format($$select title::text, user_id, model_name::text, system_prompt::text, metadata::jsonb, total_cost::numeric, last_context::jsonb,
+                    message_count::int
              from public.get_conversation(%L)$$, tests.id('shared')),
   $$values ('Shared plan'::text, null::uuid, null::text, null::text, null::jsonb, null::numeric, null::jsonb, 1)$$,
   'another signed-in user reads a public conversation''s share: title and counts, not its owner or setup');
 select results_eq(
-  format($$select content, user_id, cost, metadata, model_used from public.list_messages(%L)$$, tests.id('shared')),
+  format($$select content::text, user_id, cost::numeric, metadata::jsonb, model_used::text from public.list_messages(%L)$$, tests.id('shared')),
   $$values ('Hello'::text, null::uuid, null::numeric, null::jsonb, null::text)$$,
   '... and its messages without owner, cost or metadata');
 select is_empty(format($$select 1 from public.conversations where id = %L$$, tests.id('shared')),
@@ -113,22 +114,22 @@ select is_empty(format($$select 1 from public.messages where conversation_id = %
   '... and only their own messages');
 
 select tests.clear_authentication();
-select results_eq($$select id, title from public.conversations$$,
+select results_eq($$select id, title::text from public.conversations$$,
   format($$values (%L::uuid, 'Shared plan'::text)$$, tests.id('shared')), 'anon reads a public conversation''s title');
 select throws_ok($$select user_id from public.conversations$$, '42501', null, 'anon cannot read its owner');
 select throws_ok($$select system_prompt, metadata, last_context, total_cost from public.conversations$$, '42501', null,
   '... nor its setup, metadata or totals');
 select throws_ok($$select * from public.conversations$$, '42501', null, '... nor every column at once');
-select results_eq($$select content from public.messages$$, $$values ('Hello'::text)$$, 'anon reads the messages of a share');
+select results_eq($$select content::text from public.messages$$, $$values ('Hello'::text)$$, 'anon reads the messages of a share');
 select throws_ok($$select user_id from public.messages$$, '42501', null, 'anon cannot read a message''s owner');
 select throws_ok($$select cost, metadata, model_used from public.messages$$, '42501', null, '... nor its cost, metadata or model');
 
 select tests.authenticate_as('alice');
 select results_eq(
-  format($$select user_id, system_prompt, metadata from public.get_conversation(%L)$$, tests.id('shared')),
+  format($$select user_id, system_prompt::text, metadata::jsonb from public.get_conversation(%L)$$, tests.id('shared')),
   format($$values (%L::uuid, 'Be brief.'::text, '{"team":"x"}'::jsonb)$$, tests.get_supabase_uid('alice')),
   'the owner still reads every field of their public conversation');
-select is((select cost from public.list_messages(tests.id('shared'))), 0.25::numeric, '... and of its messages');
+select is((select cost::numeric from public.list_messages(tests.id('shared'))), 0.25::numeric, '... and of its messages');
 
 -- ---------------------------------------------------------------------------
 -- Write quota: every insert path, RPC or table

@@ -21,7 +21,8 @@ select tests.remember('bob_public', (public.create_conversation('Bob public', p_
 select tests.authenticate_as('alice');
 select tests.remember('m1', (public.create_message(tests.id('private'), 'Hello, how are you?', 'user')).id);
 select results_eq(
-  format($$select role, content, parts, attachments, status, metadata, user_id from public.messages where id = %L$$, tests.id('m1')),
+  format($$select role::text, content::text, parts::jsonb, attachments::jsonb, status::text, metadata::jsonb, user_id
+             from public.messages where id = %L$$, tests.id('m1')),
   format($$values ('user'::text, 'Hello, how are you?'::text, '[{"type":"text","text":"Hello, how are you?"}]'::jsonb, '[]'::jsonb,
                    'success'::text, '{}'::jsonb, %L::uuid)$$, tests.get_supabase_uid('alice')),
   'a seed 000 message (content, role) also gets the AI SDK text part, status success and its owner');
@@ -34,8 +35,8 @@ select tests.remember('m2', (public.create_message(tests.id('private'), p_role =
   p_tool_calls => '[{"id":"tool_123","name":"search","args":{}}]', p_model_used => 'gpt-4o-mini',
   p_input_tokens => 12, p_output_tokens => 34, p_cost => 0.000123)).id);
 select results_eq(
-  format($$select content, jsonb_array_length(parts), attachments -> 0 ->> 'contentType', tool_calls -> 0 ->> 'id', model_used,
-                  input_tokens, output_tokens, cost
+  format($$select content::text, jsonb_array_length(parts), attachments -> 0 ->> 'contentType', tool_calls -> 0 ->> 'id', model_used::text,
+                  input_tokens::int, output_tokens::int, cost::numeric
              from public.messages where id = %L$$, tests.id('m2')),
   $$values (E'I can help\nwith that.'::text, 3, 'image/png'::text, 'tool_123'::text, 'gpt-4o-mini'::text, 12, 34, 0.000123::numeric)$$,
   'a seed 002 message (parts) gets its content from the text parts and keeps attachments, tool calls and annotations');
@@ -50,7 +51,7 @@ select is((select status from public.messages where id = tests.id('m4')), 'pendi
   'an assistant message with only tool calls is accepted, with its status');
 
 select results_eq(
-  format($$select message_count, last_message_at from public.conversations where id = %L$$, tests.id('private')),
+  format($$select message_count::int, last_message_at from public.conversations where id = %L$$, tests.id('private')),
   format($$values (4, %L::timestamptz)$$, (select created_at from public.messages where id = tests.id('m4'))),
   'message_count and last_message_at follow the inserts');
 select is((select updated_at from public.conversations where id = tests.id('private')), now(),
@@ -86,7 +87,7 @@ select throws_ok(format($$select public.create_message(%L, 'x')$$, tests.id('bob
 select throws_ok(format($$select public.create_message(%L, 'dup', p_id => %L)$$, tests.id('private'), tests.id('m1')),
   '23505', null, 'a taken message id is rejected');
 select is((select count(*)::int from public.messages), 4, '... and none of the rejected messages was written');
-select is((select message_count from public.conversations where id = tests.id('private')), 4,
+select is((select message_count::int from public.conversations where id = tests.id('private')), 4,
   '... nor counted');
 
 -- The table: the owner comes from the conversation, never from the client.
@@ -132,18 +133,18 @@ select results_eq(
   $$select id from pages order by page desc, pos$$,
   format($$select id from public.messages where conversation_id = %L order by created_at, id$$, tests.id('public')),
   '... in conversation order');
-select is((select message_count from public.conversations where id = tests.id('public')), 7,
+select is((select message_count::int from public.conversations where id = tests.id('public')), 7,
   'direct table inserts are counted too');
 
 -- ---------------------------------------------------------------------------
 -- update_message
 -- ---------------------------------------------------------------------------
 select results_eq(
-  format($$select content, parts from public.update_message(%L, p_content => 'Rewritten')$$, tests.id('m2')),
+  format($$select content::text, parts::jsonb from public.update_message(%L, p_content => 'Rewritten')$$, tests.id('m2')),
   $$values ('Rewritten'::text, '[{"type":"reasoning","text":"thinking"},{"type":"text","text":"Rewritten"}]'::jsonb)$$,
   'new content replaces the text parts and keeps the others');
 select results_eq(
-  format($$select status, output_tokens, metadata from public.update_message(%L, p_status => 'success', p_output_tokens => 99, p_metadata => '{"finish":"stop"}')$$,
+  format($$select status::text, output_tokens::int, metadata::jsonb from public.update_message(%L, p_status => 'success', p_output_tokens => 99, p_metadata => '{"finish":"stop"}')$$,
          tests.id('m4')),
   $$values ('success'::text, 99, '{"finish":"stop"}'::jsonb)$$,
   'update_message sets status, annotations and merges metadata');
@@ -256,7 +257,7 @@ select is((select user_id from public.messages where content = 'You are helpful.
 select tests.authenticate_as('alice');
 select lives_ok(format($$select public.delete_message(%L)$$, tests.id('m4')), 'the owner deletes the latest message');
 select results_eq(
-  format($$select message_count, last_message_at from public.conversations where id = %L$$, tests.id('private')),
+  format($$select message_count::int, last_message_at from public.conversations where id = %L$$, tests.id('private')),
   format($$values (3, %L::timestamptz)$$, (select created_at from public.messages where id = tests.id('m3'))),
   'message_count drops and last_message_at falls back to the previous message');
 select is((select count(*)::int from public.message_votes where message_id = tests.id('m4')), 0,
@@ -268,7 +269,7 @@ select results_eq(
 select is(public.delete_messages_after(tests.id('m1'), p_inclusive => true), 1,
   'with p_inclusive it deletes the message too');
 select results_eq(
-  format($$select message_count, last_message_at from public.conversations where id = %L$$, tests.id('private')),
+  format($$select message_count::int, last_message_at from public.conversations where id = %L$$, tests.id('private')),
   $$values (0, null::timestamptz)$$, 'an emptied conversation counts 0 and has no last message');
 
 -- ---------------------------------------------------------------------------
