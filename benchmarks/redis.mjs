@@ -1,0 +1,399 @@
+#!/usr/bin/env node
+// npm run bench:redis — the project's rate limiter and cache side by side with
+// what people would pick instead, Redis, in one run at the same concurrency:
+//
+//   baseline      select 1 (pgbench)            vs PING (redis-benchmark)
+//   rate limit    check_rate_limit, server-side vs GCRA and fixed window in Lua
+//                 call for a random user           (EVALSHA, scripts in redis/)
+//   cache         get_cache / set_cache         vs GET / SET ... EX, same JSON
+//   end to end    the rate-limit edge function with check_rate_limit vs the
+//                 same handler with the Redis GCRA limiter (autocannon)
+//
+// Both sides are driven the same way: 8 clients on 2 threads, one command at
+// a time per client (pgbench -M prepared; redis-benchmark -P 1, no
+// pipelining), each case BENCH_SECONDS long, each figure the mean of
+// BENCH_ROUNDS rounds, each ratio taken to its own side's baseline in the
+// same round. Redis runs three ways: persistence off (--save ''
+// --appendonly no, the usual limiter/cache setup), AOF with appendfsync
+// everysec, and AOF with appendfsync always. Then exactness: 40 parallel
+// calls on one key with a limit of 10, on each limiter.
+//
+// Postgres is a throwaway durable cluster (fsync on) with the migrations; the
+// data is the usage suite's (bench users, plans) and the platform suite's
+// cache keys. redis-server comes from Debian (installed when missing, as
+// root), started on a free loopback port with a temporary directory.
+//
+// BENCH_SECONDS (10), BENCH_ROUNDS (2), BENCH_CLIENTS (8), BENCH_THREADS (2),
+// BENCH_CONNECTIONS (8, autocannon), BENCH_REDIS_MODES (none,everysec,always).
+import { spawn, spawnSync } from 'node:child_process';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import { SignJWT } from 'jose';
+import pg from 'pg';
+import { denoBin, ephemeralPort, functionConfig, supabaseFunctionEnv } from '../local-stack/gateway/functions-runtime.mjs';
+import { freePort, local, localFunctionDefaults, log, readFileSync, repoRoot } from '../local-stack/lib.mjs';
+import { migratedDatabase } from '../local-stack/throwaway.mjs';
+import { benchUserClaims, benchUserId, defaults, makeContext, markdownTable, pgbench, selectOne, serviceSession } from './harness.mjs';
+import { connect } from './redis/resp.mjs';
+import { fixedWindowLua, gcraLua } from './redis/scripts.mjs';
+import { ensureRedis, redisVersion, startRedis } from './redis/server.mjs';
+import * as platform from './suites/platform.mjs';
+import * as usage from './suites/usage.mjs';
+
+const seconds = defaults.seconds;
+const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 8);
+const modes = (process.env.BENCH_REDIS_MODES ?? 'none,everysec,always').split(',').map((m) => m.trim()).filter(Boolean);
+
+// The suites' own cases, so that the Postgres side is measured exactly as
+// `npm run bench` measures it.
+const caseOf = (suite, prefix) => {
+  const c = suite.cases.find((x) => x.name.startsWith(prefix));
+  if (!c) throw new Error(`${suite.name} has no case ${prefix}`);
+  return { ...c, latency: true };
+};
+const pgCases = {
+  baseline: { ...selectOne, latency: true },
+  rateLimit: caseOf(usage, 'check_rate_limit (server-side call'),
+  cacheGet: caseOf(platform, 'get_cache (hit'),
+  cacheSet: caseOf(platform, 'set_cache (overwrite'),
+};
+
+// The value platform's set_cache case writes; Redis stores the same text.
+const cacheValue = '{"id":1,"title":"video","duration":600}';
+const cacheKeys = 10_000;
+// Keys of the Redis limiters: enough that no key reaches the limit in a run,
+// so every call is allowed (the path check_rate_limit takes in its case).
+const limiterKeys = 100_000;
+const rule = { limit: 100, windowMs: 60_000 };
+
+// The rate limit of the end-to-end case: users 1..2000 on api_general (basic:
+// 100 a minute, pro: 500), the Redis limiter with basic's rule.
+const e2eUsers = 2_000;
+const e2eEndpoint = 'api_general';
+
+// ---------------------------------------------------------------------------
+// Redis side: redis-benchmark, same clients and threads as pgbench
+// ---------------------------------------------------------------------------
+
+/** One redis-benchmark run of `command` (args; __rand_int__ drawn in 0..keyspace-1). */
+function redisBench(port, command, { requests, keyspace }) {
+  const args = ['-h', '127.0.0.1', '-p', String(port), '-c', String(defaults.clients), '--threads', String(defaults.threads),
+    '-P', '1', '-n', String(requests), ...(keyspace ? ['-r', String(keyspace)] : []), '--csv', ...command];
+  const r = spawnSync('redis-benchmark', args, { encoding: 'utf8' });
+  // The test name is the command, quotes unescaped: read the figures from the end.
+  const m = /"([\d.]+)","([\d.]+)","([\d.]+)","([\d.]+)","([\d.]+)","([\d.]+)","([\d.]+)"\s*$/.exec(r.stdout ?? '');
+  if (r.status !== 0 || !m) throw new Error(`redis-benchmark failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
+  return { tps: Number(m[1]), p50Ms: Number(m[4]), p99Ms: Number(m[6]) };
+}
+
+/** redis-benchmark counts requests, not seconds: a short probe sizes the run to BENCH_SECONDS. */
+function redisCase(port, command, keyspace) {
+  const probe = redisBench(port, command, { requests: 20_000, keyspace });
+  return redisBench(port, command, { requests: Math.max(20_000, Math.round(probe.tps * seconds)), keyspace });
+}
+
+async function prepareRedis(port) {
+  const c = await connect(port);
+  try {
+    const fixedWindow = await c.send(['SCRIPT', 'LOAD', fixedWindowLua]);
+    const gcra = await c.send(['SCRIPT', 'LOAD', gcraLua]);
+    // the keys GET reads: cache:000000000000 .. as redis-benchmark writes __rand_int__
+    const writes = [];
+    for (let n = 0; n < cacheKeys; n++) writes.push(c.send(['SET', `cache:${String(n).padStart(12, '0')}`, cacheValue, 'EX', 3600]));
+    await Promise.all(writes);
+    return { fixedWindow, gcra };
+  } finally {
+    c.close();
+  }
+}
+
+const redisCases = (sha) => ({
+  baseline: ['PING'],
+  gcra: ['EVALSHA', sha.gcra, '1', 'rl:gcra:__rand_int__', String(rule.limit), String(rule.windowMs), '1'],
+  fixedWindow: ['EVALSHA', sha.fixedWindow, '1', 'rl:fw:__rand_int__', String(rule.limit), String(rule.windowMs), '1'],
+  cacheSet: ['SET', 'cache:__rand_int__', cacheValue, 'EX', '3600'],
+  cacheGet: ['GET', 'cache:__rand_int__'],
+});
+const keyspaceOf = { baseline: 0, gcra: limiterKeys, fixedWindow: limiterKeys, cacheSet: cacheKeys, cacheGet: cacheKeys };
+
+// ---------------------------------------------------------------------------
+// End to end: the rate-limit function, check_rate_limit vs Redis
+// ---------------------------------------------------------------------------
+
+// The gateway (PostgREST's stand-in) in its own process, without functions:
+// the bench starts the two function processes itself.
+async function startGateway(dbUrl) {
+  const port = await freePort(55400);
+  const child = spawn(process.execPath, [path.join(repoRoot, 'local-stack/gateway/main.mjs'), '--db-url', dbUrl, '--port', String(port), '--no-functions'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let err = '';
+  child.stderr.on('data', (d) => { err += d; });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(`${url}/__local/status`, child, () => `gateway did not start:\n${err}`);
+  return { url, child };
+}
+
+async function waitFor(url, child, message) {
+  for (let i = 0; i < 600; i++) {
+    if (child.exitCode !== null) throw new Error(message());
+    try {
+      await fetch(url);
+      return;
+    } catch { /* not yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(message());
+}
+
+/**
+ * A Deno process serving `entrypoint` with rate-limit's import map, flags and
+ * environment as the local functions runtime starts it (functions-runtime.mjs).
+ */
+async function startFunction(entrypoint, env) {
+  const { importMap } = functionConfig(repoRoot, readFileSync(path.join(repoRoot, 'supabase/config.toml'), 'utf8'), 'rate-limit');
+  const port = await ephemeralPort();
+  const child = spawn(denoBin(repoRoot), [
+    'run', '--quiet', '--no-lock', '--allow-net', '--allow-env', '--allow-read', '--allow-sys',
+    '--node-modules-dir=manual', '--config', importMap, entrypoint,
+  ], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      DENO_DIR: process.env.DENO_DIR ?? path.join(repoRoot, '.local-stack/deno'),
+      DENO_NO_UPDATE_CHECK: '1',
+      NO_COLOR: '1',
+      ...localFunctionDefaults,
+      ...env,
+      DENO_SERVE_ADDRESS: `tcp:127.0.0.1:${port}`,
+    },
+  });
+  let err = '';
+  child.stderr.on('data', (d) => { err += d; });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(url, child, () => `${path.relative(repoRoot, entrypoint)} did not start:\n${err}`);
+  return { url, child };
+}
+
+async function stopChild(child) {
+  if (!child || child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+function cannon(url, requests) {
+  return new Promise((resolve, reject) => {
+    autocannon({ url, requests, connections, duration: seconds, pipelining: 1 }, (err, r) => (err ? reject(err) : resolve(r)));
+  });
+}
+
+const tokenFor = (n) =>
+  new SignJWT(benchUserClaims(n))
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setIssuedAt()
+    .setExpirationTime('2h')
+    .sign(new TextEncoder().encode(local.jwtSecret));
+
+// ---------------------------------------------------------------------------
+// Exactness: 40 parallel calls on one key with a limit of 10
+// ---------------------------------------------------------------------------
+const parallel = 40;
+const exactLimit = 10;
+
+async function pgExactness(url, user) {
+  const clients = await Promise.all(Array.from({ length: parallel }, async () => {
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    await c.query(`select set_config('request.jwt.claims', '{"role":"service_role"}', false); set role service_role`);
+    return c;
+  }));
+  try {
+    const answers = await Promise.all(clients.map((c) =>
+      c.query(`select (public.check_rate_limit('bench_exact', 1, $1)) ->> 'allowed' as allowed`, [benchUserId(user)])));
+    return answers.filter((a) => a.rows[0].allowed === 'true').length;
+  } finally {
+    await Promise.all(clients.map((c) => c.end()));
+  }
+}
+
+/** A check made in a transaction that rolls back: what is left of the quota afterwards. */
+async function pgRollback(url, user) {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    await c.query(`select set_config('request.jwt.claims', '{"role":"service_role"}', false); set role service_role`);
+    await c.query('begin');
+    const inside = await c.query(`select (public.check_rate_limit('bench_exact', 3, $1)) ->> 'remaining' as r`, [benchUserId(user)]);
+    await c.query('rollback');
+    const after = await c.query(`select (public.get_rate_limit_status('bench_exact', 1, $1)) ->> 'remaining' as r`, [benchUserId(user)]);
+    return { inside: Number(inside.rows[0].r), after: Number(after.rows[0].r) };
+  } finally {
+    await c.end();
+  }
+}
+
+async function redisExactness(port, sha, key) {
+  const clients = await Promise.all(Array.from({ length: parallel }, () => connect(port)));
+  try {
+    const answers = await Promise.all(clients.map((c) => c.send(['EVALSHA', sha, '1', key, String(exactLimit), '3600000', '1'])));
+    return answers.filter((a) => a[0] === 1).length;
+  } finally {
+    for (const c of clients) c.close();
+  }
+}
+
+// ---------------------------------------------------------------------------
+// The run
+// ---------------------------------------------------------------------------
+const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+// figures[key] = list of results over the rounds
+const figures = {};
+const record = (key, r) => { (figures[key] ??= []).push(r); };
+const avg = (key) => {
+  const rs = figures[key];
+  return rs && { tps: mean(rs.map((r) => r.tps)), p50Ms: mean(rs.map((r) => r.p50Ms)), p99Ms: mean(rs.map((r) => r.p99Ms)) };
+};
+
+ensureRedis();
+let db;
+let gateway;
+let redis;
+const fns = [];
+try {
+  db = await migratedDatabase({ durable: true });
+  const { url } = db;
+  const ctx = makeContext(url);
+  log('setup: usage suite (bench users, plans), cache keys, a rule for the exactness check ...');
+  await usage.setup(ctx);
+  // platform.setup also loads the queue and event streams; only its cache keys are needed here
+  ctx.sql(`select public.set_cache('bench:' || n, jsonb_build_object('id', n, 'title', 'video ' || n, 'duration', 600), 3600)
+             from generate_series(1, ${cacheKeys}) as n`);
+  ctx.sql(`insert into public.plan_rate_limits (plan_name, endpoint, window_seconds, max_requests)
+           select plan_name, 'bench_exact', 3600, ${exactLimit} from public.plans
+           on conflict do nothing`);
+  ctx.sql('vacuum analyze');
+
+  const exactness = {};
+  for (let round = 1; round <= rounds; round++) {
+    log(`round ${round}/${rounds}: Postgres ...`);
+    for (const [key, c] of Object.entries(pgCases)) record(`pg:${key}`, pgbench(url, c));
+    for (const mode of modes) {
+      redis = await startRedis(mode);
+      const sha = await prepareRedis(redis.port);
+      const cases = redisCases(sha);
+      // GET does not write: persistence does not change it; measured once
+      const keys = mode === 'none' ? Object.keys(cases) : Object.keys(cases).filter((k) => k !== 'cacheGet');
+      log(`round ${round}/${rounds}: Redis (persistence ${mode}) ...`);
+      for (const key of keys) record(`redis-${mode}:${key}`, redisCase(redis.port, cases[key], keyspaceOf[key]));
+      if (round === 1) {
+        exactness[`Redis GCRA (Lua), persistence ${mode}`] = await redisExactness(redis.port, sha.gcra, 'exact:gcra');
+        exactness[`Redis fixed window (Lua), persistence ${mode}`] = await redisExactness(redis.port, sha.fixedWindow, 'exact:fw');
+      }
+      await redis.stop();
+      redis = null;
+    }
+  }
+  exactness['Postgres check_rate_limit'] = await pgExactness(url, 2);
+  const rollback = await pgRollback(url, 4);
+
+  // End to end: both function processes up together, then measured in turn.
+  log('end to end: the rate-limit function, check_rate_limit vs Redis ...');
+  gateway = await startGateway(url);
+  redis = await startRedis('none');
+  const fnEnv = supabaseFunctionEnv({ url: gateway.url, keys: local, dbUrl: url });
+  const rpcFn = await startFunction(path.join(repoRoot, 'supabase/functions/rate-limit/index.ts'), fnEnv);
+  fns.push(rpcFn);
+  const redisFn = await startFunction(path.join(repoRoot, 'benchmarks/redis/rate-limit-redis.ts'), {
+    ...fnEnv,
+    BENCH_REDIS_PORT: String(redis.port),
+    BENCH_REDIS_LIMIT: String(rule.limit),
+    BENCH_REDIS_WINDOW_SECONDS: String(rule.windowMs / 1000),
+  });
+  fns.push(redisFn);
+  const tokens = await Promise.all(Array.from({ length: e2eUsers }, (_, i) => tokenFor(i + 1)));
+  const requests = tokens.map((t) => ({
+    method: 'POST',
+    path: '/',
+    headers: { apikey: local.publishableKey, authorization: `Bearer ${t}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ endpoint: e2eEndpoint }),
+  }));
+  const e2e = { rpc: [], redis: [] };
+  for (let round = 1; round <= rounds; round++) {
+    for (const [side, fn] of [['rpc', rpcFn], ['redis', redisFn]]) {
+      const r = await cannon(fn.url, requests);
+      e2e[side].push({ tps: r.requests.average, p50Ms: r.latency.p50, p99Ms: r.latency.p99, non2xx: r.non2xx, errors: r.errors });
+    }
+  }
+
+  // -------------------------------------------------------------------------
+  // The table
+  // -------------------------------------------------------------------------
+  const fmt = (x, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : '');
+  const lat = (r) => `${fmt(r.p50Ms, 2)} / ${fmt(r.p99Ms, 2)}`;
+  const rows = [['case', 'side', 'tps', 'ratio to own baseline', 'Redis ÷ Postgres', 'p50 / p99 ms']];
+  const pg0 = avg('pg:baseline');
+  const pgRow = (label, key) => {
+    const r = avg(`pg:${key}`);
+    rows.push([label, key === 'baseline' ? 'Postgres: select 1' : pgSide[key], fmt(r.tps), fmt(r.tps / pg0.tps, 2), '', lat(r)]);
+  };
+  const pgSide = {
+    rateLimit: 'Postgres: check_rate_limit (server-side, service role for a user)',
+    cacheGet: 'Postgres: get_cache (hit)',
+    cacheSet: 'Postgres: set_cache (overwrite, TTL)',
+  };
+  const redisSide = {
+    baseline: 'PING',
+    gcra: 'GCRA in Lua (EVALSHA)',
+    fixedWindow: 'fixed window in Lua (EVALSHA)',
+    cacheGet: 'GET',
+    cacheSet: 'SET … EX',
+  };
+  const modeName = { none: 'no persistence', everysec: 'AOF everysec', always: 'AOF always' };
+  const pgOf = { baseline: 'baseline', gcra: 'rateLimit', fixedWindow: 'rateLimit', cacheGet: 'cacheGet', cacheSet: 'cacheSet' };
+  const redisRow = (label, mode, key) => {
+    const r = avg(`redis-${mode}:${key}`);
+    if (!r) return;
+    const base = avg(`redis-${mode}:baseline`);
+    const vs = avg(`pg:${pgOf[key]}`);
+    rows.push([label, `Redis (${modeName[mode]}): ${redisSide[key]}`, fmt(r.tps), fmt(r.tps / base.tps, 2), fmt(r.tps / vs.tps, 2), lat(r)]);
+  };
+  pgRow('baseline', 'baseline');
+  for (const m of modes) redisRow('baseline', m, 'baseline');
+  pgRow('rate limit', 'rateLimit');
+  for (const m of modes) {
+    redisRow('rate limit', m, 'gcra');
+    redisRow('rate limit', m, 'fixedWindow');
+  }
+  pgRow('cache read', 'cacheGet');
+  for (const m of modes) redisRow('cache read', m, 'cacheGet');
+  pgRow('cache write', 'cacheSet');
+  for (const m of modes) redisRow('cache write', m, 'cacheSet');
+  const e2eAvg = (side) => ({ tps: mean(e2e[side].map((r) => r.tps)), p50Ms: mean(e2e[side].map((r) => r.p50Ms)), p99Ms: mean(e2e[side].map((r) => r.p99Ms)) });
+  const fnRpc = e2eAvg('rpc');
+  const fnRedis = e2eAvg('redis');
+  const bad = (side) => e2e[side].reduce((n, r) => n + r.non2xx + r.errors, 0);
+  rows.push(['end to end (HTTP)', `Postgres: rate-limit function → check_rate_limit${bad('rpc') ? ` (${bad('rpc')} non-2xx/errors)` : ''}`,
+    fmt(fnRpc.tps), fmt(fnRpc.tps / pg0.tps, 2), '', lat(fnRpc)]);
+  rows.push(['end to end (HTTP)', `Redis (no persistence): the same function → GCRA in Lua${bad('redis') ? ` (${bad('redis')} non-2xx/errors)` : ''}`,
+    fmt(fnRedis.tps), fmt(fnRedis.tps / avg('redis-none:baseline').tps, 2), fmt(fnRedis.tps / fnRpc.tps, 2), lat(fnRedis)]);
+
+  const serverVersion = ctx.sql('show server_version').split('\n').map((l) => l.trim()).find((l) => /^\d+(\.\d+)*\b/.test(l)) ?? 'unknown';
+  process.stdout.write(`\nPostgreSQL ${serverVersion} (durable cluster, fsync on), Redis ${redisVersion()}; ` +
+    `${defaults.clients} clients on ${defaults.threads} threads for both (pgbench -M prepared; redis-benchmark -P 1), ` +
+    `autocannon ${connections} connections; ${seconds} s per case, mean of ${rounds} round(s)\n\n`);
+  process.stdout.write(`${markdownTable(rows)}\n\n`);
+  process.stdout.write(`Exactness: ${parallel} parallel calls on one key, limit ${exactLimit} an hour\n\n`);
+  process.stdout.write(`${markdownTable([['limiter', 'allowed', 'exact'],
+    ...Object.entries(exactness).map(([k, n]) => [k, String(n), n === exactLimit ? 'yes' : 'NO'])])}\n\n`);
+  process.stdout.write(`Rollback: check_rate_limit of cost 3 inside a transaction left ${rollback.inside} of ${exactLimit}; ` +
+    `after rollback ${rollback.after} of ${exactLimit} remain${rollback.after === exactLimit ? ' (nothing consumed)' : ' (CONSUMED)'}\n`);
+} finally {
+  for (const fn of fns) await stopChild(fn.child);
+  await stopChild(gateway?.child);
+  await redis?.stop();
+  db?.destroy();
+}
