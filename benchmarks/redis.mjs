@@ -11,9 +11,10 @@
 //
 // Both sides are driven the same way: 8 clients on 2 threads, one command at
 // a time per client (pgbench -M prepared; redis-benchmark -P 1, no
-// pipelining), each case BENCH_SECONDS long, each figure the mean of
-// BENCH_ROUNDS rounds, each ratio taken to its own side's baseline in the
-// same round. Redis runs three ways: persistence off (--save ''
+// pipelining), each case BENCH_SECONDS long. A round runs each Postgres case
+// and then its Redis counterparts; every ratio is taken within a round (to
+// the side's own baseline, Redis to Postgres) and the table shows the median
+// over BENCH_ROUNDS rounds. Redis runs three ways: persistence off (--save ''
 // --appendonly no, the usual limiter/cache setup), AOF with appendfsync
 // everysec, and AOF with appendfsync always. Then exactness: 40 parallel
 // calls on one key with a limit of 10, on each limiter.
@@ -23,7 +24,7 @@
 // cache keys. redis-server comes from Debian (installed when missing, as
 // root), started on a free loopback port with a temporary directory.
 //
-// BENCH_SECONDS (10), BENCH_ROUNDS (2), BENCH_CLIENTS (8), BENCH_THREADS (2),
+// BENCH_SECONDS (10), BENCH_ROUNDS (3), BENCH_CLIENTS (8), BENCH_THREADS (2),
 // BENCH_CONNECTIONS (8, autocannon), BENCH_REDIS_MODES (none,everysec,always).
 import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -41,7 +42,7 @@ import * as platform from './suites/platform.mjs';
 import * as usage from './suites/usage.mjs';
 
 const seconds = defaults.seconds;
-const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 8);
 const modes = (process.env.BENCH_REDIS_MODES ?? 'none,everysec,always').split(',').map((m) => m.trim()).filter(Boolean);
 
@@ -87,10 +88,16 @@ function redisBench(port, command, { requests, keyspace }) {
   return { tps: Number(m[1]), p50Ms: Number(m[4]), p99Ms: Number(m[6]) };
 }
 
-/** redis-benchmark counts requests, not seconds: a short probe sizes the run to BENCH_SECONDS. */
-function redisCase(port, command, keyspace) {
-  const probe = redisBench(port, command, { requests: 20_000, keyspace });
-  return redisBench(port, command, { requests: Math.max(20_000, Math.round(probe.tps * seconds)), keyspace });
+/**
+ * redis-benchmark counts requests, not seconds: the first run of a command
+ * (a short probe) sizes the later ones to BENCH_SECONDS.
+ */
+const lastTps = new Map();
+function redisCase(port, command, keyspace, sizeKey) {
+  if (!lastTps.has(sizeKey)) lastTps.set(sizeKey, redisBench(port, command, { requests: 3_000, keyspace }).tps);
+  const r = redisBench(port, command, { requests: Math.max(3_000, Math.round(lastTps.get(sizeKey) * seconds)), keyspace });
+  lastTps.set(sizeKey, r.tps);
+  return r;
 }
 
 async function prepareRedis(port) {
@@ -249,14 +256,15 @@ async function redisExactness(port, sha, key) {
 // ---------------------------------------------------------------------------
 // The run
 // ---------------------------------------------------------------------------
-const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
-// figures[key] = list of results over the rounds
+const median = (xs) => {
+  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  return s.length ? (s[(s.length - 1) >> 1] + s[s.length >> 1]) / 2 : NaN;
+};
+// figures[key] = one result a round: {tps, p50Ms, p99Ms, vsBase?, vsPg?}
 const figures = {};
 const record = (key, r) => { (figures[key] ??= []).push(r); };
-const avg = (key) => {
-  const rs = figures[key];
-  return rs && { tps: mean(rs.map((r) => r.tps)), p50Ms: mean(rs.map((r) => r.p50Ms)), p99Ms: mean(rs.map((r) => r.p99Ms)) };
-};
+/** The median over the rounds of each figure (ratios: of the per-round ratios). */
+const summary = (rs) => rs && Object.fromEntries(['tps', 'p50Ms', 'p99Ms', 'vsBase', 'vsPg'].map((k) => [k, median(rs.map((r) => r[k]))]));
 
 ensureRedis();
 let db;
@@ -277,25 +285,41 @@ try {
            on conflict do nothing`);
   ctx.sql('vacuum analyze');
 
-  const exactness = {};
+  // One redis-server per persistence mode, all up for the whole run, so that
+  // each Postgres case and its Redis counterparts run back to back.
+  const servers = [];
+  redis = { stop: () => Promise.all(servers.map((s) => s.server.stop())) };
+  for (const mode of modes) {
+    const server = await startRedis(mode);
+    servers.push({ mode, server });
+    servers.at(-1).sha = await prepareRedis(server.port);
+  }
+  // The pairs, in order: each Postgres case, then the same work on each server
+  // (GET does not write, so persistence does not change it: measured once).
+  const pairs = [['baseline', ['baseline']], ['rateLimit', ['gcra', 'fixedWindow']], ['cacheGet', ['cacheGet']], ['cacheSet', ['cacheSet']]];
   for (let round = 1; round <= rounds; round++) {
-    log(`round ${round}/${rounds}: Postgres ...`);
-    for (const [key, c] of Object.entries(pgCases)) record(`pg:${key}`, pgbench(url, c));
-    for (const mode of modes) {
-      redis = await startRedis(mode);
-      const sha = await prepareRedis(redis.port);
-      const cases = redisCases(sha);
-      // GET does not write: persistence does not change it; measured once
-      const keys = mode === 'none' ? Object.keys(cases) : Object.keys(cases).filter((k) => k !== 'cacheGet');
-      log(`round ${round}/${rounds}: Redis (persistence ${mode}) ...`);
-      for (const key of keys) record(`redis-${mode}:${key}`, redisCase(redis.port, cases[key], keyspaceOf[key]));
-      if (round === 1) {
-        exactness[`Redis GCRA (Lua), persistence ${mode}`] = await redisExactness(redis.port, sha.gcra, 'exact:gcra');
-        exactness[`Redis fixed window (Lua), persistence ${mode}`] = await redisExactness(redis.port, sha.fixedWindow, 'exact:fw');
+    log(`round ${round}/${rounds} ...`);
+    for (const [pgKey, redisKeys] of pairs) {
+      const pgResult = pgbench(url, pgCases[pgKey]);
+      record(`pg:${pgKey}`, pgResult);
+      for (const { mode, server, sha } of servers) {
+        for (const key of redisKeys) {
+          if (key === 'cacheGet' && mode !== modes[0]) continue;
+          const r = redisCase(server.port, redisCases(sha)[key], keyspaceOf[key], `${mode}:${key}`);
+          record(`redis-${mode}:${key}`, { ...r, vsPg: r.tps / pgResult.tps });
+        }
       }
-      await redis.stop();
-      redis = null;
     }
+  }
+  // ratios to the baseline of the same round
+  for (const [key, rs] of Object.entries(figures)) {
+    const base = figures[key.startsWith('pg:') ? 'pg:baseline' : `${key.split(':')[0]}:baseline`];
+    rs.forEach((r, i) => { r.vsBase = r.tps / base[i].tps; });
+  }
+  const exactness = {};
+  for (const { mode, server, sha } of servers) {
+    exactness[`Redis GCRA (Lua), persistence ${mode}`] = await redisExactness(server.port, sha.gcra, 'exact:gcra');
+    exactness[`Redis fixed window (Lua), persistence ${mode}`] = await redisExactness(server.port, sha.fixedWindow, 'exact:fw');
   }
   exactness['Postgres check_rate_limit'] = await pgExactness(url, 2);
   const rollback = await pgRollback(url, 4);
@@ -303,13 +327,13 @@ try {
   // End to end: both function processes up together, then measured in turn.
   log('end to end: the rate-limit function, check_rate_limit vs Redis ...');
   gateway = await startGateway(url);
-  redis = await startRedis('none');
+  const e2eRedis = servers.find((x) => x.mode === modes[0]).server;
   const fnEnv = supabaseFunctionEnv({ url: gateway.url, keys: local, dbUrl: url });
   const rpcFn = await startFunction(path.join(repoRoot, 'supabase/functions/rate-limit/index.ts'), fnEnv);
   fns.push(rpcFn);
   const redisFn = await startFunction(path.join(repoRoot, 'benchmarks/redis/rate-limit-redis.ts'), {
     ...fnEnv,
-    BENCH_REDIS_PORT: String(redis.port),
+    BENCH_REDIS_PORT: String(e2eRedis.port),
     BENCH_REDIS_LIMIT: String(rule.limit),
     BENCH_REDIS_WINDOW_SECONDS: String(rule.windowMs / 1000),
   });
@@ -323,10 +347,12 @@ try {
   }));
   const e2e = { rpc: [], redis: [] };
   for (let round = 1; round <= rounds; round++) {
+    log(`end to end, round ${round}/${rounds} ...`);
     for (const [side, fn] of [['rpc', rpcFn], ['redis', redisFn]]) {
       const r = await cannon(fn.url, requests);
       e2e[side].push({ tps: r.requests.average, p50Ms: r.latency.p50, p99Ms: r.latency.p99, non2xx: r.non2xx, errors: r.errors });
     }
+    e2e.redis[round - 1].vsPg = e2e.redis[round - 1].tps / e2e.rpc[round - 1].tps;
   }
 
   // -------------------------------------------------------------------------
@@ -335,12 +361,8 @@ try {
   const fmt = (x, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : '');
   const lat = (r) => `${fmt(r.p50Ms, 2)} / ${fmt(r.p99Ms, 2)}`;
   const rows = [['case', 'side', 'tps', 'ratio to own baseline', 'Redis ÷ Postgres', 'p50 / p99 ms']];
-  const pg0 = avg('pg:baseline');
-  const pgRow = (label, key) => {
-    const r = avg(`pg:${key}`);
-    rows.push([label, key === 'baseline' ? 'Postgres: select 1' : pgSide[key], fmt(r.tps), fmt(r.tps / pg0.tps, 2), '', lat(r)]);
-  };
   const pgSide = {
+    baseline: 'Postgres: select 1',
     rateLimit: 'Postgres: check_rate_limit (server-side, service role for a user)',
     cacheGet: 'Postgres: get_cache (hit)',
     cacheSet: 'Postgres: set_cache (overwrite, TTL)',
@@ -353,38 +375,30 @@ try {
     cacheSet: 'SET … EX',
   };
   const modeName = { none: 'no persistence', everysec: 'AOF everysec', always: 'AOF always' };
-  const pgOf = { baseline: 'baseline', gcra: 'rateLimit', fixedWindow: 'rateLimit', cacheGet: 'cacheGet', cacheSet: 'cacheSet' };
-  const redisRow = (label, mode, key) => {
-    const r = avg(`redis-${mode}:${key}`);
-    if (!r) return;
-    const base = avg(`redis-${mode}:baseline`);
-    const vs = avg(`pg:${pgOf[key]}`);
-    rows.push([label, `Redis (${modeName[mode]}): ${redisSide[key]}`, fmt(r.tps), fmt(r.tps / base.tps, 2), fmt(r.tps / vs.tps, 2), lat(r)]);
-  };
-  pgRow('baseline', 'baseline');
-  for (const m of modes) redisRow('baseline', m, 'baseline');
-  pgRow('rate limit', 'rateLimit');
-  for (const m of modes) {
-    redisRow('rate limit', m, 'gcra');
-    redisRow('rate limit', m, 'fixedWindow');
+  const addRow = (label, side, r) => rows.push([label, side, fmt(r.tps), fmt(r.vsBase, 2), fmt(r.vsPg, 2), lat(r)]);
+  for (const [pgKey, redisKeys] of pairs) {
+    const label = { baseline: 'baseline', rateLimit: 'rate limit', cacheGet: 'cache read', cacheSet: 'cache write' }[pgKey];
+    addRow(label, pgSide[pgKey], summary(figures[`pg:${pgKey}`]));
+    for (const mode of modes) {
+      for (const key of redisKeys) {
+        const r = summary(figures[`redis-${mode}:${key}`]);
+        if (r) addRow(label, `Redis (${modeName[mode]}): ${redisSide[key]}`, r);
+      }
+    }
   }
-  pgRow('cache read', 'cacheGet');
-  for (const m of modes) redisRow('cache read', m, 'cacheGet');
-  pgRow('cache write', 'cacheSet');
-  for (const m of modes) redisRow('cache write', m, 'cacheSet');
-  const e2eAvg = (side) => ({ tps: mean(e2e[side].map((r) => r.tps)), p50Ms: mean(e2e[side].map((r) => r.p50Ms)), p99Ms: mean(e2e[side].map((r) => r.p99Ms)) });
-  const fnRpc = e2eAvg('rpc');
-  const fnRedis = e2eAvg('redis');
+  // end to end: ratios to the baselines' medians (HTTP rounds are not paired with them)
   const bad = (side) => e2e[side].reduce((n, r) => n + r.non2xx + r.errors, 0);
-  rows.push(['end to end (HTTP)', `Postgres: rate-limit function → check_rate_limit${bad('rpc') ? ` (${bad('rpc')} non-2xx/errors)` : ''}`,
-    fmt(fnRpc.tps), fmt(fnRpc.tps / pg0.tps, 2), '', lat(fnRpc)]);
-  rows.push(['end to end (HTTP)', `Redis (no persistence): the same function → GCRA in Lua${bad('redis') ? ` (${bad('redis')} non-2xx/errors)` : ''}`,
-    fmt(fnRedis.tps), fmt(fnRedis.tps / avg('redis-none:baseline').tps, 2), fmt(fnRedis.tps / fnRpc.tps, 2), lat(fnRedis)]);
+  const fnRpc = summary(e2e.rpc);
+  const fnRedis = summary(e2e.redis);
+  fnRpc.vsBase = fnRpc.tps / summary(figures['pg:baseline']).tps;
+  fnRedis.vsBase = fnRedis.tps / summary(figures[`redis-${modes[0]}:baseline`]).tps;
+  addRow('end to end (HTTP)', `Postgres: rate-limit function → check_rate_limit${bad('rpc') ? ` (${bad('rpc')} non-2xx/errors)` : ''}`, fnRpc);
+  addRow('end to end (HTTP)', `Redis (${modeName[modes[0]]}): the same function → GCRA in Lua${bad('redis') ? ` (${bad('redis')} non-2xx/errors)` : ''}`, fnRedis);
 
   const serverVersion = ctx.sql('show server_version').split('\n').map((l) => l.trim()).find((l) => /^\d+(\.\d+)*\b/.test(l)) ?? 'unknown';
   process.stdout.write(`\nPostgreSQL ${serverVersion} (durable cluster, fsync on), Redis ${redisVersion()}; ` +
     `${defaults.clients} clients on ${defaults.threads} threads for both (pgbench -M prepared; redis-benchmark -P 1), ` +
-    `autocannon ${connections} connections; ${seconds} s per case, mean of ${rounds} round(s)\n\n`);
+    `autocannon ${connections} connections; ${seconds} s per case, ${rounds} round(s): medians\n\n`);
   process.stdout.write(`${markdownTable(rows)}\n\n`);
   process.stdout.write(`Exactness: ${parallel} parallel calls on one key, limit ${exactLimit} an hour\n\n`);
   process.stdout.write(`${markdownTable([['limiter', 'allowed', 'exact'],
