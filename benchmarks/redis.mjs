@@ -375,7 +375,8 @@ try {
     cacheSet: 'SET … EX',
   };
   const modeName = { none: 'no persistence', everysec: 'AOF everysec', always: 'AOF always' };
-  const addRow = (label, side, r) => rows.push([label, side, fmt(r.tps), fmt(r.vsBase, 2), fmt(r.vsPg, 2), lat(r)]);
+  const ratio = (x) => fmt(x, x < 0.1 ? 3 : 2);
+  const addRow = (label, side, r) => rows.push([label, side, fmt(r.tps), ratio(r.vsBase), ratio(r.vsPg), lat(r)]);
   for (const [pgKey, redisKeys] of pairs) {
     const label = { baseline: 'baseline', rateLimit: 'rate limit', cacheGet: 'cache read', cacheSet: 'cache write' }[pgKey];
     addRow(label, pgSide[pgKey], summary(figures[`pg:${pgKey}`]));
