@@ -8,21 +8,41 @@
 // contract's (shared/schemas/usage.ts, shared/rate-limit-headers.ts), the
 // definitions clients use; deploy uploads them with the function.
 import {
+  type CheckRateLimitArgs,
   checkRateLimitArgsFrom,
   rateLimitHeaders,
   rateLimitRequest,
   type RateLimitResult,
 } from '../../../shared/schemas/usage.ts';
-import { createJwtVerifier, requireUserOrService } from '../_shared/auth.ts';
+import { type Caller, createJwtVerifier, requireUserOrService } from '../_shared/auth.ts';
 import { anonClient, asUser, serviceClient } from '../_shared/clients.ts';
 import type { FunctionEnv } from '../_shared/env.ts';
 import { HttpError, fromPostgrest, json, serve, zodDetails } from '../_shared/errors.ts';
 
-// verify_jwt is off for this function (supabase/config.toml): the caller is
-// checked here, before the body is read (_shared/auth.ts).
-export function createRateLimitHandler(env: FunctionEnv) {
+/** Decides one check for a verified caller; throws HttpError to answer with an error. */
+export type RateLimiter = (caller: Caller, args: CheckRateLimitArgs) => Promise<RateLimitResult>;
+
+/** The limiter of the product: check_rate_limit, as the user (their JWT) or as the service role. */
+export function rpcLimiter(env: FunctionEnv): RateLimiter {
   const client = anonClient(env);
   const service = serviceClient(env);
+  return async (caller, args) => {
+    const { data, error, status } = caller.kind === 'user'
+      ? await asUser(client.rpc('check_rate_limit', args), caller.authorization)
+      : await service.rpc('check_rate_limit', args);
+    if (error) throw fromPostgrest(error, status);
+    // Sent as the SQL returned it; tests/usage.test.ts and
+    // tests/functions-rate-limit.test.ts parse it with rateLimitResult.
+    return data as RateLimitResult;
+  };
+}
+
+// verify_jwt is off for this function (supabase/config.toml): the caller is
+// checked here, before the body is read (_shared/auth.ts). `limiter` is a
+// seam for benchmarks/redis.mjs, which measures this handler with a Redis
+// limiter beside it; the function itself always uses rpcLimiter.
+export function createRateLimitHandler(env: FunctionEnv, { limiter }: { limiter?: RateLimiter } = {}) {
+  const check = limiter ?? rpcLimiter(env);
   const verify = createJwtVerifier(env.jwks);
   return serve(async (req) => {
     if (req.method !== 'POST') throw new HttpError(405, 'method_not_allowed', 'use POST', null, { Allow: 'POST, OPTIONS' });
@@ -35,15 +55,7 @@ export function createRateLimitHandler(env: FunctionEnv) {
     }
     const parsed = rateLimitRequest.safeParse(body);
     if (!parsed.success) throw new HttpError(400, 'invalid_request', 'invalid rate-limit request', zodDetails(parsed.error.issues));
-    const args = checkRateLimitArgsFrom(parsed.data);
-    const { data, error, status } = caller.kind === 'user'
-      ? await asUser(client.rpc('check_rate_limit', args), caller.authorization)
-      : await service.rpc('check_rate_limit', args);
-    if (error) throw fromPostgrest(error, status);
-
-    // Sent as the SQL returned it; tests/usage.test.ts and
-    // tests/functions-rate-limit.test.ts parse it with rateLimitResult.
-    const result = data as RateLimitResult;
+    const result = await check(caller, checkRateLimitArgsFrom(parsed.data));
     return json(result, result.allowed ? 200 : 429, rateLimitHeaders(result));
   });
 }
