@@ -21,7 +21,7 @@ const notifications = 'supabase/migrations/20261122070100_notifications.sql';
 // The table's `create table` and `create index` statements at `before`, moved
 // to bench_old, with a partition for this month and a default one when the
 // table is partitioned, and the suite's rows copied in.
-function oldTable(file, table) {
+export function oldTable(file, table) {
   const text = execFileSync('git', ['show', `${before}:${file}`], { cwd: repoRoot, encoding: 'utf8', maxBuffer: 64 << 20 });
   const create = text.match(new RegExp(`create table if not exists public\\.${table} \\([\\s\\S]*?\\n\\)( partition by range \\((\\w+)\\))?;`));
   if (!create) throw new Error(`public.${table} not found in ${before}:${file}`);
