@@ -3,7 +3,9 @@
 // than one suite run gives on a noisy machine; and, for record_metric, the
 // floor with the real quota call (private.consume_quota('telemetry')) in
 // place of its bare rate_limit_state update, which isolates what the quota
-// costs from what record_metric's own logic costs.
+// costs from what record_metric's own logic costs; and the same for
+// track_event as the service role, for whom consume_quota does nothing but
+// is still called.
 //   node benchmarks/ab.mjs benchmarks/ab/obs-floors.mjs
 import { benchUserId, benchUserSession, benchUserUuidOf, serviceSession } from '../harness.mjs';
 
@@ -25,6 +27,14 @@ begin
   v_ignored := pg_catalog.set_config('synchronous_commit', 'off', true);
   perform private.consume_quota('telemetry');
   return bench_floor.record_metric_quota_writer(p_user_id);
+end $$;
+create or replace function bench_floor.track_event_quota(p_user_id uuid) returns uuid
+language plpgsql volatile security invoker set search_path = '' as $$
+declare v_ignored text;
+begin
+  v_ignored := pg_catalog.set_config('synchronous_commit', 'off', true);
+  perform private.consume_quota('telemetry');
+  return bench_floor.track_event_writer(p_user_id);
 end $$;
 grant execute on all functions in schema bench_floor to authenticated, service_role;
 `;
@@ -53,4 +63,10 @@ export const cases = [
     session: serviceSession,
   },
   { name: 'track_event function floor', script: `\\set u random(1, ${users})\n${floor('track_event', u)}`, session: serviceSession },
+  {
+    name: 'track_event function floor with consume_quota (service role: returns at once)',
+    script: `\\set u random(1, ${users})\n${floor('track_event_quota', u)}`,
+    session: serviceSession,
+  },
+  { name: 'track_event function floor ', script: `\\set u random(1, ${users})\n${floor('track_event', u)}`, session: serviceSession },
 ];
