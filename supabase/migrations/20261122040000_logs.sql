@@ -482,6 +482,48 @@ grant execute on function private.is_foreign_correlation(uuid, uuid) to authenti
 grant execute on function private.require_own_correlation(uuid) to authenticated, service_role;
 
 -- ---------------------------------------------------------------------------
+-- Column domains of the log tables (also used by the metrics, audit and
+-- notifications tables). PostgreSQL rebuilds and plans every table CHECK at
+-- the start of each statement that writes the table (ExecRelCheck), while a
+-- domain's constraints are cached per session (typcache) and run only for the
+-- columns a statement assigns. The write-hot tables therefore carry their
+-- one-column rules as domains: same refusals, same SQLSTATE (23514). Rules
+-- that tie columns together stay table CHECKs.
+-- ---------------------------------------------------------------------------
+create domain private.finite_timestamptz as timestamptz check (isfinite(value));
+
+comment on domain private.finite_timestamptz is 'A timestamp other than +/-infinity (23514 otherwise).';
+
+create domain private.nonnegative_integer as integer check (value >= 0);
+
+comment on domain private.nonnegative_integer is 'A count, size or duration: an integer >= 0 (23514 otherwise).';
+
+create domain private.nonnegative_cost as numeric(10, 6) check (value >= 0 and value <> 'NaN');
+
+comment on domain private.nonnegative_cost is 'A cost in dollars: numeric(10, 6), >= 0, not NaN (23514 otherwise).';
+
+create domain private.http_status as smallint check (value between 100 and 599);
+
+comment on domain private.http_status is 'An HTTP status code, 100 to 599 (23514 otherwise).';
+
+create domain private.error_type as varchar(50)
+  check (value in ('auth', 'api', 'admin', 'app', 'user', 'permission', 'system'));
+
+comment on domain private.error_type is 'The kind of an error_logs entry: auth, api, admin, app, user, permission or system (23514 otherwise).';
+
+create domain private.error_severity as varchar(20) check (value in ('info', 'warning', 'error', 'critical'));
+
+comment on domain private.error_severity is 'The severity of an error_logs entry: info, warning, error or critical (23514 otherwise).';
+
+create domain private.error_text as text check (char_length(value) <= 10000);
+
+comment on domain private.error_text is 'An error message of at most 10,000 characters (23514 otherwise).';
+
+create domain private.health_status as varchar(20) check (value in ('healthy', 'degraded', 'unhealthy'));
+
+comment on domain private.health_status is 'A health-check outcome: healthy, degraded or unhealthy (23514 otherwise).';
+
+-- ---------------------------------------------------------------------------
 -- error_logs (seed 002). Not partitioned: unresolved errors are kept until an
 -- admin resolves them (seed 002 purges only resolved ones), and resolve_error
 -- addresses a row by id alone.
@@ -489,9 +531,9 @@ grant execute on function private.require_own_correlation(uuid) to authenticated
 create table if not exists public.error_logs (
   id uuid primary key default gen_random_uuid(),
   user_id uuid references auth.users (id) on delete set null,
-  error_type varchar(50) not null check (error_type in ('auth', 'api', 'admin', 'app', 'user', 'permission', 'system')),
+  error_type private.error_type not null,
   error_category varchar(100) not null,
-  error_message text not null check (char_length(error_message) <= 10000),
+  error_message private.error_text not null,
   error_details jsonb,
   request_path varchar(500),
   request_method varchar(10),
@@ -499,12 +541,12 @@ create table if not exists public.error_logs (
   ip_address varchar(45),
   session_id varchar(100),
   correlation_id uuid,
-  severity varchar(20) not null default 'error' check (severity in ('info', 'warning', 'error', 'critical')),
+  severity private.error_severity not null default 'error',
   resolved boolean not null default false,
   resolved_by uuid references auth.users (id) on delete set null,
   resolved_at timestamptz,
   resolution_notes text,
-  created_at timestamptz not null default now() check (isfinite(created_at)),
+  created_at private.finite_timestamptz not null default now(),
   constraint error_logs_resolution_consistent check (resolved = (resolved_at is not null))
 );
 
@@ -552,7 +594,7 @@ create table if not exists public.user_activity_logs (
   session_id varchar(100),
   success boolean not null default true,
   error_message text,
-  created_at timestamptz not null default now() check (isfinite(created_at)),
+  created_at private.finite_timestamptz not null default now(),
   primary key (id, created_at)
 ) partition by range (created_at);
 
@@ -587,24 +629,24 @@ create table if not exists public.agent_activity_logs (
   operation_metadata jsonb not null default '{}'::jsonb,
   resource_id uuid,
   resource_type varchar(50),
-  duration_ms integer check (duration_ms >= 0),
-  start_time timestamptz check (isfinite(start_time)),
-  end_time timestamptz check (isfinite(end_time)),
+  duration_ms private.nonnegative_integer,
+  start_time private.finite_timestamptz,
+  end_time private.finite_timestamptz,
   model_id varchar(100),
   provider varchar(50),
   thinking_mode boolean not null default false,
-  input_tokens integer check (input_tokens >= 0),
-  output_tokens integer check (output_tokens >= 0),
-  reasoning_tokens integer check (reasoning_tokens >= 0),
-  total_tokens integer check (total_tokens >= 0),
-  input_cost numeric(10, 6) check (input_cost >= 0 and input_cost <> 'NaN'),
-  output_cost numeric(10, 6) check (output_cost >= 0 and output_cost <> 'NaN'),
-  total_cost numeric(10, 6) check (total_cost >= 0 and total_cost <> 'NaN'),
+  input_tokens private.nonnegative_integer,
+  output_tokens private.nonnegative_integer,
+  reasoning_tokens private.nonnegative_integer,
+  total_tokens private.nonnegative_integer,
+  input_cost private.nonnegative_cost,
+  output_cost private.nonnegative_cost,
+  total_cost private.nonnegative_cost,
   success boolean not null default true,
   error_type varchar(100),
   error_message text,
-  retry_count integer not null default 0 check (retry_count >= 0),
-  created_at timestamptz not null default now() check (isfinite(created_at)),
+  retry_count private.nonnegative_integer not null default 0,
+  created_at private.finite_timestamptz not null default now(),
   primary key (id, created_at),
   constraint agent_activity_logs_time_order check (end_time is null or start_time is null or end_time >= start_time)
 ) partition by range (created_at);
@@ -638,14 +680,14 @@ create table if not exists public.api_request_logs (
   user_id uuid references auth.users (id) on delete set null,
   method varchar(10) not null,
   path varchar(500) not null,
-  status_code smallint not null check (status_code between 100 and 599),
-  duration_ms integer not null check (duration_ms >= 0),
-  request_size integer check (request_size >= 0),
-  response_size integer check (response_size >= 0),
+  status_code private.http_status not null,
+  duration_ms private.nonnegative_integer not null,
+  request_size private.nonnegative_integer,
+  response_size private.nonnegative_integer,
   ip_address varchar(45),
   user_agent text,
   correlation_id uuid,
-  created_at timestamptz not null default now() check (isfinite(created_at)),
+  created_at private.finite_timestamptz not null default now(),
   primary key (id, created_at)
 ) partition by range (created_at);
 
@@ -671,10 +713,10 @@ grant select, insert, delete on table public.api_request_logs to service_role;
 create table if not exists public.system_health_logs (
   id uuid not null default gen_random_uuid(),
   component varchar(100) not null,
-  status varchar(20) not null check (status in ('healthy', 'degraded', 'unhealthy')),
-  latency_ms integer check (latency_ms >= 0),
+  status private.health_status not null,
+  latency_ms private.nonnegative_integer,
   details jsonb not null default '{}'::jsonb,
-  checked_at timestamptz not null default now() check (isfinite(checked_at)),
+  checked_at private.finite_timestamptz not null default now(),
   primary key (id, checked_at)
 ) partition by range (checked_at);
 

@@ -13,17 +13,24 @@
 -- are system_metrics rows (metric_type 'latency'/'duration'): one time series
 -- table.
 -- ---------------------------------------------------------------------------
+-- A metric value: finite and within +/-1e15, so that sums over a series
+-- cannot overflow. A domain (cached per session) rather than a table CHECK
+-- (planned per statement): see the column domains in 20261122040000_logs.sql.
+create domain private.metric_value as double precision check (value <> 'NaN' and value between -1e15 and 1e15);
+
+comment on domain private.metric_value is 'A metric sample: finite (not NaN or +/-Infinity) and between -1e15 and 1e15 (23514 otherwise).';
+
 create table if not exists public.system_metrics (
   id uuid not null default gen_random_uuid(),
   service_name varchar(100) not null,
   metric_type varchar(50) not null,
   metric_name varchar(200) not null,
-  value double precision not null check (value between -1e15 and 1e15),
+  value private.metric_value not null,
   unit varchar(20),
   tags jsonb not null default '{}'::jsonb,
   correlation_id uuid,
   user_id uuid,
-  recorded_at timestamptz not null default now() check (isfinite(recorded_at)),
+  recorded_at private.finite_timestamptz not null default now(),
   primary key (id, recorded_at)
 ) partition by range (recorded_at);
 
@@ -55,7 +62,7 @@ create table if not exists public.analytics_events (
   event_category varchar(50) not null,
   properties jsonb not null default '{}'::jsonb,
   correlation_id uuid,
-  created_at timestamptz not null default now() check (isfinite(created_at)),
+  created_at private.finite_timestamptz not null default now(),
   primary key (id, created_at)
 ) partition by range (created_at);
 

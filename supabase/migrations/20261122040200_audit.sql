@@ -9,9 +9,15 @@
 -- ---------------------------------------------------------------------------
 -- system_audit_logs (seed 004), monthly partitions.
 -- ---------------------------------------------------------------------------
+-- Who wrote an audit entry. A domain rather than a table CHECK, as the log
+-- tables' column rules (20261122040000_logs.sql).
+create domain private.audit_actor_type as varchar(20) check (value in ('user', 'service', 'system'));
+
+comment on domain private.audit_actor_type is 'The kind of actor of an audit entry: user, service or system (23514 otherwise).';
+
 create table if not exists public.system_audit_logs (
   id uuid not null default gen_random_uuid(),
-  actor_type varchar(20) not null check (actor_type in ('user', 'service', 'system')),
+  actor_type private.audit_actor_type not null,
   actor_identifier varchar(200) not null,
   actor_role varchar(50),
   action varchar(100) not null,
@@ -22,7 +28,7 @@ create table if not exists public.system_audit_logs (
   changed_columns text[],
   correlation_id uuid,
   metadata jsonb not null default '{}'::jsonb,
-  created_at timestamptz not null default now() check (isfinite(created_at)),
+  created_at private.finite_timestamptz not null default now(),
   primary key (id, created_at)
 ) partition by range (created_at);
 

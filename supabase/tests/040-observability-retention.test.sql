@@ -89,7 +89,7 @@ select is(
   array(select to_char(range_from at time zone 'UTC', 'YYYY-MM') from private.list_partitions('public.agent_activity_logs') where range_from < '2026-01-01'),
   array['2025-04'], 'agent activity: everything before April dropped');
 select is((select count(*)::int from public.agent_activity_logs), 1, 'one agent row left');
-select is(array(select error_message from public.error_logs order by created_at), array['never resolved', 'resolved recently'],
+select is(array(select error_message::text from public.error_logs order by created_at), array['never resolved', 'resolved recently'],
   'only resolved errors past retention were deleted');
 select is((select count(*)::int from public.purge_old_activity_logs('2025-04-10') where (user_logs_deleted, agent_logs_deleted, error_logs_deleted) = (0, 0, 0)), 1,
   'a second purge finds nothing');

@@ -41,7 +41,7 @@ select is((select count(*)::int from public.notifications where user_id in (test
 -- ---------------------------------------------------------------------------
 -- Claims: priority, schedule, leases, retries, dead after the last attempt
 -- ---------------------------------------------------------------------------
-select results_eq($$select body from public.claim_notifications('sms', 10, 60, now())$$,
+select results_eq($$select body::text from public.claim_notifications('sms', 10, 60, now())$$,
   $$values ('high'::text), ('low')$$, 'claims take due notifications of the channel, highest priority first; scheduled ones wait');
 select is_empty($$select 1 from public.claim_notifications('sms', 10, 60, now())$$, 'claimed ones are not handed out twice');
 select is((select attempts from public.notifications where id = tests.id('sms_low')), 1, 'a claim counts an attempt');
@@ -52,7 +52,7 @@ select throws_ok(format($$select public.record_notification_result(%L, true)$$, 
 
 select is((public.record_notification_result(tests.id('sms_low'), false, 'carrier down', p_now => '2030-01-01 00:00:00+00')).status,
   'pending', 'a failure with attempts left -> pending again');
-select is((select next_attempt_at from public.notifications where id = tests.id('sms_low')),
+select is((select next_attempt_at::timestamptz from public.notifications where id = tests.id('sms_low')),
   '2030-01-01 00:00:30+00'::timestamptz, 'first retry after 30 s');
 select is((select last_error from public.notifications where id = tests.id('sms_low')), 'carrier down', 'the error is kept');
 select is_empty($$select 1 from public.claim_notifications('sms', 10, 60, '2030-01-01 00:00:29+00')$$, 'not before the backoff');
