@@ -24,6 +24,19 @@ CREATE SCHEMA private;
 COMMENT ON SCHEMA private IS 'Internal tables and helpers. Not exposed by the Data API; reached only through public RPCs and RLS policies.';
 
 --
+-- Name: audit_actor_type; Type: DOMAIN; Schema: private; Owner: -
+--
+
+CREATE DOMAIN private.audit_actor_type AS character varying(20)
+	CONSTRAINT audit_actor_type_check CHECK (((VALUE)::text = ANY ((ARRAY['user'::character varying, 'service'::character varying, 'system'::character varying])::text[])));
+
+--
+-- Name: DOMAIN audit_actor_type; Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON DOMAIN private.audit_actor_type IS 'The kind of actor of an audit entry: user, service or system (23514 otherwise).';
+
+--
 -- Name: cache_key; Type: DOMAIN; Schema: private; Owner: -
 --
 
@@ -87,6 +100,84 @@ CREATE DOMAIN private.cost_total AS numeric(16,6)
 --
 
 COMMENT ON DOMAIN private.cost_total IS 'A running cost in dollars: finite, 0 or above.';
+
+--
+-- Name: error_severity; Type: DOMAIN; Schema: private; Owner: -
+--
+
+CREATE DOMAIN private.error_severity AS character varying(20)
+	CONSTRAINT error_severity_check CHECK (((VALUE)::text = ANY ((ARRAY['info'::character varying, 'warning'::character varying, 'error'::character varying, 'critical'::character varying])::text[])));
+
+--
+-- Name: DOMAIN error_severity; Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON DOMAIN private.error_severity IS 'The severity of an error_logs entry: info, warning, error or critical (23514 otherwise).';
+
+--
+-- Name: error_text; Type: DOMAIN; Schema: private; Owner: -
+--
+
+CREATE DOMAIN private.error_text AS text
+	CONSTRAINT error_text_check CHECK ((char_length(VALUE) <= 10000));
+
+--
+-- Name: DOMAIN error_text; Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON DOMAIN private.error_text IS 'An error message of at most 10,000 characters (23514 otherwise).';
+
+--
+-- Name: error_type; Type: DOMAIN; Schema: private; Owner: -
+--
+
+CREATE DOMAIN private.error_type AS character varying(50)
+	CONSTRAINT error_type_check CHECK (((VALUE)::text = ANY ((ARRAY['auth'::character varying, 'api'::character varying, 'admin'::character varying, 'app'::character varying, 'user'::character varying, 'permission'::character varying, 'system'::character varying])::text[])));
+
+--
+-- Name: DOMAIN error_type; Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON DOMAIN private.error_type IS 'The kind of an error_logs entry: auth, api, admin, app, user, permission or system (23514 otherwise).';
+
+--
+-- Name: finite_timestamptz; Type: DOMAIN; Schema: private; Owner: -
+--
+
+CREATE DOMAIN private.finite_timestamptz AS timestamp with time zone
+	CONSTRAINT finite_timestamptz_check CHECK (isfinite(VALUE));
+
+--
+-- Name: DOMAIN finite_timestamptz; Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON DOMAIN private.finite_timestamptz IS 'A timestamp other than +/-infinity (23514 otherwise).';
+
+--
+-- Name: health_status; Type: DOMAIN; Schema: private; Owner: -
+--
+
+CREATE DOMAIN private.health_status AS character varying(20)
+	CONSTRAINT health_status_check CHECK (((VALUE)::text = ANY ((ARRAY['healthy'::character varying, 'degraded'::character varying, 'unhealthy'::character varying])::text[])));
+
+--
+-- Name: DOMAIN health_status; Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON DOMAIN private.health_status IS 'A health-check outcome: healthy, degraded or unhealthy (23514 otherwise).';
+
+--
+-- Name: http_status; Type: DOMAIN; Schema: private; Owner: -
+--
+
+CREATE DOMAIN private.http_status AS smallint
+	CONSTRAINT http_status_check CHECK (((VALUE >= 100) AND (VALUE <= 599)));
+
+--
+-- Name: DOMAIN http_status; Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON DOMAIN private.http_status IS 'An HTTP status code, 100 to 599 (23514 otherwise).';
 
 --
 -- Name: last_context; Type: DOMAIN; Schema: private; Owner: -
@@ -206,6 +297,19 @@ CREATE DOMAIN private.metadata_object AS jsonb
 COMMENT ON DOMAIN private.metadata_object IS 'Free-form app data: a JSON object of at most 16 KiB.';
 
 --
+-- Name: metric_value; Type: DOMAIN; Schema: private; Owner: -
+--
+
+CREATE DOMAIN private.metric_value AS double precision
+	CONSTRAINT metric_value_check CHECK (((VALUE <> 'NaN'::double precision) AND ((VALUE >= ('-1000000000000000'::numeric)::double precision) AND (VALUE <= ('1000000000000000'::numeric)::double precision))));
+
+--
+-- Name: DOMAIN metric_value; Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON DOMAIN private.metric_value IS 'A metric sample: finite (not NaN or +/-Infinity) and between -1e15 and 1e15 (23514 otherwise).';
+
+--
 -- Name: model_name; Type: DOMAIN; Schema: private; Owner: -
 --
 
@@ -219,6 +323,19 @@ CREATE DOMAIN private.model_name AS text
 COMMENT ON DOMAIN private.model_name IS 'An AI model''s name: 1 to 100 characters.';
 
 --
+-- Name: nonnegative_cost; Type: DOMAIN; Schema: private; Owner: -
+--
+
+CREATE DOMAIN private.nonnegative_cost AS numeric(10,6)
+	CONSTRAINT nonnegative_cost_check CHECK (((VALUE >= (0)::numeric) AND (VALUE <> 'NaN'::numeric)));
+
+--
+-- Name: DOMAIN nonnegative_cost; Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON DOMAIN private.nonnegative_cost IS 'A cost in dollars: numeric(10, 6), >= 0, not NaN (23514 otherwise).';
+
+--
 -- Name: nonnegative_integer; Type: DOMAIN; Schema: private; Owner: -
 --
 
@@ -229,7 +346,98 @@ CREATE DOMAIN private.nonnegative_integer AS integer
 -- Name: DOMAIN nonnegative_integer; Type: COMMENT; Schema: private; Owner: -
 --
 
-COMMENT ON DOMAIN private.nonnegative_integer IS 'An integer 0 or above (counters, per-message token annotations).';
+COMMENT ON DOMAIN private.nonnegative_integer IS 'A count, size or duration: an integer 0 or above (23514 otherwise).';
+
+--
+-- Name: notification_body; Type: DOMAIN; Schema: private; Owner: -
+--
+
+CREATE DOMAIN private.notification_body AS text
+	CONSTRAINT notification_body_check CHECK (((char_length(VALUE) >= 1) AND (char_length(VALUE) <= 4000)));
+
+--
+-- Name: DOMAIN notification_body; Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON DOMAIN private.notification_body IS 'A notification body of 1 to 4000 characters (23514 otherwise).';
+
+--
+-- Name: notification_channel; Type: DOMAIN; Schema: private; Owner: -
+--
+
+CREATE DOMAIN private.notification_channel AS text
+	CONSTRAINT notification_channel_check CHECK ((VALUE = ANY (ARRAY['in_app'::text, 'push'::text, 'email'::text, 'sms'::text, 'whatsapp'::text])));
+
+--
+-- Name: DOMAIN notification_channel; Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON DOMAIN private.notification_channel IS 'A notification channel: in_app, push, email, sms or whatsapp (23514 otherwise).';
+
+--
+-- Name: notification_data; Type: DOMAIN; Schema: private; Owner: -
+--
+
+CREATE DOMAIN private.notification_data AS jsonb
+	CONSTRAINT notification_data_check CHECK (((jsonb_typeof(VALUE) = 'object'::text) AND (pg_column_size(VALUE) <= 16384)));
+
+--
+-- Name: DOMAIN notification_data; Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON DOMAIN private.notification_data IS 'A notification''s data: a JSON object of at most 16 KiB (23514 otherwise).';
+
+--
+-- Name: notification_max_attempts; Type: DOMAIN; Schema: private; Owner: -
+--
+
+CREATE DOMAIN private.notification_max_attempts AS integer
+	CONSTRAINT notification_max_attempts_check CHECK (((VALUE >= 1) AND (VALUE <= 20)));
+
+--
+-- Name: DOMAIN notification_max_attempts; Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON DOMAIN private.notification_max_attempts IS 'How many times a notification may be tried, 1 to 20 (23514 otherwise).';
+
+--
+-- Name: notification_priority; Type: DOMAIN; Schema: private; Owner: -
+--
+
+CREATE DOMAIN private.notification_priority AS smallint
+	CONSTRAINT notification_priority_check CHECK (((VALUE >= 1) AND (VALUE <= 10)));
+
+--
+-- Name: DOMAIN notification_priority; Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON DOMAIN private.notification_priority IS 'A notification priority, 1 (lowest) to 10 (highest) (23514 otherwise).';
+
+--
+-- Name: notification_status; Type: DOMAIN; Schema: private; Owner: -
+--
+
+CREATE DOMAIN private.notification_status AS text
+	CONSTRAINT notification_status_check CHECK ((VALUE = ANY (ARRAY['pending'::text, 'sending'::text, 'sent'::text, 'failed'::text, 'cancelled'::text])));
+
+--
+-- Name: DOMAIN notification_status; Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON DOMAIN private.notification_status IS 'A notification''s delivery status: pending, sending, sent, failed or cancelled (23514 otherwise).';
+
+--
+-- Name: notification_title; Type: DOMAIN; Schema: private; Owner: -
+--
+
+CREATE DOMAIN private.notification_title AS text
+	CONSTRAINT notification_title_check CHECK ((char_length(VALUE) <= 200));
+
+--
+-- Name: DOMAIN notification_title; Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON DOMAIN private.notification_title IS 'A notification title of at most 200 characters (23514 otherwise).';
 
 --
 -- Name: positive_integer; Type: DOMAIN; Schema: private; Owner: -
@@ -5461,9 +5669,9 @@ COMMENT ON FUNCTION private.reset_rate_limit(p_user_id uuid, p_endpoint text) IS
 CREATE TABLE public.error_logs (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
     user_id uuid,
-    error_type character varying(50) NOT NULL,
+    error_type private.error_type NOT NULL,
     error_category character varying(100) NOT NULL,
-    error_message text NOT NULL,
+    error_message private.error_text NOT NULL,
     error_details jsonb,
     request_path character varying(500),
     request_method character varying(10),
@@ -5471,17 +5679,13 @@ CREATE TABLE public.error_logs (
     ip_address character varying(45),
     session_id character varying(100),
     correlation_id uuid,
-    severity character varying(20) DEFAULT 'error'::character varying NOT NULL,
+    severity private.error_severity DEFAULT 'error'::character varying NOT NULL,
     resolved boolean DEFAULT false NOT NULL,
     resolved_by uuid,
     resolved_at timestamp with time zone,
     resolution_notes text,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT error_logs_created_at_check CHECK (isfinite(created_at)),
-    CONSTRAINT error_logs_error_message_check CHECK ((char_length(error_message) <= 10000)),
-    CONSTRAINT error_logs_error_type_check CHECK (((error_type)::text = ANY ((ARRAY['auth'::character varying, 'api'::character varying, 'admin'::character varying, 'app'::character varying, 'user'::character varying, 'permission'::character varying, 'system'::character varying])::text[]))),
-    CONSTRAINT error_logs_resolution_consistent CHECK ((resolved = (resolved_at IS NOT NULL))),
-    CONSTRAINT error_logs_severity_check CHECK (((severity)::text = ANY ((ARRAY['info'::character varying, 'warning'::character varying, 'error'::character varying, 'critical'::character varying])::text[])))
+    created_at private.finite_timestamptz DEFAULT now() NOT NULL,
+    CONSTRAINT error_logs_resolution_consistent CHECK ((resolved = (resolved_at IS NOT NULL)))
 );
 
 --
@@ -7232,28 +7436,20 @@ COMMENT ON FUNCTION public.claim_jobs(p_queue text, p_worker_id text, p_limit in
 CREATE TABLE public.notifications (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
     user_id uuid NOT NULL,
-    channel text NOT NULL,
-    title text,
-    body text NOT NULL,
-    data jsonb DEFAULT '{}'::jsonb NOT NULL,
-    priority smallint DEFAULT 5 NOT NULL,
-    status text DEFAULT 'pending'::text NOT NULL,
+    channel private.notification_channel NOT NULL,
+    title private.notification_title,
+    body private.notification_body NOT NULL,
+    data private.notification_data DEFAULT '{}'::jsonb NOT NULL,
+    priority private.notification_priority DEFAULT 5 NOT NULL,
+    status private.notification_status DEFAULT 'pending'::text NOT NULL,
     attempts integer DEFAULT 0 NOT NULL,
-    max_attempts integer DEFAULT 5 NOT NULL,
-    next_attempt_at timestamp with time zone DEFAULT now() NOT NULL,
+    max_attempts private.notification_max_attempts DEFAULT 5 NOT NULL,
+    next_attempt_at private.finite_timestamptz DEFAULT now() NOT NULL,
     last_error text,
-    sent_at timestamp with time zone,
-    read_at timestamp with time zone,
+    sent_at private.finite_timestamptz,
+    read_at private.finite_timestamptz,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT notifications_body_check CHECK (((char_length(body) >= 1) AND (char_length(body) <= 4000))),
-    CONSTRAINT notifications_channel_check CHECK ((channel = ANY (ARRAY['in_app'::text, 'push'::text, 'email'::text, 'sms'::text, 'whatsapp'::text]))),
-    CONSTRAINT notifications_data_check CHECK (((jsonb_typeof(data) = 'object'::text) AND (pg_column_size(data) <= 16384))),
-    CONSTRAINT notifications_max_attempts_check CHECK (((max_attempts >= 1) AND (max_attempts <= 20))),
-    CONSTRAINT notifications_priority_check CHECK (((priority >= 1) AND (priority <= 10))),
-    CONSTRAINT notifications_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'sending'::text, 'sent'::text, 'failed'::text, 'cancelled'::text]))),
-    CONSTRAINT notifications_times_finite CHECK ((isfinite(next_attempt_at) AND (isfinite(sent_at) IS NOT FALSE) AND (isfinite(read_at) IS NOT FALSE))),
-    CONSTRAINT notifications_title_check CHECK ((char_length(title) <= 200))
+    updated_at timestamp with time zone DEFAULT now() NOT NULL
 );
 
 --
@@ -11759,37 +11955,25 @@ CREATE TABLE public.agent_activity_logs (
     operation_metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
     resource_id uuid,
     resource_type character varying(50),
-    duration_ms integer,
-    start_time timestamp with time zone,
-    end_time timestamp with time zone,
+    duration_ms private.nonnegative_integer,
+    start_time private.finite_timestamptz,
+    end_time private.finite_timestamptz,
     model_id character varying(100),
     provider character varying(50),
     thinking_mode boolean DEFAULT false NOT NULL,
-    input_tokens integer,
-    output_tokens integer,
-    reasoning_tokens integer,
-    total_tokens integer,
-    input_cost numeric(10,6),
-    output_cost numeric(10,6),
-    total_cost numeric(10,6),
+    input_tokens private.nonnegative_integer,
+    output_tokens private.nonnegative_integer,
+    reasoning_tokens private.nonnegative_integer,
+    total_tokens private.nonnegative_integer,
+    input_cost private.nonnegative_cost,
+    output_cost private.nonnegative_cost,
+    total_cost private.nonnegative_cost,
     success boolean DEFAULT true NOT NULL,
     error_type character varying(100),
     error_message text,
-    retry_count integer DEFAULT 0 NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT agent_activity_logs_created_at_check CHECK (isfinite(created_at)),
-    CONSTRAINT agent_activity_logs_duration_ms_check CHECK ((duration_ms >= 0)),
-    CONSTRAINT agent_activity_logs_end_time_check CHECK (isfinite(end_time)),
-    CONSTRAINT agent_activity_logs_input_cost_check CHECK (((input_cost >= (0)::numeric) AND (input_cost <> 'NaN'::numeric))),
-    CONSTRAINT agent_activity_logs_input_tokens_check CHECK ((input_tokens >= 0)),
-    CONSTRAINT agent_activity_logs_output_cost_check CHECK (((output_cost >= (0)::numeric) AND (output_cost <> 'NaN'::numeric))),
-    CONSTRAINT agent_activity_logs_output_tokens_check CHECK ((output_tokens >= 0)),
-    CONSTRAINT agent_activity_logs_reasoning_tokens_check CHECK ((reasoning_tokens >= 0)),
-    CONSTRAINT agent_activity_logs_retry_count_check CHECK ((retry_count >= 0)),
-    CONSTRAINT agent_activity_logs_start_time_check CHECK (isfinite(start_time)),
-    CONSTRAINT agent_activity_logs_time_order CHECK (((end_time IS NULL) OR (start_time IS NULL) OR (end_time >= start_time))),
-    CONSTRAINT agent_activity_logs_total_cost_check CHECK (((total_cost >= (0)::numeric) AND (total_cost <> 'NaN'::numeric))),
-    CONSTRAINT agent_activity_logs_total_tokens_check CHECK ((total_tokens >= 0))
+    retry_count private.nonnegative_integer DEFAULT 0 NOT NULL,
+    created_at private.finite_timestamptz DEFAULT now() NOT NULL,
+    CONSTRAINT agent_activity_logs_time_order CHECK (((end_time IS NULL) OR (start_time IS NULL) OR ((end_time)::timestamp with time zone >= (start_time)::timestamp with time zone)))
 )
 PARTITION BY RANGE (created_at);
 
@@ -11825,37 +12009,25 @@ CREATE TABLE private.agent_activity_logs_default (
     operation_metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
     resource_id uuid,
     resource_type character varying(50),
-    duration_ms integer,
-    start_time timestamp with time zone,
-    end_time timestamp with time zone,
+    duration_ms private.nonnegative_integer,
+    start_time private.finite_timestamptz,
+    end_time private.finite_timestamptz,
     model_id character varying(100),
     provider character varying(50),
     thinking_mode boolean DEFAULT false NOT NULL,
-    input_tokens integer,
-    output_tokens integer,
-    reasoning_tokens integer,
-    total_tokens integer,
-    input_cost numeric(10,6),
-    output_cost numeric(10,6),
-    total_cost numeric(10,6),
+    input_tokens private.nonnegative_integer,
+    output_tokens private.nonnegative_integer,
+    reasoning_tokens private.nonnegative_integer,
+    total_tokens private.nonnegative_integer,
+    input_cost private.nonnegative_cost,
+    output_cost private.nonnegative_cost,
+    total_cost private.nonnegative_cost,
     success boolean DEFAULT true NOT NULL,
     error_type character varying(100),
     error_message text,
-    retry_count integer DEFAULT 0 NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT agent_activity_logs_created_at_check CHECK (isfinite(created_at)),
-    CONSTRAINT agent_activity_logs_duration_ms_check CHECK ((duration_ms >= 0)),
-    CONSTRAINT agent_activity_logs_end_time_check CHECK (isfinite(end_time)),
-    CONSTRAINT agent_activity_logs_input_cost_check CHECK (((input_cost >= (0)::numeric) AND (input_cost <> 'NaN'::numeric))),
-    CONSTRAINT agent_activity_logs_input_tokens_check CHECK ((input_tokens >= 0)),
-    CONSTRAINT agent_activity_logs_output_cost_check CHECK (((output_cost >= (0)::numeric) AND (output_cost <> 'NaN'::numeric))),
-    CONSTRAINT agent_activity_logs_output_tokens_check CHECK ((output_tokens >= 0)),
-    CONSTRAINT agent_activity_logs_reasoning_tokens_check CHECK ((reasoning_tokens >= 0)),
-    CONSTRAINT agent_activity_logs_retry_count_check CHECK ((retry_count >= 0)),
-    CONSTRAINT agent_activity_logs_start_time_check CHECK (isfinite(start_time)),
-    CONSTRAINT agent_activity_logs_time_order CHECK (((end_time IS NULL) OR (start_time IS NULL) OR (end_time >= start_time))),
-    CONSTRAINT agent_activity_logs_total_cost_check CHECK (((total_cost >= (0)::numeric) AND (total_cost <> 'NaN'::numeric))),
-    CONSTRAINT agent_activity_logs_total_tokens_check CHECK ((total_tokens >= 0))
+    retry_count private.nonnegative_integer DEFAULT 0 NOT NULL,
+    created_at private.finite_timestamptz DEFAULT now() NOT NULL,
+    CONSTRAINT agent_activity_logs_time_order CHECK (((end_time IS NULL) OR (start_time IS NULL) OR ((end_time)::timestamp with time zone >= (start_time)::timestamp with time zone)))
 );
 
 --
@@ -11870,8 +12042,7 @@ CREATE TABLE public.analytics_events (
     event_category character varying(50) NOT NULL,
     properties jsonb DEFAULT '{}'::jsonb NOT NULL,
     correlation_id uuid,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT analytics_events_created_at_check CHECK (isfinite(created_at))
+    created_at private.finite_timestamptz DEFAULT now() NOT NULL
 )
 PARTITION BY RANGE (created_at);
 
@@ -11893,8 +12064,7 @@ CREATE TABLE private.analytics_events_default (
     event_category character varying(50) NOT NULL,
     properties jsonb DEFAULT '{}'::jsonb NOT NULL,
     correlation_id uuid,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT analytics_events_created_at_check CHECK (isfinite(created_at))
+    created_at private.finite_timestamptz DEFAULT now() NOT NULL
 );
 
 --
@@ -11906,19 +12076,14 @@ CREATE TABLE public.api_request_logs (
     user_id uuid,
     method character varying(10) NOT NULL,
     path character varying(500) NOT NULL,
-    status_code smallint NOT NULL,
-    duration_ms integer NOT NULL,
-    request_size integer,
-    response_size integer,
+    status_code private.http_status NOT NULL,
+    duration_ms private.nonnegative_integer NOT NULL,
+    request_size private.nonnegative_integer,
+    response_size private.nonnegative_integer,
     ip_address character varying(45),
     user_agent text,
     correlation_id uuid,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT api_request_logs_created_at_check CHECK (isfinite(created_at)),
-    CONSTRAINT api_request_logs_duration_ms_check CHECK ((duration_ms >= 0)),
-    CONSTRAINT api_request_logs_request_size_check CHECK ((request_size >= 0)),
-    CONSTRAINT api_request_logs_response_size_check CHECK ((response_size >= 0)),
-    CONSTRAINT api_request_logs_status_code_check CHECK (((status_code >= 100) AND (status_code <= 599)))
+    created_at private.finite_timestamptz DEFAULT now() NOT NULL
 )
 PARTITION BY RANGE (created_at);
 
@@ -11937,19 +12102,14 @@ CREATE TABLE private.api_request_logs_default (
     user_id uuid,
     method character varying(10) NOT NULL,
     path character varying(500) NOT NULL,
-    status_code smallint NOT NULL,
-    duration_ms integer NOT NULL,
-    request_size integer,
-    response_size integer,
+    status_code private.http_status NOT NULL,
+    duration_ms private.nonnegative_integer NOT NULL,
+    request_size private.nonnegative_integer,
+    response_size private.nonnegative_integer,
     ip_address character varying(45),
     user_agent text,
     correlation_id uuid,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT api_request_logs_created_at_check CHECK (isfinite(created_at)),
-    CONSTRAINT api_request_logs_duration_ms_check CHECK ((duration_ms >= 0)),
-    CONSTRAINT api_request_logs_request_size_check CHECK ((request_size >= 0)),
-    CONSTRAINT api_request_logs_response_size_check CHECK ((response_size >= 0)),
-    CONSTRAINT api_request_logs_status_code_check CHECK (((status_code >= 100) AND (status_code <= 599)))
+    created_at private.finite_timestamptz DEFAULT now() NOT NULL
 );
 
 --
@@ -12151,8 +12311,7 @@ CREATE TABLE public.user_activity_logs (
     session_id character varying(100),
     success boolean DEFAULT true NOT NULL,
     error_message text,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT user_activity_logs_created_at_check CHECK (isfinite(created_at))
+    created_at private.finite_timestamptz DEFAULT now() NOT NULL
 )
 PARTITION BY RANGE (created_at);
 
@@ -12207,8 +12366,8 @@ UNION ALL
     count(DISTINCT a.user_id) AS unique_users,
     (0)::bigint AS unique_sessions,
     count(*) FILTER (WHERE (NOT a.success)) AS failures,
-    COALESCE(sum(a.total_tokens), (0)::bigint) AS total_tokens,
-    COALESCE(sum(a.total_cost), (0)::numeric) AS total_cost
+    COALESCE(sum((a.total_tokens)::integer), (0)::bigint) AS total_tokens,
+    COALESCE(sum((a.total_cost)::numeric), (0)::numeric) AS total_cost
    FROM public.agent_activity_logs a
   GROUP BY (((a.created_at AT TIME ZONE 'UTC'::text))::date), (a.agent_type)::text, (a.operation_type)::text
   WITH NO DATA;
@@ -12481,7 +12640,7 @@ COMMENT ON VIEW private.scheduled_job_status IS 'Every pg_cron job of this datab
 
 CREATE TABLE public.system_audit_logs (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
-    actor_type character varying(20) NOT NULL,
+    actor_type private.audit_actor_type NOT NULL,
     actor_identifier character varying(200) NOT NULL,
     actor_role character varying(50),
     action character varying(100) NOT NULL,
@@ -12492,9 +12651,7 @@ CREATE TABLE public.system_audit_logs (
     changed_columns text[],
     correlation_id uuid,
     metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT system_audit_logs_actor_type_check CHECK (((actor_type)::text = ANY ((ARRAY['user'::character varying, 'service'::character varying, 'system'::character varying])::text[]))),
-    CONSTRAINT system_audit_logs_created_at_check CHECK (isfinite(created_at))
+    created_at private.finite_timestamptz DEFAULT now() NOT NULL
 )
 PARTITION BY RANGE (created_at);
 
@@ -12522,7 +12679,7 @@ COMMENT ON COLUMN public.system_audit_logs.changed_columns IS 'For updates: the 
 
 CREATE TABLE private.system_audit_logs_default (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
-    actor_type character varying(20) NOT NULL,
+    actor_type private.audit_actor_type NOT NULL,
     actor_identifier character varying(200) NOT NULL,
     actor_role character varying(50),
     action character varying(100) NOT NULL,
@@ -12533,9 +12690,7 @@ CREATE TABLE private.system_audit_logs_default (
     changed_columns text[],
     correlation_id uuid,
     metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT system_audit_logs_actor_type_check CHECK (((actor_type)::text = ANY ((ARRAY['user'::character varying, 'service'::character varying, 'system'::character varying])::text[]))),
-    CONSTRAINT system_audit_logs_created_at_check CHECK (isfinite(created_at))
+    created_at private.finite_timestamptz DEFAULT now() NOT NULL
 );
 
 --
@@ -12545,13 +12700,10 @@ CREATE TABLE private.system_audit_logs_default (
 CREATE TABLE public.system_health_logs (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
     component character varying(100) NOT NULL,
-    status character varying(20) NOT NULL,
-    latency_ms integer,
+    status private.health_status NOT NULL,
+    latency_ms private.nonnegative_integer,
     details jsonb DEFAULT '{}'::jsonb NOT NULL,
-    checked_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT system_health_logs_checked_at_check CHECK (isfinite(checked_at)),
-    CONSTRAINT system_health_logs_latency_ms_check CHECK ((latency_ms >= 0)),
-    CONSTRAINT system_health_logs_status_check CHECK (((status)::text = ANY ((ARRAY['healthy'::character varying, 'degraded'::character varying, 'unhealthy'::character varying])::text[])))
+    checked_at private.finite_timestamptz DEFAULT now() NOT NULL
 )
 PARTITION BY RANGE (checked_at);
 
@@ -12568,13 +12720,10 @@ COMMENT ON TABLE public.system_health_logs IS 'Health-check history (seed 001 sy
 CREATE TABLE private.system_health_logs_default (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
     component character varying(100) NOT NULL,
-    status character varying(20) NOT NULL,
-    latency_ms integer,
+    status private.health_status NOT NULL,
+    latency_ms private.nonnegative_integer,
     details jsonb DEFAULT '{}'::jsonb NOT NULL,
-    checked_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT system_health_logs_checked_at_check CHECK (isfinite(checked_at)),
-    CONSTRAINT system_health_logs_latency_ms_check CHECK ((latency_ms >= 0)),
-    CONSTRAINT system_health_logs_status_check CHECK (((status)::text = ANY ((ARRAY['healthy'::character varying, 'degraded'::character varying, 'unhealthy'::character varying])::text[])))
+    checked_at private.finite_timestamptz DEFAULT now() NOT NULL
 );
 
 --
@@ -12586,14 +12735,12 @@ CREATE TABLE public.system_metrics (
     service_name character varying(100) NOT NULL,
     metric_type character varying(50) NOT NULL,
     metric_name character varying(200) NOT NULL,
-    value double precision NOT NULL,
+    value private.metric_value NOT NULL,
     unit character varying(20),
     tags jsonb DEFAULT '{}'::jsonb NOT NULL,
     correlation_id uuid,
     user_id uuid,
-    recorded_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT system_metrics_recorded_at_check CHECK (isfinite(recorded_at)),
-    CONSTRAINT system_metrics_value_check CHECK (((value >= ('-1000000000000000'::numeric)::double precision) AND (value <= ('1000000000000000'::numeric)::double precision)))
+    recorded_at private.finite_timestamptz DEFAULT now() NOT NULL
 )
 PARTITION BY RANGE (recorded_at);
 
@@ -12618,14 +12765,12 @@ CREATE TABLE private.system_metrics_default (
     service_name character varying(100) NOT NULL,
     metric_type character varying(50) NOT NULL,
     metric_name character varying(200) NOT NULL,
-    value double precision NOT NULL,
+    value private.metric_value NOT NULL,
     unit character varying(20),
     tags jsonb DEFAULT '{}'::jsonb NOT NULL,
     correlation_id uuid,
     user_id uuid,
-    recorded_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT system_metrics_recorded_at_check CHECK (isfinite(recorded_at)),
-    CONSTRAINT system_metrics_value_check CHECK (((value >= ('-1000000000000000'::numeric)::double precision) AND (value <= ('1000000000000000'::numeric)::double precision)))
+    recorded_at private.finite_timestamptz DEFAULT now() NOT NULL
 );
 
 --
@@ -12743,8 +12888,7 @@ CREATE TABLE private.user_activity_logs_default (
     session_id character varying(100),
     success boolean DEFAULT true NOT NULL,
     error_message text,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT user_activity_logs_created_at_check CHECK (isfinite(created_at))
+    created_at private.finite_timestamptz DEFAULT now() NOT NULL
 );
 
 --
@@ -12884,8 +13028,8 @@ CREATE VIEW public.analytics_summary WITH (security_invoker='true') AS
     count(*) AS total_events,
     count(DISTINCT e.user_id) AS unique_users,
     count(DISTINCT e.session_id) AS unique_sessions,
-    min(e.created_at) AS first_event_at,
-    max(e.created_at) AS last_event_at
+    min((e.created_at)::timestamp with time zone) AS first_event_at,
+    max((e.created_at)::timestamp with time zone) AS last_event_at
    FROM public.analytics_events e
   GROUP BY e.event_category, e.event_name;
 
@@ -13289,8 +13433,8 @@ CREATE VIEW public.user_engagement_metrics WITH (security_invoker='true') AS
     count(*) AS total_events,
     count(DISTINCT e.session_id) AS total_sessions,
     count(DISTINCT ((e.created_at AT TIME ZONE 'UTC'::text))::date) AS active_days,
-    min(e.created_at) AS first_event_at,
-    max(e.created_at) AS last_event_at,
+    min((e.created_at)::timestamp with time zone) AS first_event_at,
+    max((e.created_at)::timestamp with time zone) AS last_event_at,
     round(((count(*))::numeric / (GREATEST(count(DISTINCT e.session_id), (1)::bigint))::numeric), 2) AS events_per_session
    FROM public.analytics_events e
   WHERE (e.user_id IS NOT NULL)
@@ -14539,7 +14683,7 @@ CREATE INDEX model_price_history_model ON public.model_price_history USING btree
 -- Name: notifications_dispatch_idx; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX notifications_dispatch_idx ON public.notifications USING btree (channel, priority DESC, next_attempt_at) WHERE (status = ANY (ARRAY['pending'::text, 'sending'::text]));
+CREATE INDEX notifications_dispatch_idx ON public.notifications USING btree (channel, priority DESC, next_attempt_at) WHERE ((status)::text = ANY (ARRAY['pending'::text, 'sending'::text]));
 
 --
 -- Name: notifications_user_id_created_at_idx; Type: INDEX; Schema: public; Owner: -

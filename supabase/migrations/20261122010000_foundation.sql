@@ -22,6 +22,12 @@ revoke all on schema private from public;
 -- API roles need to resolve names in it; they get no table privileges.
 grant usage on schema private to anon, authenticated, service_role;
 
+-- Column domains rather than table CHECKs for single-column rules on
+-- write-hot tables: a table CHECK is rebuilt and planned at the start of every
+-- writing statement, a domain's constraint is cached per session (docs/conventions.md).
+create domain private.nonnegative_integer as integer check (value >= 0);
+comment on domain private.nonnegative_integer is 'A count, size or duration: an integer 0 or above (23514 otherwise).';
+
 -- Keeps updated_at honest on every table that has one; attach it with a
 -- column list so that bookkeeping columns (last_seen_at, counters) don't bump it.
 create or replace function private.set_updated_at()

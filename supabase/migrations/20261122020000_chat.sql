@@ -40,8 +40,6 @@ create domain private.temperature as double precision check (value >= 0 and valu
 comment on domain private.temperature is 'Sampling temperature, 0 to 2 (NaN and the infinities refused).';
 create domain private.positive_integer as integer check (value > 0);
 comment on domain private.positive_integer is 'An integer above 0 (max_tokens, context_length).';
-create domain private.nonnegative_integer as integer check (value >= 0);
-comment on domain private.nonnegative_integer is 'An integer 0 or above (counters, per-message token annotations).';
 -- numeric keeps NaN, which passes `>= 0`: refused by name.
 create domain private.cost_total as numeric(16, 6) check (value >= 0 and value not in ('NaN', 'Infinity', '-Infinity'));
 comment on domain private.cost_total is 'A running cost in dollars: finite, 0 or above.';

@@ -494,10 +494,6 @@ create domain private.finite_timestamptz as timestamptz check (isfinite(value));
 
 comment on domain private.finite_timestamptz is 'A timestamp other than +/-infinity (23514 otherwise).';
 
-create domain private.nonnegative_integer as integer check (value >= 0);
-
-comment on domain private.nonnegative_integer is 'A count, size or duration: an integer >= 0 (23514 otherwise).';
-
 create domain private.nonnegative_cost as numeric(10, 6) check (value >= 0 and value <> 'NaN');
 
 comment on domain private.nonnegative_cost is 'A cost in dollars: numeric(10, 6), >= 0, not NaN (23514 otherwise).';
