@@ -976,52 +976,77 @@ security invoker
 set search_path = ''
 as $$
 declare
-  v_model public.model_config;
-  v_row public.usage_logs;
-  v_reservation private.credit_reservations;
+  v_model_id text;
+  v_provider text;
+  v_input_price numeric;
+  v_output_price numeric;
   v_cached_price numeric;
   v_input_cost numeric(20,10);
   v_output_cost numeric(20,10);
-  v_cost numeric(20,10);
-  v_day date := (p_now at time zone 'UTC')::date;
+  v_day date;
+  v_row public.usage_logs;
+  v_reservation private.credit_reservations;
   v_ignored text;
 begin
-  -- Validate everything before writing anything.
-  if p_user_id is null then
-    raise exception 'invalid user: p_user_id is required' using errcode = '22023';
+  -- Validate everything before writing anything: one expression for valid
+  -- input (every plpgsql expression costs its set-up once per transaction),
+  -- the detailed checks only to say what is wrong.
+  if p_user_id is null
+     or p_input_tokens is null or p_output_tokens is null or p_input_tokens < 0 or p_output_tokens < 0
+     or p_cached_input_tokens is null or p_cached_input_tokens < 0 or p_cached_input_tokens > p_input_tokens
+     or p_reasoning_tokens is null or p_reasoning_tokens < 0 or p_reasoning_tokens > p_output_tokens
+     or p_input_tokens::bigint + p_output_tokens > 2147483647
+     or p_agent_type is null or p_agent_type !~ '^[a-z][a-z0-9_]{0,49}$'
+     or p_duration_ms < 0
+     or (p_metadata is not null and (jsonb_typeof(p_metadata) <> 'object' or pg_column_size(p_metadata) > 16384))
+     or char_length(p_idempotency_key) not between 1 and 255
+     or not pg_catalog.isfinite(p_now)
+     or char_length(p_model) > 100 then
+    if p_user_id is null then
+      raise exception 'invalid user: p_user_id is required' using errcode = '22023';
+    end if;
+    if p_input_tokens is null or p_output_tokens is null or p_input_tokens < 0 or p_output_tokens < 0 then
+      raise exception 'invalid tokens: input and output tokens must be 0 or more' using errcode = '22023',
+        detail = format('p_input_tokens = %s, p_output_tokens = %s', p_input_tokens, p_output_tokens);
+    end if;
+    if p_cached_input_tokens is null or p_cached_input_tokens < 0 or p_cached_input_tokens > p_input_tokens then
+      raise exception 'invalid cached input tokens: must be between 0 and the input tokens' using errcode = '22023';
+    end if;
+    if p_reasoning_tokens is null or p_reasoning_tokens < 0 or p_reasoning_tokens > p_output_tokens then
+      raise exception 'invalid reasoning tokens: must be between 0 and the output tokens' using errcode = '22023';
+    end if;
+    if p_input_tokens::bigint + p_output_tokens > 2147483647 then
+      raise exception 'invalid tokens: the total must fit in an integer' using errcode = '22023';
+    end if;
+    if p_agent_type is null or p_agent_type !~ '^[a-z][a-z0-9_]{0,49}$' then
+      raise exception 'invalid agent type: 1 to 50 lowercase letters, digits or underscores' using errcode = '22023';
+    end if;
+    if p_duration_ms < 0 then
+      raise exception 'invalid duration: must be 0 or more milliseconds' using errcode = '22023';
+    end if;
+    if p_metadata is not null and (jsonb_typeof(p_metadata) <> 'object' or pg_column_size(p_metadata) > 16384) then
+      raise exception 'invalid metadata: must be a JSON object of at most 16 KiB' using errcode = '22023';
+    end if;
+    if char_length(p_idempotency_key) not between 1 and 255 then
+      raise exception 'invalid idempotency key: 1 to 255 characters' using errcode = '22023';
+    end if;
+    if not pg_catalog.isfinite(p_now) then
+      raise exception 'invalid p_now: must be a finite time' using errcode = '22023';
+    end if;
+    if char_length(p_model) > 100 then
+      raise exception 'invalid model: at most 100 characters' using errcode = '22023';
+    end if;
   end if;
-  if p_input_tokens is null or p_output_tokens is null or p_input_tokens < 0 or p_output_tokens < 0 then
-    raise exception 'invalid tokens: input and output tokens must be 0 or more' using errcode = '22023',
-      detail = format('p_input_tokens = %s, p_output_tokens = %s', p_input_tokens, p_output_tokens);
-  end if;
-  if p_cached_input_tokens is null or p_cached_input_tokens < 0 or p_cached_input_tokens > p_input_tokens then
-    raise exception 'invalid cached input tokens: must be between 0 and the input tokens' using errcode = '22023';
-  end if;
-  if p_reasoning_tokens is null or p_reasoning_tokens < 0 or p_reasoning_tokens > p_output_tokens then
-    raise exception 'invalid reasoning tokens: must be between 0 and the output tokens' using errcode = '22023';
-  end if;
-  if p_input_tokens::bigint + p_output_tokens > 2147483647 then
-    raise exception 'invalid tokens: the total must fit in an integer' using errcode = '22023';
-  end if;
-  if p_agent_type is null or p_agent_type !~ '^[a-z][a-z0-9_]{0,49}$' then
-    raise exception 'invalid agent type: 1 to 50 lowercase letters, digits or underscores' using errcode = '22023';
-  end if;
-  if p_duration_ms < 0 then
-    raise exception 'invalid duration: must be 0 or more milliseconds' using errcode = '22023';
-  end if;
-  if p_metadata is not null and (jsonb_typeof(p_metadata) <> 'object' or pg_column_size(p_metadata) > 16384) then
-    raise exception 'invalid metadata: must be a JSON object of at most 16 KiB' using errcode = '22023';
-  end if;
-  if char_length(p_idempotency_key) not between 1 and 255 then
-    raise exception 'invalid idempotency key: 1 to 255 characters' using errcode = '22023';
-  end if;
-  if not pg_catalog.isfinite(p_now) then
-    raise exception 'invalid p_now: must be a finite time' using errcode = '22023';
-  end if;
-  if char_length(p_model) > 100 then
-    raise exception 'invalid model: at most 100 characters' using errcode = '22023';
-  end if;
-  select m.* into v_model from public.model_config as m where m.model_id = p_model;
+  -- the model's prices and the call's cost (and its UTC day) in one statement
+  select m.model_id, m.provider, m.input_pricing_per_million_tokens, m.output_pricing_per_million_tokens, c.cached_price,
+         (((p_input_tokens - p_cached_input_tokens)::numeric * m.input_pricing_per_million_tokens
+           + p_cached_input_tokens::numeric * c.cached_price) / 1000000)::numeric(20,10),
+         (p_output_tokens::numeric * m.output_pricing_per_million_tokens / 1000000)::numeric(20,10),
+         (p_now at time zone 'UTC')::date
+    into v_model_id, v_provider, v_input_price, v_output_price, v_cached_price, v_input_cost, v_output_cost, v_day
+    from public.model_config as m,
+         lateral (select coalesce(m.cached_input_pricing_per_million_tokens, m.input_pricing_per_million_tokens) as cached_price) as c
+   where m.model_id = p_model;
   if not found then
     raise exception 'unknown model "%"', coalesce(p_model, 'null') using errcode = '22023',
       hint = 'Models and their prices are in public.model_config.';
@@ -1030,12 +1055,6 @@ begin
      and not exists (select 1 from public.conversations as c where c.id = p_conversation_id and c.user_id = p_user_id) then
     raise exception 'conversation % not found for this user', p_conversation_id using errcode = '23503';
   end if;
-
-  v_cached_price := coalesce(v_model.cached_input_pricing_per_million_tokens, v_model.input_pricing_per_million_tokens);
-  v_input_cost := ((p_input_tokens - p_cached_input_tokens)::numeric * v_model.input_pricing_per_million_tokens
-                   + p_cached_input_tokens::numeric * v_cached_price) / 1000000;
-  v_output_cost := p_output_tokens::numeric * v_model.output_pricing_per_million_tokens / 1000000;
-  v_cost := v_input_cost + v_output_cost;
 
   -- Usage records commit asynchronously: a crash can lose the records of
   -- about the last 0.6 s (3 x wal_writer_delay) before the WAL was flushed,
@@ -1086,10 +1105,10 @@ begin
       request_timestamp, response_timestamp, duration_ms, metadata, idempotency_key, reservation_id
     )
     values (
-      p_user_id, p_conversation_id, p_agent_type, v_model.model_id, v_model.provider,
+      p_user_id, p_conversation_id, p_agent_type, v_model_id, v_provider,
       p_input_tokens, p_output_tokens, p_cached_input_tokens, p_reasoning_tokens, p_input_tokens + p_output_tokens,
-      v_input_cost, v_output_cost, v_cost,
-      v_model.input_pricing_per_million_tokens, v_model.output_pricing_per_million_tokens, v_cached_price,
+      v_input_cost, v_output_cost, v_input_cost + v_output_cost,
+      v_input_price, v_output_price, v_cached_price,
       p_now - pg_catalog.make_interval(secs => coalesce(p_duration_ms, 0) / 1000.0), p_now, p_duration_ms,
       coalesce(p_metadata, '{}'::jsonb), p_idempotency_key, p_reservation_id
     )
