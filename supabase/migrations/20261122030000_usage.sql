@@ -1554,7 +1554,6 @@ declare
   v_bucket text;
   v_max integer;
   v_window_seconds integer;
-  v_result jsonb;
   v_rule private.rate_limit_rule;
   v_allowed boolean;
   v_reason text;
