@@ -18,7 +18,7 @@ import {
   userPlan,
 } from '../shared/schemas/usage.ts';
 import { expectZodAgreesWithSql, namedCall } from './support/contract.ts';
-import { asAnon, asService, asUser, testDatabase } from './support/db.ts';
+import { asAnon, asService, asUser, expectRaceWinners, testDatabase } from './support/db.ts';
 
 const { db, users } = testDatabase(24);
 
@@ -52,6 +52,31 @@ describe('check_rate_limit under concurrency', () => {
       [user.id],
     );
     expect(rows[0]).toEqual({ rows: 1, denied: 30 });
+  });
+
+  it('is exact on the fast path too: with the window open, 40 racing calls share exactly the 9 left', async () => {
+    const user = await users.create();
+    const now = '2026-05-01T10:00:00Z';
+    // the first call creates the state row; every racer then meets it (one UPDATE each)
+    await asUser(db, user, `select public.check_rate_limit('chat')`, [], at(now));
+    const results = await Promise.all(
+      Array.from({ length: 40 }, () =>
+        asUser<{ r: unknown }>(db, user, `select public.check_rate_limit('chat') as r`, [], at(now)).then((q) =>
+          rateLimitResult.parse(q.rows[0]!.r),
+        ),
+      ),
+    );
+    const allowed = results.filter((r) => r.allowed);
+    expect(allowed.map((r) => r.remaining).sort((a, b) => a! - b!)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    for (const r of results.filter((x) => !x.allowed)) expect(r.retry_after_seconds).toBe(6);
+  });
+
+  it('consume_quota admits exactly the quota left when writes race (basic quiz_generation: 3 an hour)', async () => {
+    const user = await users.create();
+    const now = '2026-05-01T10:00:00Z';
+    const consume = () => asUser(db, user, `select private.consume_quota('quiz_generation')`, [], at(now));
+    await consume();
+    await expectRaceWinners(Array.from({ length: 20 }, consume), 2, 'PT429', /^rate limit exceeded for quiz_generation: try again in \d+ seconds$/);
   });
 
   it('is all-or-nothing across plans: a pro user racing gets exactly 50', async () => {

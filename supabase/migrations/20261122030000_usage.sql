@@ -548,7 +548,7 @@ grant execute on function public.set_user_plan(uuid, text, boolean, date, numeri
 -- Usage: usage_logs (seed 002, seed 001 ai_api_usage) and daily_usage (seed 000)
 -- ---------------------------------------------------------------------------
 create table if not exists public.usage_logs (
-  id uuid primary key default gen_random_uuid(),
+  id uuid primary key default private.uuid_v7(),
   user_id uuid not null references auth.users (id) on delete cascade,
   conversation_id uuid references public.conversations (id) on delete set null,
   agent_type text not null,
@@ -976,52 +976,77 @@ security invoker
 set search_path = ''
 as $$
 declare
-  v_model public.model_config;
-  v_row public.usage_logs;
-  v_reservation private.credit_reservations;
+  v_model_id text;
+  v_provider text;
+  v_input_price numeric;
+  v_output_price numeric;
   v_cached_price numeric;
   v_input_cost numeric(20,10);
   v_output_cost numeric(20,10);
-  v_cost numeric(20,10);
-  v_day date := (p_now at time zone 'UTC')::date;
+  v_day date;
+  v_row public.usage_logs;
+  v_reservation private.credit_reservations;
   v_ignored text;
 begin
-  -- Validate everything before writing anything.
-  if p_user_id is null then
-    raise exception 'invalid user: p_user_id is required' using errcode = '22023';
+  -- Validate everything before writing anything: one expression for valid
+  -- input (every plpgsql expression costs its set-up once per transaction),
+  -- the detailed checks only to say what is wrong.
+  if p_user_id is null
+     or p_input_tokens is null or p_output_tokens is null or p_input_tokens < 0 or p_output_tokens < 0
+     or p_cached_input_tokens is null or p_cached_input_tokens < 0 or p_cached_input_tokens > p_input_tokens
+     or p_reasoning_tokens is null or p_reasoning_tokens < 0 or p_reasoning_tokens > p_output_tokens
+     or p_input_tokens::bigint + p_output_tokens > 2147483647
+     or p_agent_type is null or p_agent_type !~ '^[a-z][a-z0-9_]{0,49}$'
+     or p_duration_ms < 0
+     or (p_metadata is not null and (jsonb_typeof(p_metadata) <> 'object' or pg_column_size(p_metadata) > 16384))
+     or char_length(p_idempotency_key) not between 1 and 255
+     or not pg_catalog.isfinite(p_now)
+     or char_length(p_model) > 100 then
+    if p_user_id is null then
+      raise exception 'invalid user: p_user_id is required' using errcode = '22023';
+    end if;
+    if p_input_tokens is null or p_output_tokens is null or p_input_tokens < 0 or p_output_tokens < 0 then
+      raise exception 'invalid tokens: input and output tokens must be 0 or more' using errcode = '22023',
+        detail = format('p_input_tokens = %s, p_output_tokens = %s', p_input_tokens, p_output_tokens);
+    end if;
+    if p_cached_input_tokens is null or p_cached_input_tokens < 0 or p_cached_input_tokens > p_input_tokens then
+      raise exception 'invalid cached input tokens: must be between 0 and the input tokens' using errcode = '22023';
+    end if;
+    if p_reasoning_tokens is null or p_reasoning_tokens < 0 or p_reasoning_tokens > p_output_tokens then
+      raise exception 'invalid reasoning tokens: must be between 0 and the output tokens' using errcode = '22023';
+    end if;
+    if p_input_tokens::bigint + p_output_tokens > 2147483647 then
+      raise exception 'invalid tokens: the total must fit in an integer' using errcode = '22023';
+    end if;
+    if p_agent_type is null or p_agent_type !~ '^[a-z][a-z0-9_]{0,49}$' then
+      raise exception 'invalid agent type: 1 to 50 lowercase letters, digits or underscores' using errcode = '22023';
+    end if;
+    if p_duration_ms < 0 then
+      raise exception 'invalid duration: must be 0 or more milliseconds' using errcode = '22023';
+    end if;
+    if p_metadata is not null and (jsonb_typeof(p_metadata) <> 'object' or pg_column_size(p_metadata) > 16384) then
+      raise exception 'invalid metadata: must be a JSON object of at most 16 KiB' using errcode = '22023';
+    end if;
+    if char_length(p_idempotency_key) not between 1 and 255 then
+      raise exception 'invalid idempotency key: 1 to 255 characters' using errcode = '22023';
+    end if;
+    if not pg_catalog.isfinite(p_now) then
+      raise exception 'invalid p_now: must be a finite time' using errcode = '22023';
+    end if;
+    if char_length(p_model) > 100 then
+      raise exception 'invalid model: at most 100 characters' using errcode = '22023';
+    end if;
   end if;
-  if p_input_tokens is null or p_output_tokens is null or p_input_tokens < 0 or p_output_tokens < 0 then
-    raise exception 'invalid tokens: input and output tokens must be 0 or more' using errcode = '22023',
-      detail = format('p_input_tokens = %s, p_output_tokens = %s', p_input_tokens, p_output_tokens);
-  end if;
-  if p_cached_input_tokens is null or p_cached_input_tokens < 0 or p_cached_input_tokens > p_input_tokens then
-    raise exception 'invalid cached input tokens: must be between 0 and the input tokens' using errcode = '22023';
-  end if;
-  if p_reasoning_tokens is null or p_reasoning_tokens < 0 or p_reasoning_tokens > p_output_tokens then
-    raise exception 'invalid reasoning tokens: must be between 0 and the output tokens' using errcode = '22023';
-  end if;
-  if p_input_tokens::bigint + p_output_tokens > 2147483647 then
-    raise exception 'invalid tokens: the total must fit in an integer' using errcode = '22023';
-  end if;
-  if p_agent_type is null or p_agent_type !~ '^[a-z][a-z0-9_]{0,49}$' then
-    raise exception 'invalid agent type: 1 to 50 lowercase letters, digits or underscores' using errcode = '22023';
-  end if;
-  if p_duration_ms < 0 then
-    raise exception 'invalid duration: must be 0 or more milliseconds' using errcode = '22023';
-  end if;
-  if p_metadata is not null and (jsonb_typeof(p_metadata) <> 'object' or pg_column_size(p_metadata) > 16384) then
-    raise exception 'invalid metadata: must be a JSON object of at most 16 KiB' using errcode = '22023';
-  end if;
-  if char_length(p_idempotency_key) not between 1 and 255 then
-    raise exception 'invalid idempotency key: 1 to 255 characters' using errcode = '22023';
-  end if;
-  if not pg_catalog.isfinite(p_now) then
-    raise exception 'invalid p_now: must be a finite time' using errcode = '22023';
-  end if;
-  if char_length(p_model) > 100 then
-    raise exception 'invalid model: at most 100 characters' using errcode = '22023';
-  end if;
-  select m.* into v_model from public.model_config as m where m.model_id = p_model;
+  -- the model's prices and the call's cost (and its UTC day) in one statement
+  select m.model_id, m.provider, m.input_pricing_per_million_tokens, m.output_pricing_per_million_tokens, c.cached_price,
+         (((p_input_tokens - p_cached_input_tokens)::numeric * m.input_pricing_per_million_tokens
+           + p_cached_input_tokens::numeric * c.cached_price) / 1000000)::numeric(20,10),
+         (p_output_tokens::numeric * m.output_pricing_per_million_tokens / 1000000)::numeric(20,10),
+         (p_now at time zone 'UTC')::date
+    into v_model_id, v_provider, v_input_price, v_output_price, v_cached_price, v_input_cost, v_output_cost, v_day
+    from public.model_config as m,
+         lateral (select coalesce(m.cached_input_pricing_per_million_tokens, m.input_pricing_per_million_tokens) as cached_price) as c
+   where m.model_id = p_model;
   if not found then
     raise exception 'unknown model "%"', coalesce(p_model, 'null') using errcode = '22023',
       hint = 'Models and their prices are in public.model_config.';
@@ -1030,12 +1055,6 @@ begin
      and not exists (select 1 from public.conversations as c where c.id = p_conversation_id and c.user_id = p_user_id) then
     raise exception 'conversation % not found for this user', p_conversation_id using errcode = '23503';
   end if;
-
-  v_cached_price := coalesce(v_model.cached_input_pricing_per_million_tokens, v_model.input_pricing_per_million_tokens);
-  v_input_cost := ((p_input_tokens - p_cached_input_tokens)::numeric * v_model.input_pricing_per_million_tokens
-                   + p_cached_input_tokens::numeric * v_cached_price) / 1000000;
-  v_output_cost := p_output_tokens::numeric * v_model.output_pricing_per_million_tokens / 1000000;
-  v_cost := v_input_cost + v_output_cost;
 
   -- Usage records commit asynchronously: a crash can lose the records of
   -- about the last 0.6 s (3 x wal_writer_delay) before the WAL was flushed,
@@ -1070,12 +1089,13 @@ begin
     end if;
   end if;
 
-  -- Every write in one statement (each plpgsql statement costs an executor
-  -- run): the usage row, and - only when that row was new - the day's
-  -- aggregate, the credits spent, the settled reservation and the
-  -- conversation's totals. The same idempotency key twice records once: a
-  -- racing duplicate waits on the unique index for the first to commit, then
-  -- inserts nothing, so nothing else is written either.
+  -- The writes every call makes in one statement (each plpgsql statement
+  -- costs an executor run): the usage row, and - only when that row was new -
+  -- the day's aggregate and the credits spent. The same idempotency key twice
+  -- records once: a racing duplicate waits on the unique index for the first
+  -- to commit, then inserts nothing, so nothing else is written either. The
+  -- reservation and the conversation follow in the same transaction, only
+  -- when given (each would otherwise cost an empty update of its table).
   with log as (
     insert into public.usage_logs (
       user_id, conversation_id, agent_type, model_used, provider,
@@ -1085,10 +1105,10 @@ begin
       request_timestamp, response_timestamp, duration_ms, metadata, idempotency_key, reservation_id
     )
     values (
-      p_user_id, p_conversation_id, p_agent_type, v_model.model_id, v_model.provider,
+      p_user_id, p_conversation_id, p_agent_type, v_model_id, v_provider,
       p_input_tokens, p_output_tokens, p_cached_input_tokens, p_reasoning_tokens, p_input_tokens + p_output_tokens,
-      v_input_cost, v_output_cost, v_cost,
-      v_model.input_pricing_per_million_tokens, v_model.output_pricing_per_million_tokens, v_cached_price,
+      v_input_cost, v_output_cost, v_input_cost + v_output_cost,
+      v_input_price, v_output_price, v_cached_price,
       p_now - pg_catalog.make_interval(secs => coalesce(p_duration_ms, 0) / 1000.0), p_now, p_duration_ms,
       coalesce(p_metadata, '{}'::jsonb), p_idempotency_key, p_reservation_id
     )
@@ -1138,25 +1158,26 @@ begin
                               else b.month_spent end,
            month_start = greatest(b.month_start, excluded.month_start),
            updated_at = p_now
-  ), settle as (
-    update private.credit_reservations as r
-       set status = 'settled', finished_at = p_now, usage_log_id = log.id
-      from log
-     where r.id = p_reservation_id
-  ), conversation as (
-    -- the chat domain's conversations.total_* are kept here, not by message inserts
-    update public.conversations as c
-       set total_input_tokens = c.total_input_tokens + log.input_tokens,
-           total_output_tokens = c.total_output_tokens + log.output_tokens,
-           total_cost = c.total_cost + log.total_cost
-      from log
-     where c.id = p_conversation_id and c.user_id = p_user_id
   )
   select log.* into v_row from log;
 
   if v_row.id is null then
     select l.* into v_row from public.usage_logs as l
      where l.user_id = p_user_id and l.idempotency_key = p_idempotency_key;
+    return v_row;
+  end if;
+  if p_reservation_id is not null then
+    update private.credit_reservations as r
+       set status = 'settled', finished_at = p_now, usage_log_id = v_row.id
+     where r.id = p_reservation_id;
+  end if;
+  if p_conversation_id is not null then
+    -- the chat domain's conversations.total_* are kept here, not by message inserts
+    update public.conversations as c
+       set total_input_tokens = c.total_input_tokens + v_row.input_tokens,
+           total_output_tokens = c.total_output_tokens + v_row.output_tokens,
+           total_cost = c.total_cost + v_row.total_cost
+     where c.id = p_conversation_id and c.user_id = p_user_id;
   end if;
   return v_row;
 end;
@@ -1386,6 +1407,61 @@ create type private.rate_limit_rule as (bucket text, max_requests integer, windo
 comment on type private.rate_limit_rule is
   'One rate-limit rule: a state bucket key (endpoint:window_seconds, or the admin domain''s agent keys), max_requests per window_seconds (null = unlimited).';
 
+-- The fast path's rule: for each plan and plan endpoint with exactly one
+-- limited window (every rule the seeds define), that window. Kept from
+-- public.plan_rate_limits by a statement trigger, so check_rate_limit reads it
+-- in the same statement as the state row it updates, and a change to the plan
+-- limits applies to the next call. Endpoints ending in _agent are left out:
+-- private.rate_limit_rules reads those as agent rules.
+create table if not exists private.plan_single_window_rules (
+  plan_name text not null,
+  endpoint text not null,
+  bucket text not null,
+  max_requests integer not null,
+  window_seconds integer not null,
+  primary key (plan_name, endpoint)
+);
+
+comment on table private.plan_single_window_rules is
+  'Derived from public.plan_rate_limits (trigger plan_rate_limits_single_window_rules): each plan endpoint with exactly one window, limited. check_rate_limit''s fast path reads its rule here; every other case goes through private.rate_limit_rules.';
+
+alter table private.plan_single_window_rules enable row level security;
+revoke all on table private.plan_single_window_rules from public, anon, authenticated, service_role;
+
+create or replace function private.refresh_plan_single_window_rules()
+returns trigger
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+begin
+  -- a handful of rows: rebuilt whole. The lock queues concurrent catalog
+  -- changes, so each rebuild reads the other's committed rows.
+  lock table private.plan_single_window_rules in exclusive mode;
+  delete from private.plan_single_window_rules;
+  insert into private.plan_single_window_rules (plan_name, endpoint, bucket, max_requests, window_seconds)
+  select l.plan_name, l.endpoint, l.endpoint || ':' || min(l.window_seconds), min(l.max_requests), min(l.window_seconds)
+    from public.plan_rate_limits as l
+   where l.endpoint not like '%\_agent'
+   group by l.plan_name, l.endpoint
+  having count(*) = 1 and count(l.max_requests) = 1;
+  return null;
+end;
+$$;
+
+comment on function private.refresh_plan_single_window_rules() is
+  'Statement trigger of public.plan_rate_limits: rebuilds private.plan_single_window_rules, so a plan limit change applies to the next check.';
+
+revoke execute on function private.refresh_plan_single_window_rules() from public, anon, authenticated, service_role;
+
+create trigger plan_rate_limits_single_window_rules
+  after insert or update or delete on public.plan_rate_limits
+  for each statement execute function private.refresh_plan_single_window_rules();
+create trigger plan_rate_limits_single_window_rules_truncate
+  after truncate on public.plan_rate_limits
+  for each statement execute function private.refresh_plan_single_window_rules();
+
 -- Endpoints: a plan endpoint ('chat'), an agent type ('document_agent': the
 -- agent's limits only) or '<plan endpoint>:<agent type>' ('chat:document_agent':
 -- the plan's limits and the agent's). The agent's limits are those of
@@ -1475,11 +1551,9 @@ declare
   v_uid uuid;
   v_now timestamptz;
   v_rules private.rate_limit_rule[];
-  v_rule_count bigint;
   v_bucket text;
   v_max integer;
   v_window_seconds integer;
-  v_result jsonb;
   v_rule private.rate_limit_rule;
   v_allowed boolean;
   v_reason text;
@@ -1519,60 +1593,60 @@ begin
   v_now := coalesce(nullif(pg_catalog.current_setting('app.usage_now', true), '')::timestamptz, pg_catalog.now());
 
   -- Fast path: a plan endpoint with a single limited window (every rule the
-  -- seeds define) and a call that fits - one read of the rule, one write.
-  -- Anything else (several windows, unlimited, an agent's rules, a denial)
-  -- takes the general path below, which gives the same answer. The rule is
-  -- read here as scalars rather than through private.rate_limit_rules: for an
-  -- endpoint not ending in _agent that function returns exactly the
-  -- plan_rate_limits rows read here, and its call and composite array are a
-  -- large part of this path's cost.
+  -- seeds define), a state row that exists and a call that fits: one
+  -- statement reads the rule (private.plan_single_window_rules, kept from
+  -- plan_rate_limits by a trigger) and the user's plan, and updates the row.
+  -- Anything else (several windows, unlimited, an agent's rules, a denial, a
+  -- first call that creates the row) finds no row here and takes the general
+  -- path below, which gives the same answer. private.consume_quota runs the
+  -- same statement: change both together.
   --
   -- Exact arithmetic (see private.rate_limit_state): the theoretical arrival
   -- time is tat + tat_remainder/limit microseconds. Advancing it by cost *
-  -- window / limit is adding v_units = cost * window (in microseconds) to the
+  -- window / limit is adding units = cost * window (in microseconds) to the
   -- remainder and carrying whole multiples of the limit into tat as
-  -- microseconds; it fits when (new tat, new remainder) <= (now + window, 0). A remainder stored under another limit (an admin changed it)
-  -- is capped below one microsecond. Bounds: window <= 31 days and cost <=
-  -- 1,000,000 keep v_units below 2.7e18, inside bigint. The fast path
-  -- computes it inside its statements rather than assigning v_units: one
-  -- plpgsql expression fewer.
-  if p_endpoint not like '%\_agent' then
-    select count(*), min(l.endpoint || ':' || l.window_seconds), min(l.max_requests), min(l.window_seconds)
-      into v_rule_count, v_bucket, v_max, v_window_seconds
-      from public.plan_rate_limits as l
-     where l.endpoint = p_endpoint
-       and l.plan_name = coalesce((select up.plan_name from public.user_plans as up
-                                    where up.user_id = v_uid and up.active), 'basic');
-  end if;
-  if v_rule_count = 1 and v_max >= p_cost then
-    if p_consume then
-      -- excluded holds the step: tat - now its whole microseconds, and
-      -- tat_remainder its remainder, to which the stored remainder is added
-      insert into private.rate_limit_state as s (user_id, bucket, tat, tat_remainder)
-      values (v_uid, v_bucket,
-              v_now + (1000000::bigint * v_window_seconds * p_cost / v_max) * interval '1 microsecond',
-              1000000::bigint * v_window_seconds * p_cost % v_max)
-      on conflict (user_id, bucket) do update
-         set tat = greatest(s.tat, v_now) + (excluded.tat - v_now)
-                   + ((case when s.tat >= v_now then least(s.tat_remainder, v_max - 1) else 0 end + excluded.tat_remainder) / v_max)
-                     * interval '1 microsecond',
-             tat_remainder = (case when s.tat >= v_now then least(s.tat_remainder, v_max - 1) else 0 end + excluded.tat_remainder) % v_max
-       where (greatest(s.tat, v_now) + (excluded.tat - v_now)
-              + ((case when s.tat >= v_now then least(s.tat_remainder, v_max - 1) else 0 end + excluded.tat_remainder) / v_max)
-                * interval '1 microsecond',
-              (case when s.tat >= v_now then least(s.tat_remainder, v_max - 1) else 0 end + excluded.tat_remainder) % v_max)
-             <= (v_now + pg_catalog.make_interval(secs => v_window_seconds), 0)
-      returning s.tat, s.tat_remainder into v_tat, v_rem;
-    else
-      select t.tat, t.rem into v_tat, v_rem
-        from (select greatest(s.tat, v_now) as tat,
-                     case when s.tat >= v_now then least(s.tat_remainder, v_max - 1) else 0 end as rem,
-                     1000000::bigint * v_window_seconds * p_cost as units
-                from (select null) as one
-                left join private.rate_limit_state as s on s.user_id = v_uid and s.bucket = v_bucket) as t
-       where (t.tat + ((t.rem + t.units) / v_max) * interval '1 microsecond', (t.rem + t.units) % v_max)
-             <= (v_now + pg_catalog.make_interval(secs => v_window_seconds), 0);
-    end if;
+  -- microseconds; it fits when (new tat, new remainder) <= (now + window, 0).
+  -- A remainder stored under another limit (an admin changed it) is capped
+  -- below one microsecond. Bounds: window <= 31 days and cost <= 1,000,000
+  -- keep units below 2.7e18, inside bigint. The check and the update are one
+  -- statement: a concurrent caller's update makes this one wait and re-check
+  -- the condition on the new row (READ COMMITTED re-evaluation), so
+  -- admissions are exact.
+  if p_consume then
+    update private.rate_limit_state as s
+       set tat = greatest(s.tat, v_now)
+                 + ((case when s.tat >= v_now then least(s.tat_remainder, r.max_requests - 1) else 0 end
+                     + 1000000::bigint * r.window_seconds * p_cost) / r.max_requests) * interval '1 microsecond',
+           tat_remainder = (case when s.tat >= v_now then least(s.tat_remainder, r.max_requests - 1) else 0 end
+                            + 1000000::bigint * r.window_seconds * p_cost) % r.max_requests
+      from private.plan_single_window_rules as r
+     where r.plan_name = coalesce((select up.plan_name from public.user_plans as up
+                                    where up.user_id = v_uid and up.active), 'basic')
+       and r.endpoint = p_endpoint
+       and s.user_id = v_uid and s.bucket = r.bucket
+       and (greatest(s.tat, v_now)
+            + ((case when s.tat >= v_now then least(s.tat_remainder, r.max_requests - 1) else 0 end
+                + 1000000::bigint * r.window_seconds * p_cost) / r.max_requests) * interval '1 microsecond',
+            (case when s.tat >= v_now then least(s.tat_remainder, r.max_requests - 1) else 0 end
+             + 1000000::bigint * r.window_seconds * p_cost) % r.max_requests)
+           <= (v_now + pg_catalog.make_interval(secs => r.window_seconds), 0)
+    returning s.tat, s.tat_remainder, r.bucket, r.max_requests, r.window_seconds
+         into v_tat, v_rem, v_bucket, v_max, v_window_seconds;
+  else
+    -- the same question without the write (no row: a full window)
+    select t.tat, t.rem, t.bucket, t.max_requests, t.window_seconds
+      into v_tat, v_rem, v_bucket, v_max, v_window_seconds
+      from (select greatest(s.tat, v_now) as tat,
+                   case when s.tat >= v_now then least(s.tat_remainder, r.max_requests - 1) else 0 end as rem,
+                   1000000::bigint * r.window_seconds * p_cost as units,
+                   r.bucket, r.max_requests, r.window_seconds
+              from private.plan_single_window_rules as r
+              left join private.rate_limit_state as s on s.user_id = v_uid and s.bucket = r.bucket
+             where r.plan_name = coalesce((select up.plan_name from public.user_plans as up
+                                            where up.user_id = v_uid and up.active), 'basic')
+               and r.endpoint = p_endpoint) as t
+     where (t.tat + ((t.rem + t.units) / t.max_requests) * interval '1 microsecond', (t.rem + t.units) % t.max_requests)
+           <= (v_now + pg_catalog.make_interval(secs => t.window_seconds), 0);
   end if;
 
   if v_tat is not null then
@@ -1865,18 +1939,48 @@ grant execute on function public.reset_rate_limit(uuid, text) to authenticated, 
 -- seeded reference data: 'writes', 'telemetry', 'jobs', or a feature's own
 -- endpoint such as 'quiz_generation') for the signed-in caller, or PT429 when
 -- they are spent. The service role is not limited: its writes are the
--- backend's own, already bounded where the user's request came in.
+-- backend's own, already bounded where the user's request came in. Security
+-- definer: on the fast path it updates private.rate_limit_state itself rather
+-- than building check_rate_limit's answer, which every user write would pay.
 create or replace function private.consume_quota(p_endpoint text, p_cost integer default 1)
 returns void
 language plpgsql
 volatile
-security invoker
+security definer
 set search_path = ''
 as $$
 declare
+  v_uid uuid;
+  v_now timestamptz;
   v_result jsonb;
 begin
-  if (select auth.uid()) is null or coalesce((select auth.jwt()) ->> 'role' = 'service_role', false) then
+  v_uid := auth.uid();
+  if v_uid is null or coalesce(auth.jwt() ->> 'role' = 'service_role', false) then
+    return;
+  end if;
+  v_now := coalesce(nullif(pg_catalog.current_setting('app.usage_now', true), '')::timestamptz, pg_catalog.now());
+  -- check_rate_limit's fast path (the same statement: change both together),
+  -- without building its answer; any other case asks check_rate_limit. A
+  -- cost out of bounds finds no row here and gets check_rate_limit's 22023.
+  update private.rate_limit_state as s
+     set tat = greatest(s.tat, v_now)
+               + ((case when s.tat >= v_now then least(s.tat_remainder, r.max_requests - 1) else 0 end
+                   + 1000000::bigint * r.window_seconds * p_cost) / r.max_requests) * interval '1 microsecond',
+         tat_remainder = (case when s.tat >= v_now then least(s.tat_remainder, r.max_requests - 1) else 0 end
+                          + 1000000::bigint * r.window_seconds * p_cost) % r.max_requests
+    from private.plan_single_window_rules as r
+   where r.plan_name = coalesce((select up.plan_name from public.user_plans as up
+                                  where up.user_id = v_uid and up.active), 'basic')
+     and r.endpoint = p_endpoint
+     and s.user_id = v_uid and s.bucket = r.bucket
+     and p_cost between 1 and 1000000
+     and (greatest(s.tat, v_now)
+          + ((case when s.tat >= v_now then least(s.tat_remainder, r.max_requests - 1) else 0 end
+              + 1000000::bigint * r.window_seconds * p_cost) / r.max_requests) * interval '1 microsecond',
+          (case when s.tat >= v_now then least(s.tat_remainder, r.max_requests - 1) else 0 end
+           + 1000000::bigint * r.window_seconds * p_cost) % r.max_requests)
+         <= (v_now + pg_catalog.make_interval(secs => r.window_seconds), 0);
+  if found then
     return;
   end if;
   v_result := private.check_rate_limit(p_endpoint, p_cost, null, true);
