@@ -33,9 +33,10 @@ const providerEnv = () => ({
 
 beforeAll(async () => {
   [resend, wa] = await Promise.all([startFakeResend(), startFakeWhatsApp()]);
-  // Tiny backoff (0.05 s doubling, at most 0.2 s) so that retries are due at once.
+  // A minute's backoff, so that a retry is never due within the run that
+  // failed it however slow the machine; makeDue() moves a retry's time to now.
   for (const q of [queue, otherQueue]) {
-    await asService(db, `select public.create_queue($1, null, 3, 60, 0.05, 0.2)`, [q]);
+    await asService(db, `select public.create_queue($1, null, 3, 60, 60, 60)`, [q]);
   }
 });
 
@@ -74,9 +75,10 @@ async function job(id: string): Promise<Job> {
   return rows[0]!;
 }
 
-/** Waits until a job queued for a retry is due (its backoff is a fraction of a second). */
-async function untilDue(id: string) {
-  while (!(await job(id)).due) await new Promise((r) => setTimeout(r, 20));
+/** Makes a job queued for a retry due now, as if its backoff had passed. */
+async function makeDue(id: string) {
+  await db.query(`update private.jobs set run_at = now() where id = $1 and status = 'queued'`, [id]);
+  expect((await job(id)).due).toBe(true);
 }
 
 type Worker = ReturnType<typeof createWorkerHandler>;
@@ -196,7 +198,7 @@ describe('worker: failures, retries and dead letters', () => {
     expect(failed).toMatchObject({ status: 'queued', attempts: 1, backed_off: true });
     expect(failed.last_error).toMatch(/^provider_unavailable: Resend answered 500/);
 
-    await untilDue(id);
+    await makeDue(id);
     await run(workerWith(providerEnv()));
     expect(await job(id)).toMatchObject({ status: 'completed', attempts: 2 });
     expect(requestsWithKey(`job-${id}`)).toHaveLength(2);
@@ -219,7 +221,7 @@ describe('worker: failures, retries and dead letters', () => {
     try {
       await run(workerWith(providerEnv()));
       expect(await job(id)).toMatchObject({ status: 'queued', attempts: 1 });
-      await untilDue(id);
+      await makeDue(id);
       await run(workerWith(providerEnv()));
     } finally {
       resend.always(null);
@@ -265,7 +267,7 @@ describe('worker: leases, the time budget and parallel workers', () => {
     expect(retried).toMatchObject({ status: 'queued', attempts: 1 });
     expect(retried.last_error).toContain('timed out');
 
-    await untilDue(id);
+    await makeDue(id);
     await run(workerWith(providerEnv()));
     expect(await job(id)).toMatchObject({ status: 'completed', attempts: 2 });
     expect(requestsWithKey(`job-${id}`)).toHaveLength(2);
@@ -290,7 +292,7 @@ describe('worker: leases, the time budget and parallel workers', () => {
     expect(jobs[0]!.last_error).toMatch(/timed out|no time left/);
     expect(jobs.slice(1).map((j) => [j.status, j.attempts])).toEqual([['queued', 0], ['queued', 0]]);
     // done by a later run
-    for (const id of ids) await untilDue(id);
+    for (const id of ids) await makeDue(id);
     await run(workerWith(providerEnv()));
     expect((await Promise.all(ids.map(job))).map((j) => j.status)).toEqual(['completed', 'completed', 'completed']);
   });

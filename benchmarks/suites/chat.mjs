@@ -5,9 +5,10 @@
 //   users 1..10,000 (the harness's bench users)
 //   conversations k = 1..100,000, id convId(k):
 //     k = 1..25,000       owned by user 1 ("heavy user", who reads), updated_at = base + k s
-//     k = 25,001..50,000  owned by user 2 ("heavy writer": the server-side create_message
-//                         case writes as one user, and must not reorder user 1's list)
-//     k = 50,001..100,000 owned by users 3..10,000 (6-7 each)
+//     k = 25,001..50,000  owned by user 2 ("heavy writer", whom the A/B specs in
+//                         benchmarks/ab/ write as; kept apart from user 1's list)
+//     k = 50,001..100,000 owned by users 3..10,000 (5 each; the server-side
+//                         create_message case writes as users 3..10)
 //   messages, 1,000,000:
 //     60,000 in conversation 1 (the heavy conversation), id msgId(n), created_at = base + n ms
 //     940,000 spread over conversations 2..100,000 (about 9 each)
@@ -111,8 +112,17 @@ const asHeavyUser = (call) => asBenchUserRequest(`\\set u 1\n`, call);
 
 const convIdOf = (k) => `('00000000-0000-4000-9000-' || lpad(to_hex(:${k}::int), 12, '0'))::uuid`;
 
-// create_message's case and its floors: the same user, the same message.
-const pickWriterConversation = `\\set k random(${heavyUserConversations + 1}, ${firstSharedK - 1})\n`;
+// create_message's case and its floors: the same users, the same message.
+// Each connection writes as its own user (users 3..10, one per pgbench
+// client), into a random one of that user's 5 conversations: one user's
+// writes queue on that user's quota row (locked until the commit), so a case
+// with every connection as one user would measure that queue, not the call.
+// The claims are set by the statement itself (pgbench has no per-connection
+// setup), the same way in the case and its floors.
+const pickWriterConversation =
+  `\\set w 3 + :client_id % 8\n\\set j random(0, 4)\n\\set k ${firstSharedK} + (:w - 3) + :j * ${users - 2}\n`;
+const asWriter = `(select pg_catalog.set_config('request.jwt.claims', '{"role":"authenticated","aud":"authenticated","sub":"' || ${benchUserUuid(':w::int')} || '"}', true)) as writer`;
+const writerSession = benchUserSession(3);
 const text = 'A new question from the benchmark.';
 const parts = JSON.stringify([{ type: 'text', text }]);
 const functionFloor = 'function floor: the same message row from a plpgsql function (insert ... returning, no checks)';
@@ -145,29 +155,28 @@ export const cases = [
   },
   {
     // The function's own cost, one statement per transaction like `select 1`:
-    // the heavy writer (role and claims set once per connection) writes into a
-    // random one of their 25,000 conversations.
-    name: 'create_message (server-side call, user 2, random own conversation)',
+    // 8 writers, one per connection, each into its own conversations.
+    name: 'create_message (server-side call, a user per connection, own conversation)',
     floor: functionFloor,
     bare: bareFloor,
-    session: benchUserSession(2),
-    script: `${pickWriterConversation}select public.create_message(${convIdOf('k')}, '${text}', 'user');\n`,
+    session: writerSession,
+    script: `${pickWriterConversation}select public.create_message(${convIdOf('k')}, '${text}', 'user') from ${asWriter};\n`,
   },
   {
     // The same row by the cheapest function the rules allow (setup), as the
-    // same user: the RLS check, the triggers (owner, quota, counter), the
+    // same users: the RLS check, the triggers (owner, quota, counter), the
     // foreign key and every index; nothing of create_message's own logic.
     name: functionFloor,
-    session: benchUserSession(2),
-    script: `${pickWriterConversation}select bench_floor.insert_message(${convIdOf('k')}, '${text}', 'user', '${parts}');\n`,
+    session: writerSession,
+    script: `${pickWriterConversation}select bench_floor.insert_message(${convIdOf('k')}, '${text}', 'user', '${parts}') from ${asWriter};\n`,
   },
   {
-    // The same row by one bare INSERT as the same user (no function around it).
+    // The same row by one bare INSERT as the same users (no function around it).
     name: bareFloor,
-    session: benchUserSession(2),
+    session: writerSession,
     script:
       `${pickWriterConversation}insert into public.messages (id, conversation_id, role, content, parts)\n` +
-      `values (${uuidV7.replace(/\s+/g, ' ')}, ${convIdOf('k')}, 'user', '${text}', '${parts}') returning *;\n`,
+      `select ${uuidV7.replace(/\s+/g, ' ')}, ${convIdOf('k')}, 'user', '${text}', '${parts}' from ${asWriter} returning *;\n`,
   },
   {
     name: 'create_message (as a request, random user, own conversation)',

@@ -26,8 +26,10 @@ export function notImplemented(feature, hint = 'Use `supabase start` (PostgREST)
 
 /** A PostgreSQL error as PostgREST reports it: its status, and {code,message,details,hint}. */
 export function fromPgError(e, anonymous) {
-  // Node's network errors have codes too (ECONNREFUSED): only a SQLSTATE is a database error.
-  if (!e || typeof e.code !== 'string' || !/^[0-9A-Z]{5}$/.test(e.code)) {
+  // Node's network errors have codes too (ECONNREFUSED, and EPIPE, which looks
+  // like a SQLSTATE): only an error the server sent (it has a severity) is a
+  // database error.
+  if (!e || typeof e.code !== 'string' || !/^[0-9A-Z]{5}$/.test(e.code) || typeof e.severity !== 'string') {
     // PostgREST's wording (Error.hs ConnectionUsageError), the cause in details.
     return new PgrstError(503, 'PGRST000', 'Database connection error.', String(e?.message ?? e));
   }
