@@ -2,10 +2,11 @@
 // npm run bench:scale — the cost as the data grows (not run in CI).
 //
 // For each scale factor in BENCH_SCALES (default 1,10): a throwaway durable
-// cluster, the chat, usage and observability data at that factor
-// (benchmarks/data/*.mjs), then the same pgbench cases with `select 1` in the
-// same run, SCALE_ROUNDS rounds (default 2, order reversed every other round;
-// medians). Scale 1 is the chat suite's data: 10,000 users, 100,000
+// cluster with the chat, usage and observability data at that factor
+// (benchmarks/data/*.mjs); then the same pgbench cases, `select 1` among them,
+// at every scale, interleaved: SCALE_ROUNDS rounds (default 2), each case run
+// at each scale back to back, the scales' order reversed every other round;
+// medians. All the clusters are up at once (disk: about 15 GB at 10×). Scale 1 is the chat suite's data: 10,000 users, 100,000
 // conversations, 1,000,000 messages; 1,000,000 usage_logs rows (30 days) and
 // one month of log/metric partitions: 500,000 system_metrics rows, 200,000
 // each of user_activity_logs and analytics_events. Factor f
@@ -176,7 +177,8 @@ function explain(url, who, query, options = 'costs off') {
   return out.split('\n').slice(1).filter((l) => l.trim());
 }
 
-async function runScale(f) {
+/** A cluster with the data at factor f, loaded and described (plans, sizes); the caller destroys `db`. */
+async function prepareScale(f) {
   const s = sizes(f);
   const layout = chatLayout(s.chat);
   log(`scale ${f}: ${describe(s)}`);
@@ -225,50 +227,71 @@ async function runScale(f) {
       explain(db.url, 'user', query, 'analyze, costs off');
       return { title, query, plan: explain(db.url, 'user', query, 'analyze, buffers, costs off') };
     });
-
-    // Measurements: select 1 and every case, SCALE_ROUNDS rounds.
     const all = [{ key: 'select1', name: 'select 1', kind: 'base', ...selectOne }, ...cases(layout)].map((c) => ({ ...c, runs: [] }));
-    for (let r = 0; r < rounds; r++) {
-      const order = r % 2 ? [...all].reverse() : all;
-      for (const c of order) {
-        log(`scale ${f} round ${r + 1}/${rounds}: ${c.name} ...`);
-        c.runs.push(pgbench(db.url, c));
-      }
-    }
-    const results = Object.fromEntries(all.map((c) => [c.key, {
-      ...c,
-      tps: median(c.runs.map((x) => x.tps)),
-      p50: median(c.runs.map((x) => x.p50Ms)),
-      p99: median(c.runs.map((x) => x.p99Ms)),
-    }]));
-    const base = results.select1.tps;
-    for (const c of Object.values(results)) c.ratio = c.tps / base;
-
-    // Jobs whose cost follows the history: the hourly daily_metrics refresh
-    // (the whole of analytics_events, user_ and agent_activity_logs) and the
-    // daily retention purges, last (they drop the old partitions).
-    // [seconds, what it returned]
-    const timeIt = (sql) => {
-      const t = Date.now();
-      const value = psql(db.url, ['-At', '-c', `begin; ${actAsServiceRole} ${sql}; commit;`], { stdio: ['ignore', 'pipe', 'pipe'] })
-        .stdout.trim().split('\n').slice(1).join(' ');
-      return [(Date.now() - t) / 1000, value];
-    };
-    const jobs = [
-      ['refresh_daily_metrics() (hourly; returns its rows)', timeIt('select public.refresh_daily_metrics()')],
-      ['cleanup_old_performance_metrics() (daily; system_metrics past 90 days; returns rows dropped)',
-        timeIt('select public.cleanup_old_performance_metrics()')],
-      ['purge_old_activity_logs() (daily; activity logs past 30 / 7 days; returns user, agent, error rows dropped)',
-        timeIt('select * from public.purge_old_activity_logs()')],
-    ];
-    return { f, s, layout, times, loaded, total, tableSizes, explained, deepPages, results, jobs };
-  } finally {
+    return { f, s, layout, db, times, loaded, total, tableSizes, explained, deepPages, all };
+  } catch (e) {
     db.destroy();
+    throw e;
   }
 }
 
+/** Medians of a scale's runs, each case's ratio to that scale's `select 1`. */
+function summarize(r) {
+  r.results = Object.fromEntries(r.all.map((c) => [c.key, {
+    ...c,
+    tps: median(c.runs.map((x) => x.tps)),
+    p50: median(c.runs.map((x) => x.p50Ms)),
+    p99: median(c.runs.map((x) => x.p99Ms)),
+  }]));
+  const base = r.results.select1.tps;
+  for (const c of Object.values(r.results)) c.ratio = c.tps / base;
+}
+
+/**
+ * Jobs whose cost follows the history: the hourly daily_metrics refresh (the
+ * whole of analytics_events, user_ and agent_activity_logs) and the daily
+ * retention purges, last (they drop the old partitions). [name, [seconds, returned]].
+ */
+function runJobs(r) {
+  const timeIt = (sql) => {
+    const t = Date.now();
+    const value = psql(r.db.url, ['-At', '-c', `begin; ${actAsServiceRole} ${sql}; commit;`], { stdio: ['ignore', 'pipe', 'pipe'] })
+      .stdout.trim().split('\n').slice(1).join(' ');
+    return [(Date.now() - t) / 1000, value];
+  };
+  r.jobs = [
+    ['refresh_daily_metrics() (hourly; returns its rows)', timeIt('select public.refresh_daily_metrics()')],
+    ['cleanup_old_performance_metrics() (daily; system_metrics past 90 days; returns rows dropped)',
+      timeIt('select public.cleanup_old_performance_metrics()')],
+    ['purge_old_activity_logs() (daily; activity logs past 30 / 7 days; returns user, agent, error rows dropped)',
+      timeIt('select * from public.purge_old_activity_logs()')],
+  ];
+}
+
+// Every scale's cluster stays up until the end, and the measurements
+// interleave: each case runs at every scale back to back (the order of the
+// scales reversed every other round), so that small and large see the same
+// machine: a durable commit's cost follows the disk, which `select 1` does
+// not normalize, and this machine is shared.
 const out = [];
-for (const f of scales) out.push(await runScale(f));
+try {
+  for (const f of scales) out.push(await prepareScale(f));
+  for (let r = 0; r < rounds; r++) {
+    for (let i = 0; i < out[0].all.length; i++) {
+      for (const sc of r % 2 ? [...out].reverse() : out) {
+        const c = sc.all[i];
+        log(`round ${r + 1}/${rounds}, scale ${sc.f}: ${c.name} ...`);
+        c.runs.push(pgbench(sc.db.url, c));
+      }
+    }
+  }
+  for (const r of out) {
+    summarize(r);
+    runJobs(r);
+  }
+} finally {
+  for (const r of out) r.db.destroy();
+}
 
 const small = out[0];
 const large = out[out.length - 1];
