@@ -6,12 +6,14 @@
 // (benchmarks/data/*.mjs); then the same pgbench cases, `select 1` among them,
 // at every scale, interleaved: SCALE_ROUNDS rounds (default 2), each case run
 // at each scale back to back, the scales' order reversed every other round;
-// medians. All the clusters are up at once (disk: about 15 GB at 10×). Scale 1 is the chat suite's data: 10,000 users, 100,000
-// conversations, 1,000,000 messages; 1,000,000 usage_logs rows (30 days) and
-// one month of log/metric partitions: 500,000 system_metrics rows, 200,000
-// each of user_activity_logs and analytics_events. Factor f
-// multiplies every count (usage history spans 30·f days; observability spans
-// 12 months from f = 10 on, 1 month at f = 1).
+// medians. All the clusters are up at once (disk: about 15 GB at 10×).
+//
+// Scale 1 is the chat suite's data: 10,000 users, 100,000 conversations,
+// 1,000,000 messages; plus 1,000,000 usage_logs rows (30 days) and one month
+// of log/metric partitions: 500,000 system_metrics rows, 200,000 each of
+// user_activity_logs and analytics_events. Factor f multiplies every count
+// (usage history spans 30·f days; observability spans 12 months from f = 10
+// on, 1 month at f = 1). SCALE_PAGES sets the deep pages' depth (1,000).
 //
 // Goals: a write's ratio to `select 1` at the largest scale at least 0.9× its
 // ratio at the smallest; a deep page (1,000 pages down, keyset cursor) within
@@ -20,11 +22,11 @@
 // scale, and the time of the retention purges and the daily_metrics refresh.
 // BENCH_SECONDS / BENCH_CLIENTS / BENCH_THREADS as npm run bench.
 import { spawn } from 'node:child_process';
-import { log, dbUrl, pgBin, pgEnv, psql } from '../local-stack/lib.mjs';
+import { dbUrl, log, pgBin, pgEnv, psql } from '../local-stack/lib.mjs';
 import { createThrowawayDatabase } from '../local-stack/throwaway.mjs';
 import {
-  actAsBenchUserNumbered, actAsServiceRole, asBenchUserRequest, benchUserId, benchUserSession, benchUserUuidOf, defaults, makeContext, markdownTable, pgbench, selectOne,
-  serviceSession,
+  actAsBenchUserNumbered, actAsServiceRole, asBenchUserRequest, benchUserId, benchUserSession, benchUserUuidOf, defaults,
+  makeContext, markdownTable, pgbench, selectOne, serviceSession,
 } from './harness.mjs';
 import { chatLayout, convId, loadChat, sqlConvId } from './data/chat.mjs';
 import { loadObservability } from './data/observability.mjs';
@@ -256,7 +258,7 @@ function runJobs(r) {
   const timeIt = (sql) => {
     const t = Date.now();
     const value = psql(r.db.url, ['-At', '-c', `begin; ${actAsServiceRole} ${sql}; commit;`], { stdio: ['ignore', 'pipe', 'pipe'] })
-      .stdout.trim().split('\n').slice(1).join(' ');
+      .stdout.trim().split('\n').slice(1).join(' ').replaceAll('|', ', ');
     return [(Date.now() - t) / 1000, value];
   };
   r.jobs = [
