@@ -2,7 +2,7 @@
 -- update_transaction_status (lifecycle, balances, events), RLS per role,
 -- payment methods. Concurrency is in tests/integrations.test.ts.
 begin;
-select plan(112);
+select plan(113);
 
 select tests.create_supabase_user('pay_alice');
 select tests.create_supabase_user('pay_bob');
@@ -323,6 +323,8 @@ select lives_ok($$select public.create_transaction(auth.uid(), 'credit', 1, 'USD
 select tests.remember('quota_tx', (public.create_transaction(tests.get_supabase_uid('pay_quota'), 'credit', 1, 'USD', 'quota-last')).id);
 select throws_ok($$select public.create_transaction(auth.uid(), 'credit', 1, 'USD', null)$$,
   'PT429', 'rate limit exceeded for writes: try again in 1 seconds', 'the 121st write in a minute is PT429');
+select throws_ok($$select public.create_transaction(auth.uid(), 'credit', 1, 'USD', 'quota-last')$$,
+  'PT429', null, 'a replay of an idempotency key counts as a write too');
 select throws_ok(format($$select public.update_transaction_status(%L, 'cancelled')$$, tests.id('quota_tx')),
   'PT429', null, 'so is a cancellation (it writes an event)');
 set local app.usage_now = '2026-03-11 08:01:00+00';
