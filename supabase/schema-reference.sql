@@ -1450,7 +1450,8 @@ declare
       52, 1), 53, 1),
     'hex')::uuid;
   v_tx public.transactions;
-  v_correlation_id uuid := coalesce(p_correlation_id, private.current_correlation_id());
+  -- the request's correlation id is looked up only where it is used
+  v_correlation_id uuid := p_correlation_id;
 begin
   -- Who: the service role for anyone; a user only as themselves.
   if not v_is_service then
@@ -1462,48 +1463,54 @@ begin
     end if;
   end if;
 
-  if p_user_id is null then
-    raise exception 'invalid p_user_id: required' using errcode = '22023';
-  end if;
-  if p_type is null or p_type not in ('credit', 'debit') then
-    raise exception 'invalid p_type: must be credit or debit' using errcode = '22023';
-  end if;
-  perform private.require_finite(p_amount, 'p_amount');
-  if p_amount is null or p_amount <= 0 or p_amount >= 1e16 or p_amount <> pg_catalog.round(p_amount, 4) then
-    raise exception 'invalid p_amount: must be positive, below 10^16, with at most 4 decimal places' using errcode = '22023';
-  end if;
-  if p_currency is null or p_currency !~ '^[A-Z]{3}$' then
-    raise exception 'invalid p_currency: must be an ISO 4217 code such as USD' using errcode = '22023';
-  end if;
-  if p_idempotency_key is not null and (char_length(p_idempotency_key) not between 1 and 255 or p_idempotency_key ~ '[[:cntrl:]]') then
+  -- One guard on the valid path; the specific message only when it fails.
+  -- NaN sorts above every number and the infinities are outside the range,
+  -- so a non-finite amount fails the guard too.
+  if p_user_id is null or p_type is null or p_type not in ('credit', 'debit')
+     or p_amount is null or not (p_amount > 0 and p_amount < 1e16) or p_amount <> pg_catalog.round(p_amount, 4)
+     or p_currency is null or p_currency !~ '^[A-Z]{3}$'
+     or char_length(p_idempotency_key) not between 1 and 255 or p_idempotency_key ~ '[[:cntrl:]]' then
+    if p_user_id is null then
+      raise exception 'invalid p_user_id: required' using errcode = '22023';
+    end if;
+    if p_type is null or p_type not in ('credit', 'debit') then
+      raise exception 'invalid p_type: must be credit or debit' using errcode = '22023';
+    end if;
+    perform private.require_finite(p_amount, 'p_amount');
+    if p_amount is null or p_amount <= 0 or p_amount >= 1e16 or p_amount <> pg_catalog.round(p_amount, 4) then
+      raise exception 'invalid p_amount: must be positive, below 10^16, with at most 4 decimal places' using errcode = '22023';
+    end if;
+    if p_currency is null or p_currency !~ '^[A-Z]{3}$' then
+      raise exception 'invalid p_currency: must be an ISO 4217 code such as USD' using errcode = '22023';
+    end if;
     raise exception 'invalid p_idempotency_key: 1 to 255 printable characters' using errcode = '22023';
   end if;
-  -- The observability rule: a user writes only under a correlation id that is
-  -- new or already theirs, so no one can file a transaction into another
-  -- user's trace; the service role writes under any.
+
+  -- A user's own transactions are writes like any other: bounded per plan (a
+  -- replay of an idempotency key counts too). Both are no-ops for the service
+  -- role, and the correlation check for a missing id, so neither is called then.
   if not v_is_service then
-    perform private.require_own_correlation(v_correlation_id);
+    -- The observability rule: a user writes only under a correlation id that
+    -- is new or already theirs, so no one can file a transaction into another
+    -- user's trace; the service role writes under any.
+    v_correlation_id := coalesce(v_correlation_id, private.current_correlation_id());
+    if v_correlation_id is not null then
+      perform private.require_own_correlation(v_correlation_id);
+    end if;
+    perform private.consume_quota('writes');
   end if;
-  if v_is_service and not exists (select 1 from auth.users as u where u.id = p_user_id) then
-    raise exception 'no user with id %', p_user_id using errcode = '23503';
-  end if;
-  -- A user's own transactions are writes like any other: bounded per plan
-  -- (a replay of an idempotency key counts too; the service role is not limited).
-  perform private.consume_quota('writes');
 
-  if p_idempotency_key is not null then
-    -- Claim the key. A concurrent request with the same key waits here until
-    -- the first commits (then does nothing) or rolls back (then inserts).
-    insert into private.transaction_idempotency_keys (user_id, idempotency_key, transaction_id, transaction_created_at)
-    values (p_user_id, p_idempotency_key, v_id, v_now)
-    on conflict (user_id, idempotency_key) do nothing;
-
-    if not found then
-      -- A replay: the transaction this key created (its created_at prunes to one partition).
-      select t.* into v_tx
-        from private.transaction_idempotency_keys as k
-        join public.transactions as t on t.id = k.transaction_id and t.created_at = k.transaction_created_at
-       where k.user_id = p_user_id and k.idempotency_key = p_idempotency_key;
+  -- With a key: a replay is a read (the key joined to the transaction it
+  -- created, whose created_at prunes to one partition) and claims nothing.
+  -- A new key is claimed; a concurrent request with the same key waits on
+  -- the claim until the first commits (the claim then does nothing and the
+  -- loop reads the first one's transaction) or rolls back (then it inserts).
+  while p_idempotency_key is not null loop
+    select t.* into v_tx
+      from private.transaction_idempotency_keys as k
+      join public.transactions as t on t.id = k.transaction_id and t.created_at = k.transaction_created_at
+     where k.user_id = p_user_id and k.idempotency_key = p_idempotency_key;
+    if found then
       if v_tx.type <> p_type or v_tx.amount <> p_amount or v_tx.currency <> p_currency then
         raise exception 'idempotency key "%" was already used with different parameters', p_idempotency_key
           using errcode = 'PT409',
@@ -1511,6 +1518,20 @@ begin
       end if;
       return v_tx;
     end if;
+    -- Keys are deleted with their user, so only a new key needs the user looked up.
+    if v_is_service and not exists (select 1 from auth.users as u where u.id = p_user_id) then
+      raise exception 'no user with id %', p_user_id using errcode = '23503';
+    end if;
+    insert into private.transaction_idempotency_keys (user_id, idempotency_key, transaction_id, transaction_created_at)
+    values (p_user_id, p_idempotency_key, v_id, v_now)
+    on conflict (user_id, idempotency_key) do nothing;
+    exit when found;
+  end loop;
+  if v_is_service then
+    if p_idempotency_key is null and not exists (select 1 from auth.users as u where u.id = p_user_id) then
+      raise exception 'no user with id %', p_user_id using errcode = '23503';
+    end if;
+    v_correlation_id := coalesce(v_correlation_id, private.current_correlation_id());
   end if;
 
   -- A debit holds the amount now, in one conditional statement: concurrent
