@@ -2,7 +2,10 @@
 // that claims nothing (and before the valid path met one guard, and the
 // service role stopped calling the quota and correlation checks that are
 // no-ops for it), against the current body, as the integrations suite's
-// server-side cases call it: a new key, and a replayed key.
+// server-side cases call it: a new key, and a replayed key; then the current
+// body against the suite's function floors (the same rows in the same two
+// layers). Throughput: node benchmarks/ab.mjs <this>; server CPU per call
+// (for a loaded machine): node benchmarks/ab/platform-cpu.mjs <this>.
 //   node benchmarks/ab.mjs benchmarks/ab/platform-create_transaction.mjs
 import { benchUserUuidOf, oldDefinitionsSetup } from '../harness.mjs';
 
@@ -27,4 +30,8 @@ export const cases = [
   { name: 'old create_transaction (new key, server-side, service role)', ...call('bench_old.create_transaction', newKey) },
   { name: 'new create_transaction (replayed key, server-side, service role)', ...call('public.create_transaction', replay) },
   { name: 'old create_transaction (replayed key, server-side, service role)', ...call('bench_old.create_transaction', replay) },
+  { name: 'create_transaction (replayed key)', ...call('public.create_transaction', replay) },
+  { name: 'function floor (replayed key)', ...call('bench_floor.transaction_replay', `'bench-replay'`) },
+  { name: 'create_transaction (new key)', ...call('public.create_transaction', newKey) },
+  { name: 'function floor (new key)', ...call('bench_floor.create_transaction', newKey) },
 ];
