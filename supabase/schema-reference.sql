@@ -1438,23 +1438,18 @@ CREATE FUNCTION private.create_transaction(p_user_id uuid, p_type text, p_amount
 declare
   -- private.is_service_role(), inline (a call to it cannot be inlined)
   v_is_service boolean := coalesce(auth.jwt() ->> 'role' = 'service_role', false);
-  v_uid uuid := auth.uid();
-  v_now timestamptz := pg_catalog.now();
-  -- private.uuid_v7(), inline: time-ordered, so new ids land on the right edge
-  -- of the primary keys instead of random pages
-  v_id uuid := pg_catalog.encode(
-    pg_catalog.set_bit(pg_catalog.set_bit(
-      pg_catalog.overlay(pg_catalog.uuid_send(pg_catalog.gen_random_uuid()),
-        pg_catalog.substr(pg_catalog.int8send(pg_catalog.floor(extract(epoch from pg_catalog.clock_timestamp()) * 1000)::bigint), 3),
-        1, 6),
-      52, 1), 53, 1),
-    'hex')::uuid;
+  -- The rest is computed where it is first needed: plpgsql sets up each
+  -- expression again in every transaction (with an execute-permission check
+  -- per function in it), so a replay sets up only what it uses.
+  v_uid uuid;  -- the signed-in user; null for the service role
+  v_now timestamptz;
+  v_id uuid;
   v_tx public.transactions;
-  -- the request's correlation id is looked up only where it is used
   v_correlation_id uuid := p_correlation_id;
 begin
   -- Who: the service role for anyone; a user only as themselves.
   if not v_is_service then
+    v_uid := auth.uid();
     if v_uid is null then
       raise exception 'you must be signed in' using errcode = '42501';
     end if;
@@ -1487,8 +1482,9 @@ begin
   end if;
 
   -- A user's own transactions are writes like any other: bounded per plan (a
-  -- replay of an idempotency key counts too). Both are no-ops for the service
-  -- role, and the correlation check for a missing id, so neither is called then.
+  -- replay of an idempotency key counts too). Both calls are no-ops for the
+  -- service role, and the correlation check for a missing id, so neither is
+  -- made then.
   if not v_is_service then
     -- The observability rule: a user writes only under a correlation id that
     -- is new or already theirs, so no one can file a transaction into another
@@ -1500,37 +1496,49 @@ begin
     perform private.consume_quota('writes');
   end if;
 
-  -- With a key: a replay is a read (the key joined to the transaction it
-  -- created, whose created_at prunes to one partition) and claims nothing.
-  -- A new key is claimed; a concurrent request with the same key waits on
-  -- the claim until the first commits (the claim then does nothing and the
-  -- loop reads the first one's transaction) or rolls back (then it inserts).
-  while p_idempotency_key is not null loop
-    select t.* into v_tx
-      from private.transaction_idempotency_keys as k
-      join public.transactions as t on t.id = k.transaction_id and t.created_at = k.transaction_created_at
-     where k.user_id = p_user_id and k.idempotency_key = p_idempotency_key;
-    if found then
-      if v_tx.type <> p_type or v_tx.amount <> p_amount or v_tx.currency <> p_currency then
-        raise exception 'idempotency key "%" was already used with different parameters', p_idempotency_key
-          using errcode = 'PT409',
-                hint = 'Send the same type, amount and currency as the first request, or use a new key.';
+  -- With a key, a replay is a read that claims nothing: the key joined to the
+  -- transaction it created (its stored created_at prunes to one partition).
+  -- A new key is claimed; a concurrent request with the same key waits on the
+  -- claim until the first commits (the claim then does nothing, and the next
+  -- turn reads the first one's transaction) or rolls back (then it inserts).
+  loop
+    if p_idempotency_key is not null then
+      select t.* into v_tx
+        from private.transaction_idempotency_keys as k
+        join public.transactions as t on t.id = k.transaction_id and t.created_at = k.transaction_created_at
+       where k.user_id = p_user_id and k.idempotency_key = p_idempotency_key;
+      if found then
+        if v_tx.type <> p_type or v_tx.amount <> p_amount or v_tx.currency <> p_currency then
+          raise exception 'idempotency key "%" was already used with different parameters', p_idempotency_key
+            using errcode = 'PT409',
+                  hint = 'Send the same type, amount and currency as the first request, or use a new key.';
+        end if;
+        return v_tx;
       end if;
-      return v_tx;
     end if;
-    -- Keys are deleted with their user, so only a new key needs the user looked up.
+    -- Keys are deleted with their user, so only a new transaction needs the
+    -- service role's user looked up (a user's own id comes from the JWT).
     if v_is_service and not exists (select 1 from auth.users as u where u.id = p_user_id) then
       raise exception 'no user with id %', p_user_id using errcode = '23503';
     end if;
+    v_now := pg_catalog.now();
+    -- private.uuid_v7(), inline: time-ordered, so new ids land on the right
+    -- edge of the primary keys instead of random pages
+    v_id := pg_catalog.encode(
+      pg_catalog.set_bit(pg_catalog.set_bit(
+        pg_catalog.overlay(pg_catalog.uuid_send(pg_catalog.gen_random_uuid()),
+          pg_catalog.substr(pg_catalog.int8send(pg_catalog.floor(extract(epoch from pg_catalog.clock_timestamp()) * 1000)::bigint), 3),
+          1, 6),
+        52, 1), 53, 1),
+      'hex')::uuid;
+    exit when p_idempotency_key is null;
     insert into private.transaction_idempotency_keys (user_id, idempotency_key, transaction_id, transaction_created_at)
     values (p_user_id, p_idempotency_key, v_id, v_now)
     on conflict (user_id, idempotency_key) do nothing;
     exit when found;
   end loop;
+
   if v_is_service then
-    if p_idempotency_key is null and not exists (select 1 from auth.users as u where u.id = p_user_id) then
-      raise exception 'no user with id %', p_user_id using errcode = '23503';
-    end if;
     v_correlation_id := coalesce(v_correlation_id, private.current_correlation_id());
   end if;
 
@@ -1548,7 +1556,7 @@ begin
   -- The transaction and its creation event in one statement.
   with event as (
     insert into public.transaction_events (created_at, transaction_id, user_id, from_status, to_status, actor_id, actor_role, correlation_id)
-    values (v_now, v_id, p_user_id, null, 'pending', case when v_is_service then null else v_uid end,
+    values (v_now, v_id, p_user_id, null, 'pending', v_uid,
             case when v_is_service then 'service_role' else 'authenticated' end, v_correlation_id)
   )
   insert into public.transactions (id, created_at, user_id, type, amount, currency, status, idempotency_key, updated_at)
