@@ -265,13 +265,25 @@ begin
     end if;
   end if;
 
-  -- One guard on the valid path; the specific message only when it fails.
-  -- NaN sorts above every number and the infinities are outside the range,
-  -- so a non-finite amount fails the guard too.
-  if p_user_id is null or p_type is null or p_type not in ('credit', 'debit')
+  -- With a key, a replay is a read that claims nothing: the key joined to the
+  -- transaction it created (its stored created_at prunes to one partition).
+  if p_idempotency_key is not null then
+    select t.* into v_tx
+      from private.transaction_idempotency_keys as k
+      join public.transactions as t on t.id = k.transaction_id and t.created_at = k.transaction_created_at
+     where k.user_id = p_user_id and k.idempotency_key = p_idempotency_key;
+  end if;
+
+  -- The arguments of a replay equal to its transaction's were checked when it
+  -- was created; anything else meets one guard on the valid path, and the
+  -- specific message only when it fails. NaN sorts above every number and
+  -- the infinities are outside the range, so a non-finite amount fails it.
+  if (v_tx.id is null or v_tx.type is distinct from p_type or v_tx.amount is distinct from p_amount
+      or v_tx.currency is distinct from p_currency)
+     and (p_user_id is null or p_type is null or p_type not in ('credit', 'debit')
      or p_amount is null or not (p_amount > 0 and p_amount < 1e16) or p_amount <> pg_catalog.round(p_amount, 4)
      or p_currency is null or p_currency !~ '^[A-Z]{3}$'
-     or char_length(p_idempotency_key) not between 1 and 255 or p_idempotency_key ~ '[[:cntrl:]]' then
+     or char_length(p_idempotency_key) not between 1 and 255 or p_idempotency_key ~ '[[:cntrl:]]') then
     if p_user_id is null then
       raise exception 'invalid p_user_id: required' using errcode = '22023';
     end if;
@@ -303,25 +315,17 @@ begin
     perform private.consume_quota('writes');
   end if;
 
-  -- With a key, a replay is a read that claims nothing: the key joined to the
-  -- transaction it created (its stored created_at prunes to one partition).
   -- A new key is claimed; a concurrent request with the same key waits on the
   -- claim until the first commits (the claim then does nothing, and the next
-  -- turn reads the first one's transaction) or rolls back (then it inserts).
+  -- turn returns the first one's transaction) or rolls back (then it inserts).
   loop
-    if p_idempotency_key is not null then
-      select t.* into v_tx
-        from private.transaction_idempotency_keys as k
-        join public.transactions as t on t.id = k.transaction_id and t.created_at = k.transaction_created_at
-       where k.user_id = p_user_id and k.idempotency_key = p_idempotency_key;
-      if found then
-        if v_tx.type <> p_type or v_tx.amount <> p_amount or v_tx.currency <> p_currency then
-          raise exception 'idempotency key "%" was already used with different parameters', p_idempotency_key
-            using errcode = 'PT409',
-                  hint = 'Send the same type, amount and currency as the first request, or use a new key.';
-        end if;
-        return v_tx;
+    if v_tx.id is not null then
+      if v_tx.type <> p_type or v_tx.amount <> p_amount or v_tx.currency <> p_currency then
+        raise exception 'idempotency key "%" was already used with different parameters', p_idempotency_key
+          using errcode = 'PT409',
+                hint = 'Send the same type, amount and currency as the first request, or use a new key.';
       end if;
+      return v_tx;
     end if;
     -- Keys are deleted with their user, so only a new transaction needs the
     -- service role's user looked up (a user's own id comes from the JWT).
@@ -343,6 +347,10 @@ begin
     values (p_user_id, p_idempotency_key, v_id, v_now)
     on conflict (user_id, idempotency_key) do nothing;
     exit when found;
+    select t.* into v_tx
+      from private.transaction_idempotency_keys as k
+      join public.transactions as t on t.id = k.transaction_id and t.created_at = k.transaction_created_at
+     where k.user_id = p_user_id and k.idempotency_key = p_idempotency_key;
   end loop;
 
   if v_is_service then

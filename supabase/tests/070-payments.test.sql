@@ -2,7 +2,7 @@
 -- update_transaction_status (lifecycle, balances, events), RLS per role,
 -- payment methods. Concurrency is in tests/integrations.test.ts.
 begin;
-select plan(113);
+select plan(115);
 
 select tests.create_supabase_user('pay_alice');
 select tests.create_supabase_user('pay_bob');
@@ -311,6 +311,10 @@ select is((public.create_transaction(tests.get_supabase_uid('pay_corr'), 'credit
   tests.id('corr_svc_tx'), 'a replay of the idempotency key with another correlation id returns the same transaction');
 select is((select count(*)::int from public.transaction_events where transaction_id = tests.id('corr_svc_tx')), 2,
   'and records no event');
+select throws_ok(format($$select public.create_transaction(%L, null, 2, 'USD', 'corr-svc')$$, tests.get_supabase_uid('pay_corr')),
+  '22023', 'invalid p_type: must be credit or debit', 'a replayed key with a missing argument is invalid input, not a replay');
+select throws_ok(format($$select public.create_transaction(%L, 'credit', 'NaN', 'USD', 'corr-svc')$$, tests.get_supabase_uid('pay_corr')),
+  '22023', 'invalid p_amount: must be a finite number', 'a replayed key with a non-finite amount is invalid input, not a conflict');
 
 -- ---------------------------------------------------------------------------
 -- Write quota: a user's transactions and cancellations count as writes
