@@ -6,9 +6,10 @@
 // throughput ratios to mean much: CPU time a backend spends does not grow
 // with the queue for the cores, wall time does. Each case runs as pgbench
 // with one client (prepared statements, its session as in the spec), the
-// rounds interleaved as in ab.mjs; the CPU is the whole cluster's over the
-// run (the case's backend, the WAL writer and other background processes,
-// any autovacuum worker), divided by the transactions. Clock ticks are 10 ms, so a round of a few seconds measures
+// rounds interleaved as in ab.mjs; the CPU is what the case's backend used
+// (read from the postmaster once the backend has exited; an autovacuum
+// worker ending meanwhile counts too), divided by the transactions. The WAL
+// writer's and other background processes' work is not in it. Clock ticks are 10 ms, so a round of a few seconds measures
 // to well under 1%. Waits (the WAL flush of a durable commit) cost no CPU and
 // do not show here: this compares the work, the A/B's throughput the whole.
 import { readFileSync } from 'node:fs';
@@ -36,17 +37,22 @@ const cpuOf = (pid) => {
   }
 };
 
-/**
- * CPU seconds the cluster has spent: what the postmaster collected from its
- * exited children, plus what its live children (backends, background
- * workers, the WAL writer) have spent so far.
- */
-function clusterCpuSeconds(postmaster) {
-  const live = readFileSync(`/proc/${postmaster}/task/${postmaster}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
-  return live.reduce((sum, pid) => sum + cpuOf(pid).own, 0) + cpuOf(postmaster).children;
-}
-
+const childrenOf = (pid) => readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The CPU seconds of a pgbench run's backend (and any autovacuum worker that
+ * ended meanwhile): what the postmaster collects from its children once they
+ * have exited and been reaped, read after every child started during the run
+ * is gone (at most 5 s).
+ */
+async function exitedChildrenCpu(postmaster, run) {
+  const resident = new Set(childrenOf(postmaster));
+  const before = cpuOf(postmaster).children;
+  const result = run();
+  for (let i = 0; i < 50 && childrenOf(postmaster).some((pid) => !resident.has(pid)); i++) await sleep(100);
+  return { result, cpu: cpuOf(postmaster).children - before };
+}
 
 async function runSpec(file) {
   const spec = await import(pathToFileURL(path.resolve(file)).href);
@@ -69,10 +75,8 @@ async function runSpec(file) {
     for (let r = 0; r < rounds; r++) {
       for (const c of r % 2 ? [...cases].reverse() : cases) {
         log(`round ${r + 1}/${rounds}: ${c.name} ...`);
-        const before = clusterCpuSeconds(postmaster);
-        const { transactions } = pgbench(db.url, c);
-        await sleep(500); // the backend's exit reaped, so its time is in one place
-        c.us.push(((clusterCpuSeconds(postmaster) - before) / transactions) * 1e6);
+        const { result, cpu } = await exitedChildrenCpu(postmaster, () => pgbench(db.url, c));
+        c.us.push((cpu / result.transactions) * 1e6);
       }
     }
     const base = median(cases[0].us);
