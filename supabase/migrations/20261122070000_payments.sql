@@ -228,6 +228,39 @@ create trigger payment_methods_set_updated_at
 -- ---------------------------------------------------------------------------
 -- create_transaction
 -- ---------------------------------------------------------------------------
+-- The specific refusal for arguments create_transaction's guard let through
+-- no further: one message per mistake, in the order of the parameters. Only
+-- called for invalid input, so the valid path sets none of it up.
+create or replace function private.create_transaction_refuse(p_user_id uuid, p_type text, p_amount numeric, p_currency text)
+returns void
+language plpgsql
+immutable
+security invoker
+set search_path = ''
+as $$
+begin
+  if p_user_id is null then
+    raise exception 'invalid p_user_id: required' using errcode = '22023';
+  end if;
+  if p_type is null or p_type not in ('credit', 'debit') then
+    raise exception 'invalid p_type: must be credit or debit' using errcode = '22023';
+  end if;
+  perform private.require_finite(p_amount, 'p_amount');
+  if p_amount is null or p_amount <= 0 or p_amount >= 1e16 or p_amount <> pg_catalog.round(p_amount, 4) then
+    raise exception 'invalid p_amount: must be positive, below 10^16, with at most 4 decimal places' using errcode = '22023';
+  end if;
+  if p_currency is null or p_currency !~ '^[A-Z]{3}$' then
+    raise exception 'invalid p_currency: must be an ISO 4217 code such as USD' using errcode = '22023';
+  end if;
+  raise exception 'invalid p_idempotency_key: 1 to 255 printable characters' using errcode = '22023';
+end;
+$$;
+
+comment on function private.create_transaction_refuse(uuid, text, numeric, text) is
+  'Raises create_transaction''s 22023 for the first invalid argument (user, type, amount, currency, else the idempotency key). Called only when its guard fails.';
+
+revoke execute on function private.create_transaction_refuse(uuid, text, numeric, text) from public, anon, authenticated, service_role;
+
 create or replace function private.create_transaction(
   p_user_id uuid,
   p_type text,
@@ -252,7 +285,8 @@ declare
   v_now timestamptz;
   v_id uuid;
   v_tx public.transactions;
-  v_correlation_id uuid := p_correlation_id;
+  v_replay boolean;  -- null until a replay is recognised
+  v_correlation_id uuid;
 begin
   -- Who: the service role for anyone; a user only as themselves.
   if not v_is_service then
@@ -278,26 +312,18 @@ begin
   -- was created; anything else meets one guard on the valid path, and the
   -- specific message only when it fails. NaN sorts above every number and
   -- the infinities are outside the range, so a non-finite amount fails it.
-  if (v_tx.id is null or v_tx.type is distinct from p_type or v_tx.amount is distinct from p_amount
-      or v_tx.currency is distinct from p_currency)
-     and (p_user_id is null or p_type is null or p_type not in ('credit', 'debit')
-     or p_amount is null or not (p_amount > 0 and p_amount < 1e16) or p_amount <> pg_catalog.round(p_amount, 4)
-     or p_currency is null or p_currency !~ '^[A-Z]{3}$'
-     or char_length(p_idempotency_key) not between 1 and 255 or p_idempotency_key ~ '[[:cntrl:]]') then
-    if p_user_id is null then
-      raise exception 'invalid p_user_id: required' using errcode = '22023';
+  -- (Nested, not one condition: plpgsql sets up an expression, all of it,
+  -- in every transaction that evaluates it, so a replay sets up only the first.)
+  if v_tx.id is null or v_tx.type is distinct from p_type or v_tx.amount is distinct from p_amount
+     or v_tx.currency is distinct from p_currency then
+    if p_user_id is null or p_type is null or p_type not in ('credit', 'debit')
+       or p_amount is null or not (p_amount > 0 and p_amount < 1e16) or p_amount <> pg_catalog.round(p_amount, 4)
+       or p_currency is null or p_currency !~ '^[A-Z]{3}$'
+       or char_length(p_idempotency_key) not between 1 and 255 or p_idempotency_key ~ '[[:cntrl:]]' then
+      perform private.create_transaction_refuse(p_user_id, p_type, p_amount, p_currency);
     end if;
-    if p_type is null or p_type not in ('credit', 'debit') then
-      raise exception 'invalid p_type: must be credit or debit' using errcode = '22023';
-    end if;
-    perform private.require_finite(p_amount, 'p_amount');
-    if p_amount is null or p_amount <= 0 or p_amount >= 1e16 or p_amount <> pg_catalog.round(p_amount, 4) then
-      raise exception 'invalid p_amount: must be positive, below 10^16, with at most 4 decimal places' using errcode = '22023';
-    end if;
-    if p_currency is null or p_currency !~ '^[A-Z]{3}$' then
-      raise exception 'invalid p_currency: must be an ISO 4217 code such as USD' using errcode = '22023';
-    end if;
-    raise exception 'invalid p_idempotency_key: 1 to 255 printable characters' using errcode = '22023';
+  else
+    v_replay := true;
   end if;
 
   -- A user's own transactions are writes like any other: bounded per plan (a
@@ -308,7 +334,7 @@ begin
     -- The observability rule: a user writes only under a correlation id that
     -- is new or already theirs, so no one can file a transaction into another
     -- user's trace; the service role writes under any.
-    v_correlation_id := coalesce(v_correlation_id, private.current_correlation_id());
+    v_correlation_id := coalesce(p_correlation_id, private.current_correlation_id());
     if v_correlation_id is not null then
       perform private.require_own_correlation(v_correlation_id);
     end if;
@@ -318,14 +344,15 @@ begin
   -- A new key is claimed; a concurrent request with the same key waits on the
   -- claim until the first commits (the claim then does nothing, and the next
   -- turn returns the first one's transaction) or rolls back (then it inserts).
+  if v_replay then
+    return v_tx;
+  end if;
   loop
+    -- a key found here is one used with other (valid) arguments
     if v_tx.id is not null then
-      if v_tx.type <> p_type or v_tx.amount <> p_amount or v_tx.currency <> p_currency then
-        raise exception 'idempotency key "%" was already used with different parameters', p_idempotency_key
-          using errcode = 'PT409',
-                hint = 'Send the same type, amount and currency as the first request, or use a new key.';
-      end if;
-      return v_tx;
+      raise exception 'idempotency key "%" was already used with different parameters', p_idempotency_key
+        using errcode = 'PT409',
+              hint = 'Send the same type, amount and currency as the first request, or use a new key.';
     end if;
     -- Keys are deleted with their user, so only a new transaction needs the
     -- service role's user looked up (a user's own id comes from the JWT).
@@ -351,10 +378,13 @@ begin
       from private.transaction_idempotency_keys as k
       join public.transactions as t on t.id = k.transaction_id and t.created_at = k.transaction_created_at
      where k.user_id = p_user_id and k.idempotency_key = p_idempotency_key;
+    if v_tx.type = p_type and v_tx.amount = p_amount and v_tx.currency = p_currency then
+      return v_tx;
+    end if;
   end loop;
 
   if v_is_service then
-    v_correlation_id := coalesce(v_correlation_id, private.current_correlation_id());
+    v_correlation_id := coalesce(p_correlation_id, private.current_correlation_id());
   end if;
 
   -- A debit holds the amount now, in one conditional statement: concurrent
