@@ -8,15 +8,18 @@ export const name = 'admin';
 
 const users = 10_000;
 
-// The reads of a flag check and its exposure row for the user `userExpr`.
-const flagAndExposureBody = (userExpr) => `declare v boolean;
-    begin
-      select e.variant = 'on' into v
+// The reads of a flag check (the flag row by its unique key, today's
+// exposure row of the user `userExpr` by its primary key), as one statement.
+const flagAndExposureSelect = (userExpr, flagKey = `'bench.percentage'`, into = '') =>
+  `select e.variant = 'on'${into}
         from public.feature_flags as f
         join public.feature_flag_evaluations as e
           on e.flag_key = f.flag_key and e.environment = f.environment
          and e.day = (pg_catalog.now() at time zone 'UTC')::date and e.user_id = ${userExpr} and e.flag_version = f.version
-       where f.flag_key = p_flag_key and f.environment = 'all';
+       where f.flag_key = ${flagKey} and f.environment = 'all'`;
+const flagAndExposureBody = (userExpr) => `declare v boolean;
+    begin
+      ${flagAndExposureSelect(userExpr, 'p_flag_key', ' into v')};
       return v;
     end $$;`;
 
@@ -47,12 +50,12 @@ export async function setup(ctx) {
   ctx.sql(`
     create schema if not exists bench_floor;
     grant usage on schema bench_floor to authenticated, service_role;
-    create or replace function bench_floor.flag_and_exposure_read(p_flag_key text) returns boolean
+    create or replace function bench_floor.flag_and_exposure_read(p_flag_key text, p_user_id uuid) returns boolean
     language plpgsql volatile security definer set search_path = '' as $$
-    ${flagAndExposureBody('auth.uid()')}
-    create or replace function bench_floor.flag_and_exposure(p_flag_key text) returns boolean
+    ${flagAndExposureBody('coalesce(p_user_id, auth.uid())')}
+    create or replace function bench_floor.flag_and_exposure(p_flag_key text, p_user_id uuid default null) returns boolean
     language plpgsql volatile security invoker set search_path = '' as $$
-    begin return bench_floor.flag_and_exposure_read(p_flag_key); end $$;
+    begin return bench_floor.flag_and_exposure_read(p_flag_key, p_user_id); end $$;
     -- the same reads in one function with no definer layer (what it would
     -- cost if users could read flag definitions themselves; run as the
     -- service role, which bypasses RLS, naming the user)
@@ -83,13 +86,16 @@ export const cases = [
     name: 'is_feature_enabled, percentage (server-side call as a user)',
     script: `select public.is_feature_enabled('bench.percentage', null, 'production');\n`,
     session: user7,
-    target: 0.5,
+    floor: 'floor: public invoker -> private definer around the flag and exposure reads (server-side call as a user)',
+    bare: 'floor: the flag row joined to today\'s exposure row, bare statement (server-side, service role naming user 7)',
   },
   {
     // The same for a random user of 10,000: the service role names the user.
     name: 'is_feature_enabled, percentage (server-side call, service role for a random user)',
     script: `\\set u random(1, ${users})\nselect public.is_feature_enabled('bench.percentage', ${userUuid}, 'production');\n`,
     session: serviceSession,
+    floor: 'floor: public invoker -> private definer around the flag and exposure reads (server-side, service role for a random user)',
+    bare: 'floor: the flag row joined to today\'s exposure row, bare statement (server-side, service role for a random user)',
   },
   {
     // Reference floor: the two function layers around the two reads every
@@ -97,6 +103,24 @@ export const cases = [
     name: 'floor: public invoker -> private definer around the flag and exposure reads (server-side call as a user)',
     script: `select bench_floor.flag_and_exposure('bench.percentage');\n`,
     session: user7,
+  },
+  {
+    // The same floor for the random user the service role names.
+    name: 'floor: public invoker -> private definer around the flag and exposure reads (server-side, service role for a random user)',
+    script: `\\set u random(1, ${users})\nselect bench_floor.flag_and_exposure('bench.percentage', ${userUuid});\n`,
+    session: serviceSession,
+  },
+  {
+    // Bare floors: the same two rows (the flag row by its unique key joined
+    // to today's exposure row by its primary key) by one bare statement.
+    name: 'floor: the flag row joined to today\'s exposure row, bare statement (server-side, service role naming user 7)',
+    script: `${flagAndExposureSelect(`'${benchUserId(7)}'::uuid`)};\n`,
+    session: serviceSession,
+  },
+  {
+    name: 'floor: the flag row joined to today\'s exposure row, bare statement (server-side, service role for a random user)',
+    script: `\\set u random(1, ${users})\n${flagAndExposureSelect(userUuid)};\n`,
+    session: serviceSession,
   },
   {
     // Reference floor: the same reads in one function, no definer layer.

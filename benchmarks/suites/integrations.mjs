@@ -27,6 +27,84 @@ export async function setup(ctx) {
   ctx.sqlAsService(`
     select public.create_transaction(${benchUserUuid('n')}, 'credit', 1, 'USD', 'bench-replay')
       from generate_series(1, ${users}) as n;`);
+  // Function floors (bench database only): the layers create_transaction has
+  // (a public invoker wrapper over a private definer, both plpgsql with
+  // search_path set; transactions are written only by the definer) around
+  // the same rows and nothing else: a new transaction's idempotency key,
+  // transaction and creation event with the same content; a replay's read of
+  // the key joined to its transaction; a user's call also spends one unit of
+  // the write quota (its rate-limit state row), the work every user write
+  // path must do.
+  ctx.sql(`
+    create schema if not exists bench_floor;
+    grant usage on schema bench_floor to authenticated, service_role;
+    create or replace function bench_floor.transaction_write(p_user_id uuid, p_type text, p_amount numeric, p_currency text,
+                                                             p_idempotency_key text, p_actor_id uuid, p_actor_role text, p_quota boolean)
+    returns public.transactions
+    language plpgsql volatile security definer set search_path = '' as $$
+    declare
+      v_now timestamptz := pg_catalog.now();
+      v_id uuid := ${uuidV7Qualified};
+      v_tx public.transactions;
+    begin
+      if p_quota then
+        perform private.consume_quota('writes');
+      end if;
+      if p_type = 'debit' then  -- a debit's hold: the balance row
+        update public.account_balances as b set balance = b.balance - p_amount, updated_at = v_now
+         where b.user_id = p_user_id and b.currency = p_currency;
+      end if;
+      insert into private.transaction_idempotency_keys (user_id, idempotency_key, transaction_id, transaction_created_at)
+      values (p_user_id, p_idempotency_key, v_id, v_now);
+      with event as (
+        insert into public.transaction_events (created_at, transaction_id, user_id, from_status, to_status, actor_id, actor_role, correlation_id)
+        values (v_now, v_id, p_user_id, null, 'pending', p_actor_id, p_actor_role, null)
+      )
+      insert into public.transactions (id, created_at, user_id, type, amount, currency, status, idempotency_key, updated_at)
+      values (v_id, v_now, p_user_id, p_type, p_amount, p_currency, 'pending', p_idempotency_key, v_now)
+      returning * into v_tx;
+      return v_tx;
+    end $$;
+    create or replace function bench_floor.create_transaction(p_user_id uuid, p_type text, p_amount numeric, p_currency text, p_idempotency_key text)
+    returns public.transactions
+    language plpgsql volatile security invoker set search_path = '' as $$
+    begin
+      return bench_floor.transaction_write(p_user_id, p_type, p_amount, p_currency, p_idempotency_key, null, 'service_role', false);
+    end $$;
+    create or replace function bench_floor.user_create_transaction(p_type text, p_amount numeric, p_currency text, p_idempotency_key text)
+    returns public.transactions
+    language plpgsql volatile security invoker set search_path = '' as $$
+    begin
+      return bench_floor.transaction_write(auth.uid(), p_type, p_amount, p_currency, p_idempotency_key, auth.uid(), 'authenticated', true);
+    end $$;
+    create or replace function bench_floor.transaction_replay_read(p_user_id uuid, p_idempotency_key text, p_quota boolean)
+    returns public.transactions
+    language plpgsql volatile security definer set search_path = '' as $$
+    declare v_tx public.transactions;
+    begin
+      if p_quota then
+        perform private.consume_quota('writes');
+      end if;
+      select t.* into v_tx
+        from private.transaction_idempotency_keys as k
+        join public.transactions as t on t.id = k.transaction_id and t.created_at = k.transaction_created_at
+       where k.user_id = p_user_id and k.idempotency_key = p_idempotency_key;
+      return v_tx;
+    end $$;
+    create or replace function bench_floor.transaction_replay(p_user_id uuid, p_idempotency_key text)
+    returns public.transactions
+    language plpgsql volatile security invoker set search_path = '' as $$
+    begin
+      return bench_floor.transaction_replay_read(p_user_id, p_idempotency_key, false);
+    end $$;
+    create or replace function bench_floor.user_transaction_replay(p_idempotency_key text)
+    returns public.transactions
+    language plpgsql volatile security invoker set search_path = '' as $$
+    begin
+      return bench_floor.transaction_replay_read(auth.uid(), p_idempotency_key, true);
+    end $$;
+    revoke execute on all functions in schema bench_floor from public;
+    grant execute on all functions in schema bench_floor to authenticated, service_role;`);
 }
 
 // create_transaction is called by a backend with the secret key (or by a
@@ -35,14 +113,26 @@ export async function setup(ctx) {
 // transaction for a random user.
 const userUuid = benchUserUuidOf('u');
 // private.uuid_v7() written out (as create_transaction does), for the bare-SQL floor
-const uuidV7 = `encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid()), substr(int8send(floor(extract(epoch from clock_timestamp()) * 1000)::bigint), 3), 1, 6), 52, 1), 53, 1), 'hex')::uuid`;
+const uuidV7Of = (p) =>
+  `${p}encode(${p}set_bit(${p}set_bit(${p}overlay(${p}uuid_send(${p}gen_random_uuid()), ${p}substr(${p}int8send(${p}floor(extract(epoch from ${p}clock_timestamp()) * 1000)::bigint), 3), 1, 6), 52, 1), 53, 1), 'hex')::uuid`;
+const uuidV7 = uuidV7Of('');
+const uuidV7Qualified = uuidV7Of('pg_catalog.');
 
 export const cases = [
   {
     name: 'create_transaction (new key, server-side call for a user)',
     script: `\\set u random(1, ${users})\nselect public.create_transaction(${userUuid}, 'credit', 10, 'USD', gen_random_uuid()::text);\n`,
     session: serviceSession,
-    target: 0.2,
+    floor: 'floor: the same three rows in the same two function layers (server-side, service role)',
+    bare: 'floor: the same three rows as one bare SQL statement (no function)',
+  },
+  {
+    // a backend retrying a request: the key is known, the same transaction comes back
+    name: 'create_transaction (replayed key, server-side call for a user)',
+    script: `\\set u random(1, ${users})\nselect public.create_transaction(${userUuid}, 'credit', 1, 'USD', 'bench-replay');\n`,
+    session: serviceSession,
+    floor: 'floor: the key joined to its transaction in the same two function layers (server-side, service role)',
+    bare: 'floor: the key joined to its transaction, bare statement (server-side, service role)',
   },
   // Floors, for reading the figure above (server-side, same run):
   {
@@ -66,21 +156,60 @@ export const cases = [
       `select v.id, v.at, ${userUuid}, 'credit', 10, 'USD', 'pending', v.k, v.at from v;\n`,
   },
   {
+    name: 'floor: the same three rows in the same two function layers (server-side, service role)',
+    script: `\\set u random(1, ${users})\nselect bench_floor.create_transaction(${userUuid}, 'credit', 10, 'USD', gen_random_uuid()::text);\n`,
+    session: serviceSession,
+  },
+  {
+    name: 'floor: the key joined to its transaction in the same two function layers (server-side, service role)',
+    script: `\\set u random(1, ${users})\nselect bench_floor.transaction_replay(${userUuid}, 'bench-replay');\n`,
+    session: serviceSession,
+  },
+  {
+    name: 'floor: the key joined to its transaction, bare statement (server-side, service role)',
+    script:
+      `\\set u random(1, ${users})\n` +
+      `select t.* from private.transaction_idempotency_keys as k ` +
+      `join public.transactions as t on t.id = k.transaction_id and t.created_at = k.transaction_created_at ` +
+      `where k.user_id = ${userUuid} and k.idempotency_key = 'bench-replay';\n`,
+  },
+  {
     // what any request costs before it does anything: begin, role and claims, commit
     name: 'request framing only (select 1 as a user)',
     script: asRequest(`select 1;`, { users }),
   },
+  // A user's own calls, as API requests by random users (a server-side
+  // session has one user, whose single quota row every client would queue
+  // on). Their function floors are the same request around the same rows in
+  // the same two layers, plus the unit of the write quota every user write
+  // spends (private.consume_quota, the usage domain's: its state row has no
+  // bare-SQL equivalent here, so these have no bare floor).
   {
     name: 'create_transaction (new key, as a user)',
     script: asRequest(`select public.create_transaction((select auth.uid()), 'credit', 10, 'USD', gen_random_uuid()::text);`, { users }),
+    floor: 'floor: the same three rows and the quota unit in the same two function layers (as a user)',
   },
   {
     name: 'create_transaction (debit, new key, as a user)',
     script: asRequest(`select public.create_transaction((select auth.uid()), 'debit', 0.01, 'USD', gen_random_uuid()::text);`, { users }),
+    floor: 'floor: the same three rows, the balance hold and the quota unit in the same two function layers (as a user)',
   },
   {
     name: 'create_transaction (replayed key, as a user)',
     script: asRequest(`select public.create_transaction((select auth.uid()), 'credit', 1, 'USD', 'bench-replay');`, { users }),
+    floor: 'floor: the quota unit and the key joined to its transaction in the same two function layers (as a user)',
+  },
+  {
+    name: 'floor: the same three rows and the quota unit in the same two function layers (as a user)',
+    script: asRequest(`select bench_floor.user_create_transaction('credit', 10, 'USD', gen_random_uuid()::text);`, { users }),
+  },
+  {
+    name: 'floor: the same three rows, the balance hold and the quota unit in the same two function layers (as a user)',
+    script: asRequest(`select bench_floor.user_create_transaction('debit', 0.01, 'USD', gen_random_uuid()::text);`, { users }),
+  },
+  {
+    name: 'floor: the quota unit and the key joined to its transaction in the same two function layers (as a user)',
+    script: asRequest(`select bench_floor.user_transaction_replay('bench-replay');`, { users }),
   },
   {
     name: 'find_nearby_locations (1 km, 100k places, as a user)',

@@ -228,6 +228,39 @@ create trigger payment_methods_set_updated_at
 -- ---------------------------------------------------------------------------
 -- create_transaction
 -- ---------------------------------------------------------------------------
+-- The specific refusal for arguments create_transaction's guard let through
+-- no further: one message per mistake, in the order of the parameters. Only
+-- called for invalid input, so the valid path sets none of it up.
+create or replace function private.create_transaction_refuse(p_user_id uuid, p_type text, p_amount numeric, p_currency text)
+returns void
+language plpgsql
+immutable
+security invoker
+set search_path = ''
+as $$
+begin
+  if p_user_id is null then
+    raise exception 'invalid p_user_id: required' using errcode = '22023';
+  end if;
+  if p_type is null or p_type not in ('credit', 'debit') then
+    raise exception 'invalid p_type: must be credit or debit' using errcode = '22023';
+  end if;
+  perform private.require_finite(p_amount, 'p_amount');
+  if p_amount is null or p_amount <= 0 or p_amount >= 1e16 or p_amount <> pg_catalog.round(p_amount, 4) then
+    raise exception 'invalid p_amount: must be positive, below 10^16, with at most 4 decimal places' using errcode = '22023';
+  end if;
+  if p_currency is null or p_currency !~ '^[A-Z]{3}$' then
+    raise exception 'invalid p_currency: must be an ISO 4217 code such as USD' using errcode = '22023';
+  end if;
+  raise exception 'invalid p_idempotency_key: 1 to 255 printable characters' using errcode = '22023';
+end;
+$$;
+
+comment on function private.create_transaction_refuse(uuid, text, numeric, text) is
+  'Raises create_transaction''s 22023 for the first invalid argument (user, type, amount, currency, else the idempotency key). Called only when its guard fails.';
+
+revoke execute on function private.create_transaction_refuse(uuid, text, numeric, text) from public, anon, authenticated, service_role;
+
 create or replace function private.create_transaction(
   p_user_id uuid,
   p_type text,
@@ -245,22 +278,19 @@ as $$
 declare
   -- private.is_service_role(), inline (a call to it cannot be inlined)
   v_is_service boolean := coalesce(auth.jwt() ->> 'role' = 'service_role', false);
-  v_uid uuid := auth.uid();
-  v_now timestamptz := pg_catalog.now();
-  -- private.uuid_v7(), inline: time-ordered, so new ids land on the right edge
-  -- of the primary keys instead of random pages
-  v_id uuid := pg_catalog.encode(
-    pg_catalog.set_bit(pg_catalog.set_bit(
-      pg_catalog.overlay(pg_catalog.uuid_send(pg_catalog.gen_random_uuid()),
-        pg_catalog.substr(pg_catalog.int8send(pg_catalog.floor(extract(epoch from pg_catalog.clock_timestamp()) * 1000)::bigint), 3),
-        1, 6),
-      52, 1), 53, 1),
-    'hex')::uuid;
+  -- The rest is computed where it is first needed: plpgsql sets up each
+  -- expression again in every transaction (with an execute-permission check
+  -- per function in it), so a replay sets up only what it uses.
+  v_uid uuid;  -- the signed-in user; null for the service role
+  v_now timestamptz;
+  v_id uuid;
   v_tx public.transactions;
-  v_correlation_id uuid := coalesce(p_correlation_id, private.current_correlation_id());
+  v_replay boolean;  -- null until a replay is recognised
+  v_correlation_id uuid;
 begin
   -- Who: the service role for anyone; a user only as themselves.
   if not v_is_service then
+    v_uid := auth.uid();
     if v_uid is null then
       raise exception 'you must be signed in' using errcode = '42501';
     end if;
@@ -269,55 +299,92 @@ begin
     end if;
   end if;
 
-  if p_user_id is null then
-    raise exception 'invalid p_user_id: required' using errcode = '22023';
-  end if;
-  if p_type is null or p_type not in ('credit', 'debit') then
-    raise exception 'invalid p_type: must be credit or debit' using errcode = '22023';
-  end if;
-  perform private.require_finite(p_amount, 'p_amount');
-  if p_amount is null or p_amount <= 0 or p_amount >= 1e16 or p_amount <> pg_catalog.round(p_amount, 4) then
-    raise exception 'invalid p_amount: must be positive, below 10^16, with at most 4 decimal places' using errcode = '22023';
-  end if;
-  if p_currency is null or p_currency !~ '^[A-Z]{3}$' then
-    raise exception 'invalid p_currency: must be an ISO 4217 code such as USD' using errcode = '22023';
-  end if;
-  if p_idempotency_key is not null and (char_length(p_idempotency_key) not between 1 and 255 or p_idempotency_key ~ '[[:cntrl:]]') then
-    raise exception 'invalid p_idempotency_key: 1 to 255 printable characters' using errcode = '22023';
-  end if;
-  -- The observability rule: a user writes only under a correlation id that is
-  -- new or already theirs, so no one can file a transaction into another
-  -- user's trace; the service role writes under any.
-  if not v_is_service then
-    perform private.require_own_correlation(v_correlation_id);
-  end if;
-  if v_is_service and not exists (select 1 from auth.users as u where u.id = p_user_id) then
-    raise exception 'no user with id %', p_user_id using errcode = '23503';
-  end if;
-  -- A user's own transactions are writes like any other: bounded per plan
-  -- (a replay of an idempotency key counts too; the service role is not limited).
-  perform private.consume_quota('writes');
-
+  -- With a key, a replay is a read that claims nothing: the key joined to the
+  -- transaction it created (its stored created_at prunes to one partition).
   if p_idempotency_key is not null then
-    -- Claim the key. A concurrent request with the same key waits here until
-    -- the first commits (then does nothing) or rolls back (then inserts).
+    select t.* into v_tx
+      from private.transaction_idempotency_keys as k
+      join public.transactions as t on t.id = k.transaction_id and t.created_at = k.transaction_created_at
+     where k.user_id = p_user_id and k.idempotency_key = p_idempotency_key;
+  end if;
+
+  -- The arguments of a replay equal to its transaction's were checked when it
+  -- was created; anything else meets one guard on the valid path, and the
+  -- specific message only when it fails. NaN sorts above every number and
+  -- the infinities are outside the range, so a non-finite amount fails it.
+  -- (Nested, not one condition: plpgsql sets up an expression, all of it,
+  -- in every transaction that evaluates it, so a replay sets up only the first.)
+  if v_tx.id is null or v_tx.type is distinct from p_type or v_tx.amount is distinct from p_amount
+     or v_tx.currency is distinct from p_currency then
+    if p_user_id is null or p_type is null or p_type not in ('credit', 'debit')
+       or p_amount is null or not (p_amount > 0 and p_amount < 1e16) or p_amount <> pg_catalog.round(p_amount, 4)
+       or p_currency is null or p_currency !~ '^[A-Z]{3}$'
+       or char_length(p_idempotency_key) not between 1 and 255 or p_idempotency_key ~ '[[:cntrl:]]' then
+      perform private.create_transaction_refuse(p_user_id, p_type, p_amount, p_currency);
+    end if;
+  else
+    v_replay := true;
+  end if;
+
+  -- A user's own transactions are writes like any other: bounded per plan (a
+  -- replay of an idempotency key counts too). Both calls are no-ops for the
+  -- service role, and the correlation check for a missing id, so neither is
+  -- made then.
+  if not v_is_service then
+    -- The observability rule: a user writes only under a correlation id that
+    -- is new or already theirs, so no one can file a transaction into another
+    -- user's trace; the service role writes under any.
+    v_correlation_id := coalesce(p_correlation_id, private.current_correlation_id());
+    if v_correlation_id is not null then
+      perform private.require_own_correlation(v_correlation_id);
+    end if;
+    perform private.consume_quota('writes');
+  end if;
+
+  -- A new key is claimed; a concurrent request with the same key waits on the
+  -- claim until the first commits (the claim then does nothing, and the next
+  -- turn returns the first one's transaction) or rolls back (then it inserts).
+  if v_replay then
+    return v_tx;
+  end if;
+  loop
+    -- a key found here is one used with other (valid) arguments
+    if v_tx.id is not null then
+      raise exception 'idempotency key "%" was already used with different parameters', p_idempotency_key
+        using errcode = 'PT409',
+              hint = 'Send the same type, amount and currency as the first request, or use a new key.';
+    end if;
+    -- Keys are deleted with their user, so only a new transaction needs the
+    -- service role's user looked up (a user's own id comes from the JWT).
+    if v_is_service and not exists (select 1 from auth.users as u where u.id = p_user_id) then
+      raise exception 'no user with id %', p_user_id using errcode = '23503';
+    end if;
+    v_now := pg_catalog.now();
+    -- private.uuid_v7(), inline: time-ordered, so new ids land on the right
+    -- edge of the primary keys instead of random pages
+    v_id := pg_catalog.encode(
+      pg_catalog.set_bit(pg_catalog.set_bit(
+        pg_catalog.overlay(pg_catalog.uuid_send(pg_catalog.gen_random_uuid()),
+          pg_catalog.substr(pg_catalog.int8send(pg_catalog.floor(extract(epoch from pg_catalog.clock_timestamp()) * 1000)::bigint), 3),
+          1, 6),
+        52, 1), 53, 1),
+      'hex')::uuid;
+    exit when p_idempotency_key is null;
     insert into private.transaction_idempotency_keys (user_id, idempotency_key, transaction_id, transaction_created_at)
     values (p_user_id, p_idempotency_key, v_id, v_now)
     on conflict (user_id, idempotency_key) do nothing;
-
-    if not found then
-      -- A replay: the transaction this key created (its created_at prunes to one partition).
-      select t.* into v_tx
-        from private.transaction_idempotency_keys as k
-        join public.transactions as t on t.id = k.transaction_id and t.created_at = k.transaction_created_at
-       where k.user_id = p_user_id and k.idempotency_key = p_idempotency_key;
-      if v_tx.type <> p_type or v_tx.amount <> p_amount or v_tx.currency <> p_currency then
-        raise exception 'idempotency key "%" was already used with different parameters', p_idempotency_key
-          using errcode = 'PT409',
-                hint = 'Send the same type, amount and currency as the first request, or use a new key.';
-      end if;
+    exit when found;
+    select t.* into v_tx
+      from private.transaction_idempotency_keys as k
+      join public.transactions as t on t.id = k.transaction_id and t.created_at = k.transaction_created_at
+     where k.user_id = p_user_id and k.idempotency_key = p_idempotency_key;
+    if v_tx.type = p_type and v_tx.amount = p_amount and v_tx.currency = p_currency then
       return v_tx;
     end if;
+  end loop;
+
+  if v_is_service then
+    v_correlation_id := coalesce(p_correlation_id, private.current_correlation_id());
   end if;
 
   -- A debit holds the amount now, in one conditional statement: concurrent
@@ -334,7 +401,7 @@ begin
   -- The transaction and its creation event in one statement.
   with event as (
     insert into public.transaction_events (created_at, transaction_id, user_id, from_status, to_status, actor_id, actor_role, correlation_id)
-    values (v_now, v_id, p_user_id, null, 'pending', case when v_is_service then null else v_uid end,
+    values (v_now, v_id, p_user_id, null, 'pending', v_uid,
             case when v_is_service then 'service_role' else 'authenticated' end, v_correlation_id)
   )
   insert into public.transactions (id, created_at, user_id, type, amount, currency, status, idempotency_key, updated_at)

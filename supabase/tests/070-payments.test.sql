@@ -2,7 +2,7 @@
 -- update_transaction_status (lifecycle, balances, events), RLS per role,
 -- payment methods. Concurrency is in tests/integrations.test.ts.
 begin;
-select plan(112);
+select plan(115);
 
 select tests.create_supabase_user('pay_alice');
 select tests.create_supabase_user('pay_bob');
@@ -311,6 +311,10 @@ select is((public.create_transaction(tests.get_supabase_uid('pay_corr'), 'credit
   tests.id('corr_svc_tx'), 'a replay of the idempotency key with another correlation id returns the same transaction');
 select is((select count(*)::int from public.transaction_events where transaction_id = tests.id('corr_svc_tx')), 2,
   'and records no event');
+select throws_ok(format($$select public.create_transaction(%L, null, 2, 'USD', 'corr-svc')$$, tests.get_supabase_uid('pay_corr')),
+  '22023', 'invalid p_type: must be credit or debit', 'a replayed key with a missing argument is invalid input, not a replay');
+select throws_ok(format($$select public.create_transaction(%L, 'credit', 'NaN', 'USD', 'corr-svc')$$, tests.get_supabase_uid('pay_corr')),
+  '22023', 'invalid p_amount: must be a finite number', 'a replayed key with a non-finite amount is invalid input, not a conflict');
 
 -- ---------------------------------------------------------------------------
 -- Write quota: a user's transactions and cancellations count as writes
@@ -323,6 +327,8 @@ select lives_ok($$select public.create_transaction(auth.uid(), 'credit', 1, 'USD
 select tests.remember('quota_tx', (public.create_transaction(tests.get_supabase_uid('pay_quota'), 'credit', 1, 'USD', 'quota-last')).id);
 select throws_ok($$select public.create_transaction(auth.uid(), 'credit', 1, 'USD', null)$$,
   'PT429', 'rate limit exceeded for writes: try again in 1 seconds', 'the 121st write in a minute is PT429');
+select throws_ok($$select public.create_transaction(auth.uid(), 'credit', 1, 'USD', 'quota-last')$$,
+  'PT429', null, 'a replay of an idempotency key counts as a write too');
 select throws_ok(format($$select public.update_transaction_status(%L, 'cancelled')$$, tests.id('quota_tx')),
   'PT429', null, 'so is a cancellation (it writes an event)');
 set local app.usage_now = '2026-03-11 08:01:00+00';
