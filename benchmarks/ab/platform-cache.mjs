@@ -2,7 +2,7 @@
 // (the platform suite's floor cases), as the suite calls them: server-side,
 // the service role, a random one of 10,000 keys.
 //   node benchmarks/ab.mjs benchmarks/ab/platform-cache.mjs
-//   node benchmarks/ab/platform-cpu.mjs benchmarks/ab/platform-cache.mjs   (server CPU per call)
+//   node benchmarks/ab-cpu.mjs benchmarks/ab/platform-cache.mjs   (server CPU per call)
 import { cases as platform } from '../suites/platform.mjs';
 
 export const suites = ['platform'];

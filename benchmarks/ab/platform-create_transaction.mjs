@@ -5,7 +5,7 @@
 // server-side cases call it: a new key, and a replayed key; then the current
 // body against the suite's function floors (the same rows in the same two
 // layers). Throughput: node benchmarks/ab.mjs <this>; server CPU per call
-// (for a loaded machine): node benchmarks/ab/platform-cpu.mjs <this>.
+// (for a loaded machine): node benchmarks/ab-cpu.mjs <this>.
 //   node benchmarks/ab.mjs benchmarks/ab/platform-create_transaction.mjs
 import { benchUserUuidOf, oldDefinitionsSetup } from '../harness.mjs';
 

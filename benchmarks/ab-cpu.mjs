@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// node benchmarks/ab/obs-cpu.mjs <spec.mjs> [<spec.mjs> ...]
+// node benchmarks/ab-cpu.mjs <spec.mjs> [<spec.mjs> ...]
 //
 // The A/B specs' cases (benchmarks/ab/*.mjs: suites, setup, cases in pairs
 // [new, old, ...]) measured by server CPU per call rather than throughput:
@@ -17,9 +17,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { dbUrl, log, psql } from '../../local-stack/lib.mjs';
-import { createThrowawayDatabase } from '../../local-stack/throwaway.mjs';
-import { makeContext, markdownTable, pgbench, selectOne } from '../harness.mjs';
+import { dbUrl, log, psql } from '../local-stack/lib.mjs';
+import { createThrowawayDatabase } from '../local-stack/throwaway.mjs';
+import { makeContext, markdownTable, pgbench, selectOne } from './harness.mjs';
 
 const rounds = Number(process.env.AB_ROUNDS ?? 5);
 const seconds = Number(process.env.AB_SECONDS ?? 5);
@@ -32,7 +32,7 @@ const median = (xs) => {
 const specs = [];
 for (const f of process.argv.slice(2)) specs.push({ file: f, ...(await import(pathToFileURL(path.resolve(f)).href)) });
 if (!specs.length) {
-  log('usage: node benchmarks/ab/obs-cpu.mjs <spec.mjs> ...');
+  log('usage: node benchmarks/ab-cpu.mjs <spec.mjs> ...');
   process.exit(2);
 }
 
@@ -43,7 +43,7 @@ try {
   const here = path.dirname(new URL(import.meta.url).pathname);
   for (const name of new Set(specs.flatMap((s) => s.suites ?? []))) {
     log(`setup ${name} ...`);
-    await (await import(pathToFileURL(path.join(here, '..', 'suites', `${name}.mjs`)).href)).setup(ctx);
+    await (await import(pathToFileURL(path.join(here, 'suites', `${name}.mjs`)).href)).setup(ctx);
   }
   for (const s of specs) if (s.setup) ctx.sql(s.setup);
   const admin = makeContext(`${dbUrl(db.port, { user: 'supabase_admin' })}?sslmode=disable`);
