@@ -213,7 +213,11 @@ function footprint(url) {
  * sessions' writes in the same seconds (autovacuum, a checkpoint's full-page
  * images) are counted too, as they are part of what the writes cost.
  */
-export function measuredPgbench(url, c) {
+export function measuredPgbench(url, c, { checkpointUrl = null } = {}) {
+  // Each case starts right after a checkpoint, so a case and its floors pay
+  // alike for the full-page image of the first change to each page (a case
+  // run after another would otherwise inherit its pages already logged).
+  if (checkpointUrl) psql(checkpointUrl, ['-c', 'checkpoint'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const before = footprint(url);
   const r = pgbench(url, c);
   const after = footprint(url);

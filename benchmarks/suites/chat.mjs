@@ -15,68 +15,18 @@
 // Deep pages: list_conversations with p_limit 20 at rank 20,001 (1,000 pages of
 // 20 down), list_messages with p_limit 50 before message 10,000 (1,000 pages of
 // 50 back from the newest of 60,000) — both through the keyset cursor.
+import { chatLayout, convId, loadChat, sqlConvId } from '../data/chat.mjs';
 import { asBenchUserRequest, benchUserSession, benchUserUuid } from '../harness.mjs';
 
 export const name = 'chat';
 
-const users = 10_000;
-const conversations = 100_000;
-const heavyUserConversations = 25_000;
-const writerConversations = 25_000; // user 2's, k = 25,001..50,000
-const firstSharedK = heavyUserConversations + writerConversations + 1;
-const heavyConversationMessages = 60_000;
-const messages = 1_000_000;
-const base = Date.parse('2026-01-01T00:00:00Z');
-
-const hex12 = (n) => n.toString(16).padStart(12, '0');
-const convId = (k) => `00000000-0000-4000-9000-${hex12(k)}`;
-const msgId = (n) => `00000000-0000-4000-a000-${hex12(n)}`;
-
-// 1,000 pages of 20 below the newest of the heavy user's conversations.
-const convDepth = 1_000 * 20;
-const convCursorK = heavyUserConversations - convDepth; // rank convDepth from the top
-const convCursorAt = new Date(base + convCursorK * 1000).toISOString();
-// 1,000 pages of 50 back from the newest message of the heavy conversation.
-const msgCursorN = heavyConversationMessages - 1_000 * 50;
+// The data at the chat suite's size (benchmarks/data/chat.mjs, shared with npm run bench:scale).
+const layout = chatLayout();
+const { users, conversations, sharedFirst: firstSharedK } = layout;
 
 export async function setup(ctx) {
   ctx.createBenchUsers(users);
-  const sqlConvId = (k) => `('00000000-0000-4000-9000-' || lpad(to_hex(${k}), 12, '0'))::uuid`;
-  const owner = (k) => `case when ${k} <= ${heavyUserConversations} then 1 when ${k} < ${firstSharedK} then 2 else 3 + (${k} - ${firstSharedK}) % ${users - 2} end`;
-  ctx.sql(`
-    insert into public.conversations (id, user_id, title, model_name, created_at, updated_at)
-    select ${sqlConvId('k')}, ${benchUserUuid(owner('k'))}, 'Conversation ' || k, 'gpt-4o-mini',
-           timestamptz '2026-01-01 00:00:00+00' + k * interval '1 second',
-           timestamptz '2026-01-01 00:00:00+00' + k * interval '1 second'
-      from generate_series(1, ${conversations}) as k
-    on conflict (id) do nothing;
-  `);
-  // Bulk load: the per-row owner and counter triggers are switched off for the
-  // load (owners are given directly) and the counters are set once afterwards.
-  ctx.sql(`
-    alter table public.messages disable trigger user;
-    insert into public.messages (id, conversation_id, user_id, role, content, parts, created_at)
-    select ('00000000-0000-4000-a000-' || lpad(to_hex(n), 12, '0'))::uuid, ${sqlConvId(1)}, ${benchUserUuid(1)},
-           case when n % 2 = 1 then 'user' else 'assistant' end,
-           'Message ' || n || ' of the long conversation, with a sentence or two of ordinary length.',
-           jsonb_build_array(jsonb_build_object('type', 'text', 'text', 'Message ' || n || ' of the long conversation, with a sentence or two of ordinary length.')),
-           timestamptz '2026-01-01 00:00:00+00' + n * interval '1 millisecond'
-      from generate_series(1, ${heavyConversationMessages}) as n
-    on conflict (id) do nothing;
-    insert into public.messages (conversation_id, user_id, role, content, parts, created_at)
-    select ${sqlConvId('k')}, ${benchUserUuid(owner('k'))},
-           case when n % 2 = 1 then 'user' else 'assistant' end,
-           'Message ' || n || ': a question or an answer of ordinary length for a chat benchmark.',
-           jsonb_build_array(jsonb_build_object('type', 'text', 'text', 'Message ' || n || ': a question or an answer of ordinary length for a chat benchmark.')),
-           timestamptz '2026-01-01 00:00:00+00' + n * interval '1 millisecond'
-      from generate_series(1, ${messages - heavyConversationMessages}) as n,
-           lateral (select 2 + (n - 1) % ${conversations - 1} as k) as pick;
-    alter table public.messages enable trigger user;
-    update public.conversations as c
-       set message_count = s.n, last_message_at = s.last
-      from (select conversation_id, count(*)::int as n, max(created_at) as last from public.messages group by conversation_id) as s
-     where c.id = s.conversation_id;
-  `);
+  await loadChat(ctx, layout);
   // create_message's function floor (bench database only, not a migration):
   // the same message row (id, content and its text part, role; defaults for
   // the rest), into the same table with its indexes, owner, quota and counter
@@ -110,7 +60,7 @@ const uuidV7 = `pg_catalog.encode(pg_catalog.set_bit(pg_catalog.set_bit(pg_catal
 // The heavy user (1) reads; writers are the other users, each into their own conversations.
 const asHeavyUser = (call) => asBenchUserRequest(`\\set u 1\n`, call);
 
-const convIdOf = (k) => `('00000000-0000-4000-9000-' || lpad(to_hex(:${k}::int), 12, '0'))::uuid`;
+const convIdOf = (k) => sqlConvId(`:${k}::int`);
 
 // create_message's case and its floors: the same users, the same message.
 // Each connection writes as its own user (users 3..10, one per pgbench
@@ -140,7 +90,7 @@ export const cases = [
     name: 'list_conversations 1,000 pages deep (cursor)',
     latency: true,
     script: asHeavyUser(
-      `select * from public.list_conversations(p_limit => 20, p_before_updated_at => '${convCursorAt}', p_before_id => '${convId(convCursorK)}');`,
+      `select * from public.list_conversations(p_limit => 20, p_before_updated_at => '${layout.convCursorAt}', p_before_id => '${layout.convCursorId}');`,
     ),
   },
   {
@@ -151,7 +101,7 @@ export const cases = [
   {
     name: 'list_messages 1,000 pages deep (cursor)',
     latency: true,
-    script: asHeavyUser(`select * from public.list_messages('${convId(1)}', 50, p_before => '${msgId(msgCursorN)}');`),
+    script: asHeavyUser(`select * from public.list_messages('${convId(1)}', 50, p_before => '${layout.msgCursorId}');`),
   },
   {
     // The function's own cost, one statement per transaction like `select 1`:
