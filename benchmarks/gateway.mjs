@@ -33,7 +33,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { SignJWT, jwtVerify } from 'jose';
+import { jwtVerify } from 'jose';
 import pg from 'pg';
 import pgUtils from 'pg/lib/utils.js';
 import { claimsFromAuthorization, restAuthorization } from '../local-stack/gateway/auth.mjs';
@@ -43,7 +43,7 @@ import { authenticatorUrl } from '../local-stack/gateway/server.mjs';
 import { createTables } from '../local-stack/gateway/tables.mjs';
 import { dbPush, freePort, local, log, pgBin, pgEnv, repoRoot } from '../local-stack/lib.mjs';
 import { createThrowawayDatabase } from '../local-stack/throwaway.mjs';
-import { benchUserClaims, benchUserUuid, makeContext, pgbench, selectOne } from './harness.mjs';
+import { benchUserToken, benchUserUuid, makeContext, pgbench, selectOne } from './harness.mjs';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -122,12 +122,6 @@ const only = process.env.BENCH_CASES?.split(',').map((x) => x.trim()).filter(Boo
 const cases = only?.length ? allCases.filter((c) => only.includes(c.id)) : allCases;
 if (!cases.length) throw new Error(`BENCH_CASES matches none of ${allCases.map((c) => c.id).join(', ')}`);
 
-const tokenFor = (n) =>
-  new SignJWT(benchUserClaims(n))
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .setIssuedAt()
-    .setExpirationTime('2h')
-    .sign(new TextEncoder().encode(local.jwtSecret));
 
 const requestHeaders = (c, token) => ({
   apikey: local.publishableKey,
@@ -593,7 +587,7 @@ try {
   log('seeding ...');
   seed(ctx);
   ctx.sql('vacuum analyze');
-  const token = await tokenFor(1);
+  const token = await benchUserToken(1);
 
   api = await inProcessGateway(url);
   gw = await startGateway(url);

@@ -23,7 +23,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { pgBin, pgEnv, psql, repoRoot } from '../local-stack/lib.mjs';
+import { SignJWT } from 'jose';
+import { local, pgBin, pgEnv, psql, repoRoot } from '../local-stack/lib.mjs';
 
 export const defaults = {
   clients: Number(process.env.BENCH_CLIENTS ?? 8),
@@ -55,6 +56,14 @@ export const benchUserClaims = (n, { aud = true } = {}) => ({
   ...(aud ? { aud: 'authenticated' } : {}),
   sub: benchUserId(n),
 });
+
+/** A signed user JWT of bench user n (the local stack's secret, two hours), as supabase-js sends it. */
+export const benchUserToken = (n) =>
+  new SignJWT(benchUserClaims(n))
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setIssuedAt()
+    .setExpirationTime('2h')
+    .sign(new TextEncoder().encode(local.jwtSecret));
 
 /** A pgbench `session` (role and claims set once per connection) as bench user n. */
 export const benchUserSession = (n, opts) => ({ role: 'authenticated', claims: benchUserClaims(n, opts) });

@@ -15,10 +15,9 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { SignJWT } from 'jose';
 import { freePort, local, log, psql, repoRoot } from '../local-stack/lib.mjs';
 import { migratedDatabase } from '../local-stack/throwaway.mjs';
-import { asRequest, benchUserClaims, defaults, makeContext, markdownTable, pgbench, selectOne } from './harness.mjs';
+import { asRequest, benchUserToken, defaults, makeContext, markdownTable, pgbench, selectOne } from './harness.mjs';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 8);
@@ -48,12 +47,6 @@ async function startGateway(dbUrl) {
   throw new Error(`gateway did not start:\n${err}`);
 }
 
-const tokenFor = (n) =>
-  new SignJWT(benchUserClaims(n))
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .setIssuedAt()
-    .setExpirationTime('2h')
-    .sign(new TextEncoder().encode(local.jwtSecret));
 
 function row(name, r, base) {
   const rps = r.requests.average;
@@ -93,7 +86,7 @@ try {
     log('check_rate_limit (pgbench, direct SQL) ...');
     const sql = pgbench(url, { script: asRequest(`select * from public.check_rate_limit('chat', 1);`, { users }) });
     rows.push(['check_rate_limit (SQL, pgbench as PostgREST runs it)', sql.tps.toFixed(0), '1.00', '', '']);
-    const tokens = await Promise.all(Array.from({ length: users }, (_, i) => tokenFor(i + 1)));
+    const tokens = await Promise.all(Array.from({ length: users }, (_, i) => benchUserToken(i + 1)));
     const requests = tokens.map((t) => ({
       method: 'POST',
       path: '/functions/v1/rate-limit',

@@ -29,12 +29,11 @@
 import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { SignJWT } from 'jose';
 import pg from 'pg';
 import { denoBin, ephemeralPort, functionConfig, supabaseFunctionEnv } from '../local-stack/gateway/functions-runtime.mjs';
 import { freePort, local, localFunctionDefaults, log, readFileSync, repoRoot } from '../local-stack/lib.mjs';
 import { migratedDatabase } from '../local-stack/throwaway.mjs';
-import { benchUserClaims, benchUserId, defaults, makeContext, markdownTable, pgbench, selectOne, serviceSession } from './harness.mjs';
+import { benchUserToken, benchUserId, defaults, makeContext, markdownTable, pgbench, selectOne, serviceSession } from './harness.mjs';
 import { connect } from './redis/resp.mjs';
 import { fixedWindowLua, gcraLua } from './redis/scripts.mjs';
 import { ensureRedis, redisVersion, startRedis } from './redis/server.mjs';
@@ -198,12 +197,6 @@ function cannon(url, requests) {
   });
 }
 
-const tokenFor = (n) =>
-  new SignJWT(benchUserClaims(n))
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .setIssuedAt()
-    .setExpirationTime('2h')
-    .sign(new TextEncoder().encode(local.jwtSecret));
 
 // ---------------------------------------------------------------------------
 // Exactness: 40 parallel calls on one key with a limit of 10
@@ -338,7 +331,7 @@ try {
     BENCH_REDIS_WINDOW_SECONDS: String(rule.windowMs / 1000),
   });
   fns.push(redisFn);
-  const tokens = await Promise.all(Array.from({ length: e2eUsers }, (_, i) => tokenFor(i + 1)));
+  const tokens = await Promise.all(Array.from({ length: e2eUsers }, (_, i) => benchUserToken(i + 1)));
   const requests = tokens.map((t) => ({
     method: 'POST',
     path: '/',
