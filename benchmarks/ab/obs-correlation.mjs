@@ -17,6 +17,9 @@
 // trigger's cost on a write.
 //   node benchmarks/ab.mjs benchmarks/ab/obs-correlation.mjs       (AB_ROUNDS=5 AB_SECONDS=5)
 //   node benchmarks/ab/obs-correlation.mjs                         WAL and stored bytes per call of each case
+// AB_MONTHS=12: also a year of (empty) monthly partitions behind the current
+// one on the six partitioned tables, made as the daily maintenance job makes
+// them, to see the check's cost follow the partitions kept (default 1).
 // AB_BEFORE: the commit holding the old check (default main).
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -26,6 +29,8 @@ const before = process.env.AB_BEFORE ?? 'main';
 const logs = 'supabase/migrations/20261122040000_logs.sql';
 const metrics = 'supabase/migrations/20261122040100_metrics.sql';
 const users = 10_000;
+const months = Number(process.env.AB_MONTHS ?? 1);
+const partitioned = ['user_activity_logs', 'agent_activity_logs', 'api_request_logs', 'system_metrics', 'analytics_events', 'system_audit_logs'];
 
 const rename = {
   'private.record_metric(': 'bench_old.record_metric_writer(',
@@ -45,6 +50,8 @@ const skipOld = `new.correlation_id < 'f0000000-0000-0000-0000-000000000000'::uu
 
 export const suites = ['observability'];
 export const setup = `
+select count(private.ensure_partitions(('public.' || t)::regclass, 3, now() - make_interval(months => m)))
+  from generate_series(${months - 1}, 1, -1) as m, unnest(array['${partitioned.join("', '")}']) as t;
 ${oldDefinitionsSetup(before, logs, ['private.is_foreign_correlation', 'private.require_own_correlation'], rename)}
 ${oldDefinition(before, logs, 'private.log_user_activity', rename)};
 ${oldDefinition(before, logs, 'public.log_user_activity', rename)};
