@@ -20,12 +20,13 @@
 // AB_MONTHS=12: also a year of (empty) monthly partitions behind the current
 // one on the six partitioned tables, made as the daily maintenance job makes
 // them, to see the check's cost follow the partitions kept (default 1).
-// AB_BEFORE: the commit holding the old check (default main).
+// AB_BEFORE: a commit holding the old check (default the last one that had it).
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { actAsBenchUser, benchUserSession, serviceSession, benchUserUuid, benchUserUuidOf, makeContext, markdownTable, measuredPgbench, oldDefinition, oldDefinitionsSetup } from '../harness.mjs';
 
-const before = process.env.AB_BEFORE ?? 'main';
+// the last commit with the probe of the seven tables
+const before = process.env.AB_BEFORE ?? '14f6e97';
 const logs = 'supabase/migrations/20261122040000_logs.sql';
 const metrics = 'supabase/migrations/20261122040100_metrics.sql';
 const users = 10_000;
