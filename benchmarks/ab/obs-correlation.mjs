@@ -20,7 +20,8 @@
 // AB_MONTHS=12: also a year of (empty) monthly partitions behind the current
 // one on the six partitioned tables, made as the daily maintenance job makes
 // them, to see the check's cost follow the partitions kept (default 1).
-// AB_BEFORE: a commit holding the old check (default the last one that had it).
+// AB_BEFORE: a commit holding the old check (default the last one that had it);
+// the writers are today's (HEAD), so only the check differs.
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { actAsBenchUser, benchUserSession, serviceSession, benchUserUuid, benchUserUuidOf, makeContext, markdownTable, measuredPgbench, oldDefinition, oldDefinitionsSetup } from '../harness.mjs';
@@ -54,10 +55,10 @@ export const setup = `
 select count(private.ensure_partitions(('public.' || t)::regclass, 3, now() - make_interval(months => m)))
   from generate_series(${months - 1}, 1, -1) as m, unnest(array['${partitioned.join("', '")}']) as t;
 ${oldDefinitionsSetup(before, logs, ['private.is_foreign_correlation', 'private.require_own_correlation'], rename)}
-${oldDefinition(before, logs, 'private.log_user_activity', rename)};
-${oldDefinition(before, logs, 'public.log_user_activity', rename)};
-${oldDefinition(before, metrics, 'private.record_metric', rename)};
-${oldDefinition(before, metrics, 'public.record_metric', rename)};
+${oldDefinition('HEAD', logs, 'private.log_user_activity', rename)};
+${oldDefinition('HEAD', logs, 'public.log_user_activity', rename)};
+${oldDefinition('HEAD', metrics, 'private.record_metric', rename)};
+${oldDefinition('HEAD', metrics, 'public.record_metric', rename)};
 grant execute on all functions in schema bench_old to authenticated, service_role;
 drop trigger system_metrics_correlation_writer on public.system_metrics;
 create trigger system_metrics_correlation_writer after insert on public.system_metrics
