@@ -3553,14 +3553,8 @@ CREATE FUNCTION private.is_foreign_correlation(p_correlation_id uuid, p_user_id 
     SET search_path TO ''
     AS $$
 begin
-  return exists (select 1 from public.user_activity_logs as t where t.correlation_id = p_correlation_id and t.user_id <> p_user_id)
-      or exists (select 1 from public.agent_activity_logs as t where t.correlation_id = p_correlation_id and t.user_id is distinct from p_user_id)
-      or exists (select 1 from public.error_logs as t where t.correlation_id = p_correlation_id and t.user_id is distinct from p_user_id)
-      or exists (select 1 from public.api_request_logs as t where t.correlation_id = p_correlation_id and t.user_id is distinct from p_user_id)
-      or exists (select 1 from public.analytics_events as t where t.correlation_id = p_correlation_id and t.user_id is distinct from p_user_id)
-      or exists (select 1 from public.system_metrics as t where t.correlation_id = p_correlation_id and t.user_id is distinct from p_user_id)
-      or exists (select 1 from public.system_audit_logs as t
-                  where t.correlation_id = p_correlation_id and (t.actor_type <> 'user' or t.actor_identifier <> p_user_id::text));
+  return exists (select 1 from private.correlation_writers as w
+                  where w.correlation_id = p_correlation_id and w.user_id is distinct from p_user_id);
 end;
 $$;
 
@@ -3568,7 +3562,7 @@ $$;
 -- Name: FUNCTION is_foreign_correlation(p_correlation_id uuid, p_user_id uuid); Type: COMMENT; Schema: private; Owner: -
 --
 
-COMMENT ON FUNCTION private.is_foreign_correlation(p_correlation_id uuid, p_user_id uuid) IS 'True when any log, metric, event or audit entry under p_correlation_id was written by someone other than p_user_id.';
+COMMENT ON FUNCTION private.is_foreign_correlation(p_correlation_id uuid, p_user_id uuid) IS 'True when any log, metric, event or audit entry under p_correlation_id was written by someone other than p_user_id (one read of private.correlation_writers).';
 
 --
 -- Name: is_operator(); Type: FUNCTION; Schema: private; Owner: -
@@ -4583,6 +4577,37 @@ $$;
 COMMENT ON FUNCTION private.month_start(p_at timestamp with time zone) IS 'The first instant (UTC) of the month containing p_at.';
 
 --
+-- Name: note_correlation_writer(uuid, uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.note_correlation_writer(p_correlation_id uuid, p_user_id uuid) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if exists (select 1 from private.correlation_writers as w
+              where w.correlation_id = p_correlation_id
+                and (w.user_id is null or w.user_id = p_user_id)
+                and w.last_written_at >= pg_catalog.now() - interval '1 day') then
+    return;
+  end if;
+  insert into private.correlation_writers as w (correlation_id, user_id, last_written_at)
+  values (p_correlation_id, p_user_id, pg_catalog.now())
+  on conflict (correlation_id) do update
+    set user_id = case when w.user_id = excluded.user_id then w.user_id end,
+        last_written_at = greatest(w.last_written_at, excluded.last_written_at)
+    where (w.user_id is not null and w.user_id is distinct from excluded.user_id)
+       or w.last_written_at < excluded.last_written_at - interval '1 day';
+end;
+$$;
+
+--
+-- Name: FUNCTION note_correlation_writer(p_correlation_id uuid, p_user_id uuid); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.note_correlation_writer(p_correlation_id uuid, p_user_id uuid) IS 'Records p_user_id (null: the service role, a job or a non-user actor) as a writer of p_correlation_id in private.correlation_writers: a new id becomes p_user_id''s, another writer closes it; a repeat by the owner writes nothing.';
+
+--
 -- Name: optional_method(text); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -4781,6 +4806,41 @@ $_$;
 COMMENT ON FUNCTION private.profile_defaults_from_auth(p_user_meta jsonb) IS 'Valid display name and avatar URL taken from sign-up user_metadata (full_name/name, avatar_url/picture), or nulls.';
 
 --
+-- Name: purge_correlation_writers(timestamp with time zone); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.purge_correlation_writers(p_now timestamp with time zone) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_keep interval;
+  v_deleted bigint;
+begin
+  select case when pg_catalog.count(*) = 6 and pg_catalog.count(t.retention) = 6 then pg_catalog.max(t.retention) end
+    into v_keep
+    from private.partitioned_tables as t
+   where t.parent in ('public.user_activity_logs'::regclass, 'public.agent_activity_logs'::regclass,
+                      'public.api_request_logs'::regclass, 'public.system_metrics'::regclass,
+                      'public.analytics_events'::regclass, 'public.system_audit_logs'::regclass);
+  if v_keep is null then
+    return 0;
+  end if;
+  delete from private.correlation_writers as w
+   where w.last_written_at < p_now - v_keep - interval '1 month 1 day'
+     and not exists (select 1 from public.error_logs as e where e.correlation_id = w.correlation_id);
+  get diagnostics v_deleted = row_count;
+  return v_deleted;
+end;
+$$;
+
+--
+-- Name: FUNCTION purge_correlation_writers(p_now timestamp with time zone); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.purge_correlation_writers(p_now timestamp with time zone) IS 'Deletes the writers of correlation ids last written longer ago than the longest retention of the tables that carry them (plus a month and a day) and under which no error log remains; returns rows removed. Run by purge_old_activity_logs (daily).';
+
+--
 -- Name: purge_expired_routes(timestamp with time zone); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -4859,6 +4919,7 @@ begin
    where e.resolved
      and e.created_at < p_now - pg_catalog.make_interval(days => (v_days ->> 'error_logs')::integer);
   get diagnostics error_logs_deleted = row_count;
+  perform private.purge_correlation_writers(p_now);
   return next;
 end;
 $$;
@@ -6450,6 +6511,49 @@ $$;
 --
 
 COMMENT ON FUNCTION private.trace_writer(p_user_id uuid) IS 'The written_by of a trace entry: {"type":"user","id":...} or {"type":"system","id":null}.';
+
+--
+-- Name: track_audit_correlation_writer(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.track_audit_correlation_writer() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+begin
+  perform private.note_correlation_writer(new.correlation_id,
+    case when new.actor_type = 'user'
+          and new.actor_identifier ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+         then new.actor_identifier::uuid end);
+  return null;
+end;
+$_$;
+
+--
+-- Name: FUNCTION track_audit_correlation_writer(); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.track_audit_correlation_writer() IS 'AFTER INSERT row trigger (when correlation_id is set) of system_audit_logs: records a user actor as that user, any other actor as no user.';
+
+--
+-- Name: track_correlation_writer(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.track_correlation_writer() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  perform private.note_correlation_writer(new.correlation_id, new.user_id);
+  return null;
+end;
+$$;
+
+--
+-- Name: FUNCTION track_correlation_writer(); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.track_correlation_writer() IS 'AFTER INSERT row trigger (when correlation_id is set) of the log, metric and event tables: records the row''s user_id as a writer of its correlation id.';
 
 --
 -- Name: track_event(text, text, jsonb, text, uuid, uuid); Type: FUNCTION; Schema: private; Owner: -
@@ -12387,6 +12491,28 @@ CREATE UNLOGGED TABLE private.cache_tag_versions (
 COMMENT ON TABLE private.cache_tag_versions IS 'Current version of each cache tag; invalidate_cache_by_tag() increments it. purge_pending: cleanup_expired_cache() still has to delete the entries it invalidated.';
 
 --
+-- Name: correlation_writers; Type: TABLE; Schema: private; Owner: -
+--
+
+CREATE TABLE private.correlation_writers (
+    correlation_id uuid NOT NULL,
+    user_id uuid,
+    last_written_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
+-- Name: TABLE correlation_writers; Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON TABLE private.correlation_writers IS 'The writer of each correlation id: user_id is the single user who has written under it, null once anyone else (another user, the service role or a job without a user, a service or system audit actor) has. Kept by an insert trigger on each table with correlation ids; read by private.is_foreign_correlation; rows not written for longer than the longest retention are purged (private.purge_correlation_writers).';
+
+--
+-- Name: COLUMN correlation_writers.last_written_at; Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON COLUMN private.correlation_writers.last_written_at IS 'Refreshed by a write at most once a day (a repeat write by the owner does not touch the row otherwise): the purge keeps a row while entries under it can still exist.';
+
+--
 -- Name: credit_balances; Type: TABLE; Schema: private; Owner: -
 --
 
@@ -13728,6 +13854,13 @@ ALTER TABLE ONLY private.cache_statistics
 
 ALTER TABLE ONLY private.cache_tag_versions
     ADD CONSTRAINT cache_tag_versions_pkey PRIMARY KEY (tag);
+
+--
+-- Name: correlation_writers correlation_writers_pkey; Type: CONSTRAINT; Schema: private; Owner: -
+--
+
+ALTER TABLE ONLY private.correlation_writers
+    ADD CONSTRAINT correlation_writers_pkey PRIMARY KEY (correlation_id);
 
 --
 -- Name: credit_balances credit_balances_pkey; Type: CONSTRAINT; Schema: private; Owner: -
@@ -15207,6 +15340,24 @@ CREATE TRIGGER admin_config_validate_data BEFORE INSERT OR UPDATE OF config_key,
 CREATE TRIGGER admin_config_validate_logging_settings BEFORE INSERT OR UPDATE OF config_key, config_data ON public.admin_config FOR EACH ROW EXECUTE FUNCTION private.validate_logging_settings();
 
 --
+-- Name: agent_activity_logs agent_activity_logs_correlation_writer; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER agent_activity_logs_correlation_writer AFTER INSERT ON public.agent_activity_logs FOR EACH ROW WHEN ((new.correlation_id IS NOT NULL)) EXECUTE FUNCTION private.track_correlation_writer();
+
+--
+-- Name: analytics_events analytics_events_correlation_writer; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER analytics_events_correlation_writer AFTER INSERT ON public.analytics_events FOR EACH ROW WHEN ((new.correlation_id IS NOT NULL)) EXECUTE FUNCTION private.track_correlation_writer();
+
+--
+-- Name: api_request_logs api_request_logs_correlation_writer; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER api_request_logs_correlation_writer AFTER INSERT ON public.api_request_logs FOR EACH ROW WHEN ((new.correlation_id IS NOT NULL)) EXECUTE FUNCTION private.track_correlation_writer();
+
+--
 -- Name: admin_config audit_row_change; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -15265,6 +15416,12 @@ CREATE TRIGGER documents_invalidate_owner_cache AFTER INSERT OR DELETE ON public
 --
 
 CREATE TRIGGER documents_write_quota BEFORE INSERT ON public.documents FOR EACH ROW EXECUTE FUNCTION private.consume_quota_per_row('writes');
+
+--
+-- Name: error_logs error_logs_correlation_writer; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER error_logs_correlation_writer AFTER INSERT ON public.error_logs FOR EACH ROW WHEN ((new.correlation_id IS NOT NULL)) EXECUTE FUNCTION private.track_correlation_writer();
 
 --
 -- Name: experiences experiences_consume_write_quota; Type: TRIGGER; Schema: public; Owner: -
@@ -15463,6 +15620,24 @@ CREATE TRIGGER suggestions_stamp_resolved BEFORE UPDATE OF is_resolved, resolved
 --
 
 CREATE TRIGGER suggestions_write_quota BEFORE INSERT ON public.suggestions FOR EACH ROW EXECUTE FUNCTION private.consume_quota_per_row('writes');
+
+--
+-- Name: system_audit_logs system_audit_logs_correlation_writer; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER system_audit_logs_correlation_writer AFTER INSERT ON public.system_audit_logs FOR EACH ROW WHEN ((new.correlation_id IS NOT NULL)) EXECUTE FUNCTION private.track_audit_correlation_writer();
+
+--
+-- Name: system_metrics system_metrics_correlation_writer; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER system_metrics_correlation_writer AFTER INSERT ON public.system_metrics FOR EACH ROW WHEN ((new.correlation_id IS NOT NULL)) EXECUTE FUNCTION private.track_correlation_writer();
+
+--
+-- Name: user_activity_logs user_activity_logs_correlation_writer; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER user_activity_logs_correlation_writer AFTER INSERT ON public.user_activity_logs FOR EACH ROW WHEN ((new.correlation_id IS NOT NULL)) EXECUTE FUNCTION private.track_correlation_writer();
 
 --
 -- Name: user_plans user_plans_set_updated_at; Type: TRIGGER; Schema: public; Owner: -
@@ -15847,6 +16022,12 @@ ALTER TABLE private.cache_statistics ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE private.cache_tag_versions ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: correlation_writers; Type: ROW SECURITY; Schema: private; Owner: -
+--
+
+ALTER TABLE private.correlation_writers ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: credit_balances; Type: ROW SECURITY; Schema: private; Owner: -
@@ -17563,6 +17744,12 @@ REVOKE ALL ON FUNCTION private.model_config_single_default() FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.month_start(p_at timestamp with time zone) FROM PUBLIC;
 
 --
+-- Name: FUNCTION note_correlation_writer(p_correlation_id uuid, p_user_id uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.note_correlation_writer(p_correlation_id uuid, p_user_id uuid) FROM PUBLIC;
+
+--
 -- Name: FUNCTION optional_method(p_method text); Type: ACL; Schema: private; Owner: -
 --
 
@@ -17613,6 +17800,12 @@ REVOKE ALL ON FUNCTION private.prepare_ip(p_ip text, p_anonymize boolean) FROM P
 --
 
 REVOKE ALL ON FUNCTION private.profile_defaults_from_auth(p_user_meta jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION purge_correlation_writers(p_now timestamp with time zone); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.purge_correlation_writers(p_now timestamp with time zone) FROM PUBLIC;
 
 --
 -- Name: FUNCTION purge_expired_routes(p_now timestamp with time zone); Type: ACL; Schema: private; Owner: -
@@ -18134,6 +18327,18 @@ GRANT ALL ON FUNCTION private.touch_last_seen() TO authenticated;
 REVOKE ALL ON FUNCTION private.trace_writer(p_user_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.trace_writer(p_user_id uuid) TO authenticated;
 GRANT ALL ON FUNCTION private.trace_writer(p_user_id uuid) TO service_role;
+
+--
+-- Name: FUNCTION track_audit_correlation_writer(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.track_audit_correlation_writer() FROM PUBLIC;
+
+--
+-- Name: FUNCTION track_correlation_writer(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.track_correlation_writer() FROM PUBLIC;
 
 --
 -- Name: FUNCTION track_event(p_event_name text, p_event_category text, p_properties jsonb, p_session_id text, p_correlation_id uuid, p_user_id uuid); Type: ACL; Schema: private; Owner: -

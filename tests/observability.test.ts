@@ -7,7 +7,7 @@ import { SqlState } from '../shared/errors.ts';
 import { logUserActivityArgs, purgeResult, recordMetricArgs, trackEventArgs } from '../shared/schemas/observability.ts';
 import { expectZodAgreesWithSql, namedCall } from './support/contract.ts';
 import { userClient } from './support/api.ts';
-import { actAs, asService, asUser, claimsFor, expectRaceWinners, inTransaction, serviceClaims, testDatabase } from './support/db.ts';
+import { actAs, asService, asUser, beginAs, claimsFor, expectRaceWinners, inTransaction, serviceClaims, testDatabase } from './support/db.ts';
 
 const { db, users } = testDatabase(20); // users' activity logs and analytics events go with them
 const metricService = `vitest-${randomUUID()}`;
@@ -81,6 +81,34 @@ describe('log writers under concurrency', () => {
       ((t?.[k] ?? []) as Array<{ written_by: { id: string } }>).map((e) => e.written_by.id),
     );
     expect(seenWriters).toEqual([alice.id]);
+  });
+
+  it('closes a new correlation id two users start at once, so neither writes under it again', async () => {
+    const [alice, bob] = await Promise.all([users.create(), users.create()]);
+    const correlation = randomUUID();
+    const first = await beginAs(db, claimsFor(alice));
+    try {
+      await first.client.query('select public.track_event($1, p_correlation_id => $2)', ['chat_opened', correlation]);
+      const firstPid = (await first.client.query('select pg_backend_pid() as pid')).rows[0].pid;
+      // bob's check sees no committed entry; his writer-row insert waits on alice's
+      const second = asUser(db, bob, 'select public.track_event($1, p_correlation_id => $2)', ['chat_opened', correlation]);
+      for (let i = 0; i < 200; i++) {
+        const waiting = await db.query('select count(*)::int as n from pg_stat_activity where $1 = any(pg_blocking_pids(pid))', [firstPid]);
+        if (waiting.rows[0].n > 0) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await first.commit();
+      await second;
+    } finally {
+      await first.rollback();
+    }
+    const writer = await db.query('select user_id from private.correlation_writers where correlation_id = $1', [correlation]);
+    expect(writer.rows).toEqual([{ user_id: null }]);
+    for (const u of [alice, bob]) {
+      await expect(asUser(db, u, 'select public.track_event($1, p_correlation_id => $2)', ['x', correlation])).rejects.toMatchObject({
+        code: SqlState.insufficientPrivilege,
+      });
+    }
   });
 
   it('refuses every parallel attempt to log as someone else and writes nothing', async () => {

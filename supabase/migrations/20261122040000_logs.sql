@@ -404,9 +404,100 @@ comment on function private.require_unreserved(text, text) is
 -- A correlation id belongs to whoever wrote under it first. A signed-in user
 -- may write under a new correlation id or one that only they have written
 -- under; any entry by someone else (another user, or the service role or a
--- job without a user) makes it foreign. Definer: it must see every entry
--- whatever the caller's RLS. plpgsql: the metrics and audit tables are
--- created by later migrations.
+-- job without a user) makes it foreign.
+--
+-- The writer of each id is kept in one small table, maintained by an AFTER
+-- INSERT trigger on each of the seven tables that carry correlation ids, so
+-- every path (RPCs, the service role, SQL sessions, the worker) keeps it right
+-- and the check is one primary-key read whatever the history or the number of
+-- partitions (probing the tables themselves meant one index descent per
+-- partition of each). Two users racing on a new id: the second insert waits on
+-- the first one's uncommitted row and then closes the id (user_id null), so
+-- the id ends foreign to both.
+create table if not exists private.correlation_writers (
+  correlation_id uuid primary key,
+  user_id uuid,
+  last_written_at timestamptz not null default now()
+);
+
+comment on table private.correlation_writers is
+  'The writer of each correlation id: user_id is the single user who has written under it, null once anyone else (another user, the service role or a job without a user, a service or system audit actor) has. Kept by an insert trigger on each table with correlation ids; read by private.is_foreign_correlation; rows not written for longer than the longest retention are purged (private.purge_correlation_writers).';
+comment on column private.correlation_writers.last_written_at is
+  'Refreshed by a write at most once a day (a repeat write by the owner does not touch the row otherwise): the purge keeps a row while entries under it can still exist.';
+
+alter table private.correlation_writers enable row level security;
+revoke all on table private.correlation_writers from public, anon, authenticated, service_role;
+
+-- Records p_user_id (null: no user) as a writer of p_correlation_id. Read
+-- first: the common write, a repeat by the owner, then changes nothing and
+-- takes no row lock (an ON CONFLICT DO UPDATE locks the row even when its
+-- WHERE is false). A new id is inserted; an owner change closes the id; the
+-- date is refreshed when a day old. Definer: the table is the owner's only.
+create or replace function private.note_correlation_writer(p_correlation_id uuid, p_user_id uuid)
+returns void
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+begin
+  if exists (select 1 from private.correlation_writers as w
+              where w.correlation_id = p_correlation_id
+                and (w.user_id is null or w.user_id = p_user_id)
+                and w.last_written_at >= pg_catalog.now() - interval '1 day') then
+    return;
+  end if;
+  insert into private.correlation_writers as w (correlation_id, user_id, last_written_at)
+  values (p_correlation_id, p_user_id, pg_catalog.now())
+  on conflict (correlation_id) do update
+    set user_id = case when w.user_id = excluded.user_id then w.user_id end,
+        last_written_at = greatest(w.last_written_at, excluded.last_written_at)
+    where (w.user_id is not null and w.user_id is distinct from excluded.user_id)
+       or w.last_written_at < excluded.last_written_at - interval '1 day';
+end;
+$$;
+
+comment on function private.note_correlation_writer(uuid, uuid) is
+  'Records p_user_id (null: the service role, a job or a non-user actor) as a writer of p_correlation_id in private.correlation_writers: a new id becomes p_user_id''s, another writer closes it; a repeat by the owner writes nothing.';
+
+-- The insert trigger of the tables whose writer is their user_id column.
+create or replace function private.track_correlation_writer()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  perform private.note_correlation_writer(new.correlation_id, new.user_id);
+  return null;
+end;
+$$;
+
+comment on function private.track_correlation_writer() is
+  'AFTER INSERT row trigger (when correlation_id is set) of the log, metric and event tables: records the row''s user_id as a writer of its correlation id.';
+
+-- The audit trail's writer is its actor: a user actor is that user (its
+-- identifier in the canonical text of a uuid), any other actor is no user.
+create or replace function private.track_audit_correlation_writer()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  perform private.note_correlation_writer(new.correlation_id,
+    case when new.actor_type = 'user'
+          and new.actor_identifier ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+         then new.actor_identifier::uuid end);
+  return null;
+end;
+$$;
+
+comment on function private.track_audit_correlation_writer() is
+  'AFTER INSERT row trigger (when correlation_id is set) of system_audit_logs: records a user actor as that user, any other actor as no user.';
+
+-- True when anyone other than p_user_id has written under p_correlation_id.
+-- Definer: the writers table is the owner's only.
 create or replace function private.is_foreign_correlation(p_correlation_id uuid, p_user_id uuid)
 returns boolean
 language plpgsql
@@ -415,19 +506,13 @@ security definer
 set search_path = ''
 as $$
 begin
-  return exists (select 1 from public.user_activity_logs as t where t.correlation_id = p_correlation_id and t.user_id <> p_user_id)
-      or exists (select 1 from public.agent_activity_logs as t where t.correlation_id = p_correlation_id and t.user_id is distinct from p_user_id)
-      or exists (select 1 from public.error_logs as t where t.correlation_id = p_correlation_id and t.user_id is distinct from p_user_id)
-      or exists (select 1 from public.api_request_logs as t where t.correlation_id = p_correlation_id and t.user_id is distinct from p_user_id)
-      or exists (select 1 from public.analytics_events as t where t.correlation_id = p_correlation_id and t.user_id is distinct from p_user_id)
-      or exists (select 1 from public.system_metrics as t where t.correlation_id = p_correlation_id and t.user_id is distinct from p_user_id)
-      or exists (select 1 from public.system_audit_logs as t
-                  where t.correlation_id = p_correlation_id and (t.actor_type <> 'user' or t.actor_identifier <> p_user_id::text));
+  return exists (select 1 from private.correlation_writers as w
+                  where w.correlation_id = p_correlation_id and w.user_id is distinct from p_user_id);
 end;
 $$;
 
 comment on function private.is_foreign_correlation(uuid, uuid) is
-  'True when any log, metric, event or audit entry under p_correlation_id was written by someone other than p_user_id.';
+  'True when any log, metric, event or audit entry under p_correlation_id was written by someone other than p_user_id (one read of private.correlation_writers).';
 
 -- 42501 when a signed-in caller writes under a correlation id that is not
 -- theirs (private.is_foreign_correlation); the service role and SQL sessions
@@ -467,6 +552,9 @@ revoke execute on function private.prepare_ip(text, boolean) from public, anon, 
 revoke execute on function private.optional_method(text) from public, anon, authenticated, service_role;
 revoke execute on function private.is_reserved_name(text) from public, anon, authenticated, service_role;
 revoke execute on function private.require_unreserved(text, text) from public, anon, authenticated, service_role;
+revoke execute on function private.note_correlation_writer(uuid, uuid) from public, anon, authenticated, service_role;
+revoke execute on function private.track_correlation_writer() from public, anon, authenticated, service_role;
+revoke execute on function private.track_audit_correlation_writer() from public, anon, authenticated, service_role;
 revoke execute on function private.is_foreign_correlation(uuid, uuid) from public, anon, authenticated, service_role;
 revoke execute on function private.require_own_correlation(uuid) from public, anon, authenticated, service_role;
 
@@ -694,7 +782,7 @@ create index if not exists api_request_logs_user_created_idx on public.api_reque
 
 create index if not exists api_request_logs_path_created_idx on public.api_request_logs (path, created_at desc);
 
--- private.is_foreign_correlation probes every log table by correlation id
+-- get_activity_trace reads a trace by correlation id
 create index if not exists api_request_logs_correlation_idx on public.api_request_logs (correlation_id) where correlation_id is not null;
 
 alter table public.api_request_logs enable row level security;
@@ -737,6 +825,25 @@ select private.register_partitioned_table('public.user_activity_logs', p_premake
 select private.register_partitioned_table('public.agent_activity_logs', p_premake => 3, p_retention => interval '7 days');
 select private.register_partitioned_table('public.api_request_logs', p_premake => 3, p_retention => interval '30 days');
 select private.register_partitioned_table('public.system_health_logs', p_premake => 3, p_retention => interval '30 days');
+
+-- The writer of each correlation id (private.correlation_writers), kept by the
+-- writes themselves whatever path they take.
+create trigger error_logs_correlation_writer
+  after insert on public.error_logs
+  for each row when (new.correlation_id is not null)
+  execute function private.track_correlation_writer();
+create trigger user_activity_logs_correlation_writer
+  after insert on public.user_activity_logs
+  for each row when (new.correlation_id is not null)
+  execute function private.track_correlation_writer();
+create trigger agent_activity_logs_correlation_writer
+  after insert on public.agent_activity_logs
+  for each row when (new.correlation_id is not null)
+  execute function private.track_correlation_writer();
+create trigger api_request_logs_correlation_writer
+  after insert on public.api_request_logs
+  for each row when (new.correlation_id is not null)
+  execute function private.track_correlation_writer();
 
 -- Telemetry (activity, metrics, events, request and health logs, errors) is
 -- committed asynchronously when it is the whole transaction: the commit does

@@ -89,6 +89,16 @@ grant select, insert, delete on table public.analytics_events to service_role;
 select private.register_partitioned_table('public.system_metrics', p_premake => 3, p_retention => interval '90 days');
 select private.register_partitioned_table('public.analytics_events', p_premake => 3, p_retention => interval '400 days');
 
+-- The writer of each correlation id (private.correlation_writers).
+create trigger system_metrics_correlation_writer
+  after insert on public.system_metrics
+  for each row when (new.correlation_id is not null)
+  execute function private.track_correlation_writer();
+create trigger analytics_events_correlation_writer
+  after insert on public.analytics_events
+  for each row when (new.correlation_id is not null)
+  execute function private.track_correlation_writer();
+
 -- ---------------------------------------------------------------------------
 -- Write RPCs: invoker wrappers around definer writers (the API roles have no
 -- insert privilege on these tables).

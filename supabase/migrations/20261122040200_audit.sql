@@ -55,6 +55,12 @@ grant select, insert on table public.system_audit_logs to service_role;
 -- Partitions: created ahead by the daily partition-maintenance job.
 select private.register_partitioned_table('public.system_audit_logs', p_premake => 3, p_retention => interval '400 days');
 
+-- The writer of each correlation id (private.correlation_writers): the actor.
+create trigger system_audit_logs_correlation_writer
+  after insert on public.system_audit_logs
+  for each row when (new.correlation_id is not null)
+  execute function private.track_audit_correlation_writer();
+
 -- ---------------------------------------------------------------------------
 -- Write RPC: an invoker wrapper around a definer writer (the API roles have no
 -- insert privilege on the audit trail). Always committed synchronously.

@@ -39,6 +39,44 @@ $$;
 comment on function private.require_purge_clock(timestamptz) is
   'The purge clock rule: 42501 when an API user (admins too) passes a p_now other than now(); 22023 when p_now is null, infinite or ahead of the clock.';
 
+-- The writers of correlation ids (private.correlation_writers) are kept while
+-- an entry under the id can still exist: the longest retention of the six
+-- partitioned tables with correlation ids, plus the month a partition may
+-- outlive it and the day by which last_written_at may lag, and while an error
+-- (kept until resolved) carries the id. None are purged while any of those
+-- tables keeps its rows forever (no retention). Afterwards the id may be used
+-- again, as when its entries are gone.
+create or replace function private.purge_correlation_writers(p_now timestamptz)
+returns bigint
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  v_keep interval;
+  v_deleted bigint;
+begin
+  select case when pg_catalog.count(*) = 6 and pg_catalog.count(t.retention) = 6 then pg_catalog.max(t.retention) end
+    into v_keep
+    from private.partitioned_tables as t
+   where t.parent in ('public.user_activity_logs'::regclass, 'public.agent_activity_logs'::regclass,
+                      'public.api_request_logs'::regclass, 'public.system_metrics'::regclass,
+                      'public.analytics_events'::regclass, 'public.system_audit_logs'::regclass);
+  if v_keep is null then
+    return 0;
+  end if;
+  delete from private.correlation_writers as w
+   where w.last_written_at < p_now - v_keep - interval '1 month 1 day'
+     and not exists (select 1 from public.error_logs as e where e.correlation_id = w.correlation_id);
+  get diagnostics v_deleted = row_count;
+  return v_deleted;
+end;
+$$;
+
+comment on function private.purge_correlation_writers(timestamptz) is
+  'Deletes the writers of correlation ids last written longer ago than the longest retention of the tables that carry them (plus a month and a day) and under which no error log remains; returns rows removed. Run by purge_old_activity_logs (daily).';
+
 create or replace function private.purge_old_activity_logs(p_now timestamptz)
 returns table (user_logs_deleted bigint, agent_logs_deleted bigint, error_logs_deleted bigint)
 language plpgsql
@@ -69,6 +107,7 @@ begin
    where e.resolved
      and e.created_at < p_now - pg_catalog.make_interval(days => (v_days ->> 'error_logs')::integer);
   get diagnostics error_logs_deleted = row_count;
+  perform private.purge_correlation_writers(p_now);
   return next;
 end;
 $$;
@@ -163,6 +202,8 @@ comment on function public.get_scheduled_jobs() is
 
 revoke execute on function private.require_purge_clock(timestamptz) from public, anon, authenticated, service_role;
 grant execute on function private.require_purge_clock(timestamptz) to authenticated, service_role;
+
+revoke execute on function private.purge_correlation_writers(timestamptz) from public, anon, authenticated, service_role;
 
 revoke execute on function
   private.purge_old_activity_logs(timestamptz),

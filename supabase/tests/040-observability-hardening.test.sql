@@ -110,7 +110,7 @@ select is_empty($$
    where not exists (select 1 from pg_index as i
                       where i.indrelid = t::regclass
                         and i.indkey[0] = (select attnum from pg_attribute where attrelid = t::regclass and attname = 'correlation_id'))
-$$, 'every table the ownership check probes has an index on correlation_id');
+$$, 'every table get_activity_trace reads has an index on correlation_id');
 
 -- The trace shows who wrote each entry.
 select tests.authenticate_as('alice');
