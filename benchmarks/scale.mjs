@@ -80,6 +80,20 @@ function cases(layout) {
         + `select public.create_message(${sqlConvId(':k::int')}, 'A new question from the benchmark.', 'user');\n`,
     },
     {
+      // As the chat suite's judged case: one user per connection (users 3..10),
+      // each into a random one of its own conversations (5 at 1x, 50 at 10x),
+      // the claims set by the statement (pgbench has no per-connection setup).
+      // The case above queues every call on user 2's quota row, so there a
+      // commit's whole WAL flush is serial.
+      key: 'create_message_users', kind: 'write',
+      name: 'create_message (server-side, a user per connection, random own conversation)',
+      session: benchUserSession(3),
+      script: `\\set w 3 + :client_id % 8\n\\set j random(0, ${Math.floor((layout.conversations - layout.sharedFirst + 1) / (users - 2)) - 1})\n`
+        + `\\set k ${layout.sharedFirst} + (:w - 3) + :j * ${users - 2}\n`
+        + `select public.create_message(${sqlConvId(':k::int')}, 'A new question from the benchmark.', 'user') `
+        + `from (select pg_catalog.set_config('request.jwt.claims', '{"role":"authenticated","aud":"authenticated","sub":"' || ${benchUserUuidOf('w')} || '"}', true)) as writer;\n`,
+    },
+    {
       key: 'record_usage', kind: 'write',
       name: 'record_usage (server-side, service role for a random user)',
       session: serviceSession,
@@ -301,7 +315,7 @@ const fmt = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '-');
 const scaleName = (r) => `${r.f}×`;
 
 const rows = [['case', 'scale', 'tps / p50 / p99 ms', 'ratio to select 1', 'large ÷ small', 'verdict']];
-const keys = ['select1', 'create_message', 'record_usage', 'record_metric', 'record_metric_corr', 'conv_first', 'conv_deep', 'msg_first', 'msg_deep'];
+const keys = ['select1', 'create_message', 'create_message_users', 'record_usage', 'record_metric', 'record_metric_corr', 'conv_first', 'conv_deep', 'msg_first', 'msg_deep'];
 for (const key of keys) {
   for (const r of out) {
     const c = r.results[key];
